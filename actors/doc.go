@@ -1,0 +1,2 @@
+// Package actors is part of Hermes for Go.
+package actors

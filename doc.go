@@ -1,0 +1,3 @@
+// Package hermes is an embeddable, actor-model, concurrent document-indexing
+// runtime for Go services.
+package hermes

@@ -1,0 +1,2 @@
+// Package messages is part of Hermes for Go.
+package messages

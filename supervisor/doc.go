@@ -1,0 +1,2 @@
+// Package supervisor is part of Hermes for Go.
+package supervisor

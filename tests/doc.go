@@ -1,0 +1,2 @@
+// Package tests is part of Hermes for Go.
+package tests
