@@ -1,0 +1,370 @@
+package segment
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// ValueKind is the kind of a FieldValue.
+type ValueKind uint8
+
+// Value kinds. Text and keyword fields take KindString; u64, i64, f64 and
+// bytes fields take the matching kind.
+const (
+	KindString ValueKind = iota + 1
+	KindU64
+	KindI64
+	KindF64
+	KindBytes
+)
+
+// String returns the kind's name, using the field type names ("string",
+// "u64", "i64", "f64", "bytes").
+func (k ValueKind) String() string {
+	switch k {
+	case KindString:
+		return "string"
+	case KindU64:
+		return "u64"
+	case KindI64:
+		return "i64"
+	case KindF64:
+		return "f64"
+	case KindBytes:
+		return "bytes"
+	}
+	return fmt.Sprintf("ValueKind(%d)", uint8(k))
+}
+
+// kindFor returns the value kind a field type accepts.
+func kindFor(t FieldType) ValueKind {
+	switch t {
+	case TypeText, TypeKeyword:
+		return KindString
+	case TypeU64:
+		return KindU64
+	case TypeI64:
+		return KindI64
+	case TypeF64:
+		return KindF64
+	case TypeBytes:
+		return KindBytes
+	}
+	return 0
+}
+
+// FieldValue is one value of one field. Only the member selected by Kind
+// is meaningful.
+type FieldValue struct {
+	Field string
+	Kind  ValueKind
+	Str   string
+	U64   uint64
+	I64   int64
+	F64   float64
+	Bytes []byte
+}
+
+// Document is a list of field values. A field may repeat (multi-valued);
+// values keep their order, which is also the order Reader.Document returns.
+type Document struct {
+	Values []FieldValue
+}
+
+// AddString appends a string value (for text and keyword fields).
+func (d *Document) AddString(field, s string) *Document {
+	d.Values = append(d.Values, FieldValue{Field: field, Kind: KindString, Str: s})
+	return d
+}
+
+// AddU64 appends an unsigned integer value.
+func (d *Document) AddU64(field string, v uint64) *Document {
+	d.Values = append(d.Values, FieldValue{Field: field, Kind: KindU64, U64: v})
+	return d
+}
+
+// AddI64 appends a signed integer value.
+func (d *Document) AddI64(field string, v int64) *Document {
+	d.Values = append(d.Values, FieldValue{Field: field, Kind: KindI64, I64: v})
+	return d
+}
+
+// AddF64 appends a float value.
+func (d *Document) AddF64(field string, v float64) *Document {
+	d.Values = append(d.Values, FieldValue{Field: field, Kind: KindF64, F64: v})
+	return d
+}
+
+// AddBytes appends a byte-string value. The slice is not copied.
+func (d *Document) AddBytes(field string, b []byte) *Document {
+	d.Values = append(d.Values, FieldValue{Field: field, Kind: KindBytes, Bytes: b})
+	return d
+}
+
+// Get returns the first value of field.
+func (d *Document) Get(field string) (FieldValue, bool) {
+	for _, v := range d.Values {
+		if v.Field == field {
+			return v, true
+		}
+	}
+	return FieldValue{}, false
+}
+
+// GetAll returns every value of field, in order.
+func (d *Document) GetAll(field string) []FieldValue {
+	var out []FieldValue
+	for _, v := range d.Values {
+		if v.Field == field {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// SizeBytes is the document's payload size: for each value, the length of
+// the field name plus the string/bytes length, or 8 for a number. It is the
+// measure Validate's maxBytes limits and batching budgets use.
+func (d *Document) SizeBytes() int {
+	n := 0
+	for i := range d.Values {
+		v := &d.Values[i]
+		n += len(v.Field)
+		switch v.Kind {
+		case KindString:
+			n += len(v.Str)
+		case KindBytes:
+			n += len(v.Bytes)
+		default:
+			n += 8
+		}
+	}
+	return n
+}
+
+// MarshalJSON writes the document as one JSON object in the form DecodeJSON
+// reads: fields in order of first appearance, a repeated field as an array,
+// bytes as base64. Infinite floats cannot be written and are an error.
+func (d *Document) MarshalJSON() ([]byte, error) {
+	var order []string
+	groups := make(map[string][]int)
+	for i, v := range d.Values {
+		if _, ok := groups[v.Field]; !ok {
+			order = append(order, v.Field)
+		}
+		groups[v.Field] = append(groups[v.Field], i)
+	}
+	buf := []byte{'{'}
+	for n, name := range order {
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, name)
+		buf = append(buf, ':')
+		idx := groups[name]
+		if len(idx) > 1 {
+			buf = append(buf, '[')
+		}
+		for j, i := range idx {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			buf, err = appendJSONValue(buf, &d.Values[i])
+			if err != nil {
+				return nil, err
+			}
+		}
+		if len(idx) > 1 {
+			buf = append(buf, ']')
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+func appendJSONString(buf []byte, s string) []byte {
+	b, _ := json.Marshal(s) // cannot fail for a string
+	return append(buf, b...)
+}
+
+func appendJSONValue(buf []byte, v *FieldValue) ([]byte, error) {
+	switch v.Kind {
+	case KindString:
+		return appendJSONString(buf, v.Str), nil
+	case KindU64:
+		return strconv.AppendUint(buf, v.U64, 10), nil
+	case KindI64:
+		return strconv.AppendInt(buf, v.I64, 10), nil
+	case KindF64:
+		if math.IsNaN(v.F64) || math.IsInf(v.F64, 0) {
+			return nil, &DocumentError{Field: v.Field, Problem: fmt.Sprintf("%v cannot be written as JSON", v.F64)}
+		}
+		b := strconv.AppendFloat(buf, v.F64, 'g', -1, 64)
+		return b, nil
+	case KindBytes:
+		buf = append(buf, '"')
+		buf = base64.StdEncoding.AppendEncode(buf, v.Bytes)
+		return append(buf, '"'), nil
+	}
+	return nil, &DocumentError{Field: v.Field, Problem: fmt.Sprintf("invalid value kind %v", v.Kind)}
+}
+
+// DocumentError reports a document that does not fit the schema.
+type DocumentError struct {
+	// Field is the offending field, or "" for a problem with the whole
+	// document (size, JSON syntax).
+	Field string
+	// Problem says what is wrong.
+	Problem string
+	// Line is the 1-based input line, set by callers reading JSONL; 0
+	// otherwise.
+	Line int
+}
+
+// Error formats as `line 3: field "title": wrong type: got u64, schema says text`.
+func (e *DocumentError) Error() string {
+	s := ""
+	if e.Line > 0 {
+		s = "line " + strconv.Itoa(e.Line) + ": "
+	}
+	if e.Field != "" {
+		s += "field " + strconv.Quote(e.Field) + ": "
+	} else {
+		s += "document: "
+	}
+	return s + e.Problem
+}
+
+func docErr(field, format string, args ...any) *DocumentError {
+	return &DocumentError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks d against the schema: every field known, every value of
+// the field's kind, strings valid UTF-8, floats not NaN, indexed keywords
+// at most MaxTermBytes, the primary key present exactly once (and not an
+// empty string), and, if maxBytes > 0, SizeBytes at most maxBytes. It
+// returns nil or a *DocumentError.
+func (s *Schema) Validate(d *Document, maxBytes int) error {
+	if d == nil {
+		return docErr("", "nil document")
+	}
+	if maxBytes > 0 {
+		if n := d.SizeBytes(); n > maxBytes {
+			return docErr("", "too large: %d bytes, the limit is %d", n, maxBytes)
+		}
+	}
+	primaries := 0
+	for i := range d.Values {
+		v := &d.Values[i]
+		fi, ok := s.byName[v.Field]
+		if !ok {
+			return docErr(v.Field, "unknown field (not in the schema)")
+		}
+		f := &s.fields[fi]
+		if want := kindFor(f.Type); v.Kind != want {
+			return docErr(v.Field, "wrong type: got %v, schema says %v", v.Kind, f.Type)
+		}
+		switch v.Kind {
+		case KindString:
+			if !utf8.ValidString(v.Str) {
+				return docErr(v.Field, "invalid UTF-8 at byte %d", invalidUTF8At(v.Str))
+			}
+			if f.Type == TypeKeyword && f.Indexed && len(v.Str) > MaxTermBytes {
+				return docErr(v.Field, "keyword is %d bytes, longer than the %d-byte term limit", len(v.Str), MaxTermBytes)
+			}
+		case KindF64:
+			if math.IsNaN(v.F64) {
+				return docErr(v.Field, "NaN is not allowed")
+			}
+		}
+		if fi == s.primary {
+			primaries++
+			if v.Kind == KindString && v.Str == "" {
+				return docErr(v.Field, "empty primary key")
+			}
+		}
+	}
+	if s.primary >= 0 {
+		name := s.fields[s.primary].Name
+		switch {
+		case primaries == 0:
+			return docErr(name, "missing primary key")
+		case primaries > 1:
+			return docErr(name, "primary key given %d times, want exactly once", primaries)
+		}
+	}
+	return nil
+}
+
+func invalidUTF8At(s string) int {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// PrimaryKey returns the indexed term of d's primary key (the first value
+// of the primary field), or false if the schema has no primary key or d
+// lacks it.
+func (s *Schema) PrimaryKey(d *Document) ([]byte, bool) {
+	if s.primary < 0 || d == nil {
+		return nil, false
+	}
+	f := &s.fields[s.primary]
+	for i := range d.Values {
+		v := &d.Values[i]
+		if v.Field != f.Name || v.Kind != kindFor(f.Type) {
+			continue
+		}
+		return indexedTerm(nil, v), true
+	}
+	return nil, false
+}
+
+// indexedTerm appends the single term of a keyword or numeric value.
+func indexedTerm(dst []byte, v *FieldValue) []byte {
+	switch v.Kind {
+	case KindString:
+		return append(dst, v.Str...)
+	case KindU64:
+		return binary.BigEndian.AppendUint64(dst, v.U64)
+	case KindI64:
+		return binary.BigEndian.AppendUint64(dst, uint64(v.I64)^(1<<63))
+	case KindF64:
+		return binary.BigEndian.AppendUint64(dst, f64Sortable(v.F64))
+	}
+	return dst
+}
+
+// U64Term returns the indexed term of a u64 value: 8 bytes big-endian, so
+// byte order is numeric order.
+func U64Term(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// I64Term returns the indexed term of an i64 value: the sign bit flipped,
+// then 8 bytes big-endian, so byte order is numeric order.
+func I64Term(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)^(1<<63)) }
+
+// F64Term returns the indexed term of an f64 value: IEEE bits made
+// order-preserving (negatives fully flipped, positives sign-flipped; -0 is
+// indexed as +0), 8 bytes big-endian.
+func F64Term(v float64) []byte { return binary.BigEndian.AppendUint64(nil, f64Sortable(v)) }
+
+func f64Sortable(v float64) uint64 {
+	if v == 0 {
+		v = 0 // fold -0 into +0
+	}
+	b := math.Float64bits(v)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
+}

@@ -1,0 +1,243 @@
+package segment
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// DecodeJSON decodes one JSON object into a document. Strings go to text,
+// keyword and (base64) bytes fields; numbers to u64, i64 and f64 fields,
+// integers only for u64/i64 (1e3 and 2.0 are integers, 1.5 is not) and in
+// range; an array gives repeated values; null is no value. Keys keep their
+// order; a repeated key adds values.
+//
+// Every problem is a *DocumentError: unknown field, wrong type, bad number
+// or base64, invalid UTF-8 (naming the field whose text holds it), or
+// malformed JSON (Field "", with the byte offset). DecodeJSON checks types
+// only; call Validate for the primary key and the size limit.
+func (s *Schema) DecodeJSON(line []byte) (*Document, error) {
+	badUTF8 := -1
+	if !utf8.Valid(line) {
+		badUTF8 = invalidUTF8At(string(line))
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, jsonSyntaxErr(err, dec, line)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, docErr("", "not a JSON object (starts with %s)", describeToken(tok))
+	}
+	doc := &Document{}
+	for dec.More() {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, jsonSyntaxErr(err, dec, line)
+		}
+		key, _ := tok.(string) // Token guarantees a string key inside an object
+		if badUTF8 >= int(start) && badUTF8 < int(dec.InputOffset()) {
+			return nil, docErr(key, "invalid UTF-8 in the field name at byte %d", badUTF8)
+		}
+		fi, known := s.byName[key]
+		if !known {
+			return nil, docErr(key, "unknown field (not in the schema)")
+		}
+		f := &s.fields[fi]
+		tok, err = dec.Token()
+		if err != nil {
+			return nil, jsonSyntaxErr(err, dec, line)
+		}
+		if d, ok := tok.(json.Delim); ok && d == '[' {
+			for dec.More() {
+				tok, err := dec.Token()
+				if err != nil {
+					return nil, jsonSyntaxErr(err, dec, line)
+				}
+				if err := appendJSONToken(doc, f, tok, true); err != nil {
+					return nil, err
+				}
+			}
+			if _, err := dec.Token(); err != nil { // the closing ']'
+				return nil, jsonSyntaxErr(err, dec, line)
+			}
+		} else if err := appendJSONToken(doc, f, tok, false); err != nil {
+			return nil, err
+		}
+		if badUTF8 >= int(start) && badUTF8 < int(dec.InputOffset()) {
+			return nil, docErr(key, "invalid UTF-8 at byte %d of the line", badUTF8)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return nil, jsonSyntaxErr(err, dec, line)
+	}
+	if tok, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return nil, jsonSyntaxErr(err, dec, line)
+		}
+		return nil, docErr("", "invalid JSON: unexpected %s after the object, at byte %d", describeToken(tok), dec.InputOffset())
+	}
+	if badUTF8 >= 0 {
+		return nil, docErr("", "invalid UTF-8 at byte %d", badUTF8)
+	}
+	return doc, nil
+}
+
+func jsonSyntaxErr(err error, dec *json.Decoder, line []byte) *DocumentError {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return docErr("", "invalid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return docErr("", "invalid JSON: unexpected end of input at byte %d", len(line))
+	}
+	return docErr("", "invalid JSON at byte %d: %v", dec.InputOffset(), err)
+}
+
+func describeToken(tok any) string {
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{', '}':
+			return "object"
+		default:
+			return "array"
+		}
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "bool"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", tok)
+}
+
+// appendJSONToken converts one scalar token into a value of field f.
+func appendJSONToken(doc *Document, f *Field, tok any, inArray bool) error {
+	switch t := tok.(type) {
+	case nil:
+		return nil
+	case json.Delim:
+		what := describeToken(t)
+		if inArray {
+			return docErr(f.Name, "wrong type: got nested %s, schema says %v", what, f.Type)
+		}
+		return docErr(f.Name, "wrong type: got %s, schema says %v", what, f.Type)
+	case string:
+		switch f.Type {
+		case TypeText, TypeKeyword:
+			doc.AddString(f.Name, t)
+			return nil
+		case TypeBytes:
+			b, err := base64.StdEncoding.DecodeString(t)
+			if err != nil {
+				return docErr(f.Name, "invalid base64: %v", err)
+			}
+			doc.AddBytes(f.Name, b)
+			return nil
+		}
+	case json.Number:
+		s := string(t)
+		switch f.Type {
+		case TypeU64:
+			neg, mag, err := parseIntegral(s)
+			if err == nil && neg && mag != 0 {
+				err = errIntRange
+			}
+			if err != nil {
+				return docErr(f.Name, "%s for u64: %s", err.Error(), s)
+			}
+			doc.AddU64(f.Name, mag)
+			return nil
+		case TypeI64:
+			neg, mag, err := parseIntegral(s)
+			if err == nil && (!neg && mag > math.MaxInt64 || neg && mag > 1<<63) {
+				err = errIntRange
+			}
+			if err != nil {
+				return docErr(f.Name, "%s for i64: %s", err.Error(), s)
+			}
+			v := int64(mag)
+			if neg {
+				v = int64(-mag) // two's complement; exact for mag == 1<<63 too
+			}
+			doc.AddI64(f.Name, v)
+			return nil
+		case TypeF64:
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil && (math.IsInf(v, 0) || !errors.Is(err, strconv.ErrRange)) {
+				return docErr(f.Name, "out of range for f64: %s", s)
+			}
+			doc.AddF64(f.Name, v)
+			return nil
+		}
+	}
+	return docErr(f.Name, "wrong type: got %s, schema says %v", describeToken(tok), f.Type)
+}
+
+var (
+	errNotInteger = errors.New("not an integer")
+	errIntRange   = errors.New("out of range")
+)
+
+// parseIntegral parses a JSON number that must be an integer (in any
+// notation) and returns its sign and magnitude. It never builds huge
+// numbers, so inputs like 1e999999999 are rejected in constant time.
+func parseIntegral(s string) (neg bool, mag uint64, err error) {
+	if strings.HasPrefix(s, "-") {
+		neg, s = true, s[1:]
+	}
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant = s[:i]
+		e := strings.TrimPrefix(s[i+1:], "+")
+		n, perr := strconv.Atoi(e)
+		if perr != nil || n > 1000 || n < -1000 {
+			// A ludicrous exponent: only zero survives it.
+			if strings.Trim(mant, "0.") == "" {
+				return neg, 0, nil
+			}
+			if strings.HasPrefix(e, "-") {
+				return neg, 0, errNotInteger
+			}
+			return neg, 0, errIntRange
+		}
+		exp = n
+	}
+	digits := mant
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		digits = mant[:i] + mant[i+1:]
+		exp -= len(mant) - i - 1
+	}
+	digits = strings.TrimLeft(digits, "0")
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	if digits == "" {
+		return neg, 0, nil
+	}
+	if exp < 0 {
+		return neg, 0, errNotInteger
+	}
+	if len(digits)+exp > 20 {
+		return neg, 0, errIntRange
+	}
+	mag, perr := strconv.ParseUint(digits+strings.Repeat("0", exp), 10, 64)
+	if perr != nil {
+		return neg, 0, errIntRange
+	}
+	return neg, mag, nil
+}

@@ -1,0 +1,184 @@
+package segment
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDecodeJSON(t *testing.T) {
+	s := testSchema(t)
+	doc, err := s.DecodeJSON([]byte(` {"id":"d1","title":"Hello","tag":["a",null,"b"],"count":1e3,"delta":-9223372036854775808,` +
+		`"score":-2.5e-3,"blob":"AAH/","body":null} `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(Document).AddString("id", "d1").AddString("title", "Hello").AddString("tag", "a").AddString("tag", "b").
+		AddU64("count", 1000).AddI64("delta", math.MinInt64).AddF64("score", -2.5e-3).AddBytes("blob", []byte{0, 1, 0xff})
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("got  %+v\nwant %+v", doc, want)
+	}
+	if err := s.Validate(doc, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDecodeJSONNumbers(t *testing.T) {
+	s := testSchema(t)
+	u := func(in string) (uint64, error) {
+		d, err := s.DecodeJSON([]byte(`{"count":` + in + `}`))
+		if err != nil {
+			return 0, err
+		}
+		return d.Values[0].U64, nil
+	}
+	for in, want := range map[string]uint64{
+		"0": 0, "18446744073709551615": math.MaxUint64, "2.0": 2, "1.5e1": 15, "1E+2": 100, "-0": 0,
+		"0.0e-5": 0, "0e999999999999": 0, "1844674407370955161.5e1": 18446744073709551615, "100e-2": 1,
+	} {
+		got, err := u(in)
+		if err != nil || got != want {
+			t.Errorf("u64 %s = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for in, problem := range map[string]string{
+		"18446744073709551616": "out of range for u64", "-1": "out of range for u64", "1.5": "not an integer",
+		"1e-1": "not an integer", "1e999999999999": "out of range", "1e-999999999999": "not an integer", "1e20": "out of range",
+	} {
+		_, err := u(in)
+		var de *DocumentError
+		if !errors.As(err, &de) || de.Field != "count" || !strings.Contains(de.Problem, problem) {
+			t.Errorf("u64 %s: got %v, want field count and %q", in, err, problem)
+		}
+	}
+	i := func(in string) (int64, error) {
+		d, err := s.DecodeJSON([]byte(`{"delta":` + in + `}`))
+		if err != nil {
+			return 0, err
+		}
+		return d.Values[0].I64, nil
+	}
+	for in, want := range map[string]int64{"-9223372036854775808": math.MinInt64, "9223372036854775807": math.MaxInt64, "-3e2": -300} {
+		got, err := i(in)
+		if err != nil || got != want {
+			t.Errorf("i64 %s = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"9223372036854775808", "-9223372036854775809"} {
+		if _, err := i(in); err == nil || !strings.Contains(err.Error(), "out of range for i64") {
+			t.Errorf("i64 %s: got %v", in, err)
+		}
+	}
+	if _, err := s.DecodeJSON([]byte(`{"score":1e400}`)); err == nil || !strings.Contains(err.Error(), "out of range for f64") {
+		t.Errorf("f64 1e400: %v", err)
+	}
+	if d, err := s.DecodeJSON([]byte(`{"score":1e-400}`)); err != nil || d.Values[0].F64 != 0 {
+		t.Errorf("f64 1e-400 (underflow to 0): %v %v", d, err)
+	}
+}
+
+func TestDecodeJSONErrors(t *testing.T) {
+	s := testSchema(t)
+	cases := []struct {
+		in      string
+		field   string
+		problem string
+	}{
+		{`{"nope":1}`, "nope", "unknown field"},
+		{`{"title":5}`, "title", "wrong type: got number, schema says text"},
+		{`{"count":"5"}`, "count", "wrong type: got string, schema says u64"},
+		{`{"title":{"a":1}}`, "title", "got object"},
+		{`{"tag":[["a"]]}`, "tag", "nested array"},
+		{`{"tag":[{}]}`, "tag", "nested object"},
+		{`{"title":true}`, "title", "got bool"},
+		{`{"blob":"***"}`, "blob", "invalid base64"},
+		{"{\"title\":\"ok\",\"body\":\"a\xffb\"}", "body", "invalid UTF-8 at byte 23"},
+		{"{\"ti\xfftle\":\"x\"}", "ti\uFFFDtle", "invalid UTF-8 in the field name"},
+		{`[1,2]`, "", "not a JSON object (starts with array)"},
+		{`"x"`, "", "not a JSON object"},
+		{``, "", "unexpected end of input at byte 0"},
+		{`{"title":"x"`, "", "unexpected end of input at byte 12"},
+		{`{"title" "x"}`, "", "invalid JSON at byte 9"},
+		{`{"title":"x"}{}`, "", "unexpected object after the object"},
+		{`{"title":"x"} 5`, "", "unexpected number after the object"},
+		{`{"title":"x",}`, "", "invalid JSON at byte"},
+		{`{"title":tru}`, "", "invalid JSON at byte"},
+	}
+	for _, c := range cases {
+		_, err := s.DecodeJSON([]byte(c.in))
+		var de *DocumentError
+		if !errors.As(err, &de) {
+			t.Errorf("DecodeJSON(%q) = %v (%T), want *DocumentError", c.in, err, err)
+			continue
+		}
+		if de.Field != c.field || !strings.Contains(de.Problem, c.problem) {
+			t.Errorf("DecodeJSON(%q): field %q problem %q; want field %q problem containing %q", c.in, de.Field, de.Problem, c.field, c.problem)
+		}
+	}
+}
+
+func TestDocumentJSONRoundTrip(t *testing.T) {
+	s := testSchema(t)
+	d := new(Document).AddString("id", "x\"y").AddString("tag", "a").AddU64("count", math.MaxUint64).AddString("tag", "b").
+		AddI64("delta", math.MinInt64).AddF64("score", 0.1).AddBytes("blob", []byte("\x00\xff"))
+	data, err := d.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.DecodeJSON(data)
+	if err != nil {
+		t.Fatalf("%s: %v", data, err)
+	}
+	// Repeated fields come back grouped at the first occurrence.
+	want := new(Document).AddString("id", "x\"y").AddString("tag", "a").AddString("tag", "b").AddU64("count", math.MaxUint64).
+		AddI64("delta", math.MinInt64).AddF64("score", 0.1).AddBytes("blob", []byte("\x00\xff"))
+	if !reflect.DeepEqual(back, want) {
+		t.Fatalf("got  %+v\nwant %+v", back, want)
+	}
+	if _, err := new(Document).AddF64("score", math.Inf(1)).MarshalJSON(); err == nil {
+		t.Fatal("marshaled +Inf")
+	}
+}
+
+// FuzzDecodeJSON checks that DecodeJSON never panics, fails only with a
+// *DocumentError, and that whatever it accepts survives a marshal/decode
+// round trip and type-checks against the schema.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"id":"d1","title":"Hello world","tag":["a","b"],"count":12,"delta":-3,"score":1.5,"blob":"AAE="}`,
+		`{"count":1e3}`, `{"tag":[null]}`, `{}`, `[]`, `{"title":"\ud800"}`, "{\"body\":\"\xff\"}", `{"delta":-0.0e5}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	s := testSchema(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc, err := s.DecodeJSON(data)
+		if err != nil {
+			var de *DocumentError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is %T, want *DocumentError", err, err)
+			}
+			return
+		}
+		for _, v := range doc.Values {
+			f, ok := s.Field(v.Field)
+			if !ok || kindFor(f.Type) != v.Kind {
+				t.Fatalf("decoded value %+v does not fit the schema", v)
+			}
+		}
+		out, err := doc.MarshalJSON()
+		if err != nil {
+			t.Fatalf("cannot marshal decoded document %+v: %v", doc, err)
+		}
+		again, err := s.DecodeJSON(out)
+		if err != nil {
+			t.Fatalf("cannot decode %s: %v", out, err)
+		}
+		out2, err := again.MarshalJSON()
+		if err != nil || string(out2) != string(out) {
+			t.Fatalf("round trip unstable:\n%s\n%s (%v)", out, out2, err)
+		}
+	})
+}

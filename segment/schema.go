@@ -1,0 +1,313 @@
+package segment
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// FieldType is the type of a schema field. The zero value is invalid, so a
+// Field whose Type was never set is rejected by NewSchema.
+type FieldType uint8
+
+// Field types.
+const (
+	// TypeText is a string analyzed into terms by a tokenizer.
+	TypeText FieldType = iota + 1
+	// TypeKeyword is a string indexed as one exact term.
+	TypeKeyword
+	// TypeU64 is an unsigned 64-bit integer.
+	TypeU64
+	// TypeI64 is a signed 64-bit integer.
+	TypeI64
+	// TypeF64 is a 64-bit float (NaN is rejected by Validate).
+	TypeF64
+	// TypeBytes is an opaque byte string; it can only be stored.
+	TypeBytes
+)
+
+var fieldTypeNames = [...]string{
+	TypeText:    "text",
+	TypeKeyword: "keyword",
+	TypeU64:     "u64",
+	TypeI64:     "i64",
+	TypeF64:     "f64",
+	TypeBytes:   "bytes",
+}
+
+// String returns the schema name of the type ("text", "keyword", "u64",
+// "i64", "f64", "bytes").
+func (t FieldType) String() string {
+	if t >= TypeText && int(t) < len(fieldTypeNames) {
+		return fieldTypeNames[t]
+	}
+	return fmt.Sprintf("FieldType(%d)", uint8(t))
+}
+
+func (t FieldType) valid() bool { return t >= TypeText && t <= TypeBytes }
+
+// numeric reports whether t is u64, i64 or f64.
+func (t FieldType) numeric() bool { return t == TypeU64 || t == TypeI64 || t == TypeF64 }
+
+// ParseFieldType parses a type name as written by FieldType.String.
+func ParseFieldType(s string) (FieldType, error) {
+	for t := TypeText; t <= TypeBytes; t++ {
+		if fieldTypeNames[t] == s {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown field type %q (want text, keyword, u64, i64, f64 or bytes)", s)
+}
+
+// MarshalJSON writes the type as its name.
+func (t FieldType) MarshalJSON() ([]byte, error) {
+	if !t.valid() {
+		return nil, fmt.Errorf("segment: cannot marshal invalid %v", t)
+	}
+	return json.Marshal(t.String())
+}
+
+// UnmarshalJSON reads a type name.
+func (t *FieldType) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("field type must be a string: %w", err)
+	}
+	v, err := ParseFieldType(s)
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// DefaultTokenizer is the tokenizer of a text field that names none.
+const DefaultTokenizer = "simple"
+
+// MaxTermBytes is the longest term the index holds. Validate rejects longer
+// indexed keyword values; the builder skips longer tokens of text fields
+// (as Lucene does), since such "terms" are almost always binary garbage.
+const MaxTermBytes = 32766
+
+// MaxFields is the largest number of fields a schema may have.
+const MaxFields = 1024
+
+// maxFieldNameLen bounds field names, which are written into segment files.
+const maxFieldNameLen = 255
+
+// Field describes one field of a schema.
+type Field struct {
+	// Name is the field name: 1-255 bytes of ASCII letters, digits, '_', '-'
+	// and '.', starting with a letter or '_'.
+	Name string `json:"name"`
+	// Type is the value type.
+	Type FieldType `json:"type"`
+	// Indexed fields are searchable: text is tokenized, keyword is one term,
+	// numbers are one order-preserving 8-byte term (see U64Term).
+	Indexed bool `json:"indexed,omitempty"`
+	// Stored fields are returned by Reader.Document.
+	Stored bool `json:"stored,omitempty"`
+	// Fast fields get a column for per-document lookup (numeric types only).
+	Fast bool `json:"fast,omitempty"`
+	// Positions records token positions (indexed text only), for phrases.
+	Positions bool `json:"positions,omitempty"`
+	// Primary marks the primary key: at most one per schema, an indexed
+	// keyword, u64 or i64 field, present exactly once in every document.
+	Primary bool `json:"primary,omitempty"`
+	// Tokenizer names the analysis tokenizer of a text field; "" means
+	// DefaultTokenizer.
+	Tokenizer string `json:"tokenizer,omitempty"`
+}
+
+// TokenizerName returns the field's tokenizer name, with the default applied.
+func (f Field) TokenizerName() string {
+	if f.Tokenizer == "" {
+		return DefaultTokenizer
+	}
+	return f.Tokenizer
+}
+
+// Schema is an immutable, validated list of fields. Field order is
+// significant: it is the order of fields inside segment files.
+type Schema struct {
+	fields  []Field
+	byName  map[string]int
+	primary int // index into fields, -1 if none
+}
+
+// NewSchema validates fields and returns a schema. Errors name the field
+// and the problem.
+func NewSchema(fields ...Field) (*Schema, error) {
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("segment: schema has no fields")
+	}
+	if len(fields) > MaxFields {
+		return nil, fmt.Errorf("segment: schema has %d fields, at most %d are allowed", len(fields), MaxFields)
+	}
+	s := &Schema{
+		fields:  append([]Field(nil), fields...),
+		byName:  make(map[string]int, len(fields)),
+		primary: -1,
+	}
+	for i, f := range s.fields {
+		if err := checkField(f); err != nil {
+			if f.Name == "" || !validFieldName(f.Name) {
+				return nil, fmt.Errorf("segment: schema field #%d: %w", i, err)
+			}
+			return nil, fmt.Errorf("segment: schema field %q: %w", f.Name, err)
+		}
+		if _, dup := s.byName[f.Name]; dup {
+			return nil, fmt.Errorf("segment: schema field %q: defined twice", f.Name)
+		}
+		s.byName[f.Name] = i
+		if f.Primary {
+			if s.primary >= 0 {
+				return nil, fmt.Errorf("segment: schema field %q: second primary key (field %q is already primary)",
+					f.Name, s.fields[s.primary].Name)
+			}
+			s.primary = i
+		}
+	}
+	return s, nil
+}
+
+func validFieldName(name string) bool {
+	if name == "" || len(name) > maxFieldNameLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case (c >= '0' && c <= '9') || c == '-' || c == '.':
+			if i == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func checkField(f Field) error {
+	switch {
+	case f.Name == "":
+		return fmt.Errorf("empty name")
+	case !validFieldName(f.Name):
+		return fmt.Errorf("invalid name %q: use 1-%d ASCII letters, digits, '_', '-' or '.', starting with a letter or '_'",
+			f.Name, maxFieldNameLen)
+	case !f.Type.valid():
+		if f.Type == 0 {
+			return fmt.Errorf("missing type")
+		}
+		return fmt.Errorf("invalid type %v", f.Type)
+	case !f.Indexed && !f.Stored && !f.Fast:
+		return fmt.Errorf("field is neither indexed, stored nor fast, so it would be dropped")
+	case f.Positions && f.Type != TypeText:
+		return fmt.Errorf("positions are only supported on text fields, not %v", f.Type)
+	case f.Positions && !f.Indexed:
+		return fmt.Errorf("positions require an indexed field")
+	case f.Fast && !f.Type.numeric():
+		return fmt.Errorf("fast is only supported on u64, i64 and f64 fields, not %v", f.Type)
+	case f.Tokenizer != "" && f.Type != TypeText:
+		return fmt.Errorf("tokenizer %q set on a %v field; only text fields are tokenized", f.Tokenizer, f.Type)
+	case f.Indexed && f.Type == TypeBytes:
+		return fmt.Errorf("bytes fields cannot be indexed, only stored")
+	case f.Primary && f.Type != TypeKeyword && f.Type != TypeU64 && f.Type != TypeI64:
+		return fmt.Errorf("primary key must be keyword, u64 or i64, not %v", f.Type)
+	case f.Primary && !f.Indexed:
+		return fmt.Errorf("primary key must be indexed")
+	}
+	return nil
+}
+
+type schemaJSON struct {
+	Fields []Field `json:"fields"`
+}
+
+// ParseSchema parses the JSON form {"fields":[{"name":...,"type":...},...]}.
+// Unknown keys and trailing data are errors.
+func ParseSchema(data []byte) (*Schema, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var raw struct {
+		Fields []json.RawMessage `json:"fields"`
+	}
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("segment: parse schema: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("segment: parse schema: unexpected data after the schema object at byte %d", dec.InputOffset())
+	}
+	fields := make([]Field, 0, len(raw.Fields))
+	for i, r := range raw.Fields {
+		var f Field
+		fd := json.NewDecoder(bytes.NewReader(r))
+		fd.DisallowUnknownFields()
+		if err := fd.Decode(&f); err != nil {
+			// Name the field if its name can be read at all.
+			var named struct {
+				Name string `json:"name"`
+			}
+			if json.Unmarshal(r, &named) == nil && named.Name != "" {
+				return nil, fmt.Errorf("segment: parse schema: field %q: %w", named.Name, err)
+			}
+			return nil, fmt.Errorf("segment: parse schema: field #%d: %w", i, err)
+		}
+		fields = append(fields, f)
+	}
+	return NewSchema(fields...)
+}
+
+// MarshalJSON writes the schema in the form ParseSchema reads.
+func (s *Schema) MarshalJSON() ([]byte, error) {
+	return json.Marshal(schemaJSON{Fields: s.fields})
+}
+
+// Fields returns a copy of the fields, in schema order.
+func (s *Schema) Fields() []Field { return append([]Field(nil), s.fields...) }
+
+// NumFields returns the number of fields.
+func (s *Schema) NumFields() int { return len(s.fields) }
+
+// Field returns the field with the given name.
+func (s *Schema) Field(name string) (Field, bool) {
+	i, ok := s.byName[name]
+	if !ok {
+		return Field{}, false
+	}
+	return s.fields[i], true
+}
+
+// FieldIndex returns the ordinal of the named field, or -1. Segment files
+// refer to fields by ordinal.
+func (s *Schema) FieldIndex(name string) int {
+	i, ok := s.byName[name]
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// Primary returns the primary-key field, if the schema has one.
+func (s *Schema) Primary() (Field, bool) {
+	if s.primary < 0 {
+		return Field{}, false
+	}
+	return s.fields[s.primary], true
+}
+
+// Equal reports whether two schemas have the same fields in the same order.
+func (s *Schema) Equal(o *Schema) bool {
+	if len(s.fields) != len(o.fields) {
+		return false
+	}
+	for i := range s.fields {
+		if s.fields[i] != o.fields[i] {
+			return false
+		}
+	}
+	return true
+}
