@@ -1,2 +1,0 @@
-// Package supervisor is part of Hermes for Go.
-package supervisor
