@@ -1,2 +1,0 @@
-// Package messages is part of Hermes for Go.
-package messages
