@@ -1,0 +1,291 @@
+package analysis
+
+import (
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/segment"
+)
+
+// SimpleTokenizer emits the words of the text, lowercased: the segments that
+// Unicode's word-boundary rules (UAX #29, as implemented by
+// github.com/blevesearch/segment) classify as letters, numbers or ideographs.
+// Punctuation and white space are dropped; so are segments made only of
+// connector punctuation such as "___". Within a word, the UAX #29 rules keep
+// "don't", "e.g", "3.14" and "1,000" whole, while "e-mail" gives "e" and
+// "mail" and "C++" gives "c". Ideographs (Han, Hiragana) are one token each.
+//
+// Invalid UTF-8 sequences separate words and are never part of a term.
+//
+// The zero value is ready to use and safe for concurrent use.
+type SimpleTokenizer struct{}
+
+// Byte classes of the ASCII fast path. The word-break properties of ASCII
+// characters (Unicode 8.0, the version the segment package implements):
+// letters are ALetter, digits Numeric, '_' ExtendNumLet, ':' MidLetter,
+// '.' MidNumLet, '\” Single_Quote (treated like MidNumLet), ',' and ';'
+// MidNum, '"' Double_Quote; CR, LF, VT and FF are line breaks; the rest is
+// Other.
+const (
+	clsLetter   = 1 << iota // A-Z a-z
+	clsDigit                // 0-9
+	clsConnect              // _
+	clsMidL                 // may join two letters: : . '
+	clsMidN                 // may join two digits: , ; . '
+	clsHigh                 // not ASCII: leading or continuation byte of a multi-byte rune, or invalid
+	clsBoundary             // an ASCII byte after which UAX #29 always breaks
+
+	clsWord = clsLetter | clsDigit | clsConnect
+)
+
+// asciiClass maps every byte to its class bits.
+var asciiClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 0x80:
+			t[c] = clsHigh
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			t[c] = clsLetter
+		case '0' <= c && c <= '9':
+			t[c] = clsDigit
+		case c == '_':
+			t[c] = clsConnect
+		case c == ':':
+			t[c] = clsMidL
+		case c == ',' || c == ';':
+			t[c] = clsMidN
+		case c == '.' || c == '\'':
+			t[c] = clsMidL | clsMidN
+		case c == '"' || c == '\r':
+			// '"' joins Hebrew letters; CR joins a following LF. Neither
+			// is a safe place to cut the text, though neither is a word.
+		default:
+			t[c] = clsBoundary
+		}
+	}
+	return t
+}()
+
+// simpleState is the per-call scratch of SimpleTokenizer, pooled so that a
+// call allocates nothing in the steady state.
+type simpleState struct {
+	term   []byte // the current term, lowercased
+	region []byte // a copy of the non-ASCII region being segmented
+	pos    int    // the next token's position
+	emit   func(Token)
+}
+
+var simplePool = sync.Pool{New: func() any { return new(simpleState) }}
+
+// maxPooledBuf bounds the buffers kept in the pool, so that one huge document
+// does not pin its memory forever.
+const maxPooledBuf = 64 << 10
+
+// Tokenize implements Tokenizer.
+//
+// Text made of ASCII is segmented by a hand-written scanner that reproduces
+// the UAX #29 rules for ASCII exactly and runs several times faster than the
+// general state machine. Around any non-ASCII byte, the scanner hands a region
+// to the segment package; the region starts where the scanner's current word
+// starts and ends just after an ASCII separator (space, most punctuation)
+// that is followed by an ASCII byte: no UAX #29 rule reaches across such a
+// separator, so both halves segment exactly as the whole text would.
+func (SimpleTokenizer) Tokenize(text string, emit func(Token)) {
+	st := simplePool.Get().(*simpleState)
+	st.pos, st.emit = 0, emit
+	st.scan(text)
+	st.emit = nil
+	if cap(st.term) <= maxPooledBuf && cap(st.region) <= maxPooledBuf {
+		simplePool.Put(st)
+	}
+}
+
+func (st *simpleState) scan(text string) {
+	n := len(text)
+	i := 0
+	for i < n {
+		cls := asciiClass[text[i]]
+		if cls&clsWord == 0 {
+			if cls&clsHigh != 0 {
+				i = st.fallback(text, i, i)
+			} else {
+				i++ // punctuation, white space: never part of a word here
+			}
+			continue
+		}
+		// A word starts at i. Extend it over word bytes, and over a middle
+		// character that UAX #29 allows between two letters (WB6/WB7) or
+		// two digits (WB11/WB12).
+		j := i + 1
+		touchesHigh := false
+		for {
+			for j < n && asciiClass[text[j]]&clsWord != 0 {
+				j++
+			}
+			if j == n {
+				break
+			}
+			c := asciiClass[text[j]]
+			if c&clsHigh != 0 {
+				touchesHigh = true // a non-ASCII letter or mark may continue the word
+				break
+			}
+			if c&(clsMidL|clsMidN) == 0 || j+1 == n {
+				break
+			}
+			next := asciiClass[text[j+1]]
+			if next&clsHigh != 0 {
+				touchesHigh = true // "a.é": the word may go on past the '.'
+				break
+			}
+			prev := asciiClass[text[j-1]]
+			if c&clsMidL != 0 && prev&next&clsLetter != 0 ||
+				c&clsMidN != 0 && prev&next&clsDigit != 0 {
+				j += 2
+				continue
+			}
+			break
+		}
+		if touchesHigh {
+			// Let the general segmenter decide where this word ends,
+			// starting from its first byte.
+			i = st.fallback(text, i, j)
+			continue
+		}
+		if text[i] != '_' || !allUnderscore(text[i:j]) {
+			st.emitLower(text[i:j])
+		}
+		i = j
+	}
+}
+
+func allUnderscore(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// emitLower emits an ASCII word, lowercased in the state's term buffer.
+func (st *simpleState) emitLower(word string) {
+	t := append(st.term[:0], word...)
+	for k, b := range t {
+		if 'A' <= b && b <= 'Z' {
+			t[k] = b + ('a' - 'A')
+		}
+	}
+	st.term = t
+	st.emit(Token{Term: t, Position: st.pos})
+	st.pos++
+}
+
+// fallback segments text[start:end'] with the segment package and returns
+// end', the first index at or after from where the ASCII scanner may resume:
+// just after an ASCII boundary byte that is followed by an ASCII byte (or the
+// end of the text). start must be a word boundary.
+func (st *simpleState) fallback(text string, start, from int) int {
+	n := len(text)
+	end := n
+	for k := from; k < n; k++ {
+		if asciiClass[text[k]]&clsBoundary != 0 && (k+1 == n || text[k+1] < utf8.RuneSelf) {
+			end = k + 1
+			break
+		}
+	}
+	st.region = append(st.region[:0], text[start:end]...)
+	st.segmentRegion(st.region)
+	return end
+}
+
+// segmentRegion segments buf, treating each invalid UTF-8 sequence as a
+// separator (as if it were U+FFFD, which UAX #29 never joins to a word).
+func (st *simpleState) segmentRegion(buf []byte) {
+	for len(buf) > 0 {
+		valid := len(buf)
+		if !utf8.Valid(buf) {
+			valid = 0
+			for valid < len(buf) {
+				r, size := utf8.DecodeRune(buf[valid:])
+				if r == utf8.RuneError && size == 1 {
+					break
+				}
+				valid += size
+			}
+		}
+		st.segmentValid(buf[:valid:valid])
+		if valid == len(buf) {
+			return
+		}
+		buf = buf[valid+1:] // skip one invalid byte
+	}
+}
+
+// segmentValid runs the UAX #29 segmenter over valid UTF-8 and emits its
+// words.
+func (st *simpleState) segmentValid(b []byte) {
+	for len(b) > 0 {
+		seg := segment.NewWordSegmenterDirect(b)
+		done := 0
+		for seg.Segment() {
+			tok := seg.Bytes()
+			// b has len == cap, so a token's capacity tells where it ends.
+			done = len(b) - cap(tok) + len(tok)
+			if seg.Type() != segment.None && len(tok) > 0 && !connectorsOnly(tok) {
+				st.emitLowerUnicode(tok)
+			}
+		}
+		if done >= len(b) {
+			return
+		}
+		// The segmenter gave up before the end (it does not on valid UTF-8,
+		// but a parse error must not lose the rest of the text): skip one
+		// rune and go on.
+		_, size := utf8.DecodeRune(b[done:])
+		b = b[done+size:]
+	}
+}
+
+// connectorsOnly reports whether tok is made only of characters with the
+// ExtendNumLet word-break property (connector punctuation such as '_', and
+// U+202F): UAX #29 makes such runs a "word", but they hold no letter or digit.
+func connectorsOnly(tok []byte) bool {
+	for len(tok) > 0 {
+		r, size := utf8.DecodeRune(tok)
+		if r != '\u202f' && !unicode.Is(unicode.Pc, r) {
+			return false
+		}
+		tok = tok[size:]
+	}
+	return true
+}
+
+// emitLowerUnicode emits a term lowercased with Unicode's simple case mapping.
+func (st *simpleState) emitLowerUnicode(tok []byte) {
+	st.term = appendLower(st.term[:0], tok)
+	st.emit(Token{Term: st.term, Position: st.pos})
+	st.pos++
+}
+
+// appendLower appends the lowercase form of s (UTF-8) to dst. ASCII bytes take
+// a fast path; other runes go through unicode.ToLower, and invalid sequences
+// become U+FFFD so that the result is always valid UTF-8.
+func appendLower(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			dst = append(dst, b)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		i += size
+	}
+	return dst
+}
