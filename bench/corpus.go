@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// doc is one line of the benchmark corpus.
+type doc struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Text  string `json:"text"`
+}
+
+// corpus streams documents from a JSON-lines file, gzip-compressed when its
+// name ends in .gz. Documents are decoded as they are indexed rather than
+// loaded up front, so the peak RSS of a run is the engine's, not the corpus's.
+type corpus struct {
+	path  string
+	f     *os.File
+	zr    *gzip.Reader
+	br    *bufio.Reader
+	line  int
+	limit int // 0: no limit
+	read  int
+	// TextBytes counts the bytes of the text field of the documents read so
+	// far: the "MB of text" of the throughput figures.
+	TextBytes int64
+}
+
+func openCorpus(path string, limit int) (*corpus, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open the corpus: %w (pass --input FILE)", err)
+	}
+	c := &corpus{path: path, f: f, limit: limit}
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		c.zr = zr
+		r = zr
+	}
+	c.br = bufio.NewReaderSize(r, 1<<20)
+	return c, nil
+}
+
+// Next decodes the next document into d; it returns io.EOF at the end of the
+// file or once the limit is reached.
+func (c *corpus) Next(d *doc) error {
+	for {
+		if c.limit > 0 && c.read >= c.limit {
+			return io.EOF
+		}
+		b, err := c.br.ReadBytes('\n')
+		if len(b) == 0 && err != nil {
+			if err == io.EOF {
+				return io.EOF
+			}
+			return fmt.Errorf("%s: %w", c.path, err)
+		}
+		c.line++
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		*d = doc{}
+		if err := json.Unmarshal(b, d); err != nil {
+			return fmt.Errorf("%s:%d: %w", c.path, c.line, err)
+		}
+		if d.ID == "" {
+			return fmt.Errorf("%s:%d: the document has no \"id\"", c.path, c.line)
+		}
+		c.read++
+		c.TextBytes += int64(len(d.Text))
+		return nil
+	}
+}
+
+func (c *corpus) Close() error {
+	if c.zr != nil {
+		c.zr.Close()
+	}
+	return c.f.Close()
+}

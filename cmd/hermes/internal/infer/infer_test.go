@@ -1,0 +1,182 @@
+package infer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hermes-search/hermes-go/segment"
+)
+
+func sample(t *testing.T, lines ...string) *Sampler {
+	t.Helper()
+	var s Sampler
+	for i, l := range lines {
+		if err := s.Add([]byte(l), i+1); err != nil {
+			t.Fatalf("Add(line %d): %v", i+1, err)
+		}
+	}
+	return &s
+}
+
+func TestSchemaFollowsTheRules(t *testing.T) {
+	s := sample(t,
+		`{"title":"A","id":"doc-1","year":1861,"tags":["x","y"],"note":null}`,
+		`{"id":"doc-2","title":"B","year":1862.5,"score":3,"note":"later"}`,
+	)
+	schema, err := s.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := func(name string) segment.Field {
+		return segment.Field{Name: name, Type: segment.TypeText, Indexed: true, Stored: true, Positions: true, Tokenizer: "simple"}
+	}
+	f64 := func(name string) segment.Field {
+		return segment.Field{Name: name, Type: segment.TypeF64, Stored: true, Fast: true}
+	}
+	want := []segment.Field{
+		{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		text("title"), f64("year"), text("tags"), text("note"), f64("score"),
+	}
+	got := schema.Fields()
+	if len(got) != len(want) {
+		t.Fatalf("got %d fields %v, want %d", len(got), Describe(schema), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("field %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// The inferred schema must accept the very lines it was inferred from.
+func TestSchemaDecodesTheSample(t *testing.T) {
+	lines := []string{
+		`{"id":"a","title":"Hello","n":1,"tags":["p","q"]}`,
+		`{"id":"b","title":null,"n":2.5}`,
+		`{"id":"c","n":-7}`,
+	}
+	schema, err := sample(t, lines...).Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lines {
+		d, err := schema.DecodeJSON([]byte(l))
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if err := schema.Validate(d, 0); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+	}
+}
+
+func TestIntegerIDBecomesI64(t *testing.T) {
+	schema, err := sample(t, `{"id":1,"text":"x"}`, `{"id":2,"text":"y"}`).Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, ok := schema.Primary()
+	if !ok || pk.Name != "id" || pk.Type != segment.TypeI64 {
+		t.Fatalf("primary = %+v, %v; want id i64", pk, ok)
+	}
+}
+
+func TestNoIDMeansNoPrimaryKey(t *testing.T) {
+	schema, err := sample(t, `{"text":"x"}`).Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pk, ok := schema.Primary(); ok {
+		t.Fatalf("primary = %+v, want none", pk)
+	}
+}
+
+func TestErrorsNameLineAndField(t *testing.T) {
+	cases := []struct {
+		name  string
+		lines []string
+		want  []string // substrings of the error of the last line
+	}{
+		{"boolean", []string{`{"id":"a","ok":true}`}, []string{"line 1", `"ok"`, "boolean", "--schema"}},
+		{"object", []string{`{"id":"a","meta":{"k":1}}`}, []string{"line 1", `"meta"`, "nested object"}},
+		{"nested array", []string{`{"id":"a","m":[[1]]}`}, []string{"line 1", `"m"`, "nested array"}},
+		{"mixed", []string{`{"id":"a","v":"x"}`, `{"id":"b","v":2}`}, []string{"line 2", `"v"`, "line 1", "one type"}},
+		{"mixed within a line", []string{`{"id":"a","v":["x",2]}`}, []string{"line 1", `"v"`}},
+		{"malformed", []string{`{"id":"a",`}, []string{"line 1", "invalid JSON"}},
+		{"not an object", []string{`["a"]`}, []string{"line 1", "not a JSON object"}},
+		{"two values", []string{`{"id":"a"} {"id":"b"}`}, []string{"line 1", "more than one"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var s Sampler
+			var err error
+			for i, l := range c.lines {
+				if err = s.Add([]byte(l), i+1); err != nil && i < len(c.lines)-1 {
+					t.Fatalf("line %d: unexpected error %v", i+1, err)
+				}
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// A rejected line leaves no trace, so `--on-error skip` can carry on.
+func TestRejectedLineChangesNothing(t *testing.T) {
+	var s Sampler
+	if err := s.Add([]byte(`{"id":"a","v":"x"}`), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add([]byte(`{"id":"b","w":1,"v":2}`), 2); err == nil {
+		t.Fatal("mixed types accepted")
+	}
+	if s.Lines() != 1 {
+		t.Fatalf("Lines = %d, want 1", s.Lines())
+	}
+	schema, err := s.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := schema.Field("w"); ok {
+		t.Fatal(`field "w" of the rejected line made it into the schema`)
+	}
+}
+
+func TestFractionalIDIsAnError(t *testing.T) {
+	_, err := sample(t, `{"id":1.5}`).Schema()
+	if err == nil || !strings.Contains(err.Error(), "primary key") {
+		t.Fatalf("err = %v, want a primary key error", err)
+	}
+}
+
+func TestInvalidFieldNameIsReported(t *testing.T) {
+	_, err := sample(t, `{"id":"a","bad name":"x"}`).Schema()
+	if err == nil || !strings.Contains(err.Error(), "bad name") || !strings.Contains(err.Error(), "--schema") {
+		t.Fatalf("err = %v, want the field named and --schema suggested", err)
+	}
+}
+
+func TestEmptySample(t *testing.T) {
+	var s Sampler
+	if _, err := s.Schema(); err == nil {
+		t.Fatal("empty sample gave a schema")
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	schema, err := sample(t, `{"id":"a","title":"t","year":1}`).Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Describe(schema)
+	want := "id (keyword, primary), title (text, positions), year (f64, fast, not indexed)"
+	if got != want {
+		t.Fatalf("Describe = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,176 @@
+// Package jsonl reads JSON-lines input for the hermes command: a file, plain
+// or gzip-compressed (recognized by its content, not its name), or standard
+// input, one document a line, with line numbers for error messages and byte
+// counts for progress reports.
+package jsonl
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// MaxLineBytes is the longest line Reader accepts. A longer line is almost
+// always a file that is not JSON lines (or not decompressed).
+const MaxLineBytes = 64 << 20
+
+// Reader reads lines. It is not safe for concurrent use, except for the
+// counters Consumed and Bytes, which a progress reporter may call from
+// another goroutine.
+type Reader struct {
+	name   string
+	closer io.Closer
+	src    *countingReader // the raw input: file or stdin
+	zr     *gzip.Reader    // nil for plain input
+	br     *bufio.Reader
+	line   int
+	bytes  counter // uncompressed bytes returned so far
+	size   int64   // size of the raw input, -1 if unknown
+	long   []byte  // buffer for lines longer than the bufio buffer
+}
+
+// Open opens path for reading; "-" reads stdin. The input is decompressed if
+// it starts with the gzip magic bytes.
+func Open(path string, stdin io.Reader) (*Reader, error) {
+	if path == "-" {
+		return newReader("stdin", stdin, nil, -1)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	r, err := newReader(path, f, f, size)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// NewReader reads lines from r, decompressing gzip input; name appears in
+// error messages. size is the length of r in bytes, or -1 if unknown.
+func NewReader(name string, r io.Reader, size int64) (*Reader, error) {
+	return newReader(name, r, nil, size)
+}
+
+func newReader(name string, r io.Reader, closer io.Closer, size int64) (*Reader, error) {
+	src := &countingReader{r: r}
+	rd := &Reader{name: name, closer: closer, src: src, size: size}
+	raw := bufio.NewReaderSize(src, 1<<20)
+	magic, err := raw.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: not a valid gzip file: %w", name, err)
+		}
+		rd.zr = zr
+		rd.br = bufio.NewReaderSize(zr, 1<<20)
+	} else {
+		rd.br = raw
+	}
+	return rd, nil
+}
+
+// Name returns the input's name ("stdin" for standard input).
+func (r *Reader) Name() string { return r.name }
+
+// Next returns the next non-blank line, without its line ending, and its
+// 1-based line number. The slice is valid until the next call. At the end of
+// the input it returns io.EOF. A last line without a final newline counts.
+func (r *Reader) Next() ([]byte, int, error) {
+	for {
+		b, err := r.readLine()
+		if err != nil {
+			return nil, r.line, err
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			return b, r.line, nil
+		}
+	}
+}
+
+// readLine returns the next line, blank or not.
+func (r *Reader) readLine() ([]byte, error) {
+	b, err := r.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		r.long = append(r.long[:0], b...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if len(r.long) > MaxLineBytes {
+				return nil, fmt.Errorf("%s: line %d: longer than %d MiB; is this JSON lines, one document a line?", r.name, r.line+1, MaxLineBytes>>20)
+			}
+			b, err = r.br.ReadSlice('\n')
+			r.long = append(r.long, b...)
+		}
+		b = r.long
+	}
+	if len(b) == 0 {
+		if err == nil || errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		return nil, r.wrap(err)
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, r.wrap(err)
+	}
+	r.line++
+	r.bytes.add(int64(len(b)))
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	b = bytes.TrimSuffix(b, []byte{'\r'})
+	return b, nil
+}
+
+func (r *Reader) wrap(err error) error {
+	if r.zr != nil {
+		return fmt.Errorf("%s: after line %d: reading the gzip stream: %w", r.name, r.line, err)
+	}
+	return fmt.Errorf("%s: after line %d: %w", r.name, r.line, err)
+}
+
+// Line returns the number of the last line read.
+func (r *Reader) Line() int { return r.line }
+
+// Size returns the size of the raw input in bytes (compressed, for gzip), or
+// -1 if it is not known (stdin, pipes).
+func (r *Reader) Size() int64 { return r.size }
+
+// Consumed returns how many bytes of the raw input have been read, which
+// with Size gives the fraction done. It runs ahead of the lines returned by
+// up to the read buffers' size.
+func (r *Reader) Consumed() int64 { return r.src.n.load() }
+
+// Bytes returns the uncompressed bytes of the lines read so far, blank
+// lines and line endings included.
+func (r *Reader) Bytes() int64 { return r.bytes.load() }
+
+// Close closes the input file; it does not close stdin.
+func (r *Reader) Close() error {
+	if r.zr != nil {
+		r.zr.Close()
+	}
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n counter
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.add(int64(n))
+	return n, err
+}
