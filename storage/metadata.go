@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 
 	"github.com/cespare/xxhash/v2"
@@ -82,11 +83,33 @@ type metadataOnDisk struct {
 	Metadata
 }
 
-// WriteMetadata validates m and writes it as metadata.json with an embedded
-// checksum, through WriteAtomic. If it returns nil, the commit is durable.
+// WriteMetadata commits m: it validates m, checks that every file it names
+// exists, fsyncs the directory so those files' names are durable before
+// anything refers to them, and writes metadata.json with an embedded
+// checksum through WriteAtomic. The files' contents must already be synced
+// (ChecksumWriter.Finish does it). If WriteMetadata returns nil, the commit
+// is durable; if it fails, a crash leaves the previous commit or this one.
 func WriteMetadata(dir Directory, m *Metadata) error {
 	if err := m.validate(); err != nil {
 		return &fs.PathError{Op: "write", Path: MetadataFile, Err: fmt.Errorf("invalid metadata: %w", err)}
+	}
+	names, err := dir.List()
+	if err != nil {
+		return err
+	}
+	for _, s := range m.Segments {
+		for _, f := range s.Files {
+			if _, ok := slices.BinarySearch(names, f); !ok {
+				return &fs.PathError{Op: "write", Path: MetadataFile,
+					Err: fmt.Errorf("segment %s names file %s: %w", s.ID, f, fs.ErrNotExist)}
+			}
+		}
+	}
+	// Without this, a crash could keep the new metadata.json but lose the
+	// names of the files it refers to (the file system may persist the
+	// rename before the creations).
+	if err := dir.SyncDir(); err != nil {
+		return err
 	}
 	disk := metadataOnDisk{Checksum: "xxh64:" + string(bytes.Repeat([]byte{'0'}, checksumHexLen)), Metadata: *m}
 	if disk.FormatVersion == 0 {
@@ -158,7 +181,10 @@ func decodeMetadata(data []byte) (*Metadata, error) {
 // validate checks what every reader relies on: unique, plain segment IDs
 // and file names, and counts that add up.
 func (m *Metadata) validate() error {
-	bad := fmt.Errorf
+	// Messages start with the field's name, as in "field Segments[2].ID ...".
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("field "+format, args...)
+	}
 	if m.FormatVersion < 0 || m.FormatVersion > MetadataFormatVersion {
 		return bad("FormatVersion %d is not supported (1 to %d)", m.FormatVersion, MetadataFormatVersion)
 	}

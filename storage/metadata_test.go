@@ -25,6 +25,20 @@ func sampleMetadata() *Metadata {
 	}
 }
 
+// withFiles creates the files m's segments name (if missing), as a commit
+// would have, and returns m.
+func withFiles(t *testing.T, d Directory, m *Metadata) *Metadata {
+	t.Helper()
+	for _, seg := range m.Segments {
+		for _, f := range seg.Files {
+			if _, err := d.FileSize(f); errors.Is(err, fs.ErrNotExist) {
+				writeFile(t, d, f, []byte(f))
+			}
+		}
+	}
+	return m
+}
+
 // sameJSON reports whether a and b hold the same JSON value.
 func sameJSON(t *testing.T, a, b []byte) bool {
 	t.Helper()
@@ -45,7 +59,7 @@ func TestMetadataRoundTrip(t *testing.T) {
 			if _, err := ReadMetadata(d); !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("ReadMetadata with no index = %v, want fs.ErrNotExist", err)
 			}
-			want := sampleMetadata()
+			want := withFiles(t, d, sampleMetadata())
 			if err := WriteMetadata(d, want); err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +90,7 @@ func TestMetadataRoundTrip(t *testing.T) {
 // The file is plain JSON, readable without this package.
 func TestMetadataIsPlainJSON(t *testing.T) {
 	d := NewMem()
-	if err := WriteMetadata(d, sampleMetadata()); err != nil {
+	if err := WriteMetadata(d, withFiles(t, d, sampleMetadata())); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := ReadAll(d, MetadataFile)
@@ -95,7 +109,7 @@ func TestMetadataIsPlainJSON(t *testing.T) {
 
 func TestMetadataCorruption(t *testing.T) {
 	d := NewMem()
-	if err := WriteMetadata(d, sampleMetadata()); err != nil {
+	if err := WriteMetadata(d, withFiles(t, d, sampleMetadata())); err != nil {
 		t.Fatal(err)
 	}
 	good, _ := ReadAll(d, MetadataFile)
@@ -129,7 +143,7 @@ func resum(data []byte) []byte {
 
 func TestMetadataNewerVersionRefused(t *testing.T) {
 	d := NewMem()
-	if err := WriteMetadata(d, sampleMetadata()); err != nil {
+	if err := WriteMetadata(d, withFiles(t, d, sampleMetadata())); err != nil {
 		t.Fatal(err)
 	}
 	good, _ := ReadAll(d, MetadataFile)
@@ -187,5 +201,19 @@ func TestMetadataValidation(t *testing.T) {
 		if names := mustList(t, d); len(names) != 0 {
 			t.Errorf("invalid metadata was written: %q", names)
 		}
+	}
+}
+
+// Committing a segment whose file is missing fails, naming the file.
+func TestMetadataMissingFile(t *testing.T) {
+	d := NewMem()
+	m := withFiles(t, d, sampleMetadata())
+	if err := d.Remove("seg_a.docs"); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteMetadata(d, m)
+	wantErr(t, "WriteMetadata", err, fs.ErrNotExist, "seg_a.docs")
+	if _, err := ReadMetadata(d); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("metadata written despite a missing file: %v", err)
 	}
 }
