@@ -258,6 +258,9 @@ func (d *FaultyDirectory) inject(op Op, name string) error {
 		err = hook(op, name)
 	}
 	if err != nil {
+		if name == "" {
+			name = "." // the directory itself
+		}
 		return &fs.PathError{Op: op.String(), Path: name, Err: err}
 	}
 	return nil
