@@ -68,6 +68,9 @@ func (s *Searcher) search(ctx context.Context, q Query, k int, prune bool) ([]Hi
 	top := &topK{k: k}
 	terms, excl, wand := wandable(w)
 	for i, seg := range s.coll.segs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		hit := func(doc uint32, score float64) Hit {
 			return Hit{Segment: i, SegmentID: s.ids[i], Doc: doc, Score: float32(score)}
 		}
