@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 )
 
@@ -17,7 +18,7 @@ func memFixture(t *testing.T) (*Searcher, *model) {
 	t.Helper()
 	segs := zipfCorpus(1, []int{400, 1, 0, 700, 250})
 	tk := analysis.SimpleTokenizer{}
-	return memSearcher(segs, tk, 4), newModel(segs, tk)
+	return memSearcher(segs, tk, 4), newModel(segs, tk, identityNorm)
 }
 
 func TestMemDisjunctionsPrunedEqualsExhaustiveAndModel(t *testing.T) {
@@ -159,5 +160,45 @@ func TestDocumentChecksHit(t *testing.T) {
 	bad.Segment = 99
 	if _, err := s.Document(bad); err == nil {
 		t.Errorf("Document accepted a hit with an out-of-range segment")
+	}
+}
+
+// failingSource hands out postings that stop after their first document
+// and then report corruption through Err, as *segment.Postings does.
+type failingSource struct{ *memSegment }
+
+func (f failingSource) Postings(field string, term []byte) (postingsIterator, error) {
+	p, err := f.memSegment.Postings(field, term)
+	if p == nil || err != nil {
+		return p, err
+	}
+	return &failingIter{p.(*memIter)}, nil
+}
+
+type failingIter struct{ *memIter }
+
+func (f *failingIter) Next() uint32            { f.i = len(f.ps); return noMoreDocs }
+func (f *failingIter) Advance(t uint32) uint32 { return f.Next() }
+func (f *failingIter) Err() error {
+	if f.i >= len(f.ps) && len(f.ps) > 1 {
+		return errors.New("corrupt block")
+	}
+	return nil
+}
+
+func TestPostingsErrorFailsSearch(t *testing.T) {
+	segs := zipfCorpus(5, []int{300})
+	src := failingSource{newMemSegment(segs[0], analysis.SimpleTokenizer{}, 4)}
+	s := newSearcher([]segmentSource{src}, []segment.ID{{1}}, testSchema(), nil, nil)
+	ctx := context.Background()
+	q := Boolean{Should: []Query{Term{"body", "w2"}, Term{"body", "w3"}}}
+	if _, err := s.Search(ctx, q, 10); err == nil || !strings.Contains(err.Error(), "corrupt block") {
+		t.Errorf("Search: %v, want the postings' error", err)
+	}
+	if _, err := s.SearchExhaustive(ctx, q, 10); err == nil || !strings.Contains(err.Error(), "corrupt block") {
+		t.Errorf("SearchExhaustive: %v, want the postings' error", err)
+	}
+	if _, err := s.Count(ctx, q); err == nil || !strings.Contains(err.Error(), "corrupt block") {
+		t.Errorf("Count: %v, want the postings' error", err)
 	}
 }

@@ -17,37 +17,45 @@ import (
 // every document, deleted ones included, as the engine documents.
 type model struct {
 	segs [][]tdoc
-	toks [][]map[string][]tok // segment -> doc -> field -> tokens
+	toks [][]map[string][]tok          // segment -> doc -> field -> tokens
+	tfs  [][]map[string]map[string]int // segment -> doc -> field -> term -> freq
+	// norm maps a true field length to the length the index scores with
+	// (segment files quantize it to one byte, as Lucene does).
+	norm func(uint32) uint32
 
 	idfs  map[string]float64 // cache: field + "\x00" + term
 	stats map[string][2]float64
 }
 
-func newModel(segs [][]tdoc, tk analysis.Tokenizer) *model {
-	m := &model{segs: segs, idfs: map[string]float64{}, stats: map[string][2]float64{}}
+func newModel(segs [][]tdoc, tk analysis.Tokenizer, norm func(uint32) uint32) *model {
+	m := &model{segs: segs, idfs: map[string]float64{}, stats: map[string][2]float64{}, norm: norm}
 	for _, docs := range segs {
 		var ds []map[string][]tok
+		var tfs []map[string]map[string]int
 		for i := range docs {
 			f := map[string][]tok{"id": {{docs[i].id, 0}}}
 			for _, name := range textFields {
 				f[name] = analyze(tk, docs[i].text(name))
 			}
+			tf := map[string]map[string]int{}
+			for name, toks := range f {
+				tf[name] = map[string]int{}
+				for _, t := range toks {
+					tf[name][t.term]++
+				}
+			}
 			ds = append(ds, f)
+			tfs = append(tfs, tf)
 		}
 		m.toks = append(m.toks, ds)
+		m.tfs = append(m.tfs, tfs)
 	}
 	return m
 }
 
-func (m *model) tf(seg, doc int, field, term string) int {
-	n := 0
-	for _, t := range m.toks[seg][doc][field] {
-		if t.term == term {
-			n++
-		}
-	}
-	return n
-}
+func identityNorm(n uint32) uint32 { return n }
+
+func (m *model) tf(seg, doc int, field, term string) int { return m.tfs[seg][doc][field][term] }
 
 // fieldStats returns the number of docs with the field and their mean length.
 func (m *model) fieldStats(field string) (n, avgdl float64) {
@@ -91,7 +99,8 @@ func (m *model) idf(field, term string) float64 {
 func (m *model) bm25(idf float64, tf, dl int, field string) float64 {
 	_, avgdl := m.fieldStats(field)
 	const k1, b = 1.2, 0.75
-	return idf * (k1 + 1) * float64(tf) / (float64(tf) + k1*(1-b+b*float64(dl)/avgdl))
+	l := float64(m.norm(uint32(dl)))
+	return idf * (k1 + 1) * float64(tf) / (float64(tf) + k1*(1-b+b*l/avgdl))
 }
 
 // phraseFreq counts the start positions where the phrase occurs.

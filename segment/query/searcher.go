@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/analysis"
 )
 
 // Hit is one search result.
@@ -26,19 +27,21 @@ type Hit struct {
 // documents until a merge drops them (as in Lucene); deleted documents are
 // never returned. A Searcher is safe for concurrent use.
 type Searcher struct {
-	coll   *collection
-	ids    []segment.ID
-	doc    func(seg int, doc uint32) (*segment.Document, error)
-	tokens analyzer
+	coll       *collection
+	ids        []segment.ID
+	doc        func(seg int, doc uint32) (*segment.Document, error)
+	tokenizers map[string]analysis.Tokenizer
 }
 
-// analyzer turns text of a field into tokens (term and position); the
-// parser uses it for query strings.
-type analyzer func(field, text string, emit func(term []byte, pos int)) error
-
 func newSearcher(segs []segmentSource, ids []segment.ID, s *segment.Schema,
-	doc func(int, uint32) (*segment.Document, error), an analyzer) *Searcher {
-	return &Searcher{coll: newCollection(s, segs), ids: ids, doc: doc, tokens: an}
+	doc func(int, uint32) (*segment.Document, error), tokenizers map[string]analysis.Tokenizer) *Searcher {
+	return &Searcher{coll: newCollection(s, segs), ids: ids, doc: doc, tokenizers: tokenizers}
+}
+
+// Parse parses a query string with the searcher's schema and tokenizers;
+// see the package-level Parse.
+func (s *Searcher) Parse(input string, defaultFields []string) (Query, error) {
+	return Parse(input, s.coll.schema, defaultFields, s.tokenizers)
 }
 
 // Search returns the k best hits for q, best first; hits with equal scores
@@ -67,15 +70,19 @@ func (s *Searcher) search(ctx context.Context, q Query, k int, prune bool) ([]Hi
 	}
 	top := &topK{k: k}
 	terms, excl, wand := wandable(w)
-	for i, seg := range s.coll.segs {
+	for i, src := range s.coll.segs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		seg := &trackSource{segmentSource: src}
 		hit := func(doc uint32, score float64) Hit {
 			return Hit{Segment: i, SegmentID: s.ids[i], Doc: doc, Score: float32(score)}
 		}
 		if prune && wand {
 			if err := wandSearch(ctx, seg, hit, terms, excl, top); err != nil {
+				return nil, s.segErr(i, err)
+			}
+			if err := seg.err(); err != nil {
 				return nil, s.segErr(i, err)
 			}
 			continue
@@ -98,8 +105,37 @@ func (s *Searcher) search(ctx context.Context, q Query, k int, prune bool) ([]Hi
 				top.offer(hit(d, sc.score()))
 			}
 		}
+		if err := seg.err(); err != nil {
+			return nil, s.segErr(i, err)
+		}
 	}
 	return top.sorted(), nil
+}
+
+// trackSource remembers the postings a search opens in one segment, so
+// that an iterator that stopped early on corrupt data (and reports it
+// through Err, as *segment.Postings does) fails the search instead of
+// silently truncating its results.
+type trackSource struct {
+	segmentSource
+	opened []interface{ Err() error }
+}
+
+func (t *trackSource) Postings(field string, term []byte) (postingsIterator, error) {
+	p, err := t.segmentSource.Postings(field, term)
+	if e, ok := p.(interface{ Err() error }); ok && err == nil {
+		t.opened = append(t.opened, e)
+	}
+	return p, err
+}
+
+func (t *trackSource) err() error {
+	for _, e := range t.opened {
+		if err := e.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Searcher) segErr(i int, err error) error {
@@ -139,7 +175,8 @@ func (s *Searcher) Count(ctx context.Context, q Query) (int, error) {
 		return 0, err
 	}
 	total := 0
-	for i, seg := range s.coll.segs {
+	for i, src := range s.coll.segs {
+		seg := &trackSource{segmentSource: src}
 		sc, err := w.scorer(ctx, seg)
 		if err != nil {
 			return 0, s.segErr(i, err)
@@ -157,6 +194,9 @@ func (s *Searcher) Count(ctx context.Context, q Query) (int, error) {
 			if !seg.IsDeleted(d) {
 				total++
 			}
+		}
+		if err := seg.err(); err != nil {
+			return 0, s.segErr(i, err)
 		}
 	}
 	return total, nil
