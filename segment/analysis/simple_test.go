@@ -1,0 +1,211 @@
+package analysis
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/blevesearch/segment"
+)
+
+// tok is a term and its position, for readable expectations.
+type tok struct {
+	term string
+	pos  int
+}
+
+func tokens(t Tokenizer, text string) []tok {
+	var out []tok
+	t.Tokenize(text, func(tk Token) { out = append(out, tok{string(tk.Term), tk.Position}) })
+	return out
+}
+
+func terms(t Tokenizer, text string) []string {
+	var out []string
+	t.Tokenize(text, func(tk Token) { out = append(out, string(tk.Term)) })
+	return out
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// The expectations follow the UAX #29 word-boundary rules by hand: letters
+// and digits join; '.', ':' and '\” join two letters; '.', ',', ';' and '\”
+// join two digits; '_' joins anything; everything else separates.
+func TestSimple(t *testing.T) {
+	cases := []struct {
+		name, text string
+		want       []string
+	}{
+		{"empty", "", nil},
+		{"only punctuation and space", " \t\n-+*/!?()[]{} … — ", nil},
+		{"ascii lowercased", "The Quick BROWN fox", []string{"the", "quick", "brown", "fox"}},
+		{"sharp s kept", "Straße STRASSE", []string{"straße", "strasse"}},
+		{"diacritics", "Naïve CAFÉ crème-brûlée", []string{"naïve", "café", "crème", "brûlée"}},
+		{"combining mark stays in the word", "cafe\u0301 ok", []string{"cafe\u0301", "ok"}},
+		{"soft hyphen stays in the word", "co\u00adoperate", []string{"co\u00adoperate"}},
+		{"cyrillic", "Привет, МИР! Ёлка", []string{"привет", "мир", "ёлка"}},
+		{"greek", "ΣΊΣΥΦΟΣ και", []string{"σίσυφοσ", "και"}},
+		{"han one token per ideograph", "東京は", []string{"東", "京", "は"}},
+		{"katakana run is one token", "タワー", []string{"タワー"}},
+		{"digits", "42 007 3.14 1,000,000 10:30", []string{"42", "007", "3.14", "1,000,000", "10", "30"}},
+		{"letters and digits join", "mp3 v1.2.3 4x4", []string{"mp3", "v1.2.3", "4x4"}},
+		{"apostrophe between letters", "don't rock 'n' roll", []string{"don't", "rock", "n", "roll"}},
+		{"curly apostrophe between letters", "don’t", []string{"don’t"}},
+		{"hyphen separates", "e-mail x-ray", []string{"e", "mail", "x", "ray"}},
+		{"symbols dropped", "C++ C# F# a&b", []string{"c", "c", "f", "a", "b"}},
+		{"url", "https://Example.com/Path_To/page?q=Go&n=2#top", []string{"https", "example.com", "path_to", "page", "q", "go", "n", "2", "top"}},
+		{"email", "Ann.Lee@Mail.Example.org", []string{"ann.lee", "mail.example.org"}},
+		{"trailing full stop is not part of a word", "end. Next", []string{"end", "next"}},
+		{"underscore joins, alone it is dropped", "snake_case _x_ ___ __", []string{"snake_case", "_x_"}},
+		{"colon between letters", "a:b std::vector", []string{"a:b", "std", "vector"}},
+		{"crlf lines", "one\r\ntwo\rthree\nfour", []string{"one", "two", "three", "four"}},
+		{"dotted capital I", "İstanbul", []string{"istanbul"}},
+		{"invalid utf-8 separates", "ab\xffcd\xe2\x80ef", []string{"ab", "cd", "ef"}},
+		{"invalid utf-8 only", "\xff\xfe\xc0", nil},
+		{"emoji dropped", "go 😀 fast", []string{"go", "fast"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := terms(SimpleTokenizer{}, c.text)
+			if !equal(got, c.want) {
+				t.Errorf("simple(%q) = %q, want %q", c.text, got, c.want)
+			}
+		})
+	}
+}
+
+func TestSimplePositions(t *testing.T) {
+	got := tokens(SimpleTokenizer{}, "Hello, wörld -- 42!")
+	want := []tok{{"hello", 0}, {"wörld", 1}, {"42", 2}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// referenceSimple is SimpleTokenizer written the slow, obvious way: the
+// segment package over each valid UTF-8 run of the whole text (no ASCII fast
+// path, no regions), words kept, connector-only words dropped, lowercased
+// with strings.ToLower.
+func referenceSimple(text string) []string {
+	var out []string
+	for len(text) > 0 {
+		valid := 0
+		for valid < len(text) {
+			r, size := utf8.DecodeRuneInString(text[valid:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			valid += size
+		}
+		seg := segment.NewWordSegmenterDirect([]byte(text[:valid]))
+		for seg.Segment() {
+			word := seg.Text()
+			if seg.Type() == segment.None || strings.Trim(word, "_\u202f\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f") == "" {
+				continue
+			}
+			out = append(out, strings.ToLower(word))
+		}
+		if err := seg.Err(); err != nil {
+			panic(fmt.Sprintf("segment failed on %q: %v", text[:valid], err))
+		}
+		if valid < len(text) {
+			valid++ // skip the invalid byte
+		}
+		text = text[valid:]
+	}
+	return out
+}
+
+func firstDiff(got, want []string) string {
+	for i := 0; i < len(got) && i < len(want); i++ {
+		if got[i] != want[i] {
+			lo := max(0, i-3)
+			return fmt.Sprintf("token %d: got %q, want %q", i, got[lo:min(len(got), i+3)], want[lo:min(len(want), i+3)])
+		}
+	}
+	if len(got) != len(want) {
+		return fmt.Sprintf("got %d tokens, want %d", len(got), len(want))
+	}
+	return ""
+}
+
+// The ASCII fast path and the region splitting must not change a single
+// token: compare with the reference on real text.
+func TestSimpleMatchesReferenceOnCorpus(t *testing.T) {
+	docs, _ := loadCorpus(t, 2<<20)
+	for i, d := range docs {
+		if diff := firstDiff(terms(SimpleTokenizer{}, d), referenceSimple(d)); diff != "" {
+			t.Fatalf("corpus document %d: %s", i, diff)
+		}
+	}
+}
+
+// pieces are the characters whose word-break properties matter, ASCII and
+// not: letters, digits, every ASCII "middle" character, connectors, line
+// breaks, combining and format characters, curly quotes, Hebrew, scripts
+// without spaces, regional indicators, and invalid UTF-8.
+var pieces = []string{"a", "B", "z", "1", "9", "_", ":", ".", "'", ",", ";", "\"", " ", "\n", "\r", "\r\n", "\t", "\v", "-", "+", "/",
+	"é", "É", "\u0301", "\u00ad", "’", "·", "Ω", "ж", "Д", "中", "文", "の", "カ", "ー", "א", "ב", "\u05f4", "١", "🇫", "🇷", "😀",
+	"\u202f", "ß", "İ", "\xff", "\xe2\x80", "\u200d", "\u3000", "ｶ", "\u0e01", "ﬁ", "Ⱥ"}
+
+func TestSimpleMatchesReferenceOnRandomText(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for range 30000 {
+		var sb strings.Builder
+		for range rng.Intn(12) {
+			sb.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+		s := sb.String()
+		if diff := firstDiff(terms(SimpleTokenizer{}, s), referenceSimple(s)); diff != "" {
+			t.Fatalf("text %q: %s", s, diff)
+		}
+	}
+}
+
+// checkInvariants checks what every consumer of a token stream relies on.
+func checkInvariants(t *testing.T, tk Tokenizer, text string) {
+	t.Helper()
+	last := -1
+	tk.Tokenize(text, func(tok Token) {
+		switch {
+		case len(tok.Term) == 0:
+			t.Fatalf("%q: empty term at position %d", text, tok.Position)
+		case !utf8.Valid(tok.Term):
+			t.Fatalf("%q: invalid UTF-8 term %q", text, tok.Term)
+		case tok.Position <= last:
+			t.Fatalf("%q: position %d after %d", text, tok.Position, last)
+		}
+		last = tok.Position
+	})
+}
+
+func FuzzSimple(f *testing.F) {
+	for _, s := range []string{"", "Hello, World", "don't e-mail C++", "naïve café Straße", "東京タワー", "ab\xffcd", "1,000.5 v1.2", "a.\u0301b", "___ _a_"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		checkInvariants(t, SimpleTokenizer{}, text)
+		if diff := firstDiff(terms(SimpleTokenizer{}, text), referenceSimple(text)); diff != "" {
+			t.Fatalf("%q: %s", text, diff)
+		}
+		for _, name := range []string{"raw", "raw_ci", "whitespace", "en"} {
+			tk, err := NewRegistry().Get(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariants(t, tk, text)
+		}
+	})
+}
