@@ -1,0 +1,718 @@
+package segment
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"github.com/blevesearch/vellum"
+	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// ResolveTokenizers looks up the tokenizer of every indexed text field in
+// reg. overrides maps a field name to a tokenizer name that replaces the
+// schema's; an override for a field that is not an indexed text field is an
+// error, as is an unknown tokenizer name.
+func ResolveTokenizers(s *Schema, reg *analysis.Registry, overrides map[string]string) (map[string]analysis.Tokenizer, error) {
+	for name := range overrides {
+		f, ok := s.Field(name)
+		if !ok {
+			return nil, fmt.Errorf("segment: tokenizer override for unknown field %q", name)
+		}
+		if f.Type != TypeText || !f.Indexed {
+			return nil, fmt.Errorf("segment: tokenizer override for field %q, which is not an indexed text field", name)
+		}
+	}
+	out := make(map[string]analysis.Tokenizer)
+	for _, f := range s.fields {
+		if f.Type != TypeText || !f.Indexed {
+			continue
+		}
+		name := f.TokenizerName()
+		if o, ok := overrides[f.Name]; ok {
+			name = o
+		}
+		tok, err := reg.Get(name)
+		if err == nil && tok == nil {
+			err = errors.New("not registered")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("segment: field %q: tokenizer %q: %w", f.Name, name, err)
+		}
+		out[f.Name] = tok
+	}
+	return out, nil
+}
+
+// termAcc accumulates one term's postings in memory. Flushed documents are
+// in post as uvarint(docDelta<<1 | freq==1) [uvarint freq], docDelta being
+// doc+1 minus the previous doc+1; the current document's freq is pending
+// in freq until the term shows up in a later document (or Build).
+// Positions go straight to pos as uvarint deltas from the previous
+// position in the same document.
+type termAcc struct {
+	post     []byte
+	pos      []byte
+	prevDoc1 uint32 // previous flushed doc + 1 (0 before the first)
+	curDoc   uint32 // document the pending freq belongs to
+	freq     uint32 // pending freq; 0 = nothing pending
+	lastPos  uint32
+}
+
+const termAccSize = int64(unsafe.Sizeof(termAcc{}))
+
+// fieldIndexer holds the inverted index of one indexed field in memory.
+type fieldIndexer struct {
+	ord       int
+	field     Field
+	tok       analysis.Tokenizer
+	hash      *termHash
+	terms     []termAcc
+	norms     []byte // one norm code per doc, text fields only
+	positions bool
+
+	docTokens uint32 // tokens in the current document
+	posBase   uint32 // position offset for the current value (multi-valued text)
+	maxPos    uint32 // highest position of the current document
+	stats     FieldStats
+}
+
+// Builder accumulates documents in memory and writes them as a segment.
+// It is not safe for concurrent use.
+type Builder struct {
+	schema  *Schema
+	fields  []*fieldIndexer // by schema ordinal; nil if not indexed
+	indexed []*fieldIndexer
+	fast    []*fastColumn // by schema ordinal; nil if not fast
+	fastL   []*fastColumn
+	stored  storedWriter
+	storedB []byte // compressed stored blocks
+	rec     []byte
+	numDocs uint32
+	stats   []FieldStats // per ordinal, for non-indexed fields
+	seen    []uint32     // per ordinal: last doc+1 that had a value
+	err     error        // sticky error (e.g. missing tokenizer)
+	done    bool
+
+	// Per-token state, set before each Tokenize call so the emit callback
+	// (created once) needs no closure allocation.
+	cur    *fieldIndexer
+	doc    uint32
+	emitFn func(analysis.Token)
+
+	postMem int64 // capacity of all termAcc.post/pos slices
+	termBuf []byte
+	ordBuf  []int
+}
+
+// NewBuilder returns a builder for schema s. tokenizers maps every indexed
+// text field to its tokenizer (see ResolveTokenizers); a field missing
+// from it falls back to the default registry, and if that fails too, Add
+// reports the error.
+func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
+	b := &Builder{
+		schema: s,
+		fields: make([]*fieldIndexer, len(s.fields)),
+		fast:   make([]*fastColumn, len(s.fields)),
+		stats:  make([]FieldStats, len(s.fields)),
+		seen:   make([]uint32, len(s.fields)),
+	}
+	b.stored.write = func(p []byte) error {
+		b.storedB = append(b.storedB, p...)
+		return nil
+	}
+	b.emitFn = b.emit
+	for i, f := range s.fields {
+		if f.Indexed {
+			fx := &fieldIndexer{ord: i, field: f, hash: newTermHash(), positions: f.Positions}
+			if f.Type == TypeText {
+				fx.tok = tokenizers[f.Name]
+				if fx.tok == nil {
+					tok, err := analysis.NewRegistry().Get(f.TokenizerName())
+					if err == nil && tok == nil {
+						err = errors.New("not registered")
+					}
+					if err != nil && b.err == nil {
+						b.err = fmt.Errorf("segment: field %q: tokenizer %q: %w", f.Name, f.TokenizerName(), err)
+					}
+					fx.tok = tok
+				}
+			}
+			b.fields[i] = fx
+			b.indexed = append(b.indexed, fx)
+		}
+		if f.Fast {
+			c := &fastColumn{ord: i, typ: f.Type}
+			b.fast[i] = c
+			b.fastL = append(b.fastL, c)
+		}
+	}
+	return b
+}
+
+// NumDocs returns the number of documents added.
+func (b *Builder) NumDocs() int { return int(b.numDocs) }
+
+// maxDocs is the most documents a segment may hold: ids are uint32 and
+// NoMoreDocs is reserved.
+const maxDocs = NoMoreDocs - 1
+
+// Add appends d as the next document (ids 0, 1, 2, ... in order). d should
+// have passed Schema.Validate; Add still checks that every value names a
+// known field with the right kind, and adds nothing if not. Add does not
+// keep d or anything it points to.
+func (b *Builder) Add(d *Document) error {
+	if b.done {
+		return errors.New("segment: Add on a builder that was already built")
+	}
+	if b.err != nil {
+		return b.err
+	}
+	if d == nil {
+		return docErr("", "nil document")
+	}
+	if b.numDocs >= maxDocs {
+		return fmt.Errorf("segment: builder is full (%d documents)", b.numDocs)
+	}
+	ords := b.ordBuf[:0]
+	for i := range d.Values {
+		v := &d.Values[i]
+		ord, ok := b.schema.byName[v.Field]
+		if !ok {
+			return docErr(v.Field, "unknown field (not in the schema)")
+		}
+		if f := &b.schema.fields[ord]; v.Kind != kindFor(f.Type) {
+			return docErr(v.Field, "wrong type: got %v, schema says %v", v.Kind, f.Type)
+		}
+		ords = append(ords, ord)
+	}
+	b.ordBuf = ords
+	doc := b.numDocs
+	b.doc = doc
+	b.rec = b.rec[:0]
+	nStored := 0
+	for i := range d.Values {
+		v := &d.Values[i]
+		ord := ords[i]
+		f := &b.schema.fields[ord]
+		if b.seen[ord] != doc+1 {
+			b.seen[ord] = doc + 1
+			b.stats[ord].DocCount++
+			if c := b.fast[ord]; c != nil {
+				c.add(fastEncode(v), true) // the first value is the fast value
+			}
+		}
+		if f.Stored {
+			b.rec = appendStoredValue(b.rec, ord, v)
+			nStored++
+		}
+		fx := b.fields[ord]
+		if fx == nil {
+			continue
+		}
+		if f.Type == TypeText {
+			if fx.docTokens > 0 || fx.maxPos > 0 {
+				// A further value of a multi-valued field: leave a gap so
+				// phrases do not match across values.
+				fx.posBase = fx.maxPos + 1 + positionGap
+			}
+			b.cur = fx
+			fx.tok.Tokenize(v.Str, b.emitFn)
+			if b.err != nil {
+				return b.err
+			}
+			continue
+		}
+		b.termBuf = indexedTerm(b.termBuf[:0], v)
+		if len(b.termBuf) == 0 || len(b.termBuf) > MaxTermBytes {
+			continue
+		}
+		b.cur = fx
+		b.addToken(fx, b.termBuf, 0)
+	}
+	// Per-document bookkeeping of every field.
+	for _, fx := range b.indexed {
+		if fx.docTokens > 0 {
+			fx.stats.DocCount++
+			fx.stats.SumTokens += uint64(fx.docTokens)
+		}
+		if fx.field.Type == TypeText {
+			fx.norms = append(fx.norms, normCode(fx.docTokens))
+		}
+		fx.docTokens, fx.posBase, fx.maxPos = 0, 0, 0
+	}
+	for _, c := range b.fastL {
+		if len(c.vals) <= int(doc) {
+			c.add(0, false)
+		}
+	}
+	// The stored record: uvarint value count, then the values.
+	var hdr [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(hdr[:], uint64(nStored))
+	b.rec = append(b.rec, hdr[:n]...)
+	copy(b.rec[n:], b.rec[:len(b.rec)-n])
+	copy(b.rec, hdr[:n])
+	if err := b.stored.addDoc(b.rec); err != nil {
+		return err
+	}
+	b.numDocs++
+	return b.err
+}
+
+// positionGap separates the positions of the values of a multi-valued text
+// field, as Elasticsearch's position_increment_gap does.
+const positionGap = 100
+
+// emit is the tokenizer callback for the field in b.cur.
+func (b *Builder) emit(tok analysis.Token) {
+	if len(tok.Term) == 0 || len(tok.Term) > MaxTermBytes || b.err != nil {
+		return
+	}
+	pos := uint32(0)
+	if tok.Position > 0 {
+		pos = uint32(min(tok.Position, 1<<31))
+	}
+	b.addToken(b.cur, tok.Term, b.cur.posBase+pos)
+}
+
+func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
+	id, isNew, ok := fx.hash.add(term)
+	if !ok {
+		b.err = fmt.Errorf("segment: field %q: more than 4 GiB of distinct terms in one segment", fx.field.Name)
+		return
+	}
+	if isNew {
+		fx.terms = append(fx.terms, termAcc{})
+	}
+	t := &fx.terms[id]
+	doc := b.doc
+	if t.freq == 0 || t.curDoc != doc {
+		if t.freq > 0 {
+			b.flushPending(t)
+		}
+		t.curDoc, t.freq, t.lastPos = doc, 0, 0
+	}
+	t.freq++
+	fx.docTokens++
+	if fx.positions {
+		if pos < t.lastPos {
+			pos = t.lastPos // tokenizers emit positions in order; never store a negative delta
+		}
+		c := cap(t.pos)
+		t.pos = binary.AppendUvarint(t.pos, uint64(pos-t.lastPos))
+		b.postMem += int64(cap(t.pos) - c)
+		t.lastPos = pos
+		fx.maxPos = max(fx.maxPos, pos)
+	}
+}
+
+// flushPending appends the pending (doc, freq) of t to its postings bytes.
+func (b *Builder) flushPending(t *termAcc) {
+	c := cap(t.post)
+	delta := uint64(t.curDoc + 1 - t.prevDoc1)
+	if t.freq == 1 {
+		t.post = binary.AppendUvarint(t.post, delta<<1|1)
+	} else {
+		t.post = binary.AppendUvarint(t.post, delta<<1)
+		t.post = binary.AppendUvarint(t.post, uint64(t.freq))
+	}
+	b.postMem += int64(cap(t.post) - c)
+	t.prevDoc1 = t.curDoc + 1
+	t.freq = 0
+}
+
+// EstimatedMemoryBytes returns the heap the builder holds: the capacities
+// of its term arenas, hash tables, postings, norms, fast columns and
+// stored-field buffers. It is exact up to allocator rounding and small
+// fixed overheads.
+func (b *Builder) EstimatedMemoryBytes() int64 {
+	n := b.postMem + b.stored.mem() + int64(cap(b.storedB)+cap(b.rec)+cap(b.termBuf)) + int64(cap(b.ordBuf))*8
+	for _, fx := range b.indexed {
+		n += fx.hash.memBytes() + int64(cap(fx.terms))*termAccSize + int64(cap(fx.norms))
+	}
+	for _, c := range b.fastL {
+		n += c.mem()
+	}
+	return n
+}
+
+// Meta describes a built segment.
+type Meta struct {
+	ID      ID                    `json:"id"`
+	NumDocs uint32                `json:"num_docs"`
+	Files   []string              `json:"files"`
+	Bytes   int64                 `json:"bytes"` // total size of Files
+	Fields  map[string]FieldStats `json:"fields"`
+}
+
+// FieldStats are per-field statistics of a segment, for scoring.
+type FieldStats struct {
+	// DocCount is the number of documents with the field: for indexed
+	// fields, with at least one indexed token; otherwise with a value.
+	DocCount uint32 `json:"doc_count"`
+	// SumTokens is the total number of indexed tokens (values, for
+	// keyword and numeric fields) over all documents.
+	SumTokens uint64 `json:"sum_tokens"`
+	// Terms is the number of distinct terms.
+	Terms uint64 `json:"terms"`
+}
+
+// metaFile is the JSON payload of the .meta file.
+type metaFile struct {
+	Version int                   `json:"version"`
+	ID      ID                    `json:"id"`
+	NumDocs uint32                `json:"num_docs"`
+	Schema  *Schema               `json:"schema"`
+	Files   map[string]int64      `json:"files"` // name -> size, of every other file
+	Fields  map[string]FieldStats `json:"fields"`
+}
+
+// segmentWriter owns the open files of a segment being written, and
+// removes them all if writing fails.
+type segmentWriter struct {
+	dir     storage.Directory
+	id      ID
+	open    map[fileKind]*storage.ChecksumWriter
+	created []string
+	sizes   map[string]int64
+}
+
+func newSegmentWriter(dir storage.Directory, id ID) *segmentWriter {
+	return &segmentWriter{dir: dir, id: id, open: map[fileKind]*storage.ChecksumWriter{}, sizes: map[string]int64{}}
+}
+
+func (sw *segmentWriter) create(k fileKind) (*storage.ChecksumWriter, error) {
+	name := fileName(sw.id, k)
+	f, err := sw.dir.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	sw.created = append(sw.created, name)
+	w := storage.NewChecksumWriter(f)
+	sw.open[k] = w
+	return w, nil
+}
+
+func (sw *segmentWriter) finish(k fileKind) error {
+	w := sw.open[k]
+	delete(sw.open, k)
+	size := w.Offset() + storage.FooterSize
+	if err := w.Finish(k.kind, FormatVersion); err != nil {
+		return err
+	}
+	sw.sizes[fileName(sw.id, k)] = size
+	return nil
+}
+
+// abort closes and removes everything written so far.
+func (sw *segmentWriter) abort() {
+	for _, w := range sw.open {
+		_ = w.Abort()
+	}
+	for _, name := range sw.created {
+		_ = sw.dir.Remove(name)
+	}
+}
+
+// Build writes the segment's files into dir (each fsynced, then the
+// directory), and returns its metadata. The builder is unusable afterwards
+// and its memory can be collected. On error, the files written so far are
+// removed.
+func (b *Builder) Build(dir storage.Directory, id ID) (meta *Meta, err error) {
+	if b.done {
+		return nil, errors.New("segment: Build on a builder that was already built")
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	b.done = true
+	sw := newSegmentWriter(dir, id)
+	defer func() {
+		if err != nil {
+			sw.abort()
+			meta = nil
+		}
+		b.release()
+	}()
+
+	fieldStats := make(map[string]FieldStats, len(b.schema.fields))
+	for ord, f := range b.schema.fields {
+		if fx := b.fields[ord]; fx != nil {
+			fx.stats.Terms = uint64(fx.hash.len())
+			fieldStats[f.Name] = fx.stats
+		} else {
+			fieldStats[f.Name] = b.stats[ord]
+		}
+	}
+	if err := b.writePostings(sw); err != nil {
+		return nil, err
+	}
+	if err := b.writeNorms(sw); err != nil {
+		return nil, err
+	}
+	if err := b.writeStored(sw); err != nil {
+		return nil, err
+	}
+	if err := b.writeFast(sw); err != nil {
+		return nil, err
+	}
+	return writeMeta(sw, b.schema, b.numDocs, fieldStats)
+}
+
+func writeMeta(sw *segmentWriter, s *Schema, numDocs uint32, fieldStats map[string]FieldStats) (*Meta, error) {
+	mf := metaFile{Version: FormatVersion, ID: sw.id, NumDocs: numDocs, Schema: s, Files: sw.sizes, Fields: fieldStats}
+	payload, err := json.Marshal(mf)
+	if err != nil {
+		return nil, err
+	}
+	w, err := sw.create(kindMeta)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(payload); err != nil {
+		return nil, err
+	}
+	if err := sw.finish(kindMeta); err != nil {
+		return nil, err
+	}
+	if err := sw.dir.SyncDir(); err != nil {
+		return nil, err
+	}
+	m := &Meta{ID: sw.id, NumDocs: numDocs, Files: SegmentFiles(sw.id), Fields: fieldStats}
+	for _, size := range sw.sizes {
+		m.Bytes += size
+	}
+	return m, nil
+}
+
+func (b *Builder) release() {
+	b.fields, b.indexed, b.fast, b.fastL = nil, nil, nil, nil
+	b.stored, b.storedB, b.rec, b.termBuf = storedWriter{}, nil, nil, nil
+	b.postMem = 0
+}
+
+// writePostings writes the term dictionary, postings and positions files.
+func (b *Builder) writePostings(sw *segmentWriter) error {
+	dictW, err := sw.create(kindDict)
+	if err != nil {
+		return err
+	}
+	postW, err := sw.create(kindPost)
+	if err != nil {
+		return err
+	}
+	posW, err := sw.create(kindPos)
+	if err != nil {
+		return err
+	}
+	pw := &postingsWriter{post: postW, pos: posW}
+	dw := &dictWriter{w: dictW}
+	var ids []uint32
+	for _, fx := range b.indexed {
+		// Sort the term ids by term bytes.
+		ids = ids[:0]
+		for i := range fx.terms {
+			ids = append(ids, uint32(i))
+		}
+		h := fx.hash
+		slices.SortFunc(ids, func(x, y uint32) int { return bytes.Compare(h.term(x), h.term(y)) })
+		if err := dw.startField(fx.ord); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			t := &fx.terms[id]
+			if t.freq > 0 {
+				b.flushPending(t)
+			}
+			pw.startTerm(fx.positions, fx.norms)
+			if err := feedTerm(pw, t, fx.positions); err != nil {
+				return fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, h.term(id), err)
+			}
+			off, err := pw.finishTerm()
+			if err != nil {
+				return err
+			}
+			if err := dw.add(h.term(id), off); err != nil {
+				return err
+			}
+			t.post, t.pos = nil, nil // let the memory go as we write
+		}
+		if err := dw.finishField(); err != nil {
+			return err
+		}
+	}
+	if err := dw.finish(); err != nil {
+		return err
+	}
+	for _, k := range []fileKind{kindDict, kindPost, kindPos} {
+		if err := sw.finish(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// feedTerm decodes a term's in-memory postings into pw.
+func feedTerm(pw *postingsWriter, t *termAcc, positions bool) error {
+	post, pos := t.post, t.pos
+	prev1 := uint32(0)
+	for len(post) > 0 {
+		v, n := binary.Uvarint(post)
+		if n <= 0 {
+			return errors.New("internal error: bad in-memory postings")
+		}
+		post = post[n:]
+		freq := uint32(1)
+		if v&1 == 0 {
+			f, n := binary.Uvarint(post)
+			if n <= 0 {
+				return errors.New("internal error: bad in-memory postings")
+			}
+			post = post[n:]
+			freq = uint32(f)
+		}
+		doc1 := prev1 + uint32(v>>1)
+		prev1 = doc1
+		var p []byte
+		if positions {
+			k := skipUvarints(pos, freq)
+			if k < 0 {
+				return errors.New("internal error: bad in-memory positions")
+			}
+			p, pos = pos[:k], pos[k:]
+		}
+		if err := pw.addDoc(doc1-1, freq, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dictWriter writes one FST per indexed field into the .tdict file,
+// followed by a directory of (field ordinal, offset, length).
+type dictWriter struct {
+	w       *storage.ChecksumWriter
+	buf     bytes.Buffer
+	fst     *vellum.Builder
+	ord     int
+	dir     []byte
+	nFields int
+}
+
+func (d *dictWriter) startField(ord int) error {
+	d.ord = ord
+	d.buf.Reset()
+	var err error
+	if d.fst == nil {
+		d.fst, err = vellum.New(&d.buf, nil)
+	} else {
+		err = d.fst.Reset(&d.buf)
+	}
+	return err
+}
+
+func (d *dictWriter) add(term []byte, off uint64) error { return d.fst.Insert(term, off) }
+
+func (d *dictWriter) finishField() error {
+	if err := d.fst.Close(); err != nil {
+		return err
+	}
+	off := d.w.Offset()
+	if _, err := d.w.Write(d.buf.Bytes()); err != nil {
+		return err
+	}
+	d.dir = binary.AppendUvarint(d.dir, uint64(d.ord))
+	d.dir = binary.AppendUvarint(d.dir, uint64(off))
+	d.dir = binary.AppendUvarint(d.dir, uint64(d.buf.Len()))
+	d.nFields++
+	return nil
+}
+
+func (d *dictWriter) finish() error {
+	dirOff := d.w.Offset()
+	tail := binary.AppendUvarint(nil, uint64(d.nFields))
+	tail = append(tail, d.dir...)
+	tail = binary.LittleEndian.AppendUint64(tail, uint64(dirOff))
+	_, err := d.w.Write(tail)
+	return err
+}
+
+// writeNorms writes the .norm file: for each indexed text field, one code
+// per document.
+func (b *Builder) writeNorms(sw *segmentWriter) error {
+	w, err := sw.create(kindNorm)
+	if err != nil {
+		return err
+	}
+	var hdr []byte
+	n := 0
+	for _, fx := range b.indexed {
+		if fx.field.Type == TypeText {
+			n++
+		}
+	}
+	hdr = binary.AppendUvarint(hdr, uint64(n))
+	hdr = binary.AppendUvarint(hdr, uint64(b.numDocs))
+	for _, fx := range b.indexed {
+		if fx.field.Type == TypeText {
+			hdr = binary.AppendUvarint(hdr, uint64(fx.ord))
+		}
+	}
+	if _, err := w.Write(hdr); err != nil {
+		return err
+	}
+	for _, fx := range b.indexed {
+		if fx.field.Type == TypeText {
+			if _, err := w.Write(fx.norms); err != nil {
+				return err
+			}
+		}
+	}
+	return sw.finish(kindNorm)
+}
+
+func (b *Builder) writeStored(sw *segmentWriter) error {
+	w, err := sw.create(kindStore)
+	if err != nil {
+		return err
+	}
+	// Blocks compressed so far are in memory; the rest go straight to disk.
+	if _, err := w.Write(b.storedB); err != nil {
+		return err
+	}
+	b.storedB = nil
+	b.stored.write = func(p []byte) error {
+		_, err := w.Write(p)
+		return err
+	}
+	if err := b.stored.finish(); err != nil {
+		return err
+	}
+	return sw.finish(kindStore)
+}
+
+func (b *Builder) writeFast(sw *segmentWriter) error {
+	w, err := sw.create(kindFast)
+	if err != nil {
+		return err
+	}
+	buf := binary.AppendUvarint(nil, uint64(len(b.fastL)))
+	for _, c := range b.fastL {
+		buf = appendFastColumn(buf, c)
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		buf = buf[:0]
+	}
+	if len(buf) > 0 {
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return sw.finish(kindFast)
+}

@@ -1,0 +1,725 @@
+package segment
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/vellum"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// readerField is one field's part of an open segment.
+type readerField struct {
+	field Field
+	fst   *vellum.FST // indexed fields
+	norms []byte      // indexed text fields: one code per doc
+	stats FieldStats
+}
+
+// readerCore is the shared, immutable state of an open segment; Readers
+// made by WithDeletes share it and it is released when the last is closed.
+type readerCore struct {
+	id      ID
+	schema  *Schema
+	numDocs uint32
+	fields  []*readerField // by ordinal
+	post    []byte
+	pos     []byte
+	fast    []*FastColumn // by ordinal, nil if not fast
+	store   *storedReader
+	refs    atomic.Int32
+}
+
+// Reader gives read access to one segment. Its methods are safe for
+// concurrent use. A Reader (and each view from WithDeletes) must be
+// closed; the segment's files are released when the last one is.
+type Reader struct {
+	core    *readerCore
+	deleted *roaring.Bitmap
+	live    uint32
+	closed  atomic.Bool
+}
+
+// Open opens segment id in dir, built with schema s. It verifies every
+// file's footer and checksum; a corrupt or truncated file is an error
+// wrapping storage.ErrCorrupt that names the file. A segment built with a
+// different schema is an error.
+func Open(dir storage.Directory, id ID, s *Schema) (r *Reader, err error) {
+	c := &readerCore{id: id, schema: s, fields: make([]*readerField, len(s.fields)), fast: make([]*FastColumn, len(s.fields))}
+	defer func() {
+		// Defence in depth: a parser bug on crafted input must not crash
+		// the process (vellum in particular trusts its input).
+		if p := recover(); p != nil {
+			err = fmt.Errorf("segment %s: %w", id, corrupt(id.String(), "unreadable segment data: %v", p))
+		}
+		if err != nil && c.store != nil {
+			_ = c.store.f.Close()
+		}
+		if err != nil {
+			r = nil
+		}
+	}()
+	if err := c.openMeta(dir); err != nil {
+		return nil, fmt.Errorf("segment %s: %w", id, err)
+	}
+	for _, step := range []func(storage.Directory) error{c.openDict, c.openPostings, c.openNorms, c.openFast, c.openStore} {
+		if err := step(dir); err != nil {
+			return nil, fmt.Errorf("segment %s: %w", id, err)
+		}
+	}
+	c.refs.Store(1)
+	return &Reader{core: c, live: c.numDocs}, nil
+}
+
+// readVerified reads a whole file and checks its checksum and version.
+func readVerified(dir storage.Directory, id ID, k fileKind) ([]byte, error) {
+	name := fileName(id, k)
+	f, err := dir.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, ver, err := storage.ReadVerified(f, k.kind)
+	if err != nil {
+		return nil, err
+	}
+	if ver != FormatVersion {
+		return nil, fmt.Errorf("%s: unsupported format version %d (this build reads %d)", name, ver, FormatVersion)
+	}
+	return data, nil
+}
+
+func (c *readerCore) openMeta(dir storage.Directory) error {
+	data, err := readVerified(dir, c.id, kindMeta)
+	if err != nil {
+		return err
+	}
+	name := fileName(c.id, kindMeta)
+	var mf struct {
+		Version int                   `json:"version"`
+		ID      ID                    `json:"id"`
+		NumDocs uint32                `json:"num_docs"`
+		Schema  json.RawMessage       `json:"schema"`
+		Files   map[string]int64      `json:"files"`
+		Fields  map[string]FieldStats `json:"fields"`
+	}
+	if err := json.Unmarshal(data, &mf); err != nil {
+		return corrupt(name, "bad metadata: %v", err)
+	}
+	if mf.ID != c.id {
+		return corrupt(name, "metadata names segment %s", mf.ID)
+	}
+	if mf.NumDocs >= NoMoreDocs {
+		return corrupt(name, "%d documents is more than a segment can hold", mf.NumDocs)
+	}
+	built, err := ParseSchema(mf.Schema)
+	if err != nil {
+		return corrupt(name, "bad schema: %v", err)
+	}
+	if !built.Equal(c.schema) {
+		return fmt.Errorf("%s: the segment was built with a different schema: %s", name, mf.Schema)
+	}
+	for fname, size := range mf.Files {
+		got, err := dir.FileSize(fname)
+		if err != nil {
+			return fmt.Errorf("%s: lists file %s: %w", name, fname, err)
+		}
+		if got != size {
+			return corrupt(fname, "size is %d bytes, segment metadata says %d: truncated or replaced", got, size)
+		}
+	}
+	c.numDocs = mf.NumDocs
+	for i, f := range c.schema.fields {
+		c.fields[i] = &readerField{field: f, stats: mf.Fields[f.Name]}
+	}
+	return nil
+}
+
+func (c *readerCore) openDict(dir storage.Directory) error {
+	data, err := readVerified(dir, c.id, kindDict)
+	if err != nil {
+		return err
+	}
+	name := fileName(c.id, kindDict)
+	if len(data) < 8 {
+		return corrupt(name, "too short for its directory")
+	}
+	dirOff := binary.LittleEndian.Uint64(data[len(data)-8:])
+	if dirOff > uint64(len(data)-8) {
+		return corrupt(name, "directory offset %d beyond the file", dirOff)
+	}
+	d := decoder{b: data[:len(data)-8], p: int(dirOff), file: name, what: "term dictionary directory"}
+	n := d.uvarint()
+	if n > uint64(len(c.fields)) {
+		return corrupt(name, "%d fields in the directory, schema has %d", n, len(c.fields))
+	}
+	for i := uint64(0); i < n; i++ {
+		ord, off, size := d.uvarint(), d.uvarint(), d.uvarint()
+		if d.bad {
+			break
+		}
+		if ord >= uint64(len(c.fields)) || !c.fields[ord].field.Indexed || c.fields[ord].fst != nil {
+			return corrupt(name, "directory entry for field ordinal %d, which is not an indexed field", ord)
+		}
+		if off > dirOff || size > dirOff-off {
+			return corrupt(name, "field %q: FST at %d+%d beyond the data", c.fields[ord].field.Name, off, size)
+		}
+		fst, err := vellum.Load(data[off : off+size : off+size])
+		if err != nil {
+			return corrupt(name, "field %q: bad FST: %v", c.fields[ord].field.Name, err)
+		}
+		c.fields[ord].fst = fst
+	}
+	if err := d.err(); err != nil {
+		return err
+	}
+	for _, rf := range c.fields {
+		if rf.field.Indexed && rf.fst == nil {
+			return corrupt(name, "no term dictionary for indexed field %q", rf.field.Name)
+		}
+	}
+	return nil
+}
+
+func (c *readerCore) openPostings(dir storage.Directory) error {
+	var err error
+	if c.post, err = readVerified(dir, c.id, kindPost); err != nil {
+		return err
+	}
+	c.pos, err = readVerified(dir, c.id, kindPos)
+	return err
+}
+
+func (c *readerCore) openNorms(dir storage.Directory) error {
+	data, err := readVerified(dir, c.id, kindNorm)
+	if err != nil {
+		return err
+	}
+	name := fileName(c.id, kindNorm)
+	d := decoder{b: data, file: name, what: "norms header"}
+	n, numDocs := d.uvarint(), d.uvarint()
+	if d.bad || numDocs != uint64(c.numDocs) || n > uint64(len(c.fields)) {
+		return corrupt(name, "bad header (%d fields, %d docs; segment has %d docs)", n, numDocs, c.numDocs)
+	}
+	ords := make([]uint64, n)
+	for i := range ords {
+		ords[i] = d.uvarint()
+	}
+	for _, ord := range ords {
+		if ord >= uint64(len(c.fields)) || c.fields[ord].field.Type != TypeText || !c.fields[ord].field.Indexed || c.fields[ord].norms != nil {
+			return corrupt(name, "norms for field ordinal %d, which is not an indexed text field", ord)
+		}
+		c.fields[ord].norms = d.bytes(int(numDocs))
+		if d.bad {
+			return corrupt(name, "truncated norms of field %q", c.fields[ord].field.Name)
+		}
+		if c.fields[ord].norms == nil {
+			c.fields[ord].norms = []byte{}
+		}
+	}
+	if d.p != len(data) {
+		return corrupt(name, "%d trailing bytes", len(data)-d.p)
+	}
+	for _, rf := range c.fields {
+		if rf.field.Indexed && rf.field.Type == TypeText && rf.norms == nil {
+			return corrupt(name, "no norms for text field %q", rf.field.Name)
+		}
+	}
+	return nil
+}
+
+func (c *readerCore) openFast(dir storage.Directory) error {
+	data, err := readVerified(dir, c.id, kindFast)
+	if err != nil {
+		return err
+	}
+	name := fileName(c.id, kindFast)
+	d := decoder{b: data, file: name, what: "fast fields"}
+	n := d.uvarint()
+	if n > uint64(len(c.fields)) {
+		return corrupt(name, "%d columns, schema has %d fields", n, len(c.fields))
+	}
+	for i := uint64(0); i < n && !d.bad; i++ {
+		ord := d.uvarint()
+		typ := FieldType(d.byte())
+		numDocs := d.uvarint()
+		if d.bad {
+			break
+		}
+		if ord >= uint64(len(c.fields)) || !c.fields[ord].field.Fast || c.fast[ord] != nil {
+			return corrupt(name, "column for field ordinal %d, which is not a fast field", ord)
+		}
+		f := c.fields[ord].field
+		if typ != f.Type || numDocs != uint64(c.numDocs) {
+			return corrupt(name, "column of field %q: type %v, %d docs; want %v, %d docs", f.Name, typ, numDocs, f.Type, c.numDocs)
+		}
+		col := &FastColumn{field: f.Name, typ: typ, numDocs: c.numDocs}
+		switch d.byte() {
+		case 0:
+		case 1:
+			words := d.bytes(int((numDocs + 63) / 64 * 8))
+			col.present = make([]uint64, len(words)/8)
+			for j := range col.present {
+				col.present[j] = binary.LittleEndian.Uint64(words[j*8:])
+			}
+		default:
+			return corrupt(name, "column of field %q: bad presence kind", f.Name)
+		}
+		col.min = d.u64()
+		col.width = d.byte()
+		plen := d.length()
+		col.data = d.bytes(plen)
+		if d.bad {
+			break
+		}
+		if col.width > 64 || uint64(plen) != (numDocs*uint64(col.width)+7)/8+8 {
+			return corrupt(name, "column of field %q: %d bytes for %d values of %d bits", f.Name, plen, numDocs, col.width)
+		}
+		c.fast[ord] = col
+	}
+	if err := d.err(); err != nil {
+		return err
+	}
+	for i, rf := range c.fields {
+		if rf.field.Fast && c.fast[i] == nil {
+			return corrupt(name, "no column for fast field %q", rf.field.Name)
+		}
+	}
+	return nil
+}
+
+// Close releases the reader. The segment's files are closed when the last
+// reader sharing them (see WithDeletes) is closed. Close is idempotent.
+func (r *Reader) Close() error {
+	if !r.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if r.core.refs.Add(-1) == 0 {
+		return r.core.store.f.Close()
+	}
+	return nil
+}
+
+// ID returns the segment id.
+func (r *Reader) ID() ID { return r.core.id }
+
+// Schema returns the schema the segment was opened with.
+func (r *Reader) Schema() *Schema { return r.core.schema }
+
+// NumDocs returns the number of doc ids, deleted documents included.
+func (r *Reader) NumDocs() uint32 { return r.core.numDocs }
+
+// NumLiveDocs returns the number of documents not deleted.
+func (r *Reader) NumLiveDocs() uint32 { return r.live }
+
+// Deleted returns the deleted documents, nil if none. It must not be
+// modified.
+func (r *Reader) Deleted() *roaring.Bitmap { return r.deleted }
+
+// IsDeleted reports whether doc is deleted in this view.
+func (r *Reader) IsDeleted(doc uint32) bool { return r.deleted != nil && r.deleted.Contains(doc) }
+
+// WithDeletes returns a view of the same segment in which the documents of
+// deleted are deleted (ids past NumDocs are ignored). The bitmap is not
+// copied and must not change afterwards; nil or empty means none. The
+// view shares r's files and must be closed too.
+func (r *Reader) WithDeletes(deleted *roaring.Bitmap) *Reader {
+	r.core.refs.Add(1)
+	v := &Reader{core: r.core, live: r.core.numDocs}
+	if deleted != nil && !deleted.IsEmpty() {
+		v.deleted = deleted
+		n := deleted.Rank(r.core.numDocs - 1)
+		if r.core.numDocs == 0 {
+			n = 0
+		}
+		v.live = r.core.numDocs - uint32(min(n, uint64(r.core.numDocs)))
+	}
+	return v
+}
+
+func (r *Reader) field(name string) (*readerField, error) {
+	ord := r.core.schema.FieldIndex(name)
+	if ord < 0 {
+		return nil, fmt.Errorf("segment: unknown field %q", name)
+	}
+	return r.core.fields[ord], nil
+}
+
+func (r *Reader) indexedField(name string) (*readerField, error) {
+	rf, err := r.field(name)
+	if err != nil {
+		return nil, err
+	}
+	if rf.fst == nil {
+		return nil, fmt.Errorf("segment: field %q is not indexed", name)
+	}
+	return rf, nil
+}
+
+// FieldStats returns the statistics of field (zero for unknown fields).
+func (r *Reader) FieldStats(field string) FieldStats {
+	rf, err := r.field(field)
+	if err != nil {
+		return FieldStats{}
+	}
+	return rf.stats
+}
+
+// lookup finds term in field's dictionary.
+func (r *Reader) lookup(rf *readerField, term []byte) (off uint64, found bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = corrupt(fileName(r.core.id, kindDict), "field %q: unreadable FST: %v", rf.field.Name, p)
+		}
+	}()
+	off, found, err = rf.fst.Get(term)
+	if err != nil {
+		return 0, false, corrupt(fileName(r.core.id, kindDict), "field %q: %v", rf.field.Name, err)
+	}
+	return off, found, nil
+}
+
+// DocFreq returns the number of documents (deleted ones included) that
+// contain term in field; 0 if none.
+func (r *Reader) DocFreq(field string, term []byte) (uint32, error) {
+	rf, err := r.indexedField(field)
+	if err != nil {
+		return 0, err
+	}
+	off, found, err := r.lookup(rf, term)
+	if err != nil || !found {
+		return 0, err
+	}
+	if off >= uint64(len(r.core.post)) {
+		return 0, corrupt(fileName(r.core.id, kindPost), "term offset %d beyond the file", off)
+	}
+	df, n := binary.Uvarint(r.core.post[off:])
+	if n <= 0 || df == 0 || df >= NoMoreDocs {
+		return 0, corrupt(fileName(r.core.id, kindPost), "malformed term header at %d", off)
+	}
+	return uint32(df), nil
+}
+
+// Postings returns an iterator over the documents of term in field,
+// positioned on the first one; nil, nil when the term is absent. Deleted
+// documents are included (check IsDeleted).
+func (r *Reader) Postings(field string, term []byte) (*Postings, error) {
+	rf, err := r.indexedField(field)
+	if err != nil {
+		return nil, err
+	}
+	off, found, err := r.lookup(rf, term)
+	if err != nil || !found {
+		return nil, err
+	}
+	return newPostings(r, rf, off)
+}
+
+// Terms calls fn with each term of field that starts with prefix, in byte
+// order, until fn returns false. The slice is only valid during the call.
+func (r *Reader) Terms(field string, prefix []byte, fn func(term []byte) bool) (err error) {
+	rf, err := r.indexedField(field)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = corrupt(fileName(r.core.id, kindDict), "field %q: unreadable FST: %v", rf.field.Name, p)
+		}
+	}()
+	it, err := rf.fst.Iterator(prefix, prefixEnd(prefix))
+	for err == nil {
+		term, _ := it.Current()
+		if !fn(term) {
+			return nil
+		}
+		err = it.Next()
+	}
+	if errors.Is(err, vellum.ErrIteratorDone) {
+		return nil
+	}
+	return corrupt(fileName(r.core.id, kindDict), "field %q: %v", rf.field.Name, err)
+}
+
+// prefixEnd returns the smallest key greater than every key starting with
+// prefix, or nil if there is none (empty or all 0xff).
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// FieldNorm returns the token count of an indexed text field in doc,
+// quantized to one byte as described at QuantizeNorm (exact up to 39,
+// then at most 9% low). It is 0 for other fields and out-of-range docs.
+func (r *Reader) FieldNorm(field string, doc uint32) uint32 {
+	rf, err := r.field(field)
+	if err != nil || int(doc) >= len(rf.norms) {
+		return 0
+	}
+	return normTable[rf.norms[doc]]
+}
+
+// Fast returns the column of a fast field.
+func (r *Reader) Fast(field string) (*FastColumn, error) {
+	ord := r.core.schema.FieldIndex(field)
+	if ord < 0 {
+		return nil, fmt.Errorf("segment: unknown field %q", field)
+	}
+	if r.core.fast[ord] == nil {
+		return nil, fmt.Errorf("segment: field %q is not a fast field", field)
+	}
+	return r.core.fast[ord], nil
+}
+
+// FastColumn holds one value per document of a fast field (the first
+// value of a multi-valued field), bit-packed as offsets from the minimum.
+// It is safe for concurrent use.
+type FastColumn struct {
+	field   string
+	typ     FieldType
+	numDocs uint32
+	present []uint64 // nil: every document has a value
+	min     uint64
+	width   uint8
+	data    []byte
+}
+
+// Type returns the column's field type.
+func (c *FastColumn) Type() FieldType { return c.typ }
+
+// raw returns doc's order-preserving u64 value.
+func (c *FastColumn) raw(doc uint32) (uint64, bool) {
+	if doc >= c.numDocs {
+		return 0, false
+	}
+	if c.present != nil && c.present[doc/64]&(1<<(doc%64)) == 0 {
+		return 0, false
+	}
+	return c.min + getBits(c.data, uint64(doc)*uint64(c.width), c.width), true
+}
+
+// U64 returns doc's value of a u64 column. ok is false if doc has no
+// value, is out of range, or the column is not u64.
+func (c *FastColumn) U64(doc uint32) (uint64, bool) {
+	if c.typ != TypeU64 {
+		return 0, false
+	}
+	return c.raw(doc)
+}
+
+// I64 returns doc's value of an i64 column (ok as for U64).
+func (c *FastColumn) I64(doc uint32) (int64, bool) {
+	if c.typ != TypeI64 {
+		return 0, false
+	}
+	v, ok := c.raw(doc)
+	return int64(v ^ 1<<63), ok
+}
+
+// F64 returns doc's value of an f64 column (ok as for U64).
+func (c *FastColumn) F64(doc uint32) (float64, bool) {
+	if c.typ != TypeF64 {
+		return 0, false
+	}
+	v, ok := c.raw(doc)
+	if !ok {
+		return 0, false
+	}
+	if v>>63 != 0 {
+		return math.Float64frombits(v &^ (1 << 63)), true
+	}
+	return math.Float64frombits(^v), true
+}
+
+// storedReader reads stored documents from the .store file on demand.
+type storedReader struct {
+	f      storage.ReadFile
+	name   string
+	first  []uint32 // first doc of each block
+	offs   []int64  // offset of each block; offs[len] is the index offset
+	mu     sync.Mutex
+	cached int // block in cache, -1 if none
+	cache  []byte
+}
+
+func (c *readerCore) openStore(dir storage.Directory) error {
+	name := fileName(c.id, kindStore)
+	f, err := dir.Open(name)
+	if err != nil {
+		return err
+	}
+	ft, err := storage.Verify(f, kindStore.kind)
+	if err == nil && ft.Version != FormatVersion {
+		err = fmt.Errorf("%s: unsupported format version %d (this build reads %d)", name, ft.Version, FormatVersion)
+	}
+	if err != nil {
+		_ = f.Close()
+		return err
+	}
+	sr := &storedReader{f: f, name: name, cached: -1}
+	if err := sr.loadIndex(ft.PayloadLen, c.numDocs); err != nil {
+		_ = f.Close()
+		return err
+	}
+	c.store = sr
+	return nil
+}
+
+func (s *storedReader) loadIndex(size int64, numDocs uint32) error {
+	if size < 16 {
+		return corrupt(s.name, "too short for its trailer")
+	}
+	var tr [16]byte
+	if _, err := s.f.ReadAt(tr[:], size-16); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	idxOff := int64(binary.LittleEndian.Uint64(tr[:8]))
+	nBlocks := binary.LittleEndian.Uint32(tr[8:12])
+	if binary.LittleEndian.Uint32(tr[12:16]) != numDocs {
+		return corrupt(s.name, "holds %d documents, segment has %d", binary.LittleEndian.Uint32(tr[12:16]), numDocs)
+	}
+	if idxOff < 0 || idxOff > size-16 || uint64(nBlocks) > uint64(numDocs) {
+		return corrupt(s.name, "bad trailer")
+	}
+	idx := make([]byte, size-16-idxOff)
+	if _, err := s.f.ReadAt(idx, idxOff); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	d := decoder{b: idx, file: s.name, what: "stored-fields index"}
+	s.first = make([]uint32, 0, nBlocks)
+	s.offs = make([]int64, 0, nBlocks+1)
+	doc, off := uint64(0), int64(0)
+	for i := uint32(0); i < nBlocks; i++ {
+		n, clen := d.uvarint(), d.uvarint()
+		if d.bad || n == 0 || doc+n > uint64(numDocs) || clen > uint64(idxOff-off) {
+			return corrupt(s.name, "bad stored-fields index entry %d", i)
+		}
+		s.first = append(s.first, uint32(doc))
+		s.offs = append(s.offs, off)
+		doc += n
+		off += int64(clen)
+	}
+	if doc != uint64(numDocs) || off != idxOff || d.p != len(idx) {
+		return corrupt(s.name, "stored-fields index covers %d docs and %d bytes, want %d and %d", doc, off, numDocs, idxOff)
+	}
+	s.offs = append(s.offs, off)
+	return nil
+}
+
+// block returns the decompressed block b; the caller holds s.mu.
+func (s *storedReader) block(b int) ([]byte, error) {
+	if b == s.cached {
+		return s.cache, nil
+	}
+	comp := make([]byte, s.offs[b+1]-s.offs[b])
+	if _, err := s.f.ReadAt(comp, s.offs[b]); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	_, dec, err := zstdCodecs()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := dec.DecodeAll(comp, s.cache[:0])
+	if err != nil {
+		s.cached = -1
+		return nil, corrupt(s.name, "block %d: %v", b, err)
+	}
+	s.cache, s.cached = raw, b
+	return raw, nil
+}
+
+// Document returns the stored fields of doc, in the order they were added.
+// Deleted documents can still be read.
+func (r *Reader) Document(doc uint32) (*Document, error) {
+	if doc >= r.core.numDocs {
+		return nil, fmt.Errorf("segment: doc %d out of range (segment has %d)", doc, r.core.numDocs)
+	}
+	s := r.core.store
+	b, _ := slices.BinarySearch(s.first, doc+1)
+	b-- // the last block whose first doc <= doc
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	raw, err := s.block(b)
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{b: raw, file: s.name, what: fmt.Sprintf("stored block %d", b)}
+	n := d.uvarint()
+	k := uint64(doc - s.first[b])
+	if n > uint64(len(raw)) || k >= n {
+		return nil, corrupt(s.name, "stored block %d holds %d docs, want doc %d", b, n, doc)
+	}
+	skip := 0
+	var size int
+	for i := uint64(0); i < n; i++ {
+		l := d.length()
+		if i < k {
+			skip += l
+		} else if i == k {
+			size = l
+		}
+	}
+	if d.bad || skip > len(raw)-d.p || size > len(raw)-d.p-skip {
+		return nil, corrupt(s.name, "malformed stored block %d", b)
+	}
+	rec := raw[d.p+skip : d.p+skip+size]
+	out, err := decodeStored(r.core.schema, rec)
+	if err != nil {
+		return nil, corrupt(s.name, "doc %d: %v", doc, err)
+	}
+	return out, nil
+}
+
+// decodeStored parses one stored record (see appendStoredValue). Strings
+// and byte slices are copied out of the shared block buffer.
+func decodeStored(s *Schema, rec []byte) (*Document, error) {
+	d := decoder{b: rec, what: "stored document"}
+	n := d.uvarint()
+	if n > uint64(len(rec)) {
+		return nil, errors.New("bad value count")
+	}
+	doc := &Document{Values: make([]FieldValue, 0, n)}
+	for i := uint64(0); i < n && !d.bad; i++ {
+		ord := d.uvarint()
+		if ord >= uint64(len(s.fields)) {
+			return nil, fmt.Errorf("field ordinal %d out of range", ord)
+		}
+		f := &s.fields[ord]
+		v := FieldValue{Field: f.Name, Kind: kindFor(f.Type)}
+		switch v.Kind {
+		case KindString:
+			v.Str = string(d.bytes(d.length()))
+		case KindBytes:
+			v.Bytes = bytes.Clone(d.bytes(d.length()))
+			if v.Bytes == nil {
+				v.Bytes = []byte{}
+			}
+		case KindU64:
+			v.U64 = d.uvarint()
+		case KindI64:
+			u := d.uvarint()
+			v.I64 = int64(u>>1) ^ -int64(u&1) // zigzag, as binary.AppendVarint
+		case KindF64:
+			v.F64 = math.Float64frombits(d.u64())
+		}
+		doc.Values = append(doc.Values, v)
+	}
+	if d.bad || d.p != len(rec) {
+		return nil, errors.New("malformed record")
+	}
+	return doc, nil
+}
