@@ -379,4 +379,3 @@ func (p *Postings) BlockMax(target uint32) (lastDoc, maxFreq, minNorm uint32, ok
 	}
 	return c.e.lastDoc, c.e.maxFreq, normTable[c.e.minNorm], true
 }
-

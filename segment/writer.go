@@ -319,4 +319,3 @@ func appendFastColumn(dst []byte, c *fastColumn) []byte {
 	}
 	return append(dst, make([]byte, 8)...) // padding for 8-byte loads
 }
-
