@@ -137,6 +137,11 @@ func (r *Reader) wrap(err error) error {
 	return fmt.Errorf("%s: after line %d: %w", r.name, r.line, err)
 }
 
+// Buffered reports whether input is already buffered, so that Next may
+// return without waiting for a read. A caller batching lines from a slow
+// source (a pipe) hands on what it has when this is false, rather than wait.
+func (r *Reader) Buffered() bool { return r.br.Buffered() > 0 }
+
 // Line returns the number of the last line read.
 func (r *Reader) Line() int { return r.line }
 

@@ -1,0 +1,412 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	hermes "github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/cmd/hermes/internal/infer"
+	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+const indexAbout = `Indexes JSON lines, one document a line, into the index in DIR (created if
+missing; an existing index is added to). The input is a file, plain or gzip,
+or - for standard input.
+
+Without --schema, the schema is inferred from the first lines: "id" becomes
+the primary key (a keyword), other string fields become stored text (the
+"simple" tokenizer, with positions), numbers become stored fast f64 fields.
+
+A malformed line is reported with its number. With --on-error stop (the
+default) the run stops and nothing after the last commit is kept; with skip
+the line is reported and skipped. Ctrl-C stops cleanly: committed documents
+stay, the rest of the run is discarded, and the index is left unlocked.`
+
+// indexOptions are the flags of hermes index.
+type indexOptions struct {
+	index       string
+	input       string
+	schema      string
+	workers     int
+	memory      byteSize
+	commitEvery int
+	onError     string
+	inferLines  int
+	limit       int
+	quiet       bool
+}
+
+func runIndex(ctx context.Context, args []string, io stdio) error {
+	fl := newFlags("index", "hermes index --index DIR --input FILE [flags]", indexAbout, io)
+	o := indexOptions{memory: 256 << 20}
+	fl.StringVar(&o.index, "index", "", "the index `directory`")
+	fl.StringVar(&o.input, "input", "", "the documents: a JSON-lines `file` (plain or gzip), or - for stdin")
+	fl.StringVar(&o.schema, "schema", "", "a schema `file` (JSON, {\"fields\":[...]}) for a new index; default: inferred")
+	fl.IntVar(&o.workers, "workers", 0, "indexing workers (default: the number of CPUs)")
+	fl.Var(&o.memory, "memory", "indexing memory shared by the workers, e.g. 256MiB or 1GiB")
+	fl.IntVar(&o.commitEvery, "commit-every", 0, "commit after every `N` documents (default: once, at the end)")
+	fl.StringVar(&o.onError, "on-error", "stop", "on a malformed line: stop (keep only what was committed) or skip")
+	fl.IntVar(&o.inferLines, "infer-lines", 1000, "lines read to infer the schema without --schema")
+	fl.IntVar(&o.limit, "limit", 0, "index at most `N` documents (default: all)")
+	fl.BoolVar(&o.quiet, "quiet", false, "print no progress, only the summary")
+	pos, err := fl.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q; the input is given with --input", pos[0])
+	}
+	if err := requireString("index", o.index, "./myindex"); err != nil {
+		return err
+	}
+	if err := requireString("input", o.input, "docs.jsonl.gz"); err != nil {
+		return err
+	}
+	if o.onError != "stop" && o.onError != "skip" {
+		return usagef("--on-error %q: use stop or skip", o.onError)
+	}
+	if o.workers < 0 || o.commitEvery < 0 || o.limit < 0 || o.inferLines < 1 {
+		return usagef("--workers, --commit-every and --limit cannot be negative, --infer-lines must be positive")
+	}
+
+	job := indexJob{
+		dir:         o.index,
+		cfg:         hermes.Config{Workers: o.workers, MaxIndexingMemory: int64(o.memory)},
+		commitEvery: o.commitEvery,
+		skip:        o.onError == "skip",
+		limit:       o.limit,
+		inferLines:  o.inferLines,
+		quiet:       o.quiet,
+		log:         io.err,
+	}
+	if o.schema != "" {
+		data, err := os.ReadFile(o.schema)
+		if err != nil {
+			return fmt.Errorf("read the schema: %w", err)
+		}
+		s, err := segment.ParseSchema(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.schema, err)
+		}
+		job.schema = s
+	}
+	in, err := jsonl.Open(o.input, io.in)
+	if err != nil {
+		return fmt.Errorf("open the input: %w", err)
+	}
+	defer in.Close()
+	res, err := job.run(ctx, in)
+	if err != nil {
+		return err
+	}
+	res.print(io.out, o.index)
+	return nil
+}
+
+// indexJob is one indexing run; demo and bench use it too.
+type indexJob struct {
+	dir         string
+	schema      *segment.Schema // nil: the index's, or inferred
+	cfg         hermes.Config
+	commitEvery int
+	skip        bool // skip malformed lines rather than stop
+	limit       int
+	inferLines  int
+	quiet       bool
+	log         io.Writer
+	countText   bool // sum the bytes of text fields, for MB/s of text
+}
+
+// rejection is a line that was not indexed, and why.
+type rejection struct {
+	line   int // 0 for a document rejected at commit (only its key is known)
+	key    string
+	reason string
+}
+
+func (r rejection) String() string {
+	if r.line > 0 {
+		return fmt.Sprintf("line %d: %s", r.line, r.reason)
+	}
+	return fmt.Sprintf("document %q: %s", r.key, r.reason)
+}
+
+// indexResult summarizes a run.
+type indexResult struct {
+	docs       int64 // documents of this run that were committed
+	rejected   []rejection
+	generation uint64
+	segments   int
+	elapsed    time.Duration
+	inputBytes int64 // uncompressed JSON read
+	textBytes  int64 // bytes of text-field values added, with countText
+	schema     *segment.Schema
+	inferred   bool
+}
+
+func (r *indexResult) print(w io.Writer, dir string) {
+	secs := r.elapsed.Seconds()
+	fmt.Fprintf(w, "indexed %s documents in %.1f s (%s docs/s, %.1f MB/s of JSON)\n",
+		formatCount(r.docs), secs, formatCount(int64(float64(r.docs)/max(secs, 1e-9))), float64(r.inputBytes)/1e6/max(secs, 1e-9))
+	if n := len(r.rejected); n > 0 {
+		fmt.Fprintf(w, "rejected %s:\n", plural(n, "line", "lines"))
+		for i, rj := range r.rejected {
+			if i == 10 {
+				fmt.Fprintf(w, "  ... and %d more\n", n-10)
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", rj)
+		}
+	}
+	fmt.Fprintf(w, "index %s: generation %d, %s\n", dir, r.generation, plural(r.segments, "segment", "segments"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return formatCount(int64(n)) + " " + many
+}
+
+// run indexes the lines of in. On a stop (a malformed line with --on-error
+// stop, Ctrl-C, a failure) the documents added since the last commit are
+// discarded and the error says what the index holds.
+func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, error) {
+	start := time.Now()
+	dir, err := storage.NewFS(j.dir)
+	if err != nil {
+		return nil, fmt.Errorf("open the index directory: %w", err)
+	}
+	res := &indexResult{}
+
+	// An existing index keeps its schema; a new one takes --schema or an
+	// inferred one.
+	meta, err := storage.ReadMetadata(dir)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read the index in %s: %w (run 'hermes check --index %s')", j.dir, err, j.dir)
+	}
+	var pending *lineBatch
+	schema := j.schema
+	switch {
+	case exists:
+		existing, err := segment.ParseSchema(meta.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("the schema of the index in %s: %w", j.dir, err)
+		}
+		if schema != nil && !schema.Equal(existing) {
+			return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, or index into a new directory",
+				j.dir, infer.Describe(existing))
+		}
+		schema = existing
+		res.generation = meta.Generation
+	case schema == nil:
+		var rejected []rejection
+		schema, pending, rejected, err = j.inferSchema(in)
+		if err != nil {
+			return nil, err
+		}
+		res.rejected = append(res.rejected, rejected...)
+		res.inferred = true
+		if !j.quiet {
+			fmt.Fprintf(j.log, "schema inferred from the first %s: %s\n", plural(pending.len(), "line", "lines"), infer.Describe(schema))
+		}
+	}
+	res.schema = schema
+
+	var w *hermes.Writer
+	if exists {
+		w, err = hermes.Open(ctx, dir, j.cfg)
+	} else {
+		w, err = hermes.Create(ctx, dir, schema, j.cfg)
+	}
+	if err != nil {
+		if errors.Is(err, storage.ErrLocked) {
+			return nil, fmt.Errorf("the index in %s is locked by another writer; wait for it to finish", j.dir)
+		}
+		return nil, fmt.Errorf("open the index in %s: %w", j.dir, err)
+	}
+
+	prog := startProgress(j.log, in, "hermes index", j.quiet)
+	runErr := j.loop(ctx, w, schema, in, pending, prog, res)
+	prog.finish()
+	res.elapsed = time.Since(start)
+	res.inputBytes = in.Bytes()
+	if runErr != nil {
+		// Close discards what was not committed, and releases the lock.
+		closeErr := w.Close()
+		return nil, j.stopped(runErr, closeErr, res)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("close the index: %w", err)
+	}
+	return res, nil
+}
+
+// stopped turns the reason a run stopped into the error the user sees: what
+// happened, and what the index holds now.
+func (j *indexJob) stopped(runErr, closeErr error, res *indexResult) error {
+	holds := fmt.Sprintf("the index holds what was committed: %s of this run (generation %d)",
+		plural(int(res.docs), "document", "documents"), res.generation)
+	if res.docs == 0 && res.generation == 0 {
+		holds = "nothing was committed"
+	}
+	var le *lineError
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		fmt.Fprintf(j.log, "hermes index: interrupted; %s, the rest of the run was discarded\n", holds)
+		return errInterrupted
+	case errors.As(runErr, &le):
+		return fmt.Errorf("%s: %v; %s. Fix the line, or pass --on-error skip to skip such lines", le.input, le, holds)
+	}
+	if closeErr != nil {
+		runErr = errors.Join(runErr, closeErr)
+	}
+	return fmt.Errorf("%v; %s", runErr, holds)
+}
+
+// lineError is a malformed input line.
+type lineError struct {
+	input  string
+	line   int
+	reason string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.reason) }
+
+// inferSchema reads the first lines and infers a schema from them. Lines
+// that cannot be sampled are errors, or with skip, rejections.
+func (j *indexJob) inferSchema(in *jsonl.Reader) (*segment.Schema, *lineBatch, []rejection, error) {
+	pending, _, err := readPending(in, j.inferLines)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var s infer.Sampler
+	var rejected []rejection
+	kept := &lineBatch{}
+	for i := 0; i < pending.len(); i++ {
+		if err := s.Add(pending.line(i), pending.nos[i]); err != nil {
+			if !j.skip {
+				return nil, nil, nil, fmt.Errorf("%s: %v; nothing was indexed. Fix the line, pass --on-error skip, or pass --schema", in.Name(), err)
+			}
+			rejected = append(rejected, rejection{line: pending.nos[i], reason: strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", pending.nos[i]))})
+			continue
+		}
+		kept.add(pending.line(i), pending.nos[i])
+	}
+	schema, err := s.Schema()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %v", in.Name(), err)
+	}
+	return schema, kept, rejected, nil
+}
+
+// loop feeds the documents to the writer and commits.
+func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.Schema, in *jsonl.Reader,
+	pending *lineBatch, prog *progress, res *indexResult) error {
+	// The feeding goroutine ends with ctx; cancelling on return also ends it
+	// when the loop stops first.
+	feedCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lines := feed(feedCtx, in, pending)
+	var added int64 // documents added since the last commit
+	commit := func() error {
+		cr, err := w.Commit(ctx)
+		if err != nil {
+			return err
+		}
+		for _, rj := range cr.Rejected {
+			res.rejected = append(res.rejected, rejection{key: rj.Key, reason: rj.Reason})
+		}
+		res.docs += int64(cr.Docs)
+		res.generation = cr.Generation
+		res.segments = cr.Segments
+		added = 0
+		if !j.quiet && j.commitEvery > 0 {
+			prog.message("hermes index: committed generation %d, %s so far", cr.Generation, plural(int(res.docs), "document", "documents"))
+		}
+		return nil
+	}
+	total := 0
+	for {
+		var b *lineBatch
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case b = <-lines:
+		}
+		if b == nil { // the feeder stopped: ctx ended
+			return ctx.Err()
+		}
+		for i := 0; i < b.len(); i++ {
+			if j.limit > 0 && total >= j.limit {
+				return commit()
+			}
+			err := j.add(ctx, w, schema, b.line(i), res)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				var de *segment.DocumentError
+				var dk *hermes.DuplicateKeyError
+				if !errors.As(err, &de) && !errors.As(err, &dk) {
+					return fmt.Errorf("line %d: %w", b.nos[i], err)
+				}
+				var reason string
+				if de != nil {
+					de.Line = 0
+					reason = de.Error()
+				} else {
+					reason = fmt.Sprintf("duplicate %s %q (already in the index or earlier in the input)", dk.Field, dk.Key)
+				}
+				if !j.skip {
+					return &lineError{input: in.Name(), line: b.nos[i], reason: reason}
+				}
+				res.rejected = append(res.rejected, rejection{line: b.nos[i], reason: reason})
+				continue
+			}
+			total++
+			added++
+			prog.add(1)
+			if j.commitEvery > 0 && added >= int64(j.commitEvery) {
+				if err := commit(); err != nil {
+					return err
+				}
+			}
+		}
+		if b.err == io.EOF {
+			return commit()
+		}
+		if b.err != nil {
+			return b.err
+		}
+	}
+}
+
+// add decodes one line and hands it to the writer, waiting while its queue
+// is full.
+func (j *indexJob) add(ctx context.Context, w *hermes.Writer, schema *segment.Schema, line []byte, res *indexResult) error {
+	d, err := schema.DecodeJSON(line)
+	if err != nil {
+		return err
+	}
+	if err := w.AddDocumentWait(ctx, d); err != nil {
+		return err
+	}
+	if j.countText {
+		for _, v := range d.Values {
+			if f, ok := schema.Field(v.Field); ok && f.Type == segment.TypeText {
+				res.textBytes += int64(len(v.Str))
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	hermes "github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+const searchAbout = `Searches the index and prints the best hits, best first. The query uses
+Lucene's syntax: words (any of them may match), "a phrase", +must, -mustnot,
+AND / OR / NOT, field:word, prefix*, year:[1900 TO 1950]. Words without a
+field are searched in every text field.
+
+With --json, each hit is one JSON object a line: {"id":...,"score":...,
+<stored fields>}. A stored field named "score" appears as "stored.score".`
+
+type searchOptions struct {
+	index  string
+	k      int
+	json   bool
+	fields string
+}
+
+func runSearch(ctx context.Context, args []string, io stdio) error {
+	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] QUERY", searchAbout, io)
+	var o searchOptions
+	fl.StringVar(&o.index, "index", "", "the index `directory`")
+	fl.IntVar(&o.k, "k", 10, "how many hits to show")
+	fl.BoolVar(&o.json, "json", false, "print one JSON object per hit")
+	fl.StringVar(&o.fields, "fields", "", "stored `fields` to show, comma-separated (default: all)")
+	pos, err := fl.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := requireString("index", o.index, "./myindex"); err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("no query; e.g. hermes search --index %s 'civil war'", orDefault(o.index, "DIR"))
+	}
+	if o.k < 1 {
+		return usagef("-k %d: show at least 1 hit", o.k)
+	}
+	query := strings.Join(pos, " ")
+	_, schema, err := readIndexMeta(o.index)
+	if err != nil {
+		return err
+	}
+	var fields []string
+	if o.fields != "" {
+		for _, f := range strings.Split(o.fields, ",") {
+			f = strings.TrimSpace(f)
+			fld, ok := schema.Field(f)
+			switch {
+			case !ok:
+				return usagef("--fields: the index has no field %q (it has %s)", f, fieldNames(schema))
+			case !fld.Stored:
+				return usagef("--fields: field %q is not stored, so it cannot be shown", f)
+			}
+			fields = append(fields, f)
+		}
+	}
+	dir, err := storage.NewFS(o.index)
+	if err != nil {
+		return err
+	}
+	r, err := hermes.OpenReader(ctx, dir, hermes.Config{})
+	if err != nil {
+		return fmt.Errorf("open the index at %s: %w", o.index, err)
+	}
+	defer r.Close()
+	start := time.Now()
+	hits, err := r.Search(ctx, query, o.k)
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	p := hitPrinter{schema: schema, fields: fields, query: query, color: isTerminal(io.out)}
+	if o.json {
+		return p.printJSON(io.out, hits)
+	}
+	p.printText(io.out, hits)
+	fmt.Fprintf(io.out, "%s in %s\n", plural(len(hits), "hit", "hits"), took.Round(10*time.Microsecond))
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func fieldNames(s *segment.Schema) string {
+	var names []string
+	for _, f := range s.Fields() {
+		names = append(names, f.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// hitPrinter formats hits.
+type hitPrinter struct {
+	schema *segment.Schema
+	fields []string // nil: every stored field
+	query  string
+	color  bool // highlight query words with ANSI bold
+}
+
+// keyField is the name of the primary-key field, "" if none.
+func (p *hitPrinter) keyField() string {
+	if f, ok := p.schema.Primary(); ok {
+		return f.Name
+	}
+	return ""
+}
+
+// shown returns the values of d to show, in order, without the key.
+func (p *hitPrinter) shown(d *segment.Document) []segment.FieldValue {
+	key := p.keyField()
+	var out []segment.FieldValue
+	if p.fields == nil {
+		for _, v := range d.Values {
+			if v.Field != key {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	for _, f := range p.fields {
+		if f != key {
+			out = append(out, d.GetAll(f)...)
+		}
+	}
+	return out
+}
+
+// printJSON writes one object per hit: id, score, then the stored fields.
+func (p *hitPrinter) printJSON(w io.Writer, hits []hermes.Hit) error {
+	key := p.keyField()
+	for _, h := range hits {
+		var buf []byte
+		buf = append(buf, '{')
+		if key != "" {
+			if v, ok := h.Doc.Get(key); ok {
+				b, err := json.Marshal(valueOf(v))
+				if err != nil {
+					return err
+				}
+				buf = append(buf, `"id":`...)
+				buf = append(buf, b...)
+				buf = append(buf, ',')
+			}
+		}
+		buf = append(buf, `"score":`...)
+		buf = strconv.AppendFloat(buf, float64(h.Score), 'g', -1, 32)
+		rest := &segment.Document{Values: p.shown(h.Doc)}
+		for i := range rest.Values {
+			switch rest.Values[i].Field {
+			case "score", "id":
+				rest.Values[i].Field = "stored." + rest.Values[i].Field
+			}
+		}
+		if len(rest.Values) > 0 {
+			b, err := rest.MarshalJSON()
+			if err != nil {
+				return err
+			}
+			buf = append(buf, ',')
+			buf = append(buf, b[1:]...) // drop its '{'
+		} else {
+			buf = append(buf, '}')
+		}
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valueOf returns a value as a Go value for encoding/json.
+func valueOf(v segment.FieldValue) any {
+	switch v.Kind {
+	case segment.KindString:
+		return v.Str
+	case segment.KindU64:
+		return v.U64
+	case segment.KindI64:
+		return v.I64
+	case segment.KindF64:
+		return v.F64
+	}
+	return v.Bytes // base64, as encoding/json writes []byte
+}
+
+// printText writes each hit as a numbered block: the key and score, then
+// one line per shown field, long text cut to a snippet around the first
+// query word it contains.
+func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit) {
+	key := p.keyField()
+	terms := parseQueryTerms(p.query)
+	for i, h := range hits {
+		id := ""
+		if v, ok := h.Doc.Get(key); ok && key != "" {
+			id = fmt.Sprint(valueOf(v))
+		}
+		fmt.Fprintf(w, "%2d. %s  (score %.2f)\n", i+1, id, h.Score)
+		for _, v := range p.shown(h.Doc) {
+			text := fmt.Sprint(valueOf(v))
+			if v.Kind == segment.KindString {
+				text = snippet(text, terms, 220)
+				if p.color {
+					text = highlight(text, terms.words)
+				}
+			}
+			fmt.Fprintf(w, "    %s: %s\n", v.Field, text)
+		}
+	}
+}
+
+// queryTerms are the words of a query string, for snippets and
+// highlighting: lower-cased, without operators and field names, and the
+// quoted phrases as word sequences.
+type queryTerms struct {
+	words   map[string]bool
+	phrases [][]string
+}
+
+func parseQueryTerms(q string) queryTerms {
+	t := queryTerms{words: map[string]bool{}}
+	for i, part := range strings.Split(q, `"`) {
+		if i%2 == 1 { // inside quotes
+			if ws := splitWords(strings.ToLower(part)); len(ws) > 1 {
+				t.phrases = append(t.phrases, ws)
+			}
+		}
+		for _, tok := range strings.Fields(part) {
+			if tok == "AND" || tok == "OR" || tok == "NOT" || tok == "TO" {
+				continue
+			}
+			if j := strings.IndexByte(tok, ':'); j >= 0 {
+				tok = tok[j+1:]
+			}
+			for _, w := range splitWords(tok) {
+				t.words[strings.ToLower(w)] = true
+			}
+		}
+	}
+	return t
+}
+
+// splitWords splits s into runs of letters and digits.
+func splitWords(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// snippet collapses white space and, if s is longer than max bytes, cuts a
+// window of about max bytes starting a little before the first phrase of
+// the query it contains, or else its first query word.
+func snippet(s string, terms queryTerms, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= max {
+		return s
+	}
+	start := 0
+	if at := firstMatch(s, terms); at > max/4 {
+		start = at - max/4
+		// Start at a word boundary.
+		if sp := strings.IndexByte(s[start:], ' '); sp >= 0 && sp < 20 {
+			start += sp + 1
+		}
+	}
+	end := start + max
+	if end >= len(s) {
+		end = len(s)
+	} else if sp := strings.LastIndexByte(s[start:end], ' '); sp > max/2 {
+		end = start + sp
+	}
+	for end < len(s) && !utf8.RuneStart(s[end]) {
+		end++
+	}
+	out := s[start:end]
+	if start > 0 {
+		out = "…" + out
+	}
+	if end < len(s) {
+		out += "…"
+	}
+	return out
+}
+
+// firstMatch returns the byte offset in s of the first query phrase, or of
+// the first query word if no phrase occurs, or -1.
+func firstMatch(s string, terms queryTerms) int {
+	type word struct {
+		start int
+		text  string
+	}
+	var words []word
+	eachWord(s, func(start, end int) bool {
+		words = append(words, word{start, strings.ToLower(s[start:end])})
+		return true
+	})
+	for i := range words {
+		for _, p := range terms.phrases {
+			if i+len(p) > len(words) {
+				continue
+			}
+			match := true
+			for j, pw := range p {
+				if words[i+j].text != pw {
+					match = false
+					break
+				}
+			}
+			if match {
+				return words[i].start
+			}
+		}
+	}
+	for _, w := range words {
+		if terms.words[w.text] {
+			return w.start
+		}
+	}
+	return -1
+}
+
+// eachWord calls fn with the bounds of each run of letters and digits,
+// until fn returns false.
+func eachWord(s string, fn func(start, end int) bool) {
+	start := -1
+	for i, r := range s {
+		isWord := unicode.IsLetter(r) || unicode.IsDigit(r)
+		switch {
+		case isWord && start < 0:
+			start = i
+		case !isWord && start >= 0:
+			if !fn(start, i) {
+				return
+			}
+			start = -1
+		}
+	}
+	if start >= 0 {
+		fn(start, len(s))
+	}
+}
+
+// highlight wraps the query words in s in ANSI bold.
+func highlight(s string, words map[string]bool) string {
+	var b strings.Builder
+	last := 0
+	eachWord(s, func(start, end int) bool {
+		if words[strings.ToLower(s[start:end])] {
+			b.WriteString(s[last:start])
+			b.WriteString("\x1b[1m")
+			b.WriteString(s[start:end])
+			b.WriteString("\x1b[0m")
+			last = end
+		}
+		return true
+	})
+	b.WriteString(s[last:])
+	return b.String()
+}
