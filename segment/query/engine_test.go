@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hermes-search/hermes-go/segment"
@@ -14,17 +15,28 @@ import (
 // These tests run the engine over in-memory segments with 4-doc blocks, so
 // block-max WAND skips (and mis-skips, if it were wrong) constantly.
 
+var (
+	memOnce   sync.Once
+	memSearch *Searcher
+	memModel  *model
+)
+
+// memFixture builds (once per test binary) five in-memory segments, one
+// empty and one with a single document. Searchers and models are only read.
 func memFixture(t *testing.T) (*Searcher, *model) {
 	t.Helper()
-	segs := zipfCorpus(1, []int{400, 1, 0, 700, 250})
-	tk := analysis.SimpleTokenizer{}
-	return memSearcher(segs, tk, 4), newModel(segs, tk, identityNorm)
+	memOnce.Do(func() {
+		segs := zipfCorpus(1, []int{400, 1, 0, 700, 250})
+		tk := analysis.SimpleTokenizer{}
+		memSearch, memModel = memSearcher(segs, tk, 4), newModel(segs, tk, identityNorm)
+	})
+	return memSearch, memModel
 }
 
 func TestMemDisjunctionsPrunedEqualsExhaustiveAndModel(t *testing.T) {
 	s, m := memFixture(t)
 	g := &queryGen{r: rand.New(rand.NewSource(2)), m: m}
-	for i := 0; i < 400; i++ {
+	for i := 0; i < 250; i++ {
 		q := g.disjunction()
 		k := []int{1, 3, 10, 50}[i%4]
 		hits := searchBoth(t, s, q, k)

@@ -17,31 +17,30 @@ import (
 // every document, deleted ones included, as the engine documents.
 type model struct {
 	segs [][]tdoc
-	toks [][]map[string][]tok          // segment -> doc -> field -> tokens
-	tfs  [][]map[string]map[string]int // segment -> doc -> field -> term -> freq
+	toks [][]map[string][]tok  // segment -> doc -> field -> tokens
+	tfs  [][]map[fieldTerm]int // segment -> doc -> (field, term) -> freq
 	// norm maps a true field length to the length the index scores with
 	// (segment files quantize it to one byte, as Lucene does).
 	norm func(uint32) uint32
 
-	idfs  map[string]float64 // cache: field + "\x00" + term
+	idfs  map[fieldTerm]float64
 	stats map[string][2]float64
 }
 
 func newModel(segs [][]tdoc, tk analysis.Tokenizer, norm func(uint32) uint32) *model {
-	m := &model{segs: segs, idfs: map[string]float64{}, stats: map[string][2]float64{}, norm: norm}
+	m := &model{segs: segs, idfs: map[fieldTerm]float64{}, stats: map[string][2]float64{}, norm: norm}
 	for _, docs := range segs {
 		var ds []map[string][]tok
-		var tfs []map[string]map[string]int
+		var tfs []map[fieldTerm]int
 		for i := range docs {
 			f := map[string][]tok{"id": {{docs[i].id, 0}}}
 			for _, name := range textFields {
 				f[name] = analyze(tk, docs[i].text(name))
 			}
-			tf := map[string]map[string]int{}
+			tf := map[fieldTerm]int{}
 			for name, toks := range f {
-				tf[name] = map[string]int{}
 				for _, t := range toks {
-					tf[name][t.term]++
+					tf[fieldTerm{name, t.term}]++
 				}
 			}
 			ds = append(ds, f)
@@ -55,7 +54,11 @@ func newModel(segs [][]tdoc, tk analysis.Tokenizer, norm func(uint32) uint32) *m
 
 func identityNorm(n uint32) uint32 { return n }
 
-func (m *model) tf(seg, doc int, field, term string) int { return m.tfs[seg][doc][field][term] }
+type fieldTerm struct{ field, term string }
+
+func (m *model) tf(seg, doc int, field, term string) int {
+	return m.tfs[seg][doc][fieldTerm{field, term}]
+}
 
 // fieldStats returns the number of docs with the field and their mean length.
 func (m *model) fieldStats(field string) (n, avgdl float64) {
@@ -79,7 +82,7 @@ func (m *model) fieldStats(field string) (n, avgdl float64) {
 }
 
 func (m *model) idf(field, term string) float64 {
-	if v, ok := m.idfs[field+"\x00"+term]; ok {
+	if v, ok := m.idfs[fieldTerm{field, term}]; ok {
 		return v
 	}
 	n, _ := m.fieldStats(field)
@@ -92,7 +95,7 @@ func (m *model) idf(field, term string) float64 {
 		}
 	}
 	v := math.Log(1 + (n-df+0.5)/(df+0.5))
-	m.idfs[field+"\x00"+term] = v
+	m.idfs[fieldTerm{field, term}] = v
 	return v
 }
 
