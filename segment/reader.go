@@ -114,6 +114,9 @@ func (c *readerCore) openMeta(dir storage.Directory) error {
 	if err := json.Unmarshal(data, &mf); err != nil {
 		return corrupt(name, "bad metadata: %v", err)
 	}
+	if mf.Version != FormatVersion {
+		return corrupt(name, "metadata format version %d, want %d", mf.Version, FormatVersion)
+	}
 	if mf.ID != c.id {
 		return corrupt(name, "metadata names segment %s", mf.ID)
 	}
@@ -126,6 +129,14 @@ func (c *readerCore) openMeta(dir storage.Directory) error {
 	}
 	if !built.Equal(c.schema) {
 		return fmt.Errorf("%s: the segment was built with a different schema: %s", name, mf.Schema)
+	}
+	for _, k := range allKinds {
+		if _, ok := mf.Files[fileName(c.id, k)]; !ok && k != kindMeta {
+			return corrupt(name, "does not list the segment's %s file", k.ext)
+		}
+	}
+	if len(mf.Files) != len(allKinds)-1 {
+		return corrupt(name, "lists %d files, want %d", len(mf.Files), len(allKinds)-1)
 	}
 	for fname, size := range mf.Files {
 		got, err := dir.FileSize(fname)

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -269,7 +270,7 @@ func TestSegmentMatchesModelRealText(t *testing.T) {
 
 func TestSegmentMatchesModelGenerated(t *testing.T) {
 	s := corpusSchema(t)
-	docs := generatedDocs(3000, 11)
+	docs := generatedDocs(1500, 11)
 	checkAgainstModel(t, s, docs)
 }
 
@@ -755,5 +756,58 @@ func TestBitPacking(t *testing.T) {
 				t.Fatalf("width %d value %d: got %x want %x", w, i, got, v)
 			}
 		}
+	}
+}
+
+// TestEstimatedMemoryFollowsHeap checks EstimatedMemoryBytes against the
+// real growth of the live heap while a builder takes real documents.
+func TestEstimatedMemoryFollowsHeap(t *testing.T) {
+	path := "testdata/realmix-head.jsonl.gz"
+	if _, err := os.Stat(fullCorpus); err == nil {
+		path = fullCorpus // a few thousand documents when the corpus is here
+	}
+	recs := readRealmix(t, path, 4000)
+	s := corpusSchema(t)
+	docs := corpusDocs(recs, 9)
+	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Warm up process-wide state (zstd codecs, tokenizer pools).
+	warm := NewBuilder(s, toks)
+	for _, d := range docs[:50] {
+		if err := warm.Add(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := warm.Build(storage.NewMem(), NewID()); err != nil {
+		t.Fatal(err)
+	}
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b := NewBuilder(s, toks)
+	checkpoints := 0
+	for i, d := range docs {
+		if err := b.Add(d); err != nil {
+			t.Fatal(err)
+		}
+		if (i+1)%(len(docs)/4) == 0 || i == len(docs)-1 {
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+			est := b.EstimatedMemoryBytes()
+			ratio := float64(est) / float64(grown)
+			t.Logf("%d docs: estimate %d, heap grew %d (ratio %.3f)", i+1, est, grown, ratio)
+			if ratio < 0.8 || ratio > 1.2 {
+				t.Errorf("%d docs: estimate %d is not within 20%% of heap growth %d", i+1, est, grown)
+			}
+			checkpoints++
+		}
+	}
+	runtime.KeepAlive(b)
+	if checkpoints < 4 {
+		t.Fatalf("only %d checkpoints", checkpoints)
 	}
 }

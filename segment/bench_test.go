@@ -1,0 +1,119 @@
+package segment
+
+import (
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// fullCorpus is the benchmark corpus (see /work/shared/DESIGN.md); the
+// benchmarks fall back to the excerpt in testdata when it is absent.
+const fullCorpus = "../../shared/corpus/realmix.jsonl.gz"
+
+var benchDocs struct {
+	once sync.Once
+	recs [][3]string
+}
+
+// benchRecords returns the first 20,000 realmix records (about 14 MB of
+// text), read once.
+func benchRecords(b *testing.B) [][3]string {
+	benchDocs.once.Do(func() {
+		path := fullCorpus
+		if _, err := os.Stat(path); err != nil {
+			path = "testdata/realmix-head.jsonl.gz"
+		}
+		benchDocs.recs = readRealmix(b, path, 20000)
+	})
+	return benchDocs.recs
+}
+
+// benchSchema is the indexing setup of DESIGN.md's peer numbers: the text
+// analyzed without positions, plus a stored id and title.
+func benchSchema(b *testing.B) *Schema {
+	s, err := NewSchema(
+		Field{Name: "id", Type: TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		Field{Name: "title", Type: TypeText, Indexed: true, Stored: true},
+		Field{Name: "text", Type: TypeText, Indexed: true, Stored: true},
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkBuild measures single-core indexing throughput from the first
+// Add to the end of Build, in MB/s of title+text.
+func BenchmarkBuild(b *testing.B) {
+	recs := benchRecords(b)
+	s := benchSchema(b)
+	docs := make([]*Document, len(recs))
+	var size int64
+	for i, r := range recs {
+		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
+		size += int64(len(r[1]) + len(r[2]))
+	}
+	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bl := NewBuilder(s, toks)
+		for _, d := range docs {
+			if err := bl.Add(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := bl.Build(storage.NewMem(), NewID()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// BenchmarkPostingsIterate walks every posting of the most frequent terms
+// of the text field; the metric is postings per second.
+func BenchmarkPostingsIterate(b *testing.B) {
+	recs := benchRecords(b)
+	s := benchSchema(b)
+	dir := storage.NewMem()
+	docs := make([]*Document, len(recs))
+	for i, r := range recs {
+		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
+	}
+	id, _ := buildSegment(b, s, docs, dir)
+	r, err := Open(dir, id, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	terms := [][]byte{[]byte("the"), []byte("of"), []byte("a"), []byte("to"), []byte("in"), []byte("is"), []byte("for")}
+	var total int
+	for _, t := range terms {
+		n, _ := r.DocFreq("text", t)
+		total += int(n)
+	}
+	b.ResetTimer()
+	var sum uint64
+	for i := 0; i < b.N; i++ {
+		for _, t := range terms {
+			p, err := r.Postings("text", t)
+			if err != nil || p == nil {
+				b.Fatal(err)
+			}
+			for d := p.Doc(); d != NoMoreDocs; d = p.Next() {
+				sum += uint64(p.Freq())
+			}
+		}
+	}
+	b.ReportMetric(float64(total*b.N)/b.Elapsed().Seconds(), "postings/s")
+	if sum == 0 {
+		b.Fatal("no postings")
+	}
+}
