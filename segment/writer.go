@@ -153,16 +153,15 @@ func (w *postingsWriter) finishTerm() (uint64, error) {
 // storedWriter collects stored-document records into blocks of about
 // storedBlockBytes, each compressed as one zstd frame and handed to write.
 type storedWriter struct {
-	write    func([]byte) error
-	raw      []byte // records of the current block
-	lens     []uint32
-	block    []byte // header + records, for compression
-	comp     []byte
-	index    []byte // per block: uvarint docs, uvarint compressed length
-	numDocs  uint32
-	nBlocks  uint32
-	written  int64
-	memBytes int64 // for memory estimates, updated on flush
+	write   func([]byte) error
+	raw     []byte // records of the current block
+	lens    []uint32
+	block   []byte // header + records, for compression
+	comp    []byte
+	index   []byte // per block: uvarint docs, uvarint compressed length
+	numDocs uint32
+	nBlocks uint32
+	written int64
 }
 
 func (w *storedWriter) addDoc(rec []byte) error {
