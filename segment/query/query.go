@@ -60,9 +60,10 @@ type Phrase struct {
 
 // Range matches documents whose fast-field value (u64, i64 or f64) lies
 // between Min and Max. Min and Max are each nil (unbounded), or an int,
-// int64, uint64 or float64; values are compared exactly, whatever the field
-// type (a float bound on an integer field, a negative bound on a u64 field).
-// Every match scores 1.
+// int64, uint64 or float64. On u64 and i64 fields bounds of any of these
+// types compare exactly (a fractional bound, a negative bound on a u64
+// field); on f64 fields they are converted to float64 first. Documents
+// without a value never match. Every match scores 1.
 type Range struct {
 	Field        string
 	Min, Max     any

@@ -233,3 +233,48 @@ func TestRealDocument(t *testing.T) {
 		t.Errorf("Document title %q, want %q", v.Str, want.title)
 	}
 }
+
+func TestRealConcurrentSearches(t *testing.T) {
+	// A Searcher is shared by goroutines: each must see the results a lone
+	// search gets.
+	f := realSearcher(t)
+	g := &queryGen{r: rand.New(rand.NewSource(14)), m: f.m}
+	ctx := context.Background()
+	var queries []Query
+	var want [][]Hit
+	for i := 0; i < 16; i++ {
+		q := g.disjunction()
+		if i%2 == 1 {
+			q = g.boolean(1)
+		}
+		hits, err := f.s.Search(ctx, q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries, want = append(queries, q), append(want, hits)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range queries {
+				j := (i + w) % len(queries)
+				hits, err := f.s.Search(ctx, queries[j], 10)
+				if err == nil && fmt.Sprint(hits) != fmt.Sprint(want[j]) {
+					err = fmt.Errorf("%s: concurrent search got %v, alone %v", queries[j], hits, want[j])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
