@@ -65,6 +65,8 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 		schema:     benchSchema(*positions),
 		cfg:        hermes.Config{Workers: *workers, MaxIndexingMemory: int64(memory)},
 		limit:      *limit,
+		skip:       true, // a benchmark reports bad lines rather than stop
+		quiet:      !isTerminal(io.err),
 		inferLines: 1,
 		log:        io.err,
 		countText:  true,
@@ -82,6 +84,9 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fmt.Fprintf(w, "corpus      %s\n", *input)
 	fmt.Fprintf(w, "settings    workers %s, memory %s, positions %v\n", workersString(*workers), formatBytes(int64(memory)), *positions)
 	fmt.Fprintf(w, "documents   %s in %.1f s\n", formatCount(res.docs), secs)
+	if n := len(res.rejected); n > 0 {
+		fmt.Fprintf(w, "rejected    %s (the schema is id, title, text), first: %s\n", plural(n, "line", "lines"), res.rejected[0])
+	}
 	fmt.Fprintf(w, "throughput  %s docs/s, %.2f MB/s of text\n", formatCount(int64(float64(res.docs)/max(secs, 1e-9))), float64(res.textBytes)/1e6/max(secs, 1e-9))
 	fmt.Fprintf(w, "peak RSS    %s\n", formatBytes(peakRSS()))
 	fmt.Fprintf(w, "index size  %s (%s)\n", formatBytes(size), plural(res.segments, "segment", "segments"))

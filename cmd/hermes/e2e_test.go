@@ -451,3 +451,63 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// Without --schema, a line the schema cannot be inferred from stops the run
+// before anything is indexed, and says how to go on.
+func TestInferenceStopsOnBadSampleLine(t *testing.T) {
+	lines, _ := corpus(5)
+	lines[3] = `{"id":"doc-003","text":"x","flag":true}` // line 4
+	dir := filepath.Join(t.TempDir(), "idx")
+	r := runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, lines))
+	if r.code != exitFailure {
+		t.Fatalf("exit %d, want %d: %v", r.code, exitFailure, r)
+	}
+	for _, want := range []string{"line 4", `"flag"`, "nothing was indexed", "--schema"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not mention %q: %s", want, r.stderr)
+		}
+	}
+	// With skip, the line is reported and the others indexed.
+	r = runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, lines), "--on-error", "skip")
+	if r.code != 0 || !strings.Contains(r.stdout, "line 4") {
+		t.Fatalf("skip: %v", r)
+	}
+	if n := docCount(t, dir); n != 4 {
+		t.Fatalf("index holds %d documents, want 4", n)
+	}
+}
+
+// Indexing the same documents twice: the primary key catches the first
+// duplicate, and the index keeps its documents.
+func TestDuplicateKeysAreReported(t *testing.T) {
+	lines, _ := corpus(8)
+	path := writeFile(t, lines)
+	dir := filepath.Join(t.TempDir(), "idx")
+	if r := runHermes(t, "", "index", "--index", dir, "--input", path); r.code != 0 {
+		t.Fatalf("first run: %v", r)
+	}
+	r := runHermes(t, "", "index", "--index", dir, "--input", path)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "line 1") || !strings.Contains(r.stderr, `duplicate id "doc-000"`) {
+		t.Fatalf("second run: %v", r)
+	}
+	if n := docCount(t, dir); n != 8 {
+		t.Fatalf("index holds %d documents, want 8", n)
+	}
+}
+
+func TestBenchCommand(t *testing.T) {
+	lines, _ := corpus(50)
+	lines[1] = `{"id":"doc-001","title":"t","text":"x","extra":1}` // not in the benchmark schema
+	for i := range lines {
+		lines[i] = strings.Replace(lines[i], fmt.Sprintf(`,"n":%d`, i), "", 1)
+	}
+	r := runHermes(t, "", "bench", "--input", writeFile(t, lines), "--limit", "40", "--workers", "1")
+	if r.code != 0 {
+		t.Fatalf("bench: %v", r)
+	}
+	for _, want := range []string{"documents   40 in", "rejected    1 line", "line 2:", "docs/s", "MB/s of text", "peak RSS", "index size"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
