@@ -48,7 +48,7 @@ func TestMemBooleansMatchModel(t *testing.T) {
 	s, m := memFixture(t)
 	g := &queryGen{r: rand.New(rand.NewSource(3)), m: m}
 	ctx := context.Background()
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 200; i++ {
 		var q Query
 		switch i % 3 {
 		case 0:

@@ -151,7 +151,7 @@ func realSearcher(t *testing.T) realFixture {
 func TestRealDisjunctionsPrunedEqualsExhaustiveAndModel(t *testing.T) {
 	f := realSearcher(t)
 	g := &queryGen{r: rand.New(rand.NewSource(11)), m: f.m}
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 150; i++ {
 		q := g.disjunction()
 		k := []int{1, 5, 10, 100}[i%4]
 		hits := searchBoth(t, f.s, q, k)
