@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -251,5 +252,53 @@ func rewriteFile(t *testing.T, d storage.Directory, name string, k fileKind, ver
 	}
 	if err := cw.Finish(k.kind, ver); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBuildFailsCleanlyAtEveryIOError injects an I/O error at each
+// mutating operation of Build in turn (pebble's error-injection loop):
+// Build must return that error, never panic, and the directory must stay
+// usable for the next segment.
+func TestBuildFailsCleanlyAtEveryIOError(t *testing.T) {
+	s := corpusSchema(t)
+	docs := generatedDocs(200, 4)
+	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(dir storage.Directory) (ID, error) {
+		b := NewBuilder(s, toks)
+		for _, d := range docs {
+			if err := b.Add(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id := NewID()
+		_, err := b.Build(dir, id)
+		return id, err
+	}
+	for n := 0; ; n++ {
+		dir := storage.NewFaulty(int64(n))
+		dir.FailAfter(n)
+		_, err := build(dir)
+		if err == nil {
+			if n < len(allKinds)*2 {
+				t.Fatalf("Build succeeded with only %d I/O operations", n)
+			}
+			break
+		}
+		if !errors.Is(err, storage.ErrInjected) {
+			t.Fatalf("fail after %d: error %v does not wrap the injected error", n, err)
+		}
+		dir.FailAfter(-1)
+		id, err := build(dir)
+		if err != nil {
+			t.Fatalf("fail after %d: the next Build failed: %v", n, err)
+		}
+		r, err := Open(dir, id, s)
+		if err != nil {
+			t.Fatalf("fail after %d: the next segment does not open: %v", n, err)
+		}
+		r.Close()
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -809,5 +810,71 @@ func TestEstimatedMemoryFollowsHeap(t *testing.T) {
 	runtime.KeepAlive(b)
 	if checkpoints < 4 {
 		t.Fatalf("only %d checkpoints", checkpoints)
+	}
+}
+
+// TestConcurrentReads reads one Reader from several goroutines (run with
+// -race): stored documents and postings must match the single-threaded
+// answers.
+func TestConcurrentReads(t *testing.T) {
+	s := corpusSchema(t)
+	docs := generatedDocs(400, 8)
+	dir := storage.NewMem()
+	id, _ := buildSegment(t, s, docs, dir)
+	r, err := Open(dir, id, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	terms := []string{"w2", "w3", "w10", "w100"}
+	wantDocs := map[string][]uint32{}
+	for _, term := range terms {
+		p, err := r.Postings("text", []byte(term))
+		if err != nil || p == nil {
+			t.Fatalf("Postings(%s): %v", term, err)
+		}
+		for d := p.Doc(); d != NoMoreDocs; d = p.Next() {
+			wantDocs[term] = append(wantDocs[term], d)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			for i := 0; i < 200; i++ {
+				doc := uint32(rng.IntN(len(docs)))
+				got, err := r.Document(doc)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if v, _ := got.Get("id"); v.Str != fmt.Sprintf("g%06d", doc) {
+					errs <- fmt.Errorf("goroutine %d: Document(%d) has id %q", g, doc, v.Str)
+					return
+				}
+				term := terms[rng.IntN(len(terms))]
+				p, err := r.Postings("text", []byte(term))
+				if err != nil {
+					errs <- err
+					return
+				}
+				var got2 []uint32
+				for d := p.Doc(); d != NoMoreDocs; d = p.Next() {
+					got2 = append(got2, d)
+				}
+				if !slices.Equal(got2, wantDocs[term]) {
+					errs <- fmt.Errorf("goroutine %d: postings of %s differ", g, term)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
