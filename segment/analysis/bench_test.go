@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -106,3 +107,21 @@ func BenchmarkRawCI(b *testing.B)       { benchTokenizer(b, "raw_ci") }
 func BenchmarkEnglishStop(b *testing.B) { benchTokenizer(b, "en_stop") }
 func BenchmarkEnglishStem(b *testing.B) { benchTokenizer(b, "en_stem") }
 func BenchmarkEnglish(b *testing.B)     { benchTokenizer(b, "en") }
+
+// multilingual is text where most words are not ASCII, so SimpleTokenizer
+// spends its time in the general UAX #29 segmenter rather than the ASCII
+// fast path.
+const multilingual = "Привет, мир! Москва — столица России; в ней живут 13 миллионов человек. " +
+	"Le café naïf de la rue Saint-Étienne ouvre à 7 h. Größere Häuser kosten mehr Geld. " +
+	"東京タワーは東京都港区にある電波塔です。 Ελληνικά γράμματα και αριθμοί 3,14. "
+
+func BenchmarkSimpleMultilingual(b *testing.B) {
+	text := strings.Repeat(multilingual, (1<<20)/len(multilingual))
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	var tokens int
+	for b.Loop() {
+		SimpleTokenizer{}.Tokenize(text, func(Token) { tokens++ })
+	}
+	b.ReportMetric(float64(tokens)/float64(b.N), "tokens/op")
+}

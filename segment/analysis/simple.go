@@ -107,42 +107,58 @@ func (st *simpleState) scan(text string) {
 	for i < n {
 		cls := asciiClass[text[i]]
 		if cls&clsWord == 0 {
-			if cls&clsHigh != 0 {
+			switch {
+			case isFastLetter(text, i):
+				// a word starts here
+			case cls&clsHigh != 0:
 				i = st.fallback(text, i, i)
-			} else {
+				continue
+			default:
 				i++ // punctuation, white space: never part of a word here
+				continue
 			}
-			continue
 		}
-		// A word starts at i. Extend it over word bytes, and over a middle
-		// character that UAX #29 allows between two letters (WB6/WB7) or
-		// two digits (WB11/WB12).
-		j := i + 1
-		touchesHigh := false
+		// A word starts at i. Extend it over word characters, and over a
+		// middle character that UAX #29 allows between two letters
+		// (WB6/WB7) or two digits (WB11/WB12).
+		j := i
+		touchesHigh, nonASCII := false, false
 		for {
-			for j < n && asciiClass[text[j]]&clsWord != 0 {
-				j++
+			for j < n {
+				if asciiClass[text[j]]&clsWord != 0 {
+					j++
+				} else if isFastLetter(text, j) {
+					j += 2
+					nonASCII = true
+				} else {
+					break
+				}
 			}
 			if j == n {
 				break
 			}
 			c := asciiClass[text[j]]
 			if c&clsHigh != 0 {
-				touchesHigh = true // a non-ASCII letter or mark may continue the word
+				touchesHigh = true // a non-ASCII mark, letter... may continue the word
 				break
 			}
 			if c&(clsMidL|clsMidN) == 0 || j+1 == n {
 				break
 			}
 			next := asciiClass[text[j+1]]
-			if next&clsHigh != 0 {
-				touchesHigh = true // "a.é": the word may go on past the '.'
+			if isFastLetter(text, j+1) {
+				next = clsLetter
+			} else if next&clsHigh != 0 {
+				touchesHigh = true // "a.ǅ": the word may go on past the '.'
 				break
 			}
 			prev := asciiClass[text[j-1]]
+			if prev&clsHigh != 0 {
+				prev = clsLetter // the last byte of a fast letter
+			}
 			if c&clsMidL != 0 && prev&next&clsLetter != 0 ||
 				c&clsMidN != 0 && prev&next&clsDigit != 0 {
-				j += 2
+				j++ // the word goes on after the middle character
 				continue
 			}
 			break
@@ -153,11 +169,45 @@ func (st *simpleState) scan(text string) {
 			i = st.fallback(text, i, j)
 			continue
 		}
-		if text[i] != '_' || !allUnderscore(text[i:j]) {
+		if nonASCII {
+			st.term = appendLower(st.term[:0], text[i:j])
+			st.emitTerm()
+		} else if text[i] != '_' || !allUnderscore(text[i:j]) {
 			st.emitLower(text[i:j])
 		}
 		i = j
 	}
+}
+
+// fastLetters marks the runes below U+0500 that the ASCII scanner may treat
+// like an ASCII letter: letters of the Latin, IPA, Greek and Cyrillic blocks
+// that have the word-break property ALetter and no other role (not MidLetter,
+// Extend, ...), all encoded in two bytes. TestFastLettersAreALetter checks
+// each one against the segment package.
+var fastLetters = func() (t [0x500]bool) {
+	for r := rune(0xC0); r < 0x500; r++ {
+		switch {
+		case r >= 0x2B0 && r < 0x370, // modifier letters and combining marks
+			r == 0x374, r == 0x375, r == 0x37A, r == 0x37E, r == 0x387, // Greek signs and punctuation
+			r >= 0x482 && r <= 0x489: // Cyrillic sign and combining marks
+			continue
+		}
+		t[r] = unicode.IsLetter(r)
+	}
+	return t
+}()
+
+// isFastLetter reports whether text[i:] starts with a rune in fastLetters.
+func isFastLetter(text string, i int) bool {
+	c := text[i]
+	if c < 0xC3 || c > 0xD3 || i+1 >= len(text) {
+		return false
+	}
+	c2 := text[i+1]
+	if c2&0xC0 != 0x80 {
+		return false
+	}
+	return fastLetters[rune(c&0x1F)<<6|rune(c2&0x3F)]
 }
 
 func allUnderscore(s string) bool {
@@ -178,8 +228,7 @@ func (st *simpleState) emitLower(word string) {
 		}
 	}
 	st.term = t
-	st.emit(Token{Term: t, Position: st.pos})
-	st.pos++
+	st.emitTerm()
 }
 
 // fallback segments text[start:end'] with the segment package and returns
@@ -234,7 +283,8 @@ func (st *simpleState) segmentValid(b []byte) {
 			// b has len == cap, so a token's capacity tells where it ends.
 			done = len(b) - cap(tok) + len(tok)
 			if seg.Type() != segment.None && len(tok) > 0 && !connectorsOnly(tok) {
-				st.emitLowerUnicode(tok)
+				st.term = appendLower(st.term[:0], tok)
+				st.emitTerm()
 			}
 		}
 		if done >= len(b) {
@@ -262,9 +312,8 @@ func connectorsOnly(tok []byte) bool {
 	return true
 }
 
-// emitLowerUnicode emits a term lowercased with Unicode's simple case mapping.
-func (st *simpleState) emitLowerUnicode(tok []byte) {
-	st.term = appendLower(st.term[:0], tok)
+// emitTerm emits st.term as the next token.
+func (st *simpleState) emitTerm() {
 	st.emit(Token{Term: st.term, Position: st.pos})
 	st.pos++
 }
@@ -272,7 +321,7 @@ func (st *simpleState) emitLowerUnicode(tok []byte) {
 // appendLower appends the lowercase form of s (UTF-8) to dst. ASCII bytes take
 // a fast path; other runes go through unicode.ToLower, and invalid sequences
 // become U+FFFD so that the result is always valid UTF-8.
-func appendLower(dst, s []byte) []byte {
+func appendLower[S string | []byte](dst []byte, s S) []byte {
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < utf8.RuneSelf {
@@ -283,9 +332,20 @@ func appendLower(dst, s []byte) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(s[i:])
+		r, size := decodeRune(s[i:])
 		dst = utf8.AppendRune(dst, unicode.ToLower(r))
 		i += size
 	}
 	return dst
+}
+
+// decodeRune is utf8.DecodeRune for strings and byte slices alike.
+func decodeRune[S string | []byte](s S) (rune, int) {
+	switch s := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(s)
+	case []byte:
+		return utf8.DecodeRune(s)
+	}
+	panic("unreachable")
 }

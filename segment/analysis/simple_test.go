@@ -158,7 +158,8 @@ func TestSimpleMatchesReferenceOnCorpus(t *testing.T) {
 // without spaces, regional indicators, and invalid UTF-8.
 var pieces = []string{"a", "B", "z", "1", "9", "_", ":", ".", "'", ",", ";", "\"", " ", "\n", "\r", "\r\n", "\t", "\v", "-", "+", "/",
 	"é", "É", "\u0301", "\u00ad", "’", "·", "Ω", "ж", "Д", "中", "文", "の", "カ", "ー", "א", "ב", "\u05f4", "١", "🇫", "🇷", "😀",
-	"\u202f", "ß", "İ", "\xff", "\xe2\x80", "\u200d", "\u3000", "ｶ", "\u0e01", "ﬁ", "Ⱥ"}
+	"\u202f", "ß", "İ", "\xff", "\xe2\x80", "\u200d", "\u3000", "ｶ", "\u0e01", "ﬁ", "Ⱥ",
+	"ǅ", "ſ", "ɐ", "ʯ", "ʰ", "ϗ", "ͻ", "ʹ", "\u0387", "ҋ", "Ӂ", "\u0483", "ԁ", "\xc3", "\xd0a"}
 
 func TestSimpleMatchesReferenceOnRandomText(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
@@ -195,17 +196,56 @@ func FuzzSimple(f *testing.F) {
 	for _, s := range []string{"", "Hello, World", "don't e-mail C++", "naïve café Straße", "東京タワー", "ab\xffcd", "1,000.5 v1.2", "a.\u0301b", "___ _a_"} {
 		f.Add(s)
 	}
+	r := NewRegistry()
 	f.Fuzz(func(t *testing.T, text string) {
 		checkInvariants(t, SimpleTokenizer{}, text)
 		if diff := firstDiff(terms(SimpleTokenizer{}, text), referenceSimple(text)); diff != "" {
 			t.Fatalf("%q: %s", text, diff)
 		}
-		for _, name := range []string{"raw", "raw_ci", "whitespace", "en"} {
-			tk, err := NewRegistry().Get(name)
+		for _, name := range r.Names() { // every built-in, all stemmers included
+			tk, err := r.Get(name)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkInvariants(t, tk, text)
 		}
 	})
+}
+
+// The scanner treats the runes of fastLetters like ASCII letters. Check that
+// the segment package does too, for every one of them, in every context
+// where a word-break property shows: alone, joined to letters, digits and
+// connectors, around each middle character, next to Katakana and Hebrew, and
+// before a combining mark.
+func TestFastLettersAreALetter(t *testing.T) {
+	contexts := []string{"X", "aX", "Xa", "1X", "X1", "X_", "_X", "a.X", "X.a", "X.1", "1.X", "X'a", "a'X",
+		"X:a", "X,a", "1,X", "X;1", "カX", "Xカ", "X\u0301", "Xא'", "X\"a", "X\u00ada", "X’a", "X·a"}
+	segs := func(s string) string {
+		var b strings.Builder
+		seg := segment.NewWordSegmenterDirect([]byte(s))
+		for seg.Segment() {
+			fmt.Fprintf(&b, "%d:%s|", seg.Type(), seg.Text())
+		}
+		return b.String()
+	}
+	n := 0
+	for r := rune(0); r < rune(len(fastLetters)); r++ {
+		if !fastLetters[r] {
+			continue
+		}
+		n++
+		if utf8.RuneLen(r) != 2 {
+			t.Fatalf("%U is not encoded in two bytes", r)
+		}
+		for _, ctx := range contexts {
+			got := segs(strings.ReplaceAll(ctx, "X", string(r)))
+			want := strings.ReplaceAll(segs(strings.ReplaceAll(ctx, "X", "b")), "b", string(r))
+			if got != want {
+				t.Errorf("%U in %q: segment gives %s, an ASCII letter %s", r, ctx, got, want)
+			}
+		}
+	}
+	if n < 500 {
+		t.Errorf("only %d fast letters", n)
+	}
 }
