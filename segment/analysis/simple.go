@@ -24,7 +24,7 @@ type SimpleTokenizer struct{}
 // Byte classes of the ASCII fast path. The word-break properties of ASCII
 // characters (Unicode 8.0, the version the segment package implements):
 // letters are ALetter, digits Numeric, '_' ExtendNumLet, ':' MidLetter,
-// '.' MidNumLet, '\” Single_Quote (treated like MidNumLet), ',' and ';'
+// '.' MidNumLet, the apostrophe Single_Quote (treated like MidNumLet), ',' and ';'
 // MidNum, '"' Double_Quote; CR, LF, VT and FF are line breaks; the rest is
 // Other.
 const (
@@ -84,13 +84,15 @@ const maxPooledBuf = 64 << 10
 
 // Tokenize implements Tokenizer.
 //
-// Text made of ASCII is segmented by a hand-written scanner that reproduces
-// the UAX #29 rules for ASCII exactly and runs several times faster than the
-// general state machine. Around any non-ASCII byte, the scanner hands a region
-// to the segment package; the region starts where the scanner's current word
-// starts and ends just after an ASCII separator (space, most punctuation)
-// that is followed by an ASCII byte: no UAX #29 rule reaches across such a
-// separator, so both halves segment exactly as the whole text would.
+// A hand-written scanner segments ASCII text, and words whose other letters
+// are two-byte Latin, Greek or Cyrillic letters (see fastLetters), exactly as
+// UAX #29 does and several times faster than the general state machine.
+// Around any other non-ASCII character, the scanner hands a region to the
+// segment package: the region starts where the scanner's current word starts
+// and ends just after an ASCII separator (space, most punctuation) that is
+// followed by an ASCII byte. No UAX #29 rule reaches across such a separator,
+// and the segment package's scanner restarts at every word boundary, so the
+// pieces segment exactly as the whole text would.
 func (SimpleTokenizer) Tokenize(text string, emit func(Token)) {
 	st := simplePool.Get().(*simpleState)
 	st.pos, st.emit = 0, emit
