@@ -279,6 +279,19 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
+func TestZeroRegistry(t *testing.T) {
+	var r Registry
+	if _, err := r.Get("simple"); !errors.Is(err, ErrUnknownTokenizer) {
+		t.Errorf("empty registry: Get(simple) error = %v", err)
+	}
+	if err := r.Register("mine", SimpleTokenizer{}); err != nil {
+		t.Fatal(err)
+	}
+	if names := r.Names(); len(names) != 1 || names[0] != "mine" {
+		t.Errorf("Names() = %q, want [mine]", names)
+	}
+}
+
 // Every built-in, shared by many goroutines (run with -race): each goroutine
 // must see exactly what a lone caller sees.
 func TestConcurrentUse(t *testing.T) {

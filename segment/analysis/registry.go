@@ -14,7 +14,8 @@ var ErrUnknownTokenizer = errors.New("unknown tokenizer")
 
 // Registry maps names to tokenizers. A schema names the tokenizer of each
 // text field, and the index resolves the name here. It is safe for
-// concurrent use.
+// concurrent use. NewRegistry returns one holding the built-ins; the zero
+// value is an empty registry, ready to use.
 type Registry struct {
 	mu         sync.RWMutex
 	tokenizers map[string]Tokenizer
@@ -74,6 +75,9 @@ func (r *Registry) Register(name string, t Tokenizer) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.tokenizers == nil {
+		r.tokenizers = make(map[string]Tokenizer)
+	}
 	if _, taken := r.tokenizers[name]; taken {
 		return fmt.Errorf("analysis: tokenizer %q is already registered", name)
 	}

@@ -36,8 +36,9 @@ type Token struct {
 	// Term is the token's text, in valid UTF-8 for every built-in.
 	Term []byte
 	// Position is the token's ordinal in the base tokenizer's stream,
-	// starting at 0. Positions increase strictly within one Tokenize call;
-	// they may skip values where a filter dropped a token.
+	// starting at 0. The built-in tokenizers emit strictly increasing
+	// positions; a filter that drops a token leaves a gap, and one that adds
+	// tokens (synonyms, say) may repeat a position.
 	Position int
 }
 
