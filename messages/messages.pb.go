@@ -1024,7 +1024,9 @@ type WorkerDown struct {
 	Reason     string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// build_failed is set when writing a segment failed (an I/O error such as
 	// a full disk): the prepare fails at once with reason.
-	BuildFailed   bool `protobuf:"varint,5,opt,name=build_failed,json=buildFailed,proto3" json:"build_failed,omitempty"`
+	BuildFailed bool `protobuf:"varint,5,opt,name=build_failed,json=buildFailed,proto3" json:"build_failed,omitempty"`
+	// The worker's PID now: the same after a restart, a new one after a stop.
+	Pid           *actor.PID `protobuf:"bytes,6,opt,name=pid,proto3" json:"pid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1092,6 +1094,13 @@ func (x *WorkerDown) GetBuildFailed() bool {
 		return x.BuildFailed
 	}
 	return false
+}
+
+func (x *WorkerDown) GetPid() *actor.PID {
+	if x != nil {
+		return x.Pid
+	}
+	return nil
 }
 
 type PrepareRequest struct {
@@ -1294,8 +1303,12 @@ func (x *CommitResponse) GetGeneration() uint64 {
 	return 0
 }
 
+// AbortRequest ends a prepare. With keep, the prepared work is kept for the
+// next prepare (the caller gave up waiting, and its documents must not be
+// lost); without, a prepared commit's segment files are deleted.
 type AbortRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keep          bool                   `protobuf:"varint,1,opt,name=keep,proto3" json:"keep,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1328,6 +1341,13 @@ func (x *AbortRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use AbortRequest.ProtoReflect.Descriptor instead.
 func (*AbortRequest) Descriptor() ([]byte, []int) {
 	return file_messages_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *AbortRequest) GetKeep() bool {
+	if x != nil {
+		return x.Keep
+	}
+	return false
 }
 
 type AbortResponse struct {
@@ -1631,7 +1651,7 @@ const file_messages_proto_rawDesc = "" +
 	"\bsegments\x18\x03 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
 	"\brejected\x18\x04 \x03(\v2\x19.hermes.messages.RejectedR\brejected\x12\x12\n" +
 	"\x04docs\x18\x05 \x01(\x04R\x04docs\x12/\n" +
-	"\x13outstanding_batches\x18\x06 \x01(\x05R\x12outstandingBatches\"\x9d\x01\n" +
+	"\x13outstanding_batches\x18\x06 \x01(\x05R\x12outstandingBatches\"\xbb\x01\n" +
 	"\n" +
 	"WorkerDown\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
@@ -1640,7 +1660,9 @@ const file_messages_proto_rawDesc = "" +
 	"generation\x12\x1c\n" +
 	"\trestarted\x18\x03 \x01(\bR\trestarted\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12!\n" +
-	"\fbuild_failed\x18\x05 \x01(\bR\vbuildFailed\"\x10\n" +
+	"\fbuild_failed\x18\x05 \x01(\bR\vbuildFailed\x12\x1c\n" +
+	"\x03pid\x18\x06 \x01(\v2\n" +
+	".actor.PIDR\x03pid\"\x10\n" +
 	"\x0ePrepareRequest\"\xc4\x01\n" +
 	"\x0fPrepareResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x128\n" +
@@ -1653,8 +1675,9 @@ const file_messages_proto_rawDesc = "" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x02 \x01(\x04R\n" +
-	"generation\"\x0e\n" +
-	"\fAbortRequest\"%\n" +
+	"generation\"\"\n" +
+	"\fAbortRequest\x12\x12\n" +
+	"\x04keep\x18\x01 \x01(\bR\x04keep\"%\n" +
 	"\rAbortResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\"L\n" +
 	"\x10RegisterSegments\x128\n" +
@@ -1723,15 +1746,16 @@ var file_messages_proto_depIdxs = []int32{
 	1,  // 9: hermes.messages.Rejected.doc:type_name -> hermes.messages.Document
 	5,  // 10: hermes.messages.RoundChecked.segments:type_name -> hermes.messages.SegmentInfo
 	13, // 11: hermes.messages.RoundChecked.rejected:type_name -> hermes.messages.Rejected
-	5,  // 12: hermes.messages.PrepareResponse.segments:type_name -> hermes.messages.SegmentInfo
-	13, // 13: hermes.messages.PrepareResponse.rejected:type_name -> hermes.messages.Rejected
-	5,  // 14: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
-	8,  // 15: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	26, // 12: hermes.messages.WorkerDown.pid:type_name -> actor.PID
+	5,  // 13: hermes.messages.PrepareResponse.segments:type_name -> hermes.messages.SegmentInfo
+	13, // 14: hermes.messages.PrepareResponse.rejected:type_name -> hermes.messages.Rejected
+	5,  // 15: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
+	8,  // 16: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_messages_proto_init() }

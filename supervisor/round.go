@@ -3,10 +3,12 @@ package supervisor
 import "sort"
 
 // Round is the ack accounting of one flush round: which workers must still
-// answer, and from which generation on. A worker restarted in the middle of
-// the round owes an ack from its new generation (the flush request that
-// crashed it was dropped and is sent again); a worker that stopped for good
-// owes none (its batches are re-delivered and the next round covers them).
+// answer, and from which generation on. An awaited worker restarted in the
+// middle of the round owes an ack from its new generation (the flush request
+// that crashed it may have been dropped, so it is sent again); a worker that
+// stopped for good owes none. Either way its batches are re-delivered, and
+// the ledger check after the round asks for another round to cover them; so
+// a worker that already acked owes nothing more this round.
 type Round struct {
 	Number  uint64
 	waiting map[int32]uint64 // worker -> lowest generation whose ack counts
@@ -33,11 +35,15 @@ func (r *Round) Ack(worker int32, generation uint64) bool {
 	return true
 }
 
-// Restarted records that worker came back as generation; it now owes an ack
-// from that generation, even if its previous generation already acked
-// (whatever that ack covered is checked against the ledger anyway).
-func (r *Round) Restarted(worker int32, generation uint64) {
+// Restarted records that worker came back as generation. If its ack is
+// still awaited, it must now come from that generation or later, and
+// Restarted reports true: the caller sends the flush request again.
+func (r *Round) Restarted(worker int32, generation uint64) bool {
+	if _, ok := r.waiting[worker]; !ok {
+		return false
+	}
 	r.waiting[worker] = generation
+	return true
 }
 
 // Lost records that worker stopped for good; the round stops waiting for it.

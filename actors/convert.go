@@ -1,0 +1,76 @@
+package actors
+
+import (
+	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/segment"
+)
+
+// ToMessage converts a validated document for the trip to a worker.
+func ToMessage(d *segment.Document) *messages.Document {
+	values := make([]*messages.FieldValue, len(d.Values))
+	for i := range d.Values {
+		v := &d.Values[i]
+		fv := &messages.FieldValue{Field: v.Field}
+		switch v.Kind {
+		case segment.KindString:
+			fv.Value = &messages.FieldValue_Str{Str: v.Str}
+		case segment.KindU64:
+			fv.Value = &messages.FieldValue_U64{U64: v.U64}
+		case segment.KindI64:
+			fv.Value = &messages.FieldValue_I64{I64: v.I64}
+		case segment.KindF64:
+			fv.Value = &messages.FieldValue_F64{F64: v.F64}
+		case segment.KindBytes:
+			fv.Value = &messages.FieldValue_Raw{Raw: v.Bytes}
+		}
+		values[i] = fv
+	}
+	return &messages.Document{Values: values}
+}
+
+// FromMessage converts a document back on the worker's side.
+func FromMessage(m *messages.Document) *segment.Document {
+	d := &segment.Document{Values: make([]segment.FieldValue, len(m.Values))}
+	for i, fv := range m.Values {
+		v := segment.FieldValue{Field: fv.Field}
+		switch x := fv.Value.(type) {
+		case *messages.FieldValue_Str:
+			v.Kind, v.Str = segment.KindString, x.Str
+		case *messages.FieldValue_U64:
+			v.Kind, v.U64 = segment.KindU64, x.U64
+		case *messages.FieldValue_I64:
+			v.Kind, v.I64 = segment.KindI64, x.I64
+		case *messages.FieldValue_F64:
+			v.Kind, v.F64 = segment.KindF64, x.F64
+		case *messages.FieldValue_Raw:
+			v.Kind, v.Bytes = segment.KindBytes, x.Raw
+		}
+		d.Values[i] = v
+	}
+	return d
+}
+
+// messageBytes approximates a document's size for batch cutting.
+func messageBytes(m *messages.Document) int {
+	n := 0
+	for _, fv := range m.Values {
+		n += len(fv.Field) + 8
+		switch x := fv.Value.(type) {
+		case *messages.FieldValue_Str:
+			n += len(x.Str)
+		case *messages.FieldValue_Raw:
+			n += len(x.Raw)
+		}
+	}
+	return n
+}
+
+// removeFiles deletes a discarded segment's files. Failure only leaves an
+// orphan for the next cleanup, so it is logged, not returned.
+func removeFiles(cfg *Config, files []string) {
+	for _, f := range files {
+		if err := cfg.Dir.Remove(f); err != nil {
+			cfg.logger().Warn("could not remove a discarded file", "file", f, "error", err)
+		}
+	}
+}

@@ -1,2 +1,0 @@
-// Package actors is part of Hermes for Go.
-package actors

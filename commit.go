@@ -1,0 +1,213 @@
+package hermes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/hermes-search/hermes-go/actors"
+	"github.com/hermes-search/hermes-go/messages"
+)
+
+// CommitResult reports a commit.
+type CommitResult struct {
+	// Generation is the commit's number in metadata.json; it only increases.
+	Generation uint64
+	// Docs counts the documents this commit made durable and visible.
+	Docs int
+	// Segments counts the segments it added.
+	Segments int
+	// Rejected lists documents isolated because they crashed workers
+	// repeatedly; they are not in the index. Everything else is.
+	Rejected []Rejected
+	// FlushRounds counts the flush rounds the prepare needed (more than one
+	// when a worker failed during the flush).
+	FlushRounds int
+}
+
+// Rejected is a document the writer refused to index after it crashed
+// workers repeatedly, with the panic's message.
+type Rejected struct {
+	Key    string // the primary key, or "" without one
+	Reason string
+	Doc    *Document
+}
+
+// PreparedCommit is the first phase of a two-phase commit: its documents are
+// durable on disk but not visible. Exactly one of Commit or Abort must
+// follow; until then AddDocument returns ErrCommitInProgress. Writer.Close
+// aborts it.
+type PreparedCommit struct {
+	w      *Writer
+	result CommitResult
+	done   bool
+}
+
+// Result reports what Commit would commit (Generation is still 0).
+func (p *PreparedCommit) Result() CommitResult { return p.result }
+
+// PrepareCommit stops intake, asks every worker to flush its builder to a
+// durable segment, and waits (at most Config.FlushDeadline, or ctx) for every
+// flush. When it returns nil, every document added before it was called is
+// in fsynced segment files, not yet visible. On error no document is lost:
+// intake resumes and the next PrepareCommit covers them.
+func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
+	w.mu.Lock()
+	if err := w.intakeErr(); err != nil {
+		w.mu.Unlock()
+		return nil, err
+	}
+	w.state = stateCommitting
+	w.mu.Unlock()
+
+	start := time.Now()
+	res, err := ask[*messages.PrepareResponse](ctx, w.system, w.pids.Committer, &messages.PrepareRequest{}, w.cfg.FlushDeadline)
+	if err == nil && res.Error != "" {
+		err = errors.New(res.Error)
+	}
+	if err != nil {
+		// Stop the rounds still running; their work is kept for next time.
+		_, _ = ask[*messages.AbortResponse](context.Background(), w.system, w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
+		w.resume()
+		if errors.Is(err, actor.ErrTimeout) {
+			err = fmt.Errorf("flush deadline of %v passed", w.cfg.FlushDeadline)
+		}
+		if f := w.failed(); f != nil {
+			return nil, f
+		}
+		return nil, fmt.Errorf("%w: %w", ErrPrepareFailed, err)
+	}
+
+	p := &PreparedCommit{w: w, result: CommitResult{Docs: int(res.Docs), Segments: len(res.Segments), FlushRounds: int(res.Rounds)}}
+	var rejectedKeys [][]byte
+	for _, r := range res.Rejected {
+		doc := actors.FromMessage(r.Doc)
+		rej := Rejected{Reason: r.Reason, Doc: doc}
+		if f, ok := w.schema.Primary(); ok {
+			if k, ok := w.schema.PrimaryKey(doc); ok {
+				rej.Key = displayKey(f, k)
+				rejectedKeys = append(rejectedKeys, k)
+			}
+		}
+		p.result.Rejected = append(p.result.Rejected, rej)
+	}
+	if w.keys != nil {
+		w.keys.release(rejectedKeys...) // not indexed: the key is free again
+	}
+	w.mu.Lock()
+	w.prepared = p
+	w.mu.Unlock()
+	w.cfg.Logger.Info("commit prepared", "docs", res.Docs, "segments", len(res.Segments),
+		"rejected", len(res.Rejected), "rounds", res.Rounds, "duration", time.Since(start))
+	return p, nil
+}
+
+// Commit makes the prepared documents durable and visible: metadata.json
+// naming their segments is written (temporary file, fsync, rename, directory
+// fsync) and intake resumes. When it returns nil the commit survives any
+// crash. An error here is fatal for the writer (see ErrWriterFailed).
+func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
+	w := p.w
+	if p.done {
+		return CommitResult{}, errors.New("hermes: prepared commit already resolved")
+	}
+	p.done = true
+	res, err := ask[*messages.CommitResponse](ctx, w.system, w.pids.Committer, &messages.CommitRequest{}, w.cfg.FlushDeadline)
+	if err == nil && res.Error != "" {
+		err = errors.New(res.Error)
+	}
+	if err != nil {
+		w.fail(err)
+		w.resume()
+		return CommitResult{}, w.failed()
+	}
+	if err := w.refreshView(); err != nil {
+		w.fail(err)
+		w.resume()
+		return CommitResult{}, w.failed()
+	}
+	if w.keys != nil {
+		w.keys.reset() // the committed segments answer for these keys now
+	}
+	w.resume()
+	p.result.Generation = res.Generation
+	return p.result, nil
+}
+
+// Abort discards the prepared documents (their segment files are deleted)
+// and resumes intake. The previous commit is untouched.
+func (p *PreparedCommit) Abort() error {
+	if p.done {
+		return errors.New("hermes: prepared commit already resolved")
+	}
+	p.done = true
+	err := p.abort(context.Background())
+	p.w.resume()
+	return err
+}
+
+func (p *PreparedCommit) abort(ctx context.Context) error {
+	w := p.w
+	res, err := ask[*messages.AbortResponse](ctx, w.system, w.pids.Committer, &messages.AbortRequest{}, w.cfg.FlushDeadline)
+	if err == nil && res.Error != "" {
+		err = errors.New(res.Error)
+	}
+	if w.keys != nil {
+		w.keys.reset()
+	}
+	w.cfg.Logger.Info("commit aborted", "docs", p.result.Docs)
+	return err
+}
+
+// Commit prepares and commits in one call: see PrepareCommit and
+// PreparedCommit.Commit.
+func (w *Writer) Commit(ctx context.Context) (CommitResult, error) {
+	p, err := w.PrepareCommit(ctx)
+	if err != nil {
+		return CommitResult{}, err
+	}
+	return p.Commit(ctx)
+}
+
+// resume reopens intake after a commit phase ends.
+func (w *Writer) resume() {
+	w.mu.Lock()
+	if w.state == stateCommitting {
+		w.state = stateOpen
+	}
+	w.prepared = nil
+	w.mu.Unlock()
+}
+
+// ask sends msg to pid and waits for a reply of type T, at most timeout or
+// until ctx ends.
+func ask[T any](ctx context.Context, system *actor.ActorSystem, pid *actor.PID, msg interface{}, timeout time.Duration) (T, error) {
+	var zero T
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
+		timeout = time.Until(d)
+	}
+	if timeout <= 0 {
+		return zero, context.DeadlineExceeded
+	}
+	fut := system.Root.RequestFuture(pid, msg, timeout)
+	stop := context.AfterFunc(ctx, func() { system.Root.Send(fut.PID(), ctxDone{}) })
+	defer stop()
+	res, err := fut.Result()
+	if err != nil {
+		return zero, err
+	}
+	if _, ok := res.(ctxDone); ok {
+		return zero, ctx.Err()
+	}
+	r, ok := res.(T)
+	if !ok {
+		return zero, fmt.Errorf("hermes: unexpected reply %T", res)
+	}
+	return r, nil
+}
+
+// ctxDone completes a future early when the caller's context ends.
+type ctxDone struct{}

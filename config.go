@@ -1,0 +1,108 @@
+package hermes
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/supervisor"
+)
+
+// Config configures a Writer (and, for the fields it uses, a Reader). The
+// zero value is usable: every zero field takes its default.
+type Config struct {
+	// Workers is the number of indexing workers; default GOMAXPROCS.
+	Workers int
+	// MaxIndexingMemory is the memory all workers' segment builders may use
+	// together; each gets an equal share and writes a segment when it passes
+	// 80% of it. Default 256 MiB.
+	MaxIndexingMemory int64
+	// QueueCapacity bounds the documents accepted but not yet taken by a
+	// worker; past it AddDocument returns ErrQueueFull. Default 10,000.
+	QueueCapacity int
+	// FlushDeadline bounds PrepareCommit's wait for every worker's flush;
+	// default 300 s. A context deadline that comes first wins.
+	FlushDeadline time.Duration
+	// MaxDocumentBytes rejects larger documents at intake; default 16 MiB.
+	MaxDocumentBytes int
+
+	// Tokenizers resolves the schema's tokenizer names; default
+	// analysis.NewRegistry() with the built-ins.
+	Tokenizers *analysis.Registry
+	// Logger receives structured events (segments built, commits, worker
+	// failures); default: discarded.
+	Logger *slog.Logger
+
+	// ActorSystem, when set, hosts the writer's actors under one named
+	// parent, and Close stops only them. When nil the writer makes its own
+	// system and shuts it down on Close.
+	ActorSystem *actor.ActorSystem
+
+	// WorkerBackoff is how long a panicked worker waits before its restart;
+	// default supervisor.DefaultBackoff().
+	WorkerBackoff supervisor.Backoff
+	// Clock drives the backoff; default the wall clock. For tests.
+	Clock supervisor.Clock
+	// MaxCrashes is how often a batch may crash workers before it is split
+	// to isolate the document responsible; default 2.
+	MaxCrashes int
+	// BatchDocs and BatchBytes bound a batch handed to a worker; defaults 256
+	// documents and 1 MiB.
+	BatchDocs, BatchBytes int
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxIndexingMemory == 0 {
+		c.MaxIndexingMemory = 256 << 20
+	}
+	if c.QueueCapacity == 0 {
+		c.QueueCapacity = 10_000
+	}
+	if c.FlushDeadline == 0 {
+		c.FlushDeadline = 300 * time.Second
+	}
+	if c.MaxDocumentBytes == 0 {
+		c.MaxDocumentBytes = 16 << 20
+	}
+	if c.Tokenizers == nil {
+		c.Tokenizers = analysis.NewRegistry()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.WorkerBackoff == (supervisor.Backoff{}) {
+		c.WorkerBackoff = supervisor.DefaultBackoff()
+	}
+	if c.Clock == nil {
+		c.Clock = supervisor.RealClock()
+	}
+	if c.MaxCrashes == 0 {
+		c.MaxCrashes = 2
+	}
+	if c.BatchDocs == 0 {
+		c.BatchDocs = 256
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = 1 << 20
+	}
+	switch {
+	case c.Workers < 0 || c.Workers > 1024:
+		return c, fmt.Errorf("hermes: Config.Workers = %d; want 1 to 1024", c.Workers)
+	case c.MaxIndexingMemory < 1<<20:
+		return c, fmt.Errorf("hermes: Config.MaxIndexingMemory = %d bytes; want at least 1 MiB", c.MaxIndexingMemory)
+	case c.QueueCapacity < 1:
+		return c, fmt.Errorf("hermes: Config.QueueCapacity = %d; want at least 1", c.QueueCapacity)
+	case c.FlushDeadline < 0:
+		return c, fmt.Errorf("hermes: Config.FlushDeadline = %v; want a positive duration", c.FlushDeadline)
+	case c.MaxCrashes < 1 || c.BatchDocs < 1 || c.BatchBytes < 1:
+		return c, fmt.Errorf("hermes: Config.MaxCrashes, BatchDocs and BatchBytes must be positive")
+	}
+	return c, nil
+}

@@ -1,0 +1,40 @@
+package hermes
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrQueueFull is returned by AddDocument when the intake queue holds
+	// Config.QueueCapacity documents. Retry later, or use AddDocumentWait.
+	ErrQueueFull = errors.New("hermes: intake queue is full")
+	// ErrCommitInProgress is returned by AddDocument between PrepareCommit
+	// and the end of Commit or Abort, and by a second PrepareCommit.
+	ErrCommitInProgress = errors.New("hermes: a commit is in progress; add documents after Commit or Abort returns")
+	// ErrClosed is returned by every call on a closed writer or reader.
+	ErrClosed = errors.New("hermes: closed")
+	// ErrWriterFailed wraps the cause after a fatal failure (a failed commit
+	// write, a crashed core actor): Close the writer and Open the index again.
+	ErrWriterFailed = errors.New("hermes: writer failed; close it and open the index again")
+	// ErrDuplicateKey is wrapped by DuplicateKeyError.
+	ErrDuplicateKey = errors.New("hermes: duplicate primary key")
+	// ErrPrepareFailed is wrapped by the error of a PrepareCommit that could
+	// not flush every document (its deadline passed, or a segment could not
+	// be written). No document is lost: they stay queued for the next try.
+	ErrPrepareFailed = errors.New("hermes: prepare commit failed")
+)
+
+// DuplicateKeyError reports a document whose primary key is already in the
+// index or among the documents added since the last commit.
+type DuplicateKeyError struct {
+	Field string
+	Key   string
+}
+
+func (e *DuplicateKeyError) Error() string {
+	return fmt.Sprintf("hermes: duplicate primary key: field %q already holds %q", e.Field, e.Key)
+}
+
+// Unwrap makes errors.Is(err, ErrDuplicateKey) true.
+func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }

@@ -1,0 +1,164 @@
+package hermes
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/segment/query"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// Reader searches one committed state of an index: a snapshot that later
+// commits do not change. It is safe for concurrent use. Close it to release
+// its segments.
+type Reader struct {
+	schema     *Schema
+	view       *view
+	searcher   *query.Searcher
+	tokenizers map[string]analysis.Tokenizer
+	defaults   []string
+
+	closeOnce sync.Once
+}
+
+// Hit is one search result.
+type Hit struct {
+	Score float32
+	// Doc holds the document's stored fields.
+	Doc *Document
+	// Segment and DocID locate the document in the index.
+	Segment string
+	DocID   uint32
+}
+
+// OpenReader opens the last commit of the index in dir for searching. It
+// takes no lock: readers and a writer may run at once.
+func OpenReader(ctx context.Context, dir storage.Directory, cfg Config) (*Reader, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	meta, schema, err := readIndexMetadata(dir)
+	if err != nil {
+		return nil, err
+	}
+	v, err := openView(dir, schema, meta, nil)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newReader(schema, v, cfg)
+	if err != nil {
+		v.release()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Reader returns a Reader over the writer's last commit.
+func (w *Writer) Reader() (*Reader, error) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.view == nil {
+		return nil, ErrClosed
+	}
+	v := w.view.retain()
+	r, err := newReader(w.schema, v, w.cfg)
+	if err != nil {
+		v.release()
+		return nil, err
+	}
+	return r, nil
+}
+
+func newReader(schema *Schema, v *view, cfg Config) (*Reader, error) {
+	tokenizers, err := segment.ResolveTokenizers(schema, cfg.Tokenizers, nil)
+	if err != nil {
+		return nil, fmt.Errorf("hermes: %w", err)
+	}
+	var defaults []string
+	for _, f := range schema.Fields() {
+		if f.Indexed && f.Type == segment.TypeText {
+			defaults = append(defaults, f.Name)
+		}
+	}
+	return &Reader{
+		schema:     schema,
+		view:       v,
+		searcher:   query.NewSearcher(v.readers(), schema, tokenizers),
+		tokenizers: tokenizers,
+		defaults:   defaults,
+	}, nil
+}
+
+// Generation is the commit this reader sees.
+func (r *Reader) Generation() uint64 { return r.view.meta.Generation }
+
+// NumDocs counts the documents this reader sees.
+func (r *Reader) NumDocs() int {
+	n := 0
+	for _, s := range r.view.meta.Segments {
+		n += int(s.NumDocs - s.NumDeleted)
+	}
+	return n
+}
+
+// Schema returns the index's schema.
+func (r *Reader) Schema() *Schema { return r.schema }
+
+// ParseQuery parses a query string: Lucene's syntax (title:foo AND "a
+// phrase" -bar, prefix*, year:[1990 TO 2000]); plain words search every
+// indexed text field, OR-ed. See package segment/query.
+func (r *Reader) ParseQuery(q string) (query.Query, error) {
+	return query.Parse(q, r.schema, r.defaults, r.tokenizers)
+}
+
+// Search parses q and returns its k best hits, best first, with their stored
+// fields.
+func (r *Reader) Search(ctx context.Context, q string, k int) ([]Hit, error) {
+	parsed, err := r.ParseQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	return r.SearchQuery(ctx, parsed, k)
+}
+
+// SearchQuery is Search for a query built in Go.
+func (r *Reader) SearchQuery(ctx context.Context, q query.Query, k int) ([]Hit, error) {
+	if r.view.segments == nil && len(r.view.meta.Segments) > 0 {
+		return nil, ErrClosed
+	}
+	hits, err := r.searcher.Search(ctx, q, k)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Hit, len(hits))
+	for i, h := range hits {
+		doc, err := r.searcher.Document(h)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Hit{Score: h.Score, Doc: doc, Segment: h.SegmentID.String(), DocID: h.Doc}
+	}
+	return out, nil
+}
+
+// Count returns how many documents match q.
+func (r *Reader) Count(ctx context.Context, q string) (int, error) {
+	parsed, err := r.ParseQuery(q)
+	if err != nil {
+		return 0, err
+	}
+	return r.searcher.Count(ctx, parsed)
+}
+
+// Close releases the reader's segments. Searching a closed reader fails.
+func (r *Reader) Close() error {
+	r.closeOnce.Do(func() { r.view.release() })
+	return nil
+}

@@ -1,0 +1,398 @@
+package hermes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/hermes-search/hermes-go/actors"
+	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// Schema, Field and Document are the segment package's, re-exported so that
+// most programs import only this package.
+type (
+	Schema   = segment.Schema
+	Field    = segment.Field
+	Document = segment.Document
+)
+
+// Writer adds documents to an index and commits them. Its methods are safe
+// for concurrent use. At most one Writer holds an index (a lock in the
+// directory); Close releases it.
+type Writer struct {
+	cfg    Config
+	dir    storage.Directory
+	schema *Schema
+	lock   io.Closer
+
+	system    *actor.ActorSystem
+	ownSystem bool
+	pids      actors.PIDs
+
+	credits *credits
+	keys    *keySet // nil without a primary key
+
+	tokenizerOverrides map[string]string // field -> tokenizer name; under mu
+	tokenizers         atomic.Pointer[map[string]analysis.Tokenizer]
+
+	// mu orders intake against state changes: adds hold it for reading, so a
+	// PrepareCommit (which takes it for writing) covers every add that
+	// returned before it.
+	mu       sync.RWMutex
+	state    writerState
+	prepared *PreparedCommit
+	failure  atomic.Pointer[error]
+	view     *view // committed segments; replaced on commit
+
+	committedMeta atomic.Pointer[storage.Metadata]
+	closeOnce     sync.Once
+	closeErr      error
+}
+
+type writerState int
+
+const (
+	stateOpen writerState = iota
+	stateCommitting
+	stateClosed
+)
+
+var writerSeq atomic.Uint64
+
+// Create makes a new, empty index in dir with schema and returns its
+// writer. It fails if dir already holds an index.
+//
+// When Create returns nil, the empty index (generation 1, with its schema)
+// is durable.
+func Create(ctx context.Context, dir storage.Directory, schema *Schema, cfg Config) (*Writer, error) {
+	if schema == nil {
+		return nil, errors.New("hermes: Create needs a schema")
+	}
+	lock, err := dir.Lock()
+	if err != nil {
+		return nil, fmt.Errorf("hermes: lock index: %w", err)
+	}
+	if _, err := storage.ReadMetadata(dir); err == nil {
+		lock.Close()
+		return nil, fmt.Errorf("hermes: Create: the directory already holds an index; use Open")
+	}
+	schemaJSON, err := schema.MarshalJSON()
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	meta := &storage.Metadata{Generation: 1, Schema: schemaJSON}
+	if err := storage.WriteMetadata(dir, meta); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("hermes: create index: %w", err)
+	}
+	w, err := start(ctx, dir, lock, schema, meta, cfg)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Open returns a writer for the index in dir, holding what its last
+// successful commit holds.
+func Open(ctx context.Context, dir storage.Directory, cfg Config) (*Writer, error) {
+	lock, err := dir.Lock()
+	if err != nil {
+		return nil, fmt.Errorf("hermes: lock index: %w", err)
+	}
+	meta, schema, err := readIndexMetadata(dir)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	w, err := start(ctx, dir, lock, schema, meta, cfg)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func readIndexMetadata(dir storage.Directory) (*storage.Metadata, *Schema, error) {
+	meta, err := storage.ReadMetadata(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hermes: open index: %w", err)
+	}
+	schema, err := segment.ParseSchema(meta.Schema)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hermes: open index: schema in %s: %w", storage.MetadataFile, err)
+	}
+	return meta, schema, nil
+}
+
+func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *Schema, meta *storage.Metadata, cfg Config) (*Writer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	tokenizers, err := segment.ResolveTokenizers(schema, cfg.Tokenizers, nil)
+	if err != nil {
+		return nil, fmt.Errorf("hermes: %w", err)
+	}
+	v, err := openView(dir, schema, meta, nil)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{
+		cfg:                cfg,
+		dir:                dir,
+		schema:             schema,
+		lock:               lock,
+		credits:            newCredits(cfg.QueueCapacity),
+		tokenizerOverrides: map[string]string{},
+		view:               v,
+	}
+	w.tokenizers.Store(&tokenizers)
+	w.committedMeta.Store(meta)
+	if f, ok := schema.Primary(); ok {
+		w.keys = newKeySet(f, w.committedHasKey)
+	}
+
+	w.system = cfg.ActorSystem
+	if w.system == nil {
+		w.system = actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			return slog.New(slog.DiscardHandler) // protoactor's own logging is noise to users
+		}))
+		w.ownSystem = true
+	}
+	acfg := &actors.Config{
+		Dir:            dir,
+		Schema:         schema,
+		Tokenizers:     func() map[string]analysis.Tokenizer { return *w.tokenizers.Load() },
+		Workers:        cfg.Workers,
+		WorkerMemory:   cfg.MaxIndexingMemory / int64(cfg.Workers),
+		BatchDocs:      cfg.BatchDocs,
+		BatchBytes:     cfg.BatchBytes,
+		MaxCrashes:     cfg.MaxCrashes,
+		Backoff:        cfg.WorkerBackoff,
+		Clock:          cfg.Clock,
+		Seed:           writerSeq.Load(),
+		ReleaseCredits: w.credits.give,
+		Committed:      func(m *storage.Metadata) { w.committedMeta.Store(m) },
+		Fatal:          w.fail,
+		Metadata:       meta,
+		Logger:         cfg.Logger,
+	}
+	name := fmt.Sprintf("hermes-writer-%d", writerSeq.Add(1))
+	w.pids, err = actors.Start(ctx, w.system, name, acfg)
+	if err != nil {
+		v.release()
+		if w.ownSystem {
+			w.system.Shutdown()
+		}
+		return nil, err
+	}
+	cfg.Logger.Info("writer opened", "generation", meta.Generation, "segments", len(meta.Segments), "workers", cfg.Workers)
+	return w, nil
+}
+
+// Schema returns the index's schema.
+func (w *Writer) Schema() *Schema { return w.schema }
+
+// AddDocument validates doc and hands it to the workers. It never blocks:
+// it returns a *segment.DocumentError naming the field for an invalid
+// document, a *DuplicateKeyError for a primary key already in the index or
+// added since the last commit, ErrQueueFull when QueueCapacity documents wait
+// for a worker, ErrCommitInProgress between PrepareCommit and Commit/Abort,
+// and ErrClosed after Close. On any error nothing was added (a registered key
+// is rolled back).
+//
+// A nil return means the document is accepted; it becomes durable with the
+// next successful PrepareCommit and visible with the next Commit.
+func (w *Writer) AddDocument(doc *Document) error {
+	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
+		return err
+	}
+	return w.add(doc)
+}
+
+// AddDocumentWait is AddDocument that waits for room in the queue instead of
+// returning ErrQueueFull, until ctx ends.
+func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
+	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
+		return err
+	}
+	for {
+		changed := w.credits.changed()
+		err := w.add(doc)
+		if !errors.Is(err, ErrQueueFull) {
+			return err
+		}
+		if err := w.credits.wait(ctx, changed); err != nil {
+			return err
+		}
+	}
+}
+
+// AddDocuments adds docs in order and returns how many were added, stopping
+// at the first error (ErrQueueFull included), which it returns.
+func (w *Writer) AddDocuments(docs []*Document) (int, error) {
+	for i, d := range docs {
+		if err := w.AddDocument(d); err != nil {
+			return i, err
+		}
+	}
+	return len(docs), nil
+}
+
+func (w *Writer) add(doc *Document) error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if err := w.intakeErr(); err != nil {
+		return err
+	}
+	var key []byte
+	if w.keys != nil {
+		key, _ = w.schema.PrimaryKey(doc)
+		if err := w.keys.reserve(key); err != nil {
+			return err
+		}
+	}
+	if !w.credits.tryTake(1) {
+		if key != nil {
+			w.keys.release(key)
+		}
+		return ErrQueueFull
+	}
+	w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: []*messages.Document{actors.ToMessage(doc)}})
+	return nil
+}
+
+// intakeErr says why documents cannot be added now; call with mu held.
+func (w *Writer) intakeErr() error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	switch w.state {
+	case stateCommitting:
+		return ErrCommitInProgress
+	case stateClosed:
+		return ErrClosed
+	}
+	return nil
+}
+
+// SetTokenizer makes field use the named tokenizer for segments built from
+// now on: each worker's next segment builder. Searches analyse the field's
+// query terms with it too once it is committed in a segment... and so it is
+// meant for tokenizers that produce compatible terms (e.g. a fixed version
+// of a custom tokenizer).
+func (w *Writer) SetTokenizer(field, tokenizer string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.intakeErr(); err != nil && !errors.Is(err, ErrCommitInProgress) {
+		return err
+	}
+	overrides := maps.Clone(w.tokenizerOverrides)
+	overrides[field] = tokenizer
+	if f, ok := w.schema.Field(field); !ok || f.Type != segment.TypeText {
+		return fmt.Errorf("hermes: SetTokenizer: %q is not a text field of the schema", field)
+	}
+	m, err := segment.ResolveTokenizers(w.schema, w.cfg.Tokenizers, overrides)
+	if err != nil {
+		return fmt.Errorf("hermes: SetTokenizer: %w", err)
+	}
+	w.tokenizerOverrides = overrides
+	w.tokenizers.Store(&m)
+	return nil
+}
+
+// WorkerInfo names one indexing worker.
+type WorkerInfo struct {
+	ID         int
+	Generation uint64 // increases each time the worker is restarted or replaced
+	PID        *actor.PID
+}
+
+// Workers lists the indexing workers' PIDs, for services that run their own
+// chaos tests: stopping a worker (ActorSystem.Root.Stop) or making it panic
+// loses no document; its batches are re-delivered and commits still finish.
+func (w *Writer) Workers(ctx context.Context) ([]WorkerInfo, error) {
+	res, err := ask[*messages.WorkersResponse](ctx, w.system, w.pids.Coordinator, &messages.WorkersRequest{}, w.cfg.FlushDeadline)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WorkerInfo, len(res.Workers))
+	for i, r := range res.Workers {
+		out[i] = WorkerInfo{ID: int(r.Worker), Generation: r.Generation, PID: r.Pid}
+	}
+	return out, nil
+}
+
+// ActorSystem returns the actor system the writer's actors live in.
+func (w *Writer) ActorSystem() *actor.ActorSystem { return w.system }
+
+// Close aborts a prepared commit that was neither committed nor aborted,
+// discards documents added since the last commit, stops every actor of the
+// writer (and its actor system, if it made it), and releases the lock. What
+// was committed stays. Close is idempotent.
+func (w *Writer) Close() error {
+	w.closeOnce.Do(func() {
+		w.mu.Lock()
+		prepared := w.prepared
+		w.state = stateClosed
+		w.mu.Unlock()
+		if prepared != nil {
+			_ = prepared.abort(context.Background())
+		}
+		if err := w.system.Root.StopFuture(w.pids.Parent).Wait(); err != nil {
+			w.closeErr = fmt.Errorf("hermes: stop writer actors: %w", err)
+		}
+		if w.ownSystem {
+			w.system.Shutdown()
+		}
+		w.mu.Lock()
+		w.view.release()
+		w.view = nil
+		w.mu.Unlock()
+		if err := w.lock.Close(); err != nil && w.closeErr == nil {
+			w.closeErr = fmt.Errorf("hermes: release lock: %w", err)
+		}
+	})
+	return w.closeErr
+}
+
+func (w *Writer) fail(reason error) {
+	err := fmt.Errorf("%w: %w", ErrWriterFailed, reason)
+	w.failure.CompareAndSwap(nil, &err)
+}
+
+func (w *Writer) failed() error {
+	if p := w.failure.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// committedHasKey asks the committed segments whether they hold key.
+func (w *Writer) committedHasKey(key []byte) (bool, error) {
+	f, _ := w.schema.Primary()
+	for _, s := range w.view.segments {
+		n, err := s.r.DocFreq(f.Name, key)
+		if err != nil {
+			return false, err
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
