@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/pkindex"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -95,6 +97,15 @@ func runCheck(ctx context.Context, args []string, io stdio) error {
 	}
 	fmt.Fprintf(io.out, "%s of %s checked, %s read\n", plural(files, "file", "files"),
 		plural(len(meta.Segments), "segment", "segments"), formatBytes(bytes))
+
+	// The primary-key filter: derived data, rebuilt by a writer when it is
+	// missing, but a damaged one is still damage.
+	named[pkindex.FileName] = true
+	if _, err := pkindex.Load(dir); err == nil {
+		fmt.Fprintf(io.out, "%s: ok\n", pkindex.FileName)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		problem("%v (delete %s; the next writer rebuilds it)", err, pkindex.FileName)
+	}
 
 	all, err := dir.List()
 	if err != nil {

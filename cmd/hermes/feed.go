@@ -81,19 +81,34 @@ func (b *lineBatch) add(line []byte, no int) {
 	b.nos = append(b.nos, no)
 }
 
-// readPending reads up to n lines into a batch, for schema inference; a read
-// error other than io.EOF is returned.
-func readPending(r *jsonl.Reader, n int) (*lineBatch, bool, error) {
-	b := &lineBatch{}
-	for b.len() < n {
-		line, no, err := r.Next()
-		if err == io.EOF {
-			return b, true, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		b.add(line, no)
+// readPending reads up to n lines into a batch, for schema inference. It
+// returns ctx's error if ctx ends first (a read from a slow stdin may then
+// stay blocked on its goroutine until the process exits).
+func readPending(ctx context.Context, r *jsonl.Reader, n int) (*lineBatch, error) {
+	type result struct {
+		b   *lineBatch
+		err error
 	}
-	return b, false, nil
+	done := make(chan result, 1)
+	go func() {
+		b := &lineBatch{}
+		for b.len() < n {
+			line, no, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				done <- result{nil, err}
+				return
+			}
+			b.add(line, no)
+		}
+		done <- result{b, nil}
+	}()
+	select {
+	case res := <-done:
+		return res.b, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

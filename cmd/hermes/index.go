@@ -181,18 +181,23 @@ func plural(n int, one, many string) string {
 // discarded and the error says what the index holds.
 func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, error) {
 	start := time.Now()
-	dir, err := storage.NewFS(j.dir)
-	if err != nil {
-		return nil, fmt.Errorf("open the index directory: %w", err)
-	}
 	res := &indexResult{}
 
 	// An existing index keeps its schema; a new one takes --schema or an
-	// inferred one.
-	meta, err := storage.ReadMetadata(dir)
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read the index in %s: %w (run 'hermes check --index %s')", j.dir, err, j.dir)
+	// inferred one. The directory of a new index is created only once
+	// there is a schema, so a run that stops before leaves nothing behind.
+	var dir *storage.FSDirectory
+	var meta *storage.Metadata
+	exists := false
+	if _, err := os.Stat(j.dir); err == nil {
+		if dir, err = storage.NewFS(j.dir); err != nil {
+			return nil, fmt.Errorf("open the index directory: %w", err)
+		}
+		meta, err = storage.ReadMetadata(dir)
+		exists = err == nil
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read the index in %s: %w (run 'hermes check --index %s')", j.dir, err, j.dir)
+		}
 	}
 	var pending *lineBatch
 	schema := j.schema
@@ -210,7 +215,12 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		res.generation = meta.Generation
 	case schema == nil:
 		var rejected []rejection
-		schema, pending, rejected, err = j.inferSchema(in)
+		var err error
+		schema, pending, rejected, err = j.inferSchema(ctx, in)
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(j.log, "hermes index: interrupted while reading the first lines to infer the schema; nothing was indexed\n")
+			return nil, errInterrupted
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -221,8 +231,15 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		}
 	}
 	res.schema = schema
+	if dir == nil {
+		var err error
+		if dir, err = storage.NewFS(j.dir); err != nil {
+			return nil, fmt.Errorf("create the index directory: %w", err)
+		}
+	}
 
 	var w *hermes.Writer
+	var err error
 	if exists {
 		w, err = hermes.Open(ctx, dir, j.cfg)
 	} else {
@@ -284,8 +301,8 @@ func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e
 
 // inferSchema reads the first lines and infers a schema from them. Lines
 // that cannot be sampled are errors, or with skip, rejections.
-func (j *indexJob) inferSchema(in *jsonl.Reader) (*segment.Schema, *lineBatch, []rejection, error) {
-	pending, _, err := readPending(in, j.inferLines)
+func (j *indexJob) inferSchema(ctx context.Context, in *jsonl.Reader) (*segment.Schema, *lineBatch, []rejection, error) {
+	pending, err := readPending(ctx, in, j.inferLines)
 	if err != nil {
 		return nil, nil, nil, err
 	}
