@@ -27,7 +27,7 @@ type worker struct {
 
 	builder   *segment.Builder
 	batches   []uint64 // sequence numbers of the batches in builder
-	heldBytes int64    // their size: the ledger keeps them in memory too
+	heldBytes int64    // their memory: the ledger keeps them until they are durable
 }
 
 // buildError is how a worker reports a failed segment write (an I/O error
@@ -84,7 +84,7 @@ func (w *worker) add(b *messages.Batch) {
 		if err := w.builder.Add(FromMessage(m)); err != nil {
 			panic(fmt.Sprintf("worker %d: add document: %v", w.id, err))
 		}
-		w.heldBytes += int64(messageBytes(m))
+		w.heldBytes += int64(heldBytes(m))
 	}
 	w.batches = append(w.batches, b.Seq)
 }
