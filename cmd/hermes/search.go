@@ -35,7 +35,7 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] QUERY", searchAbout, io)
 	var o searchOptions
 	fl.StringVar(&o.index, "index", "", "the index `directory`")
-	fl.IntVar(&o.k, "k", 10, "how many hits to show")
+	fl.IntVar(&o.k, "k", 10, "how many `hits` to show")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per hit")
 	fl.StringVar(&o.fields, "fields", "", "stored `fields` to show, comma-separated (default: all)")
 	pos, err := fl.parse(args)
