@@ -1,0 +1,81 @@
+package hermes_test
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// realmix reads the first n documents of the benchmark corpus.
+func realmix(b *testing.B, s *hermes.Schema, n int) ([]*hermes.Document, int64) {
+	f, err := os.Open("../shared/corpus/realmix.jsonl.gz")
+	if err != nil {
+		b.Skip("benchmark corpus not found:", err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := bufio.NewScanner(gz)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var docs []*hermes.Document
+	var bytes int64
+	for sc.Scan() && len(docs) < n {
+		d, err := s.DecodeJSON(sc.Bytes())
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, d)
+		bytes += int64(d.SizeBytes())
+	}
+	return docs, bytes
+}
+
+// BenchmarkWriter indexes realmix documents through the whole writer
+// (validation, actors, workers, segment builds, commit) into a file-system
+// directory. The full-corpus figures with peak RSS come from `hermes bench`.
+func BenchmarkWriter(b *testing.B) {
+	s, err := segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		segment.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
+		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs, bytes := realmix(b, s, 50_000)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.SetBytes(bytes)
+			ctx := context.Background()
+			for i := 0; i < b.N; i++ {
+				dir, err := storage.NewFS(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				w, err := hermes.Create(ctx, dir, s, hermes.Config{Workers: workers})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, d := range docs {
+					if err := w.AddDocumentWait(ctx, d); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := w.Commit(ctx); err != nil {
+					b.Fatal(err)
+				}
+				w.Close()
+			}
+			b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
+		})
+	}
+}
