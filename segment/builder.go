@@ -645,35 +645,15 @@ func (d *dictWriter) finish() error {
 // writeNorms writes the .norm file: for each indexed text field, one code
 // per document.
 func (b *Builder) writeNorms(sw *segmentWriter) error {
-	w, err := sw.create(kindNorm)
-	if err != nil {
-		return err
-	}
-	var hdr []byte
-	n := 0
+	var ords []int
+	var norms [][]byte
 	for _, fx := range b.indexed {
 		if fx.field.Type == TypeText {
-			n++
+			ords = append(ords, fx.ord)
+			norms = append(norms, fx.norms)
 		}
 	}
-	hdr = binary.AppendUvarint(hdr, uint64(n))
-	hdr = binary.AppendUvarint(hdr, uint64(b.numDocs))
-	for _, fx := range b.indexed {
-		if fx.field.Type == TypeText {
-			hdr = binary.AppendUvarint(hdr, uint64(fx.ord))
-		}
-	}
-	if _, err := w.Write(hdr); err != nil {
-		return err
-	}
-	for _, fx := range b.indexed {
-		if fx.field.Type == TypeText {
-			if _, err := w.Write(fx.norms); err != nil {
-				return err
-			}
-		}
-	}
-	return sw.finish(kindNorm)
+	return writeNormsFile(sw, b.numDocs, ords, norms)
 }
 
 func (b *Builder) writeStored(sw *segmentWriter) error {
@@ -701,16 +681,11 @@ func (b *Builder) writeFast(sw *segmentWriter) error {
 	if err != nil {
 		return err
 	}
-	buf := binary.AppendUvarint(nil, uint64(len(b.fastL)))
-	for _, c := range b.fastL {
-		buf = appendFastColumn(buf, c)
-		if _, err := w.Write(buf); err != nil {
-			return err
-		}
-		buf = buf[:0]
+	if _, err := w.Write(binary.AppendUvarint(nil, uint64(len(b.fastL)))); err != nil {
+		return err
 	}
-	if len(buf) > 0 {
-		if _, err := w.Write(buf); err != nil {
+	for _, c := range b.fastL {
+		if _, err := writeFastColumn(w, c.ord, c.typ, b.numDocs, c.values); err != nil {
 			return err
 		}
 	}

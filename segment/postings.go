@@ -379,3 +379,28 @@ func (p *Postings) BlockMax(target uint32) (lastDoc, maxFreq, minNorm uint32, ok
 	}
 	return c.e.lastDoc, c.e.maxFreq, normTable[c.e.minNorm], true
 }
+
+// rawPositions returns the current document's positions as stored in the
+// .pos file (freq uvarint deltas), without decoding them, for merges to
+// copy. It returns nil for fields without positions or on corruption (Err
+// tells which).
+func (p *Postings) rawPositions() []byte {
+	if !p.positions || p.doc == NoMoreDocs {
+		return nil
+	}
+	for p.posDoc < p.i {
+		k := skipUvarints(p.pos[p.posAt:], p.freqs[p.posDoc])
+		if k < 0 {
+			p.fail(p.posName, "truncated positions")
+			return nil
+		}
+		p.posAt += int64(k)
+		p.posDoc++
+	}
+	k := skipUvarints(p.pos[p.posAt:], p.freqs[p.i])
+	if k < 0 {
+		p.fail(p.posName, "truncated positions")
+		return nil
+	}
+	return p.pos[p.posAt : p.posAt+int64(k)]
+}

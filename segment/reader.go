@@ -636,21 +636,36 @@ func (s *storedReader) block(b int) ([]byte, error) {
 	if b == s.cached {
 		return s.cache, nil
 	}
-	comp := make([]byte, s.offs[b+1]-s.offs[b])
-	if _, err := s.f.ReadAt(comp, s.offs[b]); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name, err)
-	}
-	_, dec, err := zstdCodecs()
-	if err != nil {
-		return nil, err
-	}
-	raw, err := dec.DecodeAll(comp, s.cache[:0])
+	raw, _, err := s.readBlock(b, s.cache[:0], nil)
 	if err != nil {
 		s.cached = -1
-		return nil, corrupt(s.name, "block %d: %v", b, err)
+		return nil, err
 	}
 	s.cache, s.cached = raw, b
 	return raw, nil
+}
+
+// readBlock reads and decompresses block b into raw[:0], using comp as
+// the buffer for the compressed bytes; it returns both buffers for reuse.
+// It does not touch the cache, so it needs no lock.
+func (s *storedReader) readBlock(b int, raw, comp []byte) ([]byte, []byte, error) {
+	n := int(s.offs[b+1] - s.offs[b])
+	if cap(comp) < n {
+		comp = make([]byte, n)
+	}
+	comp = comp[:n]
+	if _, err := s.f.ReadAt(comp, s.offs[b]); err != nil {
+		return raw, comp, fmt.Errorf("%s: %w", s.name, err)
+	}
+	_, dec, err := zstdCodecs()
+	if err != nil {
+		return raw, comp, err
+	}
+	out, err := dec.DecodeAll(comp, raw[:0])
+	if err != nil {
+		return raw, comp, corrupt(s.name, "block %d: %v", b, err)
+	}
+	return out, comp, nil
 }
 
 // Document returns the stored fields of doc, in the order they were added.

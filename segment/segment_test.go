@@ -283,13 +283,21 @@ func TestEmptySegment(t *testing.T) {
 func checkAgainstModel(t *testing.T, s *Schema, docs []*Document) {
 	dir := storage.NewMem()
 	id, meta := buildSegment(t, s, docs, dir)
-	m := buildModel(t, s, docs)
 	r, err := Open(dir, id, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	checkSegment(t, s, dir, r, meta, docs)
+}
 
+// checkSegment checks an open segment and its Meta against a brute-force
+// model of docs: postings, freqs, positions, Advance and block-max bounds,
+// norms, field stats, stored and fast fields.
+func checkSegment(t *testing.T, s *Schema, dir storage.Directory, r *Reader, meta *Meta, docs []*Document) {
+	t.Helper()
+	id := meta.ID
+	m := buildModel(t, s, docs)
 	if r.ID() != id || meta.ID != id || r.NumDocs() != uint32(len(docs)) || meta.NumDocs != uint32(len(docs)) {
 		t.Fatalf("ids/doc counts: reader %v %d, meta %v %d, want %v %d", r.ID(), r.NumDocs(), meta.ID, meta.NumDocs, id, len(docs))
 	}

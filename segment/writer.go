@@ -3,6 +3,8 @@ package segment
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
+	"iter"
 	"math"
 	"math/bits"
 
@@ -274,47 +276,120 @@ func fastEncode(v *FieldValue) uint64 {
 	return 0
 }
 
-// appendFastColumn encodes a column (see FORMAT.md, .fast).
-func appendFastColumn(dst []byte, c *fastColumn) []byte {
-	n := len(c.vals)
-	dst = binary.AppendUvarint(dst, uint64(c.ord))
-	dst = append(dst, byte(c.typ))
-	dst = binary.AppendUvarint(dst, uint64(n))
-	minV, maxV := uint64(math.MaxUint64), uint64(0)
+// fastValues yields a column's values in doc order: the order-preserving
+// u64 (see fastEncode) and whether the document has a value.
+type fastValues = iter.Seq2[uint64, bool]
+
+// values yields the column's values in doc order.
+func (c *fastColumn) values(yield func(uint64, bool) bool) {
 	for doc, v := range c.vals {
-		if c.present[doc/64]&(1<<(doc%64)) != 0 {
-			minV, maxV = min(minV, v), max(maxV, v)
+		if !yield(v, c.present[doc/64]&(1<<(doc%64)) != 0) {
+			return
 		}
 	}
-	if c.count == 0 {
+}
+
+// fastChunk is how many values writeFastColumn packs at a time: a multiple
+// of 8, so each chunk ends on a byte boundary for any width.
+const fastChunk = 4096
+
+// writeFastColumn encodes one column (see FORMAT.md, fast) of n values and
+// streams it to w. It walks vals three times (bounds, presence, data), so
+// neither the values nor the packed column need to be in memory; vals must
+// yield exactly n values each time. It returns how many documents have a
+// value.
+func writeFastColumn(w io.Writer, ord int, typ FieldType, n uint32, vals fastValues) (uint32, error) {
+	minV, maxV := uint64(math.MaxUint64), uint64(0)
+	var count, seen uint32
+	for v, ok := range vals {
+		seen++
+		if ok {
+			minV, maxV = min(minV, v), max(maxV, v)
+			count++
+		}
+	}
+	if seen != n {
+		return 0, fmt.Errorf("segment: internal error: fast column of field ordinal %d has %d values, want %d", ord, seen, n)
+	}
+	if count == 0 {
 		minV, maxV = 0, 0
 	}
-	if int(c.count) == n {
-		dst = append(dst, 0) // all present
-	} else {
-		dst = append(dst, 1)
-		for i := 0; i < (n+63)/64; i++ {
-			dst = binary.LittleEndian.AppendUint64(dst, c.present[i])
-		}
-	}
-	w := uint8(bits.Len64(maxV - minV))
-	dst = binary.LittleEndian.AppendUint64(dst, minV)
-	dst = append(dst, w)
-	deltas := make([]uint64, 0, min(n, 4096))
-	plen := (n*int(w) + 7) / 8
-	dst = binary.AppendUvarint(dst, uint64(plen+8))
-	for i := 0; i < n; i += 4096 {
-		// Pack in chunks of 4096 values (a multiple of 8 values, so each
-		// chunk ends on a byte boundary for any width).
-		deltas = deltas[:0]
-		for doc := i; doc < min(n, i+4096); doc++ {
-			v := c.vals[doc]
-			if c.present[doc/64]&(1<<(doc%64)) == 0 {
-				v = minV
+	buf := binary.AppendUvarint(nil, uint64(ord))
+	buf = append(buf, byte(typ))
+	buf = binary.AppendUvarint(buf, uint64(n))
+	flush := func(force bool) error {
+		if len(buf) >= fastChunk || force && len(buf) > 0 {
+			if _, err := w.Write(buf); err != nil {
+				return err
 			}
-			deltas = append(deltas, v-minV)
+			buf = buf[:0]
 		}
-		dst = appendPacked64(dst, deltas, w)
+		return nil
 	}
-	return append(dst, make([]byte, 8)...) // padding for 8-byte loads
+	if count == n {
+		buf = append(buf, 0) // all present
+	} else {
+		buf = append(buf, 1)
+		var word uint64
+		i := 0
+		for _, ok := range vals {
+			if ok {
+				word |= 1 << (i % 64)
+			}
+			if i++; i%64 == 0 {
+				buf = binary.LittleEndian.AppendUint64(buf, word)
+				word = 0
+				if err := flush(false); err != nil {
+					return 0, err
+				}
+			}
+		}
+		if i%64 != 0 {
+			buf = binary.LittleEndian.AppendUint64(buf, word)
+		}
+	}
+	width := uint8(bits.Len64(maxV - minV))
+	buf = binary.LittleEndian.AppendUint64(buf, minV)
+	buf = append(buf, width)
+	buf = binary.AppendUvarint(buf, uint64((int(n)*int(width)+7)/8+8))
+	deltas := make([]uint64, 0, min(int(n), fastChunk))
+	for v, ok := range vals {
+		if !ok {
+			v = minV // a document without a value stores a zero delta
+		}
+		deltas = append(deltas, v-minV)
+		if len(deltas) == fastChunk {
+			buf = appendPacked64(buf, deltas, width)
+			deltas = deltas[:0]
+			if err := flush(false); err != nil {
+				return 0, err
+			}
+		}
+	}
+	buf = appendPacked64(buf, deltas, width)
+	buf = append(buf, make([]byte, 8)...) // padding for 8-byte loads
+	return count, flush(true)
+}
+
+// writeNormsFile writes the .norm file (see FORMAT.md): norms[i] holds the
+// numDocs codes of the indexed text field with ordinal ords[i].
+func writeNormsFile(sw *segmentWriter, numDocs uint32, ords []int, norms [][]byte) error {
+	w, err := sw.create(kindNorm)
+	if err != nil {
+		return err
+	}
+	hdr := binary.AppendUvarint(nil, uint64(len(ords)))
+	hdr = binary.AppendUvarint(hdr, uint64(numDocs))
+	for _, ord := range ords {
+		hdr = binary.AppendUvarint(hdr, uint64(ord))
+	}
+	if _, err := w.Write(hdr); err != nil {
+		return err
+	}
+	for _, n := range norms {
+		if _, err := w.Write(n); err != nil {
+			return err
+		}
+	}
+	return sw.finish(kindNorm)
 }

@@ -1,0 +1,577 @@
+package segment
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/blevesearch/vellum"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// ErrEmptyMerge is returned by Merge when its sources hold no live
+// documents (or there are no sources). Nothing is written; the caller
+// simply drops the sources.
+var ErrEmptyMerge = errors.New("segment: merge has no live documents")
+
+// mergeCheckEvery is how many terms (or stored blocks) Merge handles
+// between checks of its context.
+const mergeCheckEvery = 256
+
+// mergeSource is one source of a merge and where its documents go.
+type mergeSource struct {
+	r       *Reader
+	numDocs uint32
+	base    uint32   // new id of the source's first live document
+	docMap  []uint32 // old id -> new id, NoMoreDocs if deleted; nil when nothing is deleted
+}
+
+// newDoc maps a source doc id (< numDocs) to its merged id, or NoMoreDocs
+// for a deleted document.
+func (s *mergeSource) newDoc(doc uint32) uint32 {
+	if s.docMap == nil {
+		return s.base + doc
+	}
+	return s.docMap[doc]
+}
+
+// wrap attributes an error met while reading the source to it.
+func (s *mergeSource) wrap(err error) error {
+	return fmt.Errorf("source segment %s: %w", s.r.core.id, err)
+}
+
+type merger struct {
+	ctx     context.Context
+	schema  *Schema
+	sources []*mergeSource
+	numDocs uint32
+	norms   [][]byte // by ordinal: merged norm codes of indexed text fields
+	stats   map[string]FieldStats
+	ticks   int
+}
+
+// tick checks the context every mergeCheckEvery calls.
+func (m *merger) tick() error {
+	m.ticks++
+	if m.ticks%mergeCheckEvery == 0 {
+		return m.ctx.Err()
+	}
+	return nil
+}
+
+// Merge writes one new segment, id, holding the live documents of sources
+// in order: source 0's live documents first (in their order), then source
+// 1's, and so on. Deleted documents (Reader.IsDeleted) are dropped and
+// the others renumbered densely. A single source with deletes is a valid
+// rewrite that reclaims their space.
+//
+// Merge copies postings, positions, norms, stored fields and fast fields
+// from the readers without re-analysing any text, so the result is the
+// segment Build would write for the same live documents, byte for byte
+// apart from its id. Memory stays bounded by what Build's writers need:
+// a doc-id map per source with deletes, one norm byte per document and
+// indexed text field, and one term's postings block at a time.
+//
+// Every source must have been opened with a schema equal to schema and
+// stay open during the call; the sources are not changed. Ancestry (which
+// segments the result replaces) is the caller's to record. If the sources
+// hold no live documents, Merge writes nothing and returns ErrEmptyMerge.
+//
+// Each file is fsynced, then the directory, as by Build. If ctx is
+// cancelled before the segment is complete, or any I/O fails, Merge
+// removes every file it wrote and returns the error, which names the file
+// concerned; a corrupt source gives an error wrapping storage.ErrCorrupt
+// that names the source segment and its file.
+func Merge(ctx context.Context, dir storage.Directory, schema *Schema, id ID, sources []*Reader) (meta *Meta, err error) {
+	m, err := newMerger(ctx, schema, id, sources)
+	if err != nil {
+		return nil, err
+	}
+	if m.numDocs == 0 {
+		return nil, ErrEmptyMerge
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("segment: merge into %s: %w", id, err)
+	}
+	sw := newSegmentWriter(dir, id)
+	defer func() {
+		if err != nil {
+			sw.abort()
+			meta = nil
+			err = fmt.Errorf("segment: merge into %s: %w", id, err)
+		}
+	}()
+	m.mergeNorms()
+	if err := m.writePostings(sw); err != nil {
+		return nil, err
+	}
+	var ords []int
+	var norms [][]byte
+	for ord, n := range m.norms {
+		if n != nil {
+			ords, norms = append(ords, ord), append(norms, n)
+		}
+	}
+	if err := writeNormsFile(sw, m.numDocs, ords, norms); err != nil {
+		return nil, err
+	}
+	m.norms = nil
+	if err := m.writeStored(sw); err != nil {
+		return nil, err
+	}
+	if err := m.writeFast(sw); err != nil {
+		return nil, err
+	}
+	// The last chance to stop: once the meta file exists the segment is
+	// complete.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return writeMeta(sw, schema, m.numDocs, m.stats)
+}
+
+// newMerger checks the sources and numbers their live documents.
+func newMerger(ctx context.Context, schema *Schema, id ID, sources []*Reader) (*merger, error) {
+	m := &merger{ctx: ctx, schema: schema, stats: make(map[string]FieldStats, len(schema.fields))}
+	total := uint64(0)
+	for i, r := range sources {
+		if r == nil {
+			return nil, fmt.Errorf("segment: merge into %s: source %d is nil", id, i)
+		}
+		if r.closed.Load() {
+			return nil, fmt.Errorf("segment: merge into %s: source %d (segment %s) is closed", id, i, r.core.id)
+		}
+		if r.core.id == id {
+			return nil, fmt.Errorf("segment: merge into %s: the new segment has the id of source %d", id, i)
+		}
+		if !r.core.schema.Equal(schema) {
+			return nil, fmt.Errorf("segment: merge into %s: source %d (segment %s) has a different schema", id, i, r.core.id)
+		}
+		s := &mergeSource{r: r, numDocs: r.core.numDocs, base: uint32(total)}
+		if r.live < r.core.numDocs {
+			s.docMap = make([]uint32, s.numDocs)
+			next := s.base
+			for doc := range s.docMap {
+				if r.deleted.Contains(uint32(doc)) {
+					s.docMap[doc] = NoMoreDocs
+				} else {
+					s.docMap[doc] = next
+					next++
+				}
+			}
+		}
+		total += uint64(r.live)
+		if total > uint64(maxDocs) {
+			return nil, fmt.Errorf("segment: merge into %s: %d live documents is more than a segment can hold", id, total)
+		}
+		m.sources = append(m.sources, s)
+	}
+	m.numDocs = uint32(total)
+	return m, nil
+}
+
+// live calls fn with each live document of s and its new id.
+func (s *mergeSource) live(fn func(old, doc uint32)) {
+	for old := uint32(0); old < s.numDocs; old++ {
+		if doc := s.newDoc(old); doc != NoMoreDocs {
+			fn(old, doc)
+		}
+	}
+}
+
+// mergeNorms gathers the norm codes of the live documents, which the
+// postings writer needs for its block bounds.
+func (m *merger) mergeNorms() {
+	m.norms = make([][]byte, len(m.schema.fields))
+	for ord, f := range m.schema.fields {
+		if !f.Indexed || f.Type != TypeText {
+			continue
+		}
+		out := make([]byte, 0, m.numDocs)
+		for _, s := range m.sources {
+			src := s.r.core.fields[ord].norms // numDocs long, checked by Open
+			if s.docMap == nil {
+				out = append(out, src...)
+				continue
+			}
+			s.live(func(old, _ uint32) { out = append(out, src[old]) })
+		}
+		m.norms[ord] = out
+	}
+}
+
+// termCursor walks one source's terms of a field in byte order.
+type termCursor struct {
+	src  *mergeSource
+	rf   *readerField
+	it   vellum.Iterator
+	term []byte // valid until the next call to next
+	off  uint64
+}
+
+func (m *merger) writePostings(sw *segmentWriter) error {
+	dictW, err := sw.create(kindDict)
+	if err != nil {
+		return err
+	}
+	postW, err := sw.create(kindPost)
+	if err != nil {
+		return err
+	}
+	posW, err := sw.create(kindPos)
+	if err != nil {
+		return err
+	}
+	pw := &postingsWriter{post: postW, pos: posW}
+	dw := &dictWriter{w: dictW}
+	seen := make([]uint64, (m.numDocs+63)/64) // docs with a token in the field
+	var term []byte
+	for ord, f := range m.schema.fields {
+		if !f.Indexed {
+			continue
+		}
+		clear(seen)
+		var st FieldStats
+		var cursors []*termCursor
+		for _, s := range m.sources {
+			c, err := newTermCursor(s, s.r.core.fields[ord])
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				cursors = append(cursors, c)
+			}
+		}
+		if err := dw.startField(ord); err != nil {
+			return err
+		}
+		for len(cursors) > 0 {
+			if err := m.tick(); err != nil {
+				return err
+			}
+			// The smallest current term; the cursors stay in source
+			// order, so its documents are added in merged order.
+			minT := cursors[0].term
+			for _, c := range cursors[1:] {
+				if bytes.Compare(c.term, minT) < 0 {
+					minT = c.term
+				}
+			}
+			term = append(term[:0], minT...)
+			pw.startTerm(f.Positions, m.norms[ord])
+			for _, c := range cursors {
+				if bytes.Equal(c.term, term) {
+					if err := copyPostings(pw, c, &st, seen); err != nil {
+						return fmt.Errorf("field %q term %q: %w", f.Name, term, err)
+					}
+				}
+			}
+			if pw.df > 0 { // else every document of the term was deleted
+				off, err := pw.finishTerm()
+				if err != nil {
+					return err
+				}
+				if err := dw.add(term, off); err != nil {
+					return err
+				}
+				st.Terms++
+			}
+			j := 0
+			for _, c := range cursors {
+				if bytes.Equal(c.term, term) {
+					ok, err := c.next()
+					if err != nil {
+						return err
+					}
+					if !ok {
+						continue
+					}
+				}
+				cursors[j] = c
+				j++
+			}
+			cursors = cursors[:j]
+		}
+		if err := dw.finishField(); err != nil {
+			return err
+		}
+		for _, w := range seen {
+			st.DocCount += uint32(bits.OnesCount64(w))
+		}
+		m.stats[f.Name] = st
+	}
+	if err := dw.finish(); err != nil {
+		return err
+	}
+	for _, k := range []fileKind{kindDict, kindPost, kindPos} {
+		if err := sw.finish(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newTermCursor returns a cursor on the first term of rf in source s, or
+// nil if the field has no terms there.
+func newTermCursor(s *mergeSource, rf *readerField) (c *termCursor, err error) {
+	c = &termCursor{src: s, rf: rf}
+	defer c.recover(&err)
+	it, err := rf.fst.Iterator(nil, nil)
+	if errors.Is(err, vellum.ErrIteratorDone) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, c.corrupt(err)
+	}
+	c.it = it
+	c.term, c.off = it.Current()
+	return c, nil
+}
+
+// next moves to the next term; false at the end.
+func (c *termCursor) next() (ok bool, err error) {
+	defer c.recover(&err)
+	err = c.it.Next()
+	if errors.Is(err, vellum.ErrIteratorDone) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.corrupt(err)
+	}
+	c.term, c.off = c.it.Current()
+	return true, nil
+}
+
+func (c *termCursor) corrupt(err error) error {
+	return c.src.wrap(corrupt(fileName(c.src.r.core.id, kindDict), "field %q: %v", c.rf.field.Name, err))
+}
+
+// recover turns a panic of vellum, which trusts its input, into a
+// corruption error naming the source's dictionary.
+func (c *termCursor) recover(err *error) {
+	if p := recover(); p != nil {
+		*err = c.corrupt(fmt.Errorf("unreadable FST: %v", p))
+	}
+}
+
+// copyPostings adds the live documents of the cursor's current term to pw,
+// renumbered, with their positions copied as stored.
+func copyPostings(pw *postingsWriter, c *termCursor, st *FieldStats, seen []uint64) error {
+	s := c.src
+	p, err := newPostings(s.r, c.rf, c.off)
+	if err != nil {
+		return s.wrap(err)
+	}
+	for old := p.Doc(); old != NoMoreDocs; old = p.Next() {
+		if old >= s.numDocs {
+			return s.wrap(corrupt(p.postName, "doc id %d in the postings of a segment of %d documents", old, s.numDocs))
+		}
+		doc := s.newDoc(old)
+		if doc == NoMoreDocs {
+			continue
+		}
+		freq := p.Freq()
+		if freq == 0 { // a 32-bit packed freq-1 that wrapped
+			return s.wrap(corrupt(p.postName, "doc %d with frequency 0", old))
+		}
+		var pos []byte
+		if p.positions {
+			if pos = p.rawPositions(); pos == nil {
+				break // p.Err says why
+			}
+		}
+		if err := pw.addDoc(doc, freq, pos); err != nil {
+			return err
+		}
+		st.SumTokens += uint64(freq)
+		seen[doc/64] |= 1 << (doc % 64)
+	}
+	if err := p.Err(); err != nil {
+		return s.wrap(err)
+	}
+	return nil
+}
+
+// writeStored copies the stored records of the live documents, block by
+// block, without decoding their values. Walking each record checks it and
+// counts the documents of fields that only the store knows about.
+func (m *merger) writeStored(sw *segmentWriter) error {
+	w, err := sw.create(kindStore)
+	if err != nil {
+		return err
+	}
+	stw := storedWriter{write: func(p []byte) error {
+		_, err := w.Write(p)
+		return err
+	}}
+	// Fields that are neither indexed nor fast: their doc count comes
+	// from the store.
+	counts := make([]uint32, len(m.schema.fields))
+	lastDoc := make([]uint32, len(m.schema.fields)) // doc+1 last counted
+	var raw, comp []byte
+	for _, s := range m.sources {
+		sr := s.r.core.store
+		for b := range sr.first {
+			if err := m.tick(); err != nil {
+				return err
+			}
+			end := s.numDocs
+			if b+1 < len(sr.first) {
+				end = sr.first[b+1]
+			}
+			if s.docMap != nil && !s.anyLive(sr.first[b], end) {
+				continue
+			}
+			raw, comp, err = sr.readBlock(b, raw, comp)
+			if err != nil {
+				return s.wrap(err)
+			}
+			recs, err := splitStoredBlock(raw, int(end-sr.first[b]))
+			if err != nil {
+				return s.wrap(corrupt(sr.name, "stored block %d: %v", b, err))
+			}
+			for i, rec := range recs {
+				old := sr.first[b] + uint32(i)
+				doc := s.newDoc(old)
+				if doc == NoMoreDocs {
+					continue
+				}
+				err := walkStored(m.schema, rec, func(ord int) {
+					if lastDoc[ord] != doc+1 {
+						lastDoc[ord] = doc + 1
+						counts[ord]++
+					}
+				})
+				if err != nil {
+					return s.wrap(corrupt(sr.name, "doc %d: %v", old, err))
+				}
+				if err := stw.addDoc(rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := stw.finish(); err != nil {
+		return err
+	}
+	for ord, f := range m.schema.fields {
+		if !f.Indexed && !f.Fast {
+			m.stats[f.Name] = FieldStats{DocCount: counts[ord]}
+		}
+	}
+	return sw.finish(kindStore)
+}
+
+// anyLive reports whether any of the documents [from, to) is live.
+func (s *mergeSource) anyLive(from, to uint32) bool {
+	for d := from; d < to; d++ {
+		if s.docMap[d] != NoMoreDocs {
+			return true
+		}
+	}
+	return false
+}
+
+// splitStoredBlock cuts a decompressed stored block into its n records.
+func splitStoredBlock(raw []byte, n int) ([][]byte, error) {
+	d := decoder{b: raw}
+	if got := d.uvarint(); got != uint64(n) {
+		return nil, fmt.Errorf("holds %d documents, the index says %d", got, n)
+	}
+	if n > len(raw) {
+		return nil, errors.New("malformed header")
+	}
+	lens := make([]int, n)
+	total := 0
+	for i := range lens {
+		lens[i] = d.length()
+		total += lens[i]
+	}
+	if d.bad || total != len(raw)-d.p {
+		return nil, errors.New("record lengths do not match the block")
+	}
+	recs := make([][]byte, n)
+	for i, l := range lens {
+		recs[i] = d.bytes(l)
+	}
+	return recs, nil
+}
+
+// walkStored checks one stored record (see appendStoredValue) and calls fn
+// with the ordinal of each value.
+func walkStored(s *Schema, rec []byte, fn func(ord int)) error {
+	d := decoder{b: rec}
+	n := d.uvarint()
+	if n > uint64(len(rec)) {
+		return errors.New("bad value count")
+	}
+	for i := uint64(0); i < n && !d.bad; i++ {
+		ord := d.uvarint()
+		if ord >= uint64(len(s.fields)) || !s.fields[ord].Stored {
+			return fmt.Errorf("value of field ordinal %d, which is not a stored field", ord)
+		}
+		switch kindFor(s.fields[ord].Type) {
+		case KindString, KindBytes:
+			d.bytes(d.length())
+		case KindU64, KindI64:
+			d.uvarint()
+		case KindF64:
+			d.bytes(8)
+		}
+		fn(int(ord))
+	}
+	if d.bad || d.p != len(rec) {
+		return errors.New("malformed record")
+	}
+	return nil
+}
+
+// writeFast writes the fast columns of the live documents, streaming each
+// source column (see writeFastColumn).
+func (m *merger) writeFast(sw *segmentWriter) error {
+	w, err := sw.create(kindFast)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, f := range m.schema.fields {
+		if f.Fast {
+			n++
+		}
+	}
+	if _, err := w.Write(binary.AppendUvarint(nil, uint64(n))); err != nil {
+		return err
+	}
+	for ord, f := range m.schema.fields {
+		if !f.Fast {
+			continue
+		}
+		if err := m.ctx.Err(); err != nil {
+			return err
+		}
+		vals := func(yield func(uint64, bool) bool) {
+			for _, s := range m.sources {
+				col := s.r.core.fast[ord]
+				for old := uint32(0); old < s.numDocs; old++ {
+					if s.docMap != nil && s.docMap[old] == NoMoreDocs {
+						continue
+					}
+					if !yield(col.raw(old)) {
+						return
+					}
+				}
+			}
+		}
+		count, err := writeFastColumn(w, ord, f.Type, m.numDocs, vals)
+		if err != nil {
+			return err
+		}
+		if !f.Indexed {
+			m.stats[f.Name] = FieldStats{DocCount: count}
+		}
+	}
+	return sw.finish(kindFast)
+}
