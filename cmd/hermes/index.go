@@ -144,7 +144,9 @@ type indexResult struct {
 	docs       int64 // documents of this run that were committed
 	rejected   []rejection
 	generation uint64
-	segments   int
+	segments   int   // in the index after the run
+	indexDocs  int64 // live documents in the index after the run
+	indexBytes int64 // size of its committed segments
 	elapsed    time.Duration
 	inputBytes int64 // uncompressed JSON read
 	textBytes  int64 // bytes of text-field values added, with countText
@@ -166,7 +168,8 @@ func (r *indexResult) print(w io.Writer, dir string) {
 			fmt.Fprintf(w, "  %s\n", rj)
 		}
 	}
-	fmt.Fprintf(w, "index %s: generation %d, %s\n", dir, r.generation, plural(r.segments, "segment", "segments"))
+	fmt.Fprintf(w, "index %s: generation %d, %s in %s, %s\n", dir, r.generation,
+		plural(int(r.indexDocs), "document", "documents"), plural(r.segments, "segment", "segments"), formatBytes(r.indexBytes))
 }
 
 func plural(n int, one, many string) string {
@@ -265,6 +268,15 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("close the index: %w", err)
 	}
+	// Describe the index as it now stands on disk.
+	if meta, err := storage.ReadMetadata(dir); err == nil {
+		res.generation = meta.Generation
+		res.segments = len(meta.Segments)
+		for _, s := range meta.Segments {
+			res.indexDocs += int64(s.NumDocs) - int64(s.NumDeleted)
+			res.indexBytes += s.Bytes
+		}
+	}
 	return res, nil
 }
 
@@ -345,7 +357,6 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 		}
 		res.docs += int64(cr.Docs)
 		res.generation = cr.Generation
-		res.segments = cr.Segments
 		added = 0
 		if !j.quiet && j.commitEvery > 0 {
 			prog.message("hermes index: committed generation %d, %s so far", cr.Generation, plural(int(res.docs), "document", "documents"))

@@ -43,10 +43,10 @@ func runStats(ctx context.Context, args []string, io stdio) error {
 		Schema:     json.RawMessage(meta.Schema),
 	}
 	for _, s := range meta.Segments {
-		st.Docs += int64(s.NumDocs)
+		st.Docs += int64(s.NumDocs - s.NumDeleted)
 		st.Deleted += int64(s.NumDeleted)
 		st.Bytes += s.Bytes
-		st.Segments = append(st.Segments, segmentStats{ID: s.ID, Docs: s.NumDocs, Deleted: s.NumDeleted, Bytes: s.Bytes, Merged: len(s.Ancestors)})
+		st.Segments = append(st.Segments, segmentStats{ID: s.ID, Docs: s.NumDocs - s.NumDeleted, Deleted: s.NumDeleted, Bytes: s.Bytes, Merged: len(s.Ancestors)})
 	}
 	if *asJSON {
 		enc := json.NewEncoder(io.out)
@@ -61,8 +61,8 @@ func runStats(ctx context.Context, args []string, io stdio) error {
 type indexStats struct {
 	Index      string          `json:"index"`
 	Generation uint64          `json:"generation"`
-	Docs       int64           `json:"docs"`    // live and deleted
-	Deleted    int64           `json:"deleted"` // not yet merged away
+	Docs       int64           `json:"docs"`    // live documents
+	Deleted    int64           `json:"deleted"` // deleted, not yet merged away
 	Bytes      int64           `json:"bytes"`
 	Segments   []segmentStats  `json:"segments"`
 	Schema     json.RawMessage `json:"schema"`
@@ -70,7 +70,7 @@ type indexStats struct {
 
 type segmentStats struct {
 	ID      string `json:"id"`
-	Docs    uint32 `json:"docs"`
+	Docs    uint32 `json:"docs"` // live
 	Deleted uint32 `json:"deleted"`
 	Bytes   int64  `json:"bytes"`
 	Merged  int    `json:"merged_from,omitempty"` // how many segments were merged into it
@@ -80,7 +80,11 @@ func (st *indexStats) print(w io.Writer, schema *segment.Schema) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "index\t%s\n", st.Index)
 	fmt.Fprintf(tw, "generation\t%d\n", st.Generation)
-	fmt.Fprintf(tw, "documents\t%s (%s deleted)\n", formatCount(st.Docs-st.Deleted), formatCount(st.Deleted))
+	deleted := ""
+	if st.Deleted > 0 {
+		deleted = fmt.Sprintf(" (and %s deleted, not yet merged away)", formatCount(st.Deleted))
+	}
+	fmt.Fprintf(tw, "documents\t%s%s\n", formatCount(st.Docs), deleted)
 	fmt.Fprintf(tw, "segments\t%d, %s\n", len(st.Segments), formatBytes(st.Bytes))
 	fmt.Fprintf(tw, "schema\t%s\n", infer.Describe(schema))
 	tw.Flush()
