@@ -27,6 +27,8 @@ type mergeSource struct {
 	numDocs uint32
 	base    uint32   // new id of the source's first live document
 	docMap  []uint32 // old id -> new id, NoMoreDocs if deleted; nil when nothing is deleted
+
+	postName, posName string
 }
 
 // newDoc maps a source doc id (< numDocs) to its merged id, or NoMoreDocs
@@ -150,7 +152,8 @@ func newMerger(ctx context.Context, schema *Schema, id ID, sources []*Reader) (*
 		if !r.core.schema.Equal(schema) {
 			return nil, fmt.Errorf("segment: merge into %s: source %d (segment %s) has a different schema", id, i, r.core.id)
 		}
-		s := &mergeSource{r: r, numDocs: r.core.numDocs, base: uint32(total)}
+		s := &mergeSource{r: r, numDocs: r.core.numDocs, base: uint32(total),
+			postName: fileName(r.core.id, kindPost), posName: fileName(r.core.id, kindPos)}
 		if r.live < r.core.numDocs {
 			s.docMap = make([]uint32, s.numDocs)
 			next := s.base
@@ -228,6 +231,7 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 	pw := &postingsWriter{post: postW, pos: posW}
 	dw := &dictWriter{w: dictW}
 	seen := make([]uint64, (m.numDocs+63)/64) // docs with a token in the field
+	p := new(Postings)                        // reused for every term
 	var term []byte
 	for ord, f := range m.schema.fields {
 		if !f.Indexed {
@@ -264,7 +268,7 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 			pw.startTerm(f.Positions, m.norms[ord])
 			for _, c := range cursors {
 				if bytes.Equal(c.term, term) {
-					if err := copyPostings(pw, c, &st, seen); err != nil {
+					if err := copyPostings(pw, p, c, &st, seen); err != nil {
 						return fmt.Errorf("field %q term %q: %w", f.Name, term, err)
 					}
 				}
@@ -359,10 +363,9 @@ func (c *termCursor) recover(err *error) {
 
 // copyPostings adds the live documents of the cursor's current term to pw,
 // renumbered, with their positions copied as stored.
-func copyPostings(pw *postingsWriter, c *termCursor, st *FieldStats, seen []uint64) error {
+func copyPostings(pw *postingsWriter, p *Postings, c *termCursor, st *FieldStats, seen []uint64) error {
 	s := c.src
-	p, err := newPostings(s.r, c.rf, c.off)
-	if err != nil {
+	if err := p.reset(s.r, c.rf, c.off, s.postName, s.posName); err != nil {
 		return s.wrap(err)
 	}
 	for old := p.Doc(); old != NoMoreDocs; old = p.Next() {

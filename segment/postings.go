@@ -65,25 +65,35 @@ type Postings struct {
 
 // newPostings parses the term record at off.
 func newPostings(r *Reader, rf *readerField, off uint64) (*Postings, error) {
-	p := &Postings{
+	p := new(Postings)
+	if err := p.reset(r, rf, off, fileName(r.core.id, kindPost), fileName(r.core.id, kindPos)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// reset points p at the term record at off, reusing its memory (merges
+// walk millions of terms). postName and posName are the files' names.
+func (p *Postings) reset(r *Reader, rf *readerField, off uint64, postName, posName string) error {
+	*p = Postings{
 		post: r.core.post, pos: r.core.pos,
-		postName: fileName(r.core.id, kindPost), posName: fileName(r.core.id, kindPos),
+		postName: postName, posName: posName,
 		norms: rf.norms, positions: rf.field.Positions,
 	}
 	if off >= uint64(len(p.post)) {
-		return nil, corrupt(p.postName, "term offset %d beyond the file (%d bytes)", off, len(p.post))
+		return corrupt(p.postName, "term offset %d beyond the file (%d bytes)", off, len(p.post))
 	}
 	d := decoder{b: p.post, p: int(off), file: p.postName, what: "term header"}
 	p.df = d.uvarint32()
 	if p.positions {
 		v := d.uvarint()
 		if v > uint64(len(p.pos)) {
-			return nil, corrupt(p.posName, "positions offset %d beyond the file (%d bytes)", v, len(p.pos))
+			return corrupt(p.posName, "positions offset %d beyond the file (%d bytes)", v, len(p.pos))
 		}
 		p.posStart = int64(v)
 	}
 	if p.df == 0 && !d.bad {
-		return nil, corrupt(p.postName, "term at offset %d has no documents", off)
+		return corrupt(p.postName, "term at offset %d has no documents", off)
 	}
 	p.nBlocks = int((uint64(p.df) + blockSize - 1) / blockSize)
 	if p.nBlocks > 1 {
@@ -93,7 +103,7 @@ func newPostings(r *Reader, rf *readerField, off uint64) (*Postings, error) {
 		p.idxEnd = d.p
 	}
 	if err := d.err(); err != nil {
-		return nil, err
+		return err
 	}
 	p.dataStart = d.p
 	p.resetCursor(&p.main)
@@ -102,10 +112,10 @@ func newPostings(r *Reader, rf *readerField, off uint64) (*Postings, error) {
 		if p.err == nil {
 			p.err = corrupt(p.postName, "term at offset %d: cannot read its first block", off)
 		}
-		return nil, p.err
+		return p.err
 	}
 	p.shallow = p.main
-	return p, nil
+	return nil
 }
 
 // blockLen is the number of docs in block b.
