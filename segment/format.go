@@ -35,8 +35,10 @@ var allKinds = []fileKind{kindDict, kindPost, kindPos, kindNorm, kindStore, kind
 
 func fileName(id ID, k fileKind) string { return id.String() + "." + k.ext }
 
-// SegmentFiles returns every file name a segment with this id may own, for
-// orphan cleanup and for copying a segment between directories.
+// SegmentFiles returns the names of the seven files of segment id, for
+// orphan cleanup and for copying a segment between directories. Its
+// deletes files, one per generation, are named by DeletesFileName;
+// ParseFileName recognises both kinds of name.
 func SegmentFiles(id ID) []string {
 	out := make([]string, len(allKinds))
 	for i, k := range allKinds {
