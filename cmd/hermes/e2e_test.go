@@ -215,6 +215,10 @@ func TestIndexThenSearchJSON(t *testing.T) {
 	if n := docCount(t, dir); n != 60 {
 		t.Fatalf("stats: %d documents, want 60", n)
 	}
+	// A query that cannot be answered is a usage error naming the field.
+	if r := runHermes(t, "", "search", "--index", dir, "colour:red"); r.code != exitUsage || !strings.Contains(r.stderr, `"colour"`) {
+		t.Fatalf("search on an unknown field: %v", r)
+	}
 }
 
 func TestIndexGzipFromStdin(t *testing.T) {

@@ -150,8 +150,6 @@ type indexResult struct {
 	elapsed    time.Duration
 	inputBytes int64 // uncompressed JSON read
 	textBytes  int64 // bytes of text-field values added, with countText
-	schema     *segment.Schema
-	inferred   bool
 }
 
 func (r *indexResult) print(w io.Writer, dir string) {
@@ -159,7 +157,13 @@ func (r *indexResult) print(w io.Writer, dir string) {
 	fmt.Fprintf(w, "indexed %s documents in %.1f s (%s docs/s, %.1f MB/s of JSON)\n",
 		formatCount(r.docs), secs, formatCount(int64(float64(r.docs)/max(secs, 1e-9))), float64(r.inputBytes)/1e6/max(secs, 1e-9))
 	if n := len(r.rejected); n > 0 {
-		fmt.Fprintf(w, "rejected %s:\n", plural(n, "line", "lines"))
+		what := plural(n, "line", "lines")
+		for _, rj := range r.rejected {
+			if rj.line == 0 { // rejected at commit: a document, not a line
+				what = plural(n, "document", "documents")
+			}
+		}
+		fmt.Fprintf(w, "rejected %s:\n", what)
 		for i, rj := range r.rejected {
 			if i == 10 {
 				fmt.Fprintf(w, "  ... and %d more\n", n-10)
@@ -228,12 +232,10 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 			return nil, err
 		}
 		res.rejected = append(res.rejected, rejected...)
-		res.inferred = true
 		if !j.quiet {
 			fmt.Fprintf(j.log, "schema inferred from the first %s: %s\n", plural(pending.len(), "line", "lines"), infer.Describe(schema))
 		}
 	}
-	res.schema = schema
 	if dir == nil {
 		var err error
 		if dir, err = storage.NewFS(j.dir); err != nil {

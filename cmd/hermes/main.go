@@ -1,6 +1,17 @@
 // Command hermes indexes JSON-lines documents into a Hermes index and
-// searches it. Run `hermes demo` for a first look, `hermes help` for the
-// commands.
+// searches it:
+//
+//	hermes demo   [--dir DIR]                      a first look, on a built-in corpus
+//	hermes index  --index DIR --input FILE|-       index JSON lines (plain or gzip)
+//	hermes search --index DIR [-k N] [--json] QUERY
+//	hermes stats  --index DIR                      documents, segments, schema
+//	hermes merge  --index DIR [--force]
+//	hermes check  --index DIR                      verify every checksum
+//	hermes bench  [--input FILE]                   indexing speed and memory
+//
+// Every command has --help. Errors are one line on stderr, naming the
+// problem and the fix; the exit code is 0 on success, 1 on failure, 2 for a
+// mistake on the command line and 130 after Ctrl-C.
 package main
 
 import (

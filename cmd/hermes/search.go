@@ -79,8 +79,12 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("open the index at %s: %w", o.index, err)
 	}
 	defer r.Close()
+	parsed, err := r.ParseQuery(query)
+	if err != nil {
+		return usagef("%s", strings.TrimPrefix(err.Error(), "query: parse: "))
+	}
 	start := time.Now()
-	hits, err := r.Search(ctx, query, o.k)
+	hits, err := r.SearchQuery(ctx, parsed, o.k)
 	if err != nil {
 		return err
 	}
