@@ -41,9 +41,10 @@ type Rejected struct {
 // follow; until then AddDocument returns ErrCommitInProgress. Writer.Close
 // aborts it.
 type PreparedCommit struct {
-	w      *Writer
-	result CommitResult
-	done   bool
+	w       *Writer
+	result  CommitResult
+	deletes []*messages.DeleteOp
+	done    bool
 }
 
 // Result reports what Commit would commit (Generation is still 0).
@@ -62,6 +63,8 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	}
 	w.state = stateCommitting
 	w.mu.Unlock()
+	deletes := w.takeDeleteOps()
+	w.buildErr.Store(nil)
 
 	start := time.Now()
 	res, err := ask[*messages.PrepareResponse](ctx, w.system, w.pids.Committer, &messages.PrepareRequest{}, w.cfg.FlushDeadline)
@@ -71,6 +74,9 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	if err != nil {
 		// Stop the rounds still running; their work is kept for next time.
 		_, _ = ask[*messages.AbortResponse](context.Background(), w.system, w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
+		w.opsMu.Lock()
+		w.deleteOps = append(deletes, w.deleteOps...) // kept for the next try, in order
+		w.opsMu.Unlock()
 		w.resume()
 		if errors.Is(err, actor.ErrTimeout) {
 			err = fmt.Errorf("flush deadline of %v passed", w.cfg.FlushDeadline)
@@ -78,13 +84,16 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		if f := w.failed(); f != nil {
 			return nil, f
 		}
+		if cause := w.buildErr.Load(); cause != nil {
+			err = *cause // keep the chain: errors.Is(err, storage.ErrDiskFull)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrPrepareFailed, err)
 	}
 
-	p := &PreparedCommit{w: w, result: CommitResult{Docs: int(res.Docs), Segments: len(res.Segments), FlushRounds: int(res.Rounds)}}
+	p := &PreparedCommit{w: w, deletes: deletes, result: CommitResult{Docs: int(res.Docs), Segments: len(res.Segments), FlushRounds: int(res.Rounds)}}
 	var rejectedKeys [][]byte
 	for _, r := range res.Rejected {
-		doc := actors.FromMessage(r.Doc)
+		doc := actors.UserDocument(r.Doc)
 		rej := Rejected{Reason: r.Reason, Doc: doc}
 		if f, ok := w.schema.Primary(); ok {
 			if k, ok := w.schema.PrimaryKey(doc); ok {
@@ -115,7 +124,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 		return CommitResult{}, errors.New("hermes: prepared commit already resolved")
 	}
 	p.done = true
-	res, err := ask[*messages.CommitResponse](ctx, w.system, w.pids.Committer, &messages.CommitRequest{}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.CommitResponse](ctx, w.system, w.pids.Committer, &messages.CommitRequest{Deletes: p.deletes}, w.cfg.FlushDeadline)
 	if err == nil && res.Error != "" {
 		err = errors.New(res.Error)
 	}
@@ -130,6 +139,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 		return CommitResult{}, w.failed()
 	}
 	if w.keys != nil {
+		w.syncKeyFilter(w.committedMeta.Load())
 		w.keys.reset() // the committed segments answer for these keys now
 	}
 	w.resume()
@@ -138,7 +148,8 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 }
 
 // Abort discards the prepared documents (their segment files are deleted)
-// and resumes intake. The previous commit is untouched.
+// and the deletes since the last commit, and resumes intake. The previous
+// commit is untouched.
 func (p *PreparedCommit) Abort() error {
 	if p.done {
 		return errors.New("hermes: prepared commit already resolved")
@@ -208,6 +219,9 @@ func ask[T any](ctx context.Context, system *actor.ActorSystem, pid *actor.PID, 
 	}
 	return r, nil
 }
+
+// forever is the actor timeout of requests bounded only by their context.
+const forever = 365 * 24 * time.Hour
 
 // ctxDone completes a future early when the caller's context ends.
 type ctxDone struct{}

@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/segment/mergepolicy"
 	"github.com/hermes-search/hermes-go/supervisor"
 )
 
@@ -53,6 +54,18 @@ type Config struct {
 	// BatchDocs and BatchBytes bound a batch handed to a worker; defaults 256
 	// documents and 1 MiB.
 	BatchDocs, BatchBytes int
+
+	// OnDuplicate says what adding a document whose primary key is already
+	// in the index does: RejectDuplicates (the default, as the original) or
+	// ReplaceDuplicates (an upsert: the older document is deleted at commit).
+	OnDuplicate DuplicatePolicy
+
+	// MergePolicy picks background merges after each commit and merge;
+	// default mergepolicy.DefaultTiered() (the original's tiered policy).
+	// mergepolicy.NoMerge{} turns background merges off.
+	MergePolicy mergepolicy.Policy
+	// MaxConcurrentMerges bounds the merges running at once; default 4.
+	MaxConcurrentMerges int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -92,6 +105,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.BatchBytes == 0 {
 		c.BatchBytes = 1 << 20
 	}
+	if c.MergePolicy == nil {
+		c.MergePolicy = mergepolicy.DefaultTiered()
+	}
+	if c.MaxConcurrentMerges == 0 {
+		c.MaxConcurrentMerges = 4
+	}
 	switch {
 	case c.Workers < 0 || c.Workers > 1024:
 		return c, fmt.Errorf("hermes: Config.Workers = %d; want 1 to 1024", c.Workers)
@@ -101,8 +120,19 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("hermes: Config.QueueCapacity = %d; want at least 1", c.QueueCapacity)
 	case c.FlushDeadline < 0:
 		return c, fmt.Errorf("hermes: Config.FlushDeadline = %v; want a positive duration", c.FlushDeadline)
-	case c.MaxCrashes < 1 || c.BatchDocs < 1 || c.BatchBytes < 1:
-		return c, fmt.Errorf("hermes: Config.MaxCrashes, BatchDocs and BatchBytes must be positive")
+	case c.MaxCrashes < 1 || c.BatchDocs < 1 || c.BatchBytes < 1 || c.MaxConcurrentMerges < 1:
+		return c, fmt.Errorf("hermes: Config.MaxCrashes, BatchDocs, BatchBytes and MaxConcurrentMerges must be positive")
 	}
 	return c, nil
 }
+
+// DuplicatePolicy is what AddDocument does with a primary key the index
+// already holds.
+type DuplicatePolicy int
+
+const (
+	// RejectDuplicates returns a *DuplicateKeyError.
+	RejectDuplicates DuplicatePolicy = iota
+	// ReplaceDuplicates replaces the older document (an upsert).
+	ReplaceDuplicates
+)

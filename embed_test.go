@@ -2,6 +2,7 @@ package hermes_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // A service that brings its own actor system keeps it, and its own actors,
 // when the writer closes; the writer's actors are gone.
 func TestEmbeddedActorSystemCloseStopsOnlyTheWritersActors(t *testing.T) {
-	system := actor.NewActorSystem()
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	defer system.Shutdown()
 	echo := system.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
 		if s, ok := c.Message().(string); ok {

@@ -9,38 +9,52 @@ import (
 
 // keySet enforces primary-key uniqueness at intake: a key is a duplicate if
 // it is among the keys added since the last commit, or in a committed
-// segment (asked of the segments' term dictionaries).
+// segment (asked of the segments' term dictionaries) and not deleted since.
+// In upsert mode a duplicate is no error: it replaces the older document.
 type keySet struct {
 	field     segment.Field
+	upsert    bool
 	committed func(key []byte) (bool, error)
 
 	mu      sync.Mutex
-	pending map[string]struct{}
+	pending map[string]struct{} // added since the last commit
+	gone    map[string]struct{} // deleted since the last commit
 }
 
-func newKeySet(field segment.Field, committed func([]byte) (bool, error)) *keySet {
-	return &keySet{field: field, committed: committed, pending: make(map[string]struct{})}
+func newKeySet(field segment.Field, upsert bool, committed func([]byte) (bool, error)) *keySet {
+	return &keySet{field: field, upsert: upsert, committed: committed,
+		pending: make(map[string]struct{}), gone: make(map[string]struct{})}
 }
 
-// reserve registers key, or reports it as a duplicate.
-func (k *keySet) reserve(key []byte) error {
+// reserve registers key. It reports whether the key is already in the index
+// (only in upsert mode; otherwise that is a *DuplicateKeyError).
+func (k *keySet) reserve(key []byte) (replaces bool, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if _, dup := k.pending[string(key)]; dup {
-		return k.duplicate(key)
+	_, dup := k.pending[string(key)]
+	if !dup {
+		if _, deleted := k.gone[string(key)]; !deleted {
+			if dup, err = k.committed(key); err != nil {
+				return false, err
+			}
+		}
 	}
-	found, err := k.committed(key)
-	if err != nil {
-		return err
-	}
-	if found {
-		return k.duplicate(key)
+	if dup && !k.upsert {
+		return false, k.duplicate(key)
 	}
 	k.pending[string(key)] = struct{}{}
-	return nil
+	return dup, nil
 }
 
-// release rolls back keys whose add failed or whose document was rejected.
+// deleted records a delete: the key is free again.
+func (k *keySet) deleted(key []byte) {
+	k.mu.Lock()
+	delete(k.pending, string(key))
+	k.gone[string(key)] = struct{}{}
+	k.mu.Unlock()
+}
+
+// release frees keys of documents that were not indexed (rejected).
 func (k *keySet) release(keys ...[]byte) {
 	k.mu.Lock()
 	for _, key := range keys {
@@ -49,11 +63,12 @@ func (k *keySet) release(keys ...[]byte) {
 	k.mu.Unlock()
 }
 
-// reset forgets every pending key: after a commit (the segments now answer
-// for them) or an abort (they were discarded).
+// reset forgets every pending key and delete: after a commit (the segments
+// now answer for them) or an abort (they were discarded).
 func (k *keySet) reset() {
 	k.mu.Lock()
 	k.pending = make(map[string]struct{})
+	k.gone = make(map[string]struct{})
 	k.mu.Unlock()
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/hermes-search/hermes-go/actors"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/segment/query"
@@ -17,6 +18,7 @@ import (
 type Reader struct {
 	schema     *Schema
 	view       *view
+	own        *actors.Segments // a standalone reader's own set; nil for a writer's
 	searcher   *query.Searcher
 	tokenizers map[string]analysis.Tokenizer
 	defaults   []string
@@ -48,27 +50,42 @@ func OpenReader(ctx context.Context, dir storage.Directory, cfg Config) (*Reader
 	if err != nil {
 		return nil, err
 	}
-	v, err := openView(dir, schema, meta, nil)
+	internal, err := actors.InternalSchema(schema)
 	if err != nil {
+		return nil, fmt.Errorf("hermes: schema in %s: %w", storage.MetadataFile, err)
+	}
+	segments := actors.NewSegments(dir, internal, meta, cfg.Logger)
+	v, err := openView(segments, meta)
+	if err != nil {
+		segments.Close()
 		return nil, err
 	}
-	r, err := newReader(schema, v, cfg)
+	r, err := newReader(schema, internal, v, cfg)
 	if err != nil {
 		v.release()
+		segments.Close()
 		return nil, err
 	}
+	r.own = segments
 	return r, nil
 }
 
-// Reader returns a Reader over the writer's last commit.
+// Reader returns a Reader over the writer's latest committed state (the last
+// commit, or a merge registered since).
 func (w *Writer) Reader() (*Reader, error) {
+	if err := w.refreshView(); err != nil {
+		return nil, err
+	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.view == nil {
 		return nil, ErrClosed
 	}
-	v := w.view.retain()
-	r, err := newReader(w.schema, v, w.cfg)
+	v, err := openView(w.segments, w.view.meta)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newReader(w.schema, w.internal, v, w.cfg)
 	if err != nil {
 		v.release()
 		return nil, err
@@ -76,8 +93,10 @@ func (w *Writer) Reader() (*Reader, error) {
 	return r, nil
 }
 
-func newReader(schema *Schema, v *view, cfg Config) (*Reader, error) {
-	tokenizers, err := segment.ResolveTokenizers(schema, cfg.Tokenizers, nil)
+// newReader searches v: segments built with internal, the user's schema
+// plus the hidden sequence field.
+func newReader(schema, internal *Schema, v *view, cfg Config) (*Reader, error) {
+	tokenizers, err := segment.ResolveTokenizers(internal, cfg.Tokenizers, nil)
 	if err != nil {
 		return nil, fmt.Errorf("hermes: %w", err)
 	}
@@ -90,7 +109,7 @@ func newReader(schema *Schema, v *view, cfg Config) (*Reader, error) {
 	return &Reader{
 		schema:     schema,
 		view:       v,
-		searcher:   query.NewSearcher(v.readers(), schema, tokenizers),
+		searcher:   query.NewSearcher(v.readers, internal, tokenizers),
 		tokenizers: tokenizers,
 		defaults:   defaults,
 	}, nil
@@ -115,7 +134,7 @@ func (r *Reader) Schema() *Schema { return r.schema }
 // phrase" -bar, prefix*, year:[1990 TO 2000]); plain words search every
 // indexed text field, OR-ed. See package segment/query.
 func (r *Reader) ParseQuery(q string) (query.Query, error) {
-	return query.Parse(q, r.schema, r.defaults, r.tokenizers)
+	return r.searcher.Parse(q, r.defaults)
 }
 
 // Search parses q and returns its k best hits, best first, with their stored
@@ -130,7 +149,7 @@ func (r *Reader) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 
 // SearchQuery is Search for a query built in Go.
 func (r *Reader) SearchQuery(ctx context.Context, q query.Query, k int) ([]Hit, error) {
-	if r.view.segments == nil && len(r.view.meta.Segments) > 0 {
+	if r.view.readers == nil && len(r.view.meta.Segments) > 0 {
 		return nil, ErrClosed
 	}
 	hits, err := r.searcher.Search(ctx, q, k)
@@ -159,6 +178,11 @@ func (r *Reader) Count(ctx context.Context, q string) (int, error) {
 
 // Close releases the reader's segments. Searching a closed reader fails.
 func (r *Reader) Close() error {
-	r.closeOnce.Do(func() { r.view.release() })
+	r.closeOnce.Do(func() {
+		r.view.release()
+		if r.own != nil {
+			r.own.Close()
+		}
+	})
 	return nil
 }

@@ -32,10 +32,11 @@ type (
 // for concurrent use. At most one Writer holds an index (a lock in the
 // directory); Close releases it.
 type Writer struct {
-	cfg    Config
-	dir    storage.Directory
-	schema *Schema
-	lock   io.Closer
+	cfg      Config
+	dir      storage.Directory
+	schema   *Schema // the user's
+	internal *Schema // segments': the user's and actors.SeqField
+	lock     io.Closer
 
 	system    *actor.ActorSystem
 	ownSystem bool
@@ -43,6 +44,10 @@ type Writer struct {
 
 	credits *credits
 	keys    *keySet // nil without a primary key
+	seq     atomic.Uint64
+
+	opsMu     sync.Mutex
+	deleteOps []*messages.DeleteOp // since the last commit, in order
 
 	tokenizerOverrides map[string]string // field -> tokenizer name; under mu
 	tokenizers         atomic.Pointer[map[string]analysis.Tokenizer]
@@ -55,10 +60,17 @@ type Writer struct {
 	prepared *PreparedCommit
 	failure  atomic.Pointer[error]
 	view     *view // committed segments; replaced on commit
+	segments *actors.Segments
 
 	committedMeta atomic.Pointer[storage.Metadata]
-	closeOnce     sync.Once
-	closeErr      error
+	buildErr      atomic.Pointer[error] // the last failed segment write
+
+	bloom     atomic.Pointer[keyFilter]
+	bloomMu   sync.Mutex     // one filter update at a time
+	closing   atomic.Bool    // no filter update starts after Close began
+	bg        sync.WaitGroup // the filter's first sync, off the intake path
+	closeOnce sync.Once
+	closeErr  error
 }
 
 type writerState int
@@ -79,6 +91,9 @@ var writerSeq atomic.Uint64
 func Create(ctx context.Context, dir storage.Directory, schema *Schema, cfg Config) (*Writer, error) {
 	if schema == nil {
 		return nil, errors.New("hermes: Create needs a schema")
+	}
+	if _, err := actors.InternalSchema(schema); err != nil {
+		return nil, fmt.Errorf("hermes: Create: schema: %w", err)
 	}
 	lock, err := dir.Lock()
 	if err != nil {
@@ -143,18 +158,26 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	if err != nil {
 		return nil, err
 	}
-	tokenizers, err := segment.ResolveTokenizers(schema, cfg.Tokenizers, nil)
+	internal, err := actors.InternalSchema(schema)
+	if err != nil {
+		return nil, fmt.Errorf("hermes: schema: %w", err)
+	}
+	tokenizers, err := segment.ResolveTokenizers(internal, cfg.Tokenizers, nil)
 	if err != nil {
 		return nil, fmt.Errorf("hermes: %w", err)
 	}
-	v, err := openView(dir, schema, meta, nil)
+	segments := actors.NewSegments(dir, internal, meta, cfg.Logger)
+	v, err := openView(segments, meta)
 	if err != nil {
+		segments.Close()
 		return nil, err
 	}
 	w := &Writer{
+		segments:           segments,
 		cfg:                cfg,
 		dir:                dir,
 		schema:             schema,
+		internal:           internal,
 		lock:               lock,
 		credits:            newCredits(cfg.QueueCapacity),
 		tokenizerOverrides: map[string]string{},
@@ -163,7 +186,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	w.tokenizers.Store(&tokenizers)
 	w.committedMeta.Store(meta)
 	if f, ok := schema.Primary(); ok {
-		w.keys = newKeySet(f, w.committedHasKey)
+		w.keys = newKeySet(f, cfg.OnDuplicate == ReplaceDuplicates, w.committedHasKey)
 	}
 
 	w.system = cfg.ActorSystem
@@ -174,31 +197,50 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		w.ownSystem = true
 	}
 	acfg := &actors.Config{
-		Dir:            dir,
-		Schema:         schema,
-		Tokenizers:     func() map[string]analysis.Tokenizer { return *w.tokenizers.Load() },
-		Workers:        cfg.Workers,
-		WorkerMemory:   cfg.MaxIndexingMemory / int64(cfg.Workers),
-		BatchDocs:      cfg.BatchDocs,
-		BatchBytes:     cfg.BatchBytes,
-		MaxCrashes:     cfg.MaxCrashes,
-		Backoff:        cfg.WorkerBackoff,
-		Clock:          cfg.Clock,
-		Seed:           writerSeq.Load(),
-		ReleaseCredits: w.credits.give,
-		Committed:      func(m *storage.Metadata) { w.committedMeta.Store(m) },
-		Fatal:          w.fail,
-		Metadata:       meta,
-		Logger:         cfg.Logger,
+		Dir:                 dir,
+		Schema:              internal,
+		Tokenizers:          func() map[string]analysis.Tokenizer { return *w.tokenizers.Load() },
+		Workers:             cfg.Workers,
+		WorkerMemory:        cfg.MaxIndexingMemory / int64(cfg.Workers),
+		BatchDocs:           cfg.BatchDocs,
+		BatchBytes:          cfg.BatchBytes,
+		MaxCrashes:          cfg.MaxCrashes,
+		Backoff:             cfg.WorkerBackoff,
+		Clock:               cfg.Clock,
+		Seed:                writerSeq.Load(),
+		ReleaseCredits:      w.credits.give,
+		Committed:           w.committed,
+		BuildFailed:         func(err error) { w.buildErr.Store(&err) },
+		Fatal:               w.fail,
+		Metadata:            meta,
+		Segments:            segments,
+		Started:             time.Now(),
+		MergePolicy:         cfg.MergePolicy,
+		MaxConcurrentMerges: cfg.MaxConcurrentMerges,
+		Logger:              cfg.Logger,
 	}
 	name := fmt.Sprintf("hermes-writer-%d", writerSeq.Add(1))
 	w.pids, err = actors.Start(ctx, w.system, name, acfg)
 	if err != nil {
 		v.release()
+		segments.Close()
 		if w.ownSystem {
 			w.system.Shutdown()
 		}
 		return nil, err
+	}
+	if w.keys != nil {
+		w.bg.Add(1)
+		go func() {
+			defer w.bg.Done()
+			w.syncKeyFilter(meta)
+		}()
+	}
+	// Leftovers of a crash or of an earlier writer's aborts and merges.
+	if n, err := w.CleanupOrphans(ctx); err != nil {
+		cfg.Logger.Warn("orphan cleanup failed", "error", err)
+	} else if n > 0 {
+		cfg.Logger.Info("removed orphan files", "files", n)
 	}
 	cfg.Logger.Info("writer opened", "generation", meta.Generation, "segments", len(meta.Segments), "workers", cfg.Workers)
 	return w, nil
@@ -259,21 +301,82 @@ func (w *Writer) add(doc *Document) error {
 	if err := w.intakeErr(); err != nil {
 		return err
 	}
-	var key []byte
-	if w.keys != nil {
-		key, _ = w.schema.PrimaryKey(doc)
-		if err := w.keys.reserve(key); err != nil {
-			return err
-		}
-	}
 	if !w.credits.tryTake(1) {
-		if key != nil {
-			w.keys.release(key)
-		}
 		return ErrQueueFull
 	}
-	w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: []*messages.Document{actors.ToMessage(doc)}})
+	seq := w.seq.Add(1)
+	if w.keys != nil {
+		key, _ := w.schema.PrimaryKey(doc)
+		replaces, err := w.keys.reserve(key)
+		if err != nil {
+			w.credits.give(1)
+			return err
+		}
+		if replaces {
+			// An upsert: the older document goes at commit.
+			w.addDeleteOp(key, seq)
+		}
+	}
+	w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: []*messages.Document{actors.ToMessage(doc, seq)}})
 	return nil
+}
+
+// DeleteByKey deletes the document whose primary key is key (a string for
+// a keyword key; an int, int64 or uint64 for a numeric one), if any: the
+// committed one, or one added since the last commit. Like an add it takes
+// effect with the next Commit and never blocks. Adding the key again after
+// it is no duplicate.
+func (w *Writer) DeleteByKey(key any) error {
+	f, ok := w.schema.Primary()
+	if !ok {
+		return errors.New("hermes: DeleteByKey needs a primary key in the schema")
+	}
+	d := new(Document)
+	switch k := key.(type) {
+	case string:
+		d.AddString(f.Name, k)
+	case []byte:
+		d.AddString(f.Name, string(k))
+	case uint64:
+		d.AddU64(f.Name, k)
+	case int64:
+		d.AddI64(f.Name, k)
+	case int:
+		if f.Type == segment.TypeU64 && k >= 0 {
+			d.AddU64(f.Name, uint64(k))
+		} else {
+			d.AddI64(f.Name, int64(k))
+		}
+	default:
+		return fmt.Errorf("hermes: DeleteByKey: key of type %T; want string, []byte, int, int64 or uint64", key)
+	}
+	if err := w.schema.Validate(d, w.cfg.MaxDocumentBytes); err != nil {
+		return fmt.Errorf("hermes: DeleteByKey: %w", err)
+	}
+	term, _ := w.schema.PrimaryKey(d)
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if err := w.intakeErr(); err != nil {
+		return err
+	}
+	w.keys.deleted(term)
+	w.addDeleteOp(term, w.seq.Add(1))
+	return nil
+}
+
+func (w *Writer) addDeleteOp(key []byte, seq uint64) {
+	w.opsMu.Lock()
+	w.deleteOps = append(w.deleteOps, &messages.DeleteOp{Key: key, Seq: seq})
+	w.opsMu.Unlock()
+}
+
+// takeDeleteOps hands the ops since the last commit to a commit.
+func (w *Writer) takeDeleteOps() []*messages.DeleteOp {
+	w.opsMu.Lock()
+	defer w.opsMu.Unlock()
+	ops := w.deleteOps
+	w.deleteOps = nil
+	return ops
 }
 
 // intakeErr says why documents cannot be added now; call with mu held.
@@ -306,7 +409,7 @@ func (w *Writer) SetTokenizer(field, tokenizer string) error {
 	if f, ok := w.schema.Field(field); !ok || f.Type != segment.TypeText {
 		return fmt.Errorf("hermes: SetTokenizer: %q is not a text field of the schema", field)
 	}
-	m, err := segment.ResolveTokenizers(w.schema, w.cfg.Tokenizers, overrides)
+	m, err := segment.ResolveTokenizers(w.internal, w.cfg.Tokenizers, overrides)
 	if err != nil {
 		return fmt.Errorf("hermes: SetTokenizer: %w", err)
 	}
@@ -346,6 +449,8 @@ func (w *Writer) ActorSystem() *actor.ActorSystem { return w.system }
 // was committed stays. Close is idempotent.
 func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
+		w.closing.Store(true)
+		w.bg.Wait()
 		w.mu.Lock()
 		prepared := w.prepared
 		w.state = stateClosed
@@ -363,11 +468,22 @@ func (w *Writer) Close() error {
 		w.view.release()
 		w.view = nil
 		w.mu.Unlock()
+		w.segments.Close()
 		if err := w.lock.Close(); err != nil && w.closeErr == nil {
 			w.closeErr = fmt.Errorf("hermes: release lock: %w", err)
 		}
 	})
 	return w.closeErr
+}
+
+// committed takes a new committed state from the segment manager (a commit
+// or a merge) and moves the writer's view to it, so that segments merged
+// away are released at once.
+func (w *Writer) committed(m *storage.Metadata) {
+	w.committedMeta.Store(m)
+	if err := w.refreshView(); err != nil {
+		w.cfg.Logger.Error("could not open the committed segments", "generation", m.Generation, "error", err)
+	}
 }
 
 func (w *Writer) fail(reason error) {
@@ -380,19 +496,4 @@ func (w *Writer) failed() error {
 		return *p
 	}
 	return nil
-}
-
-// committedHasKey asks the committed segments whether they hold key.
-func (w *Writer) committedHasKey(key []byte) (bool, error) {
-	f, _ := w.schema.Primary()
-	for _, s := range w.view.segments {
-		n, err := s.r.DocFreq(f.Name, key)
-		if err != nil {
-			return false, err
-		}
-		if n > 0 {
-			return true, nil
-		}
-	}
-	return false, nil
 }

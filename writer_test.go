@@ -233,7 +233,7 @@ func TestAbortLeavesPreviousCommitIntact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owned := map[string]bool{storage.MetadataFile: true}
+	owned := map[string]bool{storage.MetadataFile: true, "pk_bloom.bin": true}
 	for _, s := range meta.Segments {
 		for _, f := range s.Files {
 			owned[f] = true

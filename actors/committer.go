@@ -101,7 +101,7 @@ func (c *committer) Receive(ctx actor.Context) {
 		if c.state != flushing {
 			return
 		}
-		if m.BuildFailed {
+		if m.BuildFailed && m.Round == c.number {
 			c.failPrepare(ctx, "flush failed: "+m.Reason)
 			return
 		}
@@ -143,7 +143,7 @@ func (c *committer) Receive(ctx actor.Context) {
 			return
 		}
 		c.state, c.requester = committing, ctx.Sender()
-		ctx.Request(c.manager, &messages.RegisterSegments{Segments: c.prepared.Segments})
+		ctx.Request(c.manager, &messages.RegisterSegments{Segments: c.prepared.Segments, Deletes: m.Deletes})
 
 	case *messages.RegisterSegmentsResponse:
 		if c.state != committing {
@@ -190,6 +190,13 @@ func (c *committer) maybeEndRound(ctx actor.Context) {
 // failPrepare ends a prepare without a result. The round number moves on so
 // that its late messages are ignored; what they complete is carried over.
 func (c *committer) failPrepare(ctx actor.Context, reason string) {
+	// Acks already counted carry durable segments: the ledger must hear of
+	// them, or their batches would stay outstanding for good.
+	for _, a := range c.acks {
+		if a.Segment != nil {
+			ctx.Send(c.coordinator, &messages.SegmentBuilt{Worker: a.Worker, Generation: a.Generation, Segment: a.Segment, Batches: a.Batches})
+		}
+	}
 	c.number++
 	c.round, c.acks = nil, nil
 	c.state = idle

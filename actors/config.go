@@ -31,6 +31,7 @@ import (
 
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/segment/mergepolicy"
 	"github.com/hermes-search/hermes-go/storage"
 	"github.com/hermes-search/hermes-go/supervisor"
 )
@@ -60,12 +61,23 @@ type Config struct {
 	// Committed is called by the segment manager after each commit with the
 	// new committed state (on the manager's goroutine).
 	Committed func(*storage.Metadata)
+	// BuildFailed is called with the cause when a worker could not write a
+	// segment (an I/O error such as a full disk).
+	BuildFailed func(error)
 	// Fatal is called when an actor that must not fail panics: the writer
 	// then refuses further work.
 	Fatal func(reason error)
 
 	// Metadata is the committed state when the writer starts.
 	Metadata *storage.Metadata
+	// Segments is the index's shared set of open segments.
+	Segments *Segments
+	// Started is when the writer started: a segment made since then may be
+	// in flight, so orphan cleanup leaves it alone.
+	Started time.Time
+
+	MergePolicy         mergepolicy.Policy
+	MaxConcurrentMerges int
 
 	Logger *slog.Logger
 }

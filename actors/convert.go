@@ -1,13 +1,16 @@
 package actors
 
 import (
+	"slices"
+
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
 )
 
-// ToMessage converts a validated document for the trip to a worker.
-func ToMessage(d *segment.Document) *messages.Document {
-	values := make([]*messages.FieldValue, len(d.Values))
+// ToMessage converts a validated document for the trip to a worker, with
+// its sequence number in SeqField.
+func ToMessage(d *segment.Document, seq uint64) *messages.Document {
+	values := make([]*messages.FieldValue, len(d.Values), len(d.Values)+1)
 	for i := range d.Values {
 		v := &d.Values[i]
 		fv := &messages.FieldValue{Field: v.Field}
@@ -25,10 +28,12 @@ func ToMessage(d *segment.Document) *messages.Document {
 		}
 		values[i] = fv
 	}
+	values = append(values, &messages.FieldValue{Field: SeqField, Value: &messages.FieldValue_U64{U64: seq}})
 	return &messages.Document{Values: values}
 }
 
-// FromMessage converts a document back on the worker's side.
+// FromMessage converts a document back on the worker's side (SeqField
+// included; see UserDocument).
 func FromMessage(m *messages.Document) *segment.Document {
 	d := &segment.Document{Values: make([]segment.FieldValue, len(m.Values))}
 	for i, fv := range m.Values {
@@ -80,4 +85,12 @@ func removeFiles(cfg *Config, files []string) {
 // heap profiler: about 110 bytes a value and 60 a document on amd64).
 func heldBytes(m *messages.Document) int {
 	return messageBytes(m) + 64 + 112*len(m.Values)
+}
+
+// UserDocument is FromMessage without SeqField: the document as the user
+// added it.
+func UserDocument(m *messages.Document) *segment.Document {
+	d := FromMessage(m)
+	d.Values = slices.DeleteFunc(d.Values, func(v segment.FieldValue) bool { return v.Field == SeqField })
+	return d
 }

@@ -214,6 +214,9 @@ func (c *coordinator) HandleFailure(system *actor.ActorSystem, sup actor.Supervi
 	if err, ok := reason.(error); ok && errors.As(err, &be) {
 		buildFailed = true
 		failed = 0 // a failed write blames no document
+		if c.cfg.BuildFailed != nil {
+			c.cfg.BuildFailed(be.err)
+		}
 	}
 	why := fmt.Sprint(reason)
 	for _, r := range c.ledger.WorkerLost(slot.id, failed, "worker panicked: "+why) {
@@ -225,7 +228,7 @@ func (c *coordinator) HandleFailure(system *actor.ActorSystem, sup actor.Supervi
 	c.cfg.logger().Warn("worker failed; restarting", "worker", slot.id, "generation", gen,
 		"reason", why, "failures", count, "backoff", delay)
 	// A supervisor strategy has no actor context to send from.
-	system.Root.Send(c.committer, &messages.WorkerDown{Worker: slot.id, Generation: gen, Restarted: true, Reason: why, BuildFailed: buildFailed, Pid: child})
+	system.Root.Send(c.committer, &messages.WorkerDown{Worker: slot.id, Generation: gen, Restarted: true, Reason: why, BuildFailed: buildFailed, Round: be.round, Pid: child})
 }
 
 // workerStopped replaces a worker that stopped (killed, or lost with its

@@ -34,9 +34,14 @@ type worker struct {
 // such as a full disk): it panics with it, so its supervisor treats the
 // failure like any crash (nothing is lost: the batches are re-delivered) but
 // can tell the commit actor the real cause.
-type buildError struct{ err error }
+type buildError struct {
+	err   error
+	round uint64 // the flush round, 0 outside one
+}
 
 func (e buildError) Error() string { return "build segment: " + e.err.Error() }
+
+func (e buildError) Unwrap() error { return e.err }
 
 func (w *worker) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
@@ -50,7 +55,7 @@ func (w *worker) Receive(ctx actor.Context) {
 		}
 		w.add(m)
 		if w.overBudget() {
-			if info := w.build(); info != nil {
+			if info := w.build(0); info != nil {
 				ctx.Send(w.coordinator, &messages.SegmentBuilt{
 					Worker: w.id, Generation: w.generation, Segment: info, Batches: w.takeBatches(),
 				})
@@ -61,7 +66,7 @@ func (w *worker) Receive(ctx actor.Context) {
 	case *messages.FlushRequest:
 		w.cfg.logger().Debug("flush requested", "worker", w.id, "generation", w.generation, "round", m.Round)
 		ack := &messages.FlushAck{Round: m.Round, Worker: w.id, Generation: w.generation}
-		if info := w.build(); info != nil {
+		if info := w.build(m.Round); info != nil {
 			ack.Segment = info
 			ack.Batches = w.takeBatches()
 		}
@@ -98,8 +103,9 @@ func (w *worker) overBudget() bool {
 }
 
 // build writes the builder as a durable segment (every file fsynced) and
-// returns its description, or nil when the builder is empty.
-func (w *worker) build() *messages.SegmentInfo {
+// returns its description, or nil when the builder is empty. round is the
+// flush round asking for it, 0 for a build under memory pressure.
+func (w *worker) build(round uint64) *messages.SegmentInfo {
 	if w.builder == nil || w.builder.NumDocs() == 0 {
 		return nil
 	}
@@ -110,7 +116,7 @@ func (w *worker) build() *messages.SegmentInfo {
 	meta, err := b.Build(w.cfg.Dir, segment.NewID())
 	if err != nil {
 		w.cfg.logger().Error("segment build failed", "worker", w.id, "error", err)
-		panic(buildError{err})
+		panic(buildError{err: err, round: round})
 	}
 	w.cfg.logger().Info("segment built", "worker", w.id, "generation", w.generation,
 		"segment", meta.ID.String(), "docs", meta.NumDocs, "bytes", meta.Bytes, since(start))

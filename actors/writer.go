@@ -48,7 +48,7 @@ func (w *writerActor) Receive(ctx actor.Context) {
 	// committer and the coordinator can know each other before both exist.
 	coordinator := actor.NewPID(self.Address, self.Id+"/coordinator")
 	manager, _ := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return &segmentManager{cfg: w.cfg, meta: w.cfg.Metadata}
+		return newSegmentManager(w.cfg)
 	}), "segments")
 	committerPID, _ := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return &committer{cfg: w.cfg, coordinator: coordinator, manager: manager}

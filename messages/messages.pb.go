@@ -1026,7 +1026,10 @@ type WorkerDown struct {
 	// a full disk): the prepare fails at once with reason.
 	BuildFailed bool `protobuf:"varint,5,opt,name=build_failed,json=buildFailed,proto3" json:"build_failed,omitempty"`
 	// The worker's PID now: the same after a restart, a new one after a stop.
-	Pid           *actor.PID `protobuf:"bytes,6,opt,name=pid,proto3" json:"pid,omitempty"`
+	Pid *actor.PID `protobuf:"bytes,6,opt,name=pid,proto3" json:"pid,omitempty"`
+	// The flush round whose segment build failed; 0 for a build under memory
+	// pressure. Only a failure of the current round fails a prepare.
+	Round         uint64 `protobuf:"varint,7,opt,name=round,proto3" json:"round,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1101,6 +1104,13 @@ func (x *WorkerDown) GetPid() *actor.PID {
 		return x.Pid
 	}
 	return nil
+}
+
+func (x *WorkerDown) GetRound() uint64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
 }
 
 type PrepareRequest struct {
@@ -1217,6 +1227,7 @@ func (x *PrepareResponse) GetRounds() uint64 {
 
 type CommitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deletes       []*DeleteOp            `protobuf:"bytes,1,rep,name=deletes,proto3" json:"deletes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1249,6 +1260,13 @@ func (x *CommitRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use CommitRequest.ProtoReflect.Descriptor instead.
 func (*CommitRequest) Descriptor() ([]byte, []int) {
 	return file_messages_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CommitRequest) GetDeletes() []*DeleteOp {
+	if x != nil {
+		return x.Deletes
+	}
+	return nil
 }
 
 type CommitResponse struct {
@@ -1397,8 +1415,10 @@ func (x *AbortResponse) GetError() string {
 // RegisterSegments asks the segment manager, the one writer of
 // metadata.json, to commit these segments as the next generation.
 type RegisterSegments struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Segments      []*SegmentInfo         `protobuf:"bytes,1,rep,name=segments,proto3" json:"segments,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Segments []*SegmentInfo         `protobuf:"bytes,1,rep,name=segments,proto3" json:"segments,omitempty"`
+	// Deletes by primary key, applied in the same metadata write.
+	Deletes       []*DeleteOp `protobuf:"bytes,2,rep,name=deletes,proto3" json:"deletes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1440,6 +1460,69 @@ func (x *RegisterSegments) GetSegments() []*SegmentInfo {
 	return nil
 }
 
+func (x *RegisterSegments) GetDeletes() []*DeleteOp {
+	if x != nil {
+		return x.Deletes
+	}
+	return nil
+}
+
+// DeleteOp deletes the documents whose primary key is key and which were
+// added before it: every committed one, and those of this commit whose
+// sequence number is below seq. An upsert is a DeleteOp with the new
+// document's own sequence number.
+type DeleteOp struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteOp) Reset() {
+	*x = DeleteOp{}
+	mi := &file_messages_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteOp) ProtoMessage() {}
+
+func (x *DeleteOp) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteOp.ProtoReflect.Descriptor instead.
+func (*DeleteOp) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DeleteOp) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *DeleteOp) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
 type RegisterSegmentsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
@@ -1450,7 +1533,7 @@ type RegisterSegmentsResponse struct {
 
 func (x *RegisterSegmentsResponse) Reset() {
 	*x = RegisterSegmentsResponse{}
-	mi := &file_messages_proto_msgTypes[23]
+	mi := &file_messages_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1462,7 +1545,7 @@ func (x *RegisterSegmentsResponse) String() string {
 func (*RegisterSegmentsResponse) ProtoMessage() {}
 
 func (x *RegisterSegmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[23]
+	mi := &file_messages_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1475,7 +1558,7 @@ func (x *RegisterSegmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSegmentsResponse.ProtoReflect.Descriptor instead.
 func (*RegisterSegmentsResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{23}
+	return file_messages_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RegisterSegmentsResponse) GetError() string {
@@ -1492,6 +1575,593 @@ func (x *RegisterSegmentsResponse) GetGeneration() uint64 {
 	return 0
 }
 
+// MergeDone reports a background merge's end to the segment manager.
+type MergeDone struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Merge         uint64                 `protobuf:"varint,1,opt,name=merge,proto3" json:"merge,omitempty"`
+	Segment       *SegmentInfo           `protobuf:"bytes,2,opt,name=segment,proto3" json:"segment,omitempty"` // the merged segment; empty on error or abort
+	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Aborted       bool                   `protobuf:"varint,4,opt,name=aborted,proto3" json:"aborted,omitempty"`
+	Empty         bool                   `protobuf:"varint,5,opt,name=empty,proto3" json:"empty,omitempty"` // every source document was deleted: nothing was written
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeDone) Reset() {
+	*x = MergeDone{}
+	mi := &file_messages_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeDone) ProtoMessage() {}
+
+func (x *MergeDone) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeDone.ProtoReflect.Descriptor instead.
+func (*MergeDone) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *MergeDone) GetMerge() uint64 {
+	if x != nil {
+		return x.Merge
+	}
+	return 0
+}
+
+func (x *MergeDone) GetSegment() *SegmentInfo {
+	if x != nil {
+		return x.Segment
+	}
+	return nil
+}
+
+func (x *MergeDone) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *MergeDone) GetAborted() bool {
+	if x != nil {
+		return x.Aborted
+	}
+	return false
+}
+
+func (x *MergeDone) GetEmpty() bool {
+	if x != nil {
+		return x.Empty
+	}
+	return false
+}
+
+type ForceMergeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForceMergeRequest) Reset() {
+	*x = ForceMergeRequest{}
+	mi := &file_messages_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForceMergeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForceMergeRequest) ProtoMessage() {}
+
+func (x *ForceMergeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForceMergeRequest.ProtoReflect.Descriptor instead.
+func (*ForceMergeRequest) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{26}
+}
+
+type ForceMergeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForceMergeResponse) Reset() {
+	*x = ForceMergeResponse{}
+	mi := &file_messages_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForceMergeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForceMergeResponse) ProtoMessage() {}
+
+func (x *ForceMergeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForceMergeResponse.ProtoReflect.Descriptor instead.
+func (*ForceMergeResponse) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ForceMergeResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+type WaitForMergesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitForMergesRequest) Reset() {
+	*x = WaitForMergesRequest{}
+	mi := &file_messages_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitForMergesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitForMergesRequest) ProtoMessage() {}
+
+func (x *WaitForMergesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitForMergesRequest.ProtoReflect.Descriptor instead.
+func (*WaitForMergesRequest) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{28}
+}
+
+type WaitForMergesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitForMergesResponse) Reset() {
+	*x = WaitForMergesResponse{}
+	mi := &file_messages_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitForMergesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitForMergesResponse) ProtoMessage() {}
+
+func (x *WaitForMergesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitForMergesResponse.ProtoReflect.Descriptor instead.
+func (*WaitForMergesResponse) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *WaitForMergesResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+type AbortMergesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbortMergesRequest) Reset() {
+	*x = AbortMergesRequest{}
+	mi := &file_messages_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbortMergesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbortMergesRequest) ProtoMessage() {}
+
+func (x *AbortMergesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbortMergesRequest.ProtoReflect.Descriptor instead.
+func (*AbortMergesRequest) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{30}
+}
+
+type AbortMergesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Aborted       int32                  `protobuf:"varint,1,opt,name=aborted,proto3" json:"aborted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbortMergesResponse) Reset() {
+	*x = AbortMergesResponse{}
+	mi := &file_messages_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbortMergesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbortMergesResponse) ProtoMessage() {}
+
+func (x *AbortMergesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbortMergesResponse.ProtoReflect.Descriptor instead.
+func (*AbortMergesResponse) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *AbortMergesResponse) GetAborted() int32 {
+	if x != nil {
+		return x.Aborted
+	}
+	return 0
+}
+
+// CleanupOrphansRequest asks the segment manager to delete files that are
+// neither committed, nor in a running merge, nor held by a reader.
+type CleanupOrphansRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CleanupOrphansRequest) Reset() {
+	*x = CleanupOrphansRequest{}
+	mi := &file_messages_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CleanupOrphansRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CleanupOrphansRequest) ProtoMessage() {}
+
+func (x *CleanupOrphansRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CleanupOrphansRequest.ProtoReflect.Descriptor instead.
+func (*CleanupOrphansRequest) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{32}
+}
+
+type CleanupOrphansResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Removed       int32                  `protobuf:"varint,1,opt,name=removed,proto3" json:"removed,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CleanupOrphansResponse) Reset() {
+	*x = CleanupOrphansResponse{}
+	mi := &file_messages_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CleanupOrphansResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CleanupOrphansResponse) ProtoMessage() {}
+
+func (x *CleanupOrphansResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CleanupOrphansResponse.ProtoReflect.Descriptor instead.
+func (*CleanupOrphansResponse) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CleanupOrphansResponse) GetRemoved() int32 {
+	if x != nil {
+		return x.Removed
+	}
+	return 0
+}
+
+func (x *CleanupOrphansResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+type StatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsRequest) Reset() {
+	*x = StatsRequest{}
+	mi := &file_messages_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsRequest) ProtoMessage() {}
+
+func (x *StatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsRequest.ProtoReflect.Descriptor instead.
+func (*StatsRequest) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{34}
+}
+
+type SegmentStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Docs          uint32                 `protobuf:"varint,2,opt,name=docs,proto3" json:"docs,omitempty"`
+	Deleted       uint32                 `protobuf:"varint,3,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	Bytes         int64                  `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	DelGen        uint64                 `protobuf:"varint,5,opt,name=del_gen,json=delGen,proto3" json:"del_gen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SegmentStats) Reset() {
+	*x = SegmentStats{}
+	mi := &file_messages_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SegmentStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SegmentStats) ProtoMessage() {}
+
+func (x *SegmentStats) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SegmentStats.ProtoReflect.Descriptor instead.
+func (*SegmentStats) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *SegmentStats) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SegmentStats) GetDocs() uint32 {
+	if x != nil {
+		return x.Docs
+	}
+	return 0
+}
+
+func (x *SegmentStats) GetDeleted() uint32 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
+func (x *SegmentStats) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *SegmentStats) GetDelGen() uint64 {
+	if x != nil {
+		return x.DelGen
+	}
+	return 0
+}
+
+type StatsResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Generation     uint64                 `protobuf:"varint,1,opt,name=generation,proto3" json:"generation,omitempty"`
+	Segments       []*SegmentStats        `protobuf:"bytes,2,rep,name=segments,proto3" json:"segments,omitempty"`
+	MergesRunning  int32                  `protobuf:"varint,3,opt,name=merges_running,json=mergesRunning,proto3" json:"merges_running,omitempty"`
+	LastMergeError string                 `protobuf:"bytes,4,opt,name=last_merge_error,json=lastMergeError,proto3" json:"last_merge_error,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *StatsResponse) Reset() {
+	*x = StatsResponse{}
+	mi := &file_messages_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsResponse) ProtoMessage() {}
+
+func (x *StatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsResponse.ProtoReflect.Descriptor instead.
+func (*StatsResponse) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *StatsResponse) GetGeneration() uint64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *StatsResponse) GetSegments() []*SegmentStats {
+	if x != nil {
+		return x.Segments
+	}
+	return nil
+}
+
+func (x *StatsResponse) GetMergesRunning() int32 {
+	if x != nil {
+		return x.MergesRunning
+	}
+	return 0
+}
+
+func (x *StatsResponse) GetLastMergeError() string {
+	if x != nil {
+		return x.LastMergeError
+	}
+	return ""
+}
+
 type WorkersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1500,7 +2170,7 @@ type WorkersRequest struct {
 
 func (x *WorkersRequest) Reset() {
 	*x = WorkersRequest{}
-	mi := &file_messages_proto_msgTypes[24]
+	mi := &file_messages_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +2182,7 @@ func (x *WorkersRequest) String() string {
 func (*WorkersRequest) ProtoMessage() {}
 
 func (x *WorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[24]
+	mi := &file_messages_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +2195,7 @@ func (x *WorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkersRequest.ProtoReflect.Descriptor instead.
 func (*WorkersRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{24}
+	return file_messages_proto_rawDescGZIP(), []int{37}
 }
 
 type WorkersResponse struct {
@@ -1537,7 +2207,7 @@ type WorkersResponse struct {
 
 func (x *WorkersResponse) Reset() {
 	*x = WorkersResponse{}
-	mi := &file_messages_proto_msgTypes[25]
+	mi := &file_messages_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +2219,7 @@ func (x *WorkersResponse) String() string {
 func (*WorkersResponse) ProtoMessage() {}
 
 func (x *WorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[25]
+	mi := &file_messages_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +2232,7 @@ func (x *WorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkersResponse.ProtoReflect.Descriptor instead.
 func (*WorkersResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{25}
+	return file_messages_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *WorkersResponse) GetWorkers() []*WorkerRef {
@@ -1651,7 +2321,7 @@ const file_messages_proto_rawDesc = "" +
 	"\bsegments\x18\x03 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
 	"\brejected\x18\x04 \x03(\v2\x19.hermes.messages.RejectedR\brejected\x12\x12\n" +
 	"\x04docs\x18\x05 \x01(\x04R\x04docs\x12/\n" +
-	"\x13outstanding_batches\x18\x06 \x01(\x05R\x12outstandingBatches\"\xbb\x01\n" +
+	"\x13outstanding_batches\x18\x06 \x01(\x05R\x12outstandingBatches\"\xd1\x01\n" +
 	"\n" +
 	"WorkerDown\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
@@ -1662,15 +2332,17 @@ const file_messages_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12!\n" +
 	"\fbuild_failed\x18\x05 \x01(\bR\vbuildFailed\x12\x1c\n" +
 	"\x03pid\x18\x06 \x01(\v2\n" +
-	".actor.PIDR\x03pid\"\x10\n" +
+	".actor.PIDR\x03pid\x12\x14\n" +
+	"\x05round\x18\a \x01(\x04R\x05round\"\x10\n" +
 	"\x0ePrepareRequest\"\xc4\x01\n" +
 	"\x0fPrepareResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x128\n" +
 	"\bsegments\x18\x02 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
 	"\brejected\x18\x03 \x03(\v2\x19.hermes.messages.RejectedR\brejected\x12\x12\n" +
 	"\x04docs\x18\x04 \x01(\x04R\x04docs\x12\x16\n" +
-	"\x06rounds\x18\x05 \x01(\x04R\x06rounds\"\x0f\n" +
-	"\rCommitRequest\"F\n" +
+	"\x06rounds\x18\x05 \x01(\x04R\x06rounds\"D\n" +
+	"\rCommitRequest\x123\n" +
+	"\adeletes\x18\x01 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\"F\n" +
 	"\x0eCommitResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1e\n" +
 	"\n" +
@@ -1679,14 +2351,51 @@ const file_messages_proto_rawDesc = "" +
 	"\fAbortRequest\x12\x12\n" +
 	"\x04keep\x18\x01 \x01(\bR\x04keep\"%\n" +
 	"\rAbortResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error\"L\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x81\x01\n" +
 	"\x10RegisterSegments\x128\n" +
-	"\bsegments\x18\x01 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\"P\n" +
+	"\bsegments\x18\x01 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x123\n" +
+	"\adeletes\x18\x02 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\".\n" +
+	"\bDeleteOp\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"P\n" +
 	"\x18RegisterSegmentsResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x02 \x01(\x04R\n" +
-	"generation\"\x10\n" +
+	"generation\"\x9f\x01\n" +
+	"\tMergeDone\x12\x14\n" +
+	"\x05merge\x18\x01 \x01(\x04R\x05merge\x126\n" +
+	"\asegment\x18\x02 \x01(\v2\x1c.hermes.messages.SegmentInfoR\asegment\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12\x18\n" +
+	"\aaborted\x18\x04 \x01(\bR\aaborted\x12\x14\n" +
+	"\x05empty\x18\x05 \x01(\bR\x05empty\"\x13\n" +
+	"\x11ForceMergeRequest\"*\n" +
+	"\x12ForceMergeResponse\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x16\n" +
+	"\x14WaitForMergesRequest\"-\n" +
+	"\x15WaitForMergesResponse\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x14\n" +
+	"\x12AbortMergesRequest\"/\n" +
+	"\x13AbortMergesResponse\x12\x18\n" +
+	"\aaborted\x18\x01 \x01(\x05R\aaborted\"\x17\n" +
+	"\x15CleanupOrphansRequest\"H\n" +
+	"\x16CleanupOrphansResponse\x12\x18\n" +
+	"\aremoved\x18\x01 \x01(\x05R\aremoved\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x0e\n" +
+	"\fStatsRequest\"{\n" +
+	"\fSegmentStats\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04docs\x18\x02 \x01(\rR\x04docs\x12\x18\n" +
+	"\adeleted\x18\x03 \x01(\rR\adeleted\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x17\n" +
+	"\adel_gen\x18\x05 \x01(\x04R\x06delGen\"\xbb\x01\n" +
+	"\rStatsResponse\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x01 \x01(\x04R\n" +
+	"generation\x129\n" +
+	"\bsegments\x18\x02 \x03(\v2\x1d.hermes.messages.SegmentStatsR\bsegments\x12%\n" +
+	"\x0emerges_running\x18\x03 \x01(\x05R\rmergesRunning\x12(\n" +
+	"\x10last_merge_error\x18\x04 \x01(\tR\x0elastMergeError\"\x10\n" +
 	"\x0eWorkersRequest\"G\n" +
 	"\x0fWorkersResponse\x124\n" +
 	"\aworkers\x18\x01 \x03(\v2\x1a.hermes.messages.WorkerRefR\aworkersB-Z+github.com/hermes-search/hermes-go/messagesb\x06proto3"
@@ -1703,7 +2412,7 @@ func file_messages_proto_rawDescGZIP() []byte {
 	return file_messages_proto_rawDescData
 }
 
-var file_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_messages_proto_goTypes = []any{
 	(*FieldValue)(nil),               // 0: hermes.messages.FieldValue
 	(*Document)(nil),                 // 1: hermes.messages.Document
@@ -1728,34 +2437,51 @@ var file_messages_proto_goTypes = []any{
 	(*AbortRequest)(nil),             // 20: hermes.messages.AbortRequest
 	(*AbortResponse)(nil),            // 21: hermes.messages.AbortResponse
 	(*RegisterSegments)(nil),         // 22: hermes.messages.RegisterSegments
-	(*RegisterSegmentsResponse)(nil), // 23: hermes.messages.RegisterSegmentsResponse
-	(*WorkersRequest)(nil),           // 24: hermes.messages.WorkersRequest
-	(*WorkersResponse)(nil),          // 25: hermes.messages.WorkersResponse
-	(*actor.PID)(nil),                // 26: actor.PID
+	(*DeleteOp)(nil),                 // 23: hermes.messages.DeleteOp
+	(*RegisterSegmentsResponse)(nil), // 24: hermes.messages.RegisterSegmentsResponse
+	(*MergeDone)(nil),                // 25: hermes.messages.MergeDone
+	(*ForceMergeRequest)(nil),        // 26: hermes.messages.ForceMergeRequest
+	(*ForceMergeResponse)(nil),       // 27: hermes.messages.ForceMergeResponse
+	(*WaitForMergesRequest)(nil),     // 28: hermes.messages.WaitForMergesRequest
+	(*WaitForMergesResponse)(nil),    // 29: hermes.messages.WaitForMergesResponse
+	(*AbortMergesRequest)(nil),       // 30: hermes.messages.AbortMergesRequest
+	(*AbortMergesResponse)(nil),      // 31: hermes.messages.AbortMergesResponse
+	(*CleanupOrphansRequest)(nil),    // 32: hermes.messages.CleanupOrphansRequest
+	(*CleanupOrphansResponse)(nil),   // 33: hermes.messages.CleanupOrphansResponse
+	(*StatsRequest)(nil),             // 34: hermes.messages.StatsRequest
+	(*SegmentStats)(nil),             // 35: hermes.messages.SegmentStats
+	(*StatsResponse)(nil),            // 36: hermes.messages.StatsResponse
+	(*WorkersRequest)(nil),           // 37: hermes.messages.WorkersRequest
+	(*WorkersResponse)(nil),          // 38: hermes.messages.WorkersResponse
+	(*actor.PID)(nil),                // 39: actor.PID
 }
 var file_messages_proto_depIdxs = []int32{
 	0,  // 0: hermes.messages.Document.values:type_name -> hermes.messages.FieldValue
 	1,  // 1: hermes.messages.AddDocuments.docs:type_name -> hermes.messages.Document
 	1,  // 2: hermes.messages.Batch.docs:type_name -> hermes.messages.Document
 	5,  // 3: hermes.messages.SegmentBuilt.segment:type_name -> hermes.messages.SegmentInfo
-	26, // 4: hermes.messages.WorkerRef.pid:type_name -> actor.PID
+	39, // 4: hermes.messages.WorkerRef.pid:type_name -> actor.PID
 	8,  // 5: hermes.messages.Drained.workers:type_name -> hermes.messages.WorkerRef
-	26, // 6: hermes.messages.FlushRequest.reply_to:type_name -> actor.PID
+	39, // 6: hermes.messages.FlushRequest.reply_to:type_name -> actor.PID
 	5,  // 7: hermes.messages.FlushAck.segment:type_name -> hermes.messages.SegmentInfo
 	11, // 8: hermes.messages.RoundResult.acks:type_name -> hermes.messages.FlushAck
 	1,  // 9: hermes.messages.Rejected.doc:type_name -> hermes.messages.Document
 	5,  // 10: hermes.messages.RoundChecked.segments:type_name -> hermes.messages.SegmentInfo
 	13, // 11: hermes.messages.RoundChecked.rejected:type_name -> hermes.messages.Rejected
-	26, // 12: hermes.messages.WorkerDown.pid:type_name -> actor.PID
+	39, // 12: hermes.messages.WorkerDown.pid:type_name -> actor.PID
 	5,  // 13: hermes.messages.PrepareResponse.segments:type_name -> hermes.messages.SegmentInfo
 	13, // 14: hermes.messages.PrepareResponse.rejected:type_name -> hermes.messages.Rejected
-	5,  // 15: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
-	8,  // 16: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	23, // 15: hermes.messages.CommitRequest.deletes:type_name -> hermes.messages.DeleteOp
+	5,  // 16: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
+	23, // 17: hermes.messages.RegisterSegments.deletes:type_name -> hermes.messages.DeleteOp
+	5,  // 18: hermes.messages.MergeDone.segment:type_name -> hermes.messages.SegmentInfo
+	35, // 19: hermes.messages.StatsResponse.segments:type_name -> hermes.messages.SegmentStats
+	8,  // 20: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_messages_proto_init() }
@@ -1776,7 +2502,7 @@ func file_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_messages_proto_rawDesc), len(file_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/pkindex"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -198,7 +199,8 @@ func runPlan(w *hermes.Writer, plan []step, m *model) error {
 }
 
 // checkDurable fails when a file of m.dir would not surely survive a crash
-// (its bytes or its name not synced).
+// (its bytes or its name not synced). pk_bloom.bin is a cache outside the
+// contract: a lost or torn one fails its checksum and is rebuilt on open.
 func (m *model) checkDurable() error {
 	if m.dir == nil {
 		return nil
@@ -208,6 +210,9 @@ func (m *model) checkDurable() error {
 		return err
 	}
 	for _, name := range m.dir.Unsynced() {
+		if name == pkindex.FileName {
+			continue
+		}
 		if _, ok := slices.BinarySearch(names, name); ok {
 			return fmt.Errorf("%s is not durable: %w", name, errModel)
 		}
@@ -449,8 +454,6 @@ func TestErrorAtEveryOperation(t *testing.T) {
 // as the fault is gone: "On error no document is lost: intake resumes and
 // the next PrepareCommit covers them."
 func TestErrorAtEveryOperationSameWriter(t *testing.T) {
-	t.Skip("BUG A: a failed prepare drops the segments other workers flushed in that round (committer.failPrepare), so the ledger never completes and later prepares spin until FlushDeadline; " +
-		"BUG E: a build failure reported after its prepare failed fails the next PrepareCommit (WorkerDown carries no round)")
 	errorLoop(t, flushPlan(3), true)
 }
 
@@ -479,23 +482,35 @@ func errorLoop(t *testing.T, plan []step, sameWriter bool) {
 		}
 		m := newModel(1)
 		m.renames, m.dir = new(atomic.Int64), dir
+		// The hook is FailAfter(i) that also records what failed: the
+		// i-th mutating operation and every later one fail.
+		var mutating atomic.Int64
+		var failedMu sync.Mutex
+		var failed []string
 		dir.OnOp(func(op storage.Op, name string) error {
+			if !op.Mutating() {
+				return nil
+			}
+			if mutating.Add(1) > int64(i) {
+				failedMu.Lock()
+				failed = append(failed, name)
+				failedMu.Unlock()
+				return storage.ErrInjected
+			}
 			if op == storage.OpRename && name == storage.MetadataFile {
-				m.renames.Add(1) // only operations that did not fail reach the hook
+				m.renames.Add(1)
 			}
 			return nil
 		})
-		before := dir.Ops()
-		dir.FailAfter(i)
 		err = runPlan(w, plan, m)
-		dir.FailAfter(-1)
+		dir.OnOp(nil)
 		switch {
 		case errors.Is(err, errModel):
 			t.Fatalf("%s: %v", when, err)
-		case err == nil && dir.Ops()-before > i:
-			t.Fatalf("%s: the workload succeeded although operation %d of %d failed: an error was dropped", when, i, dir.Ops()-before)
+		case err == nil && !onlyCacheWrites(failed):
+			t.Fatalf("%s: the workload succeeded although operations failed (%v): an error was dropped", when, failed)
 		case err == nil:
-			t.Logf("%d runs: every failure point of a %d-operation workload", i+1, dir.Ops()-before)
+			t.Logf("%d runs: every failure point of a %d-operation workload", i+1, i)
 			closeWriter(t, w)
 			checkRecovers(t, dir, []map[string]bool{m.acked}, when+", no fault reached")
 			return
@@ -652,7 +667,6 @@ func TestDiskFull(t *testing.T) {
 			checkExactly(t, ids, acked, "while the disk is full")
 		}
 		t.Run("error wraps ErrDiskFull", func(t *testing.T) {
-			t.Skip("BUG C: PrepareCommit rebuilds the flush error from a string (errors.New(res.Error)); the storage error chain is lost")
 			checkDiskFullError(t, fullErr)
 		})
 		dir.SetDiskLimit(0)
@@ -729,7 +743,6 @@ func checkDiskFullError(t testing.TB, err error) {
 // the disk works, the same writer commits every document, the first
 // worker's included.
 func TestFailedPrepareKeepsOtherWorkersSegments(t *testing.T) {
-	t.Skip("BUG A: committer.failPrepare drops the acks counted in the round (c.acks = nil), so their segments never reach the coordinator's ledger; the next prepares spin until FlushDeadline")
 	for attempt := 0; attempt < 3; attempt++ {
 		dir := storage.NewFaulty(int64(attempt))
 		cfg := crashConfig()
@@ -807,7 +820,6 @@ func TestFailedPrepareKeepsOtherWorkersSegments(t *testing.T) {
 // durable segment files no commit names. The contract (doc.go) says they
 // are orphans, deleted on Open.
 func TestOpenDeletesOrphanedSegments(t *testing.T) {
-	t.Skip("BUG B: doc.go promises orphans are deleted on Open, but nothing in Open (or anywhere) deletes files metadata.json does not name")
 	dir := storage.NewFaulty(5)
 	w, acked := createWith(t, dir, crashConfig(), someDocs(9, "a", 20, nil))
 	for _, d := range someDocs(10, "b", 50, nil) {
@@ -849,7 +861,7 @@ func TestOpenDeletesOrphanedSegments(t *testing.T) {
 	}
 	var orphans []string
 	for _, n := range names {
-		if !owned[n] {
+		if !owned[n] && n != pkindex.FileName {
 			orphans = append(orphans, n)
 		}
 	}
@@ -867,7 +879,6 @@ func TestOpenDeletesOrphanedSegments(t *testing.T) {
 func TestRandomIOErrors(t *testing.T) {
 	t.Run("reopen after a failure", func(t *testing.T) { randomErrors(t, false) })
 	t.Run("retry on the same writer", func(t *testing.T) {
-		t.Skip("BUG A and BUG E (see TestErrorAtEveryOperationSameWriter): a prepare retried after a failed one spins until FlushDeadline, or fails on a stale error")
 		randomErrors(t, true)
 	})
 }
@@ -983,4 +994,16 @@ func randomErrors(t *testing.T, sameWriter bool) {
 			checkExactly(t, ids, acked, "after the final crash")
 		})
 	}
+}
+
+// onlyCacheWrites reports whether every failed operation wrote the
+// primary-key filter, a cache whose write failure is logged, not returned
+// (a missing or torn pk_bloom.bin is rebuilt on open).
+func onlyCacheWrites(failed []string) bool {
+	for _, name := range failed {
+		if !strings.Contains(name, pkindex.FileName) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,205 @@
+package actors
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// Segments is the shared set of open segments of one index. The writer's
+// view of the committed state, every Reader it hands out and every running
+// merge hold references; a segment version (a segment and its deletes
+// generation) that the committed state no longer names is retired, and its
+// files are deleted when its last reference goes. So a merge never deletes
+// files that a reader still searches.
+//
+// It is safe for concurrent use.
+type Segments struct {
+	dir    storage.Directory
+	schema *segment.Schema
+	logger *slog.Logger
+
+	mu        sync.Mutex
+	versions  map[version]*openVersion
+	bases     map[string]*openBase // one verified open per segment
+	committed map[string]storage.SegmentInfo
+	retired   map[version]bool // committed once, not any more
+}
+
+type version struct {
+	id     string
+	delGen uint64
+}
+
+type openVersion struct {
+	r    *segment.Reader
+	refs int
+}
+
+type openBase struct {
+	r     *segment.Reader
+	users int // open versions of this segment
+}
+
+// NewSegments returns the set for the index in dir, whose committed state is
+// meta.
+func NewSegments(dir storage.Directory, schema *segment.Schema, meta *storage.Metadata, logger *slog.Logger) *Segments {
+	s := &Segments{
+		dir: dir, schema: schema, logger: logger,
+		versions: map[version]*openVersion{},
+		bases:    map[string]*openBase{},
+		retired:  map[version]bool{},
+	}
+	s.setCommitted(meta)
+	return s
+}
+
+func (s *Segments) setCommitted(meta *storage.Metadata) {
+	s.committed = make(map[string]storage.SegmentInfo, len(meta.Segments))
+	for _, info := range meta.Segments {
+		s.committed[info.ID] = info
+	}
+}
+
+// Acquire returns the reader of a segment version, opening it if no one has,
+// and takes a reference to it: Release it when done.
+func (s *Segments) Acquire(info storage.SegmentInfo) (*segment.Reader, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := version{info.ID, info.DelGen}
+	if ov, ok := s.versions[v]; ok {
+		ov.refs++
+		return ov.r, nil
+	}
+	id, err := segment.ParseID(info.ID)
+	if err != nil {
+		return nil, fmt.Errorf("segment %q: %w", info.ID, err)
+	}
+	base, ok := s.bases[info.ID]
+	if !ok {
+		r, err := segment.Open(s.dir, id, s.schema)
+		if err != nil {
+			return nil, err
+		}
+		base = &openBase{r: r}
+		s.bases[info.ID] = base
+	}
+	var deleted *roaring.Bitmap
+	if info.DelGen > 0 {
+		deleted, err = segment.ReadDeletes(s.dir, id, info.DelGen, base.r.NumDocs())
+		if err != nil {
+			s.dropBaseIfUnused(info.ID)
+			return nil, err
+		}
+	}
+	base.users++
+	ov := &openVersion{r: base.r.WithDeletes(deleted), refs: 1}
+	s.versions[v] = ov
+	return ov.r, nil
+}
+
+// Release drops a reference taken by Acquire. The last reference to a
+// retired version closes it and deletes the files no one needs any more.
+func (s *Segments) Release(info storage.SegmentInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := version{info.ID, info.DelGen}
+	ov, ok := s.versions[v]
+	if !ok {
+		return
+	}
+	ov.refs--
+	if ov.refs > 0 {
+		return
+	}
+	delete(s.versions, v)
+	_ = ov.r.Close()
+	s.bases[info.ID].users--
+	s.dropBaseIfUnused(info.ID)
+	if s.retired[v] {
+		s.deleteRetired(v)
+	}
+}
+
+// Commit records a new committed state: versions it no longer names are
+// retired, and those no one holds have their files deleted now.
+func (s *Segments) Commit(meta *storage.Metadata) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.committed
+	s.setCommitted(meta)
+	for id, info := range old {
+		if cur, ok := s.committed[id]; ok && cur.DelGen == info.DelGen {
+			continue
+		}
+		v := version{id, info.DelGen}
+		s.retired[v] = true
+		if _, held := s.versions[v]; !held {
+			s.deleteRetired(v)
+		}
+	}
+}
+
+// Held reports whether a segment is committed or in use, so its files are
+// no orphans.
+func (s *Segments) Held(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, committed := s.committed[id]
+	_, open := s.bases[id]
+	return committed || open
+}
+
+// deleteRetired deletes what retired version v alone needed: its deletes
+// file, and the segment's files once no version of it is committed or open.
+// (Segments not committed yet, such as those a commit is applying deletes
+// to, are never retired.) Call with mu held, when no one holds v.
+func (s *Segments) deleteRetired(v version) {
+	delete(s.retired, v)
+	_, committed := s.committed[v.id]
+	id, err := segment.ParseID(v.id)
+	if err != nil {
+		return
+	}
+	if v.delGen > 0 {
+		s.remove(segment.DeletesFileName(id, v.delGen))
+	}
+	if _, open := s.bases[v.id]; !committed && !open {
+		for _, f := range segment.SegmentFiles(id) {
+			s.remove(f)
+		}
+	}
+}
+
+func (s *Segments) dropBaseIfUnused(id string) {
+	if b, ok := s.bases[id]; ok && b.users == 0 {
+		_ = b.r.Close()
+		delete(s.bases, id)
+	}
+}
+
+func (s *Segments) remove(name string) {
+	err := s.dir.Remove(name)
+	if err == nil {
+		s.logger.Debug("deleted retired file", "file", name)
+	}
+}
+
+// Close closes every open reader; references held after it are void.
+func (s *Segments) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for v, ov := range s.versions {
+		_ = ov.r.Close()
+		delete(s.versions, v)
+	}
+	for id, b := range s.bases {
+		_ = b.r.Close()
+		delete(s.bases, id)
+	}
+}

@@ -1,0 +1,99 @@
+package hermes
+
+import (
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/pkindex"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// keyFilter is the primary-key bloom filter with the committed segments it
+// covers, published together so that intake reads a consistent pair.
+type keyFilter struct {
+	f       *pkindex.Filter
+	covered map[string]bool
+}
+
+// syncKeyFilter brings the persisted filter (pk_bloom.bin) up to meta:
+// reused when it covers every segment, extended with only the new
+// segments' keys, rebuilt when missing or corrupt. Until it is published,
+// intake asks the segments' term dictionaries directly, which is slower but
+// as exact; so Open runs it off the intake path.
+func (w *Writer) syncKeyFilter(meta *storage.Metadata) {
+	w.bloomMu.Lock()
+	defer w.bloomMu.Unlock()
+	if w.keys == nil || w.closing.Load() {
+		return
+	}
+	ids := make([]string, len(meta.Segments))
+	infos := make(map[string]storage.SegmentInfo, len(meta.Segments))
+	for i, s := range meta.Segments {
+		ids[i] = s.ID
+		infos[s.ID] = s
+	}
+	source := func(id string, emit func([]byte)) error {
+		info := infos[id]
+		r, err := w.segments.Acquire(info)
+		if err != nil {
+			return err
+		}
+		defer w.segments.Release(info)
+		pk, _ := w.schema.Primary()
+		return r.Terms(pk.Name, nil, func(term []byte) bool { emit(term); return true })
+	}
+	var f *pkindex.Filter
+	var how pkindex.Outcome
+	var err error
+	if cur := w.bloom.Load(); cur != nil {
+		f, how, err = pkindex.Refresh(cur.f, ids, source, w.cfg.Logger)
+	} else {
+		f, how, err = pkindex.Sync(w.dir, ids, source, w.cfg.Logger)
+	}
+	if err != nil {
+		w.cfg.Logger.Warn("primary-key filter not updated; duplicate checks ask the segments", "error", err)
+		w.bloom.Store(nil)
+		return
+	}
+	if how != pkindex.Reused {
+		if err := pkindex.Save(w.dir, f); err != nil {
+			w.cfg.Logger.Warn("primary-key filter not saved; it is rebuilt on the next open", "error", err)
+		}
+	}
+	covered := map[string]bool{}
+	for _, id := range f.Covers() {
+		covered[id] = true
+	}
+	w.bloom.Store(&keyFilter{f: f, covered: covered})
+	w.cfg.Logger.Debug("primary-key filter", "outcome", how.String(), "segments", len(ids))
+}
+
+// committedHasKey reports whether a committed segment holds a live document
+// with this primary key. Segments the filter covers are skipped when it
+// rules the key out, so a new key costs no dictionary lookup; a positive is
+// confirmed in the term dictionary, so there is never a false duplicate.
+func (w *Writer) committedHasKey(key []byte) (bool, error) {
+	pk, _ := w.schema.Primary()
+	kf := w.bloom.Load()
+	ruledOut := kf != nil && !kf.f.MayContain(key)
+	for _, r := range w.view.readers {
+		if ruledOut && kf.covered[r.ID().String()] {
+			continue
+		}
+		if live, err := hasLiveKey(r, pk.Name, key); err != nil || live {
+			return live, err
+		}
+	}
+	return false, nil
+}
+
+func hasLiveKey(r *segment.Reader, field string, key []byte) (bool, error) {
+	p, err := r.Postings(field, key)
+	if err != nil || p == nil {
+		return false, err
+	}
+	for d := p.Doc(); d != segment.NoMoreDocs; d = p.Next() {
+		if !r.IsDeleted(d) {
+			return true, nil
+		}
+	}
+	return false, p.Err()
+}

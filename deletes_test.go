@@ -1,0 +1,151 @@
+package hermes_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+func bodies(t *testing.T, w *hermes.Writer) map[string]string {
+	t.Helper()
+	r, err := w.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := map[string]string{}
+	for id := range ids(t, r) {
+		hits, err := r.Search(context.Background(), "id:"+id, 2)
+		if err != nil || len(hits) != 1 {
+			t.Fatalf("id:%s: %d hits, %v", id, len(hits), err)
+		}
+		b, _ := hits[0].Doc.Get("body")
+		got[id] = b.Str
+	}
+	return got
+}
+
+func TestDeleteByKey(t *testing.T) {
+	dir := storage.NewMem()
+	// One worker: a, b and c share a segment, so deleting a leaves a
+	// deleted document behind (a segment left empty would be dropped).
+	w := create(t, dir, hermes.Config{Workers: 1})
+	ctx := context.Background()
+	mustAdd(t, w, doc("a", "first a"))
+	mustAdd(t, w, doc("b", "first b"))
+	mustAdd(t, w, doc("c", "first c"))
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Delete a committed document and a pending one; re-add a deleted key.
+	mustAdd(t, w, doc("d", "pending d"))
+	for _, k := range []string{"a", "d"} {
+		if err := w.DeleteByKey(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustAdd(t, w, doc("a", "second a")) // no duplicate after the delete
+	if err := w.DeleteByKey("nobody"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "second a", "b": "first b", "c": "first c"}
+	if got := bodies(t, w); len(got) != len(want) || got["a"] != want["a"] || got["d"] != "" {
+		t.Fatalf("after deletes: %v, want %v", got, want)
+	}
+	st, err := w.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LiveDocs != 3 || st.DeletedDocs < 1 {
+		t.Fatalf("stats: %d live, %d deleted; want 3 live and the old a deleted", st.LiveDocs, st.DeletedDocs)
+	}
+	// A merge drops the deleted documents.
+	if err := w.ForceMerge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = w.Stats(ctx)
+	if st.LiveDocs != 3 || st.DeletedDocs != 0 {
+		t.Fatalf("after ForceMerge: %d live, %d deleted; want 3 and 0", st.LiveDocs, st.DeletedDocs)
+	}
+	if got := bodies(t, w); got["a"] != "second a" || len(got) != 3 {
+		t.Fatalf("after ForceMerge: %v", got)
+	}
+	// Deletes survive reopening.
+	w.Close()
+	w2, err := hermes.Open(ctx, dir, hermes.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	if got := bodies(t, w2); len(got) != 3 || got["a"] != "second a" {
+		t.Fatalf("after reopening: %v", got)
+	}
+	if err := w2.DeleteByKey(3.5); err == nil {
+		t.Fatal("DeleteByKey took a float key")
+	}
+}
+
+func TestAbortDiscardsDeletes(t *testing.T) {
+	w := create(t, storage.NewMem(), hermes.Config{Workers: 1})
+	ctx := context.Background()
+	mustAdd(t, w, doc("a", "kept"))
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.DeleteByKey("a"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.PrepareCommit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := bodies(t, w); got["a"] != "kept" {
+		t.Fatalf("an aborted delete took effect: %v", got)
+	}
+	// After the aborted delete, the key is a duplicate again.
+	if err := w.AddDocument(doc("a", "again")); !errors.Is(err, hermes.ErrDuplicateKey) {
+		t.Fatalf("re-adding a key whose delete was aborted: %v, want ErrDuplicateKey", err)
+	}
+}
+
+func TestUpsertReplacesTheOlderDocument(t *testing.T) {
+	w := create(t, storage.NewMem(), hermes.Config{Workers: 3, OnDuplicate: hermes.ReplaceDuplicates})
+	ctx := context.Background()
+	mustAdd(t, w, doc("a", "v1"))
+	mustAdd(t, w, doc("b", "v1"))
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Replace a committed document twice in one commit, and a new one
+	// added in the same commit: the last version wins each time, whichever
+	// worker indexed which version.
+	mustAdd(t, w, doc("a", "v2"))
+	mustAdd(t, w, doc("a", "v3"))
+	mustAdd(t, w, doc("c", "v1"))
+	mustAdd(t, w, doc("c", "v2"))
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "v3", "b": "v1", "c": "v2"}
+	got := bodies(t, w)
+	if len(got) != len(want) {
+		t.Fatalf("after upserts: %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("after upserts: %v, want %v", got, want)
+		}
+	}
+}

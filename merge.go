@@ -1,0 +1,127 @@
+package hermes
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hermes-search/hermes-go/messages"
+)
+
+// ForceMerge merges the committed segments down to one, in rounds of at most
+// 64 segments, and waits for it. Commits may run meanwhile; their segments
+// are merged too. It returns the first merge error, if any; a failed merge
+// leaves the index as it was.
+func (w *Writer) ForceMerge(ctx context.Context) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	res, err := ask[*messages.ForceMergeResponse](ctx, w.system, w.pids.SegmentManager, &messages.ForceMergeRequest{}, forever)
+	if err != nil {
+		return err
+	}
+	if res.Error != "" {
+		return errors.New("hermes: force merge: " + res.Error)
+	}
+	return nil
+}
+
+// WaitForMerges waits until no merge runs (merges the policy starts as
+// others end included), and returns the last merge error, if any.
+func (w *Writer) WaitForMerges(ctx context.Context) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	res, err := ask[*messages.WaitForMergesResponse](ctx, w.system, w.pids.SegmentManager, &messages.WaitForMergesRequest{}, forever)
+	if err != nil {
+		return err
+	}
+	if res.Error != "" {
+		return errors.New("hermes: " + res.Error)
+	}
+	return nil
+}
+
+// AbortMerges cancels the running merges (their partial files are deleted
+// and the index is unchanged) and starts no policy merge until the next
+// commit. It returns how many merges it cancelled.
+func (w *Writer) AbortMerges() (int, error) {
+	if err := w.usable(); err != nil {
+		return 0, err
+	}
+	res, err := ask[*messages.AbortMergesResponse](context.Background(), w.system, w.pids.SegmentManager, &messages.AbortMergesRequest{}, w.cfg.FlushDeadline)
+	if err != nil {
+		return 0, err
+	}
+	return int(res.Aborted), nil
+}
+
+// CleanupOrphans deletes segment files that are neither committed, nor
+// written by a running merge, nor held by a Reader, and that this writer did
+// not make since it started (leftovers of crashes, aborts and merges), and
+// returns how many it deleted. Open runs it.
+func (w *Writer) CleanupOrphans(ctx context.Context) (int, error) {
+	if err := w.usable(); err != nil {
+		return 0, err
+	}
+	res, err := ask[*messages.CleanupOrphansResponse](ctx, w.system, w.pids.SegmentManager, &messages.CleanupOrphansRequest{}, w.cfg.FlushDeadline)
+	if err != nil {
+		return 0, err
+	}
+	if res.Error != "" {
+		return int(res.Removed), errors.New("hermes: cleanup orphans: " + res.Error)
+	}
+	return int(res.Removed), nil
+}
+
+// Stats describes the committed state of an index.
+type Stats struct {
+	Generation    uint64
+	Segments      []SegmentStats
+	LiveDocs      int
+	DeletedDocs   int
+	Bytes         int64
+	MergesRunning int
+	// LastMergeError is the last merge failure, "" if none.
+	LastMergeError string
+}
+
+// SegmentStats describes one committed segment.
+type SegmentStats struct {
+	ID          string
+	Docs        int // stored documents, deleted included
+	DeletedDocs int
+	Bytes       int64
+}
+
+// Stats reports the committed state: segments, live and deleted documents,
+// bytes, and running merges.
+func (w *Writer) Stats(ctx context.Context) (Stats, error) {
+	if err := w.usable(); err != nil {
+		return Stats{}, err
+	}
+	res, err := ask[*messages.StatsResponse](ctx, w.system, w.pids.SegmentManager, &messages.StatsRequest{}, w.cfg.FlushDeadline)
+	if err != nil {
+		return Stats{}, err
+	}
+	st := Stats{Generation: res.Generation, MergesRunning: int(res.MergesRunning), LastMergeError: res.LastMergeError}
+	for _, s := range res.Segments {
+		st.Segments = append(st.Segments, SegmentStats{ID: s.Id, Docs: int(s.Docs), DeletedDocs: int(s.Deleted), Bytes: s.Bytes})
+		st.LiveDocs += int(s.Docs - s.Deleted)
+		st.DeletedDocs += int(s.Deleted)
+		st.Bytes += s.Bytes
+	}
+	return st, nil
+}
+
+// usable says why the writer cannot take a request now.
+func (w *Writer) usable() error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if err := w.failed(); err != nil {
+		return err
+	}
+	if w.state == stateClosed {
+		return ErrClosed
+	}
+	return nil
+}
