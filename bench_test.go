@@ -79,3 +79,47 @@ func BenchmarkWriter(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDedup measures what primary-key dedup costs on the add path: the
+// same small documents with and without a primary key, half of them added
+// after a commit so that the committed check (bloom filter, then term
+// dictionary) runs too. `-benchtime 1000000x` gives the 1M-document figure.
+func BenchmarkDedup(b *testing.B) {
+	for _, withKey := range []bool{false, true} {
+		name := "without-key"
+		if withKey {
+			name = "with-key"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := segment.NewSchema(
+				segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: withKey},
+				segment.Field{Name: "body", Type: segment.TypeText, Indexed: true},
+			)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			w, err := hermes.Create(ctx, storage.NewMem(), s, hermes.Config{Workers: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer w.Close()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				d := new(hermes.Document).AddString("id", fmt.Sprint("doc-", i)).AddString("body", "a short body of words")
+				if err := w.AddDocumentWait(ctx, d); err != nil {
+					b.Fatal(err)
+				}
+				if i == b.N/2 {
+					if _, err := w.Commit(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if _, err := w.Commit(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+		})
+	}
+}

@@ -66,6 +66,22 @@ func (w *Writer) syncKeyFilter(meta *storage.Metadata) {
 	w.cfg.Logger.Debug("primary-key filter", "outcome", how.String(), "segments", len(ids))
 }
 
+// refreshKeyFilter extends the filter with a commit's new segments off the
+// commit path; until it is done, those segments are asked directly.
+func (w *Writer) refreshKeyFilter() {
+	w.bgMu.Lock()
+	defer w.bgMu.Unlock()
+	if w.closing.Load() {
+		return
+	}
+	meta := w.committedMeta.Load()
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		w.syncKeyFilter(meta)
+	}()
+}
+
 // committedHasKey reports whether a committed segment holds a live document
 // with this primary key. Segments the filter covers are skipped when it
 // rules the key out, so a new key costs no dictionary lookup; a positive is

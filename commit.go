@@ -139,8 +139,8 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 		return CommitResult{}, w.failed()
 	}
 	if w.keys != nil {
-		w.syncKeyFilter(w.committedMeta.Load())
 		w.keys.reset() // the committed segments answer for these keys now
+		w.refreshKeyFilter()
 	}
 	w.resume()
 	p.result.Generation = res.Generation

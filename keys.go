@@ -3,6 +3,7 @@ package hermes
 import (
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/hermes-search/hermes-go/segment"
 )
@@ -26,23 +27,34 @@ func newKeySet(field segment.Field, upsert bool, committed func([]byte) (bool, e
 		pending: make(map[string]struct{}), gone: make(map[string]struct{})}
 }
 
-// reserve registers key. It reports whether the key is already in the index
-// (only in upsert mode; otherwise that is a *DuplicateKeyError).
+// reserve registers key, which the caller hands over (it must not change
+// afterwards). It reports whether the key is already in the index (only in
+// upsert mode; otherwise that is a *DuplicateKeyError).
 func (k *keySet) reserve(key []byte) (replaces bool, err error) {
+	// The map keeps the key's bytes without a copy, and the common case, a
+	// new key, costs one map operation: insert, and see whether it grew.
+	s := unsafe.String(unsafe.SliceData(key), len(key))
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	_, dup := k.pending[string(key)]
-	if !dup {
-		if _, deleted := k.gone[string(key)]; !deleted {
-			if dup, err = k.committed(key); err != nil {
-				return false, err
-			}
+	n := len(k.pending)
+	k.pending[s] = struct{}{}
+	if len(k.pending) == n { // added since the last commit
+		if !k.upsert {
+			return false, k.duplicate(key)
 		}
+		return true, nil
 	}
-	if dup && !k.upsert {
+	if _, deleted := k.gone[s]; deleted {
+		return false, nil
+	}
+	dup, err := k.committed(key)
+	if err != nil || (dup && !k.upsert) {
+		delete(k.pending, s)
+		if err != nil {
+			return false, err
+		}
 		return false, k.duplicate(key)
 	}
-	k.pending[string(key)] = struct{}{}
 	return dup, nil
 }
 

@@ -68,7 +68,8 @@ type Writer struct {
 	bloom     atomic.Pointer[keyFilter]
 	bloomMu   sync.Mutex     // one filter update at a time
 	closing   atomic.Bool    // no filter update starts after Close began
-	bg        sync.WaitGroup // the filter's first sync, off the intake path
+	bgMu      sync.Mutex     // orders bg.Add against Close's bg.Wait
+	bg        sync.WaitGroup // filter updates, off the intake and commit paths
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -230,11 +231,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		return nil, err
 	}
 	if w.keys != nil {
-		w.bg.Add(1)
-		go func() {
-			defer w.bg.Done()
-			w.syncKeyFilter(meta)
-		}()
+		w.refreshKeyFilter()
 	}
 	// Leftovers of a crash or of an earlier writer's aborts and merges.
 	if n, err := w.CleanupOrphans(ctx); err != nil {
@@ -449,7 +446,9 @@ func (w *Writer) ActorSystem() *actor.ActorSystem { return w.system }
 // was committed stays. Close is idempotent.
 func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
+		w.bgMu.Lock()
 		w.closing.Store(true)
+		w.bgMu.Unlock()
 		w.bg.Wait()
 		w.mu.Lock()
 		prepared := w.prepared
