@@ -21,7 +21,7 @@ type keyFilter struct {
 func (w *Writer) syncKeyFilter(meta *storage.Metadata) {
 	w.bloomMu.Lock()
 	defer w.bloomMu.Unlock()
-	if w.keys == nil || w.closing.Load() {
+	if w.keys == nil {
 		return
 	}
 	ids := make([]string, len(meta.Segments))
