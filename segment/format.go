@@ -68,7 +68,10 @@ var (
 // expensive to create and safe for concurrent EncodeAll/DecodeAll.
 func zstdCodecs() (*zstd.Encoder, *zstd.Decoder, error) {
 	zstdOnce.Do(func() {
-		zstdEnc, zstdErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true))
+		// Blocks are about storedBlockBytes and compressed alone, so a
+		// window past 256 KiB finds nothing more; the default 8 MiB one
+		// costs 16 MiB of history per concurrent encoder.
+		zstdEnc, zstdErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(256<<10))
 		if zstdErr != nil {
 			return
 		}
