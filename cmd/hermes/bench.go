@@ -24,7 +24,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--positions]", benchAbout, io)
 	input := fl.String("input", "", "the corpus `file` (JSON lines, plain or gzip; default: realmix.jsonl.gz, if found)")
 	workers := fl.Int("workers", 0, "`number` of indexing workers (default: the number of CPUs)")
-	memory := byteSize(256 << 20)
+	memory := byteSize(defaultMemory)
 	fl.Var(&memory, "memory", "indexing memory `size` shared by the workers, e.g. 256MiB")
 	limit := fl.Int("limit", 0, "index at most `N` documents (default: all)")
 	positions := fl.Bool("positions", false, "index positions of title and text (for phrase queries)")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ type indexOptions struct {
 
 func runIndex(ctx context.Context, args []string, io stdio) error {
 	fl := newFlags("index", "hermes index --index DIR --input FILE [flags]", indexAbout, io)
-	o := indexOptions{memory: 256 << 20}
+	o := indexOptions{memory: defaultMemory}
 	fl.StringVar(&o.index, "index", "", "the index `directory`")
 	fl.StringVar(&o.input, "input", "", "the documents: a JSON-lines `file` (plain or gzip), or - for stdin")
 	fl.StringVar(&o.schema, "schema", "", "a schema `file` (JSON, {\"fields\":[...]}) for a new index; default: inferred")
@@ -189,6 +190,7 @@ func plural(n int, one, many string) string {
 func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, error) {
 	start := time.Now()
 	res := &indexResult{}
+	defer limitMemory(j.cfg.MaxIndexingMemory)()
 
 	// An existing index keeps its schema; a new one takes --schema or an
 	// inferred one. The directory of a new index is created only once
@@ -439,4 +441,23 @@ func (j *indexJob) add(ctx context.Context, w *hermes.Writer, schema *segment.Sc
 		}
 	}
 	return nil
+}
+
+// defaultMemory is --memory's default, the library's MaxIndexingMemory.
+const defaultMemory = 256 << 20
+
+// limitMemory keeps the process near its indexing budget: Go's collector
+// lets the heap grow to twice the live data, so unless GOMEMLIMIT says
+// otherwise, a soft limit of the budget plus 25% is set for the run (the
+// default budget when budget is 0). It returns the function that restores
+// the previous limit.
+func limitMemory(budget int64) (restore func()) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	if budget == 0 {
+		budget = defaultMemory
+	}
+	prev := debug.SetMemoryLimit(budget + budget/4)
+	return func() { debug.SetMemoryLimit(prev) }
 }
