@@ -23,9 +23,24 @@
 //     to a temporary file, fsynced, renamed, and the directory fsynced. They
 //     survive any crash from then on and are what Open and OpenReader see.
 //   - Abort discards the prepared documents; the previous commit stands.
+//   - DeleteByKey, and an add that replaces a document under
+//     Config.OnDuplicate = ReplaceDuplicates, take effect with the next
+//     Commit, in the same metadata write as the documents added with them;
+//     they delete only documents added before them. Abort discards them.
 //   - A document that crashed workers repeatedly is isolated and reported in
-//     CommitResult.Rejected, never silently dropped.
+//     CommitResult.Rejected, never silently dropped. (In upsert mode the
+//     document it was to replace is still deleted.)
 //   - An error from Commit's metadata write is fatal for the writer
-//     (ErrWriterFailed afterwards): reopen the index, which holds the last
-//     successful commit.
+//     (ErrWriterFailed afterwards): reopen the index, which then holds the
+//     last successful commit, or this one if its metadata.json reached the
+//     disk before the failure (Reader.Generation tells which).
+//   - An error from PrepareCommit loses nothing: intake resumes, and the
+//     next PrepareCommit covers the same documents.
+//
+// # Merges and snapshots
+//
+// Background merges (Config.MergePolicy, at most MaxConcurrentMerges at
+// once) never block AddDocument or commits. A merged segment replaces its
+// sources in one metadata write. A Reader is a snapshot: the files of a
+// segment merged away are deleted only when no Reader uses them.
 package hermes
