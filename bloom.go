@@ -53,17 +53,69 @@ func (w *Writer) syncKeyFilter(meta *storage.Metadata) {
 		w.bloom.Store(nil)
 		return
 	}
-	if how != pkindex.Reused {
-		if err := pkindex.Save(w.dir, f); err != nil {
-			w.cfg.Logger.Warn("primary-key filter not saved; it is rebuilt on the next open", "error", err)
-		}
+	if err := pkindex.Save(w.dir, f); err != nil {
+		w.cfg.Logger.Warn("primary-key filter not saved; it is rebuilt on the next open", "error", err)
 	}
+	w.publishKeyFilter(f)
+	w.cfg.Logger.Debug("primary-key filter", "outcome", how.String(), "segments", len(ids))
+}
+
+// addToKeyFilter adds a commit's keys to the filter and marks its segments
+// covered, then saves the filter off the commit path. (Documents rejected
+// as poison left the pending keys before; keys of deleted documents only
+// cost false positives, which the term dictionaries answer.)
+func (w *Writer) addToKeyFilter(keys map[string]struct{}, segments []string) {
+	w.bloomMu.Lock()
+	defer w.bloomMu.Unlock()
+	kf := w.bloom.Load()
+	if kf == nil {
+		w.refreshKeyFilter() // the first sync has not finished (or failed): it covers them
+		return
+	}
+	for k := range keys {
+		kf.f.Add([]byte(k))
+	}
+	kf.f.MarkCovered(segments...)
+	w.publishKeyFilter(kf.f)
+	w.refreshKeyFilter() // saves it, and rebuilds it if it outgrew its size
+}
+
+// publishKeyFilter makes f, with the segments it covers now, what intake
+// reads. Call with bloomMu held.
+func (w *Writer) publishKeyFilter(f *pkindex.Filter) {
 	covered := map[string]bool{}
 	for _, id := range f.Covers() {
 		covered[id] = true
 	}
 	w.bloom.Store(&keyFilter{f: f, covered: covered})
-	w.cfg.Logger.Debug("primary-key filter", "outcome", how.String(), "segments", len(ids))
+}
+
+// coverMerged marks covered the merged segments whose sources the filter
+// covered: they hold the same keys.
+func (w *Writer) coverMerged(meta *storage.Metadata) {
+	w.bloomMu.Lock()
+	defer w.bloomMu.Unlock()
+	kf := w.bloom.Load()
+	if kf == nil {
+		return
+	}
+	var merged []string
+	for _, s := range meta.Segments {
+		if kf.covered[s.ID] || len(s.Ancestors) == 0 {
+			continue
+		}
+		all := true
+		for _, a := range s.Ancestors {
+			all = all && kf.covered[a]
+		}
+		if all {
+			merged = append(merged, s.ID)
+		}
+	}
+	if len(merged) > 0 {
+		kf.f.MarkCovered(merged...)
+		w.publishKeyFilter(kf.f)
+	}
 }
 
 // refreshKeyFilter extends the filter with a commit's new segments off the
@@ -87,6 +139,9 @@ func (w *Writer) refreshKeyFilter() {
 // rules the key out, so a new key costs no dictionary lookup; a positive is
 // confirmed in the term dictionary, so there is never a false duplicate.
 func (w *Writer) committedHasKey(key []byte) (bool, error) {
+	if len(w.view.readers) == 0 {
+		return false, nil
+	}
 	pk, _ := w.schema.Primary()
 	kf := w.bloom.Load()
 	ruledOut := kf != nil && !kf.f.MayContain(key)

@@ -41,10 +41,11 @@ type Rejected struct {
 // follow; until then AddDocument returns ErrCommitInProgress. Writer.Close
 // aborts it.
 type PreparedCommit struct {
-	w       *Writer
-	result  CommitResult
-	deletes []*messages.DeleteOp
-	done    bool
+	w        *Writer
+	result   CommitResult
+	deletes  []*messages.DeleteOp
+	segments []string // ids of the prepared segments
+	done     bool
 }
 
 // Result reports what Commit would commit (Generation is still 0).
@@ -91,6 +92,9 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	}
 
 	p := &PreparedCommit{w: w, deletes: deletes, result: CommitResult{Docs: int(res.Docs), Segments: len(res.Segments), FlushRounds: int(res.Rounds)}}
+	for _, s := range res.Segments {
+		p.segments = append(p.segments, s.Id)
+	}
 	var rejectedKeys [][]byte
 	for _, r := range res.Rejected {
 		doc := actors.UserDocument(r.Doc)
@@ -139,8 +143,9 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 		return CommitResult{}, w.failed()
 	}
 	if w.keys != nil {
-		w.keys.reset() // the committed segments answer for these keys now
-		w.refreshKeyFilter()
+		// The committed segments answer for these keys now; the filter
+		// learns them here, without reading the new segments back.
+		w.addToKeyFilter(w.keys.reset(), p.segments)
 	}
 	w.resume()
 	p.result.Generation = res.Generation

@@ -76,12 +76,15 @@ func (k *keySet) release(keys ...[]byte) {
 }
 
 // reset forgets every pending key and delete: after a commit (the segments
-// now answer for them) or an abort (they were discarded).
-func (k *keySet) reset() {
+// now answer for them) or an abort (they were discarded). It returns the
+// keys that were pending.
+func (k *keySet) reset() map[string]struct{} {
 	k.mu.Lock()
+	defer k.mu.Unlock()
+	pending := k.pending
 	k.pending = make(map[string]struct{})
 	k.gone = make(map[string]struct{})
-	k.mu.Unlock()
+	return pending
 }
 
 func (k *keySet) duplicate(key []byte) error {

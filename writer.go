@@ -480,6 +480,9 @@ func (w *Writer) Close() error {
 // away are released at once.
 func (w *Writer) committed(m *storage.Metadata) {
 	w.committedMeta.Store(m)
+	if w.keys != nil {
+		w.coverMerged(m)
+	}
 	if err := w.refreshView(); err != nil {
 		w.cfg.Logger.Error("could not open the committed segments", "generation", m.Generation, "error", err)
 	}
