@@ -229,22 +229,7 @@ func TestAbortLeavesPreviousCommitIntact(t *testing.T) {
 		t.Fatalf("generation went from %d to %d", first.Generation, second.Generation)
 	}
 	// The aborted segments' files are gone: only committed ones remain.
-	meta, err := storage.ReadMetadata(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owned := map[string]bool{storage.MetadataFile: true, "pk_bloom.bin": true}
-	for _, s := range meta.Segments {
-		for _, f := range s.Files {
-			owned[f] = true
-		}
-	}
-	names, _ := dir.List()
-	for _, n := range names {
-		if !owned[n] {
-			t.Errorf("file %s is neither committed nor metadata: an aborted segment was left behind", n)
-		}
-	}
+	onlyCommittedFiles(t, dir)
 }
 
 func TestReopenSeesExactlyTheCommittedDocuments(t *testing.T) {

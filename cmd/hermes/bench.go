@@ -29,12 +29,8 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	limit := fl.Int("limit", 0, "index at most `N` documents (default: all)")
 	positions := fl.Bool("positions", false, "index positions of title and text (for phrase queries)")
 	dirPath := fl.String("dir", "", "build the index in this `directory` and keep it (default: temporary)")
-	pos, err := fl.parse(args)
-	if err != nil {
+	if err := fl.parseFlagsOnly(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *workers < 0 || *limit < 0 {
 		return usagef("--workers and --limit cannot be negative")

@@ -23,14 +23,7 @@ listed, not errors.`
 func runCheck(ctx context.Context, args []string, io stdio) error {
 	fl := newFlags("check", "hermes check --index DIR", checkAbout, io)
 	dirPath := fl.String("index", "", "the index `directory`")
-	pos, err := fl.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	if err := requireString("index", *dirPath, "./myindex"); err != nil {
+	if err := fl.parseIndexCommand(args, dirPath); err != nil {
 		return err
 	}
 	meta, _, err := readIndexMeta(*dirPath)

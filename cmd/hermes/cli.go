@@ -167,6 +167,27 @@ func (f *flags) parse(args []string) ([]string, error) {
 	}
 }
 
+// parseFlagsOnly parses args, which may hold flags only.
+func (f *flags) parseFlagsOnly(args []string) error {
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
+// parseIndexCommand parses the flags of a command on an existing index:
+// flags only, --index required.
+func (f *flags) parseIndexCommand(args []string, index *string) error {
+	if err := f.parseFlagsOnly(args); err != nil {
+		return err
+	}
+	return requireString("index", *index, "./myindex")
+}
+
 func (f *flags) printHelp() {
 	w := f.out
 	fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags:\n", f.synopsis, f.about)

@@ -50,12 +50,8 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	dirPath := fl.String("dir", "", "keep the index in this `directory` (default: a temporary one, removed afterwards)")
 	hitsPer := fl.Int("k", 3, "hits to show per query")
 	license := fl.Bool("license", false, "print the WordNet licence notice and exit")
-	pos, err := fl.parse(args)
-	if err != nil {
+	if err := fl.parseFlagsOnly(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *license {
 		fmt.Fprint(io.out, democorpus.Notice)

@@ -21,14 +21,7 @@ func runMerge(ctx context.Context, args []string, io stdio) error {
 	fl := newFlags("merge", "hermes merge --index DIR [--force]", mergeAbout, io)
 	dirPath := fl.String("index", "", "the index `directory`")
 	force := fl.Bool("force", false, "merge every segment into one")
-	pos, err := fl.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	if err := requireString("index", *dirPath, "./myindex"); err != nil {
+	if err := fl.parseIndexCommand(args, dirPath); err != nil {
 		return err
 	}
 	before, _, err := readIndexMeta(*dirPath)

@@ -23,14 +23,7 @@ func runStats(ctx context.Context, args []string, io stdio) error {
 	fl := newFlags("stats", "hermes stats --index DIR [--json]", statsAbout, io)
 	dirPath := fl.String("index", "", "the index `directory`")
 	asJSON := fl.Bool("json", false, "print the statistics as one JSON object")
-	pos, err := fl.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	if err := requireString("index", *dirPath, "./myindex"); err != nil {
+	if err := fl.parseIndexCommand(args, dirPath); err != nil {
 		return err
 	}
 	meta, schema, err := readIndexMeta(*dirPath)
