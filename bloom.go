@@ -65,7 +65,12 @@ func (w *Writer) syncKeyFilter(meta *storage.Metadata) {
 // as poison left the pending keys before; keys of deleted documents only
 // cost false positives, which the term dictionaries answer.)
 func (w *Writer) addToKeyFilter(keys map[string]struct{}, segments []string) {
-	w.bloomMu.Lock()
+	if !w.bloomMu.TryLock() {
+		// A sync (a rebuild at Open) is running: do not hold the commit
+		// up; the refresh after it reads these segments instead.
+		w.refreshKeyFilter()
+		return
+	}
 	defer w.bloomMu.Unlock()
 	kf := w.bloom.Load()
 	if kf == nil {
@@ -93,7 +98,9 @@ func (w *Writer) publishKeyFilter(f *pkindex.Filter) {
 // coverMerged marks covered the merged segments whose sources the filter
 // covered: they hold the same keys.
 func (w *Writer) coverMerged(meta *storage.Metadata) {
-	w.bloomMu.Lock()
+	if !w.bloomMu.TryLock() {
+		return // a sync is running; the next refresh reads merged segments
+	}
 	defer w.bloomMu.Unlock()
 	kf := w.bloom.Load()
 	if kf == nil {

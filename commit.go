@@ -68,13 +68,13 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	w.buildErr.Store(nil)
 
 	start := time.Now()
-	res, err := ask[*messages.PrepareResponse](ctx, w.system, w.pids.Committer, &messages.PrepareRequest{}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.PrepareResponse](w, ctx, w.pids.Committer, &messages.PrepareRequest{}, w.cfg.FlushDeadline)
 	if err == nil && res.Error != "" {
 		err = errors.New(res.Error)
 	}
 	if err != nil {
 		// Stop the rounds still running; their work is kept for next time.
-		_, _ = ask[*messages.AbortResponse](context.Background(), w.system, w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
+		_, _ = ask[*messages.AbortResponse](w, context.Background(), w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
 		w.opsMu.Lock()
 		w.deleteOps = append(deletes, w.deleteOps...) // kept for the next try, in order
 		w.opsMu.Unlock()
@@ -127,8 +127,13 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 	if p.done {
 		return CommitResult{}, errors.New("hermes: prepared commit already resolved")
 	}
+	if err := ctx.Err(); err != nil {
+		return CommitResult{}, err // nothing sent: Commit or Abort again
+	}
 	p.done = true
-	res, err := ask[*messages.CommitResponse](ctx, w.system, w.pids.Committer, &messages.CommitRequest{Deletes: p.deletes}, w.cfg.FlushDeadline)
+	// Once asked, the metadata write is not interrupted by ctx: a commit
+	// half-cancelled would leave the writer unable to tell what is on disk.
+	res, err := ask[*messages.CommitResponse](w, context.WithoutCancel(ctx), w.pids.Committer, &messages.CommitRequest{Deletes: p.deletes}, w.cfg.FlushDeadline)
 	if err == nil && res.Error != "" {
 		err = errors.New(res.Error)
 	}
@@ -167,7 +172,7 @@ func (p *PreparedCommit) Abort() error {
 
 func (p *PreparedCommit) abort(ctx context.Context) error {
 	w := p.w
-	res, err := ask[*messages.AbortResponse](ctx, w.system, w.pids.Committer, &messages.AbortRequest{}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.AbortResponse](w, ctx, w.pids.Committer, &messages.AbortRequest{}, w.cfg.FlushDeadline)
 	if err == nil && res.Error != "" {
 		err = errors.New(res.Error)
 	}
@@ -198,35 +203,53 @@ func (w *Writer) resume() {
 	w.mu.Unlock()
 }
 
-// ask sends msg to pid and waits for a reply of type T, at most timeout or
-// until ctx ends.
-func ask[T any](ctx context.Context, system *actor.ActorSystem, pid *actor.PID, msg interface{}, timeout time.Duration) (T, error) {
+// ask sends msg to pid and waits for a reply of type T, at most timeout,
+// until ctx ends, or until the writer closes or fails (then it returns
+// ErrClosed or the failure at once, never waiting out the timeout).
+//
+// The reply goes to a one-off actor rather than a protoactor Future: a
+// Future completed early (on cancellation) races with a late reply.
+func ask[T any](w *Writer, ctx context.Context, pid *actor.PID, msg interface{}, timeout time.Duration) (T, error) {
 	var zero T
-	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
-		timeout = time.Until(d)
-	}
-	if timeout <= 0 {
-		return zero, context.DeadlineExceeded
-	}
-	fut := system.Root.RequestFuture(pid, msg, timeout)
-	stop := context.AfterFunc(ctx, func() { system.Root.Send(fut.PID(), ctxDone{}) })
-	defer stop()
-	res, err := fut.Result()
-	if err != nil {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopLife := context.AfterFunc(w.life, func() { cancel(context.Cause(w.life)) })
+	defer stopLife()
+	if err := context.Cause(ctx); err != nil {
 		return zero, err
 	}
-	if _, ok := res.(ctxDone); ok {
-		return zero, ctx.Err()
+	replies := make(chan interface{}, 1)
+	inbox := w.system.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		switch m := c.Message().(type) {
+		case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
+		default:
+			select {
+			case replies <- m:
+			default: // only the first reply counts
+			}
+		}
+	}))
+	defer w.system.Root.Stop(inbox)
+	w.system.Root.RequestWithCustomSender(pid, msg, inbox)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var res interface{}
+	select {
+	case res = <-replies:
+	case <-ctx.Done():
+		return zero, context.Cause(ctx)
+	case <-timer.C:
+		return zero, actor.ErrTimeout
+	}
+	if _, ok := res.(*actor.DeadLetterResponse); ok {
+		return zero, ErrClosed // the actor is gone: the writer is closing
 	}
 	r, ok := res.(T)
 	if !ok {
-		return zero, fmt.Errorf("hermes: unexpected reply %T", res)
+		return zero, fmt.Errorf("hermes: %s answered %T with %T", pid.Id, msg, res)
 	}
 	return r, nil
 }
 
 // forever is the actor timeout of requests bounded only by their context.
 const forever = 365 * 24 * time.Hour
-
-// ctxDone completes a future early when the caller's context ends.
-type ctxDone struct{}

@@ -120,8 +120,14 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("hermes: Config.QueueCapacity = %d; want at least 1", c.QueueCapacity)
 	case c.FlushDeadline < 0:
 		return c, fmt.Errorf("hermes: Config.FlushDeadline = %v; want a positive duration", c.FlushDeadline)
-	case c.MaxCrashes < 1 || c.BatchDocs < 1 || c.BatchBytes < 1 || c.MaxConcurrentMerges < 1:
-		return c, fmt.Errorf("hermes: Config.MaxCrashes, BatchDocs, BatchBytes and MaxConcurrentMerges must be positive")
+	case c.MaxDocumentBytes < 0:
+		return c, fmt.Errorf("hermes: Config.MaxDocumentBytes = %d; want a positive size", c.MaxDocumentBytes)
+	case c.MaxCrashes < 1:
+		return c, fmt.Errorf("hermes: Config.MaxCrashes = %d; want at least 1", c.MaxCrashes)
+	case c.BatchDocs < 1 || c.BatchBytes < 1:
+		return c, fmt.Errorf("hermes: Config.BatchDocs = %d, BatchBytes = %d; want both positive", c.BatchDocs, c.BatchBytes)
+	case c.MaxConcurrentMerges < 1:
+		return c, fmt.Errorf("hermes: Config.MaxConcurrentMerges = %d; want at least 1", c.MaxConcurrentMerges)
 	}
 	return c, nil
 }

@@ -12,6 +12,7 @@ type credits struct {
 	mu        sync.Mutex
 	available int
 	freed     chan struct{} // closed and replaced whenever credits return
+	closed    bool          // freed stays closed: no credit will return
 }
 
 func newCredits(n int) *credits {
@@ -32,10 +33,22 @@ func (c *credits) tryTake(n int) bool {
 // give returns n credits and wakes waiters.
 func (c *credits) give(n int) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.available += n
-	close(c.freed)
-	c.freed = make(chan struct{})
-	c.mu.Unlock()
+	if !c.closed {
+		close(c.freed)
+		c.freed = make(chan struct{})
+	}
+}
+
+// close wakes every waiter for good: the writer is closing.
+func (c *credits) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		close(c.freed)
+	}
 }
 
 // changed returns a channel closed the next time credits return.

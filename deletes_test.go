@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment/mergepolicy"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -32,7 +33,8 @@ func TestDeleteByKey(t *testing.T) {
 	dir := storage.NewMem()
 	// One worker: a, b and c share a segment, so deleting a leaves a
 	// deleted document behind (a segment left empty would be dropped).
-	w := create(t, dir, hermes.Config{Workers: 1})
+	// No background merge: it would drop the deleted document counted below.
+	w := create(t, dir, hermes.Config{Workers: 1, MergePolicy: mergepolicy.NoMerge{}})
 	ctx := context.Background()
 	mustAdd(t, w, doc("a", "first a"))
 	mustAdd(t, w, doc("b", "first b"))

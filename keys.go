@@ -3,6 +3,7 @@ package hermes
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/hermes-search/hermes-go/segment"
@@ -16,21 +17,23 @@ type keySet struct {
 	field     segment.Field
 	upsert    bool
 	committed func(key []byte) (bool, error)
+	seq       *atomic.Uint64 // the writer's: numbers are taken under mu, so
+	// the operations on one key are numbered in the order they happen
 
 	mu      sync.Mutex
 	pending map[string]struct{} // added since the last commit
 	gone    map[string]struct{} // deleted since the last commit
 }
 
-func newKeySet(field segment.Field, upsert bool, committed func([]byte) (bool, error)) *keySet {
-	return &keySet{field: field, upsert: upsert, committed: committed,
+func newKeySet(field segment.Field, upsert bool, seq *atomic.Uint64, committed func([]byte) (bool, error)) *keySet {
+	return &keySet{field: field, upsert: upsert, seq: seq, committed: committed,
 		pending: make(map[string]struct{}), gone: make(map[string]struct{})}
 }
 
 // reserve registers key, which the caller hands over (it must not change
-// afterwards). It reports whether the key is already in the index (only in
-// upsert mode; otherwise that is a *DuplicateKeyError).
-func (k *keySet) reserve(key []byte) (replaces bool, err error) {
+// afterwards), and numbers the add. It reports whether the key is already in
+// the index (only in upsert mode; otherwise that is a *DuplicateKeyError).
+func (k *keySet) reserve(key []byte) (seq uint64, replaces bool, err error) {
 	// The map keeps the key's bytes without a copy, and the common case, a
 	// new key, costs one map operation: insert, and see whether it grew.
 	s := unsafe.String(unsafe.SliceData(key), len(key))
@@ -40,30 +43,31 @@ func (k *keySet) reserve(key []byte) (replaces bool, err error) {
 	k.pending[s] = struct{}{}
 	if len(k.pending) == n { // added since the last commit
 		if !k.upsert {
-			return false, k.duplicate(key)
+			return 0, false, k.duplicate(key)
 		}
-		return true, nil
+		return k.seq.Add(1), true, nil
 	}
 	if _, deleted := k.gone[s]; deleted {
-		return false, nil
+		return k.seq.Add(1), false, nil
 	}
 	dup, err := k.committed(key)
 	if err != nil || (dup && !k.upsert) {
 		delete(k.pending, s)
 		if err != nil {
-			return false, err
+			return 0, false, err
 		}
-		return false, k.duplicate(key)
+		return 0, false, k.duplicate(key)
 	}
-	return dup, nil
+	return k.seq.Add(1), dup, nil
 }
 
-// deleted records a delete: the key is free again.
-func (k *keySet) deleted(key []byte) {
+// deleted records a delete, and numbers it: the key is free again.
+func (k *keySet) deleted(key []byte) (seq uint64) {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	delete(k.pending, string(key))
 	k.gone[string(key)] = struct{}{}
-	k.mu.Unlock()
+	return k.seq.Add(1)
 }
 
 // release frees keys of documents that were not indexed (rejected).

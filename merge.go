@@ -15,7 +15,7 @@ func (w *Writer) ForceMerge(ctx context.Context) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
-	res, err := ask[*messages.ForceMergeResponse](ctx, w.system, w.pids.SegmentManager, &messages.ForceMergeRequest{}, forever)
+	res, err := ask[*messages.ForceMergeResponse](w, ctx, w.pids.SegmentManager, &messages.ForceMergeRequest{}, forever)
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (w *Writer) WaitForMerges(ctx context.Context) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
-	res, err := ask[*messages.WaitForMergesResponse](ctx, w.system, w.pids.SegmentManager, &messages.WaitForMergesRequest{}, forever)
+	res, err := ask[*messages.WaitForMergesResponse](w, ctx, w.pids.SegmentManager, &messages.WaitForMergesRequest{}, forever)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (w *Writer) AbortMerges() (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
 	}
-	res, err := ask[*messages.AbortMergesResponse](context.Background(), w.system, w.pids.SegmentManager, &messages.AbortMergesRequest{}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.AbortMergesResponse](w, context.Background(), w.pids.SegmentManager, &messages.AbortMergesRequest{}, w.cfg.FlushDeadline)
 	if err != nil {
 		return 0, err
 	}
@@ -63,7 +63,7 @@ func (w *Writer) CleanupOrphans(ctx context.Context) (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
 	}
-	res, err := ask[*messages.CleanupOrphansResponse](ctx, w.system, w.pids.SegmentManager, &messages.CleanupOrphansRequest{}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.CleanupOrphansResponse](w, ctx, w.pids.SegmentManager, &messages.CleanupOrphansRequest{}, w.cfg.FlushDeadline)
 	if err != nil {
 		return 0, err
 	}
@@ -99,7 +99,7 @@ func (w *Writer) Stats(ctx context.Context) (Stats, error) {
 	if err := w.usable(); err != nil {
 		return Stats{}, err
 	}
-	res, err := ask[*messages.StatsResponse](ctx, w.system, w.pids.SegmentManager, &messages.StatsRequest{}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.StatsResponse](w, ctx, w.pids.SegmentManager, &messages.StatsRequest{}, w.cfg.FlushDeadline)
 	if err != nil {
 		return Stats{}, err
 	}

@@ -80,7 +80,10 @@ func TestForceMergeLeavesOneSegmentAndDeletesMergedFiles(t *testing.T) {
 		t.Fatalf("after ForceMerge: %d segments, %d docs; want 1 and %d", len(after.Segments), after.LiveDocs, len(added))
 	}
 	checkIDs(t, w, added)
-	// Only the merged segment's files (and metadata.json) remain.
+	// Only the merged segment's files (and metadata.json) remain, once the
+	// writer's background work (the key filter's update, which may hold a
+	// snapshot) is over.
+	w.Close()
 	onlyCommittedFiles(t, dir)
 }
 
@@ -149,10 +152,12 @@ func TestReaderHoldsItsSnapshotAcrossAMerge(t *testing.T) {
 			t.Fatalf("%s was deleted while a reader held it", f)
 		}
 	}
-	// Released, the merged-away files go.
+	// Released, the merged-away files go (once the writer's background
+	// work, which may hold a snapshot too, is over).
 	r.Close()
-	onlyCommittedFiles(t, dir)
 	checkIDs(t, w, added)
+	w.Close()
+	onlyCommittedFiles(t, dir)
 }
 
 func hitIDs(hits []hermes.Hit) []string {

@@ -18,7 +18,7 @@ import (
 type Reader struct {
 	schema     *Schema
 	view       *view
-	own        *actors.Segments // a standalone reader's own set; nil for a writer's
+	own        *actors.Segments // the set it holds (shared with its writer, if any)
 	searcher   *query.Searcher
 	tokenizers map[string]analysis.Tokenizer
 	defaults   []string
@@ -85,11 +85,14 @@ func (w *Writer) Reader() (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.segments.Retain()
 	r, err := newReader(w.schema, w.internal, v, w.cfg)
 	if err != nil {
 		v.release()
+		w.segments.Close()
 		return nil, err
 	}
+	r.own = w.segments
 	return r, nil
 }
 

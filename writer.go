@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"sync"
@@ -44,6 +45,11 @@ type Writer struct {
 
 	credits *credits
 	keys    *keySet // nil without a primary key
+
+	// life ends when the writer closes (cause ErrClosed) or fails (cause
+	// the failure): every call waiting on an actor returns then.
+	life    context.Context
+	endLife context.CancelCauseFunc
 	seq     atomic.Uint64
 
 	opsMu     sync.Mutex
@@ -100,9 +106,14 @@ func Create(ctx context.Context, dir storage.Directory, schema *Schema, cfg Conf
 	if err != nil {
 		return nil, fmt.Errorf("hermes: lock index: %w", err)
 	}
-	if _, err := storage.ReadMetadata(dir); err == nil {
+	switch _, err := storage.ReadMetadata(dir); {
+	case err == nil:
 		lock.Close()
 		return nil, fmt.Errorf("hermes: Create: the directory already holds an index; use Open")
+	case !errors.Is(err, fs.ErrNotExist):
+		// A damaged index is not an empty directory: never write over it.
+		lock.Close()
+		return nil, fmt.Errorf("hermes: Create: the directory holds an unreadable index (%w); repair or remove it", err)
 	}
 	schemaJSON, err := schema.MarshalJSON()
 	if err != nil {
@@ -173,7 +184,10 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		segments.Close()
 		return nil, err
 	}
+	life, endLife := context.WithCancelCause(context.Background())
 	w := &Writer{
+		life:               life,
+		endLife:            endLife,
 		segments:           segments,
 		cfg:                cfg,
 		dir:                dir,
@@ -187,7 +201,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	w.tokenizers.Store(&tokenizers)
 	w.committedMeta.Store(meta)
 	if f, ok := schema.Primary(); ok {
-		w.keys = newKeySet(f, cfg.OnDuplicate == ReplaceDuplicates, w.committedHasKey)
+		w.keys = newKeySet(f, cfg.OnDuplicate == ReplaceDuplicates, &w.seq, w.committedHasKey)
 	}
 
 	w.system = cfg.ActorSystem
@@ -301,10 +315,14 @@ func (w *Writer) add(doc *Document) error {
 	if !w.credits.tryTake(1) {
 		return ErrQueueFull
 	}
-	seq := w.seq.Add(1)
-	if w.keys != nil {
+	var seq uint64
+	if w.keys == nil {
+		seq = w.seq.Add(1)
+	} else {
 		key, _ := w.schema.PrimaryKey(doc)
-		replaces, err := w.keys.reserve(key)
+		var replaces bool
+		var err error
+		seq, replaces, err = w.keys.reserve(key)
 		if err != nil {
 			w.credits.give(1)
 			return err
@@ -356,8 +374,7 @@ func (w *Writer) DeleteByKey(key any) error {
 	if err := w.intakeErr(); err != nil {
 		return err
 	}
-	w.keys.deleted(term)
-	w.addDeleteOp(term, w.seq.Add(1))
+	w.addDeleteOp(term, w.keys.deleted(term))
 	return nil
 }
 
@@ -390,11 +407,12 @@ func (w *Writer) intakeErr() error {
 	return nil
 }
 
-// SetTokenizer makes field use the named tokenizer for segments built from
-// now on: each worker's next segment builder. Searches analyse the field's
-// query terms with it too once it is committed in a segment... and so it is
-// meant for tokenizers that produce compatible terms (e.g. a fixed version
-// of a custom tokenizer).
+// SetTokenizer makes field use the named tokenizer (from Config.Tokenizers)
+// for segments built from now on: each worker's next segment builder. It is
+// not persisted, and queries still analyse the field with the schema's
+// tokenizer, so it is meant for tokenizers that produce the same kind of
+// terms (a fixed version of a custom tokenizer, say), not for changing a
+// field's analysis.
 func (w *Writer) SetTokenizer(field, tokenizer string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -426,7 +444,7 @@ type WorkerInfo struct {
 // chaos tests: stopping a worker (ActorSystem.Root.Stop) or making it panic
 // loses no document; its batches are re-delivered and commits still finish.
 func (w *Writer) Workers(ctx context.Context) ([]WorkerInfo, error) {
-	res, err := ask[*messages.WorkersResponse](ctx, w.system, w.pids.Coordinator, &messages.WorkersRequest{}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.WorkersResponse](w, ctx, w.pids.Coordinator, &messages.WorkersRequest{}, w.cfg.FlushDeadline)
 	if err != nil {
 		return nil, err
 	}
@@ -457,6 +475,10 @@ func (w *Writer) Close() error {
 		if prepared != nil {
 			_ = prepared.abort(context.Background())
 		}
+		// Calls still waiting on the actors return ErrClosed now, and so do
+		// adds waiting for room in the queue.
+		w.endLife(ErrClosed)
+		w.credits.close()
 		if err := w.system.Root.StopFuture(w.pids.Parent).Wait(); err != nil {
 			w.closeErr = fmt.Errorf("hermes: stop writer actors: %w", err)
 		}
@@ -490,7 +512,9 @@ func (w *Writer) committed(m *storage.Metadata) {
 
 func (w *Writer) fail(reason error) {
 	err := fmt.Errorf("%w: %w", ErrWriterFailed, reason)
-	w.failure.CompareAndSwap(nil, &err)
+	if w.failure.CompareAndSwap(nil, &err) {
+		w.endLife(err)
+	}
 }
 
 func (w *Writer) failed() error {

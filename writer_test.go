@@ -69,9 +69,11 @@ func committedIDs(t testing.TB, w *hermes.Writer) map[string]int {
 // gate is a tokenizer that blocks every worker until opened, so tests can
 // hold documents in the queue deterministically.
 type gate struct {
-	open  chan struct{}
-	once  sync.Once
-	inner analysis.Tokenizer
+	open    chan struct{}
+	once    sync.Once
+	entered chan struct{} // closed when a worker first blocks in it
+	enter   sync.Once
+	inner   analysis.Tokenizer
 }
 
 func newGate(t testing.TB) *gate {
@@ -79,10 +81,11 @@ func newGate(t testing.TB) *gate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &gate{open: make(chan struct{}), inner: inner}
+	return &gate{open: make(chan struct{}), entered: make(chan struct{}), inner: inner}
 }
 
 func (g *gate) Tokenize(text string, emit func(analysis.Token)) {
+	g.enter.Do(func() { close(g.entered) })
 	<-g.open
 	g.inner.Tokenize(text, emit)
 }

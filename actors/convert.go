@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/hermes-search/hermes-go/messages"
@@ -24,7 +25,8 @@ func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 		case segment.KindF64:
 			fv.Value = &messages.FieldValue_F64{F64: v.F64}
 		case segment.KindBytes:
-			fv.Value = &messages.FieldValue_Raw{Raw: v.Bytes}
+			// Copied: the caller may reuse its buffer once AddDocument returns.
+			fv.Value = &messages.FieldValue_Raw{Raw: bytes.Clone(v.Bytes)}
 		}
 		values[i] = fv
 	}

@@ -60,7 +60,19 @@ func (m *segmentManager) applyDeletes(next *storage.Metadata, ops []*messages.De
 		}
 		if info.NumDeleted < info.NumDocs {
 			kept = append(kept, info)
+			continue
 		}
+		// Dropped: the deletes file just written is no one's, and a segment
+		// never committed is never retired, so its files go now too.
+		id, _ := segment.ParseID(info.ID)
+		var orphans []string
+		if deleted != nil {
+			orphans = append(orphans, segment.DeletesFileName(id, info.DelGen))
+		}
+		if fresh[info.ID] || info.ID == only {
+			orphans = append(orphans, info.Files...)
+		}
+		removeFiles(m.cfg, orphans)
 	}
 	next.Segments = kept
 	return nil

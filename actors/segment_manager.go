@@ -116,6 +116,14 @@ func (m *segmentManager) Receive(ctx actor.Context) {
 			r.cancel()
 		}
 		m.wg.Wait() // no merge writes files after the writer closed
+		if m.forcer != nil {
+			ctx.Send(m.forcer, &messages.ForceMergeResponse{Error: "the writer closed"})
+			m.forcer = nil
+		}
+		for _, w := range m.waiters {
+			ctx.Send(w, &messages.WaitForMergesResponse{Error: "the writer closed"})
+		}
+		m.waiters = nil
 	}
 }
 
@@ -198,6 +206,15 @@ func (m *segmentManager) maybeMerge(ctx actor.Context) {
 			return
 		}
 		m.start(ctx, p, m.forcer != nil)
+	}
+	if m.forcer != nil && len(m.running) == 0 {
+		// Not one merge of the round could start: say why, do not hang.
+		err := "no merge could start"
+		if m.lastErr != nil {
+			err = m.lastErr.Error()
+		}
+		ctx.Send(m.forcer, &messages.ForceMergeResponse{Error: err})
+		m.forcer = nil
 	}
 }
 
@@ -330,6 +347,7 @@ func (m *segmentManager) mergeDone(ctx actor.Context, done *messages.MergeDone) 
 		m.cfg.Fatal(err)
 		return
 	}
+	m.lastErr = nil // merges work again
 }
 
 func (m *segmentManager) releaseAll(infos []storage.SegmentInfo) {

@@ -25,6 +25,7 @@ type Segments struct {
 	logger *slog.Logger
 
 	mu        sync.Mutex
+	holders   int // the writer and the Readers it handed out; see Retain
 	versions  map[version]*openVersion
 	bases     map[string]*openBase // one verified open per segment
 	committed map[string]storage.SegmentInfo
@@ -50,7 +51,7 @@ type openBase struct {
 // meta.
 func NewSegments(dir storage.Directory, schema *segment.Schema, meta *storage.Metadata, logger *slog.Logger) *Segments {
 	s := &Segments{
-		dir: dir, schema: schema, logger: logger,
+		dir: dir, schema: schema, logger: logger, holders: 1,
 		versions: map[version]*openVersion{},
 		bases:    map[string]*openBase{},
 		retired:  map[version]bool{},
@@ -190,10 +191,22 @@ func (s *Segments) remove(name string) {
 	}
 }
 
-// Close closes every open reader; references held after it are void.
+// Retain adds a holder of the set, so that it outlives the one that made
+// it: a Reader handed out by a writer keeps searching after the writer
+// closes. Each Retain needs a Close.
+func (s *Segments) Retain() {
+	s.mu.Lock()
+	s.holders++
+	s.mu.Unlock()
+}
+
+// Close drops a holder; the last one closes every open reader.
 func (s *Segments) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.holders--; s.holders > 0 {
+		return
+	}
 	for v, ov := range s.versions {
 		_ = ov.r.Close()
 		delete(s.versions, v)

@@ -1,0 +1,193 @@
+package hermes_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// returnsSoon fails if f does not return within a minute: the calls below
+// must be woken by Close, not by a timeout of their own.
+func returnsSoon(t *testing.T, what string, f func() error) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	return done
+}
+
+func await(t *testing.T, what string, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatalf("%s still blocked a minute after Close", what)
+		return nil
+	}
+}
+
+// Close wakes every call waiting on the writer: an add waiting for room, a
+// prepare waiting for a flush, a force merge.
+func TestCloseWakesWaitingCalls(t *testing.T) {
+	g := newGate(t)
+	reg := analysis.NewRegistry()
+	if err := reg.Register("gate", g); err != nil {
+		t.Fatal(err)
+	}
+	s, err := segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		segment.Field{Name: "body", Type: segment.TypeText, Indexed: true, Stored: true, Tokenizer: "gate"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := hermes.Create(context.Background(), storage.NewMem(), s,
+		hermes.Config{Workers: 1, QueueCapacity: 2, BatchDocs: 1, Tokenizers: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.release()
+	// The worker blocks in its first document; then fill the queue.
+	if err := w.AddDocument(doc("first", "x")); err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered
+	for i := 0; ; i++ {
+		if err := w.AddDocument(doc(fmt.Sprint(i), "x")); errors.Is(err, hermes.ErrQueueFull) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	adding := returnsSoon(t, "AddDocumentWait", func() error { return w.AddDocumentWait(ctx, doc("waiting", "x")) })
+	// Nothing returns a credit while the worker is blocked: only Close can
+	// wake the add. Close itself finishes once the worker is let go.
+	closed := returnsSoon(t, "Close", w.Close)
+	if err := await(t, "AddDocumentWait", adding); !errors.Is(err, hermes.ErrClosed) {
+		t.Fatalf("AddDocumentWait across Close: %v, want ErrClosed", err)
+	}
+	g.release()
+	if err := await(t, "Close", closed); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClosePreparingWriterReturnsAtOnce(t *testing.T) {
+	g := newGate(t)
+	reg := analysis.NewRegistry()
+	_ = reg.Register("gate", g)
+	s, _ := segment.NewSchema(segment.Field{Name: "body", Type: segment.TypeText, Indexed: true, Tokenizer: "gate"})
+	w, err := hermes.Create(context.Background(), storage.NewMem(), s, hermes.Config{Workers: 1, Tokenizers: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.release()
+	_ = w.AddDocument(new(hermes.Document).AddString("body", "blocked"))
+	// The flush cannot finish while the worker is blocked; the default
+	// deadline is 300 s, and Close must not wait for it.
+	preparing := returnsSoon(t, "PrepareCommit", func() error { _, err := w.PrepareCommit(context.Background()); return err })
+	merging := returnsSoon(t, "WaitForMerges", func() error { return w.WaitForMerges(context.Background()) })
+	closed := returnsSoon(t, "Close", func() error { g.release(); return w.Close() })
+	if err := await(t, "Close", closed); err != nil {
+		t.Fatal(err)
+	}
+	if err := await(t, "PrepareCommit", preparing); err == nil {
+		// It may have finished before Close; then a commit is possible no more.
+		if _, err := w.Commit(context.Background()); !errors.Is(err, hermes.ErrClosed) {
+			t.Fatalf("Commit after Close: %v, want ErrClosed", err)
+		}
+	}
+	_ = await(t, "WaitForMerges", merging)
+}
+
+// A Reader handed out by a writer keeps its snapshot after the writer
+// closes.
+func TestReaderOutlivesItsWriter(t *testing.T) {
+	dir := storage.NewMem()
+	w := create(t, dir, hermes.Config{Workers: 2})
+	mustAdd(t, w, doc("a", "still here"))
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	hits, err := r.Search(context.Background(), "still", 10)
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("search after the writer closed: %d hits, %v", len(hits), err)
+	}
+	r.Close()
+}
+
+// Concurrent upserts of one key leave exactly one document, whichever wins.
+func TestConcurrentUpsertsOfOneKey(t *testing.T) {
+	w := create(t, storage.NewMem(), hermes.Config{Workers: 2, OnDuplicate: hermes.ReplaceDuplicates})
+	const keys = 500
+	var wg sync.WaitGroup
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < keys; k++ {
+				if err := w.AddDocumentWait(context.Background(), doc(fmt.Sprint("k", k), fmt.Sprint("from ", g))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := committedIDs(t, w)
+	if len(got) != keys {
+		t.Fatalf("%d keys in the index, want %d", len(got), keys)
+	}
+	for k, n := range got {
+		if n != 1 {
+			t.Fatalf("key %s is in the index %d times", k, n)
+		}
+	}
+}
+
+// Create refuses a directory whose index it cannot read, instead of
+// writing over it (and deleting its segments as orphans).
+func TestCreateRefusesADamagedIndex(t *testing.T) {
+	dir := storage.NewMem()
+	w := create(t, dir, hermes.Config{Workers: 1})
+	mustAdd(t, w, doc("a", "precious"))
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	data, err := storage.ReadAll(dir, storage.MetadataFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if err := dir.WriteAtomic(storage.MetadataFile, data); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := dir.List()
+	if _, err := hermes.Create(context.Background(), dir, testSchema(t), hermes.Config{}); err == nil {
+		t.Fatal("Create wrote over a damaged index")
+	} else if !errors.Is(err, storage.ErrCorrupt) {
+		t.Fatalf("Create over a damaged index: %v, want an error wrapping storage.ErrCorrupt", err)
+	}
+	after, _ := dir.List()
+	if len(after) != len(before) {
+		t.Fatalf("Create deleted files of the damaged index: %d before, %d after", len(before), len(after))
+	}
+}
