@@ -99,3 +99,14 @@ func (c *Config) logger() *slog.Logger {
 }
 
 func since(t time.Time) slog.Attr { return slog.Duration("duration", time.Since(t)) }
+
+// newSegmentID names a segment this writer makes: never dated before the
+// writer started (even if the wall clock steps back), so that orphan
+// cleanup, which deletes only segments older than that, never takes one.
+func (c *Config) newSegmentID() segment.ID {
+	now := time.Now()
+	if now.Before(c.Started) {
+		now = c.Started
+	}
+	return segment.NewIDAt(now)
+}

@@ -235,7 +235,7 @@ func (m *segmentManager) start(ctx actor.Context, p mergepolicy.Merge, forced bo
 	for _, s := range m.meta.Segments {
 		byID[s.ID] = s
 	}
-	r := &runningMerge{id: segment.NewID(), forced: forced}
+	r := &runningMerge{id: m.cfg.newSegmentID(), forced: forced}
 	var readers []*segment.Reader
 	for _, id := range p.Sources {
 		info, ok := byID[id]

@@ -113,7 +113,7 @@ func (w *worker) build(round uint64) *messages.SegmentInfo {
 	b := w.builder
 	w.builder = nil
 	w.heldBytes = 0
-	meta, err := b.Build(w.cfg.Dir, segment.NewID())
+	meta, err := b.Build(w.cfg.Dir, w.cfg.newSegmentID())
 	if err != nil {
 		w.cfg.logger().Error("segment build failed", "worker", w.id, "error", err)
 		panic(buildError{err: err, round: round})

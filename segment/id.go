@@ -13,12 +13,16 @@ import (
 type ID [16]byte
 
 // NewID returns a fresh id for the current time.
-func NewID() ID {
+func NewID() ID { return NewIDAt(time.Now()) }
+
+// NewIDAt returns a fresh id for time t (to the millisecond). A writer uses
+// it to keep the ids it makes at or after its start, whatever the wall clock
+// does, so that its orphan cleanup can tell its own segments from leftovers.
+func NewIDAt(t time.Time) ID {
 	var id ID
-	ms := uint64(time.Now().UnixMilli())
-	var t [8]byte
-	binary.BigEndian.PutUint64(t[:], ms)
-	copy(id[:6], t[2:])
+	var ms [8]byte
+	binary.BigEndian.PutUint64(ms[:], uint64(t.UnixMilli()))
+	copy(id[:6], ms[2:])
 	_, _ = rand.Read(id[6:]) // crypto/rand.Read never fails (Go 1.24+)
 	return id
 }
