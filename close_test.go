@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/hermes-search/hermes-go"
-	"github.com/hermes-search/hermes-go/segment"
-	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -37,23 +35,7 @@ func await(t *testing.T, what string, done <-chan error) error {
 // Close wakes every call waiting on the writer: an add waiting for room, a
 // prepare waiting for a flush, a force merge.
 func TestCloseWakesWaitingCalls(t *testing.T) {
-	g := newGate(t)
-	reg := analysis.NewRegistry()
-	if err := reg.Register("gate", g); err != nil {
-		t.Fatal(err)
-	}
-	s, err := segment.NewSchema(
-		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
-		segment.Field{Name: "body", Type: segment.TypeText, Indexed: true, Stored: true, Tokenizer: "gate"},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := hermes.Create(context.Background(), storage.NewMem(), s,
-		hermes.Config{Workers: 1, QueueCapacity: 2, BatchDocs: 1, Tokenizers: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, g := gatedWriter(t, hermes.Config{Workers: 1, QueueCapacity: 2, BatchDocs: 1})
 	defer g.release()
 	// The worker blocks in its first document; then fill the queue.
 	if err := w.AddDocument(doc("first", "x")); err != nil {
@@ -82,16 +64,9 @@ func TestCloseWakesWaitingCalls(t *testing.T) {
 }
 
 func TestClosePreparingWriterReturnsAtOnce(t *testing.T) {
-	g := newGate(t)
-	reg := analysis.NewRegistry()
-	_ = reg.Register("gate", g)
-	s, _ := segment.NewSchema(segment.Field{Name: "body", Type: segment.TypeText, Indexed: true, Tokenizer: "gate"})
-	w, err := hermes.Create(context.Background(), storage.NewMem(), s, hermes.Config{Workers: 1, Tokenizers: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, g := gatedWriter(t, hermes.Config{Workers: 1})
 	defer g.release()
-	_ = w.AddDocument(new(hermes.Document).AddString("body", "blocked"))
+	_ = w.AddDocument(doc("1", "blocked"))
 	// The flush cannot finish while the worker is blocked; the default
 	// deadline is 300 s, and Close must not wait for it.
 	preparing := returnsSoon(t, "PrepareCommit", func() error { _, err := w.PrepareCommit(context.Background()); return err })

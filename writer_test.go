@@ -92,10 +92,14 @@ func (g *gate) Tokenize(text string, emit func(analysis.Token)) {
 
 func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
 
-func TestAddNeverBlocksAndReturnsQueueFullAtCapacity(t *testing.T) {
+// gatedWriter creates a writer whose body field goes through a gate: its
+// workers block in their first document until the gate is released. The
+// caller closes the writer (after releasing the gate).
+func gatedWriter(t *testing.T, cfg hermes.Config) (*hermes.Writer, *gate) {
+	t.Helper()
 	g := newGate(t)
-	reg := analysis.NewRegistry()
-	if err := reg.Register("gate", g); err != nil {
+	cfg.Tokenizers = analysis.NewRegistry()
+	if err := cfg.Tokenizers.Register("gate", g); err != nil {
 		t.Fatal(err)
 	}
 	s, err := segment.NewSchema(
@@ -105,12 +109,16 @@ func TestAddNeverBlocksAndReturnsQueueFullAtCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const capacity, batch = 20, 5
-	w, err := hermes.Create(context.Background(), storage.NewMem(), s,
-		hermes.Config{Workers: 1, QueueCapacity: capacity, BatchDocs: batch, Tokenizers: reg})
+	w, err := hermes.Create(context.Background(), storage.NewMem(), s, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w, g
+}
+
+func TestAddNeverBlocksAndReturnsQueueFullAtCapacity(t *testing.T) {
+	const capacity, batch = 20, 5
+	w, g := gatedWriter(t, hermes.Config{Workers: 1, QueueCapacity: capacity, BatchDocs: batch})
 	defer w.Close()
 	defer g.release()
 

@@ -496,22 +496,30 @@ func (b *Builder) release() {
 	b.postMem = 0
 }
 
-// writePostings writes the term dictionary, postings and positions files.
-func (b *Builder) writePostings(sw *segmentWriter) error {
+// createPostings creates the term dictionary, postings and positions files,
+// which Build and Merge write together.
+func (sw *segmentWriter) createPostings() (*dictWriter, *postingsWriter, error) {
 	dictW, err := sw.create(kindDict)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	postW, err := sw.create(kindPost)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	posW, err := sw.create(kindPos)
 	if err != nil {
+		return nil, nil, err
+	}
+	return &dictWriter{w: dictW}, &postingsWriter{post: postW, pos: posW}, nil
+}
+
+// writePostings writes the term dictionary, postings and positions files.
+func (b *Builder) writePostings(sw *segmentWriter) error {
+	dw, pw, err := sw.createPostings()
+	if err != nil {
 		return err
 	}
-	pw := &postingsWriter{post: postW, pos: posW}
-	dw := &dictWriter{w: dictW}
 	var ids []uint32
 	for _, fx := range b.indexed {
 		// Sort the term ids by term bytes.

@@ -216,20 +216,10 @@ type termCursor struct {
 }
 
 func (m *merger) writePostings(sw *segmentWriter) error {
-	dictW, err := sw.create(kindDict)
+	dw, pw, err := sw.createPostings()
 	if err != nil {
 		return err
 	}
-	postW, err := sw.create(kindPost)
-	if err != nil {
-		return err
-	}
-	posW, err := sw.create(kindPos)
-	if err != nil {
-		return err
-	}
-	pw := &postingsWriter{post: postW, pos: posW}
-	dw := &dictWriter{w: dictW}
 	seen := make([]uint64, (m.numDocs+63)/64) // docs with a token in the field
 	p := new(Postings)                        // reused for every term
 	var term []byte
