@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,5 +165,27 @@ func TestCreateRefusesADamagedIndex(t *testing.T) {
 	after, _ := dir.List()
 	if len(after) != len(before) {
 		t.Fatalf("Create deleted files of the damaged index: %d before, %d after", len(before), len(after))
+	}
+}
+
+// A prepare that cannot flush in time fails with ErrPrepareFailed, says
+// which worker it waited for, and loses nothing: the next commit has it.
+func TestPrepareDeadlineNamesTheWorkerAndLosesNothing(t *testing.T) {
+	w, g := gatedWriter(t, hermes.Config{Workers: 1, FlushDeadline: 200 * time.Millisecond})
+	defer w.Close()
+	defer g.release()
+	mustAdd(t, w, doc("slow", "blocked in the tokenizer"))
+	<-g.entered
+	_, err := w.PrepareCommit(context.Background())
+	if !errors.Is(err, hermes.ErrPrepareFailed) {
+		t.Fatalf("PrepareCommit past its deadline: %v, want ErrPrepareFailed", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "deadline") || !strings.Contains(msg, "waits for workers [0]") {
+		t.Fatalf("the deadline error does not say what it waited for: %v", err)
+	}
+	g.release()
+	res, err := w.Commit(context.Background())
+	if err != nil || res.Docs != 1 {
+		t.Fatalf("commit after the failed prepare: %+v, %v; want the 1 document", res, err)
 	}
 }

@@ -74,13 +74,16 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	}
 	if err != nil {
 		// Stop the rounds still running; their work is kept for next time.
-		_, _ = ask[*messages.AbortResponse](w, context.Background(), w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
+		abort, _ := ask[*messages.AbortResponse](w, context.Background(), w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
 		w.opsMu.Lock()
 		w.deleteOps = append(deletes, w.deleteOps...) // kept for the next try, in order
 		w.opsMu.Unlock()
 		w.resume()
 		if errors.Is(err, actor.ErrTimeout) {
 			err = fmt.Errorf("flush deadline of %v passed", w.cfg.FlushDeadline)
+		}
+		if abort != nil && abort.Progress != "" {
+			err = fmt.Errorf("%w: %s", err, abort.Progress)
 		}
 		if f := w.failed(); f != nil {
 			return nil, f

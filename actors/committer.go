@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"fmt"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hermes-search/hermes-go/messages"
@@ -32,6 +34,8 @@ type committer struct {
 	round  *supervisor.Round
 	acks   []*messages.FlushAck
 	rounds uint64
+	// outstanding is what the last incomplete round left undurable.
+	outstanding int32
 	// down holds each worker's latest failure during this prepare. A
 	// failure can overtake the Drained that still names the worker's old
 	// generation; Drained applies it then.
@@ -58,7 +62,7 @@ func (c *committer) Receive(ctx actor.Context) {
 			ctx.Respond(&messages.PrepareResponse{Error: "a commit is already in progress"})
 			return
 		}
-		c.state, c.requester, c.rounds = flushing, ctx.Sender(), 0
+		c.state, c.requester, c.rounds, c.outstanding = flushing, ctx.Sender(), 0, 0
 		c.down = map[int32]*messages.WorkerDown{}
 		c.startRound(ctx)
 
@@ -126,6 +130,7 @@ func (c *committer) Receive(ctx actor.Context) {
 			return
 		}
 		if !m.Complete {
+			c.outstanding = m.OutstandingBatches
 			c.cfg.logger().Debug("flush round incomplete", "round", m.Round, "outstanding_batches", m.OutstandingBatches)
 			c.startRound(ctx)
 			return
@@ -153,8 +158,10 @@ func (c *committer) Receive(ctx actor.Context) {
 		ctx.Send(c.requester, &messages.CommitResponse{Error: m.Error, Generation: m.Generation})
 
 	case *messages.AbortRequest:
+		var progress string
 		switch c.state {
 		case flushing:
+			progress = c.progress()
 			c.failPrepare(ctx, "prepare aborted")
 		case prepared:
 			if m.Keep {
@@ -169,7 +176,19 @@ func (c *committer) Receive(ctx actor.Context) {
 			ctx.Respond(&messages.AbortResponse{Error: "the commit is already being written"})
 			return
 		}
-		ctx.Respond(&messages.AbortResponse{})
+		ctx.Respond(&messages.AbortResponse{Progress: progress})
+	}
+}
+
+// progress says where a prepare stands, for a deadline's error message.
+func (c *committer) progress() string {
+	switch {
+	case c.round != nil:
+		return fmt.Sprintf("flush round %d (of this prepare: %d) still waits for workers %v", c.number, c.rounds, c.round.Waiting())
+	case c.outstanding > 0:
+		return fmt.Sprintf("flush round %d (of this prepare: %d): %d batches were not yet in durable segments after the last round", c.number, c.rounds, c.outstanding)
+	default:
+		return fmt.Sprintf("flush round %d (of this prepare: %d) is being checked against the ledger", c.number, c.rounds)
 	}
 }
 

@@ -1369,8 +1369,10 @@ func (x *AbortRequest) GetKeep() bool {
 }
 
 type AbortResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Error string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	// Where an aborted prepare stood, for the caller's error message.
+	Progress      string `protobuf:"bytes,2,opt,name=progress,proto3" json:"progress,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1408,6 +1410,13 @@ func (*AbortResponse) Descriptor() ([]byte, []int) {
 func (x *AbortResponse) GetError() string {
 	if x != nil {
 		return x.Error
+	}
+	return ""
+}
+
+func (x *AbortResponse) GetProgress() string {
+	if x != nil {
+		return x.Progress
 	}
 	return ""
 }
@@ -2349,9 +2358,10 @@ const file_messages_proto_rawDesc = "" +
 	"generation\x18\x02 \x01(\x04R\n" +
 	"generation\"\"\n" +
 	"\fAbortRequest\x12\x12\n" +
-	"\x04keep\x18\x01 \x01(\bR\x04keep\"%\n" +
+	"\x04keep\x18\x01 \x01(\bR\x04keep\"A\n" +
 	"\rAbortResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error\"\x81\x01\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1a\n" +
+	"\bprogress\x18\x02 \x01(\tR\bprogress\"\x81\x01\n" +
 	"\x10RegisterSegments\x128\n" +
 	"\bsegments\x18\x01 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x123\n" +
 	"\adeletes\x18\x02 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\".\n" +
