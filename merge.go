@@ -43,7 +43,8 @@ func (w *Writer) WaitForMerges(ctx context.Context) error {
 
 // AbortMerges cancels the running merges (their partial files are deleted
 // and the index is unchanged) and starts no policy merge until the next
-// commit. It returns how many merges it cancelled.
+// commit or ForceMerge. It returns how many merges were running; one that
+// was already writing its result may still finish and be registered.
 func (w *Writer) AbortMerges() (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
