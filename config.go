@@ -18,9 +18,12 @@ import (
 type Config struct {
 	// Workers is the number of indexing workers; default GOMAXPROCS.
 	Workers int
-	// MaxIndexingMemory is the memory all workers' segment builders may use
-	// together; each gets an equal share and writes a segment when it passes
-	// 80% of it. Default 256 MiB.
+	// MaxIndexingMemory is the memory all workers may use together; each
+	// gets an equal share and writes a segment when its builder, plus the
+	// documents the ledger keeps for it until they are durable, passes 80%
+	// of it (and holds at least 100 documents). Default 256 MiB. The Go heap
+	// grows past it by the collector's headroom: see the README on
+	// GOMEMLIMIT.
 	MaxIndexingMemory int64
 	// QueueCapacity bounds the documents accepted but not yet taken by a
 	// worker; past it AddDocument returns ErrQueueFull. Default 10,000.
