@@ -104,6 +104,12 @@ func TestReaderOutlivesItsWriter(t *testing.T) {
 		t.Fatalf("search after the writer closed: %d hits, %v", len(hits), err)
 	}
 	r.Close()
+	if _, err := r.Search(context.Background(), "still", 10); !errors.Is(err, hermes.ErrClosed) {
+		t.Fatalf("Search on a closed reader: %v, want ErrClosed", err)
+	}
+	if _, err := r.Count(context.Background(), "still"); !errors.Is(err, hermes.ErrClosed) {
+		t.Fatalf("Count on a closed reader: %v, want ErrClosed", err)
+	}
 }
 
 // Concurrent upserts of one key leave exactly one document, whichever wins.

@@ -193,7 +193,9 @@ func (w *Writer) Commit(ctx context.Context) (CommitResult, error) {
 	if err != nil {
 		return CommitResult{}, err
 	}
-	return p.Commit(ctx)
+	// Prepared, it is finished whatever ctx does now: the caller holds no
+	// PreparedCommit to resolve it otherwise.
+	return p.Commit(context.WithoutCancel(ctx))
 }
 
 // resume reopens intake after a commit phase ends.

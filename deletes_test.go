@@ -151,3 +151,61 @@ func TestUpsertReplacesTheOlderDocument(t *testing.T) {
 		}
 	}
 }
+
+// A commit with deletes that fails before its metadata is written leaves a
+// deletes file behind; the same deletes must commit after reopening.
+func TestDeletesCommitAfterAFailedCommit(t *testing.T) {
+	dir := storage.NewFaulty(7)
+	ctx := context.Background()
+	w, err := hermes.Create(ctx, dir, testSchema(t), hermes.Config{Workers: 1, MergePolicy: mergepolicy.NoMerge{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, w, doc("a", "one"))
+	mustAdd(t, w, doc("b", "two"))
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.DeleteByKey("a"); err != nil {
+		t.Fatal(err)
+	}
+	dir.OnOp(func(op storage.Op, name string) error {
+		if op == storage.OpRename && name == storage.MetadataFile {
+			return errors.New("injected: metadata rename refused")
+		}
+		return nil
+	})
+	if _, err := w.Commit(ctx); !errors.Is(err, hermes.ErrWriterFailed) {
+		t.Fatalf("commit with a refused metadata write: %v, want ErrWriterFailed", err)
+	}
+	dir.OnOp(nil)
+	w.Close()
+	for attempt := 0; attempt < 2; attempt++ {
+		w, err = hermes.Open(ctx, dir, hermes.Config{Workers: 1, MergePolicy: mergepolicy.NoMerge{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bodies(t, w); len(got) != 2 {
+			t.Fatalf("reopened after the failed commit: %v, want a and b", got)
+		}
+		if attempt == 1 {
+			break
+		}
+		if err := w.DeleteByKey("a"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Commit(ctx); err != nil {
+			t.Fatalf("retrying the deletes: %v", err)
+		}
+		if got := bodies(t, w); len(got) != 1 || got["b"] != "two" {
+			t.Fatalf("after the retried delete: %v, want only b", got)
+		}
+		// Undo for the reopen check below: the index now holds b only.
+		mustAdd(t, w, doc("a", "one"))
+		if _, err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	w.Close()
+}

@@ -10,7 +10,9 @@ import (
 // ForceMerge merges the committed segments down to one, in rounds of at most
 // 64 segments, and waits for it. Commits may run meanwhile; their segments
 // are merged too. It returns the first merge error, if any; a failed merge
-// leaves the index as it was.
+// leaves the index as it was. If ctx ends first, ForceMerge returns but the
+// merging goes on (AbortMerges stops it); until it ends, another ForceMerge
+// is refused and WaitForMerges waits for it.
 func (w *Writer) ForceMerge(ctx context.Context) error {
 	if err := w.usable(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hermes-search/hermes-go/actors"
 	"github.com/hermes-search/hermes-go/segment"
@@ -24,6 +25,7 @@ type Reader struct {
 	defaults   []string
 
 	closeOnce sync.Once
+	isClosed  atomic.Bool
 }
 
 // Hit is one search result.
@@ -152,7 +154,7 @@ func (r *Reader) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 
 // SearchQuery is Search for a query built in Go.
 func (r *Reader) SearchQuery(ctx context.Context, q query.Query, k int) ([]Hit, error) {
-	if r.view.readers == nil && len(r.view.meta.Segments) > 0 {
+	if r.closed() {
 		return nil, ErrClosed
 	}
 	hits, err := r.searcher.Search(ctx, q, k)
@@ -172,6 +174,9 @@ func (r *Reader) SearchQuery(ctx context.Context, q query.Query, k int) ([]Hit, 
 
 // Count returns how many documents match q.
 func (r *Reader) Count(ctx context.Context, q string) (int, error) {
+	if r.closed() {
+		return 0, ErrClosed
+	}
 	parsed, err := r.ParseQuery(q)
 	if err != nil {
 		return 0, err
@@ -179,9 +184,12 @@ func (r *Reader) Count(ctx context.Context, q string) (int, error) {
 	return r.searcher.Count(ctx, parsed)
 }
 
+func (r *Reader) closed() bool { return r.isClosed.Load() }
+
 // Close releases the reader's segments. Searching a closed reader fails.
 func (r *Reader) Close() error {
 	r.closeOnce.Do(func() {
+		r.isClosed.Store(true)
 		r.view.release()
 		if r.own != nil {
 			r.own.Close()

@@ -118,7 +118,7 @@ func Create(ctx context.Context, dir storage.Directory, schema *Schema, cfg Conf
 	schemaJSON, err := schema.MarshalJSON()
 	if err != nil {
 		lock.Close()
-		return nil, err
+		return nil, fmt.Errorf("hermes: Create: schema: %w", err)
 	}
 	meta := &storage.Metadata{Generation: 1, Schema: schemaJSON}
 	if err := storage.WriteMetadata(dir, meta); err != nil {
@@ -212,24 +212,25 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		w.ownSystem = true
 	}
 	acfg := &actors.Config{
-		Dir:                 dir,
-		Schema:              internal,
-		Tokenizers:          func() map[string]analysis.Tokenizer { return *w.tokenizers.Load() },
-		Workers:             cfg.Workers,
-		WorkerMemory:        cfg.MaxIndexingMemory / int64(cfg.Workers),
-		BatchDocs:           cfg.BatchDocs,
-		BatchBytes:          cfg.BatchBytes,
-		MaxCrashes:          cfg.MaxCrashes,
-		Backoff:             cfg.WorkerBackoff,
-		Clock:               cfg.Clock,
-		Seed:                writerSeq.Load(),
-		ReleaseCredits:      w.credits.give,
-		Committed:           w.committed,
-		BuildFailed:         func(err error) { w.buildErr.Store(&err) },
-		Fatal:               w.fail,
-		Metadata:            meta,
-		Segments:            segments,
-		Started:             time.Now(),
+		Dir:            dir,
+		Schema:         internal,
+		Tokenizers:     func() map[string]analysis.Tokenizer { return *w.tokenizers.Load() },
+		Workers:        cfg.Workers,
+		WorkerMemory:   cfg.MaxIndexingMemory / int64(cfg.Workers),
+		BatchDocs:      cfg.BatchDocs,
+		BatchBytes:     cfg.BatchBytes,
+		MaxCrashes:     cfg.MaxCrashes,
+		Backoff:        cfg.WorkerBackoff,
+		Clock:          cfg.Clock,
+		Seed:           writerSeq.Load(),
+		ReleaseCredits: w.credits.give,
+		Committed:      w.committed,
+		BuildFailed:    func(err error) { w.buildErr.Store(&err) },
+		Fatal:          w.fail,
+		Metadata:       meta,
+		Segments:       segments,
+		Started:        time.Now().Truncate(time.Millisecond), // wall clock only, as ids
+
 		MergePolicy:         cfg.MergePolicy,
 		MaxConcurrentMerges: cfg.MaxConcurrentMerges,
 		Logger:              cfg.Logger,
@@ -479,9 +480,12 @@ func (w *Writer) Close() error {
 		// adds waiting for room in the queue.
 		w.endLife(ErrClosed)
 		w.credits.close()
-		if err := w.system.Root.StopFuture(w.pids.Parent).Wait(); err != nil {
-			w.closeErr = fmt.Errorf("hermes: stop writer actors: %w", err)
-		}
+		// The lock is released only once every actor has stopped, so no
+		// stale worker writes beside the next writer; a worker busy in a
+		// long build is waited for.
+		actors.Stop(w.system, w.pids.Parent, func(waited time.Duration) {
+			w.cfg.Logger.Warn("still waiting for the writer's actors to stop", "waited", waited)
+		})
 		if w.ownSystem {
 			w.system.Shutdown()
 		}

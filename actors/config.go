@@ -72,8 +72,9 @@ type Config struct {
 	Metadata *storage.Metadata
 	// Segments is the index's shared set of open segments.
 	Segments *Segments
-	// Started is when the writer started: a segment made since then may be
-	// in flight, so orphan cleanup leaves it alone.
+	// Started is when the writer started, in whole milliseconds of wall
+	// time: a segment made since then may be in flight, so orphan cleanup
+	// leaves it alone.
 	Started time.Time
 
 	MergePolicy         mergepolicy.Policy
@@ -105,7 +106,7 @@ func since(t time.Time) slog.Attr { return slog.Duration("duration", time.Since(
 // cleanup, which deletes only segments older than that, never takes one.
 func (c *Config) newSegmentID() segment.ID {
 	now := time.Now()
-	if now.Before(c.Started) {
+	if now.UnixMilli() < c.Started.UnixMilli() { // wall clocks, as ids carry
 		now = c.Started
 	}
 	return segment.NewIDAt(now)

@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -52,6 +54,11 @@ func (m *segmentManager) applyDeletes(next *storage.Metadata, ops []*messages.De
 		}
 		if deleted != nil {
 			id, _ := segment.ParseID(info.ID)
+			// A file of this generation can only be a leftover of a commit
+			// that failed before its metadata was written: replace it.
+			if err := m.cfg.Dir.Remove(segment.DeletesFileName(id, next.Generation)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 			if _, err := segment.WriteDeletes(m.cfg.Dir, id, next.Generation, deleted); err != nil {
 				return err
 			}

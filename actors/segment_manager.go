@@ -392,8 +392,17 @@ func (m *segmentManager) cleanupOrphans() (int, error) {
 	}
 	removed := 0
 	for _, name := range names {
-		id, _, _, ok := segment.ParseFileName(name)
-		if !ok || keep[name] || m.cfg.Segments.Held(id.String()) || m.mergeOutput(id) || !id.Time().Before(m.cfg.Started) {
+		id, kind, gen, ok := segment.ParseFileName(name)
+		if !ok || keep[name] || m.mergeOutput(id) || !id.Time().Before(m.cfg.Started) {
+			continue
+		}
+		if kind == segment.DeletesKind {
+			// A deletes generation no commit names and no reader holds:
+			// left by a commit that failed before its metadata was written.
+			if m.cfg.Segments.HeldVersion(id.String(), gen) {
+				continue
+			}
+		} else if m.cfg.Segments.Held(id.String()) {
 			continue
 		}
 		if err := m.cfg.Dir.Remove(name); err != nil {

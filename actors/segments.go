@@ -156,6 +156,18 @@ func (s *Segments) Held(id string) bool {
 	return committed || open
 }
 
+// HeldVersion reports whether a segment's deletes generation is committed
+// or open.
+func (s *Segments) HeldVersion(id string, delGen uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if info, ok := s.committed[id]; ok && info.DelGen == delGen {
+		return true
+	}
+	_, open := s.versions[version{id, delGen}]
+	return open
+}
+
 // deleteRetired deletes what retired version v alone needed: its deletes
 // file, and the segment's files once no version of it is committed or open.
 // (Segments not committed yet, such as those a commit is applying deletes

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -28,6 +29,36 @@ func Start(ctx context.Context, system *actor.ActorSystem, name string, cfg *Con
 	case <-ctx.Done():
 		_ = system.Root.StopFuture(parent).Wait()
 		return PIDs{}, ctx.Err()
+	}
+}
+
+// Stop stops a writer's actors and waits until they have all stopped,
+// however long that takes (protoactor's StopFuture gives up after 10 s);
+// slow is called every 10 s of waiting.
+func Stop(system *actor.ActorSystem, parent *actor.PID, slow func(waited time.Duration)) {
+	stopped := make(chan struct{})
+	watcher := system.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		switch m := c.Message().(type) {
+		case *actor.Started:
+			c.Watch(parent) // a parent already gone answers Terminated too
+			c.Stop(parent)
+		case *actor.Terminated:
+			if m.Who.Equal(parent) {
+				close(stopped)
+			}
+		}
+	}))
+	defer system.Root.Stop(watcher)
+	start := time.Now()
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stopped:
+			return
+		case <-tick.C:
+			slow(time.Since(start))
+		}
 	}
 }
 
