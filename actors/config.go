@@ -18,11 +18,20 @@
 //	        committer --RoundResult--> coordinator --RoundChecked--> committer
 //	        (incomplete: another round; complete: PrepareResponse to the writer)
 //	writer  --CommitRequest--> committer --RegisterSegments--> segmentManager
+//	        (segments and deletes in one metadata write)
 //	writer  --AbortRequest-->  committer (prepared segment files are deleted)
+//	segmentManager --> merge goroutines --MergeDone--> segmentManager
 //
-// A worker that panics is restarted by the coordinator after a backoff; its
-// batches are re-delivered from the ledger and the committer is told
-// (WorkerDown) so the round waits for the restarted worker's ack instead.
+// A worker that panics is restarted by the coordinator after a backoff with
+// a new generation (batches queued for the old one are dropped); its batches
+// are re-delivered from the ledger, the batch it crashed on is blamed (split,
+// then rejected alone), and the committer is told (WorkerDown) so the round
+// waits for the restarted worker's ack. A worker that stops is replaced by a
+// new one, and the round stops waiting for it. After every round the ledger
+// decides: a batch not yet in a durable segment means another round.
+//
+// Segments (segments.go) is the reference-counted set of open segments that
+// the writer's view, its Readers and running merges share.
 package actors
 
 import (
