@@ -29,11 +29,11 @@ func hermesSchema(positions bool) (*segment.Schema, error) {
 func runHermes(path string, c *corpus, positions bool, workers int, memory int64) (int, error) {
 	ctx := context.Background()
 	// As hermes index does, and as the README advises services: a soft
-	// memory limit of the budget plus 25%, so that the collector keeps the
+	// memory limit of the budget plus 20%, so that the collector keeps the
 	// heap near the budget instead of letting it grow to twice the live
 	// data. (In its own child process, it changes nothing for bleve.)
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memory + memory/4)
+		debug.SetMemoryLimit(memory + memory/5)
 	}
 	schema, err := hermesSchema(positions)
 	if err != nil {

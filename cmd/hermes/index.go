@@ -448,7 +448,7 @@ const defaultMemory = 256 << 20
 
 // limitMemory keeps the process near its indexing budget: Go's collector
 // lets the heap grow to twice the live data, so unless GOMEMLIMIT says
-// otherwise, a soft limit of the budget plus 25% is set for the run (the
+// otherwise, a soft limit of the budget plus 20% is set for the run (the
 // default budget when budget is 0). It returns the function that restores
 // the previous limit.
 func limitMemory(budget int64) (restore func()) {
@@ -458,6 +458,6 @@ func limitMemory(budget int64) (restore func()) {
 	if budget == 0 {
 		budget = defaultMemory
 	}
-	prev := debug.SetMemoryLimit(budget + budget/4)
+	prev := debug.SetMemoryLimit(budget + budget/5)
 	return func() { debug.SetMemoryLimit(prev) }
 }
