@@ -527,3 +527,27 @@ func TestBenchCommand(t *testing.T) {
 		}
 	}
 }
+
+// hermes index leaves the index merged as the policy wants: with a commit
+// every 5 documents, 14 commits make at least 14 segments, and the tiered
+// policy (10 a tier) has merged them by the time index returns (it waits
+// for a merge still running at the end).
+func TestIndexWaitsForMerges(t *testing.T) {
+	lines, _ := corpus(70)
+	dir := filepath.Join(t.TempDir(), "idx")
+	r := runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, lines), "--workers", "1", "--commit-every", "5")
+	if r.code != 0 {
+		t.Fatalf("index: %v", r)
+	}
+	st := runHermes(t, "", "stats", "--index", dir, "--json")
+	var stats struct {
+		Docs     int64
+		Segments []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(st.stdout), &stats); err != nil {
+		t.Fatalf("stats --json output %q: %v", st.stdout, err)
+	}
+	if stats.Docs != 70 || len(stats.Segments) >= 10 {
+		t.Fatalf("after index: %d documents in %d segments; want 70 in fewer than 10 (merged)", stats.Docs, len(stats.Segments))
+	}
+}

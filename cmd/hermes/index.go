@@ -269,6 +269,13 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		closeErr := w.Close()
 		return nil, j.stopped(runErr, closeErr, res)
 	}
+	// As Lucene's IndexWriter.close does, let background merges finish so
+	// the index is left tidy. Ctrl-C stops the wait (the merges resume
+	// when the index is next opened for writing); a failed merge leaves
+	// the index as it was.
+	if err := w.WaitForMerges(ctx); err != nil && ctx.Err() == nil {
+		fmt.Fprintf(j.log, "hermes index: a background merge failed; the index is intact: %v\n", err)
+	}
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("close the index: %w", err)
 	}
