@@ -344,15 +344,8 @@ func (p *Postings) Positions(buf []uint32) []uint32 {
 	if !p.positions || p.doc == NoMoreDocs {
 		return buf
 	}
-	// Skip the positions of the documents before the current one.
-	for p.posDoc < p.i {
-		k := skipUvarints(p.pos[p.posAt:], p.freqs[p.posDoc])
-		if k < 0 {
-			p.fail(p.posName, "truncated positions")
-			return buf
-		}
-		p.posAt += int64(k)
-		p.posDoc++
+	if !p.seekPositions() {
+		return buf
 	}
 	d := decoder{b: p.pos, p: int(p.posAt), file: p.posName, what: "positions"}
 	last := uint64(0)
@@ -390,6 +383,21 @@ func (p *Postings) BlockMax(target uint32) (lastDoc, maxFreq, minNorm uint32, ok
 	return c.e.lastDoc, c.e.maxFreq, normTable[c.e.minNorm], true
 }
 
+// seekPositions moves the positions cursor past the documents before the
+// current one. It reports false (and records the error) on truncation.
+func (p *Postings) seekPositions() bool {
+	for p.posDoc < p.i {
+		k := skipUvarints(p.pos[p.posAt:], p.freqs[p.posDoc])
+		if k < 0 {
+			p.fail(p.posName, "truncated positions")
+			return false
+		}
+		p.posAt += int64(k)
+		p.posDoc++
+	}
+	return true
+}
+
 // rawPositions returns the current document's positions as stored in the
 // .pos file (freq uvarint deltas), without decoding them, for merges to
 // copy. It returns nil for fields without positions or on corruption (Err
@@ -398,14 +406,8 @@ func (p *Postings) rawPositions() []byte {
 	if !p.positions || p.doc == NoMoreDocs {
 		return nil
 	}
-	for p.posDoc < p.i {
-		k := skipUvarints(p.pos[p.posAt:], p.freqs[p.posDoc])
-		if k < 0 {
-			p.fail(p.posName, "truncated positions")
-			return nil
-		}
-		p.posAt += int64(k)
-		p.posDoc++
+	if !p.seekPositions() {
+		return nil
 	}
 	k := skipUvarints(p.pos[p.posAt:], p.freqs[p.i])
 	if k < 0 {
