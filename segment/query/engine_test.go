@@ -46,9 +46,17 @@ func TestMemDisjunctionsPrunedEqualsExhaustiveAndModel(t *testing.T) {
 
 func TestMemBooleansMatchModel(t *testing.T) {
 	s, m := memFixture(t)
-	g := &queryGen{r: rand.New(rand.NewSource(3)), m: m}
+	checkMixedQueries(t, s, m, 3, 200)
+}
+
+// checkMixedQueries runs n seeded random booleans, phrases and leaf
+// queries, at several k, through pruned and exhaustive search and Count,
+// and checks each against the model.
+func checkMixedQueries(t *testing.T, s *Searcher, m *model, seed int64, n int) {
+	t.Helper()
+	g := &queryGen{r: rand.New(rand.NewSource(seed)), m: m}
 	ctx := context.Background()
-	for i := 0; i < 200; i++ {
+	for i := 0; i < n; i++ {
 		var q Query
 		switch i % 3 {
 		case 0:
@@ -61,12 +69,12 @@ func TestMemBooleansMatchModel(t *testing.T) {
 		k := []int{1, 10, 100000}[i%3]
 		hits := searchBoth(t, s, q, k)
 		checkAgainstModel(t, m, q, k, hits)
-		n, err := s.Count(ctx, q)
+		got, err := s.Count(ctx, q)
 		if err != nil {
 			t.Fatalf("Count(%s): %v", q, err)
 		}
-		if want := len(m.all(q)); n != want {
-			t.Fatalf("Count(%s) = %d, model %d", q, n, want)
+		if want := len(m.all(q)); got != want {
+			t.Fatalf("Count(%s) = %d, model %d", q, got, want)
 		}
 	}
 }

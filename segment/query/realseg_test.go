@@ -161,29 +161,7 @@ func TestRealDisjunctionsPrunedEqualsExhaustiveAndModel(t *testing.T) {
 
 func TestRealBooleansMatchModel(t *testing.T) {
 	f := realSearcher(t)
-	g := &queryGen{r: rand.New(rand.NewSource(12)), m: f.m}
-	ctx := context.Background()
-	for i := 0; i < 150; i++ {
-		var q Query
-		switch i % 3 {
-		case 0:
-			q = g.boolean(2)
-		case 1:
-			q = g.phrase()
-		default:
-			q = g.leaf()
-		}
-		k := []int{1, 10, 100000}[i%3]
-		hits := searchBoth(t, f.s, q, k)
-		checkAgainstModel(t, f.m, q, k, hits)
-		n, err := f.s.Count(ctx, q)
-		if err != nil {
-			t.Fatalf("Count(%s): %v", q, err)
-		}
-		if want := len(f.m.all(q)); n != want {
-			t.Fatalf("Count(%s) = %d, model %d", q, n, want)
-		}
-	}
+	checkMixedQueries(t, f.s, f.m, 12, 150)
 }
 
 func TestRealParsedQueries(t *testing.T) {
