@@ -25,16 +25,7 @@ func copySegment(t *testing.T, src storage.Directory, id ID, mutate func(name st
 		if mutate != nil {
 			data = mutate(name, append([]byte(nil), data...))
 		}
-		f, err := dst.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Write(data); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+		copyFile(t, dst, name, data)
 	}
 	return dst
 }
@@ -127,15 +118,7 @@ func TestGarbageWithValidChecksumNeverPanics(t *testing.T) {
 		k := kinds[name]
 		for round := 0; round < rounds; round++ {
 			d := copySegment(t, dir, id, nil)
-			f, err := d.Open(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			payload, ver, err := storage.ReadVerified(f, k.kind)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			payload, ver := readPayload(t, d, name, k)
 			payload = append([]byte(nil), payload...)
 			switch rng.IntN(3) {
 			case 0: // flip a few bytes
@@ -157,15 +140,7 @@ func TestGarbageWithValidChecksumNeverPanics(t *testing.T) {
 				// The meta file records sizes; keep it consistent so the
 				// damage reaches the parsers.
 				metaName := fileName(id, kindMeta)
-				f, err := d.Open(metaName)
-				if err != nil {
-					t.Fatal(err)
-				}
-				mp, mver, err := storage.ReadVerified(f, kindMeta.kind)
-				f.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
+				mp, mver := readPayload(t, d, metaName, kindMeta)
 				var m map[string]any
 				if err := json.Unmarshal(mp, &m); err != nil {
 					t.Fatal(err)
@@ -301,4 +276,20 @@ func TestBuildFailsCleanlyAtEveryIOError(t *testing.T) {
 		}
 		r.Close()
 	}
+}
+
+// readPayload reads a checksummed file of kind k and returns its payload
+// and format version.
+func readPayload(t *testing.T, d storage.Directory, name string, k fileKind) ([]byte, uint32) {
+	t.Helper()
+	f, err := d.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	payload, ver, err := storage.ReadVerified(f, k.kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return payload, ver
 }

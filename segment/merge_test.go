@@ -414,15 +414,7 @@ func withPayload(t *testing.T, src storage.Directory, id ID, k fileKind, mutate 
 	t.Helper()
 	d := copySegment(t, src, id, nil)
 	name := fileName(id, k)
-	f, err := d.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, ver, err := storage.ReadVerified(f, k.kind)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	payload, ver := readPayload(t, d, name, k)
 	payload = mutate(bytes.Clone(payload))
 	rewriteFile(t, d, name, k, ver, payload)
 	return d
