@@ -50,7 +50,6 @@ type runningMerge struct {
 	id          segment.ID
 	sources     []storage.SegmentInfo
 	cancel      context.CancelFunc
-	forced      bool
 	lateDeletes []*messages.DeleteOp // committed while it ran
 }
 
@@ -205,7 +204,7 @@ func (m *segmentManager) maybeMerge(ctx actor.Context) {
 		if len(m.running) >= m.cfg.MaxConcurrentMerges {
 			return
 		}
-		m.start(ctx, p, m.forcer != nil)
+		m.start(ctx, p)
 	}
 	if m.forcer != nil && len(m.running) == 0 {
 		// Not one merge of the round could start: say why, do not hang.
@@ -230,12 +229,12 @@ func (m *segmentManager) policySegments() []mergepolicy.Segment {
 	return out
 }
 
-func (m *segmentManager) start(ctx actor.Context, p mergepolicy.Merge, forced bool) {
+func (m *segmentManager) start(ctx actor.Context, p mergepolicy.Merge) {
 	byID := map[string]storage.SegmentInfo{}
 	for _, s := range m.meta.Segments {
 		byID[s.ID] = s
 	}
-	r := &runningMerge{id: m.cfg.newSegmentID(), forced: forced}
+	r := &runningMerge{id: m.cfg.newSegmentID()}
 	var readers []*segment.Reader
 	for _, id := range p.Sources {
 		info, ok := byID[id]

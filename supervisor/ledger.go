@@ -133,17 +133,6 @@ func (l *Ledger[D]) WorkerLost(worker int32, failed uint64, reason string) []Rej
 // Outstanding reports how many batches are not yet durable.
 func (l *Ledger[D]) Outstanding() int { return len(l.open) }
 
-// Waiting reports how many batches wait for re-delivery.
-func (l *Ledger[D]) Waiting() int {
-	n := 0
-	for _, b := range l.open {
-		if b.Worker == NoWorker {
-			n++
-		}
-	}
-	return n
-}
-
 // HeldBy lists, ascending, the batches a worker holds.
 func (l *Ledger[D]) HeldBy(worker int32) []uint64 {
 	var seqs []uint64
