@@ -53,8 +53,12 @@ func (w *Writer) syncKeyFilter(meta *storage.Metadata) {
 		w.bloom.Store(nil)
 		return
 	}
-	if err := pkindex.Save(w.dir, f); err != nil {
-		w.cfg.Logger.Warn("primary-key filter not saved; it is rebuilt on the next open", "error", err)
+	// Reused and unchanged since it was loaded or saved: nothing to write.
+	if how != pkindex.Reused || w.bloomUnsaved {
+		if err := pkindex.Save(w.dir, f); err != nil {
+			w.cfg.Logger.Warn("primary-key filter not saved; it is rebuilt on the next open", "error", err)
+		}
+		w.bloomUnsaved = false
 	}
 	w.publishKeyFilter(f)
 	w.cfg.Logger.Debug("primary-key filter", "outcome", how.String(), "segments", len(ids))
@@ -81,6 +85,7 @@ func (w *Writer) addToKeyFilter(keys map[string]struct{}, segments []string) {
 		kf.f.Add([]byte(k))
 	}
 	kf.f.MarkCovered(segments...)
+	w.bloomUnsaved = true
 	w.publishKeyFilter(kf.f)
 	w.refreshKeyFilter() // saves it, and rebuilds it if it outgrew its size
 }
@@ -121,6 +126,7 @@ func (w *Writer) coverMerged(meta *storage.Metadata) {
 	}
 	if len(merged) > 0 {
 		kf.f.MarkCovered(merged...)
+		w.bloomUnsaved = true
 		w.publishKeyFilter(kf.f)
 	}
 }

@@ -71,13 +71,16 @@ type Writer struct {
 	committedMeta atomic.Pointer[storage.Metadata]
 	buildErr      atomic.Pointer[error] // the last failed segment write
 
-	bloom     atomic.Pointer[keyFilter]
-	bloomMu   sync.Mutex     // one filter update at a time
-	closing   atomic.Bool    // no filter update starts after Close began
-	bgMu      sync.Mutex     // orders bg.Add against Close's bg.Wait
-	bg        sync.WaitGroup // filter updates, off the intake and commit paths
-	closeOnce sync.Once
-	closeErr  error
+	bloom   atomic.Pointer[keyFilter]
+	bloomMu sync.Mutex // one filter update at a time
+	// bloomUnsaved says the filter changed in memory since it was last
+	// saved; under bloomMu.
+	bloomUnsaved bool
+	closing      atomic.Bool    // no filter update starts after Close began
+	bgMu         sync.Mutex     // orders bg.Add against Close's bg.Wait
+	bg           sync.WaitGroup // filter updates, off the intake and commit paths
+	closeOnce    sync.Once
+	closeErr     error
 }
 
 type writerState int
