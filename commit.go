@@ -234,7 +234,8 @@ func ask[T any](w *Writer, ctx context.Context, pid *actor.PID, msg interface{},
 			}
 		}
 	}))
-	defer w.system.Root.Stop(inbox)
+	// Stopped before returning, so that no caller sees it linger.
+	defer func() { _ = w.system.Root.StopFuture(inbox).Wait() }()
 	w.system.Root.RequestWithCustomSender(pid, msg, inbox)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()

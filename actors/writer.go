@@ -48,7 +48,7 @@ func Stop(system *actor.ActorSystem, parent *actor.PID, slow func(waited time.Du
 			}
 		}
 	}))
-	defer system.Root.Stop(watcher)
+	defer func() { _ = system.Root.StopFuture(watcher).Wait() }()
 	start := time.Now()
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
