@@ -122,9 +122,13 @@ func TestAddNeverBlocksAndReturnsQueueFullAtCapacity(t *testing.T) {
 	defer w.Close()
 	defer g.release()
 
-	// The one worker blocks inside its first batch, so at most one batch
-	// leaves the queue: the queue must fill after capacity + batch adds
-	// at most, and every add must return (this test would hang otherwise).
+	// The one worker blocks inside a first document; from then on no
+	// document leaves the queue, so exactly capacity adds fit, and every
+	// add must return (this test would hang otherwise).
+	if err := w.AddDocument(doc("first", "blocks the worker")); err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered
 	added := 0
 	for ; added <= capacity+batch; added++ {
 		err := w.AddDocument(doc(fmt.Sprint("d", added), "some words"))
@@ -135,8 +139,8 @@ func TestAddNeverBlocksAndReturnsQueueFullAtCapacity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if added < capacity || added > capacity+batch {
-		t.Fatalf("queue full after %d adds; want between %d and %d", added, capacity, capacity+batch)
+	if added != capacity {
+		t.Fatalf("queue full after %d adds; want %d", added, capacity)
 	}
 	// A failed add rolls its key back: the same key is accepted later.
 	failedKey := fmt.Sprint("d", added)
@@ -164,12 +168,12 @@ func TestAddNeverBlocksAndReturnsQueueFullAtCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Docs != added+1 {
-		t.Fatalf("committed %d docs, want %d", res.Docs, added+1)
+	if want := 1 + added + 1; res.Docs != want { // first, the queue, the late one
+		t.Fatalf("committed %d docs, want %d", res.Docs, want)
 	}
 	got := committedIDs(t, w)
-	if len(got) != added+1 || got[failedKey] != 1 {
-		t.Fatalf("index holds %d ids (%q: %d); want %d, the late key once", len(got), failedKey, got[failedKey], added+1)
+	if len(got) != added+2 || got[failedKey] != 1 {
+		t.Fatalf("index holds %d ids (%q: %d); want %d, the late key once", len(got), failedKey, got[failedKey], added+2)
 	}
 }
 
