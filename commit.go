@@ -63,18 +63,26 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		return nil, err
 	}
 	w.state = stateCommitting
-	w.mu.Unlock()
+	// Every add numbered up to here has reached the coordinator's mailbox
+	// (adds send under mu, read-locked); the deletes are theirs.
+	upTo := w.seq.Load()
 	deletes := w.takeDeleteOps()
-	w.buildErr.Store(nil)
+	w.mu.Unlock()
 
 	start := time.Now()
-	res, err := ask[*messages.PrepareResponse](w, ctx, w.pids.Committer, &messages.PrepareRequest{}, w.cfg.FlushDeadline)
+	req := &messages.PrepareRequest{UpTo: upTo, DeadlineMs: w.cfg.FlushDeadline.Milliseconds()}
+	// The coordinator answers at the deadline; the actor timeout is only a
+	// backstop.
+	res, err := ask[*messages.PrepareResponse](w, ctx, w.pids.Committer, req, w.cfg.FlushDeadline+time.Minute)
 	if err == nil && res.Error != "" {
-		err = errors.New(res.Error)
+		err = codedError(res.Code, res.Error)
+		if res.Code == messages.ErrorCode_ERROR_DEADLINE {
+			err = fmt.Errorf("flush deadline of %v passed: %w", w.cfg.FlushDeadline, err)
+		}
 	}
 	if err != nil {
-		// Stop the rounds still running; their work is kept for next time.
-		abort, _ := ask[*messages.AbortResponse](w, context.Background(), w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
+		// Stop waiting for the prepare; its work is kept for next time.
+		_, _ = ask[*messages.AbortResponse](w, context.Background(), w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
 		w.opsMu.Lock()
 		w.deleteOps = append(deletes, w.deleteOps...) // kept for the next try, in order
 		w.opsMu.Unlock()
@@ -82,14 +90,8 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		if errors.Is(err, actor.ErrTimeout) {
 			err = fmt.Errorf("flush deadline of %v passed", w.cfg.FlushDeadline)
 		}
-		if abort != nil && abort.Progress != "" {
-			err = fmt.Errorf("%w: %s", err, abort.Progress)
-		}
 		if f := w.failed(); f != nil {
 			return nil, f
-		}
-		if cause := w.buildErr.Load(); cause != nil {
-			err = *cause // keep the chain: errors.Is(err, storage.ErrDiskFull)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrPrepareFailed, err)
 	}

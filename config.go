@@ -46,13 +46,17 @@ type Config struct {
 	// system and shuts it down on Close.
 	ActorSystem *actor.ActorSystem
 
-	// WorkerBackoff is how long a panicked worker waits before its restart;
-	// default supervisor.DefaultBackoff().
+	// WorkerBackoff is how long a panicked worker that keeps failing on
+	// different input waits before its restart; default
+	// supervisor.DefaultBackoff(). A worker failing for the first time since
+	// it last made progress, or again on the same document, restarts at once.
 	WorkerBackoff supervisor.Backoff
-	// Clock drives the backoff; default the wall clock. For tests.
+	// Clock drives the backoff and the flush deadline; default the wall
+	// clock. For tests.
 	Clock supervisor.Clock
-	// MaxCrashes is how often a batch may crash workers before it is split
-	// to isolate the document responsible; default 2.
+	// MaxCrashes is how often adding one document may crash workers before
+	// it is rejected (CommitResult.Rejected); default 2. The worker names
+	// the document it was adding, so no other document is blamed.
 	MaxCrashes int
 	// BatchDocs and BatchBytes bound a batch handed to a worker; defaults 256
 	// documents and 1 MiB.

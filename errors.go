@@ -3,6 +3,9 @@ package hermes
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/storage"
 )
 
 var (
@@ -38,3 +41,29 @@ func (e *DuplicateKeyError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrDuplicateKey) true.
 func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
+
+// codedError is an error that crossed actors as a message: its text, and
+// the errors.Is-able value its code stands for.
+func codedError(code messages.ErrorCode, msg string) error {
+	var target error
+	switch code {
+	case messages.ErrorCode_ERROR_DISK_FULL:
+		target = storage.ErrDiskFull
+	case messages.ErrorCode_ERROR_CORRUPT:
+		target = storage.ErrCorrupt
+	case messages.ErrorCode_ERROR_CLOSED:
+		target = ErrClosed
+	case messages.ErrorCode_ERROR_BUSY:
+		target = ErrCommitInProgress
+	}
+	return remoteError{msg: msg, target: target}
+}
+
+type remoteError struct {
+	msg    string
+	target error
+}
+
+func (e remoteError) Error() string { return e.msg }
+
+func (e remoteError) Is(target error) bool { return e.target != nil && target == e.target }

@@ -69,7 +69,6 @@ type Writer struct {
 	segments *actors.Segments
 
 	committedMeta atomic.Pointer[storage.Metadata]
-	buildErr      atomic.Pointer[error] // the last failed segment write
 
 	bloom   atomic.Pointer[keyFilter]
 	bloomMu sync.Mutex // one filter update at a time
@@ -228,7 +227,6 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		Seed:           writerSeq.Load(),
 		ReleaseCredits: w.credits.give,
 		Committed:      w.committed,
-		BuildFailed:    func(err error) { w.buildErr.Store(&err) },
 		Fatal:          w.fail,
 		Metadata:       meta,
 		Segments:       segments,

@@ -2,33 +2,47 @@
 // state and its protocol:
 //
 //   - writerActor (writer.go): the one named parent of a writer's actors.
-//   - coordinator (coordinator.go): owns intake and the ledger, hands batches
-//     to workers that ask for work, and supervises them.
+//   - coordinator (coordinator.go, its decisions in coordinator_core.go):
+//     owns intake, the ledger, the workers (their generations, restarts and
+//     replacements) and the flush.
 //   - worker (worker.go): owns a segment builder within a memory budget.
-//   - committer (committer.go): runs the two-phase commit as flush rounds.
+//   - committer (committer.go): the two-phase commit's state machine.
 //   - segmentManager (segment_manager.go): the one writer of metadata.json.
+//
+// The coordinator's and the committer's decisions are pure state machines
+// in the manner of etcd raft's Step: step(event) returns effects (send,
+// spawn, restart, a timer), and the actor only performs them. The scripts in
+// testdata/ run them message by message and show every message sent.
 //
 // The protocol, top to bottom:
 //
 //	writer  --AddDocuments-->  coordinator  <--RequestWork--  worker
 //	                           coordinator  --Batch------->   worker
 //	                           coordinator  <--SegmentBuilt-- worker   (budget reached)
-//	writer  --PrepareRequest-> committer --DrainRequest--> coordinator --Drained-->
-//	        committer --FlushRequest--> every worker --FlushAck--> committer
-//	        committer --RoundResult--> coordinator --RoundChecked--> committer
-//	        (incomplete: another round; complete: PrepareResponse to the writer)
+//	writer  --PrepareRequest(up to document n)--> committer
+//	        committer --DurableRequest--> coordinator
+//	                   coordinator --Batch, FlushRequest--> workers --FlushAck--> coordinator
+//	                   (until every batch holding documents up to n is durable)
+//	        committer <--DurableResponse-- coordinator   (one answer: segments, or an error code)
+//	writer  <--PrepareResponse-- committer
 //	writer  --CommitRequest--> committer --RegisterSegments--> segmentManager
 //	        (segments and deletes in one metadata write)
-//	writer  --AbortRequest-->  committer (prepared segment files are deleted)
+//	writer  --AbortRequest-->  committer (prepared segment files are deleted, or
+//	        with keep: --ReturnDurable--> coordinator, for the next prepare)
 //	segmentManager --> merge goroutines --MergeDone--> segmentManager
 //
-// A worker that panics is restarted by the coordinator after a backoff with
-// a new generation (batches queued for the old one are dropped); its batches
-// are re-delivered from the ledger, the batch it crashed on is blamed (split,
-// then rejected alone), and the committer is told (WorkerDown) so the round
-// waits for the restarted worker's ack. A worker that stops is replaced by a
-// new one, and the round stops waiting for it. After every round the ledger
-// decides: a batch not yet in a durable segment means another round.
+// Faults, all decided by the coordinator: a worker that panics while adding
+// a document names it (the worker records it before each add); that
+// document is rejected once it has crashed workers MaxCrashes times, and
+// everything the worker held is re-delivered at once. The worker restarts
+// with a new generation (batches queued for the old one are dropped) at
+// once, or after a growing backoff if it keeps failing on different input.
+// A worker that stops is replaced at once. During a flush, what a lost
+// worker held goes to the live workers, one batch and a FlushRequest at a
+// time, so the flush completes with the workers that are alive. A failed
+// segment write during a flush fails it at once with its error code (a full
+// disk); its deadline fails it with what it still waited for. Documents
+// numbered after the prepare's cut stay queued for the next commit.
 //
 // Segments (segments.go) is the reference-counted set of open segments that
 // the writer's view, its Readers and running merges share.
@@ -70,9 +84,6 @@ type Config struct {
 	// Committed is called by the segment manager after each commit with the
 	// new committed state (on the manager's goroutine).
 	Committed func(*storage.Metadata)
-	// BuildFailed is called with the cause when a worker could not write a
-	// segment (an I/O error such as a full disk).
-	BuildFailed func(error)
 	// Fatal is called when an actor that must not fail panics: the writer
 	// then refuses further work.
 	Fatal func(reason error)
@@ -106,6 +117,13 @@ func (c *Config) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return c.Logger
+}
+
+func (c *Config) clock() supervisor.Clock {
+	if c.Clock == nil {
+		return supervisor.RealClock()
+	}
+	return c.Clock
 }
 
 func since(t time.Time) slog.Attr { return slog.Duration("duration", time.Since(t)) }

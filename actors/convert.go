@@ -96,3 +96,11 @@ func UserDocument(m *messages.Document) *segment.Document {
 	d.Values = slices.DeleteFunc(d.Values, func(v segment.FieldValue) bool { return v.Field == SeqField })
 	return d
 }
+
+// docSeq is a document's sequence number, which ToMessage puts last.
+func docSeq(m *messages.Document) uint64 {
+	if n := len(m.Values); n > 0 && m.Values[n-1].Field == SeqField {
+		return m.Values[n-1].GetU64()
+	}
+	return 0
+}

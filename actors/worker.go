@@ -25,6 +25,10 @@ type worker struct {
 	generation  uint64
 	coordinator *actor.PID
 
+	// adding is the document being added, recorded before each add: a
+	// panic in the builder (a tokenizer's, say) blames exactly it.
+	adding addPanic
+
 	builder   *segment.Builder
 	batches   []uint64 // sequence numbers of the batches in builder
 	heldBytes int64    // their memory: the ledger keeps them until they are durable
@@ -42,6 +46,19 @@ type buildError struct {
 func (e buildError) Error() string { return "build segment: " + e.err.Error() }
 
 func (e buildError) Unwrap() error { return e.err }
+
+// addPanic is how a worker reports a panic while adding a document: it
+// names the document (index in batch seq), so that its supervisor blames
+// that document alone.
+type addPanic struct {
+	seq    uint64
+	index  int
+	reason interface{}
+}
+
+func (p addPanic) String() string {
+	return fmt.Sprintf("adding document %d of batch %d: %v", p.index, p.seq, p.reason)
+}
 
 func (w *worker) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
@@ -82,7 +99,14 @@ func (w *worker) add(b *messages.Batch) {
 	if w.builder == nil {
 		w.builder = segment.NewBuilder(w.cfg.Schema, w.cfg.Tokenizers())
 	}
-	for _, m := range b.Docs {
+	defer func() {
+		if r := recover(); r != nil {
+			w.adding.reason = r
+			panic(w.adding)
+		}
+	}()
+	for i, m := range b.Docs {
+		w.adding = addPanic{seq: b.Seq, index: i}
 		// Documents were validated at intake; an error here is a bug in
 		// the builder, and a panic hands it to the supervisor, which
 		// isolates the document that causes it.

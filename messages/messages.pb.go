@@ -26,6 +26,66 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ErrorCode is the kind of a failure that crosses actors, so that the
+// writer returns the same errors.Is-able values a local call would.
+type ErrorCode int32
+
+const (
+	ErrorCode_ERROR_NONE      ErrorCode = 0
+	ErrorCode_ERROR_DISK_FULL ErrorCode = 1
+	ErrorCode_ERROR_CORRUPT   ErrorCode = 2
+	ErrorCode_ERROR_DEADLINE  ErrorCode = 3
+	ErrorCode_ERROR_CLOSED    ErrorCode = 4
+	ErrorCode_ERROR_BUSY      ErrorCode = 5
+)
+
+// Enum value maps for ErrorCode.
+var (
+	ErrorCode_name = map[int32]string{
+		0: "ERROR_NONE",
+		1: "ERROR_DISK_FULL",
+		2: "ERROR_CORRUPT",
+		3: "ERROR_DEADLINE",
+		4: "ERROR_CLOSED",
+		5: "ERROR_BUSY",
+	}
+	ErrorCode_value = map[string]int32{
+		"ERROR_NONE":      0,
+		"ERROR_DISK_FULL": 1,
+		"ERROR_CORRUPT":   2,
+		"ERROR_DEADLINE":  3,
+		"ERROR_CLOSED":    4,
+		"ERROR_BUSY":      5,
+	}
+)
+
+func (x ErrorCode) Enum() *ErrorCode {
+	p := new(ErrorCode)
+	*p = x
+	return p
+}
+
+func (x ErrorCode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ErrorCode) Descriptor() protoreflect.EnumDescriptor {
+	return file_messages_proto_enumTypes[0].Descriptor()
+}
+
+func (ErrorCode) Type() protoreflect.EnumType {
+	return &file_messages_proto_enumTypes[0]
+}
+
+func (x ErrorCode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ErrorCode.Descriptor instead.
+func (ErrorCode) EnumDescriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{0}
+}
+
 // FieldValue is one value of one field. A field may repeat in a document.
 type FieldValue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -513,52 +573,6 @@ func (x *SegmentBuilt) GetBatches() []uint64 {
 	return nil
 }
 
-// DrainRequest asks the coordinator to push every queued document to the
-// workers (ignoring work pulling) so a flush round covers them.
-type DrainRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Round         uint64                 `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *DrainRequest) Reset() {
-	*x = DrainRequest{}
-	mi := &file_messages_proto_msgTypes[7]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DrainRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DrainRequest) ProtoMessage() {}
-
-func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[7]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
-func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{7}
-}
-
-func (x *DrainRequest) GetRound() uint64 {
-	if x != nil {
-		return x.Round
-	}
-	return 0
-}
-
 // WorkerRef names a live worker.
 type WorkerRef struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -571,7 +585,7 @@ type WorkerRef struct {
 
 func (x *WorkerRef) Reset() {
 	*x = WorkerRef{}
-	mi := &file_messages_proto_msgTypes[8]
+	mi := &file_messages_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -583,7 +597,7 @@ func (x *WorkerRef) String() string {
 func (*WorkerRef) ProtoMessage() {}
 
 func (x *WorkerRef) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[8]
+	mi := &file_messages_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -596,7 +610,7 @@ func (x *WorkerRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerRef.ProtoReflect.Descriptor instead.
 func (*WorkerRef) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{8}
+	return file_messages_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WorkerRef) GetWorker() int32 {
@@ -620,29 +634,100 @@ func (x *WorkerRef) GetPid() *actor.PID {
 	return nil
 }
 
-// Drained answers DrainRequest with the workers the round must hear from.
-type Drained struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Round         uint64                 `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
-	Workers       []*WorkerRef           `protobuf:"bytes,2,rep,name=workers,proto3" json:"workers,omitempty"`
+// DurableRequest asks the coordinator for every document accepted up to
+// sequence number up_to, durable: it runs the flush rounds and answers with
+// one DurableResponse. A newer request supersedes an unanswered one.
+type DurableRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Prepare uint64                 `protobuf:"varint,1,opt,name=prepare,proto3" json:"prepare,omitempty"`
+	UpTo    uint64                 `protobuf:"varint,2,opt,name=up_to,json=upTo,proto3" json:"up_to,omitempty"`
+	// deadline_ms bounds the flush: past it the answer is an error that says
+	// what it still waited for. Nothing is lost by that.
+	DeadlineMs    int64 `protobuf:"varint,3,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Drained) Reset() {
-	*x = Drained{}
+func (x *DurableRequest) Reset() {
+	*x = DurableRequest{}
+	mi := &file_messages_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DurableRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DurableRequest) ProtoMessage() {}
+
+func (x *DurableRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DurableRequest.ProtoReflect.Descriptor instead.
+func (*DurableRequest) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *DurableRequest) GetPrepare() uint64 {
+	if x != nil {
+		return x.Prepare
+	}
+	return 0
+}
+
+func (x *DurableRequest) GetUpTo() uint64 {
+	if x != nil {
+		return x.UpTo
+	}
+	return 0
+}
+
+func (x *DurableRequest) GetDeadlineMs() int64 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+// DurableResponse hands the committer the segments holding the documents
+// asked for (and those isolated as poison), or says why it could not.
+type DurableResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prepare       uint64                 `protobuf:"varint,1,opt,name=prepare,proto3" json:"prepare,omitempty"`
+	Segments      []*SegmentInfo         `protobuf:"bytes,2,rep,name=segments,proto3" json:"segments,omitempty"`
+	Rejected      []*Rejected            `protobuf:"bytes,3,rep,name=rejected,proto3" json:"rejected,omitempty"`
+	Docs          uint64                 `protobuf:"varint,4,opt,name=docs,proto3" json:"docs,omitempty"`
+	Rounds        uint64                 `protobuf:"varint,5,opt,name=rounds,proto3" json:"rounds,omitempty"`
+	Error         string                 `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	Code          ErrorCode              `protobuf:"varint,7,opt,name=code,proto3,enum=hermes.messages.ErrorCode" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DurableResponse) Reset() {
+	*x = DurableResponse{}
 	mi := &file_messages_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Drained) String() string {
+func (x *DurableResponse) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Drained) ProtoMessage() {}
+func (*DurableResponse) ProtoMessage() {}
 
-func (x *Drained) ProtoReflect() protoreflect.Message {
+func (x *DurableResponse) ProtoReflect() protoreflect.Message {
 	mi := &file_messages_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -654,23 +739,121 @@ func (x *Drained) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Drained.ProtoReflect.Descriptor instead.
-func (*Drained) Descriptor() ([]byte, []int) {
+// Deprecated: Use DurableResponse.ProtoReflect.Descriptor instead.
+func (*DurableResponse) Descriptor() ([]byte, []int) {
 	return file_messages_proto_rawDescGZIP(), []int{9}
 }
 
-func (x *Drained) GetRound() uint64 {
+func (x *DurableResponse) GetPrepare() uint64 {
 	if x != nil {
-		return x.Round
+		return x.Prepare
 	}
 	return 0
 }
 
-func (x *Drained) GetWorkers() []*WorkerRef {
+func (x *DurableResponse) GetSegments() []*SegmentInfo {
 	if x != nil {
-		return x.Workers
+		return x.Segments
 	}
 	return nil
+}
+
+func (x *DurableResponse) GetRejected() []*Rejected {
+	if x != nil {
+		return x.Rejected
+	}
+	return nil
+}
+
+func (x *DurableResponse) GetDocs() uint64 {
+	if x != nil {
+		return x.Docs
+	}
+	return 0
+}
+
+func (x *DurableResponse) GetRounds() uint64 {
+	if x != nil {
+		return x.Rounds
+	}
+	return 0
+}
+
+func (x *DurableResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *DurableResponse) GetCode() ErrorCode {
+	if x != nil {
+		return x.Code
+	}
+	return ErrorCode_ERROR_NONE
+}
+
+// ReturnDurable gives the coordinator back durable work the committer will
+// not commit (an answer nobody waits for any more, or an abort that keeps
+// its work): the next DurableResponse carries it again.
+type ReturnDurable struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Segments      []*SegmentInfo         `protobuf:"bytes,1,rep,name=segments,proto3" json:"segments,omitempty"`
+	Rejected      []*Rejected            `protobuf:"bytes,2,rep,name=rejected,proto3" json:"rejected,omitempty"`
+	Docs          uint64                 `protobuf:"varint,3,opt,name=docs,proto3" json:"docs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReturnDurable) Reset() {
+	*x = ReturnDurable{}
+	mi := &file_messages_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnDurable) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnDurable) ProtoMessage() {}
+
+func (x *ReturnDurable) ProtoReflect() protoreflect.Message {
+	mi := &file_messages_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnDurable.ProtoReflect.Descriptor instead.
+func (*ReturnDurable) Descriptor() ([]byte, []int) {
+	return file_messages_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ReturnDurable) GetSegments() []*SegmentInfo {
+	if x != nil {
+		return x.Segments
+	}
+	return nil
+}
+
+func (x *ReturnDurable) GetRejected() []*Rejected {
+	if x != nil {
+		return x.Rejected
+	}
+	return nil
+}
+
+func (x *ReturnDurable) GetDocs() uint64 {
+	if x != nil {
+		return x.Docs
+	}
+	return 0
 }
 
 // FlushRequest asks a worker to write its builder as a segment and ack.
@@ -685,7 +868,7 @@ type FlushRequest struct {
 
 func (x *FlushRequest) Reset() {
 	*x = FlushRequest{}
-	mi := &file_messages_proto_msgTypes[10]
+	mi := &file_messages_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +880,7 @@ func (x *FlushRequest) String() string {
 func (*FlushRequest) ProtoMessage() {}
 
 func (x *FlushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[10]
+	mi := &file_messages_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +893,7 @@ func (x *FlushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushRequest.ProtoReflect.Descriptor instead.
 func (*FlushRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{10}
+	return file_messages_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FlushRequest) GetRound() uint64 {
@@ -727,8 +910,8 @@ func (x *FlushRequest) GetReplyTo() *actor.PID {
 	return nil
 }
 
-// FlushAck is one worker's answer to one round. segment is empty when the
-// worker held no documents. error is set when the build failed.
+// FlushAck is one worker's answer to one FlushRequest. segment is empty when
+// the worker held no documents.
 type FlushAck struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Round         uint64                 `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
@@ -736,14 +919,13 @@ type FlushAck struct {
 	Generation    uint64                 `protobuf:"varint,3,opt,name=generation,proto3" json:"generation,omitempty"`
 	Segment       *SegmentInfo           `protobuf:"bytes,4,opt,name=segment,proto3" json:"segment,omitempty"`
 	Batches       []uint64               `protobuf:"varint,5,rep,packed,name=batches,proto3" json:"batches,omitempty"`
-	Error         string                 `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FlushAck) Reset() {
 	*x = FlushAck{}
-	mi := &file_messages_proto_msgTypes[11]
+	mi := &file_messages_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +937,7 @@ func (x *FlushAck) String() string {
 func (*FlushAck) ProtoMessage() {}
 
 func (x *FlushAck) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[11]
+	mi := &file_messages_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +950,7 @@ func (x *FlushAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushAck.ProtoReflect.Descriptor instead.
 func (*FlushAck) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{11}
+	return file_messages_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *FlushAck) GetRound() uint64 {
@@ -802,67 +984,6 @@ func (x *FlushAck) GetSegment() *SegmentInfo {
 func (x *FlushAck) GetBatches() []uint64 {
 	if x != nil {
 		return x.Batches
-	}
-	return nil
-}
-
-func (x *FlushAck) GetError() string {
-	if x != nil {
-		return x.Error
-	}
-	return ""
-}
-
-// RoundResult hands a round's acks to the coordinator, which checks the
-// ledger: every batch must be in a durable segment.
-type RoundResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Round         uint64                 `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
-	Acks          []*FlushAck            `protobuf:"bytes,2,rep,name=acks,proto3" json:"acks,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RoundResult) Reset() {
-	*x = RoundResult{}
-	mi := &file_messages_proto_msgTypes[12]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RoundResult) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RoundResult) ProtoMessage() {}
-
-func (x *RoundResult) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[12]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RoundResult.ProtoReflect.Descriptor instead.
-func (*RoundResult) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{12}
-}
-
-func (x *RoundResult) GetRound() uint64 {
-	if x != nil {
-		return x.Round
-	}
-	return 0
-}
-
-func (x *RoundResult) GetAcks() []*FlushAck {
-	if x != nil {
-		return x.Acks
 	}
 	return nil
 }
@@ -928,200 +1049,19 @@ func (x *Rejected) GetDoc() *Document {
 	return nil
 }
 
-// RoundChecked answers RoundResult. complete means every batch is durable;
-// otherwise the unfinished batches were re-sent and another round is needed.
-type RoundChecked struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	Round              uint64                 `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
-	Complete           bool                   `protobuf:"varint,2,opt,name=complete,proto3" json:"complete,omitempty"`
-	Segments           []*SegmentInfo         `protobuf:"bytes,3,rep,name=segments,proto3" json:"segments,omitempty"`
-	Rejected           []*Rejected            `protobuf:"bytes,4,rep,name=rejected,proto3" json:"rejected,omitempty"`
-	Docs               uint64                 `protobuf:"varint,5,opt,name=docs,proto3" json:"docs,omitempty"`
-	OutstandingBatches int32                  `protobuf:"varint,6,opt,name=outstanding_batches,json=outstandingBatches,proto3" json:"outstanding_batches,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
-}
-
-func (x *RoundChecked) Reset() {
-	*x = RoundChecked{}
-	mi := &file_messages_proto_msgTypes[14]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RoundChecked) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RoundChecked) ProtoMessage() {}
-
-func (x *RoundChecked) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[14]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RoundChecked.ProtoReflect.Descriptor instead.
-func (*RoundChecked) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{14}
-}
-
-func (x *RoundChecked) GetRound() uint64 {
-	if x != nil {
-		return x.Round
-	}
-	return 0
-}
-
-func (x *RoundChecked) GetComplete() bool {
-	if x != nil {
-		return x.Complete
-	}
-	return false
-}
-
-func (x *RoundChecked) GetSegments() []*SegmentInfo {
-	if x != nil {
-		return x.Segments
-	}
-	return nil
-}
-
-func (x *RoundChecked) GetRejected() []*Rejected {
-	if x != nil {
-		return x.Rejected
-	}
-	return nil
-}
-
-func (x *RoundChecked) GetDocs() uint64 {
-	if x != nil {
-		return x.Docs
-	}
-	return 0
-}
-
-func (x *RoundChecked) GetOutstandingBatches() int32 {
-	if x != nil {
-		return x.OutstandingBatches
-	}
-	return 0
-}
-
-// WorkerDown tells the commit actor that a worker crashed or stopped, so the
-// round stops waiting for it (its batches are re-delivered by the coordinator).
-type WorkerDown struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Worker     int32                  `protobuf:"varint,1,opt,name=worker,proto3" json:"worker,omitempty"`
-	Generation uint64                 `protobuf:"varint,2,opt,name=generation,proto3" json:"generation,omitempty"`
-	Restarted  bool                   `protobuf:"varint,3,opt,name=restarted,proto3" json:"restarted,omitempty"`
-	Reason     string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	// build_failed is set when writing a segment failed (an I/O error such as
-	// a full disk): the prepare fails at once with reason.
-	BuildFailed bool `protobuf:"varint,5,opt,name=build_failed,json=buildFailed,proto3" json:"build_failed,omitempty"`
-	// The worker's PID now: the same after a restart, a new one after a stop.
-	Pid *actor.PID `protobuf:"bytes,6,opt,name=pid,proto3" json:"pid,omitempty"`
-	// The flush round whose segment build failed; 0 for a build under memory
-	// pressure. Only a failure of the current round fails a prepare.
-	Round         uint64 `protobuf:"varint,7,opt,name=round,proto3" json:"round,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *WorkerDown) Reset() {
-	*x = WorkerDown{}
-	mi := &file_messages_proto_msgTypes[15]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *WorkerDown) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*WorkerDown) ProtoMessage() {}
-
-func (x *WorkerDown) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[15]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use WorkerDown.ProtoReflect.Descriptor instead.
-func (*WorkerDown) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{15}
-}
-
-func (x *WorkerDown) GetWorker() int32 {
-	if x != nil {
-		return x.Worker
-	}
-	return 0
-}
-
-func (x *WorkerDown) GetGeneration() uint64 {
-	if x != nil {
-		return x.Generation
-	}
-	return 0
-}
-
-func (x *WorkerDown) GetRestarted() bool {
-	if x != nil {
-		return x.Restarted
-	}
-	return false
-}
-
-func (x *WorkerDown) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-func (x *WorkerDown) GetBuildFailed() bool {
-	if x != nil {
-		return x.BuildFailed
-	}
-	return false
-}
-
-func (x *WorkerDown) GetPid() *actor.PID {
-	if x != nil {
-		return x.Pid
-	}
-	return nil
-}
-
-func (x *WorkerDown) GetRound() uint64 {
-	if x != nil {
-		return x.Round
-	}
-	return 0
-}
-
+// PrepareRequest asks for every document numbered up to up_to, durable;
+// documents numbered after it go to the next commit.
 type PrepareRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	UpTo          uint64                 `protobuf:"varint,1,opt,name=up_to,json=upTo,proto3" json:"up_to,omitempty"`
+	DeadlineMs    int64                  `protobuf:"varint,2,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PrepareRequest) Reset() {
 	*x = PrepareRequest{}
-	mi := &file_messages_proto_msgTypes[16]
+	mi := &file_messages_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1133,7 +1073,7 @@ func (x *PrepareRequest) String() string {
 func (*PrepareRequest) ProtoMessage() {}
 
 func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[16]
+	mi := &file_messages_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1146,7 +1086,21 @@ func (x *PrepareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareRequest.ProtoReflect.Descriptor instead.
 func (*PrepareRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{16}
+	return file_messages_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PrepareRequest) GetUpTo() uint64 {
+	if x != nil {
+		return x.UpTo
+	}
+	return 0
+}
+
+func (x *PrepareRequest) GetDeadlineMs() int64 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
 }
 
 type PrepareResponse struct {
@@ -1156,13 +1110,14 @@ type PrepareResponse struct {
 	Rejected      []*Rejected            `protobuf:"bytes,3,rep,name=rejected,proto3" json:"rejected,omitempty"`
 	Docs          uint64                 `protobuf:"varint,4,opt,name=docs,proto3" json:"docs,omitempty"`
 	Rounds        uint64                 `protobuf:"varint,5,opt,name=rounds,proto3" json:"rounds,omitempty"`
+	Code          ErrorCode              `protobuf:"varint,6,opt,name=code,proto3,enum=hermes.messages.ErrorCode" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PrepareResponse) Reset() {
 	*x = PrepareResponse{}
-	mi := &file_messages_proto_msgTypes[17]
+	mi := &file_messages_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1174,7 +1129,7 @@ func (x *PrepareResponse) String() string {
 func (*PrepareResponse) ProtoMessage() {}
 
 func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[17]
+	mi := &file_messages_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1187,7 +1142,7 @@ func (x *PrepareResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareResponse.ProtoReflect.Descriptor instead.
 func (*PrepareResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{17}
+	return file_messages_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PrepareResponse) GetError() string {
@@ -1225,6 +1180,13 @@ func (x *PrepareResponse) GetRounds() uint64 {
 	return 0
 }
 
+func (x *PrepareResponse) GetCode() ErrorCode {
+	if x != nil {
+		return x.Code
+	}
+	return ErrorCode_ERROR_NONE
+}
+
 type CommitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deletes       []*DeleteOp            `protobuf:"bytes,1,rep,name=deletes,proto3" json:"deletes,omitempty"`
@@ -1234,7 +1196,7 @@ type CommitRequest struct {
 
 func (x *CommitRequest) Reset() {
 	*x = CommitRequest{}
-	mi := &file_messages_proto_msgTypes[18]
+	mi := &file_messages_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1208,7 @@ func (x *CommitRequest) String() string {
 func (*CommitRequest) ProtoMessage() {}
 
 func (x *CommitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[18]
+	mi := &file_messages_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1221,7 @@ func (x *CommitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitRequest.ProtoReflect.Descriptor instead.
 func (*CommitRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{18}
+	return file_messages_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CommitRequest) GetDeletes() []*DeleteOp {
@@ -1279,7 +1241,7 @@ type CommitResponse struct {
 
 func (x *CommitResponse) Reset() {
 	*x = CommitResponse{}
-	mi := &file_messages_proto_msgTypes[19]
+	mi := &file_messages_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1291,7 +1253,7 @@ func (x *CommitResponse) String() string {
 func (*CommitResponse) ProtoMessage() {}
 
 func (x *CommitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[19]
+	mi := &file_messages_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1304,7 +1266,7 @@ func (x *CommitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitResponse.ProtoReflect.Descriptor instead.
 func (*CommitResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{19}
+	return file_messages_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CommitResponse) GetError() string {
@@ -1333,7 +1295,7 @@ type AbortRequest struct {
 
 func (x *AbortRequest) Reset() {
 	*x = AbortRequest{}
-	mi := &file_messages_proto_msgTypes[20]
+	mi := &file_messages_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1345,7 +1307,7 @@ func (x *AbortRequest) String() string {
 func (*AbortRequest) ProtoMessage() {}
 
 func (x *AbortRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[20]
+	mi := &file_messages_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1358,7 +1320,7 @@ func (x *AbortRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortRequest.ProtoReflect.Descriptor instead.
 func (*AbortRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{20}
+	return file_messages_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AbortRequest) GetKeep() bool {
@@ -1369,17 +1331,15 @@ func (x *AbortRequest) GetKeep() bool {
 }
 
 type AbortResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Error string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
-	// Where an aborted prepare stood, for the caller's error message.
-	Progress      string `protobuf:"bytes,2,opt,name=progress,proto3" json:"progress,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AbortResponse) Reset() {
 	*x = AbortResponse{}
-	mi := &file_messages_proto_msgTypes[21]
+	mi := &file_messages_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1351,7 @@ func (x *AbortResponse) String() string {
 func (*AbortResponse) ProtoMessage() {}
 
 func (x *AbortResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[21]
+	mi := &file_messages_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,19 +1364,12 @@ func (x *AbortResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortResponse.ProtoReflect.Descriptor instead.
 func (*AbortResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{21}
+	return file_messages_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AbortResponse) GetError() string {
 	if x != nil {
 		return x.Error
-	}
-	return ""
-}
-
-func (x *AbortResponse) GetProgress() string {
-	if x != nil {
-		return x.Progress
 	}
 	return ""
 }
@@ -1434,7 +1387,7 @@ type RegisterSegments struct {
 
 func (x *RegisterSegments) Reset() {
 	*x = RegisterSegments{}
-	mi := &file_messages_proto_msgTypes[22]
+	mi := &file_messages_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1446,7 +1399,7 @@ func (x *RegisterSegments) String() string {
 func (*RegisterSegments) ProtoMessage() {}
 
 func (x *RegisterSegments) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[22]
+	mi := &file_messages_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1459,7 +1412,7 @@ func (x *RegisterSegments) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSegments.ProtoReflect.Descriptor instead.
 func (*RegisterSegments) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{22}
+	return file_messages_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RegisterSegments) GetSegments() []*SegmentInfo {
@@ -1490,7 +1443,7 @@ type DeleteOp struct {
 
 func (x *DeleteOp) Reset() {
 	*x = DeleteOp{}
-	mi := &file_messages_proto_msgTypes[23]
+	mi := &file_messages_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1502,7 +1455,7 @@ func (x *DeleteOp) String() string {
 func (*DeleteOp) ProtoMessage() {}
 
 func (x *DeleteOp) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[23]
+	mi := &file_messages_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1515,7 +1468,7 @@ func (x *DeleteOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteOp.ProtoReflect.Descriptor instead.
 func (*DeleteOp) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{23}
+	return file_messages_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DeleteOp) GetKey() []byte {
@@ -1542,7 +1495,7 @@ type RegisterSegmentsResponse struct {
 
 func (x *RegisterSegmentsResponse) Reset() {
 	*x = RegisterSegmentsResponse{}
-	mi := &file_messages_proto_msgTypes[24]
+	mi := &file_messages_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1507,7 @@ func (x *RegisterSegmentsResponse) String() string {
 func (*RegisterSegmentsResponse) ProtoMessage() {}
 
 func (x *RegisterSegmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[24]
+	mi := &file_messages_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1520,7 @@ func (x *RegisterSegmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSegmentsResponse.ProtoReflect.Descriptor instead.
 func (*RegisterSegmentsResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{24}
+	return file_messages_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RegisterSegmentsResponse) GetError() string {
@@ -1598,7 +1551,7 @@ type MergeDone struct {
 
 func (x *MergeDone) Reset() {
 	*x = MergeDone{}
-	mi := &file_messages_proto_msgTypes[25]
+	mi := &file_messages_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +1563,7 @@ func (x *MergeDone) String() string {
 func (*MergeDone) ProtoMessage() {}
 
 func (x *MergeDone) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[25]
+	mi := &file_messages_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +1576,7 @@ func (x *MergeDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeDone.ProtoReflect.Descriptor instead.
 func (*MergeDone) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{25}
+	return file_messages_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MergeDone) GetMerge() uint64 {
@@ -1669,7 +1622,7 @@ type ForceMergeRequest struct {
 
 func (x *ForceMergeRequest) Reset() {
 	*x = ForceMergeRequest{}
-	mi := &file_messages_proto_msgTypes[26]
+	mi := &file_messages_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1634,7 @@ func (x *ForceMergeRequest) String() string {
 func (*ForceMergeRequest) ProtoMessage() {}
 
 func (x *ForceMergeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[26]
+	mi := &file_messages_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1647,7 @@ func (x *ForceMergeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForceMergeRequest.ProtoReflect.Descriptor instead.
 func (*ForceMergeRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{26}
+	return file_messages_proto_rawDescGZIP(), []int{24}
 }
 
 type ForceMergeResponse struct {
@@ -1706,7 +1659,7 @@ type ForceMergeResponse struct {
 
 func (x *ForceMergeResponse) Reset() {
 	*x = ForceMergeResponse{}
-	mi := &file_messages_proto_msgTypes[27]
+	mi := &file_messages_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1718,7 +1671,7 @@ func (x *ForceMergeResponse) String() string {
 func (*ForceMergeResponse) ProtoMessage() {}
 
 func (x *ForceMergeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[27]
+	mi := &file_messages_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1731,7 +1684,7 @@ func (x *ForceMergeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForceMergeResponse.ProtoReflect.Descriptor instead.
 func (*ForceMergeResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{27}
+	return file_messages_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ForceMergeResponse) GetError() string {
@@ -1749,7 +1702,7 @@ type WaitForMergesRequest struct {
 
 func (x *WaitForMergesRequest) Reset() {
 	*x = WaitForMergesRequest{}
-	mi := &file_messages_proto_msgTypes[28]
+	mi := &file_messages_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +1714,7 @@ func (x *WaitForMergesRequest) String() string {
 func (*WaitForMergesRequest) ProtoMessage() {}
 
 func (x *WaitForMergesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[28]
+	mi := &file_messages_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1727,7 @@ func (x *WaitForMergesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitForMergesRequest.ProtoReflect.Descriptor instead.
 func (*WaitForMergesRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{28}
+	return file_messages_proto_rawDescGZIP(), []int{26}
 }
 
 type WaitForMergesResponse struct {
@@ -1786,7 +1739,7 @@ type WaitForMergesResponse struct {
 
 func (x *WaitForMergesResponse) Reset() {
 	*x = WaitForMergesResponse{}
-	mi := &file_messages_proto_msgTypes[29]
+	mi := &file_messages_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +1751,7 @@ func (x *WaitForMergesResponse) String() string {
 func (*WaitForMergesResponse) ProtoMessage() {}
 
 func (x *WaitForMergesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[29]
+	mi := &file_messages_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +1764,7 @@ func (x *WaitForMergesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitForMergesResponse.ProtoReflect.Descriptor instead.
 func (*WaitForMergesResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{29}
+	return file_messages_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WaitForMergesResponse) GetError() string {
@@ -1829,7 +1782,7 @@ type AbortMergesRequest struct {
 
 func (x *AbortMergesRequest) Reset() {
 	*x = AbortMergesRequest{}
-	mi := &file_messages_proto_msgTypes[30]
+	mi := &file_messages_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +1794,7 @@ func (x *AbortMergesRequest) String() string {
 func (*AbortMergesRequest) ProtoMessage() {}
 
 func (x *AbortMergesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[30]
+	mi := &file_messages_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +1807,7 @@ func (x *AbortMergesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMergesRequest.ProtoReflect.Descriptor instead.
 func (*AbortMergesRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{30}
+	return file_messages_proto_rawDescGZIP(), []int{28}
 }
 
 type AbortMergesResponse struct {
@@ -1866,7 +1819,7 @@ type AbortMergesResponse struct {
 
 func (x *AbortMergesResponse) Reset() {
 	*x = AbortMergesResponse{}
-	mi := &file_messages_proto_msgTypes[31]
+	mi := &file_messages_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1878,7 +1831,7 @@ func (x *AbortMergesResponse) String() string {
 func (*AbortMergesResponse) ProtoMessage() {}
 
 func (x *AbortMergesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[31]
+	mi := &file_messages_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1891,7 +1844,7 @@ func (x *AbortMergesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMergesResponse.ProtoReflect.Descriptor instead.
 func (*AbortMergesResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{31}
+	return file_messages_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AbortMergesResponse) GetAborted() int32 {
@@ -1911,7 +1864,7 @@ type CleanupOrphansRequest struct {
 
 func (x *CleanupOrphansRequest) Reset() {
 	*x = CleanupOrphansRequest{}
-	mi := &file_messages_proto_msgTypes[32]
+	mi := &file_messages_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1923,7 +1876,7 @@ func (x *CleanupOrphansRequest) String() string {
 func (*CleanupOrphansRequest) ProtoMessage() {}
 
 func (x *CleanupOrphansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[32]
+	mi := &file_messages_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1936,7 +1889,7 @@ func (x *CleanupOrphansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupOrphansRequest.ProtoReflect.Descriptor instead.
 func (*CleanupOrphansRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{32}
+	return file_messages_proto_rawDescGZIP(), []int{30}
 }
 
 type CleanupOrphansResponse struct {
@@ -1949,7 +1902,7 @@ type CleanupOrphansResponse struct {
 
 func (x *CleanupOrphansResponse) Reset() {
 	*x = CleanupOrphansResponse{}
-	mi := &file_messages_proto_msgTypes[33]
+	mi := &file_messages_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1961,7 +1914,7 @@ func (x *CleanupOrphansResponse) String() string {
 func (*CleanupOrphansResponse) ProtoMessage() {}
 
 func (x *CleanupOrphansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[33]
+	mi := &file_messages_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1974,7 +1927,7 @@ func (x *CleanupOrphansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupOrphansResponse.ProtoReflect.Descriptor instead.
 func (*CleanupOrphansResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{33}
+	return file_messages_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CleanupOrphansResponse) GetRemoved() int32 {
@@ -1999,7 +1952,7 @@ type StatsRequest struct {
 
 func (x *StatsRequest) Reset() {
 	*x = StatsRequest{}
-	mi := &file_messages_proto_msgTypes[34]
+	mi := &file_messages_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2011,7 +1964,7 @@ func (x *StatsRequest) String() string {
 func (*StatsRequest) ProtoMessage() {}
 
 func (x *StatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[34]
+	mi := &file_messages_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2024,7 +1977,7 @@ func (x *StatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsRequest.ProtoReflect.Descriptor instead.
 func (*StatsRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{34}
+	return file_messages_proto_rawDescGZIP(), []int{32}
 }
 
 type SegmentStats struct {
@@ -2040,7 +1993,7 @@ type SegmentStats struct {
 
 func (x *SegmentStats) Reset() {
 	*x = SegmentStats{}
-	mi := &file_messages_proto_msgTypes[35]
+	mi := &file_messages_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2052,7 +2005,7 @@ func (x *SegmentStats) String() string {
 func (*SegmentStats) ProtoMessage() {}
 
 func (x *SegmentStats) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[35]
+	mi := &file_messages_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2065,7 +2018,7 @@ func (x *SegmentStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentStats.ProtoReflect.Descriptor instead.
 func (*SegmentStats) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{35}
+	return file_messages_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SegmentStats) GetId() string {
@@ -2115,7 +2068,7 @@ type StatsResponse struct {
 
 func (x *StatsResponse) Reset() {
 	*x = StatsResponse{}
-	mi := &file_messages_proto_msgTypes[36]
+	mi := &file_messages_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2127,7 +2080,7 @@ func (x *StatsResponse) String() string {
 func (*StatsResponse) ProtoMessage() {}
 
 func (x *StatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[36]
+	mi := &file_messages_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2140,7 +2093,7 @@ func (x *StatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsResponse.ProtoReflect.Descriptor instead.
 func (*StatsResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{36}
+	return file_messages_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *StatsResponse) GetGeneration() uint64 {
@@ -2179,7 +2132,7 @@ type WorkersRequest struct {
 
 func (x *WorkersRequest) Reset() {
 	*x = WorkersRequest{}
-	mi := &file_messages_proto_msgTypes[37]
+	mi := &file_messages_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2191,7 +2144,7 @@ func (x *WorkersRequest) String() string {
 func (*WorkersRequest) ProtoMessage() {}
 
 func (x *WorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[37]
+	mi := &file_messages_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2204,7 +2157,7 @@ func (x *WorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkersRequest.ProtoReflect.Descriptor instead.
 func (*WorkersRequest) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{37}
+	return file_messages_proto_rawDescGZIP(), []int{35}
 }
 
 type WorkersResponse struct {
@@ -2216,7 +2169,7 @@ type WorkersResponse struct {
 
 func (x *WorkersResponse) Reset() {
 	*x = WorkersResponse{}
-	mi := &file_messages_proto_msgTypes[38]
+	mi := &file_messages_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2228,7 +2181,7 @@ func (x *WorkersResponse) String() string {
 func (*WorkersResponse) ProtoMessage() {}
 
 func (x *WorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messages_proto_msgTypes[38]
+	mi := &file_messages_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2241,7 +2194,7 @@ func (x *WorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkersResponse.ProtoReflect.Descriptor instead.
 func (*WorkersResponse) Descriptor() ([]byte, []int) {
-	return file_messages_proto_rawDescGZIP(), []int{38}
+	return file_messages_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WorkersResponse) GetWorkers() []*WorkerRef {
@@ -2291,23 +2244,35 @@ const file_messages_proto_rawDesc = "" +
 	"generation\x18\x02 \x01(\x04R\n" +
 	"generation\x126\n" +
 	"\asegment\x18\x03 \x01(\v2\x1c.hermes.messages.SegmentInfoR\asegment\x12\x18\n" +
-	"\abatches\x18\x04 \x03(\x04R\abatches\"$\n" +
-	"\fDrainRequest\x12\x14\n" +
-	"\x05round\x18\x01 \x01(\x04R\x05round\"a\n" +
+	"\abatches\x18\x04 \x03(\x04R\abatches\"a\n" +
 	"\tWorkerRef\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x02 \x01(\x04R\n" +
 	"generation\x12\x1c\n" +
 	"\x03pid\x18\x03 \x01(\v2\n" +
-	".actor.PIDR\x03pid\"U\n" +
-	"\aDrained\x12\x14\n" +
-	"\x05round\x18\x01 \x01(\x04R\x05round\x124\n" +
-	"\aworkers\x18\x02 \x03(\v2\x1a.hermes.messages.WorkerRefR\aworkers\"K\n" +
+	".actor.PIDR\x03pid\"`\n" +
+	"\x0eDurableRequest\x12\x18\n" +
+	"\aprepare\x18\x01 \x01(\x04R\aprepare\x12\x13\n" +
+	"\x05up_to\x18\x02 \x01(\x04R\x04upTo\x12\x1f\n" +
+	"\vdeadline_ms\x18\x03 \x01(\x03R\n" +
+	"deadlineMs\"\x8e\x02\n" +
+	"\x0fDurableResponse\x12\x18\n" +
+	"\aprepare\x18\x01 \x01(\x04R\aprepare\x128\n" +
+	"\bsegments\x18\x02 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
+	"\brejected\x18\x03 \x03(\v2\x19.hermes.messages.RejectedR\brejected\x12\x12\n" +
+	"\x04docs\x18\x04 \x01(\x04R\x04docs\x12\x16\n" +
+	"\x06rounds\x18\x05 \x01(\x04R\x06rounds\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\x12.\n" +
+	"\x04code\x18\a \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"\x94\x01\n" +
+	"\rReturnDurable\x128\n" +
+	"\bsegments\x18\x01 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
+	"\brejected\x18\x02 \x03(\v2\x19.hermes.messages.RejectedR\brejected\x12\x12\n" +
+	"\x04docs\x18\x03 \x01(\x04R\x04docs\"K\n" +
 	"\fFlushRequest\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x04R\x05round\x12%\n" +
 	"\breply_to\x18\x02 \x01(\v2\n" +
-	".actor.PIDR\areplyTo\"\xc0\x01\n" +
+	".actor.PIDR\areplyTo\"\xaa\x01\n" +
 	"\bFlushAck\x12\x14\n" +
 	"\x05round\x18\x01 \x01(\x04R\x05round\x12\x16\n" +
 	"\x06worker\x18\x02 \x01(\x05R\x06worker\x12\x1e\n" +
@@ -2315,41 +2280,22 @@ const file_messages_proto_rawDesc = "" +
 	"generation\x18\x03 \x01(\x04R\n" +
 	"generation\x126\n" +
 	"\asegment\x18\x04 \x01(\v2\x1c.hermes.messages.SegmentInfoR\asegment\x12\x18\n" +
-	"\abatches\x18\x05 \x03(\x04R\abatches\x12\x14\n" +
-	"\x05error\x18\x06 \x01(\tR\x05error\"R\n" +
-	"\vRoundResult\x12\x14\n" +
-	"\x05round\x18\x01 \x01(\x04R\x05round\x12-\n" +
-	"\x04acks\x18\x02 \x03(\v2\x19.hermes.messages.FlushAckR\x04acks\"a\n" +
+	"\abatches\x18\x05 \x03(\x04R\abatches\"a\n" +
 	"\bRejected\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12+\n" +
-	"\x03doc\x18\x03 \x01(\v2\x19.hermes.messages.DocumentR\x03doc\"\xf6\x01\n" +
-	"\fRoundChecked\x12\x14\n" +
-	"\x05round\x18\x01 \x01(\x04R\x05round\x12\x1a\n" +
-	"\bcomplete\x18\x02 \x01(\bR\bcomplete\x128\n" +
-	"\bsegments\x18\x03 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
-	"\brejected\x18\x04 \x03(\v2\x19.hermes.messages.RejectedR\brejected\x12\x12\n" +
-	"\x04docs\x18\x05 \x01(\x04R\x04docs\x12/\n" +
-	"\x13outstanding_batches\x18\x06 \x01(\x05R\x12outstandingBatches\"\xd1\x01\n" +
-	"\n" +
-	"WorkerDown\x12\x16\n" +
-	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
-	"\n" +
-	"generation\x18\x02 \x01(\x04R\n" +
-	"generation\x12\x1c\n" +
-	"\trestarted\x18\x03 \x01(\bR\trestarted\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\x12!\n" +
-	"\fbuild_failed\x18\x05 \x01(\bR\vbuildFailed\x12\x1c\n" +
-	"\x03pid\x18\x06 \x01(\v2\n" +
-	".actor.PIDR\x03pid\x12\x14\n" +
-	"\x05round\x18\a \x01(\x04R\x05round\"\x10\n" +
-	"\x0ePrepareRequest\"\xc4\x01\n" +
+	"\x03doc\x18\x03 \x01(\v2\x19.hermes.messages.DocumentR\x03doc\"F\n" +
+	"\x0ePrepareRequest\x12\x13\n" +
+	"\x05up_to\x18\x01 \x01(\x04R\x04upTo\x12\x1f\n" +
+	"\vdeadline_ms\x18\x02 \x01(\x03R\n" +
+	"deadlineMs\"\xf4\x01\n" +
 	"\x0fPrepareResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x128\n" +
 	"\bsegments\x18\x02 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
 	"\brejected\x18\x03 \x03(\v2\x19.hermes.messages.RejectedR\brejected\x12\x12\n" +
 	"\x04docs\x18\x04 \x01(\x04R\x04docs\x12\x16\n" +
-	"\x06rounds\x18\x05 \x01(\x04R\x06rounds\"D\n" +
+	"\x06rounds\x18\x05 \x01(\x04R\x06rounds\x12.\n" +
+	"\x04code\x18\x06 \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"D\n" +
 	"\rCommitRequest\x123\n" +
 	"\adeletes\x18\x01 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\"F\n" +
 	"\x0eCommitResponse\x12\x14\n" +
@@ -2358,10 +2304,9 @@ const file_messages_proto_rawDesc = "" +
 	"generation\x18\x02 \x01(\x04R\n" +
 	"generation\"\"\n" +
 	"\fAbortRequest\x12\x12\n" +
-	"\x04keep\x18\x01 \x01(\bR\x04keep\"A\n" +
+	"\x04keep\x18\x01 \x01(\bR\x04keep\"%\n" +
 	"\rAbortResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1a\n" +
-	"\bprogress\x18\x02 \x01(\tR\bprogress\"\x81\x01\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x81\x01\n" +
 	"\x10RegisterSegments\x128\n" +
 	"\bsegments\x18\x01 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x123\n" +
 	"\adeletes\x18\x02 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\".\n" +
@@ -2408,7 +2353,16 @@ const file_messages_proto_rawDesc = "" +
 	"\x10last_merge_error\x18\x04 \x01(\tR\x0elastMergeError\"\x10\n" +
 	"\x0eWorkersRequest\"G\n" +
 	"\x0fWorkersResponse\x124\n" +
-	"\aworkers\x18\x01 \x03(\v2\x1a.hermes.messages.WorkerRefR\aworkersB-Z+github.com/hermes-search/hermes-go/messagesb\x06proto3"
+	"\aworkers\x18\x01 \x03(\v2\x1a.hermes.messages.WorkerRefR\aworkers*y\n" +
+	"\tErrorCode\x12\x0e\n" +
+	"\n" +
+	"ERROR_NONE\x10\x00\x12\x13\n" +
+	"\x0fERROR_DISK_FULL\x10\x01\x12\x11\n" +
+	"\rERROR_CORRUPT\x10\x02\x12\x12\n" +
+	"\x0eERROR_DEADLINE\x10\x03\x12\x10\n" +
+	"\fERROR_CLOSED\x10\x04\x12\x0e\n" +
+	"\n" +
+	"ERROR_BUSY\x10\x05B-Z+github.com/hermes-search/hermes-go/messagesb\x06proto3"
 
 var (
 	file_messages_proto_rawDescOnce sync.Once
@@ -2422,76 +2376,77 @@ func file_messages_proto_rawDescGZIP() []byte {
 	return file_messages_proto_rawDescData
 }
 
-var file_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_messages_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_messages_proto_goTypes = []any{
-	(*FieldValue)(nil),               // 0: hermes.messages.FieldValue
-	(*Document)(nil),                 // 1: hermes.messages.Document
-	(*AddDocuments)(nil),             // 2: hermes.messages.AddDocuments
-	(*RequestWork)(nil),              // 3: hermes.messages.RequestWork
-	(*Batch)(nil),                    // 4: hermes.messages.Batch
-	(*SegmentInfo)(nil),              // 5: hermes.messages.SegmentInfo
-	(*SegmentBuilt)(nil),             // 6: hermes.messages.SegmentBuilt
-	(*DrainRequest)(nil),             // 7: hermes.messages.DrainRequest
+	(ErrorCode)(0),                   // 0: hermes.messages.ErrorCode
+	(*FieldValue)(nil),               // 1: hermes.messages.FieldValue
+	(*Document)(nil),                 // 2: hermes.messages.Document
+	(*AddDocuments)(nil),             // 3: hermes.messages.AddDocuments
+	(*RequestWork)(nil),              // 4: hermes.messages.RequestWork
+	(*Batch)(nil),                    // 5: hermes.messages.Batch
+	(*SegmentInfo)(nil),              // 6: hermes.messages.SegmentInfo
+	(*SegmentBuilt)(nil),             // 7: hermes.messages.SegmentBuilt
 	(*WorkerRef)(nil),                // 8: hermes.messages.WorkerRef
-	(*Drained)(nil),                  // 9: hermes.messages.Drained
-	(*FlushRequest)(nil),             // 10: hermes.messages.FlushRequest
-	(*FlushAck)(nil),                 // 11: hermes.messages.FlushAck
-	(*RoundResult)(nil),              // 12: hermes.messages.RoundResult
-	(*Rejected)(nil),                 // 13: hermes.messages.Rejected
-	(*RoundChecked)(nil),             // 14: hermes.messages.RoundChecked
-	(*WorkerDown)(nil),               // 15: hermes.messages.WorkerDown
-	(*PrepareRequest)(nil),           // 16: hermes.messages.PrepareRequest
-	(*PrepareResponse)(nil),          // 17: hermes.messages.PrepareResponse
-	(*CommitRequest)(nil),            // 18: hermes.messages.CommitRequest
-	(*CommitResponse)(nil),           // 19: hermes.messages.CommitResponse
-	(*AbortRequest)(nil),             // 20: hermes.messages.AbortRequest
-	(*AbortResponse)(nil),            // 21: hermes.messages.AbortResponse
-	(*RegisterSegments)(nil),         // 22: hermes.messages.RegisterSegments
-	(*DeleteOp)(nil),                 // 23: hermes.messages.DeleteOp
-	(*RegisterSegmentsResponse)(nil), // 24: hermes.messages.RegisterSegmentsResponse
-	(*MergeDone)(nil),                // 25: hermes.messages.MergeDone
-	(*ForceMergeRequest)(nil),        // 26: hermes.messages.ForceMergeRequest
-	(*ForceMergeResponse)(nil),       // 27: hermes.messages.ForceMergeResponse
-	(*WaitForMergesRequest)(nil),     // 28: hermes.messages.WaitForMergesRequest
-	(*WaitForMergesResponse)(nil),    // 29: hermes.messages.WaitForMergesResponse
-	(*AbortMergesRequest)(nil),       // 30: hermes.messages.AbortMergesRequest
-	(*AbortMergesResponse)(nil),      // 31: hermes.messages.AbortMergesResponse
-	(*CleanupOrphansRequest)(nil),    // 32: hermes.messages.CleanupOrphansRequest
-	(*CleanupOrphansResponse)(nil),   // 33: hermes.messages.CleanupOrphansResponse
-	(*StatsRequest)(nil),             // 34: hermes.messages.StatsRequest
-	(*SegmentStats)(nil),             // 35: hermes.messages.SegmentStats
-	(*StatsResponse)(nil),            // 36: hermes.messages.StatsResponse
-	(*WorkersRequest)(nil),           // 37: hermes.messages.WorkersRequest
-	(*WorkersResponse)(nil),          // 38: hermes.messages.WorkersResponse
-	(*actor.PID)(nil),                // 39: actor.PID
+	(*DurableRequest)(nil),           // 9: hermes.messages.DurableRequest
+	(*DurableResponse)(nil),          // 10: hermes.messages.DurableResponse
+	(*ReturnDurable)(nil),            // 11: hermes.messages.ReturnDurable
+	(*FlushRequest)(nil),             // 12: hermes.messages.FlushRequest
+	(*FlushAck)(nil),                 // 13: hermes.messages.FlushAck
+	(*Rejected)(nil),                 // 14: hermes.messages.Rejected
+	(*PrepareRequest)(nil),           // 15: hermes.messages.PrepareRequest
+	(*PrepareResponse)(nil),          // 16: hermes.messages.PrepareResponse
+	(*CommitRequest)(nil),            // 17: hermes.messages.CommitRequest
+	(*CommitResponse)(nil),           // 18: hermes.messages.CommitResponse
+	(*AbortRequest)(nil),             // 19: hermes.messages.AbortRequest
+	(*AbortResponse)(nil),            // 20: hermes.messages.AbortResponse
+	(*RegisterSegments)(nil),         // 21: hermes.messages.RegisterSegments
+	(*DeleteOp)(nil),                 // 22: hermes.messages.DeleteOp
+	(*RegisterSegmentsResponse)(nil), // 23: hermes.messages.RegisterSegmentsResponse
+	(*MergeDone)(nil),                // 24: hermes.messages.MergeDone
+	(*ForceMergeRequest)(nil),        // 25: hermes.messages.ForceMergeRequest
+	(*ForceMergeResponse)(nil),       // 26: hermes.messages.ForceMergeResponse
+	(*WaitForMergesRequest)(nil),     // 27: hermes.messages.WaitForMergesRequest
+	(*WaitForMergesResponse)(nil),    // 28: hermes.messages.WaitForMergesResponse
+	(*AbortMergesRequest)(nil),       // 29: hermes.messages.AbortMergesRequest
+	(*AbortMergesResponse)(nil),      // 30: hermes.messages.AbortMergesResponse
+	(*CleanupOrphansRequest)(nil),    // 31: hermes.messages.CleanupOrphansRequest
+	(*CleanupOrphansResponse)(nil),   // 32: hermes.messages.CleanupOrphansResponse
+	(*StatsRequest)(nil),             // 33: hermes.messages.StatsRequest
+	(*SegmentStats)(nil),             // 34: hermes.messages.SegmentStats
+	(*StatsResponse)(nil),            // 35: hermes.messages.StatsResponse
+	(*WorkersRequest)(nil),           // 36: hermes.messages.WorkersRequest
+	(*WorkersResponse)(nil),          // 37: hermes.messages.WorkersResponse
+	(*actor.PID)(nil),                // 38: actor.PID
 }
 var file_messages_proto_depIdxs = []int32{
-	0,  // 0: hermes.messages.Document.values:type_name -> hermes.messages.FieldValue
-	1,  // 1: hermes.messages.AddDocuments.docs:type_name -> hermes.messages.Document
-	1,  // 2: hermes.messages.Batch.docs:type_name -> hermes.messages.Document
-	5,  // 3: hermes.messages.SegmentBuilt.segment:type_name -> hermes.messages.SegmentInfo
-	39, // 4: hermes.messages.WorkerRef.pid:type_name -> actor.PID
-	8,  // 5: hermes.messages.Drained.workers:type_name -> hermes.messages.WorkerRef
-	39, // 6: hermes.messages.FlushRequest.reply_to:type_name -> actor.PID
-	5,  // 7: hermes.messages.FlushAck.segment:type_name -> hermes.messages.SegmentInfo
-	11, // 8: hermes.messages.RoundResult.acks:type_name -> hermes.messages.FlushAck
-	1,  // 9: hermes.messages.Rejected.doc:type_name -> hermes.messages.Document
-	5,  // 10: hermes.messages.RoundChecked.segments:type_name -> hermes.messages.SegmentInfo
-	13, // 11: hermes.messages.RoundChecked.rejected:type_name -> hermes.messages.Rejected
-	39, // 12: hermes.messages.WorkerDown.pid:type_name -> actor.PID
-	5,  // 13: hermes.messages.PrepareResponse.segments:type_name -> hermes.messages.SegmentInfo
-	13, // 14: hermes.messages.PrepareResponse.rejected:type_name -> hermes.messages.Rejected
-	23, // 15: hermes.messages.CommitRequest.deletes:type_name -> hermes.messages.DeleteOp
-	5,  // 16: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
-	23, // 17: hermes.messages.RegisterSegments.deletes:type_name -> hermes.messages.DeleteOp
-	5,  // 18: hermes.messages.MergeDone.segment:type_name -> hermes.messages.SegmentInfo
-	35, // 19: hermes.messages.StatsResponse.segments:type_name -> hermes.messages.SegmentStats
-	8,  // 20: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	1,  // 0: hermes.messages.Document.values:type_name -> hermes.messages.FieldValue
+	2,  // 1: hermes.messages.AddDocuments.docs:type_name -> hermes.messages.Document
+	2,  // 2: hermes.messages.Batch.docs:type_name -> hermes.messages.Document
+	6,  // 3: hermes.messages.SegmentBuilt.segment:type_name -> hermes.messages.SegmentInfo
+	38, // 4: hermes.messages.WorkerRef.pid:type_name -> actor.PID
+	6,  // 5: hermes.messages.DurableResponse.segments:type_name -> hermes.messages.SegmentInfo
+	14, // 6: hermes.messages.DurableResponse.rejected:type_name -> hermes.messages.Rejected
+	0,  // 7: hermes.messages.DurableResponse.code:type_name -> hermes.messages.ErrorCode
+	6,  // 8: hermes.messages.ReturnDurable.segments:type_name -> hermes.messages.SegmentInfo
+	14, // 9: hermes.messages.ReturnDurable.rejected:type_name -> hermes.messages.Rejected
+	38, // 10: hermes.messages.FlushRequest.reply_to:type_name -> actor.PID
+	6,  // 11: hermes.messages.FlushAck.segment:type_name -> hermes.messages.SegmentInfo
+	2,  // 12: hermes.messages.Rejected.doc:type_name -> hermes.messages.Document
+	6,  // 13: hermes.messages.PrepareResponse.segments:type_name -> hermes.messages.SegmentInfo
+	14, // 14: hermes.messages.PrepareResponse.rejected:type_name -> hermes.messages.Rejected
+	0,  // 15: hermes.messages.PrepareResponse.code:type_name -> hermes.messages.ErrorCode
+	22, // 16: hermes.messages.CommitRequest.deletes:type_name -> hermes.messages.DeleteOp
+	6,  // 17: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
+	22, // 18: hermes.messages.RegisterSegments.deletes:type_name -> hermes.messages.DeleteOp
+	6,  // 19: hermes.messages.MergeDone.segment:type_name -> hermes.messages.SegmentInfo
+	34, // 20: hermes.messages.StatsResponse.segments:type_name -> hermes.messages.SegmentStats
+	8,  // 21: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_messages_proto_init() }
@@ -2511,13 +2466,14 @@ func file_messages_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_messages_proto_rawDesc), len(file_messages_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   39,
+			NumEnums:      1,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_messages_proto_goTypes,
 		DependencyIndexes: file_messages_proto_depIdxs,
+		EnumInfos:         file_messages_proto_enumTypes,
 		MessageInfos:      file_messages_proto_msgTypes,
 	}.Build()
 	File_messages_proto = out.File

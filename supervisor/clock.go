@@ -1,14 +1,14 @@
 // Package supervisor holds the pieces that keep the writer's promise that no
 // acknowledged document is lost and no commit hangs when workers fail:
 //
-//   - Backoff and Restarter: restart a panicked worker after a real
-//     exponential backoff with jitter, on an injectable Clock.
+//   - Backoff and Failures: how long a failed worker waits before its
+//     restart: at once while its failures are explained by one document,
+//     a growing backoff with jitter when it keeps failing on different input.
 //   - Ledger: every batch handed to a worker stays here until a durable
 //     segment holding it is acknowledged; a lost worker's batches are
-//     re-delivered, and a batch that keeps crashing workers is split until
-//     the one poison document is isolated and rejected.
-//   - Round: the flush-ack accounting of one commit round, which stays right
-//     when workers restart or stop in the middle of it.
+//     re-delivered at once, and a document whose add keeps crashing
+//     workers is rejected alone.
+//   - Clock: the injectable source of time.
 //
 // Everything here is a plain data structure driven by the actors; none of it
 // starts goroutines of its own except through the Clock.

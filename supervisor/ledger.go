@@ -10,15 +10,24 @@ const NoWorker int32 = -1
 
 // Batch is a unit of work the ledger tracks until it is durable.
 type Batch[D any] struct {
-	Seq     uint64
-	Docs    []D
-	Bytes   int
-	Worker  int32 // NoWorker while queued for (re-)delivery
-	Crashes int   // how often delivering this batch crashed a worker
+	Seq    uint64
+	Docs   []D
+	Bytes  int
+	Worker int32 // NoWorker while queued for (re-)delivery
+	// Crashes counts, by index in Docs, how often adding that document
+	// crashed a worker.
+	Crashes map[int]int
 }
 
-// Rejection is a document isolated as poison: alone in its batch, it crashed
-// workers MaxCrashes times.
+// Blame names the document a worker was adding when it panicked: index
+// Index of batch Seq. The worker records it before each add.
+type Blame struct {
+	Seq   uint64
+	Index int
+}
+
+// Rejection is a document isolated as poison: adding it crashed workers
+// MaxCrashes times.
 type Rejection[D any] struct {
 	Doc    D
 	Reason string
@@ -33,8 +42,8 @@ type Ledger[D any] struct {
 	redeliver  []uint64 // FIFO of batches to hand out again, oldest first
 }
 
-// NewLedger returns an empty ledger. A batch whose delivery crashed workers
-// maxCrashes times is split in two (or, holding one document, rejected).
+// NewLedger returns an empty ledger. A document whose add crashed workers
+// maxCrashes times is rejected.
 func NewLedger[D any](maxCrashes int) *Ledger[D] {
 	if maxCrashes < 1 {
 		maxCrashes = 1
@@ -50,6 +59,9 @@ func (l *Ledger[D]) Open(docs []D, bytes int) *Batch[D] {
 	l.open[b.Seq] = b
 	return b
 }
+
+// LastSeq is the sequence number of the last batch opened, 0 before any.
+func (l *Ledger[D]) LastSeq() uint64 { return l.nextSeq - 1 }
 
 // Assign records that worker now holds batch seq.
 func (l *Ledger[D]) Assign(seq uint64, worker int32) {
@@ -69,6 +81,20 @@ func (l *Ledger[D]) NextRedelivery() (*Batch[D], bool) {
 	}
 	return nil, false
 }
+
+// Requeue puts an unassigned batch at the front of the re-delivery line.
+func (l *Ledger[D]) Requeue(seq uint64) {
+	l.redeliver = append([]uint64{seq}, l.redeliver...)
+}
+
+// Batch returns open batch seq.
+func (l *Ledger[D]) Batch(seq uint64) (*Batch[D], bool) {
+	b, ok := l.open[seq]
+	return b, ok
+}
+
+// Redeliveries reports how many batches wait to be delivered again.
+func (l *Ledger[D]) Redeliveries() int { return len(l.redeliver) }
 
 // Durable records that worker wrote batches seqs into a durable segment; they
 // leave the ledger. It fails, changing nothing, when any of them is not held
@@ -90,48 +116,67 @@ func (l *Ledger[D]) Durable(worker int32, seqs []uint64) error {
 	return nil
 }
 
-// WorkerLost queues every batch the worker held for re-delivery. failed is
-// the batch whose delivery crashed it (0 if none: a stop, or a crash outside
-// a batch). A batch that has now crashed workers maxCrashes times is split in
-// halves, each a new batch; a single document is rejected with reason.
-func (l *Ledger[D]) WorkerLost(worker int32, failed uint64, reason string) []Rejection[D] {
-	var held []uint64
-	for s, b := range l.open {
-		if b.Worker == worker {
-			held = append(held, s)
-		}
-	}
-	sort.Slice(held, func(i, j int) bool { return held[i] < held[j] })
-
+// WorkerLost queues every batch the worker held for re-delivery, at once.
+// blame, if not nil, names the document whose add crashed it: once that
+// document has crashed workers maxCrashes times it leaves its batch and is
+// rejected with reason; the rest of the batch is re-delivered like the
+// others. A stop, or a crash outside an add, blames nothing.
+func (l *Ledger[D]) WorkerLost(worker int32, blame *Blame, reason string) []Rejection[D] {
 	var rejected []Rejection[D]
-	for _, s := range held {
+	for _, s := range l.HeldBy(worker) {
 		b := l.open[s]
 		b.Worker = NoWorker
-		if s == failed {
-			b.Crashes++
-		}
-		if b.Crashes < l.maxCrashes {
-			l.redeliver = append(l.redeliver, s)
-			continue
-		}
-		delete(l.open, s)
-		if len(b.Docs) <= 1 {
-			for _, d := range b.Docs {
-				rejected = append(rejected, Rejection[D]{Doc: d, Reason: reason})
+		if blame != nil && blame.Seq == s && blame.Index >= 0 && blame.Index < len(b.Docs) {
+			if b.Crashes == nil {
+				b.Crashes = map[int]int{}
 			}
+			b.Crashes[blame.Index]++
+			if b.Crashes[blame.Index] >= l.maxCrashes {
+				rejected = append(rejected, Rejection[D]{Doc: b.Docs[blame.Index], Reason: reason})
+				b.remove(blame.Index)
+			}
+		}
+		if len(b.Docs) == 0 {
+			delete(l.open, s)
 			continue
 		}
-		half := len(b.Docs) / 2
-		for _, part := range [][]D{b.Docs[:half:half], b.Docs[half:]} {
-			n := l.Open(part, b.Bytes*len(part)/len(b.Docs))
-			l.redeliver = append(l.redeliver, n.Seq)
-		}
+		l.redeliver = append(l.redeliver, s)
 	}
 	return rejected
 }
 
+// remove takes document i out of the batch, keeping the others' crash
+// counts on the right documents.
+func (b *Batch[D]) remove(i int) {
+	n := len(b.Docs)
+	b.Bytes -= b.Bytes / n
+	b.Docs = append(b.Docs[:i:i], b.Docs[i+1:]...)
+	crashes := map[int]int{}
+	for j, c := range b.Crashes {
+		switch {
+		case j < i:
+			crashes[j] = c
+		case j > i:
+			crashes[j-1] = c
+		}
+	}
+	b.Crashes = crashes
+}
+
 // Outstanding reports how many batches are not yet durable.
 func (l *Ledger[D]) Outstanding() int { return len(l.open) }
+
+// OutstandingUpTo reports how many batches numbered up to seq are not yet
+// durable.
+func (l *Ledger[D]) OutstandingUpTo(seq uint64) int {
+	n := 0
+	for s := range l.open {
+		if s <= seq {
+			n++
+		}
+	}
+	return n
+}
 
 // HeldBy lists, ascending, the batches a worker holds.
 func (l *Ledger[D]) HeldBy(worker int32) []uint64 {

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -43,44 +44,6 @@ func TestBackoffJitterSpreadsDelays(t *testing.T) {
 	}
 }
 
-func TestRestarterWaitsForBackoffOnInjectedClock(t *testing.T) {
-	clock := newFakeClock()
-	b := Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2, ResetAfter: time.Minute}
-	r := NewRestarter(b, clock, 1)
-	restarts := 0
-	d1, n1 := r.Schedule("w1", func() { restarts++ })
-	if d1 != 100*time.Millisecond || n1 != 1 {
-		t.Fatalf("first failure: delay %v count %d", d1, n1)
-	}
-	clock.Advance(99 * time.Millisecond)
-	if restarts != 0 {
-		t.Fatal("restarted before the backoff elapsed")
-	}
-	clock.Advance(time.Millisecond)
-	if restarts != 1 {
-		t.Fatalf("restarts = %d after the backoff, want 1", restarts)
-	}
-	d2, n2 := r.Schedule("w1", func() { restarts++ })
-	if d2 != 200*time.Millisecond || n2 != 2 {
-		t.Fatalf("second failure: delay %v count %d, want 200ms 2", d2, n2)
-	}
-	clock.Advance(200 * time.Millisecond)
-	// A quiet period longer than ResetAfter starts the count again.
-	clock.Advance(2 * time.Minute)
-	if d, n := r.Schedule("w1", func() { restarts++ }); d != 100*time.Millisecond || n != 1 {
-		t.Fatalf("after a quiet period: delay %v count %d, want 100ms 1", d, n)
-	}
-	// Another child has its own history.
-	if _, n := r.Schedule("w2", func() { restarts++ }); n != 1 {
-		t.Fatalf("w2 count %d, want 1", n)
-	}
-	r.Close()
-	clock.Advance(time.Hour)
-	if restarts != 2 {
-		t.Fatalf("restarts = %d: Close must cancel pending restarts", restarts)
-	}
-}
-
 func TestLedgerDurableRemovesOnlyHeldBatches(t *testing.T) {
 	l := NewLedger[string](2)
 	a := l.Open([]string{"a1", "a2"}, 10)
@@ -112,7 +75,7 @@ func TestLedgerRedeliversLostWorkersBatchesInOrder(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		l.Assign(l.Open([]int{i}, 1).Seq, int32(i%2))
 	}
-	if rej := l.WorkerLost(0, 0, "stopped"); len(rej) != 0 {
+	if rej := l.WorkerLost(0, nil, "stopped"); len(rej) != 0 {
 		t.Fatalf("a stop rejected %v", rej)
 	}
 	var got []uint64
@@ -131,8 +94,9 @@ func TestLedgerRedeliversLostWorkersBatchesInOrder(t *testing.T) {
 	}
 }
 
-// A worker that crashes whenever its batch holds the poison document: the
-// ledger must isolate that one document and let every other one through.
+// A worker that crashes whenever it adds the poison document, and says so:
+// the ledger rejects that one document after maxCrashes crashes, and every
+// other document goes through, each once.
 func TestLedgerIsolatesPoisonDocument(t *testing.T) {
 	for _, size := range []int{1, 2, 7, 256} {
 		for _, poison := range []int{0, size / 2, size - 1} {
@@ -147,20 +111,14 @@ func TestLedgerIsolatesPoisonDocument(t *testing.T) {
 				queue := []*Batch[int]{first}
 				indexed := map[int]int{}
 				var rejected []Rejection[int]
-				for steps := 0; len(queue) > 0; steps++ {
-					if steps > 10*size+10 {
-						t.Fatal("isolation does not terminate")
-					}
+				crashes := 0
+				for len(queue) > 0 {
 					b := queue[0]
 					queue = queue[1:]
-					crashed := false
-					for _, d := range b.Docs {
-						if d == poison {
-							crashed = true
-						}
-					}
-					if crashed {
-						rejected = append(rejected, l.WorkerLost(0, b.Seq, "panic: poison")...)
+					at := slices.Index(b.Docs, poison)
+					if at >= 0 {
+						crashes++
+						rejected = append(rejected, l.WorkerLost(0, &Blame{Seq: b.Seq, Index: at}, "panic: poison")...)
 						// The restarted worker drops what was queued for its
 						// previous generation: the ledger re-delivers it.
 						queue = nil
@@ -180,6 +138,9 @@ func TestLedgerIsolatesPoisonDocument(t *testing.T) {
 						l.Assign(r.Seq, 0)
 						queue = append(queue, r)
 					}
+				}
+				if crashes != 2 {
+					t.Fatalf("%d crashes to isolate the poison document, want MaxCrashes = 2", crashes)
 				}
 				if len(rejected) != 1 || rejected[0].Doc != poison || rejected[0].Reason != "panic: poison" {
 					t.Fatalf("rejected %v, want only doc %d", rejected, poison)
@@ -201,63 +162,50 @@ func TestLedgerIsolatesPoisonDocument(t *testing.T) {
 	}
 }
 
-func TestLedgerInnocentBatchesAreNotBlamed(t *testing.T) {
+func TestLedgerInnocentDocumentsAreNotBlamed(t *testing.T) {
 	l := NewLedger[int](2)
-	bad := l.Open([]int{1}, 1)
-	innocent := l.Open([]int{2}, 1)
+	bad := l.Open([]int{1, 2, 3}, 3)
+	innocent := l.Open([]int{4}, 1)
 	for i := 0; i < 5; i++ {
 		l.Assign(innocent.Seq, 0)
 		if i < 2 {
 			l.Assign(bad.Seq, 0)
 		}
-		// The crash blames bad only while it exists; innocent rides along.
-		l.WorkerLost(0, bad.Seq, "boom")
+		// The crash blames document 2 only while it exists; the others
+		// ride along.
+		l.WorkerLost(0, &Blame{Seq: bad.Seq, Index: 1}, "boom")
 		for {
 			if _, ok := l.NextRedelivery(); !ok {
 				break
 			}
 		}
 	}
-	if innocent.Crashes != 0 {
-		t.Fatalf("an innocent batch was blamed %d times", innocent.Crashes)
+	if len(innocent.Crashes) != 0 || fmt.Sprint(bad.Docs) != "[1 3]" || len(bad.Crashes) != 0 {
+		t.Fatalf("innocent crashes %v; bad batch %v with crashes %v; want only document 2 gone", innocent.Crashes, bad.Docs, bad.Crashes)
 	}
-	if l.Outstanding() != 1 {
-		t.Fatalf("outstanding %d, want only the innocent batch", l.Outstanding())
+	if l.Outstanding() != 2 {
+		t.Fatalf("outstanding %d, want both batches", l.Outstanding())
 	}
 }
 
-func TestRoundCountsAcksAcrossRestarts(t *testing.T) {
-	r := NewRound(7, map[int32]uint64{0: 1, 1: 1, 2: 1})
-	if !r.Ack(0, 1) {
-		t.Fatal("a current ack did not count")
+func TestFailuresBackOffOnlyOnDifferentInput(t *testing.T) {
+	b := Backoff{Initial: 10 * time.Millisecond, Max: time.Second, Multiplier: 2}
+	f := NewFailures(b, 1)
+	now := time.Unix(1_700_000_000, 0)
+	check := func(what string, input uint64, want time.Duration) {
+		t.Helper()
+		if d, _ := f.Failed(0, input, now); d != want {
+			t.Fatalf("%s: delay %v, want %v", what, d, want)
+		}
 	}
-	if r.Ack(0, 1) {
-		t.Fatal("a second ack from the same worker counted")
-	}
-	// Worker 1 restarts: its old generation's ack no longer counts.
-	if !r.Restarted(1, 2) {
-		t.Fatal("an awaited worker's restart must ask for its flush again")
-	}
-	if r.Ack(1, 1) {
-		t.Fatal("an ack from before the restart counted")
-	}
-	// Worker 0 acked, then crashed: the ledger check covers its batches in
-	// the next round, so this round does not wait for it.
-	if r.Restarted(0, 2) {
-		t.Fatal("a worker that already acked was awaited again")
-	}
-	// Worker 2 stopped for good, then its replacement crashed.
-	r.Lost(2)
-	if r.Restarted(2, 5) {
-		t.Fatal("a lost worker was awaited again")
-	}
-	if r.Done() {
-		t.Fatal("round done while worker 1 still owes an ack")
-	}
-	if fmt.Sprint(r.Waiting()) != "[1]" {
-		t.Fatalf("waiting %v", r.Waiting())
-	}
-	if !r.Ack(1, 2) || !r.Done() {
-		t.Fatal("the ack from the restarted generation must finish the round")
+	check("first failure", 7, 0)
+	check("same document again", 7, 0)
+	check("different document", 8, 10*time.Millisecond)
+	check("unknown input", 0, 20*time.Millisecond)
+	check("unknown input again", 0, 40*time.Millisecond)
+	f.Progress(0)
+	check("after progress", 9, 0)
+	if d, _ := f.Failed(1, 5, now); d != 0 {
+		t.Fatalf("another worker has its own history: delay %v", d)
 	}
 }
