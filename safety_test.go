@@ -123,3 +123,100 @@ func TestCleanupLeavesFilesNoRecordNames(t *testing.T) {
 		}
 	}
 }
+
+// A damaged metadata.json is reported naming the file, with the kept
+// generation that could replace it; falling back to it restores the index.
+func TestDamagedMetadataIsReportedWithItsFallBack(t *testing.T) {
+	for _, damage := range []string{"missing", "flipped bit"} {
+		t.Run(damage, func(t *testing.T) {
+			dir := storage.NewMem()
+			live := smallIndex(t, dir)
+			meta, err := storage.ReadMetadata(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := storage.ReadAll(dir, storage.MetadataFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if damage == "missing" {
+				err = dir.Remove(storage.MetadataFile)
+			} else {
+				data[len(data)/2] ^= 0x04
+				err = dir.WriteAtomic(storage.MetadataFile, data)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			_, err = hermes.OpenReader(ctx, dir, hermes.Config{})
+			if err == nil {
+				t.Fatal("OpenReader opened an index without its metadata")
+			}
+			for _, want := range []string{storage.MetadataFile, storage.GenerationFile(meta.Generation), "--fall-back"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("OpenReader's error %q does not mention %q", err, want)
+				}
+			}
+			if err := storage.FallBack(dir, meta.Generation); err != nil {
+				t.Fatal(err)
+			}
+			r, err := hermes.OpenReader(ctx, dir, hermes.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if r.NumDocs() != live || r.Generation() != meta.Generation {
+				t.Fatalf("after the fall-back: generation %d, %d documents; want %d and %d", r.Generation(), r.NumDocs(), meta.Generation, live)
+			}
+		})
+	}
+}
+
+// The previous commit's files survive the next commit (a merge that
+// retires them included), so falling back to it works; older ones go.
+func TestKeptGenerationKeepsItsFiles(t *testing.T) {
+	dir := storage.NewMem()
+	ctx := context.Background()
+	w, err := hermes.Create(ctx, dir, testSchema(t), hermes.Config{Workers: 1, MergePolicy: mergepolicy.NoMerge{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for round := range 3 {
+		for i := range 5 {
+			mustAdd(t, w, doc(fmt.Sprintf("r%d-%d", round, i), "words"))
+		}
+		if _, err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := storage.ReadMetadata(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ForceMerge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gens, err := storage.Generations(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint64{before.Generation, before.Generation + 1}; !slices.Equal(gens, want) {
+		t.Fatalf("kept generations %v, want %v", gens, want)
+	}
+	if err := storage.FallBack(dir, before.Generation); err != nil {
+		t.Fatal(err)
+	}
+	r, err := hermes.OpenReader(ctx, dir, hermes.Config{})
+	if err != nil {
+		t.Fatalf("the generation before the merge does not open: %v", err)
+	}
+	defer r.Close()
+	if r.NumDocs() != 15 || len(before.Segments) != 3 {
+		t.Fatalf("the generation before the merge holds %d documents in %d segments; want 15 in 3", r.NumDocs(), len(before.Segments))
+	}
+}

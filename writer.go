@@ -140,6 +140,22 @@ func Create(ctx context.Context, dir storage.Directory, schema *Schema, cfg Conf
 	return w, nil
 }
 
+// fallBackHint tells, when metadata.json cannot be read, which kept
+// generation could replace it.
+func fallBackHint(dir storage.Directory) string {
+	gens, err := storage.Generations(dir)
+	if err != nil {
+		return ""
+	}
+	for i := len(gens) - 1; i >= 0; i-- {
+		if m, err := storage.ReadGeneration(dir, gens[i]); err == nil {
+			return fmt.Sprintf("; the index keeps generation %d (%s, %s): 'hermes check --index DIR --fall-back' restores it",
+				m.Generation, storage.GenerationFile(m.Generation), plural(len(m.Segments), "segment"))
+		}
+	}
+	return ""
+}
+
 // refuseIndexFiles fails, wrapping ErrIndexFilesFound, when dir holds
 // files of an index (segments, deletes, kept commit generations) though it
 // has no metadata.json: creating an index there would make them orphans
@@ -212,7 +228,7 @@ func Open(ctx context.Context, dir storage.Directory, cfg Config) (*Writer, erro
 func readIndexMetadata(dir storage.Directory) (*storage.Metadata, *Schema, error) {
 	meta, err := storage.ReadMetadata(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("hermes: open index: %w", err)
+		return nil, nil, fmt.Errorf("hermes: open index: %w%s", err, fallBackHint(dir))
 	}
 	schema, err := segment.ParseSchema(meta.Schema)
 	if err != nil {
