@@ -10,6 +10,7 @@ import (
 
 	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/segment/mergepolicy"
+	"github.com/hermes-search/hermes-go/storage"
 	"github.com/hermes-search/hermes-go/supervisor"
 )
 
@@ -73,6 +74,15 @@ type Config struct {
 	MergePolicy mergepolicy.Policy
 	// MaxConcurrentMerges bounds the merges running at once; default 4.
 	MaxConcurrentMerges int
+
+	// KeepGenerations is how many commit generations (commits and
+	// registered merges) the writer keeps, the current one included:
+	// their metadata (metadata_<gen>.json) and every file they name stay,
+	// so that a lost or damaged metadata.json can fall back to the newest
+	// intact one ('hermes check --fall-back'). Default 2, the current
+	// commit and the one before; more keeps the files of merged-away
+	// segments longer.
+	KeepGenerations int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -118,6 +128,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxConcurrentMerges == 0 {
 		c.MaxConcurrentMerges = 4
 	}
+	if c.KeepGenerations == 0 {
+		c.KeepGenerations = storage.DefaultKeepGenerations
+	}
 	switch {
 	case c.Workers < 0 || c.Workers > 1024:
 		return c, fmt.Errorf("hermes: Config.Workers = %d; want 1 to 1024", c.Workers)
@@ -135,6 +148,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("hermes: Config.BatchDocs = %d, BatchBytes = %d; want both positive", c.BatchDocs, c.BatchBytes)
 	case c.MaxConcurrentMerges < 1:
 		return c, fmt.Errorf("hermes: Config.MaxConcurrentMerges = %d; want at least 1", c.MaxConcurrentMerges)
+	case c.KeepGenerations < 1:
+		return c, fmt.Errorf("hermes: Config.KeepGenerations = %d; want at least 1", c.KeepGenerations)
 	}
 	return c, nil
 }

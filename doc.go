@@ -18,6 +18,10 @@
 //   - PrepareCommit returning nil means every document accepted before it was
 //     called is in segment files that are fsynced on disk, but not yet
 //     visible: a crash now loses them (they are orphans, deleted on Open).
+//     Their segment ids were recorded in the index's segment-id journal
+//     before any of their files existed: orphan cleanup deletes only files
+//     of segments that journal or a kept generation names, never files that
+//     merely look like segment files.
 //   - Commit (of a PreparedCommit, or Writer.Commit) returning nil means those
 //     documents are committed: metadata.json naming their segments was written
 //     to a temporary file, fsynced, renamed, and the directory fsynced. They
@@ -36,6 +40,18 @@
 //     disk before the failure (Reader.Generation tells which).
 //   - An error from PrepareCommit loses nothing: intake resumes, and the
 //     next PrepareCommit covers the same documents.
+//   - Each commit (and each registered merge) is a generation. Besides
+//     metadata.json, its metadata is written first as metadata_<gen>.json;
+//     the newest Config.KeepGenerations of these (default 2: the current
+//     commit and the one before) are kept, with every file they name. If
+//     metadata.json is lost or damaged, Open and OpenReader fail with an
+//     error naming it and the newest readable kept generation, and
+//     'hermes check --fall-back' (storage.FallBack) restores the newest
+//     intact one; the commits after it are lost, and check says how many
+//     documents that is when it can tell.
+//   - Create never writes over an index: in a directory without
+//     metadata.json that holds segment, deletes or kept generation files it
+//     fails with ErrIndexFilesFound and changes nothing.
 //
 // # Merges and snapshots
 //

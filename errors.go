@@ -26,6 +26,13 @@ var (
 	// not flush every document (its deadline passed, or a segment could not
 	// be written). No document is lost: they stay queued for the next try.
 	ErrPrepareFailed = errors.New("hermes: prepare commit failed")
+	// ErrIndexFilesFound is wrapped by the error of Create in a directory
+	// that has no metadata.json but holds segment, deletes or commit
+	// generation files: most likely an index whose metadata.json was lost.
+	// Create changes nothing then. Recover the index with
+	// 'hermes check --index DIR --fall-back' (it restores the newest kept
+	// commit generation), or move the files away to start afresh.
+	ErrIndexFilesFound = errors.New("hermes: the directory holds index files but no " + storage.MetadataFile)
 )
 
 // DuplicateKeyError reports a document whose primary key is already in the

@@ -66,7 +66,8 @@ func TestBackgroundMergesKeepEveryDocument(t *testing.T) {
 
 func TestForceMergeLeavesOneSegmentAndDeletesMergedFiles(t *testing.T) {
 	dir := storage.NewMem()
-	w := create(t, dir, hermes.Config{Workers: 2, MergePolicy: mergepolicy.NoMerge{}})
+	// One kept generation: the generation before the merge keeps no files.
+	w := create(t, dir, hermes.Config{Workers: 2, MergePolicy: mergepolicy.NoMerge{}, KeepGenerations: 1})
 	added := commitBatches(t, w, "f", 5, 30)
 	before, _ := w.Stats(context.Background())
 	if len(before.Segments) < 5 {
@@ -87,22 +88,42 @@ func TestForceMergeLeavesOneSegmentAndDeletesMergedFiles(t *testing.T) {
 	onlyCommittedFiles(t, dir)
 }
 
-// onlyCommittedFiles fails if dir holds a file that metadata.json does not
-// name.
+// onlyCommittedFiles fails if dir holds a file that neither metadata.json
+// nor a kept generation (at most the default number, none newer than
+// metadata.json) names.
 func onlyCommittedFiles(t *testing.T, dir storage.Directory) {
 	t.Helper()
 	meta, err := storage.ReadMetadata(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	owned := map[string]bool{storage.MetadataFile: true, "pk_bloom.bin": true}
-	for _, s := range meta.Segments {
-		for _, f := range s.Files {
-			owned[f] = true
+	owned := map[string]bool{storage.MetadataFile: true, storage.SegmentIDsFile: true, "pk_bloom.bin": true}
+	kept := []*storage.Metadata{meta}
+	gens, err := storage.Generations(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gens {
+		if g > meta.Generation || meta.Generation-g >= storage.DefaultKeepGenerations {
+			t.Errorf("%s is not a kept generation of generation %d", storage.GenerationFile(g), meta.Generation)
+			continue
 		}
-		if s.DelGen > 0 {
-			id, _ := segment.ParseID(s.ID)
-			owned[segment.DeletesFileName(id, s.DelGen)] = true
+		m, err := storage.ReadGeneration(dir, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owned[storage.GenerationFile(g)] = true
+		kept = append(kept, m)
+	}
+	for _, m := range kept {
+		for _, s := range m.Segments {
+			for _, f := range s.Files {
+				owned[f] = true
+			}
+			if s.DelGen > 0 {
+				id, _ := segment.ParseID(s.ID)
+				owned[segment.DeletesFileName(id, s.DelGen)] = true
+			}
 		}
 	}
 	names, err := dir.List()
@@ -118,7 +139,8 @@ func onlyCommittedFiles(t *testing.T, dir storage.Directory) {
 
 func TestReaderHoldsItsSnapshotAcrossAMerge(t *testing.T) {
 	dir := storage.NewMem()
-	w := create(t, dir, hermes.Config{Workers: 2, MergePolicy: mergepolicy.NoMerge{}})
+	// One kept generation, so that only the reader holds the merged-away files.
+	w := create(t, dir, hermes.Config{Workers: 2, MergePolicy: mergepolicy.NoMerge{}, KeepGenerations: 1})
 	added := commitBatches(t, w, "s", 4, 25)
 	r, err := w.Reader()
 	if err != nil {
@@ -148,7 +170,7 @@ func TestReaderHoldsItsSnapshotAcrossAMerge(t *testing.T) {
 	}
 	now, _ := dir.List()
 	for _, f := range oldFiles {
-		if !slices.Contains(now, f) {
+		if _, gen := storage.ParseGenerationFile(f); !gen && !slices.Contains(now, f) {
 			t.Fatalf("%s was deleted while a reader held it", f)
 		}
 	}

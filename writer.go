@@ -117,6 +117,10 @@ func Create(ctx context.Context, dir storage.Directory, schema *Schema, cfg Conf
 		lock.Close()
 		return nil, fmt.Errorf("hermes: Create: the directory holds an unreadable index (%w); repair or remove it", err)
 	}
+	if err := refuseIndexFiles(dir); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	schemaJSON, err := schema.MarshalJSON()
 	if err != nil {
 		lock.Close()
@@ -133,6 +137,71 @@ func Create(ctx context.Context, dir storage.Directory, schema *Schema, cfg Conf
 		return nil, err
 	}
 	return w, nil
+}
+
+// fallBackHint tells, when metadata.json cannot be read, which kept
+// generation could replace it.
+func fallBackHint(dir storage.Directory) string {
+	gens, err := storage.Generations(dir)
+	if err != nil {
+		return ""
+	}
+	for i := len(gens) - 1; i >= 0; i-- {
+		if m, err := storage.ReadGeneration(dir, gens[i]); err == nil {
+			return fmt.Sprintf("; the index keeps generation %d (%s, %s): 'hermes check --index DIR --fall-back' restores it",
+				m.Generation, storage.GenerationFile(m.Generation), plural(len(m.Segments), "segment"))
+		}
+	}
+	return ""
+}
+
+// refuseIndexFiles fails, wrapping ErrIndexFilesFound, when dir holds
+// files of an index (segments, deletes, kept commit generations) though it
+// has no metadata.json: creating an index there would make them orphans
+// and lose them.
+func refuseIndexFiles(dir storage.Directory) error {
+	names, err := dir.List()
+	if err != nil {
+		return fmt.Errorf("hermes: Create: %w", err)
+	}
+	var segmentFiles, deletesFiles, generations int
+	var example string
+	for _, name := range names {
+		if _, kind, _, ok := segment.ParseFileName(name); ok {
+			if kind == segment.DeletesKind {
+				deletesFiles++
+			} else {
+				segmentFiles++
+			}
+		} else if gen, ok := storage.ParseGenerationFile(name); ok {
+			// A kept generation of an empty index (a Create cut short)
+			// holds nothing to lose; a damaged one protects nothing.
+			if m, err := storage.ReadGeneration(dir, gen); err != nil || len(m.Segments) == 0 {
+				continue
+			}
+			generations++
+		} else {
+			continue
+		}
+		if example == "" {
+			example = name
+		}
+	}
+	if example == "" {
+		return nil
+	}
+	return fmt.Errorf("%w: %s, %s and %s (e.g. %s). Nothing was changed. "+
+		"Run 'hermes check --index DIR' to see what can be recovered and 'hermes check --index DIR --fall-back' to restore the newest kept commit, "+
+		"or move these files away to start a new index here",
+		ErrIndexFilesFound, plural(segmentFiles, "segment file"), plural(deletesFiles, "deletes file"),
+		plural(generations, "kept commit generation file"), example)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // Open returns a writer for the index in dir, holding what its last
@@ -158,7 +227,7 @@ func Open(ctx context.Context, dir storage.Directory, cfg Config) (*Writer, erro
 func readIndexMetadata(dir storage.Directory) (*storage.Metadata, *Schema, error) {
 	meta, err := storage.ReadMetadata(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("hermes: open index: %w", err)
+		return nil, nil, fmt.Errorf("hermes: open index: %w%s", err, fallBackHint(dir))
 	}
 	schema, err := segment.ParseSchema(meta.Schema)
 	if err != nil {
@@ -181,6 +250,14 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		return nil, fmt.Errorf("hermes: %w", err)
 	}
 	segments := actors.NewSegments(dir, internal, meta, cfg.Logger)
+	if cfg.KeepGenerations > 1 {
+		older, err := storage.KeptGenerations(dir, meta.Generation-1, cfg.KeepGenerations-1)
+		if err != nil {
+			segments.Close()
+			return nil, fmt.Errorf("hermes: open index: %w", err)
+		}
+		segments.KeepGenerations(cfg.KeepGenerations, older)
+	}
 	v, err := openView(segments, meta)
 	if err != nil {
 		segments.Close()
@@ -206,6 +283,14 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		w.keys = newKeySet(f, cfg.OnDuplicate == ReplaceDuplicates, &w.seq, w.committedHasKey)
 	}
 
+	ids, err := actors.NewSegmentIDs(dir, time.Now().Truncate(time.Millisecond), cfg.Logger) // wall clock only, as ids
+	if err != nil {
+		v.release()
+		segments.Close()
+		return nil, fmt.Errorf("hermes: open index: %w", err)
+	}
+	segments.RecordIDs(ids)
+
 	w.system = cfg.ActorSystem
 	if w.system == nil {
 		w.system = actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
@@ -230,10 +315,11 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		Fatal:          w.fail,
 		Metadata:       meta,
 		Segments:       segments,
-		Started:        time.Now().Truncate(time.Millisecond), // wall clock only, as ids
+		IDs:            ids,
 
 		MergePolicy:         cfg.MergePolicy,
 		MaxConcurrentMerges: cfg.MaxConcurrentMerges,
+		KeepGenerations:     cfg.KeepGenerations,
 		Logger:              cfg.Logger,
 	}
 	name := fmt.Sprintf("hermes-writer-%d", writerSeq.Add(1))

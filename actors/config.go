@@ -92,13 +92,16 @@ type Config struct {
 	Metadata *storage.Metadata
 	// Segments is the index's shared set of open segments.
 	Segments *Segments
-	// Started is when the writer started, in whole milliseconds of wall
-	// time: a segment made since then may be in flight, so orphan cleanup
-	// leaves it alone.
-	Started time.Time
+	// IDs hands out segment ids, recorded in the index's journal: orphan
+	// cleanup deletes only files of recorded segments, and leaves those
+	// this writer issued alone (they may be in flight).
+	IDs *SegmentIDs
 
 	MergePolicy         mergepolicy.Policy
 	MaxConcurrentMerges int
+	// KeepGenerations is how many commit generations stay on disk, the
+	// committed one included (see storage.KeptGenerations).
+	KeepGenerations int
 
 	Logger *slog.Logger
 }
@@ -128,13 +131,8 @@ func (c *Config) clock() supervisor.Clock {
 
 func since(t time.Time) slog.Attr { return slog.Duration("duration", time.Since(t)) }
 
-// newSegmentID names a segment this writer makes: never dated before the
-// writer started (even if the wall clock steps back), so that orphan
-// cleanup, which deletes only segments older than that, never takes one.
-func (c *Config) newSegmentID() segment.ID {
-	now := time.Now()
-	if now.UnixMilli() < c.Started.UnixMilli() { // wall clocks, as ids carry
-		now = c.Started
-	}
-	return segment.NewIDAt(now)
+// newSegmentID names a segment this writer makes, recorded in the index's
+// segment-id journal (see SegmentIDs) before any of its files exists.
+func (c *Config) newSegmentID() (segment.ID, error) {
+	return c.IDs.New()
 }

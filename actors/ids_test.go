@@ -1,19 +1,41 @@
 package actors
 
 import (
+	"log/slog"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/hermes-search/hermes-go/storage"
 )
 
 // A writer's segment ids are never dated before its start, even when the
-// wall clock is behind it (a clock step back): orphan cleanup, which only
-// takes segments older than the start, must never take the writer's own.
-func TestSegmentIDsNeverPredateTheWritersStart(t *testing.T) {
+// wall clock is behind it (a clock step back), and each is in the journal
+// before it is handed out.
+func TestSegmentIDsAreRecordedAndNeverPredateTheWritersStart(t *testing.T) {
 	for _, ahead := range []time.Duration{0, time.Millisecond, time.Hour} {
+		dir := storage.NewMem()
 		started := time.Now().Add(ahead).Truncate(time.Millisecond)
-		cfg := &Config{Started: started}
-		if id := cfg.newSegmentID(); id.Time().Before(started) {
-			t.Fatalf("start %v ahead of the clock: id dated %v, before the start %v", ahead, id.Time(), started)
+		ids, err := NewSegmentIDs(dir, started, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := &Config{IDs: ids}
+		for range idBlock + 1 {
+			id, err := cfg.newSegmentID()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.Time().Before(started) {
+				t.Fatalf("start %v ahead of the clock: id dated %v, before the start %v", ahead, id.Time(), started)
+			}
+			recorded, err := storage.ReadSegmentIDs(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(recorded, id.String()) || !ids.Issued(id.String()) {
+				t.Fatalf("id %s handed out before the journal recorded it", id)
+			}
 		}
 	}
 }

@@ -168,6 +168,11 @@ func (m *segmentManager) write(next *storage.Metadata) error {
 		return fmt.Errorf("write generation %d: %w", next.Generation, err)
 	}
 	m.meta = next
+	// Metadata of generations no longer kept goes before their files, so
+	// that a kept generation never names a deleted file.
+	if _, err := storage.PruneGenerations(m.cfg.Dir, next.Generation, m.cfg.KeepGenerations); err != nil {
+		m.cfg.logger().Warn("could not remove the metadata of an old generation; the next cleanup does", "error", err)
+	}
 	m.cfg.Segments.Commit(next)
 	if m.cfg.Committed != nil {
 		m.cfg.Committed(next)
@@ -234,7 +239,13 @@ func (m *segmentManager) start(ctx actor.Context, p mergepolicy.Merge) {
 	for _, s := range m.meta.Segments {
 		byID[s.ID] = s
 	}
-	r := &runningMerge{id: m.cfg.newSegmentID()}
+	id, err := m.cfg.newSegmentID()
+	if err != nil {
+		m.lastErr = fmt.Errorf("merge: %w", err)
+		m.cfg.logger().Error("merge not started", "error", m.lastErr)
+		return
+	}
+	r := &runningMerge{id: id}
 	var readers []*segment.Reader
 	for _, id := range p.Sources {
 		info, ok := byID[id]
@@ -369,59 +380,55 @@ func (m *segmentManager) answerWaiters(ctx actor.Context) {
 	m.waiters = nil
 }
 
-// cleanupOrphans deletes segment files that are neither committed, nor
-// written by a running merge, nor held by a reader, and that this writer
-// did not make since it started (a worker may be writing those, or a
-// prepared commit may name them): leftovers of a crash, an abort or a merge.
+// cleanupOrphans deletes the files of this index that nothing needs: files
+// of segments the segment-id journal or a kept generation names (never
+// files that only look like segment files) that no kept generation names,
+// no reader holds and this writer did not issue since it started (a worker
+// may be writing those, a prepared commit or a merge may name them), and
+// the metadata of generations no longer kept. Ids whose files are all gone
+// leave the journal.
 func (m *segmentManager) cleanupOrphans() (int, error) {
+	removed, err := storage.PruneGenerations(m.cfg.Dir, m.meta.Generation, m.cfg.KeepGenerations)
+	if err != nil {
+		return removed, err
+	}
 	names, err := m.cfg.Dir.List()
 	if err != nil {
-		return 0, err
+		return removed, err
 	}
-	keep := map[string]bool{}
-	for _, s := range m.meta.Segments {
-		for _, f := range s.Files {
-			keep[f] = true
-		}
-		if s.DelGen > 0 {
-			if id, err := segment.ParseID(s.ID); err == nil {
-				keep[segment.DeletesFileName(id, s.DelGen)] = true
-			}
-		}
-	}
-	removed := 0
+	left := map[string]bool{} // ids with files that stay
+	foreign := 0
 	for _, name := range names {
 		id, kind, gen, ok := segment.ParseFileName(name)
-		if !ok || keep[name] || m.mergeOutput(id) || !id.Time().Before(m.cfg.Started) {
+		if !ok {
 			continue
 		}
-		if kind == segment.DeletesKind {
-			// A deletes generation no commit names and no reader holds:
-			// left by a commit that failed before its metadata was written.
-			if m.cfg.Segments.HeldVersion(id.String(), gen) {
-				continue
+		sid := id.String()
+		switch {
+		case m.cfg.IDs.Issued(sid):
+		case kind == segment.DeletesKind && m.cfg.Segments.HeldVersion(sid, gen):
+		case kind != segment.DeletesKind && m.cfg.Segments.Held(sid):
+		case !m.cfg.IDs.Recorded(sid) && !m.cfg.Segments.Held(sid):
+			foreign++ // not this index's, as far as its records tell
+		default:
+			if err := m.cfg.Dir.Remove(name); err != nil {
+				return removed, err
 			}
-		} else if m.cfg.Segments.Held(id.String()) {
+			removed++
 			continue
 		}
-		if err := m.cfg.Dir.Remove(name); err != nil {
-			return removed, err
-		}
-		removed++
+		left[sid] = true
+	}
+	if err := m.cfg.IDs.Prune(func(id string) bool { return left[id] || m.cfg.Segments.Held(id) }); err != nil {
+		return removed, err
 	}
 	if removed > 0 {
 		m.cfg.logger().Info("orphan files removed", "files", removed)
 	}
-	return removed, nil
-}
-
-func (m *segmentManager) mergeOutput(id segment.ID) bool {
-	for _, r := range m.running {
-		if r.id == id {
-			return true
-		}
+	if foreign > 0 {
+		m.cfg.logger().Warn("files that look like segment files but no record of this index names were left alone", "files", foreign)
 	}
-	return false
+	return removed, nil
 }
 
 func (m *segmentManager) stats() *messages.StatsResponse {

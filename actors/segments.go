@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -24,12 +25,20 @@ type Segments struct {
 	schema *segment.Schema
 	logger *slog.Logger
 
-	mu        sync.Mutex
-	holders   int // the writer and the Readers it handed out; see Retain
-	versions  map[version]*openVersion
-	bases     map[string]*openBase // one verified open per segment
-	committed map[string]storage.SegmentInfo
-	retired   map[version]bool // committed once, not any more
+	mu       sync.Mutex
+	holders  int // the writer and the Readers it handed out; see Retain
+	versions map[version]*openVersion
+	bases    map[string]*openBase // one verified open per segment
+	retired  map[version]bool     // committed once, not any more
+
+	// kept are the commit generations whose files stay (storage's kept
+	// generations), oldest first; the last is the committed state. named
+	// and namedIDs are what they name.
+	ids      *SegmentIDs // told when a segment's files are gone; nil for readers
+	kept     []*storage.Metadata
+	keep     int
+	named    map[version]bool
+	namedIDs map[string]bool
 }
 
 type version struct {
@@ -55,15 +64,41 @@ func NewSegments(dir storage.Directory, schema *segment.Schema, meta *storage.Me
 		versions: map[version]*openVersion{},
 		bases:    map[string]*openBase{},
 		retired:  map[version]bool{},
+		keep:     1,
 	}
-	s.setCommitted(meta)
+	s.setKept([]*storage.Metadata{meta})
 	return s
 }
 
-func (s *Segments) setCommitted(meta *storage.Metadata) {
-	s.committed = make(map[string]storage.SegmentInfo, len(meta.Segments))
-	for _, info := range meta.Segments {
-		s.committed[info.ID] = info
+// KeepGenerations makes the set keep the files of the newest keep commit
+// generations, older (oldest first, before the committed state) being those
+// still on disk. A writer calls it before it starts.
+func (s *Segments) KeepGenerations(keep int, older []*storage.Metadata) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keep = max(keep, 1)
+	current := s.kept[len(s.kept)-1]
+	s.setKept(append(slices.Clone(older), current))
+}
+
+// RecordIDs makes the set tell ids when it deletes a segment's files, so
+// the segment-id journal drops it.
+func (s *Segments) RecordIDs(ids *SegmentIDs) {
+	s.mu.Lock()
+	s.ids = ids
+	s.mu.Unlock()
+}
+
+// setKept makes kept the kept generations, the newest s.keep of them.
+func (s *Segments) setKept(kept []*storage.Metadata) {
+	s.kept = kept[max(0, len(kept)-s.keep):]
+	s.named = map[version]bool{}
+	s.namedIDs = map[string]bool{}
+	for _, meta := range s.kept {
+		for _, info := range meta.Segments {
+			s.named[version{info.ID, info.DelGen}] = true
+			s.namedIDs[info.ID] = true
+		}
 	}
 }
 
@@ -127,18 +162,18 @@ func (s *Segments) Release(info storage.SegmentInfo) {
 	}
 }
 
-// Commit records a new committed state: versions it no longer names are
-// retired, and those no one holds have their files deleted now.
+// Commit records a new committed state: versions that no kept generation
+// names any more are retired, and those no one holds have their files
+// deleted now.
 func (s *Segments) Commit(meta *storage.Metadata) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.committed
-	s.setCommitted(meta)
-	for id, info := range old {
-		if cur, ok := s.committed[id]; ok && cur.DelGen == info.DelGen {
+	old := s.named
+	s.setKept(append(s.kept, meta))
+	for v := range old {
+		if s.named[v] {
 			continue
 		}
-		v := version{id, info.DelGen}
 		s.retired[v] = true
 		if _, held := s.versions[v]; !held {
 			s.deleteRetired(v)
@@ -146,35 +181,31 @@ func (s *Segments) Commit(meta *storage.Metadata) {
 	}
 }
 
-// Held reports whether a segment is committed or in use, so its files are
-// no orphans.
+// Held reports whether a segment is named by a kept generation or in use,
+// so its files are no orphans.
 func (s *Segments) Held(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, committed := s.committed[id]
 	_, open := s.bases[id]
-	return committed || open
+	return s.namedIDs[id] || open
 }
 
-// HeldVersion reports whether a segment's deletes generation is committed
-// or open.
+// HeldVersion reports whether a segment's deletes generation is named by a
+// kept generation or open.
 func (s *Segments) HeldVersion(id string, delGen uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if info, ok := s.committed[id]; ok && info.DelGen == delGen {
-		return true
-	}
 	_, open := s.versions[version{id, delGen}]
-	return open
+	return s.named[version{id, delGen}] || open
 }
 
 // deleteRetired deletes what retired version v alone needed: its deletes
-// file, and the segment's files once no version of it is committed or open.
+// file, and the segment's files once no version of it is kept or open.
 // (Segments not committed yet, such as those a commit is applying deletes
 // to, are never retired.) Call with mu held, when no one holds v.
 func (s *Segments) deleteRetired(v version) {
 	delete(s.retired, v)
-	_, committed := s.committed[v.id]
+	committed := s.namedIDs[v.id]
 	id, err := segment.ParseID(v.id)
 	if err != nil {
 		return
@@ -183,8 +214,12 @@ func (s *Segments) deleteRetired(v version) {
 		s.remove(segment.DeletesFileName(id, v.delGen))
 	}
 	if _, open := s.bases[v.id]; !committed && !open {
+		all := true
 		for _, f := range segment.SegmentFiles(id) {
-			s.remove(f)
+			all = s.remove(f) && all
+		}
+		if all && s.ids != nil {
+			s.ids.Gone(v.id)
 		}
 	}
 }
@@ -196,11 +231,12 @@ func (s *Segments) dropBaseIfUnused(id string) {
 	}
 }
 
-func (s *Segments) remove(name string) {
+func (s *Segments) remove(name string) bool {
 	err := s.dir.Remove(name)
 	if err == nil {
 		s.logger.Debug("deleted retired file", "file", name)
 	}
+	return err == nil
 }
 
 // Retain adds a holder of the set, so that it outlives the one that made

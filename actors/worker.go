@@ -137,7 +137,11 @@ func (w *worker) build(round uint64) *messages.SegmentInfo {
 	b := w.builder
 	w.builder = nil
 	w.heldBytes = 0
-	meta, err := b.Build(w.cfg.Dir, w.cfg.newSegmentID())
+	id, err := w.cfg.newSegmentID()
+	var meta *segment.Meta
+	if err == nil {
+		meta, err = b.Build(w.cfg.Dir, id)
+	}
 	if err != nil {
 		w.cfg.logger().Error("segment build failed", "worker", w.id, "error", err)
 		panic(buildError{err: err, round: round})

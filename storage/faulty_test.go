@@ -151,8 +151,10 @@ func TestFaultyWriteAtomicNeverTorn(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := probe.Ops() - before
-	if steps != 6 { // syncdir; then WriteAtomic: create, write, sync, rename, syncdir
-		t.Fatalf("WriteMetadata took %d mutating operations, want 6", steps)
+	// The kept generation: create, write, sync; syncdir; then WriteAtomic:
+	// create, write, sync, rename, syncdir.
+	if steps != 9 {
+		t.Fatalf("WriteMetadata took %d mutating operations, want 9", steps)
 	}
 
 	seen := map[uint64]int{}
@@ -235,7 +237,7 @@ func TestFaultyDiskFull(t *testing.T) {
 	}
 	// A commit fails cleanly and leaves no file behind.
 	err = WriteMetadata(d, &Metadata{Generation: 1})
-	wantErr(t, "WriteMetadata on a full disk", err, ErrDiskFull, tempPrefix+MetadataFile)
+	wantErr(t, "WriteMetadata on a full disk", err, ErrDiskFull, GenerationFile(1))
 	if names := mustList(t, d); !slices.Equal(names, []string{"seg"}) {
 		t.Fatalf("files after failed commit %q", names)
 	}

@@ -85,8 +85,9 @@ type metadataOnDisk struct {
 
 // WriteMetadata commits m: it validates m, checks that every file it names
 // exists, fsyncs the directory so those files' names are durable before
-// anything refers to them, and writes metadata.json with an embedded
-// checksum through WriteAtomic. The files' contents must already be synced
+// anything refers to them, writes the same bytes as the kept generation
+// metadata_<Generation>.json (fsynced), and writes metadata.json with an
+// embedded checksum through WriteAtomic. The files' contents must already be synced
 // (ChecksumWriter.Finish does it). If WriteMetadata returns nil, the commit
 // is durable; if it fails, a crash leaves the previous commit or this one.
 func WriteMetadata(dir Directory, m *Metadata) error {
@@ -105,28 +106,42 @@ func WriteMetadata(dir Directory, m *Metadata) error {
 			}
 		}
 	}
+	data, err := encodeMetadata(m)
+	if err != nil {
+		return err
+	}
+	// The same bytes as a kept generation, so that a lost or damaged
+	// metadata.json can fall back to it (see KeepGenerations).
+	if err := writeGeneration(dir, m.Generation, data); err != nil {
+		return err
+	}
 	// Without this, a crash could keep the new metadata.json but lose the
 	// names of the files it refers to (the file system may persist the
 	// rename before the creations).
 	if err := dir.SyncDir(); err != nil {
 		return err
 	}
+	return dir.WriteAtomic(MetadataFile, data)
+}
+
+// encodeMetadata returns m as metadata.json's bytes, checksum included.
+func encodeMetadata(m *Metadata) ([]byte, error) {
 	disk := metadataOnDisk{Checksum: "xxh64:" + string(bytes.Repeat([]byte{'0'}, checksumHexLen)), Metadata: *m}
 	if disk.FormatVersion == 0 {
 		disk.FormatVersion = MetadataFormatVersion
 	}
 	data, err := json.MarshalIndent(&disk, "", "  ")
 	if err != nil {
-		return fmt.Errorf("storage: encoding %s: %w", MetadataFile, err)
+		return nil, fmt.Errorf("storage: encoding %s: %w", MetadataFile, err)
 	}
 	data = append(data, '\n')
 	if !bytes.HasPrefix(data, []byte(checksumPrefix)) {
 		// Only a change to metadataOnDisk could cause this.
-		return fmt.Errorf("storage: encoding %s: checksum field not first", MetadataFile)
+		return nil, fmt.Errorf("storage: encoding %s: checksum field not first", MetadataFile)
 	}
 	sum := xxhash.Sum64(data[checksumBodyOff:])
 	hex.Encode(data[len(checksumPrefix):checksumBodyOff], binary.BigEndian.AppendUint64(nil, sum))
-	return dir.WriteAtomic(MetadataFile, data)
+	return data, nil
 }
 
 // ReadMetadata reads and verifies metadata.json. With no index in dir it
@@ -137,31 +152,33 @@ func ReadMetadata(dir Directory) (*Metadata, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeMetadata(data)
+	return decodeMetadata(MetadataFile, data)
 }
 
-func decodeMetadata(data []byte) (*Metadata, error) {
+// decodeMetadata decodes and verifies the content of name, metadata.json or
+// a kept generation.
+func decodeMetadata(name string, data []byte) (*Metadata, error) {
 	if len(data) < checksumBodyOff || !bytes.HasPrefix(data, []byte(checksumPrefix)) {
-		return nil, corruptf(MetadataFile, "does not start with %q: truncated or not a metadata file", checksumPrefix)
+		return nil, corruptf(name, "does not start with %q: truncated or not a metadata file", checksumPrefix)
 	}
 	stored, err := strconv.ParseUint(string(data[len(checksumPrefix):checksumBodyOff]), 16, 64)
 	if err != nil {
-		return nil, corruptf(MetadataFile, "checksum %q is not 16 hex digits", data[len(checksumPrefix):checksumBodyOff])
+		return nil, corruptf(name, "checksum %q is not 16 hex digits", data[len(checksumPrefix):checksumBodyOff])
 	}
 	// Upper-case hex would parse, but the writer never produces it.
 	if string(data[len(checksumPrefix):checksumBodyOff]) != fmt.Sprintf("%016x", stored) {
-		return nil, corruptf(MetadataFile, "checksum %q is not lower-case hex", data[len(checksumPrefix):checksumBodyOff])
+		return nil, corruptf(name, "checksum %q is not lower-case hex", data[len(checksumPrefix):checksumBodyOff])
 	}
 	if sum := xxhash.Sum64(data[checksumBodyOff:]); sum != stored {
-		return nil, checksumMismatch(MetadataFile, stored, sum)
+		return nil, checksumMismatch(name, stored, sum)
 	}
 	var disk metadataOnDisk
 	if err := json.Unmarshal(data, &disk); err != nil {
-		return nil, corruptf(MetadataFile, "bad JSON: %v", err)
+		return nil, corruptf(name, "bad JSON: %v", err)
 	}
 	m := disk.Metadata
 	if m.FormatVersion < 1 || m.FormatVersion > MetadataFormatVersion {
-		return nil, &fs.PathError{Op: "read", Path: MetadataFile,
+		return nil, &fs.PathError{Op: "read", Path: name,
 			Err: fmt.Errorf("unsupported FormatVersion %d (this build reads 1 to %d)", m.FormatVersion, MetadataFormatVersion)}
 	}
 	// A field this build does not know was written by a newer one: refuse
@@ -169,11 +186,11 @@ func decodeMetadata(data []byte) (*Metadata, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(new(metadataOnDisk)); err != nil {
-		return nil, &fs.PathError{Op: "read", Path: MetadataFile,
+		return nil, &fs.PathError{Op: "read", Path: name,
 			Err: fmt.Errorf("written by a newer version (%v)", err)}
 	}
 	if err := m.validate(); err != nil {
-		return nil, corruptf(MetadataFile, "invalid content: %v", err)
+		return nil, corruptf(name, "invalid content: %v", err)
 	}
 	return &m, nil
 }

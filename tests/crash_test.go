@@ -885,7 +885,10 @@ func TestOpenDeletesOrphanedSegments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owned := map[string]bool{storage.MetadataFile: true}
+	// metadata.json, the segment-id journal, and the kept generations (the
+	// current one and the one before, which names a subset of its files).
+	owned := map[string]bool{storage.MetadataFile: true, storage.SegmentIDsFile: true,
+		storage.GenerationFile(meta.Generation): true, storage.GenerationFile(meta.Generation - 1): true}
 	for _, s := range meta.Segments {
 		for _, f := range s.Files {
 			owned[f] = true
