@@ -69,6 +69,11 @@ type Config struct {
 	MergePolicy mergepolicy.Policy
 	// MaxConcurrentMerges bounds the merges running at once; default 4.
 	MaxConcurrentMerges int
+
+	// StoredCacheBytes bounds each Reader's cache of decompressed
+	// stored-field blocks, which Hit.Document reads through; default 4 MiB
+	// (a few hundred blocks). Negative: no cache.
+	StoredCacheBytes int64
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -77,6 +82,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxIndexingMemory == 0 {
 		c.MaxIndexingMemory = 256 << 20
+	}
+	if c.StoredCacheBytes == 0 {
+		c.StoredCacheBytes = 4 << 20
 	}
 	if c.QueueCapacity == 0 {
 		c.QueueCapacity = 10_000

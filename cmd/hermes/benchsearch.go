@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -80,6 +81,7 @@ func runBenchSearch(ctx context.Context, args []string, io stdio) error {
 	seed := fl.Uint64("seed", 1, "seed of the query generator")
 	writeTasks := fl.String("write-tasks", "", "also write the generated tasks to this `file` (JSON lines, for bench/)")
 	readTasks := fl.String("read-tasks", "", "run the tasks of this `file` instead of generating them")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the latency rounds to this `file`")
 	if err := fl.parseFlagsOnly(args); err != nil {
 		return err
 	}
@@ -132,6 +134,17 @@ func runBenchSearch(ctx context.Context, args []string, io stdio) error {
 			return fmt.Errorf("task %s %q: %w", t.Family, t.queryString(), err)
 		}
 		queries[i] = benchQuery{task: t, q: q}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	lat := map[string][]time.Duration{}
 	for round := 0; round < *rounds; round++ {
@@ -470,9 +483,5 @@ var benchStopWords = func() map[string]bool {
 
 // hitKey returns a hit's primary key.
 func hitKey(_ context.Context, h *hermes.Hit) (string, error) {
-	if h.Doc == nil {
-		return "", nil
-	}
-	v, _ := h.Doc.Get("id")
-	return v.Str, nil
+	return h.Key.Str, nil
 }
