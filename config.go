@@ -83,6 +83,11 @@ type Config struct {
 	// commit and the one before; more keeps the files of merged-away
 	// segments longer.
 	KeepGenerations int
+
+	// StoredCacheBytes bounds each Reader's cache of decompressed
+	// stored-field blocks, which Hit.Document reads through; default 4 MiB
+	// (a few hundred blocks). Negative: no cache.
+	StoredCacheBytes int64
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -91,6 +96,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxIndexingMemory == 0 {
 		c.MaxIndexingMemory = 256 << 20
+	}
+	if c.StoredCacheBytes == 0 {
+		c.StoredCacheBytes = 4 << 20
 	}
 	if c.QueueCapacity == 0 {
 		c.QueueCapacity = 10_000

@@ -23,7 +23,11 @@ func bodies(t *testing.T, w *hermes.Writer) map[string]string {
 		if err != nil || len(hits) != 1 {
 			t.Fatalf("id:%s: %d hits, %v", id, len(hits), err)
 		}
-		b, _ := hits[0].Doc.Get("body")
+		d, err := hits[0].Document(context.Background(), "body")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := d.Get("body")
 		got[id] = b.Str
 	}
 	return got

@@ -105,7 +105,7 @@ func TestSetTokenizerAppliesToNewSegments(t *testing.T) {
 		if len(hits) != 1 {
 			t.Fatalf("%s: %d hits, want 1", q, len(hits))
 		}
-		if id, _ := hits[0].Doc.Get("id"); id.Str != want {
+		if id := hits[0].Key; id.Str != want {
 			t.Fatalf("%s found %q, want %q", q, id.Str, want)
 		}
 	}

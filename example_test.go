@@ -54,7 +54,11 @@ func Example() {
 		log.Fatal(err)
 	}
 	for _, h := range hits {
-		title, _ := h.Doc.Get("title")
+		doc, err := h.Document(ctx, "title") // only the fields asked for are read
+		if err != nil {
+			log.Fatal(err)
+		}
+		title, _ := doc.Get("title")
 		fmt.Println(title.Str)
 	}
 	// BM25: "pearls" is in one title of three, rarer than "go" and

@@ -185,8 +185,7 @@ func TestReaderHoldsItsSnapshotAcrossAMerge(t *testing.T) {
 func hitIDs(hits []hermes.Hit) []string {
 	out := make([]string, len(hits))
 	for i, h := range hits {
-		v, _ := h.Doc.Get("id")
-		out[i] = fmt.Sprintf("%s:%.4f", v.Str, h.Score)
+		out[i] = fmt.Sprintf("%s:%.4f", h.Key.Str, h.Score)
 	}
 	return out
 }

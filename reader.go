@@ -23,19 +23,49 @@ type Reader struct {
 	searcher   *query.Searcher
 	tokenizers map[string]analysis.Tokenizer
 	defaults   []string
+	key        segment.Field // the primary key; Name "" if none
+	blocks     *segment.BlockCache
 
 	closeOnce sync.Once
 	isClosed  atomic.Bool
 }
 
-// Hit is one search result.
+// Hit is one search result. Its primary key comes with it; its stored
+// fields are read only when asked for, with Document.
 type Hit struct {
 	Score float32
-	// Doc holds the document's stored fields.
-	Doc *Document
+	// Key is the document's primary key (Field "" if the schema has none),
+	// read from the segment's key column without decompressing stored
+	// fields.
+	Key segment.FieldValue
 	// Segment and DocID locate the document in the index.
 	Segment string
 	DocID   uint32
+
+	r   *Reader
+	seg int // index in r.view.readers
+}
+
+// Document returns the hit's stored fields named in fields, or all of them
+// if fields is empty, in the order they were added. It reads them from the
+// reader the hit came from, through its cache of decompressed blocks (see
+// Config.StoredCacheBytes); that reader must still be open.
+func (h Hit) Document(ctx context.Context, fields ...string) (*Document, error) {
+	if h.r == nil {
+		return nil, fmt.Errorf("hermes: the hit did not come from a Reader")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if h.r.closed() {
+		return nil, ErrClosed
+	}
+	for _, f := range fields {
+		if fld, ok := h.r.schema.Field(f); !ok || !fld.Stored {
+			return nil, fmt.Errorf("hermes: field %q is not a stored field of the schema", f)
+		}
+	}
+	return h.r.view.readers[h.seg].DocumentFields(h.DocID, h.r.blocks, fields...)
 }
 
 // OpenReader opens the last commit of the index in dir for searching. It
@@ -111,12 +141,15 @@ func newReader(schema, internal *Schema, v *view, cfg Config) (*Reader, error) {
 			defaults = append(defaults, f.Name)
 		}
 	}
+	key, _ := schema.Primary()
 	return &Reader{
 		schema:     schema,
 		view:       v,
 		searcher:   query.NewSearcher(v.readers, internal, tokenizers),
 		tokenizers: tokenizers,
 		defaults:   defaults,
+		key:        key,
+		blocks:     segment.NewBlockCache(cfg.StoredCacheBytes),
 	}, nil
 }
 
@@ -142,8 +175,8 @@ func (r *Reader) ParseQuery(q string) (query.Query, error) {
 	return r.searcher.Parse(q, r.defaults)
 }
 
-// Search parses q and returns its k best hits, best first, with their stored
-// fields.
+// Search parses q and returns its k best hits, best first, with their
+// primary keys; Hit.Document reads their stored fields.
 func (r *Reader) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 	parsed, err := r.ParseQuery(q)
 	if err != nil {
@@ -163,11 +196,15 @@ func (r *Reader) SearchQuery(ctx context.Context, q query.Query, k int) ([]Hit, 
 	}
 	out := make([]Hit, len(hits))
 	for i, h := range hits {
-		doc, err := r.searcher.Document(h)
-		if err != nil {
-			return nil, err
+		out[i] = Hit{Score: h.Score, Segment: h.SegmentID.String(), DocID: h.Doc, r: r, seg: h.Segment}
+		if r.key.Name == "" {
+			continue
 		}
-		out[i] = Hit{Score: h.Score, Doc: doc, Segment: h.SegmentID.String(), DocID: h.Doc}
+		key, err := r.view.readers[h.Segment].Key(h.Doc)
+		if err != nil {
+			return nil, fmt.Errorf("hermes: segment %s: %w", h.SegmentID, err)
+		}
+		out[i].Key = segment.KeyValue(r.key, key)
 	}
 	return out, nil
 }

@@ -50,8 +50,7 @@ func ids(t testing.TB, r *hermes.Reader) map[string]int {
 	}
 	out := map[string]int{}
 	for _, h := range hits {
-		v, _ := h.Doc.Get("id")
-		out[v.Str]++
+		out[h.Key.Str]++
 	}
 	return out
 }
@@ -336,7 +335,7 @@ func TestSearchAfterCommit(t *testing.T) {
 	if len(hits) != 2 {
 		t.Fatalf("%d hits for quick, want 2", len(hits))
 	}
-	if id, _ := hits[0].Doc.Get("id"); id.Str != "3" {
+	if id := hits[0].Key; id.Str != "3" {
 		t.Fatalf("best hit %q, want 3 (three occurrences in a short text)", id.Str)
 	}
 	if n, err := r.Count(context.Background(), `"brown fox"`); err != nil || n != 1 {

@@ -91,7 +91,8 @@ type Builder struct {
 	fast    []*fastColumn // by schema ordinal; nil if not fast
 	fastL   []*fastColumn
 	stored  storedWriter
-	storedB []byte // compressed stored blocks
+	storedB []byte    // compressed stored blocks
+	keys    keyColumn // primary keys, if the schema has one
 	rec     []byte
 	numDocs uint32
 	stats   []FieldStats // per ordinal, for non-indexed fields
@@ -206,6 +207,9 @@ func (b *Builder) Add(d *Document) error {
 			if c := b.fast[ord]; c != nil {
 				c.add(fastEncode(v), true) // the first value is the fast value
 			}
+			if ord == b.schema.primary {
+				b.keys.add(indexedTerm(b.termBuf[:0], v))
+			}
 		}
 		if f.Stored {
 			b.rec = appendStoredValue(b.rec, ord, v)
@@ -250,6 +254,9 @@ func (b *Builder) Add(d *Document) error {
 		if len(c.vals) <= int(doc) {
 			c.add(0, false)
 		}
+	}
+	if b.schema.primary >= 0 && len(b.keys.ends) <= int(doc) {
+		b.keys.add(nil)
 	}
 	// The stored record: uvarint value count, then the values.
 	var hdr [binary.MaxVarintLen64]byte
@@ -331,7 +338,7 @@ func (b *Builder) flushPending(t *termAcc) {
 // stored-field buffers. It is exact up to allocator rounding and small
 // fixed overheads.
 func (b *Builder) EstimatedMemoryBytes() int64 {
-	n := b.postMem + b.stored.mem() + int64(cap(b.storedB)+cap(b.rec)+cap(b.termBuf)) + int64(cap(b.ordBuf))*8
+	n := b.postMem + b.stored.mem() + b.keys.mem() + int64(cap(b.storedB)+cap(b.rec)+cap(b.termBuf)) + int64(cap(b.ordBuf))*8
 	for _, fx := range b.indexed {
 		n += fx.hash.memBytes() + int64(cap(fx.terms))*termAccSize + int64(cap(fx.norms))
 	}
@@ -493,6 +500,7 @@ func writeMeta(sw *segmentWriter, s *Schema, numDocs uint32, fieldStats map[stri
 func (b *Builder) release() {
 	b.fields, b.indexed, b.fast, b.fastL = nil, nil, nil, nil
 	b.stored, b.storedB, b.rec, b.termBuf = storedWriter{}, nil, nil, nil
+	b.keys = keyColumn{}
 	b.postMem = 0
 }
 
@@ -696,6 +704,9 @@ func (b *Builder) writeFast(sw *segmentWriter) error {
 		if _, err := writeFastColumn(w, c.ord, c.typ, b.numDocs, c.values); err != nil {
 			return err
 		}
+	}
+	if err := writeKeySection(w, b.schema.primary, b.numDocs, b.keys.keys); err != nil {
+		return err
 	}
 	return sw.finish(kindFast)
 }

@@ -89,7 +89,7 @@ func ReadDeletes(dir storage.Directory, id ID, gen uint64, maxDoc uint32) (bm *r
 		}
 	}()
 	if ver != FormatVersion {
-		return nil, fmt.Errorf("%s: unsupported format version %d (this build reads %d)", name, ver, FormatVersion)
+		return nil, versionError(name, ver)
 	}
 	if len(payload) < deletesHeader {
 		return nil, corrupt(name, "%d-byte payload is too short for its header", len(payload))

@@ -368,3 +368,19 @@ func f64Sortable(v float64) uint64 {
 	}
 	return b | 1<<63
 }
+
+// KeyValue returns the value of primary-key field f whose indexed term is
+// term (see Reader.Key): a keyword's string, or the u64 or i64 it encodes.
+func KeyValue(f Field, term []byte) FieldValue {
+	v := FieldValue{Field: f.Name, Kind: kindFor(f.Type)}
+	switch {
+	case f.Type == TypeKeyword:
+		v.Str = string(term)
+	case len(term) != 8:
+	case f.Type == TypeU64:
+		v.U64 = binary.BigEndian.Uint64(term)
+	case f.Type == TypeI64:
+		v.I64 = int64(binary.BigEndian.Uint64(term) ^ 1<<63)
+	}
+	return v
+}

@@ -11,7 +11,7 @@ import (
 
 // FormatVersion is the version written in every segment file's footer.
 // Open rejects files of other versions. See FORMAT.md.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // A segment's files: name suffix and footer kind.
 type fileKind struct {
@@ -49,7 +49,7 @@ func SegmentFiles(id ID) []string {
 
 // storedBlockBytes is the raw size at which a stored-fields block is
 // compressed and a new one started.
-const storedBlockBytes = 16 << 10
+const storedBlockBytes = 8 << 10
 
 // maxStoredBlockRaw bounds a decompressed stored block, so corrupt input
 // cannot make the decoder allocate without limit. A block holds at most
@@ -78,6 +78,11 @@ func zstdCodecs() (*zstd.Encoder, *zstd.Decoder, error) {
 		zstdDec, zstdErr = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxStoredBlockRaw), zstd.WithDecoderConcurrency(0))
 	})
 	return zstdEnc, zstdDec, zstdErr
+}
+
+// versionError reports a segment file of another format version.
+func versionError(name string, ver uint32) error {
+	return fmt.Errorf("%s: unsupported format version %d (this build reads %d; rebuild the index with this build, e.g. hermes index)", name, ver, FormatVersion)
 }
 
 // corrupt returns a *storage.CorruptError for a segment file.

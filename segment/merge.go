@@ -53,6 +53,7 @@ type merger struct {
 	norms   [][]byte // by ordinal: merged norm codes of indexed text fields
 	stats   map[string]FieldStats
 	ticks   int
+	keyErr  error // a source's key column was corrupt
 }
 
 // tick checks the context every mergeCheckEvery calls.
@@ -565,6 +566,31 @@ func (m *merger) writeFast(sw *segmentWriter) error {
 		if !f.Indexed {
 			m.stats[f.Name] = FieldStats{DocCount: count}
 		}
+	}
+	keys := func(yield func([]byte) bool) {
+		for _, s := range m.sources {
+			col := s.r.core.keys
+			for old := uint32(0); old < s.numDocs; old++ {
+				if s.docMap != nil && s.docMap[old] == NoMoreDocs {
+					continue
+				}
+				k, err := col.key(old)
+				if err != nil {
+					m.keyErr = s.wrap(err)
+					return
+				}
+				if !yield(k) {
+					return
+				}
+			}
+		}
+	}
+	err = writeKeySection(w, m.schema.primary, m.numDocs, keys)
+	if m.keyErr != nil {
+		return m.keyErr // a corrupt source stopped the keys early
+	}
+	if err != nil {
+		return err
 	}
 	return sw.finish(kindFast)
 }

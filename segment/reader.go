@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -34,6 +33,7 @@ type readerCore struct {
 	post    []byte
 	pos     []byte
 	fast    []*FastColumn // by ordinal, nil if not fast
+	keys    *keyReader    // nil if the schema has no primary key
 	store   *storedReader
 	refs    atomic.Int32
 }
@@ -92,7 +92,7 @@ func readVerified(dir storage.Directory, id ID, k fileKind) ([]byte, error) {
 		return nil, err
 	}
 	if ver != FormatVersion {
-		return nil, fmt.Errorf("%s: unsupported format version %d (this build reads %d)", name, ver, FormatVersion)
+		return nil, versionError(name, ver)
 	}
 	return data, nil
 }
@@ -304,7 +304,75 @@ func (c *readerCore) openFast(dir storage.Directory) error {
 			return corrupt(name, "no column for fast field %q", rf.field.Name)
 		}
 	}
+	return c.openKeys(&d)
+}
+
+// openKeys reads the key section that ends the fast file.
+func (c *readerCore) openKeys(d *decoder) error {
+	has := d.byte()
+	if d.bad || has > 1 || (has == 1) != (c.schema.primary >= 0) {
+		return corrupt(d.file, "bad primary-key section")
+	}
+	if has == 1 {
+		ord, n := d.uvarint(), d.uvarint()
+		if d.bad || ord != uint64(c.schema.primary) || n != uint64(c.numDocs) {
+			return corrupt(d.file, "primary-key column of field ordinal %d for %d docs; want %d, %d docs", ord, n, c.schema.primary, c.numDocs)
+		}
+		k := &keyReader{file: d.file, n: c.numDocs}
+		k.ends = d.bytes(int(n+1) * 4)
+		if d.bad {
+			return corrupt(d.file, "truncated primary-key column")
+		}
+		if binary.LittleEndian.Uint32(k.ends) != 0 {
+			return corrupt(d.file, "primary-key column does not start at 0")
+		}
+		size := binary.LittleEndian.Uint32(k.ends[n*4:])
+		k.data = d.bytes(int(size))
+		if d.bad {
+			return corrupt(d.file, "truncated primary-key column")
+		}
+		c.keys = k
+	}
+	if d.p != len(d.b) {
+		return corrupt(d.file, "%d trailing bytes", len(d.b)-d.p)
+	}
 	return nil
+}
+
+// keyReader reads the primary-key column (see FORMAT.md, fast).
+type keyReader struct {
+	file string
+	n    uint32
+	ends []byte // n+1 u32 offsets into data
+	data []byte
+}
+
+// key returns doc's key, a slice of the column.
+func (k *keyReader) key(doc uint32) ([]byte, error) {
+	if doc >= k.n {
+		return nil, fmt.Errorf("segment: doc %d out of range (segment has %d)", doc, k.n)
+	}
+	start := binary.LittleEndian.Uint32(k.ends[doc*4:])
+	end := binary.LittleEndian.Uint32(k.ends[doc*4+4:])
+	if start > end || end > uint32(len(k.data)) {
+		return nil, corrupt(k.file, "primary key of doc %d at %d..%d, beyond the column", doc, start, end)
+	}
+	return k.data[start:end:end], nil
+}
+
+// Key returns doc's primary key as its indexed term: the keyword's bytes,
+// or 8 bytes big-endian for u64 and i64 keys (see U64Term, I64Term and
+// KeyValue). It comes from the key column, without reading stored fields;
+// the slice must not be modified. Without a primary key in the schema it
+// is nil.
+func (r *Reader) Key(doc uint32) ([]byte, error) {
+	if r.core.keys == nil {
+		if doc >= r.core.numDocs {
+			return nil, fmt.Errorf("segment: doc %d out of range (segment has %d)", doc, r.core.numDocs)
+		}
+		return nil, nil
+	}
+	return r.core.keys.key(doc)
 }
 
 // Close releases the reader. The segment's files are closed when the last
@@ -558,13 +626,10 @@ func (c *FastColumn) F64(doc uint32) (float64, bool) {
 
 // storedReader reads stored documents from the .store file on demand.
 type storedReader struct {
-	f      storage.ReadFile
-	name   string
-	first  []uint32 // first doc of each block
-	offs   []int64  // offset of each block; offs[len] is the index offset
-	mu     sync.Mutex
-	cached int // block in cache, -1 if none
-	cache  []byte
+	f     storage.ReadFile
+	name  string
+	first []uint32 // first doc of each block
+	offs  []int64  // offset of each block; offs[len] is the index offset
 }
 
 func (c *readerCore) openStore(dir storage.Directory) error {
@@ -575,13 +640,13 @@ func (c *readerCore) openStore(dir storage.Directory) error {
 	}
 	ft, err := storage.Verify(f, kindStore.kind)
 	if err == nil && ft.Version != FormatVersion {
-		err = fmt.Errorf("%s: unsupported format version %d (this build reads %d)", name, ft.Version, FormatVersion)
+		err = versionError(name, ft.Version)
 	}
 	if err != nil {
 		_ = f.Close()
 		return err
 	}
-	sr := &storedReader{f: f, name: name, cached: -1}
+	sr := &storedReader{f: f, name: name}
 	if err := sr.loadIndex(ft.PayloadLen, c.numDocs); err != nil {
 		_ = f.Close()
 		return err
@@ -631,20 +696,6 @@ func (s *storedReader) loadIndex(size int64, numDocs uint32) error {
 	return nil
 }
 
-// block returns the decompressed block b; the caller holds s.mu.
-func (s *storedReader) block(b int) ([]byte, error) {
-	if b == s.cached {
-		return s.cache, nil
-	}
-	raw, _, err := s.readBlock(b, s.cache[:0], nil)
-	if err != nil {
-		s.cached = -1
-		return nil, err
-	}
-	s.cache, s.cached = raw, b
-	return raw, nil
-}
-
 // readBlock reads and decompresses block b into raw[:0], using comp as
 // the buffer for the compressed bytes; it returns both buffers for reuse.
 // It does not touch the cache, so it needs no lock.
@@ -671,19 +722,39 @@ func (s *storedReader) readBlock(b int, raw, comp []byte) ([]byte, []byte, error
 // Document returns the stored fields of doc, in the order they were added.
 // Deleted documents can still be read.
 func (r *Reader) Document(doc uint32) (*Document, error) {
+	return r.DocumentFields(doc, nil)
+}
+
+// DocumentFields returns the stored fields of doc named in fields (every
+// stored field if fields is empty), in the order they were added. It
+// decompresses doc's block unless cache holds it; a nil cache caches
+// nothing. Deleted documents can still be read.
+func (r *Reader) DocumentFields(doc uint32, cache *BlockCache, fields ...string) (*Document, error) {
 	if doc >= r.core.numDocs {
 		return nil, fmt.Errorf("segment: doc %d out of range (segment has %d)", doc, r.core.numDocs)
+	}
+	var want []bool // by ordinal; nil: all
+	if len(fields) > 0 {
+		want = make([]bool, len(r.core.schema.fields))
+		for _, f := range fields {
+			ord := r.core.schema.FieldIndex(f)
+			if ord < 0 {
+				return nil, fmt.Errorf("segment: unknown field %q", f)
+			}
+			want[ord] = true
+		}
 	}
 	s := r.core.store
 	b, _ := slices.BinarySearch(s.first, doc+1)
 	b-- // the last block whose first doc <= doc
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	raw, err := s.block(b)
+	raw, err := cache.get(r.core.id, b, func() ([]byte, error) {
+		raw, _, err := s.readBlock(b, nil, nil)
+		return raw, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	d := decoder{b: raw, file: s.name, what: fmt.Sprintf("stored block %d", b)}
+	d := decoder{b: raw, file: s.name, what: "stored block"}
 	n := d.uvarint()
 	k := uint64(doc - s.first[b])
 	if n > uint64(len(raw)) || k >= n {
@@ -703,7 +774,7 @@ func (r *Reader) Document(doc uint32) (*Document, error) {
 		return nil, corrupt(s.name, "malformed stored block %d", b)
 	}
 	rec := raw[d.p+skip : d.p+skip+size]
-	out, err := decodeStored(r.core.schema, rec)
+	out, err := decodeStored(r.core.schema, rec, want)
 	if err != nil {
 		return nil, corrupt(s.name, "doc %d: %v", doc, err)
 	}
@@ -712,13 +783,13 @@ func (r *Reader) Document(doc uint32) (*Document, error) {
 
 // decodeStored parses one stored record (see appendStoredValue). Strings
 // and byte slices are copied out of the shared block buffer.
-func decodeStored(s *Schema, rec []byte) (*Document, error) {
+func decodeStored(s *Schema, rec []byte, want []bool) (*Document, error) {
 	d := decoder{b: rec, what: "stored document"}
 	n := d.uvarint()
 	if n > uint64(len(rec)) {
 		return nil, errors.New("bad value count")
 	}
-	doc := &Document{Values: make([]FieldValue, 0, n)}
+	doc := &Document{Values: make([]FieldValue, 0, min(n, 16))}
 	for i := uint64(0); i < n && !d.bad; i++ {
 		ord := d.uvarint()
 		if ord >= uint64(len(s.fields)) {
@@ -726,6 +797,12 @@ func decodeStored(s *Schema, rec []byte) (*Document, error) {
 		}
 		f := &s.fields[ord]
 		v := FieldValue{Field: f.Name, Kind: kindFor(f.Type)}
+		if want != nil && !want[ord] {
+			if err := skipStored(&d, v.Kind); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		switch v.Kind {
 		case KindString:
 			v.Str = string(d.bytes(d.length()))
@@ -748,4 +825,20 @@ func decodeStored(s *Schema, rec []byte) (*Document, error) {
 		return nil, errors.New("malformed record")
 	}
 	return doc, nil
+}
+
+// skipStored moves d past one stored value of kind k.
+func skipStored(d *decoder, k ValueKind) error {
+	switch k {
+	case KindString, KindBytes:
+		d.bytes(d.length())
+	case KindU64, KindI64:
+		d.uvarint()
+	case KindF64:
+		d.u64()
+	}
+	if d.bad {
+		return errors.New("malformed record")
+	}
+	return nil
 }

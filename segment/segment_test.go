@@ -524,6 +524,7 @@ func checkStoredAndFast(t *testing.T, s *Schema, r *Reader, docs []*Document) {
 			cols[f.Name] = c
 		}
 	}
+	cache := NewBlockCache(24 << 10)
 	// Read documents out of order too, so the block cache is exercised.
 	order := make([]int, len(docs))
 	for i := range order {
@@ -544,6 +545,24 @@ func checkStoredAndFast(t *testing.T, s *Schema, r *Reader, docs []*Document) {
 		}
 		if !docsEqual(got, want) {
 			t.Fatalf("Document(%d) = %+v\nwant %+v", i, got, want)
+		}
+		// Only the fields asked for, through a cache smaller than a block
+		// or two, so that blocks are evicted and reread.
+		subset := &Document{Values: []FieldValue{}}
+		for _, v := range want.Values {
+			if v.Field == "title" || v.Field == "len" {
+				subset.Values = append(subset.Values, v)
+			}
+		}
+		if got, err := r.DocumentFields(uint32(i), cache, "title", "len"); err != nil || !docsEqual(got, subset) {
+			t.Fatalf("DocumentFields(%d, title, len) = %+v, %v\nwant %+v", i, got, err, subset)
+		}
+		key, err := r.Key(uint32(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pk, _ := s.PrimaryKey(d); !bytes.Equal(key, pk) {
+			t.Fatalf("Key(%d) = %q, want %q", i, key, pk)
 		}
 		for name, c := range cols {
 			first, has := d.Get(name)
@@ -570,6 +589,12 @@ func checkStoredAndFast(t *testing.T, s *Schema, r *Reader, docs []*Document) {
 	}
 	if _, err := r.Document(uint32(len(docs))); err == nil {
 		t.Fatal("Document past the end succeeded")
+	}
+	if _, err := r.Key(uint32(len(docs))); err == nil {
+		t.Fatal("Key past the end succeeded")
+	}
+	if cache.Bytes() > 24<<10 {
+		t.Fatalf("block cache holds %d bytes, bound 24 KiB", cache.Bytes())
 	}
 	for _, c := range cols {
 		if _, ok := c.U64(uint32(len(docs))); ok {

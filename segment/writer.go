@@ -393,3 +393,74 @@ func writeNormsFile(sw *segmentWriter, numDocs uint32, ords []int, norms [][]byt
 	}
 	return sw.finish(kindNorm)
 }
+
+// keyColumn holds the primary key of every document, as its indexed term
+// (see indexedTerm), so that a hit's key is one lookup instead of a stored
+// block decompression.
+type keyColumn struct {
+	data []byte   // the keys back to back
+	ends []uint32 // ends[d]: end of doc d's key in data
+}
+
+// add appends doc's key; nil for a document without one.
+func (c *keyColumn) add(key []byte) {
+	c.data = append(c.data, key...)
+	c.ends = append(c.ends, uint32(len(c.data)))
+}
+
+func (c *keyColumn) mem() int64 { return int64(cap(c.data)) + int64(cap(c.ends))*4 }
+
+func (c *keyColumn) keys(yield func([]byte) bool) {
+	start := uint32(0)
+	for _, end := range c.ends {
+		if !yield(c.data[start:end]) {
+			return
+		}
+		start = end
+	}
+}
+
+// writeKeySection ends the fast file with the key section (see FORMAT.md,
+// fast): a 0 byte when the schema has no primary key (ord < 0), else 1 and
+// the key column of the n keys that keys yields. keys is called twice, for
+// the offsets and then the bytes, so it must yield the same keys each time.
+func writeKeySection(w io.Writer, ord int, n uint32, keys iter.Seq[[]byte]) error {
+	if ord < 0 {
+		_, err := w.Write([]byte{0})
+		return err
+	}
+	buf := []byte{1}
+	buf = binary.AppendUvarint(buf, uint64(ord))
+	buf = binary.AppendUvarint(buf, uint64(n))
+	buf = binary.LittleEndian.AppendUint32(buf, 0)
+	var end uint64
+	seen := uint32(0)
+	for k := range keys {
+		end += uint64(len(k))
+		if end > math.MaxUint32 {
+			return fmt.Errorf("segment: primary keys of a segment exceed 4 GiB")
+		}
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(end))
+		seen++
+		if len(buf) >= 64<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if seen != n {
+		return fmt.Errorf("segment: internal error: key column has %d keys, want %d", seen, n)
+	}
+	for k := range keys {
+		buf = append(buf, k...)
+		if len(buf) >= 64<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	_, err := w.Write(buf)
+	return err
+}

@@ -131,11 +131,10 @@ func allIDs(t testing.TB, r *hermes.Reader) map[string]int {
 	}
 	out := make(map[string]int, len(hits))
 	for _, h := range hits {
-		v, ok := h.Doc.Get("id")
-		if !ok {
-			t.Fatalf("hit %s/%d has no stored id", h.Segment, h.DocID)
+		if h.Key.Field != "id" {
+			t.Fatalf("hit %s/%d has no primary key", h.Segment, h.DocID)
 		}
-		out[v.Str]++
+		out[h.Key.Str]++
 	}
 	return out
 }

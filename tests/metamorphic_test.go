@@ -57,13 +57,10 @@ func TestOneWorkerAndFourWorkersAgree(t *testing.T) {
 				if hits[i].Score != hits[j].Score {
 					return hits[i].Score > hits[j].Score
 				}
-				a, _ := hits[i].Doc.Get("id")
-				b, _ := hits[j].Doc.Get("id")
-				return a.Str < b.Str
+				return hits[i].Key.Str < hits[j].Key.Str
 			})
 			for _, h := range hits {
-				v, _ := h.Doc.Get("id")
-				got[q] = append(got[q], fmt.Sprintf("%s:%.5f", v.Str, h.Score))
+				got[q] = append(got[q], fmt.Sprintf("%s:%.5f", h.Key.Str, h.Score))
 			}
 			if len(hits) == 0 {
 				t.Fatalf("query %q found nothing; the test corpus should match it", q)

@@ -54,8 +54,15 @@ func TestModel(t *testing.T) {
 				}
 				got := map[string]string{}
 				for _, h := range hits {
-					id, _ := h.Doc.Get("id")
-					body, _ := h.Doc.Get("body")
+					id := h.Key
+					doc, err := h.Document(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if stored, _ := doc.Get("id"); stored.Str != id.Str {
+						t.Fatalf("step %d (%s): hit with key %s has stored id %s", step, what, id.Str, stored.Str)
+					}
+					body, _ := doc.Get("body")
 					if _, dup := got[id.Str]; dup {
 						t.Fatalf("step %d (%s): key %s is in the index twice", step, what, id.Str)
 					}

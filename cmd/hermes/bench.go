@@ -21,6 +21,9 @@ repository. For a side-by-side comparison with bleve, see bench/ in the
 repository.`
 
 func runBench(ctx context.Context, args []string, io stdio) error {
+	if len(args) > 0 && args[0] == "search" {
+		return runBenchSearch(ctx, args[1:], io)
+	}
 	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--positions]", benchAbout, io)
 	input := fl.String("input", "", "the corpus `file` (JSON lines, plain or gzip; default: realmix.jsonl.gz, if found)")
 	workers := fl.Int("workers", 0, "`number` of indexing workers (default: the number of CPUs)")

@@ -42,7 +42,7 @@ func commands() []command {
 		{"stats", "show an index's documents, segments and schema", runStats},
 		{"merge", "merge an index's segments", runMerge},
 		{"check", "verify every checksum and the metadata of an index", runCheck},
-		{"bench", "measure indexing speed and memory on a corpus", runBench},
+		{"bench", "measure indexing speed and memory (bench search: search latency)", runBench},
 	}
 }
 

@@ -208,7 +208,8 @@ func TestPrintJSON(t *testing.T) {
 		AddString("tags", "a").AddString("tags", "b")
 	var buf bytes.Buffer
 	p := hitPrinter{schema: schema}
-	if err := p.printJSON(&buf, []hermes.Hit{{Score: 2.5, Doc: doc}}); err != nil {
+	key := segment.FieldValue{Field: "key", Kind: segment.KindString, Str: "k1"}
+	if err := p.printJSON(&buf, []hermes.Hit{{Score: 2.5, Key: key}}, []*segment.Document{doc}); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"id":"k1","score":2.5,"stored.score":0.5,"stored.id":"other","tags":["a","b"]}` + "\n"

@@ -98,7 +98,11 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 		took := time.Since(start)
 		fmt.Fprintf(io.out, "Query: %s    (%s)\n", q.query, q.about)
 		p.query = q.query
-		p.printText(io.out, hits)
+		docs, err := p.documents(ctx, hits)
+		if err != nil {
+			return err
+		}
+		p.printText(io.out, hits, docs)
 		fmt.Fprintf(io.out, "    (%s in %s)\n\n", plural(len(hits), "hit", "hits"), took.Round(10*time.Microsecond))
 	}
 	if *dirPath != "" {

@@ -90,10 +90,14 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	}
 	took := time.Since(start)
 	p := hitPrinter{schema: schema, fields: fields, query: query, color: isTerminal(io.out)}
-	if o.json {
-		return p.printJSON(io.out, hits)
+	docs, err := p.documents(ctx, hits)
+	if err != nil {
+		return err
 	}
-	p.printText(io.out, hits)
+	if o.json {
+		return p.printJSON(io.out, hits, docs)
+	}
+	p.printText(io.out, hits, docs)
 	fmt.Fprintf(io.out, "%s in %s\n", plural(len(hits), "hit", "hits"), took.Round(10*time.Microsecond))
 	return nil
 }
@@ -119,6 +123,20 @@ type hitPrinter struct {
 	fields []string // nil: every stored field
 	query  string
 	color  bool // highlight query words with ANSI bold
+}
+
+// documents reads the stored fields to show of each hit: only those (all
+// stored fields without --fields).
+func (p *hitPrinter) documents(ctx context.Context, hits []hermes.Hit) ([]*segment.Document, error) {
+	docs := make([]*segment.Document, len(hits))
+	for i, h := range hits {
+		d, err := h.Document(ctx, p.fields...)
+		if err != nil {
+			return nil, err
+		}
+		docs[i] = d
+	}
+	return docs, nil
 }
 
 // keyField is the name of the primary-key field, "" if none.
@@ -150,25 +168,22 @@ func (p *hitPrinter) shown(d *segment.Document) []segment.FieldValue {
 }
 
 // printJSON writes one object per hit: id, score, then the stored fields.
-func (p *hitPrinter) printJSON(w io.Writer, hits []hermes.Hit) error {
-	key := p.keyField()
-	for _, h := range hits {
+func (p *hitPrinter) printJSON(w io.Writer, hits []hermes.Hit, docs []*segment.Document) error {
+	for i, h := range hits {
 		var buf []byte
 		buf = append(buf, '{')
-		if key != "" {
-			if v, ok := h.Doc.Get(key); ok {
-				b, err := json.Marshal(valueOf(v))
-				if err != nil {
-					return err
-				}
-				buf = append(buf, `"id":`...)
-				buf = append(buf, b...)
-				buf = append(buf, ',')
+		if h.Key.Field != "" {
+			b, err := json.Marshal(valueOf(h.Key))
+			if err != nil {
+				return err
 			}
+			buf = append(buf, `"id":`...)
+			buf = append(buf, b...)
+			buf = append(buf, ',')
 		}
 		buf = append(buf, `"score":`...)
 		buf = strconv.AppendFloat(buf, float64(h.Score), 'g', -1, 32)
-		rest := &segment.Document{Values: p.shown(h.Doc)}
+		rest := &segment.Document{Values: p.shown(docs[i])}
 		for i := range rest.Values {
 			switch rest.Values[i].Field {
 			case "score", "id":
@@ -211,16 +226,15 @@ func valueOf(v segment.FieldValue) any {
 // printText writes each hit as a numbered block: the key and score, then
 // one line per shown field, long text cut to a snippet around the first
 // query word it contains.
-func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit) {
-	key := p.keyField()
+func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.Document) {
 	terms := parseQueryTerms(p.query)
 	for i, h := range hits {
 		id := ""
-		if v, ok := h.Doc.Get(key); ok && key != "" {
-			id = fmt.Sprint(valueOf(v))
+		if h.Key.Field != "" {
+			id = fmt.Sprint(valueOf(h.Key))
 		}
 		fmt.Fprintf(w, "%2d. %s  (score %.2f)\n", i+1, id, h.Score)
-		for _, v := range p.shown(h.Doc) {
+		for _, v := range p.shown(docs[i]) {
 			text := fmt.Sprint(valueOf(v))
 			if v.Kind == segment.KindString {
 				text = snippet(text, terms, 220)
