@@ -1,6 +1,8 @@
 package query
 
 import (
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -108,7 +110,53 @@ func TestParse(t *testing.T) {
 		{"year:1999", []string{"title"}, "year:[1999 TO 1999]"},
 		{"price:[0.5 TO 9.99]", []string{"title"}, "price:[0.5 TO 9.99]"},
 		{"year:[1990 TO 2000", []string{"title"}, "year:[1990 TO 2000]"},
-		{"code:-7", []string{"title"}, `code:"\x7f\xff\xff\xff\xff\xff\xff\xf9"`},
+		{"code:-7", []string{"title"}, "code:[-7 TO -7]"},
+		{"code:[-7 TO 7}", []string{"title"}, "code:[-7 TO 7}"},
+		{"price:1.0", []string{"title"}, "price:[1.0 TO 1.0]"},
+		// Fuzzy terms: analysed, then expanded at search time.
+		{"Word~1", []string{"title"}, "title:word~1"},
+		{"word~", []string{"title"}, "title:word~2"},
+		{"word~0", []string{"title", "tag"}, "title:word~0 tag:word~0"},
+		{"wi-fi~1", []string{"title"}, "title:wi~1 title:fi~1"},
+		{`tag:New\ York~2`, []string{"title"}, `tag:New\ York~2`},
+		{"word~1^2", []string{"title"}, "title:word~1^2"},
+		{"word^2~1", []string{"title"}, "title:word~1^2"},
+		{"x~y", []string{"title"}, `title:"x y"`},
+		{"~5 minutes", []string{"title"}, "title:5 title:minutes"},
+		// Wildcards anywhere; a trailing '?' alone is a question mark.
+		{"w*d", []string{"title"}, "title:w*d"},
+		{"Wo?d", []string{"title", "tag"}, "title:wo?d tag:Wo?d"},
+		{"*ing", []string{"title"}, "title:*ing"},
+		{"te?t?", []string{"title"}, "title:te?t?"},
+		{"why??", []string{"title"}, "title:why"},
+		{`a\*b*`, []string{"tag"}, `tag:a\*b*`},
+		{`a\*b?c`, []string{"tag"}, `tag:a\*b?c`},
+		{"title:*", []string{"body"}, "_exists_:title"},
+		{"w*d^3", []string{"title"}, "title:w*d^3"},
+		// Regular expressions.
+		{"/wo.d/", []string{"title"}, "title:/wo.d/"},
+		{"tag:/a\\/b[0-9]+/", []string{"title"}, "tag:/a\\/b[0-9]+/"},
+		{"/wo.d/^2", []string{"title"}, "title:/wo.d/^2"},
+		{"/usr/bin", []string{"title"}, `title:"usr bin"`},
+		// Boosts on terms, phrases, groups and ranges.
+		{"title:go^2", []string{"body"}, "title:go^2"},
+		{"go^2 rust", []string{"title", "body"}, "(title:go body:go)^2 title:rust body:rust"},
+		{`"exact phrase"^0.5`, []string{"title"}, `title:"exact phrase"^0.5`},
+		{"(a1 b1)^3 c1", []string{"title"}, "(title:a1 title:b1)^3 title:c1"},
+		{"year:[1 TO 2]^2", []string{"title"}, "year:[1 TO 2]^2"},
+		{"foo^", []string{"title"}, "title:foo"},
+		{"x^y", []string{"title"}, `title:"x y"`},
+		// Phrase slop.
+		{`title:"statically typed"~2`, []string{"body"}, `title:"statically typed"~2`},
+		{`"a1 b1"~1^2`, []string{"title"}, `title:"a1 b1"~1^2`},
+		{`"a1 b1"~x`, []string{"title"}, `title:"a1 b1" title:x`},
+		{`"one"~3`, []string{"title"}, "title:one"},
+		{`title:"cat ? house"`, []string{"body"}, `title:"cat ? house"`},
+		// Exists and '!'.
+		{"_exists_:year", []string{"title"}, "_exists_:year"},
+		{"_exists_:tag^2", []string{"title"}, "_exists_:tag^2"},
+		{"cat !dog", []string{"title"}, "title:cat -title:dog"},
+		{"wow!", []string{"title"}, "title:wow"},
 		// Pasted punctuation degrades to words.
 		{"C++", []string{"title"}, "title:c"},
 		{"what?", []string{"title"}, "title:what"},
@@ -176,6 +224,12 @@ func TestParseErrors(t *testing.T) {
 		{"blob:foo", `"blob"`},
 		{"year:19*", `"year"`},
 		{"year:[1 2 3]", `"year"`},
+		{"year:foo~1", `"year"`},
+		{"year:f*o", `"year"`},
+		{"year:/1.*/", `"year"`},
+		{"note:fo*o", `"note"`},
+		{"_exists_:nosuch", `"nosuch"`},
+		{"_exists_:note", `"note"`},
 	}
 	for _, tc := range tests {
 		q, err := Parse(tc.in, s, []string{"title"}, parserTokenizers)
@@ -192,6 +246,84 @@ func TestParseErrors(t *testing.T) {
 	}
 	if _, err := Parse(`"two words"`, s, []string{"body"}, parserTokenizers); err == nil || !strings.Contains(err.Error(), `"body"`) {
 		t.Errorf("phrase on default field without positions: got %v", err)
+	}
+}
+
+func TestParseErrorPositions(t *testing.T) {
+	s := parserSchema(t)
+	tests := []struct {
+		in        string
+		pos       int
+		construct string
+	}{
+		{"foo nosuch:bar", 4, "field"},
+		{"word~3", 4, "fuzzy term"},
+		{"a word~0.5", 6, "fuzzy term"},
+		{"wo*d~1", 0, "fuzzy term"},
+		{"a /[a-z/", 2, "regular expression"},
+		{"/^abc/", 0, "regular expression"},
+		{"/ab$/", 0, "regular expression"},
+		{`/\bab/`, 0, "regular expression"},
+		{"/a+?/", 0, "regular expression"},
+		{"go^1.2.3", 2, "boost"},
+		{`"a b"^1.2.3`, 5, "boost"},
+		{`x "a b"~1.5`, 7, "phrase slop"},
+		{`"a b"~99999999999`, 5, "phrase slop"},
+		{"x year:[a TO 2]", 7, "range"},
+		{"x title:[1 TO 2]", 8, "range"},
+		{"x year:f*", 7, "prefix"},
+		{"x year:f?o", 7, "wildcard"},
+		{"x year:foo~", 7, "fuzzy term"},
+		{"x year:/a/", 7, "regular expression"},
+		{`x body:"two words"`, 7, "phrase"},
+		{"_exists_:nosuch", 9, "field"},
+	}
+	for _, tc := range tests {
+		_, err := Parse(tc.in, s, []string{"title"}, parserTokenizers)
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Errorf("Parse(%q) error = %v, want a *ParseError", tc.in, err)
+			continue
+		}
+		if pe.Pos != tc.pos || pe.Construct != tc.construct {
+			t.Errorf("Parse(%q) error at %d naming %q (%v), want at %d naming %q", tc.in, pe.Pos, pe.Construct, err, tc.pos, tc.construct)
+		}
+	}
+}
+
+// TestParseRoundTrip checks that each accepted query reads back from its
+// printed form as the same query.
+func TestParseRoundTrip(t *testing.T) {
+	s := parserSchema(t)
+	for _, in := range roundTripSeeds {
+		checkRoundTrip(t, s, in)
+	}
+}
+
+var roundTripSeeds = []string{
+	`title:foo AND "exact phrase" -bar +baz`, `(a OR b) NOT c`, `year:[1990 TO 2000]`, `year:{1990 TO 2000]`,
+	`year:>=1990`, `prefix*`, `C++`, `what?`, `foo:`, `"`, `:`, `-`, `[`, `AND`, `a\`, `*:*`, `((`, `))`,
+	`tag:"x\"y"`, `price:<-1e308`, `code:9223372036854775808`, "\xff\xfe", `title:(a title:(b`,
+	`word~1`, `w*d`, `wo?d`, `/wo.d/`, `title:go^2`, `go^2 rust`, `"statically typed"~2`, `_exists_:year`,
+	`tag:a\*b*`, `tag:"a ? b"`, `title:"the cat ? house"~3^2`, `(a (b c)^2)^3`, `*^2`, `*:*^0.5`, `tag:\"`,
+	`tag:/a\/b/`, `tag:[x`, `tag:"[x"`, `code:-7`, `price:1.0`, `tag:"what?"`, `-(+a)`, "tag:\x00\x01",
+	`tag:"a\\"`, `tag:a\ b~1`, "//", "0!0", `tag:\/x`, `title:"? a"`, `tag:x* tag:*`, `tag:é~1`,
+}
+
+func checkRoundTrip(t *testing.T, s *segment.Schema, in string) {
+	t.Helper()
+	defaults := []string{"title", "body", "tag"}
+	q, err := Parse(in, s, defaults, parserTokenizers)
+	if err != nil {
+		return
+	}
+	printed := q.String()
+	q2, err := Parse(printed, s, defaults, parserTokenizers)
+	if err != nil {
+		t.Fatalf("Parse(%q) = %s, which does not parse: %v", in, printed, err)
+	}
+	if !reflect.DeepEqual(q, q2) {
+		t.Fatalf("Parse(%q) = %#v, printed %s, which parses as %#v", in, q, printed, q2)
 	}
 }
 
@@ -216,13 +348,21 @@ func FuzzParse(f *testing.F) {
 		f.Add(seed)
 	}
 	s := parserSchema(f)
+	for _, seed := range roundTripSeeds {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, in string) {
 		q, err := Parse(in, s, []string{"title", "body", "tag"}, parserTokenizers)
 		if (q == nil) == (err == nil) {
 			t.Fatalf("Parse(%q) = %v, %v: want exactly one of a query and an error", in, q, err)
 		}
-		if q != nil {
-			_ = q.String()
+		var pe *ParseError
+		if err != nil && !errors.As(err, &pe) {
+			t.Fatalf("Parse(%q) error %v is not a *ParseError", in, err)
 		}
+		if pe != nil && (pe.Pos < 0 || pe.Pos > len(in)) {
+			t.Fatalf("Parse(%q) error %v: position outside the input", in, err)
+		}
+		checkRoundTrip(t, s, in)
 	})
 }
