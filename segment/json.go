@@ -22,8 +22,18 @@ import (
 // Every problem is a *DocumentError: unknown field, wrong type, bad number
 // or base64, invalid UTF-8 (naming the field whose text holds it), or
 // malformed JSON (Field "", with the byte offset). DecodeJSON checks types
-// only; call Validate for the primary key and the size limit.
+// only; call Validate for the primary key and the size limit. It is safe
+// for concurrent use.
 func (s *Schema) DecodeJSON(line []byte) (*Document, error) {
+	if doc, ok := s.decodeJSONFast(line); ok {
+		return doc, nil
+	}
+	return s.decodeJSONSlow(line)
+}
+
+// decodeJSONSlow is DecodeJSON on encoding/json's decoder. It runs when the
+// fast path gives up, and says exactly what is wrong.
+func (s *Schema) decodeJSONSlow(line []byte) (*Document, error) {
 	badUTF8 := -1
 	if !utf8.Valid(line) {
 		badUTF8 = invalidUTF8At(string(line))

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"reflect"
@@ -179,6 +180,112 @@ func FuzzDecodeJSON(f *testing.F) {
 		out2, err := again.MarshalJSON()
 		if err != nil || string(out2) != string(out) {
 			t.Fatalf("round trip unstable:\n%s\n%s (%v)", out, out2, err)
+		}
+	})
+}
+
+// decodeBoth runs DecodeJSON's fast path and the encoding/json decoder on
+// data and fails if the fast path accepts something the decoder does not,
+// or decodes it differently. It reports whether the fast path accepted.
+func decodeBoth(t *testing.T, s *Schema, data []byte) bool {
+	t.Helper()
+	fast, ok := s.decodeJSONFast(data)
+	slow, err := s.decodeJSONSlow(data)
+	switch {
+	case ok && err != nil:
+		t.Fatalf("fast path accepts %q, encoding/json says %v", data, err)
+	case ok && !reflect.DeepEqual(fast, slow):
+		t.Fatalf("%q:\nfast %+v\nslow %+v", data, fast, slow)
+	}
+	return ok
+}
+
+// The fast path accepts what a document may hold, escapes and all, and
+// decodes it as encoding/json does.
+func TestDecodeJSONFastAgreesWithEncodingJSON(t *testing.T) {
+	s := testSchema(t)
+	for _, in := range []string{
+		`{"id":"d1","title":"Hello","tag":["a",null,"b"],"count":1e3,"delta":-9223372036854775808,"score":-2.5e-3,"blob":"AAH/","body":null}`,
+		` {} `, "\t{\r\n}\n", `{"tag":[]}`, `{"tag":[ "x" , "y" ]}`, `{"title":""}`, `{"title":"\""}`,
+		`{"title":"a\"b\\c\/d\be\ff\ng\rh\ti"}`, `{"title":"\u00e9\u4e2d\uD83D\uDE00"}`,
+		`{"title":"\ud800"}`, `{"title":"\udc00\ud800x"}`, `{"title":"\ud800\u0041"}`, `{"title":"\ud800\ud800\udc00"}`,
+		`{"ti\u0074le":"escaped key"}`, `{"title":"a","title":"b"}`, `{"count":0}`, `{"score":-0.0e+0}`, `{"blob":"\u0041AE="}`,
+		`{"title":"é 中 😀"}`,
+	} {
+		if !decodeBoth(t, s, []byte(in)) {
+			t.Errorf("fast path refused %s", in)
+		}
+	}
+	// Everything the decoder rejects, the fast path leaves to it.
+	for _, in := range []string{
+		`{"title":"x",}`, `{"title":tru}`, `{"title":true}`, `{"count":01}`, `{"count":1.}`, `{"count":-}`, `{"count":1e}`,
+		`{"title":"\x"}`, `{"title":"\u12"}`, "{\"title\":\"a\tb\"}", `{"nope":1}`, `{"title":{"a":1}}`, `{"tag":[["a"]]}`,
+		`{"title":"x"}{}`, `{"count":"5"}`, `{"blob":"***"}`, "{\"body\":\"a\xffb\"}", `{"count":1.5}`, `[1]`, ``, `{"title":"x"`,
+	} {
+		if decodeBoth(t, s, []byte(in)) {
+			t.Errorf("fast path accepted %s", in)
+		}
+	}
+}
+
+// FuzzDecodeJSONFast checks that the fast path accepts only what
+// encoding/json accepts, with the same document.
+func FuzzDecodeJSONFast(f *testing.F) {
+	for _, seed := range []string{
+		`{"id":"d1","title":"Hello world","tag":["a","b"],"count":12,"delta":-3,"score":1.5,"blob":"AAE="}`,
+		`{"title":"a\"b\\c\ud83d\ude00\ud800"}`, `{"count":1e3}`, `{"tag":[null]}`, `{}`, `{"delta":-0.0e5}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	s := testSchema(f)
+	f.Fuzz(func(t *testing.T, data []byte) { decodeBoth(t, s, data) })
+}
+
+// BenchmarkDecodeJSON decodes realmix lines into documents, against
+// encoding/json decoding them into a struct; the metric is MB/s of JSON.
+func BenchmarkDecodeJSON(b *testing.B) {
+	s := benchSchema(b)
+	var lines [][]byte
+	var size int64
+	for _, r := range benchRecords(b) {
+		line, err := json.Marshal(map[string]string{"id": r[0], "title": r[1], "text": r[2]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines = append(lines, line)
+		size += int64(len(line))
+	}
+	b.Run("DecodeJSON", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, l := range lines {
+				if _, err := s.DecodeJSON(l); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("encoding-json-struct", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, l := range lines {
+				var d struct{ ID, Title, Text string }
+				if err := json.Unmarshal(l, &d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("slow-path", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			for _, l := range lines {
+				if _, err := s.decodeJSONSlow(l); err != nil {
+					b.Fatal(err)
+				}
+			}
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	hermes "github.com/hermes-search/hermes-go"
@@ -24,7 +25,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	if len(args) > 0 && args[0] == "search" {
 		return runBenchSearch(ctx, args[1:], io)
 	}
-	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--positions]", benchAbout, io)
+	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--positions] [--cpuprofile FILE]", benchAbout, io)
 	input := fl.String("input", "", "the corpus `file` (JSON lines, plain or gzip; default: realmix.jsonl.gz, if found)")
 	workers := fl.Int("workers", 0, "`number` of indexing workers (default: the number of CPUs)")
 	memory := byteSize(defaultMemory)
@@ -32,6 +33,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	limit := fl.Int("limit", 0, "index at most `N` documents (default: all)")
 	positions := fl.Bool("positions", false, "index positions of title and text (for phrase queries)")
 	dirPath := fl.String("dir", "", "build the index in this `directory` and keep it (default: temporary)")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the run to `file` (for go tool pprof)")
 	if err := fl.parseFlagsOnly(args); err != nil {
 		return err
 	}
@@ -70,10 +72,23 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 		log:        io.err,
 		countText:  true,
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	before := readBenchStats()
 	res, err := job.run(ctx, in)
 	if err != nil {
 		return err
 	}
+	rs := readBenchStats().since(before)
 	size, err := dirSize(path)
 	if err != nil {
 		return err
@@ -87,6 +102,8 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 		fmt.Fprintf(w, "rejected    %s (the schema is id, title, text), first: %s\n", plural(n, "line", "lines"), res.rejected[0])
 	}
 	fmt.Fprintf(w, "throughput  %s docs/s, %.2f MB/s of text\n", formatCount(int64(float64(res.docs)/max(secs, 1e-9))), float64(res.textBytes)/1e6/max(secs, 1e-9))
+	fmt.Fprintf(w, "CPU         %.1f s (%.2f cores)\n", rs.cpuSeconds, rs.cpuSeconds/max(secs, 1e-9))
+	fmt.Fprintf(w, "GC          %d cycles, %.0f%% of CPU\n", rs.gcCycles, 100*rs.gcSeconds/max(rs.cpuSeconds, 1e-9))
 	fmt.Fprintf(w, "peak RSS    %s\n", formatBytes(peakRSS()))
 	fmt.Fprintf(w, "index size  %s (%s)\n", formatBytes(size), plural(res.segments, "segment", "segments"))
 	return nil

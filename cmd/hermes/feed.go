@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"runtime"
 
 	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
+	"github.com/hermes-search/hermes-go/segment"
 )
 
 // lineBatch is a run of input lines handed from the reading goroutine to the
@@ -12,10 +15,16 @@ import (
 // with indexing and lets the loop stop on Ctrl-C even while a read from a
 // slow stdin blocks.
 type lineBatch struct {
-	data []byte // the lines, back to back
-	ends []int  // ends[i] is the end of line i in data
-	nos  []int  // nos[i] is the 1-based line number of line i
-	err  error  // a read error after the lines; io.EOF at the end
+	data []byte  // the lines, back to back
+	ends []int   // ends[i] is the end of line i in data
+	nos  []int   // nos[i] is the 1-based line number of line i
+	offs []int64 // offs[i] is the input offset (uncompressed) after line i
+	bad  []error // bad[i] is why line i could not be read (nil if it was), or nil
+	err  error   // a read error after the lines; io.EOF at the end
+
+	// verified is how many of the lines are known intact (see
+	// jsonl.Reader.Verified) when the batch was sent.
+	verified int
 }
 
 func (b *lineBatch) len() int { return len(b.ends) }
@@ -36,12 +45,15 @@ const (
 
 // feed reads r on a new goroutine and sends its lines in batches; the last
 // batch carries io.EOF or the read error. It stops early when ctx ends.
-// pending lines (already read, e.g. to infer a schema) are sent first.
+// pending lines (already read, e.g. to infer a schema) are sent first. A
+// line too long to read is sent as a line with its error, so that the loop
+// can skip it like any other bad line.
 func feed(ctx context.Context, r *jsonl.Reader, pending *lineBatch) <-chan *lineBatch {
 	ch := make(chan *lineBatch, 4)
 	go func() {
 		defer close(ch)
 		send := func(b *lineBatch) bool {
+			b.setVerified(r.Verified())
 			select {
 			case ch <- b:
 				return true
@@ -61,11 +73,16 @@ func feed(ctx context.Context, r *jsonl.Reader, pending *lineBatch) <-chan *line
 					break // hand on these lines before waiting for more
 				}
 				line, no, err := r.Next()
+				var long *jsonl.LongLineError
+				if errors.As(err, &long) {
+					b.addBad(err, no, r.Bytes())
+					continue
+				}
 				if err != nil {
 					b.err = err
 					break
 				}
-				b.add(line, no)
+				b.add(line, no, r.Bytes())
 			}
 			if !send(b) || b.err != nil {
 				return
@@ -75,10 +92,105 @@ func feed(ctx context.Context, r *jsonl.Reader, pending *lineBatch) <-chan *line
 	return ch
 }
 
-func (b *lineBatch) add(line []byte, no int) {
+func (b *lineBatch) add(line []byte, no int, off int64) {
 	b.data = append(b.data, line...)
 	b.ends = append(b.ends, len(b.data))
 	b.nos = append(b.nos, no)
+	b.offs = append(b.offs, off)
+	if b.bad != nil {
+		b.bad = append(b.bad, nil)
+	}
+}
+
+func (b *lineBatch) addBad(err error, no int, off int64) {
+	if b.bad == nil {
+		b.bad = make([]error, b.len(), b.len()+1)
+	}
+	b.ends = append(b.ends, len(b.data))
+	b.nos = append(b.nos, no)
+	b.offs = append(b.offs, off)
+	b.bad = append(b.bad, err)
+}
+
+// readErr is why line i could not be read, or nil.
+func (b *lineBatch) readErr(i int) error {
+	if b.bad == nil {
+		return nil
+	}
+	return b.bad[i]
+}
+
+// setVerified counts the lines that end within the first verified bytes of
+// the input.
+func (b *lineBatch) setVerified(verified int64) {
+	n := b.len()
+	for n > 0 && b.offs[n-1] > verified {
+		n--
+	}
+	b.verified = n
+}
+
+// decodedBatch is a batch of lines and the documents decoded from them.
+// done is closed once docs and errs are set.
+type decodedBatch struct {
+	*lineBatch
+	docs []*segment.Document // docs[i] is line i's, nil if errs[i] is set
+	errs []error
+	done chan struct{}
+}
+
+// decode decodes the lines of the batches from in on n goroutines (the
+// number of CPUs if n is 0) and returns the batches in input order, each
+// to be waited for on its done channel. Decoding so runs ahead of the
+// indexing loop and in parallel, while the loop still sees the lines in
+// order, so line numbers and --on-error stay exact.
+func decode(ctx context.Context, in <-chan *lineBatch, schema *segment.Schema, n int) <-chan *decodedBatch {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	work := make(chan *decodedBatch, n)
+	out := make(chan *decodedBatch, 2*n)
+	go func() {
+		defer close(out)
+		defer close(work)
+		for b := range in {
+			d := &decodedBatch{lineBatch: b, done: make(chan struct{})}
+			// out first: the loop waits on the oldest batch, which is
+			// then always already on its way to a decoder.
+			select {
+			case out <- d:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case work <- d:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range n {
+		go func() {
+			for d := range work {
+				d.decode(schema)
+			}
+		}()
+	}
+	return out
+}
+
+func (d *decodedBatch) decode(schema *segment.Schema) {
+	defer close(d.done)
+	d.docs = make([]*segment.Document, d.len())
+	d.errs = make([]error, d.len())
+	for i := range d.len() {
+		if err := d.readErr(i); err != nil {
+			d.errs[i] = err
+			continue
+		}
+		d.docs[i], d.errs[i] = schema.DecodeJSON(d.line(i))
+	}
+	d.data = nil // the documents do not share the lines' memory
 }
 
 // readPending reads up to n lines into a batch, for schema inference. It
@@ -97,11 +209,16 @@ func readPending(ctx context.Context, r *jsonl.Reader, n int) (*lineBatch, error
 			if err == io.EOF {
 				break
 			}
+			var long *jsonl.LongLineError
+			if errors.As(err, &long) {
+				b.addBad(err, no, r.Bytes())
+				continue
+			}
 			if err != nil {
 				done <- result{nil, err}
 				return
 			}
-			b.add(line, no)
+			b.add(line, no, r.Bytes())
 		}
 		done <- result{b, nil}
 	}()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -20,16 +21,25 @@ import (
 
 const indexAbout = `Indexes JSON lines, one document a line, into the index in DIR (created if
 missing; an existing index is added to). The input is a file, plain or gzip,
-or - for standard input.
+or - for standard input; a UTF-8 byte-order mark at its start is ignored.
 
 Without --schema, the schema is inferred from the first lines: "id" becomes
 the primary key (a keyword), other string fields become stored text (the
 "simple" tokenizer, with positions), numbers become stored fast f64 fields.
 
-A malformed line is reported with its number. With --on-error stop (the
-default) the run stops and nothing after the last commit is kept; with skip
-the line is reported and skipped. Ctrl-C stops cleanly: committed documents
-stay, the rest of the run is discarded, and the index is left unlocked.`
+A malformed line (or one longer than 64 MiB) is reported with its number.
+With --on-error stop (the default) the run stops and nothing after the last
+commit is kept; with skip the line is reported and skipped. A run that
+rejects every line fails. A run that fails before its first commit into a
+new index leaves no index behind. Ctrl-C stops cleanly: committed documents
+stay, the rest of the run is discarded, and the index is left unlocked.
+
+Gzip input is checked member by member (a gzip file is one member unless it
+was concatenated from several): with --commit-every, a commit waits until
+the members its lines came from have been read to the end and their
+checksums matched, so a corrupt member is never committed; a single-member
+file is then committed once, at the end. --limit commits its documents
+without reading the rest of their member.`
 
 // indexOptions are the flags of hermes index.
 type indexOptions struct {
@@ -157,24 +167,31 @@ func (r *indexResult) print(w io.Writer, dir string) {
 	secs := r.elapsed.Seconds()
 	fmt.Fprintf(w, "indexed %s documents in %.1f s (%s docs/s, %.1f MB/s of JSON)\n",
 		formatCount(r.docs), secs, formatCount(int64(float64(r.docs)/max(secs, 1e-9))), float64(r.inputBytes)/1e6/max(secs, 1e-9))
-	if n := len(r.rejected); n > 0 {
-		what := plural(n, "line", "lines")
-		for _, rj := range r.rejected {
-			if rj.line == 0 { // rejected at commit: a document, not a line
-				what = plural(n, "document", "documents")
-			}
-		}
-		fmt.Fprintf(w, "rejected %s:\n", what)
-		for i, rj := range r.rejected {
-			if i == 10 {
-				fmt.Fprintf(w, "  ... and %d more\n", n-10)
-				break
-			}
-			fmt.Fprintf(w, "  %s\n", rj)
-		}
-	}
+	r.printRejected(w)
 	fmt.Fprintf(w, "index %s: generation %d, %s in %s, %s\n", dir, r.generation,
 		plural(int(r.indexDocs), "document", "documents"), plural(r.segments, "segment", "segments"), formatBytes(r.indexBytes))
+}
+
+// printRejected lists the first rejected lines.
+func (r *indexResult) printRejected(w io.Writer) {
+	n := len(r.rejected)
+	if n == 0 {
+		return
+	}
+	what := plural(n, "line", "lines")
+	for _, rj := range r.rejected {
+		if rj.line == 0 { // rejected at commit: a document, not a line
+			what = plural(n, "document", "documents")
+		}
+	}
+	fmt.Fprintf(w, "rejected %s:\n", what)
+	for i, rj := range r.rejected {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... and %d more\n", n-10)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", rj)
+	}
 }
 
 func plural(n int, one, many string) string {
@@ -198,6 +215,19 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 	var dir *storage.FSDirectory
 	var meta *storage.Metadata
 	exists := false
+	// What was in the directory before the run: only what the run added
+	// may be removed again.
+	var before map[string]bool // nil: the directory did not exist
+	canRemove := true
+	switch entries, err := os.ReadDir(j.dir); {
+	case err == nil:
+		before = make(map[string]bool, len(entries))
+		for _, e := range entries {
+			before[e.Name()] = true
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		canRemove = false // not a directory, or unreadable: never touch it
+	}
 	if _, err := os.Stat(j.dir); err == nil {
 		if dir, err = storage.NewFS(j.dir); err != nil {
 			return nil, fmt.Errorf("open the index directory: %w", err)
@@ -244,6 +274,14 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 			return nil, fmt.Errorf("create the index directory: %w", err)
 		}
 	}
+	// A new index that ends up holding none of this run's documents (the
+	// run failed, or rejected every line) is removed again, so a failed
+	// first run leaves nothing behind to trip up the next one.
+	discardNew := func() {
+		if !exists && res.docs == 0 && canRemove {
+			j.removeNew(before)
+		}
+	}
 
 	var w *hermes.Writer
 	var err error
@@ -253,6 +291,9 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		w, err = hermes.Create(ctx, dir, schema, j.cfg)
 	}
 	if err != nil {
+		if !errors.Is(err, storage.ErrLocked) {
+			discardNew()
+		}
 		if errors.Is(err, storage.ErrLocked) {
 			return nil, fmt.Errorf("the index in %s is locked by another writer; wait for it to finish", j.dir)
 		}
@@ -267,6 +308,7 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 	if runErr != nil {
 		// Close discards what was not committed, and releases the lock.
 		closeErr := w.Close()
+		discardNew()
 		return nil, j.stopped(runErr, closeErr, res)
 	}
 	// As Lucene's IndexWriter.close does, let background merges finish so
@@ -279,6 +321,15 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("close the index: %w", err)
 	}
+	if res.docs == 0 && len(res.rejected) > 0 {
+		discardNew()
+		res.printRejected(j.log)
+		what := "the index is as it was"
+		if !exists {
+			what = "no index was created"
+		}
+		return nil, fmt.Errorf("%s: every document was rejected (%s); %s", in.Name(), plural(len(res.rejected), "line", "lines"), what)
+	}
 	// Describe the index as it now stands on disk.
 	if meta, err := storage.ReadMetadata(dir); err == nil {
 		res.generation = meta.Generation
@@ -289,6 +340,21 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		}
 	}
 	return res, nil
+}
+
+// removeNew removes the index this run created: the directory if it did
+// not exist before (before is nil), else the entries not in before.
+func (j *indexJob) removeNew(before map[string]bool) {
+	if before == nil {
+		_ = os.RemoveAll(j.dir)
+		return
+	}
+	entries, _ := os.ReadDir(j.dir)
+	for _, e := range entries {
+		if !before[e.Name()] {
+			_ = os.RemoveAll(filepath.Join(j.dir, e.Name()))
+		}
+	}
 }
 
 // stopped turns the reason a run stopped into the error the user sees: what
@@ -333,14 +399,21 @@ func (j *indexJob) inferSchema(ctx context.Context, in *jsonl.Reader) (*segment.
 	var rejected []rejection
 	kept := &lineBatch{}
 	for i := 0; i < pending.len(); i++ {
-		if err := s.Add(pending.line(i), pending.nos[i]); err != nil {
+		var err error
+		var long *jsonl.LongLineError
+		if errors.As(pending.readErr(i), &long) {
+			err = fmt.Errorf("line %d: %s", long.Line, long.Reason())
+		} else {
+			err = s.Add(pending.line(i), pending.nos[i])
+		}
+		if err != nil {
 			if !j.skip {
 				return nil, nil, nil, fmt.Errorf("%s: %v; nothing was indexed. Fix the line, pass --on-error skip, or pass --schema", in.Name(), err)
 			}
 			rejected = append(rejected, rejection{line: pending.nos[i], reason: strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", pending.nos[i]))})
 			continue
 		}
-		kept.add(pending.line(i), pending.nos[i])
+		kept.add(pending.line(i), pending.nos[i], pending.offs[i])
 	}
 	schema, err := s.Schema()
 	if err != nil {
@@ -349,14 +422,21 @@ func (j *indexJob) inferSchema(ctx context.Context, in *jsonl.Reader) (*segment.
 	return schema, kept, rejected, nil
 }
 
-// loop feeds the documents to the writer and commits.
+// loop feeds the documents to the writer and commits. Lines are decoded
+// ahead of it on several goroutines (see decode); it adds their documents
+// in input order.
+//
+// With --commit-every, a commit waits until every line added before it is
+// verified (jsonl.Reader.Verified): from gzip input, until the end of the
+// gzip member the lines came from, where its checksum is checked, so that
+// no line of a corrupt member is ever committed.
 func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.Schema, in *jsonl.Reader,
 	pending *lineBatch, prog *progress, res *indexResult) error {
-	// The feeding goroutine ends with ctx; cancelling on return also ends it
-	// when the loop stops first.
+	// The feeding and decoding goroutines end with ctx; cancelling on
+	// return also ends them when the loop stops first.
 	feedCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	lines := feed(feedCtx, in, pending)
+	batches := decode(feedCtx, feed(feedCtx, in, pending), schema, 0)
 	var added int64 // documents added since the last commit
 	commit := func() error {
 		cr, err := w.Commit(ctx)
@@ -376,46 +456,46 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 	}
 	total := 0
 	for {
-		var b *lineBatch
+		var b *decodedBatch
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case b = <-lines:
+		case b = <-batches:
 		}
 		if b == nil { // the feeder stopped: ctx ended
 			return ctx.Err()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-b.done:
 		}
 		for i := 0; i < b.len(); i++ {
 			if j.limit > 0 && total >= j.limit {
 				return commit()
 			}
-			err := j.add(ctx, w, schema, b.line(i), res)
+			err := b.errs[i]
+			if err == nil {
+				err = j.add(ctx, w, schema, b.docs[i], res)
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				var de *segment.DocumentError
-				var dk *hermes.DuplicateKeyError
-				if !errors.As(err, &de) && !errors.As(err, &dk) {
+				reason, ok := lineProblem(err)
+				if !ok {
 					return fmt.Errorf("line %d: %w", b.nos[i], err)
-				}
-				var reason string
-				if de != nil {
-					de.Line = 0
-					reason = de.Error()
-				} else {
-					reason = fmt.Sprintf("duplicate %s %q (already in the index or earlier in the input)", dk.Field, dk.Key)
 				}
 				if !j.skip {
 					return &lineError{input: in.Name(), line: b.nos[i], reason: reason}
 				}
 				res.rejected = append(res.rejected, rejection{line: b.nos[i], reason: reason})
-				continue
+			} else {
+				total++
+				added++
+				prog.add(1)
 			}
-			total++
-			added++
-			prog.add(1)
-			if j.commitEvery > 0 && added >= int64(j.commitEvery) {
+			if j.commitEvery > 0 && added >= int64(j.commitEvery) && i < b.verified {
 				if err := commit(); err != nil {
 					return err
 				}
@@ -430,13 +510,27 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 	}
 }
 
-// add decodes one line and hands it to the writer, waiting while its queue
-// is full.
-func (j *indexJob) add(ctx context.Context, w *hermes.Writer, schema *segment.Schema, line []byte, res *indexResult) error {
-	d, err := schema.DecodeJSON(line)
-	if err != nil {
-		return err
+// lineProblem says what is wrong with a line whose document was refused:
+// a malformed or over-long line, a document that does not fit the schema,
+// or a duplicate key. ok is false for any other error (a failing writer).
+func lineProblem(err error) (reason string, ok bool) {
+	var de *segment.DocumentError
+	var dk *hermes.DuplicateKeyError
+	var long *jsonl.LongLineError
+	switch {
+	case errors.As(err, &de):
+		de.Line = 0
+		return de.Error(), true
+	case errors.As(err, &dk):
+		return fmt.Sprintf("duplicate %s %q (already in the index or earlier in the input)", dk.Field, dk.Key), true
+	case errors.As(err, &long):
+		return long.Reason(), true
 	}
+	return "", false
+}
+
+// add hands one document to the writer, waiting while its queue is full.
+func (j *indexJob) add(ctx context.Context, w *hermes.Writer, schema *segment.Schema, d *segment.Document, res *indexResult) error {
 	if err := w.AddDocumentWait(ctx, d); err != nil {
 		return err
 	}

@@ -168,3 +168,100 @@ func TestMissingFile(t *testing.T) {
 		t.Fatalf("err = %v, want not exist", err)
 	}
 }
+
+func TestByteOrderMarkIsSkipped(t *testing.T) {
+	for _, data := range [][]byte{[]byte("\uFEFF" + input), gz(t, "\uFEFF"+input)} {
+		r, err := Open("-", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, readAll(t, r))
+	}
+	// Only at the start: elsewhere it is the line's content.
+	r, _ := Open("-", strings.NewReader("{}\n\uFEFF{}\n"))
+	if got := readAll(t, r); len(got) != 2 || got[1].text != "\uFEFF{}" {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+// A line over the limit is reported with its number and skipped; the lines
+// around it are read.
+func TestLongLineIsSkipped(t *testing.T) {
+	for _, tail := range []string{"\n{\"id\":\"3\"}\n", ""} { // with and without a line after it
+		long := `{"text":"` + strings.Repeat("x", 3<<20) + `"}`
+		r, err := Open("-", strings.NewReader("{\"id\":\"1\"}\n"+long+tail))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.SetMaxLine(1 << 20)
+		if b, no, err := r.Next(); err != nil || no != 1 || string(b) != `{"id":"1"}` {
+			t.Fatalf("line 1: %q %d %v", b, no, err)
+		}
+		_, _, err = r.Next()
+		var le *LongLineError
+		if !errors.As(err, &le) || le.Line != 2 || !strings.Contains(err.Error(), "line 2: longer than 1 MiB") {
+			t.Fatalf("line 2: err = %v, want a LongLineError for line 2", err)
+		}
+		if tail != "" {
+			if b, no, err := r.Next(); err != nil || no != 3 || string(b) != `{"id":"3"}` {
+				t.Fatalf("line 3: %q %d %v", b, no, err)
+			}
+		}
+		if _, _, err := r.Next(); err != io.EOF {
+			t.Fatalf("end: %v", err)
+		}
+	}
+}
+
+// gzMembers concatenates one gzip member per part, stored uncompressed so
+// that a test can change a byte of the data and keep the stream decodable.
+func gzMembers(t *testing.T, parts ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, p := range parts {
+		zw, err := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := zw.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// Verified covers the lines of the members read to their end, and a
+// member whose checksum does not match is an error at its end.
+func TestGzipMembersAreVerified(t *testing.T) {
+	first := strings.Repeat("{\"id\":\"a\"}\n", 3)
+	second := strings.Repeat("{\"id\":\"b\"}\n", 3)
+	r, err := Open("-", bytes.NewReader(gzMembers(t, first, second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, r)
+	if len(got) != 6 || r.Verified() != int64(len(first+second)) {
+		t.Fatalf("read %d lines, verified %d bytes; want 6 and %d", len(got), r.Verified(), len(first+second))
+	}
+
+	data := gzMembers(t, first, second)
+	i := bytes.LastIndex(data, []byte(`"b"`))
+	data[i+1] = 'c' // the second member's data no longer matches its CRC
+	r, err = Open("-", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for last == nil {
+		_, _, last = r.Next()
+		if last == nil && r.Bytes() > int64(len(first)) && r.Verified() > int64(len(first)) {
+			t.Fatalf("a line of the corrupt member counts as verified")
+		}
+	}
+	if !errors.Is(last, gzip.ErrChecksum) || r.Verified() != int64(len(first)) {
+		t.Fatalf("err = %v, verified %d; want a checksum error and the first member verified", last, r.Verified())
+	}
+}

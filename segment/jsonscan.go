@@ -1,0 +1,284 @@
+package segment
+
+import (
+	"encoding/json"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// decodeJSONFast is DecodeJSON's fast path: a scanner over one line that
+// knows only what a document may hold (an object of scalars and arrays of
+// scalars). It allocates the document, its values, and one buffer that
+// holds the bytes of all its strings. It gives up (ok false) at the first
+// thing it does not accept, error or not, and DecodeJSON then runs the
+// encoding/json decoder, which names the problem; so what the fast path
+// accepts must be exactly what that decoder accepts, with the same result
+// (FuzzDecodeJSONFast checks both).
+func (s *Schema) decodeJSONFast(line []byte) (doc *Document, ok bool) {
+	if !utf8.Valid(line) {
+		return nil, false
+	}
+	// Unescaping only shrinks a string, so the strings of the line fit in
+	// len(line) bytes and out never moves: each value's string can alias
+	// its own stretch of it.
+	sc := jsonScanner{data: line, out: make([]byte, 0, len(line))}
+	doc = &Document{Values: make([]FieldValue, 0, min(len(s.fields), 8))}
+	sc.skipSpace()
+	if !sc.consume('{') {
+		return nil, false
+	}
+	sc.skipSpace()
+	if sc.consume('}') {
+		return &Document{}, sc.atEnd()
+	}
+	for {
+		sc.skipSpace()
+		mark := len(sc.out)
+		key, ok := sc.string()
+		if !ok {
+			return nil, false
+		}
+		fi, known := s.byName[string(key)]
+		if !known {
+			return nil, false
+		}
+		sc.out = sc.out[:mark] // the key is not kept
+		f := &s.fields[fi]
+		sc.skipSpace()
+		if !sc.consume(':') {
+			return nil, false
+		}
+		sc.skipSpace()
+		if sc.consume('[') {
+			sc.skipSpace()
+			if !sc.consume(']') {
+				for {
+					sc.skipSpace()
+					if !sc.value(doc, f) {
+						return nil, false
+					}
+					sc.skipSpace()
+					if sc.consume(']') {
+						break
+					}
+					if !sc.consume(',') {
+						return nil, false
+					}
+				}
+			}
+		} else if !sc.value(doc, f) {
+			return nil, false
+		}
+		sc.skipSpace()
+		if sc.consume('}') {
+			break
+		}
+		if !sc.consume(',') {
+			return nil, false
+		}
+	}
+	if len(doc.Values) == 0 {
+		doc.Values = nil // as encoding/json's path leaves it
+	}
+	return doc, sc.atEnd()
+}
+
+// jsonScanner walks one line.
+type jsonScanner struct {
+	data []byte
+	i    int
+	out  []byte // decoded strings, back to back; never reallocated
+}
+
+func (sc *jsonScanner) skipSpace() {
+	for sc.i < len(sc.data) {
+		switch sc.data[sc.i] {
+		case ' ', '\t', '\n', '\r':
+			sc.i++
+		default:
+			return
+		}
+	}
+}
+
+func (sc *jsonScanner) consume(c byte) bool {
+	if sc.i < len(sc.data) && sc.data[sc.i] == c {
+		sc.i++
+		return true
+	}
+	return false
+}
+
+func (sc *jsonScanner) atEnd() bool {
+	sc.skipSpace()
+	return sc.i == len(sc.data)
+}
+
+// value decodes one scalar for field f into doc.
+func (sc *jsonScanner) value(doc *Document, f *Field) bool {
+	if sc.i >= len(sc.data) {
+		return false
+	}
+	switch c := sc.data[sc.i]; {
+	case c == '"':
+		if f.Type != TypeText && f.Type != TypeKeyword && f.Type != TypeBytes {
+			return false
+		}
+		b, ok := sc.string()
+		if !ok {
+			return false
+		}
+		if f.Type == TypeBytes {
+			ok = appendJSONToken(doc, f, string(b), false) == nil
+			sc.out = sc.out[:len(sc.out)-len(b)]
+			return ok
+		}
+		doc.AddString(f.Name, unsafe.String(unsafe.SliceData(b), len(b)))
+		return true
+	case c == 'n':
+		if len(sc.data)-sc.i >= 4 && string(sc.data[sc.i:sc.i+4]) == "null" {
+			sc.i += 4
+			return true
+		}
+		return false
+	case c == '-' || c >= '0' && c <= '9':
+		start := sc.i
+		if !sc.number() {
+			return false
+		}
+		return appendJSONToken(doc, f, json.Number(sc.data[start:sc.i]), false) == nil
+	}
+	return false // true, false, objects, nested arrays: wrong types, or not JSON
+}
+
+// number scans a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (sc *jsonScanner) number() bool {
+	d := sc.data
+	sc.consume('-')
+	switch {
+	case sc.consume('0'):
+	case sc.i < len(d) && d[sc.i] >= '1' && d[sc.i] <= '9':
+		sc.digits()
+	default:
+		return false
+	}
+	if sc.consume('.') && sc.digits() == 0 {
+		return false
+	}
+	if sc.consume('e') || sc.consume('E') {
+		if !sc.consume('+') {
+			sc.consume('-')
+		}
+		if sc.digits() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (sc *jsonScanner) digits() int {
+	start := sc.i
+	for sc.i < len(sc.data) && sc.data[sc.i] >= '0' && sc.data[sc.i] <= '9' {
+		sc.i++
+	}
+	return sc.i - start
+}
+
+// string scans a JSON string at sc.i and appends its decoded bytes to
+// sc.out, returning them. It decodes escapes as encoding/json does: a \u
+// escape of a lone surrogate becomes U+FFFD.
+func (sc *jsonScanner) string() ([]byte, bool) {
+	if !sc.consume('"') {
+		return nil, false
+	}
+	d := sc.data
+	start := len(sc.out)
+	out := sc.out
+	i := sc.i
+	for i < len(d) {
+		// Copy the run up to the next quote, backslash or control byte.
+		j := i
+		for j < len(d) && d[j] != '"' && d[j] != '\\' && d[j] >= 0x20 {
+			j++
+		}
+		out = append(out, d[i:j]...)
+		i = j
+		if i >= len(d) || d[i] < 0x20 {
+			return nil, false
+		}
+		if d[i] == '"' {
+			sc.i, sc.out = i+1, out
+			return out[start:], true
+		}
+		if i+1 >= len(d) {
+			return nil, false
+		}
+		switch e := d[i+1]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := hex4(d[i+2:])
+			if r < 0 {
+				return nil, false
+			}
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if r2 := hex4WithU(d[i:]); r2 >= 0 {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						out = utf8.AppendRune(out, dec)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		default:
+			return nil, false
+		}
+		i += 2
+	}
+	return nil, false
+}
+
+// hex4 parses the four hex digits at the start of b, or returns -1.
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// hex4WithU parses a \uXXXX escape at the start of b, or returns -1.
+func hex4WithU(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
+	}
+	return hex4(b[2:])
+}
