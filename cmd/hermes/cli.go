@@ -43,6 +43,7 @@ func commands() []command {
 		{"merge", "merge an index's segments", runMerge},
 		{"check", "verify every checksum and the metadata of an index", runCheck},
 		{"bench", "measure indexing speed and memory (bench search: search latency)", runBench},
+		{"node", "host workers for writers on other machines", runNode},
 	}
 }
 

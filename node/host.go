@@ -1,0 +1,123 @@
+package node
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/shipping"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// HostKind is the kind a node registers; a writer spawns one host of it per
+// writer (remote.SpawnNamed) and greets it with Hello.
+const HostKind = "hermes-host"
+
+// helloTimeout is how long a spawned host waits for its Hello: a writer that
+// dies between the spawn and the Hello leaves no host behind for longer.
+const helloTimeout = 30 * time.Second
+
+// host is one writer's presence on a node. It accepts nothing but a Hello of
+// the same protocol version and message set; then it watches the writer,
+// owns a scratch directory for the writer's segments, and runs a file server
+// over it. When the writer terminates (its process died, or the network to
+// it is cut for longer than DetectionBound) the host stops, which stops
+// everything it started, and deletes its scratch directory.
+type host struct {
+	node *Node
+
+	writer  *actor.PID
+	scratch string // this host's directory under the node's scratch root
+	files   *actor.PID
+}
+
+func (h *host) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.SetReceiveTimeout(helloTimeout)
+
+	case *actor.ReceiveTimeout:
+		h.node.log.Warn("host got no Hello; stopping", "host", ctx.Self().Id, "waited", helloTimeout)
+		ctx.Stop(ctx.Self())
+
+	case *messages.Hello:
+		h.hello(ctx, m)
+
+	case *actor.Terminated:
+		if h.writer != nil && m.Who.Equal(h.writer) {
+			h.node.log.Warn("writer lost; stopping its host and workers", "host", ctx.Self().Id, "writer", m.Who.String(), "why", m.Why.String())
+			ctx.Stop(ctx.Self())
+		}
+
+	case *actor.Stopped:
+		if h.scratch != "" {
+			if err := os.RemoveAll(h.scratch); err != nil {
+				h.node.log.Warn("remove host scratch directory", "dir", h.scratch, "error", err)
+			}
+		}
+
+	default:
+		// Before a Hello nothing but a Hello is taken; after, StartWorker
+		// (worker.go) and the writer's lifecycle only.
+		refuse(ctx, h.node.log, "host")
+	}
+}
+
+func (h *host) hello(ctx actor.Context, m *messages.Hello) {
+	ack := &messages.HelloAck{ProtocolVersion: ProtocolVersion, MessageSetHash: MessageSetHash(), Node: h.node.Address()}
+	if h.writer != nil {
+		if m.Writer.Equal(h.writer) { // a repeated Hello (the writer retried): same answer
+			ack.Files, ack.Scratch = h.files, h.scratch
+		} else {
+			ack.Error = "hermes node: this host already serves writer " + h.writer.String()
+		}
+		ctx.Respond(ack)
+		return
+	}
+	if err := checkHello(m); err != nil {
+		h.node.log.Warn("Hello refused", "host", ctx.Self().Id, "error", err)
+		ack.Error = err.Error()
+		ctx.Respond(ack)
+		ctx.Stop(ctx.Self())
+		return
+	}
+	scratch := filepath.Join(h.node.scratch, hostDirPrefix+safeName(ctx.Self().Id))
+	// A leftover of an earlier host of the same name holds nothing this
+	// writer made.
+	err := os.RemoveAll(scratch)
+	var dir *storage.FSDirectory
+	if err == nil {
+		dir, err = storage.NewFS(scratch)
+	}
+	if err != nil {
+		ack.Error = "hermes node: scratch directory: " + err.Error()
+		ctx.Respond(ack)
+		ctx.Stop(ctx.Self())
+		return
+	}
+	ctx.CancelReceiveTimeout()
+	h.writer, h.scratch = m.Writer, scratch
+	h.files = ctx.SpawnPrefix(shipping.NewFileServer(dir, h.node.log), "files")
+	ctx.Watch(h.writer)
+	h.node.log.Info("host greeted", "host", ctx.Self().Id, "writer", h.writer.String(), "scratch", scratch)
+	ack.Files, ack.Scratch = h.files, scratch
+	ctx.Respond(ack)
+}
+
+// hostDirPrefix starts the name of every host's scratch directory, so a node
+// starting up removes only what earlier hosts left.
+const hostDirPrefix = "host-"
+
+// safeName turns an actor id into a file name.
+func safeName(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, id)
+}

@@ -1,0 +1,194 @@
+package node
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/hermes-search/hermes-go/messages"
+)
+
+const testTimeout = 10 * time.Second
+
+// pair starts a node process and returns it with the writer's system.
+func pair(t *testing.T) (*nodeProcess, *actor.ActorSystem) {
+	return startNode(t), writer()
+}
+
+// writerActor stands for the writer's actor that a host watches.
+func writerActor(t *testing.T, sys *actor.ActorSystem) *actor.PID {
+	pid := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+	t.Cleanup(func() { _ = sys.Root.StopFuture(pid).Wait() })
+	return pid
+}
+
+func TestHandshake(t *testing.T) {
+	n, sys := pair(t)
+	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Files == nil || h.PID.Address != n.addr {
+		t.Fatalf("host %v files %v, want both on %s", h.PID, h.Files, n.addr)
+	}
+	// A second writer with the same name is refused, the first keeps its host.
+	if _, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout); err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Fatalf("second host of the same name: %v", err)
+	}
+}
+
+func TestHelloOfAnotherVersionRefused(t *testing.T) {
+	n, sys := pair(t)
+	for _, tc := range []struct {
+		name  string
+		hello *messages.Hello
+		want  string
+	}{
+		{"version", &messages.Hello{ProtocolVersion: ProtocolVersion + 1, MessageSetHash: MessageSetHash()}, "protocol version 2"},
+		{"messages", &messages.Hello{ProtocolVersion: ProtocolVersion, MessageSetHash: "0123"}, "message set 0123 differs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.hello.Writer = writerActor(t, sys)
+			res, err := remote.GetRemote(sys).SpawnNamed(n.addr, "host-"+tc.name, HostKind, testTimeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reply, err := sys.Root.RequestFuture(res.Pid, tc.hello, testTimeout).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ack, ok := reply.(*messages.HelloAck)
+			if !ok || !strings.Contains(ack.Error, tc.want) {
+				t.Fatalf("reply %v, want a HelloAck refusing with %q", reply, tc.want)
+			}
+			// The refused host stopped; the node lives and greets the next writer.
+			if _, err := Connect(sys, n.addr, "after-"+tc.name, writerActor(t, sys), testTimeout); err != nil {
+				t.Fatalf("node after a refused Hello: %v", err)
+			}
+		})
+	}
+}
+
+// unlinkedMessage returns a message of a type only this test knows: it is
+// built from a descriptor at run time and registered nowhere, as a message
+// of a newer build would be to an older node.
+func unlinkedMessage(t *testing.T) proto.Message {
+	fdp := &descriptorpb.FileDescriptorProto{
+		Name:    proto.String("unlinked.proto"),
+		Package: proto.String("hermes.test"),
+		Syntax:  proto.String("proto3"),
+		MessageType: []*descriptorpb.DescriptorProto{{
+			Name:  proto.String("Unlinked"),
+			Field: []*descriptorpb.FieldDescriptorProto{{Name: proto.String("x"), Number: proto.Int32(1), Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum(), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(), JsonName: proto.String("x")}},
+		}},
+	}
+	fd, err := protodesc.NewFile(fdp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := dynamicpb.NewMessage(fd.Messages().Get(0))
+	m.Set(fd.Messages().Get(0).Fields().Get(0), protoreflectString("hello"))
+	return m
+}
+
+func TestUnknownMessageTypeRefused(t *testing.T) {
+	n, sys := pair(t)
+	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []*actor.PID{h.PID, h.Files} {
+		reply, err := sys.Root.RequestFuture(target, unlinkedMessage(t), testTimeout).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, ok := reply.(*messages.Refused)
+		if !ok || ref.TypeName != "hermes.test.Unlinked" || !strings.Contains(ref.Reason, "does not know") {
+			t.Fatalf("reply %v, want Refused naming hermes.test.Unlinked", reply)
+		}
+	}
+	// A known message in the wrong place is refused too.
+	reply, err := sys.Root.RequestFuture(h.PID, &messages.ReadChunk{File: "x", Length: 1}, testTimeout).Result()
+	if ref, ok := reply.(*messages.Refused); err != nil || !ok || ref.TypeName != "hermes.messages.ReadChunk" {
+		t.Fatalf("ReadChunk to the host: %v %v", reply, err)
+	}
+	// Both ends live: the host still answers.
+	reply, err = sys.Root.RequestFuture(h.Files, &messages.ReadChunk{File: "missing", Length: 1}, testTimeout).Result()
+	if c, ok := reply.(*messages.Chunk); err != nil || !ok || c.Error == "" {
+		t.Fatalf("ReadChunk of a missing file: %v %v", reply, err)
+	}
+}
+
+func protoreflectString(s string) protoreflect.Value { return protoreflect.ValueOfString(s) }
+
+// watch returns a channel that receives the Terminated of pid.
+func watch(t *testing.T, sys *actor.ActorSystem, pid *actor.PID) <-chan *actor.Terminated {
+	ch := make(chan *actor.Terminated, 1)
+	w := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *actor.Started:
+			ctx.Watch(pid)
+		case *actor.Terminated:
+			ch <- m
+		}
+	}))
+	t.Cleanup(func() { _ = sys.Root.StopFuture(w).Wait() })
+	return ch
+}
+
+func waitTerminated(t *testing.T, ch <-chan *actor.Terminated, what string, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	select {
+	case <-ch:
+		return time.Since(start)
+	case <-time.After(within):
+		t.Fatalf("%s: no Terminated within %v", what, within)
+		return 0
+	}
+}
+
+func TestHostStopsWhenItsWriterStops(t *testing.T) {
+	n, sys := pair(t)
+	w := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+	h, err := Connect(sys, n.addr, "host-"+t.Name(), w, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(h.Scratch); err != nil {
+		t.Fatalf("host scratch directory: %v", err)
+	}
+	hostGone := watch(t, sys, h.PID)
+	filesGone := watch(t, sys, h.Files)
+	if err := sys.Root.StopFuture(w).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	waitTerminated(t, hostGone, "host", testTimeout)
+	waitTerminated(t, filesGone, "file server", testTimeout)
+	// The host deleted its scratch directory when it stopped (before its
+	// Terminated was sent).
+	if _, err := os.Stat(h.Scratch); !os.IsNotExist(err) {
+		t.Fatalf("host scratch directory after the host stopped: %v", err)
+	}
+}
+
+func TestNodeKilledIsTerminatedAtOnce(t *testing.T) {
+	n, sys := pair(t)
+	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := watch(t, sys, h.PID)
+	n.kill(t)
+	took := waitTerminated(t, gone, "host of a killed node", testTimeout)
+	t.Logf("kill -9 of the node seen as Terminated after %v", took)
+}

@@ -1,0 +1,79 @@
+package node
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/hermes-search/hermes-go/shipping"
+)
+
+// Transport settings shared by writers and nodes. Both ends of a connection
+// must use them: the server's keepalive enforcement must allow the client's
+// pings, and both must accept the largest frame the other sends.
+const (
+	// KeepaliveTime is how long a connection may be silent before the client
+	// pings. 10 s is gRPC's floor for client pings (it raises anything lower).
+	KeepaliveTime = 10 * time.Second
+	// KeepaliveTimeout is how long a ping (or unacknowledged data, through
+	// TCP_USER_TIMEOUT, which gRPC sets from it) may go unanswered before the
+	// connection is declared dead.
+	KeepaliveTimeout = 2 * time.Second
+	// DetectionBound is the longest a silent network partition stays
+	// unnoticed: a silent connection is pinged after KeepaliveTime and given
+	// up KeepaliveTimeout later, and then every actor watched across it
+	// receives Terminated. A process that dies (its kernel closes the
+	// socket) is noticed at once.
+	DetectionBound = KeepaliveTime + KeepaliveTimeout
+
+	// MaxFrameBytes is the largest gRPC message either end accepts. gRPC's
+	// default (4 MiB) is too small: a larger frame drops the stream with
+	// every message in it and reports live actors as terminated.
+	MaxFrameBytes = 64 << 20
+	// EnvelopesPerFrame bounds how many messages protoactor packs into one
+	// gRPC frame (its default is 1,000). With chunks and batches at most
+	// MaxMessageBytes each, a frame stays under MaxFrameBytes.
+	EnvelopesPerFrame = 48
+	// MaxMessageBytes is the largest message a writer or node should send
+	// to the other: a chunk of a segment file or a batch of documents, with
+	// room for its envelope.
+	MaxMessageBytes = shipping.ChunkBytes + 64<<10
+
+	// DialRetries is how often a connection is attempted before the
+	// address is declared terminated (protoactor waits 2 s between tries).
+	DialRetries = 2
+)
+
+// RemoteConfig returns protoactor remote settings for a writer or a node
+// listening on host:port (port 0 picks a free port): keepalives on both
+// sides, frames up to MaxFrameBytes, few dial retries, and the guard that
+// turns a message of an unknown type into UnknownMessage instead of a crash.
+// There is no TLS: see the package documentation.
+func RemoteConfig(host string, port int, extra ...remote.ConfigOption) *remote.Config {
+	opts := []remote.ConfigOption{
+		// WithDialOptions replaces protoactor's defaults, insecure
+		// credentials included, so they are repeated here.
+		remote.WithDialOptions(
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithKeepaliveParams(keepalive.ClientParameters{
+				Time: KeepaliveTime, Timeout: KeepaliveTimeout, PermitWithoutStream: true,
+			}),
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxFrameBytes), grpc.MaxCallSendMsgSize(MaxFrameBytes)),
+		),
+		remote.WithServerOptions(
+			grpc.MaxRecvMsgSize(MaxFrameBytes),
+			grpc.MaxSendMsgSize(MaxFrameBytes),
+			grpc.KeepaliveParams(keepalive.ServerParameters{Time: KeepaliveTime, Timeout: KeepaliveTimeout}),
+			// Without this the server answers the client's pings with GOAWAY.
+			grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveTime / 2, PermitWithoutStream: true}),
+			grpc.StreamInterceptor(guardStream),
+		),
+		remote.WithEndpointWriterBatchSize(EnvelopesPerFrame),
+	}
+	cfg := remote.Configure(host, port, append(opts, extra...)...)
+	cfg.MaxRetryCount = DialRetries
+	return cfg
+}

@@ -1,0 +1,141 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+
+	"github.com/hermes-search/hermes-go/segment/analysis"
+)
+
+// Config says how a node serves workers.
+type Config struct {
+	// Listen is the host:port the node listens on; port 0 picks a free one
+	// (Node.Address tells which).
+	Listen string
+	// Scratch is the directory where the node's workers build segments
+	// until the writer has fetched them. It is created if missing. Each
+	// host (one per writer) works in its own subdirectory, named
+	// host-<actor id>, deleted when the host stops; subdirectories of that
+	// name left by an earlier run are deleted at start.
+	Scratch string
+	// Tokenizers are the tokenizers the node's workers may use. Nil means
+	// the built-in ones.
+	Tokenizers *analysis.Registry
+	// Logger receives the node's logs. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Node is a process (or a part of a service) hosting workers for remote
+// writers.
+type Node struct {
+	system     *actor.ActorSystem
+	remote     *remote.Remote
+	scratch    string
+	tokenizers *analysis.Registry
+	log        *slog.Logger
+}
+
+// ServeWorkers makes system host workers for remote writers: it starts
+// protoactor remote on cfg.Listen with RemoteConfig's settings and registers
+// HostKind. system must not have started remote already. Stop undoes it.
+//
+// Security: the node speaks plain gRPC without TLS or authentication; anyone
+// who can reach the port can make it build segments and read its scratch
+// files. Listen on a private network only.
+func ServeWorkers(system *actor.ActorSystem, cfg Config) (n *Node, err error) {
+	listenHost, portText, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("hermes node: listen address %q: %w", cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("hermes node: listen address %q: bad port", cfg.Listen)
+	}
+	if cfg.Scratch == "" {
+		return nil, errors.New("hermes node: no scratch directory")
+	}
+	scratch, err := filepath.Abs(cfg.Scratch)
+	if err == nil {
+		err = prepareScratch(scratch)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hermes node: scratch directory: %w", err)
+	}
+	n = &Node{system: system, scratch: scratch, tokenizers: cfg.Tokenizers, log: cfg.Logger}
+	if n.tokenizers == nil {
+		n.tokenizers = analysis.NewRegistry()
+	}
+	if n.log == nil {
+		n.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if port != 0 {
+		// protoactor panics when it cannot listen: try first, for an error.
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("hermes node: %w", err)
+		}
+		ln.Close()
+	}
+	props := actor.PropsFromProducer(func() actor.Actor { return &host{node: n} })
+	n.remote = remote.NewRemote(system, RemoteConfig(listenHost, port, remote.WithKinds(remote.NewKind(HostKind, props))))
+	if err := startRemote(n.remote); err != nil {
+		return nil, fmt.Errorf("hermes node: %w", err)
+	}
+	n.log.Info("node serving workers", "address", n.Address(), "scratch", scratch)
+	return n, nil
+}
+
+// startRemote starts r, turning protoactor's panic (the port was taken in
+// the meantime) into an error.
+func startRemote(r *remote.Remote) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("start remote: %v", p)
+		}
+	}()
+	r.Start()
+	return nil
+}
+
+// prepareScratch creates the scratch directory and removes what hosts of an
+// earlier run left in it.
+func prepareScratch(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), hostDirPrefix) {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Address returns the host:port writers reach the node at.
+func (n *Node) Address() string { return n.system.Address() }
+
+// Stop stops serving: the connections close, and writers see their hosts
+// and workers terminate. Every host is stopped and its scratch directory
+// deleted. The actor system stays up (it is the caller's).
+func (n *Node) Stop() {
+	// The activator is every host's parent: stopping it stops the hosts,
+	// their workers and file servers, and deletes their scratch directories.
+	_ = n.system.Root.StopFuture(n.remote.ActivatorForAddress(n.Address())).Wait()
+	n.remote.Shutdown(true)
+}
