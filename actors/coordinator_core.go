@@ -180,7 +180,9 @@ func (c *coordinatorCore) step(ev interface{}) []effect {
 		w.idle = true
 
 	case *messages.SegmentBuilt:
-		out = c.segmentDurable(out, m.Worker, m.Generation, m.Segment, m.Batches)
+		if m.Segment != nil {
+			out = c.segmentDurable(out, m.Worker, m.Generation, m.Segment, m.Batches)
+		}
 
 	case *messages.FlushAck:
 		if w := c.current(m.Worker, m.Generation); w != nil && m.Round == w.flushID {
@@ -454,13 +456,14 @@ func (c *coordinatorCore) progress() string {
 }
 
 // segmentDurable takes a worker's durable segment. A segment from an older
-// generation, or holding a batch the ledger already re-delivered, is
-// discarded: those batches are being indexed again elsewhere, and keeping
-// both copies would index them twice.
+// generation (its notice was overtaken by the news of the loss, which
+// travels as a system message) is kept if none of its batches was handed
+// out again; otherwise, as a segment holding a batch held by another
+// worker, it is discarded: keeping both copies would index them twice.
 func (c *coordinatorCore) segmentDurable(out []effect, worker int32, generation uint64, seg *messages.SegmentInfo, batches []uint64) []effect {
 	var err error
 	if c.current(worker, generation) == nil {
-		err = fmt.Errorf("worker %d generation %d is gone", worker, generation)
+		err = c.ledger.DurableLate(batches)
 	} else {
 		err = c.ledger.Durable(worker, batches)
 	}

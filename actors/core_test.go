@@ -134,7 +134,9 @@ func (h *coreHarness) run(t *testing.T, d *datadriven.TestData) string {
 			UpTo: uint64(intArg(t, d, "up-to", int(h.nextDoc))), DeadlineMs: durationArg(t, d, "deadline", 0).Milliseconds()}
 	case "ack", "built":
 		seg, batches := h.segment(sim)
-		if d.HasArg("batches") {
+		if d.HasArg("batches") { // a notice from an earlier generation
+			h.nextSeg++
+			seg = &messages.SegmentInfo{Id: fmt.Sprintf("s%d", h.nextSeg), NumDocs: uint32(intArg(t, d, "docs", 1))}
 			batches = nil
 			for _, s := range strings.Split(strArg(d, "batches", ""), ",") {
 				n, _ := strconv.ParseUint(s, 10, 64)

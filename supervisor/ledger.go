@@ -116,6 +116,31 @@ func (l *Ledger[D]) Durable(worker int32, seqs []uint64) error {
 	return nil
 }
 
+// DurableLate records a durable segment that a lost worker wrote before it
+// was lost (its notice overtook by the news of the loss), if none of its
+// batches was handed out again since: they leave the ledger. Otherwise it
+// fails, changing nothing, and the caller must discard the segment.
+func (l *Ledger[D]) DurableLate(seqs []uint64) error {
+	for _, s := range seqs {
+		b, ok := l.open[s]
+		if !ok {
+			return fmt.Errorf("ledger: batch %d is not open (already durable or unknown)", s)
+		}
+		if b.Worker != NoWorker {
+			return fmt.Errorf("ledger: batch %d was handed to worker %d again", s, b.Worker)
+		}
+		if len(b.Crashes) > 0 {
+			// A document was rejected from it since: the segment may
+			// hold that document.
+			return fmt.Errorf("ledger: batch %d changed since", s)
+		}
+	}
+	for _, s := range seqs {
+		delete(l.open, s)
+	}
+	return nil
+}
+
 // WorkerLost queues every batch the worker held for re-delivery, at once.
 // blame, if not nil, names the document whose add crashed it: once that
 // document has crashed workers maxCrashes times it leaves its batch and is

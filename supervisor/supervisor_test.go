@@ -209,3 +209,25 @@ func TestFailuresBackOffOnlyOnDifferentInput(t *testing.T) {
 		t.Fatalf("another worker has its own history: delay %v", d)
 	}
 }
+
+func TestLedgerDurableLateOnlyForBatchesNotHandedOutAgain(t *testing.T) {
+	l := NewLedger[int](2)
+	a := l.Open([]int{1}, 1)
+	b := l.Open([]int{2}, 1)
+	l.Assign(a.Seq, 0)
+	l.Assign(b.Seq, 0)
+	l.WorkerLost(0, nil, "stopped")
+	l.Assign(b.Seq, 1) // b went to worker 1; a still waits
+	if err := l.DurableLate([]uint64{a.Seq, b.Seq}); err == nil {
+		t.Fatal("a late segment holding a batch handed out again was kept")
+	}
+	if err := l.DurableLate([]uint64{a.Seq}); err != nil {
+		t.Fatalf("a late segment of a waiting batch: %v", err)
+	}
+	if _, ok := l.NextRedelivery(); ok {
+		t.Fatal("a batch made durable late was still re-delivered")
+	}
+	if l.Outstanding() != 1 {
+		t.Fatalf("outstanding %d, want only b", l.Outstanding())
+	}
+}
