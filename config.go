@@ -88,6 +88,15 @@ type Config struct {
 	// stored-field blocks, which Hit.Document reads through; default 4 MiB
 	// (a few hundred blocks). Negative: no cache.
 	StoredCacheBytes int64
+	// RetiredFileGrace is how long the files of a segment that commits and
+	// merges retired (no kept generation names them any more, no Reader of
+	// this writer holds them) stay on disk before the writer deletes them,
+	// for readers in other processes that read an older metadata.json and
+	// are still opening its files (OpenReader also retries with the newer
+	// commit when a file is gone). Default 10 s; negative deletes at once.
+	// Files still waiting when the writer closes are deleted by the next
+	// writer's orphan cleanup, when it opens the index.
+	RetiredFileGrace time.Duration
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -135,6 +144,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxConcurrentMerges == 0 {
 		c.MaxConcurrentMerges = 4
+	}
+	if c.RetiredFileGrace == 0 {
+		c.RetiredFileGrace = 10 * time.Second
 	}
 	if c.KeepGenerations == 0 {
 		c.KeepGenerations = storage.DefaultKeepGenerations

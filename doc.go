@@ -58,5 +58,8 @@
 // Background merges (Config.MergePolicy, at most MaxConcurrentMerges at
 // once) never block AddDocument or commits. A merged segment replaces its
 // sources in one metadata write. A Reader is a snapshot: the files of a
-// segment merged away are deleted only when no Reader uses them.
+// segment merged away are deleted only when no Reader of this writer uses
+// them, no kept generation names them, and Config.RetiredFileGrace has
+// passed since then (for readers in other processes; OpenReader also
+// re-reads metadata.json and retries when a file it needs is gone).
 package hermes

@@ -66,8 +66,9 @@ func TestBackgroundMergesKeepEveryDocument(t *testing.T) {
 
 func TestForceMergeLeavesOneSegmentAndDeletesMergedFiles(t *testing.T) {
 	dir := storage.NewMem()
-	// One kept generation: the generation before the merge keeps no files.
-	w := create(t, dir, hermes.Config{Workers: 2, MergePolicy: mergepolicy.NoMerge{}, KeepGenerations: 1})
+	// One kept generation and no grace period: the generation before the
+	// merge keeps no files, and retired files go at once.
+	w := create(t, dir, hermes.Config{Workers: 2, MergePolicy: mergepolicy.NoMerge{}, KeepGenerations: 1, RetiredFileGrace: -1})
 	added := commitBatches(t, w, "f", 5, 30)
 	before, _ := w.Stats(context.Background())
 	if len(before.Segments) < 5 {
@@ -139,8 +140,9 @@ func onlyCommittedFiles(t *testing.T, dir storage.Directory) {
 
 func TestReaderHoldsItsSnapshotAcrossAMerge(t *testing.T) {
 	dir := storage.NewMem()
-	// One kept generation, so that only the reader holds the merged-away files.
-	w := create(t, dir, hermes.Config{Workers: 2, MergePolicy: mergepolicy.NoMerge{}, KeepGenerations: 1})
+	// One kept generation and no grace period, so that only the reader
+	// holds the merged-away files.
+	w := create(t, dir, hermes.Config{Workers: 2, MergePolicy: mergepolicy.NoMerge{}, KeepGenerations: 1, RetiredFileGrace: -1})
 	added := commitBatches(t, w, "s", 4, 25)
 	r, err := w.Reader()
 	if err != nil {

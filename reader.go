@@ -2,7 +2,9 @@ package hermes
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
 	"sync/atomic"
 
@@ -69,7 +71,17 @@ func (h Hit) Document(ctx context.Context, fields ...string) (*Document, error) 
 }
 
 // OpenReader opens the last commit of the index in dir for searching. It
-// takes no lock: readers and a writer may run at once.
+// takes no lock: readers and a writer, in this process or another, may run
+// at once.
+//
+// A writer in another process may commit, or register a merge, between
+// this reader's read of metadata.json and its opening of the segment files,
+// and then delete files that the newer commit no longer needs. Writers keep
+// such files for Config.RetiredFileGrace after no kept generation names
+// them; if one is missing all the same, OpenReader reads metadata.json again
+// and retries with the newer commit, as Lucene's FindSegmentsFile does. A
+// file missing while metadata.json still names it is damage, and reported
+// as such.
 func OpenReader(ctx context.Context, dir storage.Directory, cfg Config) (*Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -78,10 +90,35 @@ func OpenReader(ctx context.Context, dir storage.Directory, cfg Config) (*Reader
 	if err != nil {
 		return nil, err
 	}
-	meta, schema, err := readIndexMetadata(dir)
-	if err != nil {
-		return nil, err
+	var failedGen uint64
+	for attempt := 1; ; attempt++ {
+		meta, schema, err := readIndexMetadata(dir)
+		if err != nil {
+			return nil, err
+		}
+		r, err := openReaderAt(dir, meta, schema, cfg)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return r, err
+		}
+		if attempt > 1 && meta.Generation == failedGen {
+			return nil, fmt.Errorf("%w; %s still names it (generation %d): a committed file is missing, run 'hermes check'", err, storage.MetadataFile, meta.Generation)
+		}
+		if attempt == maxOpenAttempts {
+			return nil, fmt.Errorf("%w (the index changed under each of %d attempts to open it)", err, attempt)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		failedGen = meta.Generation
 	}
+}
+
+// maxOpenAttempts bounds OpenReader's retries: each one follows a commit
+// that came between reading metadata.json and opening the files.
+const maxOpenAttempts = 100
+
+// openReaderAt opens the segments of meta.
+func openReaderAt(dir storage.Directory, meta *storage.Metadata, schema *Schema, cfg Config) (*Reader, error) {
 	internal, err := actors.InternalSchema(schema)
 	if err != nil {
 		return nil, fmt.Errorf("hermes: schema in %s: %w", storage.MetadataFile, err)

@@ -290,6 +290,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		return nil, fmt.Errorf("hermes: open index: %w", err)
 	}
 	segments.RecordIDs(ids)
+	segments.SetGrace(cfg.Clock, cfg.RetiredFileGrace)
 
 	w.system = cfg.ActorSystem
 	if w.system == nil {

@@ -383,11 +383,13 @@ func (m *segmentManager) answerWaiters(ctx actor.Context) {
 // cleanupOrphans deletes the files of this index that nothing needs: files
 // of segments the segment-id journal or a kept generation names (never
 // files that only look like segment files) that no kept generation names,
-// no reader holds and this writer did not issue since it started (a worker
+// no reader holds, are not in their grace period (Segments) and this
+// writer did not issue since it started (a worker
 // may be writing those, a prepared commit or a merge may name them), and
 // the metadata of generations no longer kept. Ids whose files are all gone
 // leave the journal.
 func (m *segmentManager) cleanupOrphans() (int, error) {
+	m.cfg.Segments.Sweep() // retired files whose grace period is over
 	removed, err := storage.PruneGenerations(m.cfg.Dir, m.meta.Generation, m.cfg.KeepGenerations)
 	if err != nil {
 		return removed, err

@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
+	"github.com/hermes-search/hermes-go/supervisor"
 )
 
 // Segments is the shared set of open segments of one index. The writer's
@@ -39,6 +41,23 @@ type Segments struct {
 	keep     int
 	named    map[version]bool
 	namedIDs map[string]bool
+
+	// Retired files wait grace before they are deleted, for readers in
+	// other processes that read an older metadata.json and are opening
+	// them; a timer on clock deletes them when due.
+	clock   supervisor.Clock
+	grace   time.Duration
+	pending []pendingDelete // in due order
+	timer   supervisor.Timer
+	closed  bool
+}
+
+// pendingDelete is the files of a retired version, deleted when due.
+type pendingDelete struct {
+	v     version
+	names []string
+	whole bool // all the segment's files: its id then leaves the journal
+	due   time.Time
 }
 
 type version struct {
@@ -79,6 +98,14 @@ func (s *Segments) KeepGenerations(keep int, older []*storage.Metadata) {
 	s.keep = max(keep, 1)
 	current := s.kept[len(s.kept)-1]
 	s.setKept(append(slices.Clone(older), current))
+}
+
+// SetGrace makes retired files wait grace, on clock, before they are
+// deleted; with grace <= 0 (the default) they go at once.
+func (s *Segments) SetGrace(clock supervisor.Clock, grace time.Duration) {
+	s.mu.Lock()
+	s.clock, s.grace = clock, grace
+	s.mu.Unlock()
 }
 
 // RecordIDs makes the set tell ids when it deletes a segment's files, so
@@ -187,7 +214,7 @@ func (s *Segments) Held(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, open := s.bases[id]
-	return s.namedIDs[id] || open
+	return s.namedIDs[id] || open || s.pendingHolds(version{id: id}, true)
 }
 
 // HeldVersion reports whether a segment's deletes generation is named by a
@@ -195,33 +222,93 @@ func (s *Segments) Held(id string) bool {
 func (s *Segments) HeldVersion(id string, delGen uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, open := s.versions[version{id, delGen}]
-	return s.named[version{id, delGen}] || open
+	v := version{id, delGen}
+	_, open := s.versions[v]
+	return s.named[v] || open || s.pendingHolds(v, false)
 }
 
-// deleteRetired deletes what retired version v alone needed: its deletes
-// file, and the segment's files once no version of it is kept or open.
-// (Segments not committed yet, such as those a commit is applying deletes
-// to, are never retired.) Call with mu held, when no one holds v.
+// deleteRetired deletes what retired version v alone needed, now or after
+// the grace period: its deletes file, and the segment's files once no
+// version of it is kept or open. (Segments not committed yet, such as those
+// a commit is applying deletes to, are never retired.) Call with mu held,
+// when no one holds v.
 func (s *Segments) deleteRetired(v version) {
 	delete(s.retired, v)
-	committed := s.namedIDs[v.id]
 	id, err := segment.ParseID(v.id)
 	if err != nil {
 		return
 	}
+	p := pendingDelete{v: v}
 	if v.delGen > 0 {
-		s.remove(segment.DeletesFileName(id, v.delGen))
+		p.names = append(p.names, segment.DeletesFileName(id, v.delGen))
 	}
-	if _, open := s.bases[v.id]; !committed && !open {
-		all := true
-		for _, f := range segment.SegmentFiles(id) {
-			all = s.remove(f) && all
+	if _, open := s.bases[v.id]; !s.namedIDs[v.id] && !open {
+		p.names = append(p.names, segment.SegmentFiles(id)...)
+		p.whole = true
+	}
+	if s.clock == nil || s.grace <= 0 {
+		s.delete(p)
+		return
+	}
+	p.due = s.clock.Now().Add(s.grace)
+	s.pending = append(s.pending, p)
+	s.arm()
+}
+
+func (s *Segments) delete(p pendingDelete) {
+	all := true
+	for _, f := range p.names {
+		all = s.remove(f) && all
+	}
+	if p.whole && all && s.ids != nil {
+		s.ids.Gone(p.v.id)
+	}
+}
+
+// Sweep deletes the retired files whose grace period is over.
+func (s *Segments) Sweep() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+}
+
+func (s *Segments) sweep() {
+	if len(s.pending) == 0 {
+		return
+	}
+	now := s.clock.Now()
+	i := 0
+	for ; i < len(s.pending) && !now.Before(s.pending[i].due); i++ {
+		s.delete(s.pending[i])
+	}
+	s.pending = slices.Delete(s.pending, 0, i)
+}
+
+// arm sets the timer for the next pending deletion, if none is set.
+func (s *Segments) arm() {
+	if s.timer != nil || len(s.pending) == 0 || s.closed {
+		return
+	}
+	s.timer = s.clock.AfterFunc(max(s.pending[0].due.Sub(s.clock.Now()), 0), func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.timer = nil
+		if !s.closed {
+			s.sweep()
+			s.arm()
 		}
-		if all && s.ids != nil {
-			s.ids.Gone(v.id)
+	})
+}
+
+// pendingHolds reports whether a pending deletion names the version v (or,
+// with anyGen, any version of v.id): its files are not orphans yet.
+func (s *Segments) pendingHolds(v version, anyGen bool) bool {
+	for _, p := range s.pending {
+		if p.v.id == v.id && (anyGen || p.v.delGen == v.delGen) {
+			return true
 		}
 	}
+	return false
 }
 
 func (s *Segments) dropBaseIfUnused(id string) {
@@ -254,6 +341,13 @@ func (s *Segments) Close() {
 	defer s.mu.Unlock()
 	if s.holders--; s.holders > 0 {
 		return
+	}
+	// Files still in their grace period stay; the next writer's orphan
+	// cleanup deletes them.
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
 	}
 	for v, ov := range s.versions {
 		_ = ov.r.Close()

@@ -71,6 +71,9 @@ func TestCheckFallsBackWhenMetadataIsLost(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "metadata.json")); err != nil {
 		t.Fatal(err)
 	}
+	if r := runHermes(t, "", "stats", "--index", dir); r.code == 0 || !strings.Contains(r.stderr, "hermes check") {
+		t.Fatalf("stats on an index without metadata.json does not point at check: %v", r)
+	}
 	r := runHermes(t, "", "check", "--index", dir)
 	if r.code == 0 {
 		t.Fatalf("check passed an index without metadata.json: %v", r)

@@ -108,6 +108,10 @@ func readIndexMeta(path string) (*storage.Metadata, *segment.Schema, error) {
 		return nil, nil, err
 	}
 	meta, err := storage.ReadMetadata(dir)
+	if gens, _ := storage.Generations(dir); err != nil && len(gens) > 0 {
+		return nil, nil, fmt.Errorf("the index at %s has no readable %s (%w); 'hermes check --index %s' shows the kept commits it can fall back to",
+			path, storage.MetadataFile, err, path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("no index at %s (no %s); create one with 'hermes index --index %s --input FILE'", path, storage.MetadataFile, path)
 	}
