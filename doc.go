@@ -53,6 +53,29 @@
 //     metadata.json that holds segment, deletes or kept generation files it
 //     fails with ErrIndexFilesFound and changes nothing.
 //
+// # Integrity checks
+//
+// Every file of an index ends with a footer holding an xxhash64 checksum
+// (see segment/FORMAT.md). Which checks happen when:
+//
+//   - metadata.json, each segment's small meta file and deletes files are
+//     read whole and their checksums verified every time they are opened.
+//   - A segment's other files are used in place (memory-mapped on a file
+//     system) so that opening costs the same for any index size: opening
+//     checks their sizes against the segment's meta file, their footers
+//     (magic, kind, version, length) and their directories and headers,
+//     not their checksums. A truncated file is caught there, before it is
+//     mapped, so it never faults. Damage that keeps the structure intact
+//     may surface later as a search error naming the file (never a panic),
+//     or go unnoticed by a search that does not read it.
+//   - A merge verifies every checksum of its source segments before it
+//     reads them, so damage is never copied into a new segment under a
+//     fresh checksum.
+//   - hermes check verifies every checksum of every file.
+//
+// Segment files must not be modified while open: a file shortened under a
+// running reader would fault the process when its lost pages are read.
+//
 // # Merges and snapshots
 //
 // Background merges (Config.MergePolicy, at most MaxConcurrentMerges at

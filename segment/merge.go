@@ -87,11 +87,23 @@ func (m *merger) tick() error {
 // cancelled before the segment is complete, or any I/O fails, Merge
 // removes every file it wrote and returns the error, which names the file
 // concerned; a corrupt source gives an error wrapping storage.ErrCorrupt
-// that names the source segment and its file.
+// that names the source segment and its file. Every source's checksums
+// are verified (CheckIntegrity) before anything is written.
 func Merge(ctx context.Context, dir storage.Directory, schema *Schema, id ID, sources []*Reader) (meta *Meta, err error) {
 	m, err := newMerger(ctx, schema, id, sources)
 	if err != nil {
 		return nil, err
+	}
+	// Open does not hash the files it maps; a merge must not copy damage
+	// into a new segment with a fresh, valid checksum (Lucene's
+	// checkIntegrity).
+	for _, r := range sources {
+		if err := r.checkIntegrity(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("segment: merge into %s: %w", id, err)
+			}
+			return nil, fmt.Errorf("segment: merge into %s: source %w", id, err)
+		}
 	}
 	if m.numDocs == 0 {
 		return nil, ErrEmptyMerge

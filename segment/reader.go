@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,15 @@ type readerCore struct {
 	fast    []*FastColumn // by ordinal, nil if not fast
 	keys    *keyReader    // nil if the schema has no primary key
 	store   *storedReader
+	files   []openFile // every file but meta, held open (and mapped) until the last Close
 	refs    atomic.Int32
+}
+
+// openFile is one open file of a segment, with its expected kind.
+type openFile struct {
+	f    storage.ReadFile
+	kind fileKind
+	data []byte // the whole file in place, if it is used so
 }
 
 // Reader gives read access to one segment. Its methods are safe for
@@ -48,10 +57,16 @@ type Reader struct {
 	closed  atomic.Bool
 }
 
-// Open opens segment id in dir, built with schema s. It verifies every
-// file's footer and checksum; a corrupt or truncated file is an error
-// wrapping storage.ErrCorrupt that names the file. A segment built with a
-// different schema is an error.
+// Open opens segment id in dir, built with schema s. It reads the small
+// metadata file whole and verifies its checksum; the other files are used
+// in place (memory-mapped when dir is a file system, see
+// storage.Contents), so opening costs the same for any segment size.
+// Their sizes (against the metadata), footers (magic, kind, version,
+// length) and the structure of their directories and headers are
+// checked; their checksums are not: CheckIntegrity does that, and Merge
+// calls it on its sources. A truncated or structurally damaged file is an
+// error wrapping storage.ErrCorrupt that names the file. A segment built
+// with a different schema is an error.
 func Open(dir storage.Directory, id ID, s *Schema) (r *Reader, err error) {
 	c := &readerCore{id: id, schema: s, fields: make([]*readerField, len(s.fields)), fast: make([]*FastColumn, len(s.fields))}
 	defer func() {
@@ -60,10 +75,8 @@ func Open(dir storage.Directory, id ID, s *Schema) (r *Reader, err error) {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("segment %s: %w", id, corrupt(id.String(), "unreadable segment data: %v", p))
 		}
-		if err != nil && c.store != nil {
-			_ = c.store.f.Close()
-		}
 		if err != nil {
+			c.closeFiles()
 			r = nil
 		}
 	}()
@@ -77,6 +90,73 @@ func Open(dir storage.Directory, id ID, s *Schema) (r *Reader, err error) {
 	}
 	c.refs.Store(1)
 	return &Reader{core: c, live: c.numDocs}, nil
+}
+
+// openInPlace opens a file of the segment for use in place: it checks the
+// file's footer (not its checksum) and version and returns its payload,
+// mapped or read whole (see storage.Contents). The file stays open until
+// the segment is closed.
+func (c *readerCore) openInPlace(dir storage.Directory, k fileKind) ([]byte, error) {
+	name := fileName(c.id, k)
+	f, err := dir.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	c.files = append(c.files, openFile{f: f, kind: k})
+	ft, err := storage.ReadFooter(f, k.kind)
+	if err != nil {
+		return nil, err
+	}
+	if ft.Version != FormatVersion {
+		return nil, versionError(name, ft.Version)
+	}
+	data, err := storage.Contents(f)
+	if err != nil {
+		return nil, err
+	}
+	c.files[len(c.files)-1].data = data
+	if int64(len(data)) != ft.PayloadLen+storage.FooterSize {
+		return nil, corrupt(name, "holds %d bytes, footer says %d", len(data), ft.PayloadLen+storage.FooterSize)
+	}
+	return data[:ft.PayloadLen:ft.PayloadLen], nil
+}
+
+func (c *readerCore) closeFiles() error {
+	var errs []error
+	for _, of := range c.files {
+		errs = append(errs, of.f.Close())
+	}
+	c.files = nil
+	return errors.Join(errs...)
+}
+
+// CheckIntegrity verifies the checksum of every file of the segment
+// (which Open does not, to open in constant time), reading each whole.
+// A mismatch is an error wrapping storage.ErrCorrupt naming the file.
+// Lucene calls this checkIntegrity; Merge runs it on every source before
+// copying from it, and hermes check on every segment.
+func (r *Reader) CheckIntegrity() error {
+	return r.checkIntegrity(context.Background())
+}
+
+// checkIntegrity is CheckIntegrity, stopping between files once ctx is
+// done.
+func (r *Reader) checkIntegrity(ctx context.Context) error {
+	for _, of := range r.core.files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		if of.data != nil {
+			_, err = storage.VerifyContents(of.f.Name(), of.data, of.kind.kind)
+		} else {
+			_, err = storage.Verify(of.f, of.kind.kind)
+		}
+		if err != nil {
+			return fmt.Errorf("segment %s: %w", r.core.id, err)
+		}
+	}
+	return nil
 }
 
 // readVerified reads a whole file and checks its checksum and version.
@@ -155,7 +235,7 @@ func (c *readerCore) openMeta(dir storage.Directory) error {
 }
 
 func (c *readerCore) openDict(dir storage.Directory) error {
-	data, err := readVerified(dir, c.id, kindDict)
+	data, err := c.openInPlace(dir, kindDict)
 	if err != nil {
 		return err
 	}
@@ -202,15 +282,15 @@ func (c *readerCore) openDict(dir storage.Directory) error {
 
 func (c *readerCore) openPostings(dir storage.Directory) error {
 	var err error
-	if c.post, err = readVerified(dir, c.id, kindPost); err != nil {
+	if c.post, err = c.openInPlace(dir, kindPost); err != nil {
 		return err
 	}
-	c.pos, err = readVerified(dir, c.id, kindPos)
+	c.pos, err = c.openInPlace(dir, kindPos)
 	return err
 }
 
 func (c *readerCore) openNorms(dir storage.Directory) error {
-	data, err := readVerified(dir, c.id, kindNorm)
+	data, err := c.openInPlace(dir, kindNorm)
 	if err != nil {
 		return err
 	}
@@ -248,7 +328,7 @@ func (c *readerCore) openNorms(dir storage.Directory) error {
 }
 
 func (c *readerCore) openFast(dir storage.Directory) error {
-	data, err := readVerified(dir, c.id, kindFast)
+	data, err := c.openInPlace(dir, kindFast)
 	if err != nil {
 		return err
 	}
@@ -382,7 +462,7 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	if r.core.refs.Add(-1) == 0 {
-		return r.core.store.f.Close()
+		return r.core.closeFiles()
 	}
 	return nil
 }
@@ -638,17 +718,16 @@ func (c *readerCore) openStore(dir storage.Directory) error {
 	if err != nil {
 		return err
 	}
-	ft, err := storage.Verify(f, kindStore.kind)
+	c.files = append(c.files, openFile{f: f, kind: kindStore})
+	ft, err := storage.ReadFooter(f, kindStore.kind)
 	if err == nil && ft.Version != FormatVersion {
 		err = versionError(name, ft.Version)
 	}
 	if err != nil {
-		_ = f.Close()
 		return err
 	}
 	sr := &storedReader{f: f, name: name}
 	if err := sr.loadIndex(ft.PayloadLen, c.numDocs); err != nil {
-		_ = f.Close()
 		return err
 	}
 	c.store = sr

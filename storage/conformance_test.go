@@ -95,6 +95,7 @@ func TestConformance(t *testing.T) {
 		{"Lock", testLock},
 		{"Closed", testClosed},
 		{"Concurrent", testConcurrent},
+		{"Contents", testContents},
 	}
 	for _, impl := range implementations {
 		t.Run(impl.name, func(t *testing.T) {
@@ -362,5 +363,35 @@ func testConcurrent(t *testing.T, d Directory) {
 	}
 	if got := mustList(t, d); len(got) != 10 {
 		t.Fatalf("List = %q, want 8 files plus shared and atomic", got)
+	}
+}
+
+// testContents checks that Contents gives a file's exact bytes (in place
+// for a Mapper, through ReadAt otherwise), the same again on a second
+// call, and an empty slice for an empty file.
+func testContents(t *testing.T, d Directory) {
+	data := randomBytes(7, 70_000)
+	writeFile(t, d, "big.dat", data)
+	writeFile(t, d, "empty.dat", nil)
+	r, err := d.Open("big.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := Contents(r)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("Contents = %d bytes, %v; want the %d bytes written", len(got), err, len(data))
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := d.Open("empty.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if got, err := Contents(e); err != nil || len(got) != 0 {
+		t.Fatalf("Contents of an empty file = %d bytes, %v", len(got), err)
 	}
 }

@@ -258,12 +258,20 @@ func (w *fsWriteFile) Close() error { return w.f.Close() }
 func (w *fsWriteFile) Name() string { return w.name }
 
 type fsReadFile struct {
-	f    *os.File
-	name string
-	size int64
+	f       *os.File
+	name    string
+	size    int64
+	mapping fsMapping // see Map
 }
 
 func (r *fsReadFile) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
 func (r *fsReadFile) Size() int64                             { return r.size }
-func (r *fsReadFile) Close() error                            { return r.f.Close() }
 func (r *fsReadFile) Name() string                            { return r.name }
+
+func (r *fsReadFile) Close() error {
+	err := r.unmap()
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
