@@ -347,6 +347,9 @@ func (w *rangeWeight) termRange(q Range) weight {
 }
 
 func (w *termRangeWeight) scorer(ctx context.Context, seg segmentSource) (scorer, error) {
+	if bytes.Compare(w.start, w.end) >= 0 {
+		return nil, nil // an empty range
+	}
 	var terms [][]byte
 	err := seg.TermsMatching(w.q.Field, &vellum.AlwaysMatch{}, w.start, w.end, func(t []byte) bool {
 		if !bytes.Equal(t, w.skip) {
