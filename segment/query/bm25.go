@@ -40,8 +40,10 @@ func newBM25(idf float64, docCount, sumTokens uint64) bm25 {
 // score returns the BM25 score of a term occurring tf times in a field of
 // dl tokens. It increases with tf and decreases with dl, which is what
 // makes block maxima (largest tf, smallest dl) upper bounds.
-func (w *bm25) score(tf, dl uint32) float64 {
-	f := float64(tf)
+func (w *bm25) score(tf, dl uint32) float64 { return w.scoreFreq(float64(tf), dl) }
+
+// scoreFreq is score for a fractional frequency (a sloppy phrase's).
+func (w *bm25) scoreFreq(f float64, dl uint32) float64 {
 	return w.idf * f * (bm25K1 + 1) / (f + bm25K1*(1-bm25B+bm25B*float64(dl)/w.avgdl))
 }
 

@@ -88,7 +88,7 @@ func TestSearchErrors(t *testing.T) {
 	}{
 		{Phrase{Field: "body", Terms: []string{"w1", "w2"}}, `field "body" has no positions`},
 		{Term{Field: "nosuch", Term: "x"}, `unknown field "nosuch"`},
-		{Range{Field: "title", Min: 1}, `field "title" is not a fast field`},
+		{Range{Field: "title", Min: 1}, `field "title" has type text; ranges need u64, i64 or f64`},
 		{Range{Field: "year", Min: "1990"}, `field "year": bound 1990 has type string`},
 		{Range{Field: "price", Max: 0.0 / zero()}, `field "price": NaN`},
 		{Term{Field: "year", Term: "x"}, `field "year" is not indexed`},

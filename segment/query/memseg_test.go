@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/blevesearch/vellum"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 )
@@ -143,6 +144,35 @@ func (m *memSegment) Terms(field string, prefix []byte, fn func([]byte) bool) er
 	}
 	return nil
 }
+func (m *memSegment) TermsMatching(field string, a vellum.Automaton, start, end []byte, fn func([]byte) bool) error {
+	var terms []string
+	for t := range m.postings[field] {
+		if (start == nil || t >= string(start)) && (end == nil || t < string(end)) && accepts(a, t) {
+			terms = append(terms, t)
+		}
+	}
+	sort.Strings(terms)
+	for _, t := range terms {
+		if !fn([]byte(t)) {
+			break
+		}
+	}
+	return nil
+}
+
+// accepts runs a over t. (vellum.AutomatonContains mistakes an automaton
+// state numbered 1 for its "no state" and cannot be used.)
+func accepts(a vellum.Automaton, t string) bool {
+	s := a.Start()
+	for i := 0; i < len(t); i++ {
+		if !a.CanMatch(s) {
+			return false
+		}
+		s = a.Accept(s, t[i])
+	}
+	return a.IsMatch(s)
+}
+
 func (m *memSegment) Fast(field string) (fastColumn, error) {
 	if field != "year" && field != "price" {
 		return nil, fmt.Errorf("no fast column %q", field)

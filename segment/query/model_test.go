@@ -25,6 +25,7 @@ type model struct {
 
 	idfs  map[fieldTerm]float64
 	stats map[string][2]float64
+	memo  map[string]any // per-query results of the multi-term models
 }
 
 func newModel(segs [][]tdoc, tk analysis.Tokenizer, norm func(uint32) uint32) *model {
@@ -172,6 +173,9 @@ func (m *model) eval(q Query, seg, doc int) (bool, float64) {
 		}
 		return true, m.bm25(m.idf(q.Field, q.Term), tf, len(m.toks[seg][doc][q.Field]), q.Field)
 	case Phrase:
+		if q.Slop > 0 && len(q.Terms) > 1 {
+			return m.evalMultiTerm(q, seg, doc)
+		}
 		if len(q.Terms) == 1 {
 			return m.eval(Term{q.Field, q.Terms[0]}, seg, doc)
 		}
@@ -231,7 +235,7 @@ func (m *model) eval(q Query, seg, doc int) (bool, float64) {
 		}
 		return true, score
 	}
-	panic(fmt.Sprintf("model: %T", q))
+	return m.evalMultiTerm(q, seg, doc)
 }
 
 type modelHit struct {

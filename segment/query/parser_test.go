@@ -277,6 +277,7 @@ func TestParseErrorPositions(t *testing.T) {
 		{"x year:/a/", 7, "regular expression"},
 		{`x body:"two words"`, 7, "phrase"},
 		{"_exists_:nosuch", 9, "field"},
+		{`x "to be or to be"~2`, 2, "phrase slop"},
 	}
 	for _, tc := range tests {
 		_, err := Parse(tc.in, s, []string{"title"}, parserTokenizers)

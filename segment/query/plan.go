@@ -92,6 +92,13 @@ func (c *collection) weight(q Query) (weight, error) {
 				if err != nil {
 					return nil, err
 				}
+				// A disjunction nested as a Should clause (a fuzzy term's
+				// expansion) joins its parent: same matches, same sum, and
+				// the parent stays runnable by block-max WAND.
+				if in, ok := w.(*boolWeight); ok && l.ws == &bw.should && len(in.must) == 0 && len(in.mustNot) == 0 && len(in.should) > 0 {
+					bw.should = append(bw.should, in.should...)
+					continue
+				}
 				*l.ws = append(*l.ws, w)
 			}
 		}
@@ -111,6 +118,27 @@ func (c *collection) weight(q Query) (weight, error) {
 		return &prefixWeight{field: q.Field, prefix: []byte(q.Prefix)}, nil
 	case All:
 		return allWeight{}, nil
+	case Fuzzy:
+		return c.fuzzyWeight(q)
+	case Wildcard:
+		re, err := wildcardRegexp(q.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("query: %s: %w", q, err)
+		}
+		return c.multiTermWeight(q, q.Field, re, q.MaxExpansions)
+	case Regexp:
+		return c.multiTermWeight(q, q.Field, q.Pattern, q.MaxExpansions)
+	case Exists:
+		return c.existsWeight(q)
+	case Boost:
+		if q.Boost < 0 || math.IsNaN(q.Boost) || math.IsInf(q.Boost, 0) {
+			return nil, fmt.Errorf("query: %s: boost %v; want a finite number >= 0", q, q.Boost)
+		}
+		w, err := c.weight(q.Query)
+		if err != nil {
+			return nil, err
+		}
+		return boostWeight(w, q.Boost), nil
 	case nil:
 		return nil, fmt.Errorf("query: nil query")
 	}
@@ -214,10 +242,16 @@ func (c *collection) phraseWeight(q Phrase) (weight, error) {
 	if len(q.Terms) == 1 {
 		return c.weight(Term{Field: q.Field, Term: q.Terms[0]})
 	}
+	if q.Slop < 0 {
+		return nil, fmt.Errorf("query: %s: negative slop %d", q, q.Slop)
+	}
+	if q.Slop > 0 && hasRepeat(q.Terms) {
+		return nil, fmt.Errorf("query: %s: a sloppy phrase cannot repeat a term", q)
+	}
 	if !f.Positions {
 		return nil, fmt.Errorf("query: %s: field %q has no positions indexed, so it cannot answer phrase queries", q, q.Field)
 	}
-	w := &phraseWeight{field: q.Field}
+	w := &phraseWeight{field: q.Field, slop: q.Slop}
 	fs := c.fieldStat(q.Field)
 	var sumIDF float64
 	for i, t := range q.Terms {
@@ -246,6 +280,7 @@ type phraseWeight struct {
 	terms   [][]byte
 	offsets []int64
 	sim     bm25
+	slop    int
 	empty   bool // a term occurs nowhere, or there are no terms
 }
 
@@ -267,7 +302,7 @@ func (w *phraseWeight) scorer(_ context.Context, seg segmentSource) (scorer, err
 		}
 		dfs[i] = uint64(n)
 	}
-	s := newPhraseScorer(its, dfs, w.offsets, &w.sim, seg, w.field)
+	s := newPhraseScorer(its, dfs, w.offsets, &w.sim, seg, w.field, w.slop)
 	if s.doc() == noMoreDocs {
 		return nil, nil
 	}
@@ -298,38 +333,7 @@ func (w *prefixWeight) scorer(ctx context.Context, seg segmentSource) (scorer, e
 	if err != nil {
 		return nil, fmt.Errorf("query: expanding %s:%s*: %w", w.field, quoteTerm(string(w.prefix)), err)
 	}
-	if len(terms) == 0 {
-		return nil, nil
-	}
-	words := make([]uint64, (uint64(seg.NumDocs())+63)/64)
-	var count uint64
-	for i, t := range terms {
-		if i%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		p, err := seg.Postings(w.field, t)
-		if err != nil {
-			return nil, err
-		}
-		if p == nil {
-			continue
-		}
-		for d := p.Doc(); d != noMoreDocs; d = p.Next() {
-			if int(d>>6) >= len(words) {
-				return nil, fmt.Errorf("query: %s:%s*: doc %d beyond the segment's %d docs", w.field, quoteTerm(string(w.prefix)), d, seg.NumDocs())
-			}
-			if words[d>>6]&(1<<(d&63)) == 0 {
-				words[d>>6] |= 1 << (d & 63)
-				count++
-			}
-		}
-	}
-	if count == 0 {
-		return nil, nil
-	}
-	return newBitsetScorer(words, count), nil
+	return unionPostings(ctx, seg, w.field, terms, Prefix{Field: w.field, Prefix: string(w.prefix)})
 }
 
 // rangeWeight holds a range converted to inclusive bounds in the field's
@@ -352,8 +356,8 @@ func (c *collection) rangeWeight(q Range) (weight, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !f.Fast {
-		return nil, fmt.Errorf("query: %s: field %q is not a fast field, so it cannot answer range queries", q, q.Field)
+	if !f.Fast && !f.Indexed {
+		return nil, fmt.Errorf("query: %s: field %q is neither fast nor indexed, so it cannot answer range queries", q, q.Field)
 	}
 	w := &rangeWeight{field: q.Field, typ: f.Type}
 	switch f.Type {
@@ -414,6 +418,9 @@ func (c *collection) rangeWeight(q Range) (weight, error) {
 		}
 	default:
 		return nil, fmt.Errorf("query: %s: field %q has type %v; ranges need u64, i64 or f64", q, q.Field, f.Type)
+	}
+	if !f.Fast && !w.empty {
+		return w.termRange(q), nil
 	}
 	return w, nil
 }

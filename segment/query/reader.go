@@ -1,6 +1,7 @@
 package query
 
 import (
+	"github.com/blevesearch/vellum"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 )
@@ -31,6 +32,10 @@ func (s readerSource) FieldNorm(f string, d uint32) uint32        { return s.r.F
 func (s readerSource) DocFreq(f string, t []byte) (uint32, error) { return s.r.DocFreq(f, t) }
 func (s readerSource) Terms(f string, prefix []byte, fn func([]byte) bool) error {
 	return s.r.Terms(f, prefix, fn)
+}
+
+func (s readerSource) TermsMatching(f string, a vellum.Automaton, start, end []byte, fn func([]byte) bool) error {
+	return s.r.TermsMatching(f, a, start, end, fn)
 }
 
 func (s readerSource) FieldStats(f string) (uint64, uint64) {

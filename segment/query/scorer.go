@@ -343,11 +343,13 @@ type phraseScorer struct {
 	cur     uint32
 	freq    uint32
 	bufs    [][]uint32
+	slop    int     // > 0: a sloppy phrase
+	sloppy  float64 // a sloppy phrase's frequency in cur
 }
 
-func newPhraseScorer(terms []postingsIterator, dfs []uint64, offsets []int64, sim *bm25, seg segmentSource, field string) scorer {
+func newPhraseScorer(terms []postingsIterator, dfs []uint64, offsets []int64, sim *bm25, seg segmentSource, field string, slop int) scorer {
 	p := &phraseScorer{terms: terms, offsets: offsets, sim: sim, seg: seg, field: field,
-		bufs: make([][]uint32, len(terms)), df: dfs[0]}
+		bufs: make([][]uint32, len(terms)), df: dfs[0], slop: slop}
 	p.order = make([]int, len(terms))
 	for i := range p.order {
 		p.order[i] = i
@@ -386,7 +388,11 @@ func (p *phraseScorer) find(target uint32) uint32 {
 		if !aligned {
 			continue
 		}
-		if p.freq = p.phraseFreq(); p.freq > 0 {
+		if p.slop > 0 {
+			if p.sloppy = p.sloppyFreq(); p.sloppy > 0 {
+				return doc
+			}
+		} else if p.freq = p.phraseFreq(); p.freq > 0 {
 			return doc
 		}
 		doc++
@@ -443,6 +449,9 @@ func (p *phraseScorer) advance(target uint32) uint32 {
 	return p.cur
 }
 func (p *phraseScorer) score() float64 {
+	if p.slop > 0 {
+		return p.sim.scoreFreq(p.sloppy, p.seg.FieldNorm(p.field, p.cur))
+	}
 	return p.sim.score(p.freq, p.seg.FieldNorm(p.field, p.cur))
 }
 func (p *phraseScorer) cost() uint64 { return p.df }

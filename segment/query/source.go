@@ -1,6 +1,10 @@
 package query
 
-import "math"
+import (
+	"math"
+
+	"github.com/blevesearch/vellum"
+)
 
 // noMoreDocs is the doc id an exhausted iterator reports (segment.NoMoreDocs).
 const noMoreDocs = math.MaxUint32
@@ -22,6 +26,10 @@ type segmentSource interface {
 	// Terms calls fn for each term of field starting with prefix, in order,
 	// until fn returns false. The slice is only valid during the call.
 	Terms(field string, prefix []byte, fn func(term []byte) bool) error
+	// TermsMatching calls fn for each term of field that a accepts, with
+	// start <= term < end (nil bounds are open), in order, until fn returns
+	// false. The slice is only valid during the call.
+	TermsMatching(field string, a vellum.Automaton, start, end []byte, fn func(term []byte) bool) error
 	FieldNorm(field string, doc uint32) uint32
 	// Fast returns the fast column of field.
 	Fast(field string) (fastColumn, error)

@@ -1,0 +1,443 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// This file checks Fuzzy, Wildcard, Regexp, Exists, Boost and sloppy
+// phrases against brute-force models that share no code with the engine:
+// edit distances by dynamic programming, wildcards by backtracking, regular
+// expressions with Go's regexp package, sloppy matches by trying every
+// combination of positions.
+
+// memoized returns fn's result, computed once per key.
+func memoized[T any](m *model, key string, fn func() T) T {
+	if m.memo == nil {
+		m.memo = map[string]any{}
+	}
+	if v, ok := m.memo[key]; ok {
+		return v.(T)
+	}
+	v := fn()
+	m.memo[key] = v
+	return v
+}
+
+// vocab returns the distinct terms of field over every document, sorted.
+func (m *model) vocab(field string) []string {
+	return memoized(m, "vocab "+field, func() []string { return m.vocabUncached(field) })
+}
+
+func (m *model) vocabUncached(field string) []string {
+	set := map[string]bool{}
+	for s := range m.toks {
+		for d := range m.toks[s] {
+			for _, t := range m.toks[s][d][field] {
+				set[t.term] = true
+			}
+		}
+	}
+	var out []string
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (m *model) df(field, term string) int {
+	n := 0
+	for s := range m.toks {
+		for d := range m.toks[s] {
+			if m.tf(s, d, field, term) > 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// osaDistance is the optimal string alignment distance (Levenshtein plus
+// transpositions of adjacent characters) in code points.
+func osaDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
+}
+
+// fuzzyTerms is the model's top-terms rewrite: the terms within the
+// distance, weighted 1 - edits/min(lengths) (dropped when <= 0), the best
+// MaxExpansions by weight then term order, and the largest df among them.
+func (m *model) fuzzyTerms(q Fuzzy) (map[string]float64, int) {
+	type cand struct {
+		term  string
+		boost float64
+	}
+	var cands []cand
+	for _, t := range m.vocab(q.Field) {
+		ed := osaDistance(q.Term, t)
+		if ed > q.Distance {
+			continue
+		}
+		b := 1.0
+		if ed > 0 {
+			b = 1 - float64(ed)/float64(min(utf8.RuneCountInString(q.Term), utf8.RuneCountInString(t)))
+		}
+		if b > 0 {
+			cands = append(cands, cand{t, b})
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].boost > cands[j].boost })
+	limit := q.MaxExpansions
+	if limit == 0 {
+		limit = DefaultFuzzyExpansions
+	}
+	if len(cands) > limit {
+		cands = cands[:limit]
+	}
+	out := map[string]float64{}
+	maxDF := 0
+	for _, c := range cands {
+		out[c.term] = c.boost
+		maxDF = max(maxDF, m.df(q.Field, c.term))
+	}
+	return out, maxDF
+}
+
+// globMatch matches a wildcard pattern against s by backtracking.
+func globMatch(p, s []rune) bool {
+	if len(p) == 0 {
+		return len(s) == 0
+	}
+	switch {
+	case p[0] == '*':
+		for i := 0; i <= len(s); i++ {
+			if globMatch(p[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case p[0] == '?':
+		return len(s) > 0 && globMatch(p[1:], s[1:])
+	case p[0] == '\\' && len(p) > 1:
+		p = p[1:]
+	}
+	return len(s) > 0 && s[0] == p[0] && globMatch(p[1:], s[1:])
+}
+
+// sloppyMatches reports whether some choice of one position per term puts
+// the shifted positions (position - offset) within slop of each other.
+func sloppyMatches(lists [][]int, offsets []int, slop int) bool {
+	var try func(i, lo, hi int) bool
+	try = func(i, lo, hi int) bool {
+		if i > 0 && hi-lo > slop {
+			return false
+		}
+		if i == len(lists) {
+			return true
+		}
+		for _, p := range lists[i] {
+			v := p - offsets[i]
+			if try(i+1, min(lo, v), max(hi, v)) {
+				return true
+			}
+		}
+		return false
+	}
+	return try(0, math.MaxInt, math.MinInt)
+}
+
+// sloppyFreqModel is Lucene's SloppyPhraseScorer.phraseFreq written over
+// plain sorted slices, following Lucene's code line by line.
+func sloppyFreqModel(lists [][]int, offsets []int, slop int) float64 {
+	type pp struct{ i, pos, off, ord int }
+	pps := make([]*pp, len(lists))
+	end := math.MinInt
+	for k := range lists {
+		pps[k] = &pp{0, lists[k][0] - offsets[k], offsets[k], k}
+		end = max(end, pps[k].pos)
+	}
+	queue := append([]*pp(nil), pps...)
+	sortQ := func() {
+		sort.Slice(queue, func(a, b int) bool {
+			x, y := queue[a], queue[b]
+			if x.pos != y.pos {
+				return x.pos < y.pos
+			}
+			if x.off != y.off {
+				return x.off < y.off
+			}
+			return x.ord < y.ord
+		})
+	}
+	pop := func() *pp { sortQ(); p := queue[0]; queue = queue[1:]; return p }
+	top := func() *pp { sortQ(); return queue[0] }
+	freq := 0.0
+	p := pop()
+	matchLength := end - p.pos
+	next := top().pos
+	for {
+		p.i++
+		if p.i == len(lists[p.ord]) {
+			break
+		}
+		p.pos = lists[p.ord][p.i] - p.off
+		end = max(end, p.pos)
+		if p.pos > next {
+			if matchLength <= slop {
+				freq += 1 / float64(matchLength+1)
+			}
+			queue = append(queue, p)
+			p = pop()
+			next = top().pos
+			matchLength = end - p.pos
+		} else if ml := end - p.pos; ml < matchLength {
+			matchLength = ml
+		}
+	}
+	if matchLength <= slop {
+		freq += 1 / float64(matchLength+1)
+	}
+	return freq
+}
+
+func (m *model) evalMultiTerm(q Query, seg, doc int) (bool, float64) {
+	toks := m.toks[seg][doc]
+	switch q := q.(type) {
+	case Fuzzy:
+		type fz struct {
+			terms map[string]float64
+			maxDF int
+		}
+		r := memoized(m, fmt.Sprintf("fuzzy %#v", q), func() fz { t, d := m.fuzzyTerms(q); return fz{t, d} })
+		terms, maxDF := r.terms, r.maxDF
+		n, _ := m.fieldStats(q.Field)
+		idf := math.Log(1 + (n-float64(maxDF)+0.5)/(float64(maxDF)+0.5))
+		ok, score := false, 0.0
+		seen := map[string]bool{}
+		for _, t := range toks[q.Field] {
+			if b, in := terms[t.term]; in && !seen[t.term] {
+				seen[t.term] = true
+				ok = true
+				score += m.bm25(idf*b, m.tf(seg, doc, q.Field, t.term), len(toks[q.Field]), q.Field)
+			}
+		}
+		return ok, score
+	case Wildcard:
+		for _, t := range toks[q.Field] {
+			if globMatch([]rune(q.Pattern), []rune(t.term)) {
+				return true, 1
+			}
+		}
+		return false, 0
+	case Regexp:
+		re := memoized(m, "regexp "+q.Pattern, func() *regexp.Regexp { return regexp.MustCompile(`^(?:` + q.Pattern + `)$`) })
+		for _, t := range toks[q.Field] {
+			if re.MatchString(t.term) {
+				return true, 1
+			}
+		}
+		return false, 0
+	case Exists:
+		switch q.Field {
+		case "year":
+			return m.segs[seg][doc].hasYear, 1
+		case "price":
+			return true, 1
+		}
+		return len(toks[q.Field]) > 0, 1
+	case Boost:
+		ok, s := m.eval(q.Query, seg, doc)
+		return ok, s * q.Boost
+	case Phrase: // sloppy (eval handles exact phrases)
+		lists := make([][]int, len(q.Terms))
+		offsets := make([]int, len(q.Terms))
+		for i, term := range q.Terms {
+			offsets[i] = i
+			if q.Positions != nil {
+				offsets[i] = q.Positions[i] - q.Positions[0]
+			}
+			for _, t := range toks[q.Field] {
+				if t.term == term {
+					lists[i] = append(lists[i], t.pos)
+				}
+			}
+			if len(lists[i]) == 0 {
+				return false, 0
+			}
+		}
+		if !sloppyMatches(lists, offsets, q.Slop) {
+			return false, 0
+		}
+		var idf float64
+		for _, t := range q.Terms {
+			idf += m.idf(q.Field, t)
+		}
+		freq := sloppyFreqModel(lists, offsets, q.Slop)
+		_, avgdl := m.fieldStats(q.Field)
+		const k1, b = 1.2, 0.75
+		l := float64(m.norm(uint32(len(toks[q.Field]))))
+		return true, idf * (k1 + 1) * freq / (freq + k1*(1-b+b*l/avgdl))
+	}
+	panic(fmt.Sprintf("model: %T", q))
+}
+
+// multiTermLeaf draws one of the new query kinds from the corpus words.
+func (g *queryGen) multiTermLeaf() Query {
+	f := g.field()
+	w := g.word(f)
+	switch g.r.Intn(7) {
+	case 0:
+		return Fuzzy{Field: f, Term: w, Distance: 1 + g.r.Intn(2), MaxExpansions: []int{0, 3}[g.r.Intn(2)]}
+	case 1: // a wildcard: some characters become '?', a run becomes '*'
+		rs := []rune(w)
+		for i := range rs {
+			if g.r.Intn(4) == 0 {
+				rs[i] = '?'
+			}
+		}
+		if len(rs) > 1 && g.r.Intn(2) == 0 {
+			i := g.r.Intn(len(rs))
+			j := i + g.r.Intn(len(rs)-i)
+			rs = append(append(append([]rune(nil), rs[:i]...), '*'), rs[j:]...)
+		}
+		return Wildcard{Field: f, Pattern: string(rs)}
+	case 2:
+		rs := []rune(w)
+		i := 1 + g.r.Intn(len(rs))
+		pat := regexp.QuoteMeta(string(rs[:i])) + []string{"[0-9]+", ".", ".*", "(1|2)?"}[g.r.Intn(4)]
+		return Regexp{Field: f, Pattern: pat}
+	case 3:
+		return Exists{Field: []string{"title", "body", "year", "price", "id"}[g.r.Intn(5)]}
+	case 4:
+		return Boost{Query: g.leaf(), Boost: []float64{0, 0.5, 2, 3}[g.r.Intn(4)]}
+	default:
+		p, ok := g.phrase().(Phrase)
+		if !ok || hasRepeat(p.Terms) {
+			return g.term()
+		}
+		p.Slop = 1 + g.r.Intn(4)
+		if g.r.Intn(3) == 0 { // out of order
+			p.Terms[0], p.Terms[1] = p.Terms[1], p.Terms[0]
+		}
+		return p
+	}
+}
+
+func (g *queryGen) multiTermQuery() Query {
+	switch g.r.Intn(4) {
+	case 0:
+		return g.multiTermLeaf()
+	case 1: // a disjunction, as parsed words
+		return Boolean{Should: []Query{g.multiTermLeaf(), g.term(), g.multiTermLeaf()}}
+	case 2:
+		return Boost{Query: Boolean{Must: []Query{g.multiTermLeaf()}, Should: []Query{g.term()}}, Boost: 1.5}
+	}
+	return Boolean{Must: []Query{g.multiTermLeaf()}, MustNot: []Query{g.multiTermLeaf()}}
+}
+
+func checkMultiTermQueries(t *testing.T, s *Searcher, m *model, seed int64, n int) {
+	t.Helper()
+	g := &queryGen{r: rand.New(rand.NewSource(seed)), m: m}
+	ctx := context.Background()
+	for i := 0; i < n; i++ {
+		q := g.multiTermQuery()
+		k := []int{1, 10, 100000}[i%3]
+		hits := searchBoth(t, s, q, k)
+		checkAgainstModel(t, m, q, k, hits)
+		got, err := s.Count(ctx, q)
+		if err != nil {
+			t.Fatalf("Count(%s): %v", q, err)
+		}
+		if want := len(m.all(q)); got != want {
+			t.Fatalf("Count(%s) = %d, model %d", q, got, want)
+		}
+	}
+}
+
+func TestMemMultiTermQueriesMatchModel(t *testing.T) {
+	s, m := memFixture(t)
+	checkMultiTermQueries(t, s, m, 21, 120)
+}
+
+func TestRealMultiTermQueriesMatchModel(t *testing.T) {
+	f := realSearcher(t)
+	checkMultiTermQueries(t, f.s, f.m, 22, 50)
+}
+
+func TestSloppyPhraseExamples(t *testing.T) {
+	// Lucene's documented cases: the frequency of each match is
+	// 1/(distance+1).
+	for _, tc := range []struct {
+		pos     [][]int
+		slop    int
+		want    float64
+		matches bool
+	}{
+		{[][]int{{0}, {1}}, 1, 1, true},            // "a b": exact
+		{[][]int{{0}, {2}}, 1, 0.5, true},          // "a x b"~1
+		{[][]int{{0}, {3}}, 1, 0, false},           // "a x x b"~1: too far
+		{[][]int{{1}, {0}}, 2, 1.0 / 3, true},      // "b a"~2: reversed costs 2
+		{[][]int{{1}, {0}}, 1, 0, false},           // "b a"~1
+		{[][]int{{0, 5}, {1, 7}}, 1, 1.5, true},    // "a b x x x a x b": 1 + 1/2
+		{[][]int{{0}, {1}, {2}}, 0, 1, true},       // "a b c"~0
+		{[][]int{{0}, {2}, {1}}, 2, 1.0 / 3, true}, // "a c b" for "a b c"~2
+	} {
+		offsets := make([]int, len(tc.pos))
+		for i := range offsets {
+			offsets[i] = i
+		}
+		if got := sloppyMatches(tc.pos, offsets, tc.slop); got != tc.matches {
+			t.Errorf("%v ~%d: matches %v, want %v", tc.pos, tc.slop, got, tc.matches)
+		}
+		if got := sloppyFreqModel(tc.pos, offsets, tc.slop); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%v ~%d: model frequency %v, want %v", tc.pos, tc.slop, got, tc.want)
+		}
+	}
+}
+
+func TestExpansionLimit(t *testing.T) {
+	s, _ := memFixture(t)
+	ctx := context.Background()
+	for _, q := range []Query{
+		Wildcard{Field: "body", Pattern: "w*", MaxExpansions: 10},
+		Regexp{Field: "body", Pattern: "w[0-9]+", MaxExpansions: 10},
+	} {
+		_, err := s.Search(ctx, q, 10)
+		if !errors.Is(err, ErrTooManyExpansions) || !strings.Contains(err.Error(), "10 terms") {
+			t.Errorf("Search(%s) error = %v, want ErrTooManyExpansions naming the limit", q, err)
+		}
+	}
+	// Fuzzy keeps its best terms instead of failing.
+	if _, err := s.Search(ctx, Fuzzy{Field: "body", Term: "w12", Distance: 2, MaxExpansions: 2}, 10); err != nil {
+		t.Errorf("fuzzy past its expansions: %v", err)
+	}
+}
