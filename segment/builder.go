@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -568,13 +569,8 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 	}
 	var ids []uint32
 	for _, fx := range b.indexed {
-		// Sort the term ids by term bytes.
-		ids = ids[:0]
-		for i := range fx.terms.n {
-			ids = append(ids, uint32(i))
-		}
+		ids = fx.sortedTermIDs(ids)
 		h := fx.hash
-		slices.SortFunc(ids, func(x, y uint32) int { return bytes.Compare(h.term(x), h.term(y)) })
 		if err := dw.startField(fx.ord); err != nil {
 			return err
 		}
@@ -608,6 +604,37 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 		}
 	}
 	return nil
+}
+
+// sortedTermIDs returns the field's term ids in the order of their bytes,
+// reusing ids' memory. The term dictionary is built from them in one pass.
+// The sort compares 8-byte prefixes held beside the ids, and the terms
+// themselves only on a tie.
+func (fx *fieldIndexer) sortedTermIDs(ids []uint32) []uint32 {
+	h := fx.hash
+	keys := make([]prefixedID, fx.terms.n)
+	for i := range keys {
+		t := h.term(uint32(i))
+		var p [8]byte
+		copy(p[:], t)
+		keys[i] = prefixedID{binary.BigEndian.Uint64(p[:]), uint32(i)}
+	}
+	slices.SortFunc(keys, func(x, y prefixedID) int {
+		if x.prefix != y.prefix {
+			return cmp.Compare(x.prefix, y.prefix)
+		}
+		return bytes.Compare(h.term(x.id), h.term(y.id))
+	})
+	ids = ids[:0]
+	for _, k := range keys {
+		ids = append(ids, k.id)
+	}
+	return ids
+}
+
+type prefixedID struct {
+	prefix uint64
+	id     uint32
 }
 
 // feedTerm decodes a term's in-memory postings into pw.

@@ -3,6 +3,7 @@ package segment
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -59,5 +60,26 @@ func TestByteBlockPoolStreams(t *testing.T) {
 		if p.mem() != 0 {
 			t.Fatalf("mem %d after release", p.mem())
 		}
+	}
+}
+
+// Terms that tie on their 8-byte prefix, or differ only by trailing zero
+// bytes, still sort by their bytes.
+func TestSortedTermIDs(t *testing.T) {
+	fx := &fieldIndexer{hash: newTermHash()}
+	terms := []string{"abcdefgh2", "b", "abcdefgh", "abcdefgh1", "a\x00", "a", "", "abcdefgh\x00", "zz", "abcdefg"}
+	for _, term := range terms {
+		if _, isNew, _ := fx.hash.add([]byte(term)); isNew {
+			fx.terms.add(termAcc{})
+		}
+	}
+	var got []string
+	for _, id := range fx.sortedTermIDs(nil) {
+		got = append(got, string(fx.hash.term(id)))
+	}
+	want := slices.Clone(terms)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }
