@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -49,22 +50,47 @@ func ResolveTokenizers(s *Schema, reg *analysis.Registry, overrides map[string]s
 	return out, nil
 }
 
-// termAcc accumulates one term's postings in memory. Flushed documents are
-// in post as uvarint(docDelta<<1 | freq==1) [uvarint freq], docDelta being
-// doc+1 minus the previous doc+1; the current document's freq is pending
-// in freq until the term shows up in a later document (or Build).
-// Positions go straight to pos as uvarint deltas from the previous
-// position in the same document.
+// termAcc accumulates one term's postings in the builder's byte pool.
+// Flushed documents are in the post stream as uvarint(docDelta<<1 |
+// freq==1) [uvarint freq], docDelta being doc+1 minus the previous doc+1;
+// the current document's freq is pending in freq until the term shows up
+// in a later document (or Build). Positions go straight to the pos stream
+// as uvarint deltas from the previous position in the same document. It
+// holds no pointers, so a field's terms are not scanned by the collector.
 type termAcc struct {
-	post     []byte
-	pos      []byte
-	prevDoc1 uint32 // previous flushed doc + 1 (0 before the first)
-	curDoc   uint32 // document the pending freq belongs to
-	freq     uint32 // pending freq; 0 = nothing pending
-	lastPos  uint32
+	postStart, postUpto uint32 // the post stream: start, next write
+	posStart, posUpto   uint32 // the pos stream, with positions
+	prevDoc1            uint32 // previous flushed doc + 1 (0 before the first)
+	curDoc              uint32 // document the pending freq belongs to
+	freq                uint32 // pending freq; 0 = nothing pending
+	lastPos             uint32
 }
 
 const termAccSize = int64(unsafe.Sizeof(termAcc{}))
+
+// termAccs are a field's terms by id, in pages, so that adding terms never
+// copies the ones before.
+type termAccs struct {
+	pages [][]termAcc
+	n     int
+}
+
+const termPageShift = 12
+
+func (ts *termAccs) add(t termAcc) {
+	if ts.n&(1<<termPageShift-1) == 0 {
+		ts.pages = append(ts.pages, make([]termAcc, 0, 1<<termPageShift))
+	}
+	last := len(ts.pages) - 1
+	ts.pages[last] = append(ts.pages[last], t)
+	ts.n++
+}
+
+func (ts *termAccs) at(id uint32) *termAcc {
+	return &ts.pages[id>>termPageShift][id&(1<<termPageShift-1)]
+}
+
+func (ts *termAccs) mem() int64 { return int64(len(ts.pages)) << termPageShift * termAccSize }
 
 // fieldIndexer holds the inverted index of one indexed field in memory.
 type fieldIndexer struct {
@@ -72,7 +98,7 @@ type fieldIndexer struct {
 	field     Field
 	tok       analysis.Tokenizer
 	hash      *termHash
-	terms     []termAcc
+	terms     termAccs
 	norms     []byte // one norm code per doc, text fields only
 	positions bool
 
@@ -91,8 +117,8 @@ type Builder struct {
 	fast    []*fastColumn // by schema ordinal; nil if not fast
 	fastL   []*fastColumn
 	stored  storedWriter
-	storedB []byte    // compressed stored blocks
-	keys    keyColumn // primary keys, if the schema has one
+	storedB blockBuffer // compressed stored blocks
+	keys    keyColumn   // primary keys, if the schema has one
 	rec     []byte
 	numDocs uint32
 	stats   []FieldStats // per ordinal, for non-indexed fields
@@ -106,9 +132,10 @@ type Builder struct {
 	doc    uint32
 	emitFn func(analysis.Token)
 
-	postMem int64 // capacity of all termAcc.post/pos slices
+	pool    *byteBlockPool // the postings and positions of every term
 	termBuf []byte
 	ordBuf  []int
+	posBuf  []byte // one document's positions, while writing
 }
 
 // NewBuilder returns a builder for schema s. tokenizers maps every indexed
@@ -122,9 +149,10 @@ func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
 		fast:   make([]*fastColumn, len(s.fields)),
 		stats:  make([]FieldStats, len(s.fields)),
 		seen:   make([]uint32, len(s.fields)),
+		pool:   newByteBlockPool(),
 	}
 	b.stored.write = func(p []byte) error {
-		b.storedB = append(b.storedB, p...)
+		b.storedB.write(p)
 		return nil
 	}
 	b.emitFn = b.emit
@@ -294,13 +322,26 @@ func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
 		return
 	}
 	if isNew {
-		fx.terms = append(fx.terms, termAcc{})
+		var t termAcc
+		var ok1, ok2 bool
+		t.postStart, ok1 = b.pool.newStream()
+		t.posStart, ok2 = t.postStart, true
+		if fx.positions {
+			t.posStart, ok2 = b.pool.newStream()
+		}
+		if !ok1 || !ok2 {
+			b.err = errPoolFull(fx)
+			return
+		}
+		t.postUpto, t.posUpto = t.postStart, t.posStart
+		fx.terms.add(t)
 	}
-	t := &fx.terms[id]
+	t := fx.terms.at(id)
 	doc := b.doc
 	if t.freq == 0 || t.curDoc != doc {
-		if t.freq > 0 {
-			b.flushPending(t)
+		if t.freq > 0 && !b.flushPending(t) {
+			b.err = errPoolFull(fx)
+			return
 		}
 		t.curDoc, t.freq, t.lastPos = doc, 0, 0
 	}
@@ -310,27 +351,32 @@ func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
 		if pos < t.lastPos {
 			pos = t.lastPos // tokenizers emit positions in order; never store a negative delta
 		}
-		c := cap(t.pos)
-		t.pos = binary.AppendUvarint(t.pos, uint64(pos-t.lastPos))
-		b.postMem += int64(cap(t.pos) - c)
+		if !b.pool.writeUvarint(&t.posUpto, uint64(pos-t.lastPos)) {
+			b.err = errPoolFull(fx)
+			return
+		}
 		t.lastPos = pos
 		fx.maxPos = max(fx.maxPos, pos)
 	}
 }
 
-// flushPending appends the pending (doc, freq) of t to its postings bytes.
-func (b *Builder) flushPending(t *termAcc) {
-	c := cap(t.post)
+// flushPending appends the pending (doc, freq) of t to its post stream. It
+// returns false if the pool is full.
+func (b *Builder) flushPending(t *termAcc) bool {
 	delta := uint64(t.curDoc + 1 - t.prevDoc1)
+	ok := true
 	if t.freq == 1 {
-		t.post = binary.AppendUvarint(t.post, delta<<1|1)
+		ok = b.pool.writeUvarint(&t.postUpto, delta<<1|1)
 	} else {
-		t.post = binary.AppendUvarint(t.post, delta<<1)
-		t.post = binary.AppendUvarint(t.post, uint64(t.freq))
+		ok = b.pool.writeUvarint(&t.postUpto, delta<<1) && b.pool.writeUvarint(&t.postUpto, uint64(t.freq))
 	}
-	b.postMem += int64(cap(t.post) - c)
 	t.prevDoc1 = t.curDoc + 1
 	t.freq = 0
+	return ok
+}
+
+func errPoolFull(fx *fieldIndexer) error {
+	return fmt.Errorf("segment: field %q: more than 4 GiB of postings in one segment", fx.field.Name)
 }
 
 // EstimatedMemoryBytes returns the heap the builder holds: the capacities
@@ -338,9 +384,9 @@ func (b *Builder) flushPending(t *termAcc) {
 // stored-field buffers. It is exact up to allocator rounding and small
 // fixed overheads.
 func (b *Builder) EstimatedMemoryBytes() int64 {
-	n := b.postMem + b.stored.mem() + b.keys.mem() + int64(cap(b.storedB)+cap(b.rec)+cap(b.termBuf)) + int64(cap(b.ordBuf))*8
+	n := b.pool.mem() + b.stored.mem() + b.storedB.mem() + b.keys.mem() + int64(cap(b.rec)+cap(b.termBuf)+cap(b.posBuf)) + int64(cap(b.ordBuf))*8
 	for _, fx := range b.indexed {
-		n += fx.hash.memBytes() + int64(cap(fx.terms))*termAccSize + int64(cap(fx.norms))
+		n += fx.hash.memBytes() + fx.terms.mem() + int64(cap(fx.norms))
 	}
 	for _, c := range b.fastL {
 		n += c.mem()
@@ -499,9 +545,10 @@ func writeMeta(sw *segmentWriter, s *Schema, numDocs uint32, fieldStats map[stri
 
 func (b *Builder) release() {
 	b.fields, b.indexed, b.fast, b.fastL = nil, nil, nil, nil
-	b.stored, b.storedB, b.rec, b.termBuf = storedWriter{}, nil, nil, nil
+	b.stored, b.rec, b.termBuf = storedWriter{}, nil, nil
 	b.keys = keyColumn{}
-	b.postMem = 0
+	b.storedB.release()
+	b.pool.release()
 }
 
 // createPostings creates the term dictionary, postings and positions files,
@@ -530,23 +577,18 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 	}
 	var ids []uint32
 	for _, fx := range b.indexed {
-		// Sort the term ids by term bytes.
-		ids = ids[:0]
-		for i := range fx.terms {
-			ids = append(ids, uint32(i))
-		}
+		ids = fx.sortedTermIDs(ids)
 		h := fx.hash
-		slices.SortFunc(ids, func(x, y uint32) int { return bytes.Compare(h.term(x), h.term(y)) })
 		if err := dw.startField(fx.ord); err != nil {
 			return err
 		}
 		for _, id := range ids {
-			t := &fx.terms[id]
-			if t.freq > 0 {
-				b.flushPending(t)
+			t := fx.terms.at(id)
+			if t.freq > 0 && !b.flushPending(t) {
+				return errPoolFull(fx)
 			}
 			pw.startTerm(fx.positions, fx.norms)
-			if err := feedTerm(pw, t, fx.positions); err != nil {
+			if err := b.feedTerm(pw, t, fx.positions); err != nil {
 				return fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, h.term(id), err)
 			}
 			off, err := pw.finishTerm()
@@ -556,7 +598,6 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 			if err := dw.add(h.term(id), off); err != nil {
 				return err
 			}
-			t.post, t.pos = nil, nil // let the memory go as we write
 		}
 		if err := dw.finishField(); err != nil {
 			return err
@@ -573,40 +614,82 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 	return nil
 }
 
+// sortedTermIDs returns the field's term ids in the order of their bytes,
+// reusing ids' memory. The term dictionary is built from them in one pass.
+// The sort compares 8-byte prefixes held beside the ids, and the terms
+// themselves only on a tie.
+func (fx *fieldIndexer) sortedTermIDs(ids []uint32) []uint32 {
+	h := fx.hash
+	keys := make([]prefixedID, fx.terms.n)
+	for i := range keys {
+		t := h.term(uint32(i))
+		var p [8]byte
+		copy(p[:], t)
+		keys[i] = prefixedID{binary.BigEndian.Uint64(p[:]), uint32(i)}
+	}
+	slices.SortFunc(keys, func(x, y prefixedID) int {
+		if x.prefix != y.prefix {
+			return cmp.Compare(x.prefix, y.prefix)
+		}
+		return bytes.Compare(h.term(x.id), h.term(y.id))
+	})
+	ids = ids[:0]
+	for _, k := range keys {
+		ids = append(ids, k.id)
+	}
+	return ids
+}
+
+type prefixedID struct {
+	prefix uint64
+	id     uint32
+}
+
 // feedTerm decodes a term's in-memory postings into pw.
-func feedTerm(pw *postingsWriter, t *termAcc, positions bool) error {
-	post, pos := t.post, t.pos
+func (b *Builder) feedTerm(pw *postingsWriter, t *termAcc, positions bool) error {
+	var post, pos streamReader
+	post.init(b.pool, t.postStart, t.postUpto)
+	if positions {
+		pos.init(b.pool, t.posStart, t.posUpto)
+	}
 	prev1 := uint32(0)
-	for len(post) > 0 {
-		v, n := binary.Uvarint(post)
-		if n <= 0 {
+	for {
+		v, err := post.readUvarint()
+		if err == errStreamEnd {
+			return nil
+		}
+		if err != nil {
 			return errors.New("internal error: bad in-memory postings")
 		}
-		post = post[n:]
 		freq := uint32(1)
 		if v&1 == 0 {
-			f, n := binary.Uvarint(post)
-			if n <= 0 {
+			f, err := post.readUvarint()
+			if err != nil {
 				return errors.New("internal error: bad in-memory postings")
 			}
-			post = post[n:]
 			freq = uint32(f)
 		}
 		doc1 := prev1 + uint32(v>>1)
 		prev1 = doc1
-		var p []byte
+		p := b.posBuf[:0]
 		if positions {
-			k := skipUvarints(pos, freq)
-			if k < 0 {
-				return errors.New("internal error: bad in-memory positions")
+			// Copy the doc's freq uvarints as they are.
+			for k := freq; k > 0; {
+				c, err := pos.ReadByte()
+				if err != nil {
+					return errors.New("internal error: bad in-memory positions")
+				}
+				p = append(p, c)
+				if c < 0x80 {
+					k--
+				}
 			}
-			p, pos = pos[:k], pos[k:]
+			b.posBuf = p
 		}
 		if err := pw.addDoc(doc1-1, freq, p); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 // dictWriter writes one FST per indexed field into the .tdict file,
@@ -678,10 +761,12 @@ func (b *Builder) writeStored(sw *segmentWriter) error {
 		return err
 	}
 	// Blocks compressed so far are in memory; the rest go straight to disk.
-	if _, err := w.Write(b.storedB); err != nil {
-		return err
+	for _, chunk := range b.storedB.chunks {
+		if _, err := w.Write(chunk); err != nil {
+			return err
+		}
 	}
-	b.storedB = nil
+	b.storedB.release()
 	b.stored.write = func(p []byte) error {
 		_, err := w.Write(p)
 		return err

@@ -103,7 +103,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	}
 	fmt.Fprintf(w, "throughput  %s docs/s, %.2f MB/s of text\n", formatCount(int64(float64(res.docs)/max(secs, 1e-9))), float64(res.textBytes)/1e6/max(secs, 1e-9))
 	fmt.Fprintf(w, "CPU         %.1f s (%.2f cores)\n", rs.cpuSeconds, rs.cpuSeconds/max(secs, 1e-9))
-	fmt.Fprintf(w, "GC          %d cycles, %.0f%% of CPU\n", rs.gcCycles, 100*rs.gcSeconds/max(rs.cpuSeconds, 1e-9))
+	fmt.Fprintf(w, "GC          %d cycles, %.0f%% of CPU\n", rs.gcCycles, 100*rs.gcShare())
 	fmt.Fprintf(w, "peak RSS    %s\n", formatBytes(peakRSS()))
 	fmt.Fprintf(w, "index size  %s (%s)\n", formatBytes(size), plural(res.segments, "segment", "segments"))
 	return nil
