@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(nodeEnv) != "" {
 		os.Exit(runNodeProcess())
 	}
+	if os.Getenv(partitionWriterEnv) != "" {
+		os.Exit(runPartitionWriter())
+	}
 	goleak.VerifyTestMain(m,
 		// The writer's remote: gRPC transports and protoactor's endpoint
 		// actors, alive until the process exits.
@@ -51,6 +54,7 @@ func TestMain(m *testing.M) {
 const (
 	nodeEnv        = "HERMES_TEST_NODE"
 	nodeScratchEnv = "HERMES_TEST_SCRATCH"
+	listenEnv      = "HERMES_TEST_LISTEN" // default 127.0.0.1:0
 	listeningLine  = "hermes-node-listening "
 )
 
@@ -58,7 +62,11 @@ const (
 // test ended, or the test process died).
 func runNodeProcess() int {
 	sys := quietSystem()
-	n, err := ServeWorkers(sys, Config{Listen: "127.0.0.1:0", Scratch: os.Getenv(nodeScratchEnv)})
+	listen := os.Getenv(listenEnv)
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	n, err := ServeWorkers(sys, Config{Listen: listen, Scratch: os.Getenv(nodeScratchEnv)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -76,12 +84,12 @@ type nodeProcess struct {
 	stdin   io.Closer
 }
 
-// startNode starts a node process and waits for its address.
-func startNode(t *testing.T) *nodeProcess {
+// startNode starts a node process and waits for its address. wrap, if
+// given, is a command prefix (e.g. ip netns exec NS).
+func startNode(t *testing.T, wrap ...string) *nodeProcess {
 	t.Helper()
 	scratch := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), nodeEnv+"=1", nodeScratchEnv+"="+scratch)
+	cmd := selfCommand(wrap, nodeEnv+"=1", nodeScratchEnv+"="+scratch)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -125,6 +133,15 @@ func (p *nodeProcess) stop() {
 	}
 }
 
+// selfCommand runs the test binary, without tests, with env added, under
+// the command prefix wrap.
+func selfCommand(wrap []string, env ...string) *exec.Cmd {
+	args := append(append([]string(nil), wrap...), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}
+
 func quietSystem() *actor.ActorSystem {
 	return actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 }
@@ -138,7 +155,7 @@ var (
 func writer() *actor.ActorSystem {
 	writerOnce.Do(func() {
 		writerSystem = quietSystem()
-		remote.NewRemote(writerSystem, RemoteConfig("127.0.0.1", 0)).Start()
+		remote.NewRemote(writerSystem, RemoteConfig("127.0.0.1", 0, nil)).Start()
 	})
 	return writerSystem
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
@@ -47,30 +48,46 @@ const (
 	DialRetries = 2
 )
 
+// TLS holds the credentials of a writer or node that speaks TLS: Server for
+// the connections it accepts, Client for those it makes (protoactor opens
+// one in each direction between two processes, so both are needed).
+type TLS struct {
+	Server credentials.TransportCredentials
+	Client credentials.TransportCredentials
+}
+
 // RemoteConfig returns protoactor remote settings for a writer or a node
 // listening on host:port (port 0 picks a free port): keepalives on both
 // sides, frames up to MaxFrameBytes, few dial retries, and the guard that
 // turns a message of an unknown type into UnknownMessage instead of a crash.
-// There is no TLS: see the package documentation.
-func RemoteConfig(host string, port int, extra ...remote.ConfigOption) *remote.Config {
+// tls nil means plain, unauthenticated gRPC (see the package documentation).
+// extra options come last; WithServerOptions or WithDialOptions among them
+// would replace these lists, so pass TLS here rather than there.
+func RemoteConfig(host string, port int, tls *TLS, extra ...remote.ConfigOption) *remote.Config {
+	clientCreds := insecure.NewCredentials()
+	serverOpts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxFrameBytes),
+		grpc.MaxSendMsgSize(MaxFrameBytes),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: KeepaliveTime, Timeout: KeepaliveTimeout}),
+		// Without this the server answers the client's pings with GOAWAY.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveTime / 2, PermitWithoutStream: true}),
+		grpc.StreamInterceptor(guardStream),
+	}
+	if tls != nil {
+		clientCreds = tls.Client
+		serverOpts = append(serverOpts, grpc.Creds(tls.Server))
+	}
 	opts := []remote.ConfigOption{
-		// WithDialOptions replaces protoactor's defaults, insecure
-		// credentials included, so they are repeated here.
+		// WithDialOptions replaces protoactor's defaults, the credentials
+		// included, so they are given here.
 		remote.WithDialOptions(
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithTransportCredentials(clientCreds),
 			grpc.WithKeepaliveParams(keepalive.ClientParameters{
 				Time: KeepaliveTime, Timeout: KeepaliveTimeout, PermitWithoutStream: true,
 			}),
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxFrameBytes), grpc.MaxCallSendMsgSize(MaxFrameBytes)),
 		),
-		remote.WithServerOptions(
-			grpc.MaxRecvMsgSize(MaxFrameBytes),
-			grpc.MaxSendMsgSize(MaxFrameBytes),
-			grpc.KeepaliveParams(keepalive.ServerParameters{Time: KeepaliveTime, Timeout: KeepaliveTimeout}),
-			// Without this the server answers the client's pings with GOAWAY.
-			grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveTime / 2, PermitWithoutStream: true}),
-			grpc.StreamInterceptor(guardStream),
-		),
+		remote.WithServerOptions(serverOpts...),
 		remote.WithEndpointWriterBatchSize(EnvelopesPerFrame),
 	}
 	cfg := remote.Configure(host, port, append(opts, extra...)...)

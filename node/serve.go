@@ -33,6 +33,9 @@ type Config struct {
 	Tokenizers *analysis.Registry
 	// Logger receives the node's logs. Nil discards them.
 	Logger *slog.Logger
+	// TLS, if set, makes the node speak TLS (writers must too). Nil means
+	// plain gRPC without authentication.
+	TLS *TLS
 }
 
 // Node is a process (or a part of a service) hosting workers for remote
@@ -49,9 +52,9 @@ type Node struct {
 // protoactor remote on cfg.Listen with RemoteConfig's settings and registers
 // HostKind. system must not have started remote already. Stop undoes it.
 //
-// Security: the node speaks plain gRPC without TLS or authentication; anyone
-// who can reach the port can make it build segments and read its scratch
-// files. Listen on a private network only.
+// Security: without cfg.TLS the node speaks plain gRPC without
+// authentication; anyone who can reach the port can make it build segments
+// and read its scratch files. Listen on a private network only.
 func ServeWorkers(system *actor.ActorSystem, cfg Config) (n *Node, err error) {
 	listenHost, portText, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
@@ -87,7 +90,7 @@ func ServeWorkers(system *actor.ActorSystem, cfg Config) (n *Node, err error) {
 		ln.Close()
 	}
 	props := actor.PropsFromProducer(func() actor.Actor { return &host{node: n} })
-	n.remote = remote.NewRemote(system, RemoteConfig(listenHost, port, remote.WithKinds(remote.NewKind(HostKind, props))))
+	n.remote = remote.NewRemote(system, RemoteConfig(listenHost, port, cfg.TLS, remote.WithKinds(remote.NewKind(HostKind, props))))
 	if err := startRemote(n.remote); err != nil {
 		return nil, fmt.Errorf("hermes node: %w", err)
 	}

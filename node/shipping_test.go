@@ -20,16 +20,24 @@ import (
 // bytes, so it spans several full chunks.
 func buildBigSegment(t *testing.T, scratch string, n int) *messages.ShippedSegment {
 	t.Helper()
+	seg, err := buildBig(scratch, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seg
+}
+
+func buildBig(scratch string, n int) (*messages.ShippedSegment, error) {
 	s, err := segment.NewSchema(
 		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
 		segment.Field{Name: "blob", Type: segment.TypeBytes, Stored: true},
 	)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	dir, err := storage.NewFS(scratch)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
 	b := segment.NewBuilder(s, nil)
@@ -39,18 +47,14 @@ func buildBigSegment(t *testing.T, scratch string, n int) *messages.ShippedSegme
 			blob[j] = byte(rng.Uint32())
 		}
 		if err := b.Add((&segment.Document{}).AddString("id", fmt.Sprint(i)).AddBytes("blob", blob)); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	meta, err := b.Build(dir, segment.NewID())
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	seg, err := shipping.Describe(dir, meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return seg
+	return shipping.Describe(dir, meta)
 }
 
 func startFetcher(t *testing.T, sys *actor.ActorSystem, dir storage.Directory) *actor.PID {
