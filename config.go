@@ -80,8 +80,9 @@ type Config struct {
 	// their metadata (metadata_<gen>.json) and every file they name stay,
 	// so that a lost or damaged metadata.json can fall back to the newest
 	// intact one ('hermes check --fall-back'). Default 2, the current
-	// commit and the one before; more keeps the files of merged-away
-	// segments longer.
+	// commit and the one before. The price is disk space: the sources of
+	// a merge stay until the generation after the merge (the next commit
+	// or merge), and each further kept generation keeps them longer.
 	KeepGenerations int
 
 	// StoredCacheBytes bounds each Reader's cache of decompressed

@@ -58,10 +58,14 @@ func (w *Writer) AbortMerges() (int, error) {
 	return int(res.Aborted), nil
 }
 
-// CleanupOrphans deletes segment files that are neither committed, nor
-// written by a running merge, nor held by a Reader, and that this writer did
-// not make since it started (leftovers of crashes, aborts and merges), and
-// returns how many it deleted. Open runs it.
+// CleanupOrphans deletes the leftovers of crashes, aborts and merges, and
+// returns how many files it deleted. Open runs it. It deletes only files of
+// segments that a record of this index names (the segment-id journal or a
+// kept generation), never files that merely look like segment files, and of
+// those only the ones no kept generation names, no Reader holds, whose
+// grace period (Config.RetiredFileGrace) is over, and that this writer did
+// not make since it started (a worker, a merge or a prepared commit may be
+// using them). It also removes the metadata of generations no longer kept.
 func (w *Writer) CleanupOrphans(ctx context.Context) (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err

@@ -15,16 +15,18 @@ import (
 	"github.com/hermes-search/hermes-go/storage"
 )
 
-// recordOp reports whether an operation touches the files that record
-// what the index owns: metadata.json, the kept generations, the segment-id
-// journal (and their temporary files), or syncs the directory.
+// recordOp reports whether an operation writes or removes a kept
+// generation or the segment-id journal (or their temporary files), or
+// starts the write of metadata.json (after a new kept generation is
+// durable: a crash there leaves a generation newer than the commit).
 func recordOp(op storage.Op, name string) bool {
-	return op.Mutating() && (name == "" || strings.Contains(name, "metadata") || strings.Contains(name, storage.SegmentIDsFile))
+	return op.Mutating() && (strings.Contains(name, "metadata_") || strings.Contains(name, storage.SegmentIDsFile) ||
+		op == storage.OpCreate && strings.Contains(name, storage.MetadataFile))
 }
 
 // TestCrashAtEveryRecordWrite cuts power before each write of the kept
-// generations and of the segment-id journal (and each directory sync) of
-// the crash workload. After each crash: every kept generation up to the
+// generations and of the segment-id journal of the crash workload, and
+// before each metadata.json write. After each crash: every kept generation up to the
 // committed one is intact and falls back to an index that opens with the
 // documents it records; and once a writer opened the index, the directory
 // holds exactly the files the kept generations name (plus metadata.json,
@@ -49,7 +51,7 @@ func TestCrashAtEveryRecordWrite(t *testing.T) {
 	}
 	closeWriter(t, w)
 	n := int(points.Load())
-	t.Logf("clean run: %d record writes and directory syncs", n)
+	t.Logf("clean run: %d crash points", n)
 
 	for at := 1; at <= n+2; at++ {
 		dir := storage.NewFaulty(int64(seed*1000 + at))
