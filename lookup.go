@@ -30,3 +30,22 @@ func (r *Reader) Document(ctx context.Context, key string) (*Document, error) {
 	}
 	return hits[0].Doc, nil
 }
+
+// Explain parses q and explains the score of hit's document for it: the
+// BM25 breakdown of each term and phrase, the sums and boosts (see
+// query.Explanation). The hit must come from this reader.
+func (r *Reader) Explain(ctx context.Context, q string, hit Hit) (*query.Explanation, error) {
+	if r.closed() {
+		return nil, ErrClosed
+	}
+	parsed, err := r.ParseQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	for i, sr := range r.view.readers {
+		if sr.ID().String() == hit.Segment {
+			return r.searcher.Explain(ctx, parsed, i, hit.DocID)
+		}
+	}
+	return nil, fmt.Errorf("hermes: explain: segment %s is not one of this reader's", hit.Segment)
+}
