@@ -97,14 +97,15 @@ type Prefix struct {
 // characters, counted in Unicode code points: Damerau-Levenshtein, as
 // Lucene's default) of Term. Distance is 0, 1 or 2. The term dictionary is
 // walked with a Levenshtein automaton, and the query is rewritten as
-// Lucene's top-terms blended rewrite: the MaxExpansions terms closest to
-// Term are kept (fewer edits first, then the more frequent, then byte
-// order), each scores with BM25 using the largest document frequency among
-// them (so a rare misspelling does not outrank the word meant), scaled by
-// 1 - edits/min(len(Term), len(term)) as Lucene's FuzzyQuery does, and a
-// document's score is the sum over the kept terms it holds. Terms past
-// MaxExpansions are dropped, never an error: the closest ones are the
-// ones wanted.
+// Lucene's top-terms blended rewrite. Each matching term is weighted
+// 1 - edits/min(len(Term), len(term)) (lengths in code points) as Lucene's
+// FuzzyQuery does; a term whose weight is 0 or less (as many edits as the
+// shorter is long) is dropped. The MaxExpansions terms of highest weight
+// are kept (ties to the smaller term in byte order), each scores with BM25
+// using the largest document frequency among them (so a rare misspelling
+// does not outrank the word meant) times its weight, and a document's
+// score is the sum over the kept terms it holds. Terms past MaxExpansions
+// are dropped, never an error: the closest ones are the ones wanted.
 type Fuzzy struct {
 	Field    string
 	Term     string
