@@ -155,13 +155,13 @@ type indexResult struct {
 	docs       int64 // documents of this run that were committed
 	rejected   []rejection
 	generation uint64
-	segments   int   // in the index after the run
-	indexDocs  int64 // live documents in the index after the run
-	indexBytes int64 // size of its committed segments
+	segments   int           // in the index after the run
+	indexDocs  int64         // live documents in the index after the run
+	indexBytes int64         // size of its committed segments
 	elapsed    time.Duration // reading, indexing and committing
 	mergeWait  time.Duration // then waiting for background merges
-	inputBytes int64 // uncompressed JSON read
-	textBytes  int64 // bytes of text-field values added, with countText
+	inputBytes int64         // uncompressed JSON read
+	textBytes  int64         // bytes of text-field values added, with countText
 }
 
 func (r *indexResult) print(w io.Writer, dir string) {
