@@ -97,7 +97,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	w := io.out
 	fmt.Fprintf(w, "corpus      %s\n", *input)
 	fmt.Fprintf(w, "settings    workers %s, memory %s, positions %v\n", workersString(*workers), formatBytes(int64(memory)), *positions)
-	fmt.Fprintf(w, "documents   %s in %.1f s\n", formatCount(res.docs), secs)
+	fmt.Fprintf(w, "documents   %s in %.1f s, then %.1f s waiting for merges\n", formatCount(res.docs), secs, res.mergeWait.Seconds())
 	if n := len(res.rejected); n > 0 {
 		fmt.Fprintf(w, "rejected    %s (the schema is id, title, text), first: %s\n", plural(n, "line", "lines"), res.rejected[0])
 	}

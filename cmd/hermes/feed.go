@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"sync"
 
 	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
 	"github.com/hermes-search/hermes-go/segment"
@@ -67,7 +68,7 @@ func feed(ctx context.Context, r *jsonl.Reader, pending *lineBatch) <-chan *line
 			}
 		}
 		for {
-			b := &lineBatch{}
+			b := &lineBatch{data: getLineBuf()}
 			for b.len() < batchLines && len(b.data) < batchBytes {
 				if b.len() > 0 && !r.Buffered() {
 					break // hand on these lines before waiting for more
@@ -190,7 +191,24 @@ func (d *decodedBatch) decode(schema *segment.Schema) {
 		}
 		d.docs[i], d.errs[i] = schema.DecodeJSON(d.line(i))
 	}
-	d.data = nil // the documents do not share the lines' memory
+	putLineBuf(d.data) // the documents do not share the lines' memory
+	d.data = nil
+}
+
+// lineBufs recycles the line buffers of decoded batches.
+var lineBufs sync.Pool
+
+func getLineBuf() []byte {
+	if p, ok := lineBufs.Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, batchBytes+batchBytes/4)
+}
+
+func putLineBuf(b []byte) {
+	if cap(b) <= 2*batchBytes { // not the buffer of a huge line
+		lineBufs.Put(&b)
+	}
 }
 
 // readPending reads up to n lines into a batch, for schema inference. It

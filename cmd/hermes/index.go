@@ -155,18 +155,22 @@ type indexResult struct {
 	docs       int64 // documents of this run that were committed
 	rejected   []rejection
 	generation uint64
-	segments   int   // in the index after the run
-	indexDocs  int64 // live documents in the index after the run
-	indexBytes int64 // size of its committed segments
-	elapsed    time.Duration
-	inputBytes int64 // uncompressed JSON read
-	textBytes  int64 // bytes of text-field values added, with countText
+	segments   int           // in the index after the run
+	indexDocs  int64         // live documents in the index after the run
+	indexBytes int64         // size of its committed segments
+	elapsed    time.Duration // reading, indexing and committing
+	mergeWait  time.Duration // then waiting for background merges
+	inputBytes int64         // uncompressed JSON read
+	textBytes  int64         // bytes of text-field values added, with countText
 }
 
 func (r *indexResult) print(w io.Writer, dir string) {
 	secs := r.elapsed.Seconds()
 	fmt.Fprintf(w, "indexed %s documents in %.1f s (%s docs/s, %.1f MB/s of JSON)\n",
 		formatCount(r.docs), secs, formatCount(int64(float64(r.docs)/max(secs, 1e-9))), float64(r.inputBytes)/1e6/max(secs, 1e-9))
+	if r.mergeWait >= 100*time.Millisecond {
+		fmt.Fprintf(w, "then waited %.1f s for background merges to finish\n", r.mergeWait.Seconds())
+	}
 	r.printRejected(w)
 	fmt.Fprintf(w, "index %s: generation %d, %s in %s, %s\n", dir, r.generation,
 		plural(int(r.indexDocs), "document", "documents"), plural(r.segments, "segment", "segments"), formatBytes(r.indexBytes))
@@ -315,9 +319,11 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 	// the index is left tidy. Ctrl-C stops the wait (the merges resume
 	// when the index is next opened for writing); a failed merge leaves
 	// the index as it was.
+	mergeStart := time.Now()
 	if err := w.WaitForMerges(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(j.log, "hermes index: a background merge failed; the index is intact: %v\n", err)
 	}
+	res.mergeWait = time.Since(mergeStart)
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("close the index: %w", err)
 	}
