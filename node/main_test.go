@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
 	"go.uber.org/goleak"
 )
 
@@ -142,8 +141,15 @@ func selfCommand(wrap []string, env ...string) *exec.Cmd {
 	return cmd
 }
 
+// quietSystem returns an actor system that logs nothing, or, with
+// HERMES_TEST_LOG set, protoactor's own logs on stderr (for debugging).
 func quietSystem() *actor.ActorSystem {
-	return actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	return actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(sys *actor.ActorSystem) *slog.Logger {
+		if os.Getenv("HERMES_TEST_LOG") != "" {
+			return slog.New(slog.NewTextHandler(os.Stderr, nil)).With("process", os.Getpid())
+		}
+		return slog.New(slog.DiscardHandler)
+	}))
 }
 
 var (
@@ -155,7 +161,9 @@ var (
 func writer() *actor.ActorSystem {
 	writerOnce.Do(func() {
 		writerSystem = quietSystem()
-		remote.NewRemote(writerSystem, RemoteConfig("127.0.0.1", 0, nil)).Start()
+		if _, err := StartRemote(writerSystem, "127.0.0.1", 0, nil); err != nil {
+			panic(err)
+		}
 	})
 	return writerSystem
 }

@@ -157,7 +157,7 @@ func waitTerminated(t *testing.T, ch <-chan *actor.Terminated, what string, with
 	}
 }
 
-func TestHostStopsWhenItsWriterStops(t *testing.T) {
+func TestHostStopsWithItsWorkersWhenItsWriterStops(t *testing.T) {
 	n, sys := pair(t)
 	w := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), w, testTimeout)
@@ -167,13 +167,21 @@ func TestHostStopsWhenItsWriterStops(t *testing.T) {
 	if _, err := os.Stat(h.Scratch); err != nil {
 		t.Fatalf("host scratch directory: %v", err)
 	}
+	coord, _ := coordinatorStub(t, sys)
+	schemaJSON, _ := workerSchema.MarshalJSON()
+	started := startWorker(t, sys, h, &messages.StartWorker{Worker: 1, Generation: 1, Schema: schemaJSON, MemoryBudget: 1 << 20, Coordinator: coord})
+	if started.Error != "" {
+		t.Fatal(started.Error)
+	}
 	hostGone := watch(t, sys, h.PID)
 	filesGone := watch(t, sys, h.Files)
+	workerGone := watch(t, sys, started.Pid)
 	if err := sys.Root.StopFuture(w).Wait(); err != nil {
 		t.Fatal(err)
 	}
 	waitTerminated(t, hostGone, "host", testTimeout)
 	waitTerminated(t, filesGone, "file server", testTimeout)
+	waitTerminated(t, workerGone, "worker", testTimeout)
 	// The host deleted its scratch directory when it stopped (before its
 	// Terminated was sent).
 	if _, err := os.Stat(h.Scratch); !os.IsNotExist(err) {
