@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(partitionWriterEnv) != "" {
 		os.Exit(runPartitionWriter())
 	}
+	if os.Getenv(tlsWriterEnv) != "" {
+		os.Exit(runTLSWriter())
+	}
 	goleak.VerifyTestMain(m,
 		// The writer's remote: gRPC transports and protoactor's endpoint
 		// actors, alive until the process exits.
@@ -65,7 +68,16 @@ func runNodeProcess() int {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	n, err := ServeWorkers(sys, Config{Listen: listen, Scratch: os.Getenv(nodeScratchEnv)})
+	cfg := Config{Listen: listen, Scratch: os.Getenv(nodeScratchEnv)}
+	if dir := os.Getenv(tlsEnv); dir != "" {
+		creds, err := loadTestTLS(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		cfg.TLS = creds
+	}
+	n, err := ServeWorkers(sys, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
