@@ -97,7 +97,7 @@ type nodeProcess struct {
 
 // startNode starts a node process and waits for its address. wrap, if
 // given, is a command prefix (e.g. ip netns exec NS).
-func startNode(t *testing.T, wrap ...string) *nodeProcess {
+func startNode(t testing.TB, wrap ...string) *nodeProcess {
 	t.Helper()
 	scratch := t.TempDir()
 	cmd := selfCommand(wrap, nodeEnv+"=1", nodeScratchEnv+"="+scratch)
@@ -124,7 +124,7 @@ func startNode(t *testing.T, wrap ...string) *nodeProcess {
 }
 
 // kill kills the node with SIGKILL, as a crash or the OOM killer would.
-func (p *nodeProcess) kill(t *testing.T) {
+func (p *nodeProcess) kill(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func pair(t *testing.T) (*nodeProcess, *actor.ActorSystem) {
 }
 
 // writerActor stands for the writer's actor that a host watches.
-func writerActor(t *testing.T, sys *actor.ActorSystem) *actor.PID {
+func writerActor(t testing.TB, sys *actor.ActorSystem) *actor.PID {
 	pid := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
 	t.Cleanup(func() { _ = sys.Root.StopFuture(pid).Wait() })
 	return pid
