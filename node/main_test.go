@@ -95,12 +95,18 @@ type nodeProcess struct {
 	stdin   io.Closer
 }
 
-// startNode starts a node process and waits for its address. wrap, if
-// given, is a command prefix (e.g. ip netns exec NS).
-func startNode(t testing.TB, wrap ...string) *nodeProcess {
+// startNode starts a node process and waits for its address.
+func startNode(t testing.TB) *nodeProcess {
+	t.Helper()
+	return startNodeWith(t, nil, nil)
+}
+
+// startNodeWith starts a node process with env added, under the command
+// prefix wrap (e.g. ip netns exec NS), and waits for its address.
+func startNodeWith(t testing.TB, env, wrap []string) *nodeProcess {
 	t.Helper()
 	scratch := t.TempDir()
-	cmd := selfCommand(wrap, nodeEnv+"=1", nodeScratchEnv+"="+scratch)
+	cmd := selfCommand(wrap, append([]string{nodeEnv + "=1", nodeScratchEnv + "=" + scratch}, env...)...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

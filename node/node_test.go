@@ -32,6 +32,7 @@ func writerActor(t testing.TB, sys *actor.ActorSystem) *actor.PID {
 }
 
 func TestHandshake(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {
@@ -47,6 +48,7 @@ func TestHandshake(t *testing.T) {
 }
 
 func TestHelloOfAnotherVersionRefused(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	for _, tc := range []struct {
 		name  string
@@ -101,6 +103,7 @@ func unlinkedMessage(t *testing.T) proto.Message {
 }
 
 func TestUnknownMessageTypeRefused(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {
@@ -158,6 +161,7 @@ func waitTerminated(t *testing.T, ch <-chan *actor.Terminated, what string, with
 }
 
 func TestHostStopsWithItsWorkersWhenItsWriterStops(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	w := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), w, testTimeout)
@@ -190,6 +194,7 @@ func TestHostStopsWithItsWorkersWhenItsWriterStops(t *testing.T) {
 }
 
 func TestNodeKilledIsTerminatedAtOnce(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {

@@ -182,8 +182,7 @@ func TestPartition(t *testing.T) {
 // startNodeAt starts a node process in network namespace ns listening on
 // listen.
 func startNodeAt(t *testing.T, ns, listen string) *nodeProcess {
-	t.Setenv(listenEnv, listen)
-	return startNode(t, "ip", "netns", "exec", ns)
+	return startNodeWith(t, []string{listenEnv + "=" + listen}, []string{"ip", "netns", "exec", ns})
 }
 
 // runPartitionWriter is the writer's side of TestPartition, in its own

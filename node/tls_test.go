@@ -97,12 +97,12 @@ func loadTestTLS(dir string) (*TLS, error) {
 // A node with TLS serves a writer with TLS (mutual authentication) and
 // does not talk to a writer without.
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	certs := t.TempDir()
 	writeTestCerts(t, certs)
-	t.Setenv(tlsEnv, certs)
-	n := startNode(t)
+	n := startNodeWith(t, []string{tlsEnv + "=" + certs}, nil)
 
-	cmd := selfCommand(nil, tlsWriterEnv+"=1", nodeAddrEnv+"="+n.addr)
+	cmd := selfCommand(nil, tlsWriterEnv+"=1", tlsEnv+"="+certs, nodeAddrEnv+"="+n.addr)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "greeted over TLS") {
 		t.Fatalf("writer with TLS: %v\n%s", err, out)

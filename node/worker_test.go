@@ -82,6 +82,7 @@ func startWorker(t *testing.T, sys *actor.ActorSystem, h *Host, m *messages.Star
 // blamed; the next generation is a new actor; a tokenizer the node lacks is
 // named.
 func TestRemoteWorker(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {
