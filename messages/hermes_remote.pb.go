@@ -839,9 +839,14 @@ type StartWorker struct {
 	Schema []byte `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
 	// Field -> tokenizer name, for fields whose tokenizer is not the schema's
 	// default; every name must be registered on the node.
-	Tokenizers    map[string]string `protobuf:"bytes,4,rep,name=tokenizers,proto3" json:"tokenizers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	MemoryBudget  int64             `protobuf:"varint,5,opt,name=memory_budget,json=memoryBudget,proto3" json:"memory_budget,omitempty"`
-	Coordinator   *actor.PID        `protobuf:"bytes,6,opt,name=coordinator,proto3" json:"coordinator,omitempty"`
+	Tokenizers   map[string]string `protobuf:"bytes,4,rep,name=tokenizers,proto3" json:"tokenizers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	MemoryBudget int64             `protobuf:"varint,5,opt,name=memory_budget,json=memoryBudget,proto3" json:"memory_budget,omitempty"`
+	Coordinator  *actor.PID        `protobuf:"bytes,6,opt,name=coordinator,proto3" json:"coordinator,omitempty"`
+	// The writer's clock (Unix milliseconds) when it sent StartWorker. The
+	// worker dates its segment ids from it plus the time elapsed on its own
+	// monotonic clock, so ids follow the writer's clock even when the node's
+	// is skewed (orphan cleanup compares ids' time with the writer's start).
+	IdClockMs     int64 `protobuf:"varint,7,opt,name=id_clock_ms,json=idClockMs,proto3" json:"id_clock_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -918,6 +923,13 @@ func (x *StartWorker) GetCoordinator() *actor.PID {
 	return nil
 }
 
+func (x *StartWorker) GetIdClockMs() int64 {
+	if x != nil {
+		return x.IdClockMs
+	}
+	return 0
+}
+
 // WorkerStarted answers StartWorker: the worker's PID, or why it could not
 // start (e.g. a tokenizer the node lacks, named).
 type WorkerStarted struct {
@@ -992,11 +1004,17 @@ func (x *WorkerStarted) GetError() string {
 // stopped it (the coordinator keeps the restart policy and starts the next
 // generation). blamed_batch is the batch it was processing, 0 for none.
 type WorkerFailed struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Worker        int32                  `protobuf:"varint,1,opt,name=worker,proto3" json:"worker,omitempty"`
-	Generation    uint64                 `protobuf:"varint,2,opt,name=generation,proto3" json:"generation,omitempty"`
-	BlamedBatch   uint64                 `protobuf:"varint,3,opt,name=blamed_batch,json=blamedBatch,proto3" json:"blamed_batch,omitempty"`
-	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Worker      int32                  `protobuf:"varint,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Generation  uint64                 `protobuf:"varint,2,opt,name=generation,proto3" json:"generation,omitempty"`
+	BlamedBatch uint64                 `protobuf:"varint,3,opt,name=blamed_batch,json=blamedBatch,proto3" json:"blamed_batch,omitempty"`
+	Reason      string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// build_failed: writing a segment failed (an I/O error such as a full
+	// disk on the node), in flush round round (0: a build under memory
+	// pressure); no document is blamed.
+	BuildFailed   bool       `protobuf:"varint,5,opt,name=build_failed,json=buildFailed,proto3" json:"build_failed,omitempty"`
+	Round         uint64     `protobuf:"varint,6,opt,name=round,proto3" json:"round,omitempty"`
+	Pid           *actor.PID `protobuf:"bytes,7,opt,name=pid,proto3" json:"pid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1057,6 +1075,118 @@ func (x *WorkerFailed) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *WorkerFailed) GetBuildFailed() bool {
+	if x != nil {
+		return x.BuildFailed
+	}
+	return false
+}
+
+func (x *WorkerFailed) GetRound() uint64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
+func (x *WorkerFailed) GetPid() *actor.PID {
+	if x != nil {
+		return x.Pid
+	}
+	return nil
+}
+
+// SegmentShipped is what a worker reports instead of SegmentBuilt (round 0)
+// or a FlushAck with a segment (round > 0): the segment lies in the worker's
+// own directory, served by files, and is not yet in the index. The
+// coordinator has it fetched (FetchSegment{segment, source: files}) and
+// counts its batches as durable only once SegmentInstalled reports no
+// error; a failed install is a lost worker's batches: re-delivered. A flush
+// with nothing to build is answered with a plain FlushAck.
+type SegmentShipped struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Worker        int32                  `protobuf:"varint,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Generation    uint64                 `protobuf:"varint,2,opt,name=generation,proto3" json:"generation,omitempty"`
+	Round         uint64                 `protobuf:"varint,3,opt,name=round,proto3" json:"round,omitempty"`
+	Segment       *ShippedSegment        `protobuf:"bytes,4,opt,name=segment,proto3" json:"segment,omitempty"`
+	Batches       []uint64               `protobuf:"varint,5,rep,packed,name=batches,proto3" json:"batches,omitempty"`
+	Files         *actor.PID             `protobuf:"bytes,6,opt,name=files,proto3" json:"files,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SegmentShipped) Reset() {
+	*x = SegmentShipped{}
+	mi := &file_hermes_remote_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SegmentShipped) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SegmentShipped) ProtoMessage() {}
+
+func (x *SegmentShipped) ProtoReflect() protoreflect.Message {
+	mi := &file_hermes_remote_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SegmentShipped.ProtoReflect.Descriptor instead.
+func (*SegmentShipped) Descriptor() ([]byte, []int) {
+	return file_hermes_remote_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SegmentShipped) GetWorker() int32 {
+	if x != nil {
+		return x.Worker
+	}
+	return 0
+}
+
+func (x *SegmentShipped) GetGeneration() uint64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *SegmentShipped) GetRound() uint64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
+func (x *SegmentShipped) GetSegment() *ShippedSegment {
+	if x != nil {
+		return x.Segment
+	}
+	return nil
+}
+
+func (x *SegmentShipped) GetBatches() []uint64 {
+	if x != nil {
+		return x.Batches
+	}
+	return nil
+}
+
+func (x *SegmentShipped) GetFiles() *actor.PID {
+	if x != nil {
+		return x.Files
+	}
+	return nil
 }
 
 var File_hermes_remote_proto protoreflect.FileDescriptor
@@ -1122,7 +1252,7 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12\x14\n" +
 	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\x12\x16\n" +
-	"\x06chunks\x18\x04 \x01(\x05R\x06chunks\"\xbd\x02\n" +
+	"\x06chunks\x18\x04 \x01(\x05R\x06chunks\"\xdd\x02\n" +
 	"\vStartWorker\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
@@ -1134,7 +1264,8 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"tokenizers\x12#\n" +
 	"\rmemory_budget\x18\x05 \x01(\x03R\fmemoryBudget\x12,\n" +
 	"\vcoordinator\x18\x06 \x01(\v2\n" +
-	".actor.PIDR\vcoordinator\x1a=\n" +
+	".actor.PIDR\vcoordinator\x12\x1e\n" +
+	"\vid_clock_ms\x18\a \x01(\x03R\tidClockMs\x1a=\n" +
 	"\x0fTokenizersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"{\n" +
@@ -1145,14 +1276,28 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"generation\x12\x1c\n" +
 	"\x03pid\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05error\"\x81\x01\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\"\xd8\x01\n" +
 	"\fWorkerFailed\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x02 \x01(\x04R\n" +
 	"generation\x12!\n" +
 	"\fblamed_batch\x18\x03 \x01(\x04R\vblamedBatch\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reasonB-Z+github.com/hermes-search/hermes-go/messagesb\x06proto3"
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12!\n" +
+	"\fbuild_failed\x18\x05 \x01(\bR\vbuildFailed\x12\x14\n" +
+	"\x05round\x18\x06 \x01(\x04R\x05round\x12\x1c\n" +
+	"\x03pid\x18\a \x01(\v2\n" +
+	".actor.PIDR\x03pid\"\xd5\x01\n" +
+	"\x0eSegmentShipped\x12\x16\n" +
+	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x02 \x01(\x04R\n" +
+	"generation\x12\x14\n" +
+	"\x05round\x18\x03 \x01(\x04R\x05round\x129\n" +
+	"\asegment\x18\x04 \x01(\v2\x1f.hermes.messages.ShippedSegmentR\asegment\x12\x18\n" +
+	"\abatches\x18\x05 \x03(\x04R\abatches\x12 \n" +
+	"\x05files\x18\x06 \x01(\v2\n" +
+	".actor.PIDR\x05filesB-Z+github.com/hermes-search/hermes-go/messagesb\x06proto3"
 
 var (
 	file_hermes_remote_proto_rawDescOnce sync.Once
@@ -1166,7 +1311,7 @@ func file_hermes_remote_proto_rawDescGZIP() []byte {
 	return file_hermes_remote_proto_rawDescData
 }
 
-var file_hermes_remote_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_hermes_remote_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_hermes_remote_proto_goTypes = []any{
 	(*Hello)(nil),            // 0: hermes.messages.Hello
 	(*HelloAck)(nil),         // 1: hermes.messages.HelloAck
@@ -1183,25 +1328,29 @@ var file_hermes_remote_proto_goTypes = []any{
 	(*StartWorker)(nil),      // 12: hermes.messages.StartWorker
 	(*WorkerStarted)(nil),    // 13: hermes.messages.WorkerStarted
 	(*WorkerFailed)(nil),     // 14: hermes.messages.WorkerFailed
-	nil,                      // 15: hermes.messages.StartWorker.TokenizersEntry
-	(*actor.PID)(nil),        // 16: actor.PID
+	(*SegmentShipped)(nil),   // 15: hermes.messages.SegmentShipped
+	nil,                      // 16: hermes.messages.StartWorker.TokenizersEntry
+	(*actor.PID)(nil),        // 17: actor.PID
 }
 var file_hermes_remote_proto_depIdxs = []int32{
-	16, // 0: hermes.messages.Hello.writer:type_name -> actor.PID
-	16, // 1: hermes.messages.HelloAck.files:type_name -> actor.PID
+	17, // 0: hermes.messages.Hello.writer:type_name -> actor.PID
+	17, // 1: hermes.messages.HelloAck.files:type_name -> actor.PID
 	4,  // 2: hermes.messages.ShippedSegment.files:type_name -> hermes.messages.FileDigest
-	16, // 3: hermes.messages.ReadChunk.reply_to:type_name -> actor.PID
+	17, // 3: hermes.messages.ReadChunk.reply_to:type_name -> actor.PID
 	5,  // 4: hermes.messages.FetchSegment.segment:type_name -> hermes.messages.ShippedSegment
-	16, // 5: hermes.messages.FetchSegment.source:type_name -> actor.PID
-	16, // 6: hermes.messages.FetchSegment.reply_to:type_name -> actor.PID
-	15, // 7: hermes.messages.StartWorker.tokenizers:type_name -> hermes.messages.StartWorker.TokenizersEntry
-	16, // 8: hermes.messages.StartWorker.coordinator:type_name -> actor.PID
-	16, // 9: hermes.messages.WorkerStarted.pid:type_name -> actor.PID
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	17, // 5: hermes.messages.FetchSegment.source:type_name -> actor.PID
+	17, // 6: hermes.messages.FetchSegment.reply_to:type_name -> actor.PID
+	16, // 7: hermes.messages.StartWorker.tokenizers:type_name -> hermes.messages.StartWorker.TokenizersEntry
+	17, // 8: hermes.messages.StartWorker.coordinator:type_name -> actor.PID
+	17, // 9: hermes.messages.WorkerStarted.pid:type_name -> actor.PID
+	17, // 10: hermes.messages.WorkerFailed.pid:type_name -> actor.PID
+	5,  // 11: hermes.messages.SegmentShipped.segment:type_name -> hermes.messages.ShippedSegment
+	17, // 12: hermes.messages.SegmentShipped.files:type_name -> actor.PID
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_hermes_remote_proto_init() }
@@ -1215,7 +1364,7 @@ func file_hermes_remote_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hermes_remote_proto_rawDesc), len(file_hermes_remote_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -29,7 +29,12 @@ type Host struct {
 // Hello: the error says which. The host is stopped again on any error.
 func Connect(system *actor.ActorSystem, addr, name string, writer *actor.PID, timeout time.Duration) (*Host, error) {
 	res, err := remote.GetRemote(system).SpawnNamed(addr, name, HostKind, timeout)
-	if err != nil {
+	switch {
+	case errors.Is(err, actor.ErrDeadLetter):
+		return nil, fmt.Errorf("hermes: cannot reach node %s (nothing listening, TLS on one side only, or no route): %w", addr, err)
+	case errors.Is(err, actor.ErrTimeout):
+		return nil, fmt.Errorf("hermes: node %s did not answer within %v: %w", addr, timeout, err)
+	case err != nil:
 		return nil, fmt.Errorf("hermes: start host on node %s: %w", addr, err)
 	}
 	if res.StatusCode != remote.ResponseStatusCodeOK.ToInt32() {

@@ -18,8 +18,8 @@ import (
 // protobuf registry and does not check the result: a type this process does
 // not link is a nil dereference in the gRPC handler, which kills the
 // process. So is an envelope whose indexes point outside its frame, or an
-// unknown serializer id. guardStream sits between gRPC and protoactor on
-// the server side of every connection: it replaces each message it cannot
+// unknown serializer id. The guard sits between gRPC and protoactor on the
+// server side of every connection: it replaces each message it cannot
 // decode by an UnknownMessage naming the type (the target actor then
 // refuses it and both processes live), and a frame it cannot make sense of
 // ends that one connection with an error instead of the process.
@@ -33,6 +33,7 @@ const (
 
 var unknownMessageName = string(proto.MessageName(&messages.UnknownMessage{}))
 
+// guardStream is the gRPC stream interceptor.
 func guardStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	defer func() {
 		if p := recover(); p != nil {

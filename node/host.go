@@ -32,7 +32,9 @@ type host struct {
 
 	writer  *actor.PID
 	scratch string // this host's directory under the node's scratch root
+	dir     storage.Directory
 	files   *actor.PID
+	workers map[string]hostedWorker // by actor id
 }
 
 func (h *host) Receive(ctx actor.Context) {
@@ -47,11 +49,19 @@ func (h *host) Receive(ctx actor.Context) {
 	case *messages.Hello:
 		h.hello(ctx, m)
 
+	case *messages.StartWorker:
+		if h.writer == nil {
+			refuse(ctx, h.node.log, "host before Hello")
+			return
+		}
+		ctx.Respond(h.startWorker(ctx, m))
+
 	case *actor.Terminated:
 		if h.writer != nil && m.Who.Equal(h.writer) {
 			h.node.log.Warn("writer lost; stopping its host and workers", "host", ctx.Self().Id, "writer", m.Who.String(), "why", m.Why.String())
 			ctx.Stop(ctx.Self())
 		}
+		delete(h.workers, m.Who.Id)
 
 	case *actor.Stopped:
 		if h.scratch != "" {
@@ -100,7 +110,8 @@ func (h *host) hello(ctx actor.Context, m *messages.Hello) {
 		return
 	}
 	ctx.CancelReceiveTimeout()
-	h.writer, h.scratch = m.Writer, scratch
+	h.writer, h.scratch, h.dir = m.Writer, scratch, dir
+	h.workers = make(map[string]hostedWorker)
 	h.files = ctx.SpawnPrefix(shipping.NewFileServer(dir, h.node.log), "files")
 	ctx.Watch(h.writer)
 	h.node.log.Info("host greeted", "host", ctx.Self().Id, "writer", h.writer.String(), "scratch", scratch)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
 	"go.uber.org/goleak"
 )
 
@@ -30,6 +29,9 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(partitionWriterEnv) != "" {
 		os.Exit(runPartitionWriter())
+	}
+	if os.Getenv(tlsWriterEnv) != "" {
+		os.Exit(runTLSWriter())
 	}
 	goleak.VerifyTestMain(m,
 		// The writer's remote: gRPC transports and protoactor's endpoint
@@ -66,7 +68,16 @@ func runNodeProcess() int {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	n, err := ServeWorkers(sys, Config{Listen: listen, Scratch: os.Getenv(nodeScratchEnv)})
+	cfg := Config{Listen: listen, Scratch: os.Getenv(nodeScratchEnv)}
+	if dir := os.Getenv(tlsEnv); dir != "" {
+		creds, err := loadTestTLS(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		cfg.TLS = creds
+	}
+	n, err := ServeWorkers(sys, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -84,12 +95,18 @@ type nodeProcess struct {
 	stdin   io.Closer
 }
 
-// startNode starts a node process and waits for its address. wrap, if
-// given, is a command prefix (e.g. ip netns exec NS).
-func startNode(t *testing.T, wrap ...string) *nodeProcess {
+// startNode starts a node process and waits for its address.
+func startNode(t testing.TB) *nodeProcess {
+	t.Helper()
+	return startNodeWith(t, nil, nil)
+}
+
+// startNodeWith starts a node process with env added, under the command
+// prefix wrap (e.g. ip netns exec NS), and waits for its address.
+func startNodeWith(t testing.TB, env, wrap []string) *nodeProcess {
 	t.Helper()
 	scratch := t.TempDir()
-	cmd := selfCommand(wrap, nodeEnv+"=1", nodeScratchEnv+"="+scratch)
+	cmd := selfCommand(wrap, append([]string{nodeEnv + "=1", nodeScratchEnv + "=" + scratch}, env...)...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -113,7 +130,7 @@ func startNode(t *testing.T, wrap ...string) *nodeProcess {
 }
 
 // kill kills the node with SIGKILL, as a crash or the OOM killer would.
-func (p *nodeProcess) kill(t *testing.T) {
+func (p *nodeProcess) kill(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -142,8 +159,15 @@ func selfCommand(wrap []string, env ...string) *exec.Cmd {
 	return cmd
 }
 
+// quietSystem returns an actor system that logs nothing, or, with
+// HERMES_TEST_LOG set, protoactor's own logs on stderr (for debugging).
 func quietSystem() *actor.ActorSystem {
-	return actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	return actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(sys *actor.ActorSystem) *slog.Logger {
+		if os.Getenv("HERMES_TEST_LOG") != "" {
+			return slog.New(slog.NewTextHandler(os.Stderr, nil)).With("process", os.Getpid())
+		}
+		return slog.New(slog.DiscardHandler)
+	}))
 }
 
 var (
@@ -155,7 +179,9 @@ var (
 func writer() *actor.ActorSystem {
 	writerOnce.Do(func() {
 		writerSystem = quietSystem()
-		remote.NewRemote(writerSystem, RemoteConfig("127.0.0.1", 0, nil)).Start()
+		if _, err := StartRemote(writerSystem, "127.0.0.1", 0, nil); err != nil {
+			panic(err)
+		}
 	})
 	return writerSystem
 }

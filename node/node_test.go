@@ -25,13 +25,14 @@ func pair(t *testing.T) (*nodeProcess, *actor.ActorSystem) {
 }
 
 // writerActor stands for the writer's actor that a host watches.
-func writerActor(t *testing.T, sys *actor.ActorSystem) *actor.PID {
+func writerActor(t testing.TB, sys *actor.ActorSystem) *actor.PID {
 	pid := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
 	t.Cleanup(func() { _ = sys.Root.StopFuture(pid).Wait() })
 	return pid
 }
 
 func TestHandshake(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {
@@ -47,6 +48,7 @@ func TestHandshake(t *testing.T) {
 }
 
 func TestHelloOfAnotherVersionRefused(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	for _, tc := range []struct {
 		name  string
@@ -101,6 +103,7 @@ func unlinkedMessage(t *testing.T) proto.Message {
 }
 
 func TestUnknownMessageTypeRefused(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {
@@ -157,7 +160,8 @@ func waitTerminated(t *testing.T, ch <-chan *actor.Terminated, what string, with
 	}
 }
 
-func TestHostStopsWhenItsWriterStops(t *testing.T) {
+func TestHostStopsWithItsWorkersWhenItsWriterStops(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	w := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), w, testTimeout)
@@ -167,13 +171,21 @@ func TestHostStopsWhenItsWriterStops(t *testing.T) {
 	if _, err := os.Stat(h.Scratch); err != nil {
 		t.Fatalf("host scratch directory: %v", err)
 	}
+	coord, _ := coordinatorStub(t, sys)
+	schemaJSON, _ := workerSchema.MarshalJSON()
+	started := startWorker(t, sys, h, &messages.StartWorker{Worker: 1, Generation: 1, Schema: schemaJSON, MemoryBudget: 1 << 20, Coordinator: coord})
+	if started.Error != "" {
+		t.Fatal(started.Error)
+	}
 	hostGone := watch(t, sys, h.PID)
 	filesGone := watch(t, sys, h.Files)
+	workerGone := watch(t, sys, started.Pid)
 	if err := sys.Root.StopFuture(w).Wait(); err != nil {
 		t.Fatal(err)
 	}
 	waitTerminated(t, hostGone, "host", testTimeout)
 	waitTerminated(t, filesGone, "file server", testTimeout)
+	waitTerminated(t, workerGone, "worker", testTimeout)
 	// The host deleted its scratch directory when it stopped (before its
 	// Terminated was sent).
 	if _, err := os.Stat(h.Scratch); !os.IsNotExist(err) {
@@ -182,6 +194,7 @@ func TestHostStopsWhenItsWriterStops(t *testing.T) {
 }
 
 func TestNodeKilledIsTerminatedAtOnce(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {

@@ -1,8 +1,12 @@
 package node
 
 import (
+	"fmt"
+	"net"
+	"strconv"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -16,18 +20,22 @@ import (
 // must use them: the server's keepalive enforcement must allow the client's
 // pings, and both must accept the largest frame the other sends.
 const (
-	// KeepaliveTime is how long a connection may be silent before the client
-	// pings. 10 s is gRPC's floor for client pings (it raises anything lower).
+	// KeepaliveTime is how long a connection may be silent before the
+	// client pings. 10 s is gRPC's floor for client pings (it raises
+	// anything lower).
 	KeepaliveTime = 10 * time.Second
 	// KeepaliveTimeout is how long a ping (or unacknowledged data, through
 	// TCP_USER_TIMEOUT, which gRPC sets from it) may go unanswered before the
 	// connection is declared dead.
 	KeepaliveTimeout = 2 * time.Second
 	// DetectionBound is the longest a silent network partition stays
-	// unnoticed: a silent connection is pinged after KeepaliveTime and given
-	// up KeepaliveTimeout later, and then every actor watched across it
-	// receives Terminated. A process that dies (its kernel closes the
-	// socket) is noticed at once.
+	// unnoticed: a connection that carried nothing for KeepaliveTime is
+	// pinged and given up KeepaliveTimeout later, and then every actor
+	// watched across it receives Terminated. (Only the dialing side of a
+	// protoactor connection reports its loss; each process dials the other,
+	// so each notices on its own.) A connection with data awaiting an
+	// acknowledgement is given up after KeepaliveTimeout, and a process that
+	// dies (its kernel closes the sockets) is noticed at once.
 	DetectionBound = KeepaliveTime + KeepaliveTimeout
 
 	// MaxFrameBytes is the largest gRPC message either end accepts. gRPC's
@@ -56,14 +64,35 @@ type TLS struct {
 	Client credentials.TransportCredentials
 }
 
-// RemoteConfig returns protoactor remote settings for a writer or a node
-// listening on host:port (port 0 picks a free port): keepalives on both
-// sides, frames up to MaxFrameBytes, few dial retries, and the guard that
-// turns a message of an unknown type into UnknownMessage instead of a crash.
-// tls nil means plain, unauthenticated gRPC (see the package documentation).
-// extra options come last; WithServerOptions or WithDialOptions among them
-// would replace these lists, so pass TLS here rather than there.
-func RemoteConfig(host string, port int, tls *TLS, extra ...remote.ConfigOption) *remote.Config {
+// StartRemote starts protoactor remote on system, listening on host:port
+// (port 0 picks a free port; system.Address() tells which), with the
+// settings writers and nodes share: keepalives on both sides, frames up to
+// MaxFrameBytes, few dial retries, and the guard that turns a message of an
+// unknown type into UnknownMessage instead of a crash. tls nil means plain,
+// unauthenticated gRPC (see the package documentation). extra options come
+// last; WithServerOptions or WithDialOptions among them would replace
+// these settings. A port it cannot listen on is an error (protoactor
+// itself panics).
+func StartRemote(system *actor.ActorSystem, host string, port int, tls *TLS, extra ...remote.ConfigOption) (r *remote.Remote, err error) {
+	if port != 0 {
+		// protoactor panics when it cannot listen: try first, for an error.
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, err
+		}
+		ln.Close()
+	}
+	r = remote.NewRemote(system, remoteConfig(host, port, tls, extra...))
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("start remote: %v", p)
+		}
+	}()
+	r.Start()
+	return r, nil
+}
+
+func remoteConfig(host string, port int, tls *TLS, extra ...remote.ConfigOption) *remote.Config {
 	clientCreds := insecure.NewCredentials()
 	serverOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxFrameBytes),

@@ -49,7 +49,7 @@ type Node struct {
 }
 
 // ServeWorkers makes system host workers for remote writers: it starts
-// protoactor remote on cfg.Listen with RemoteConfig's settings and registers
+// protoactor remote on cfg.Listen (StartRemote) and registers
 // HostKind. system must not have started remote already. Stop undoes it.
 //
 // Security: without cfg.TLS the node speaks plain gRPC without
@@ -81,33 +81,13 @@ func ServeWorkers(system *actor.ActorSystem, cfg Config) (n *Node, err error) {
 	if n.log == nil {
 		n.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if port != 0 {
-		// protoactor panics when it cannot listen: try first, for an error.
-		ln, err := net.Listen("tcp", cfg.Listen)
-		if err != nil {
-			return nil, fmt.Errorf("hermes node: %w", err)
-		}
-		ln.Close()
-	}
 	props := actor.PropsFromProducer(func() actor.Actor { return &host{node: n} })
-	n.remote = remote.NewRemote(system, RemoteConfig(listenHost, port, cfg.TLS, remote.WithKinds(remote.NewKind(HostKind, props))))
-	if err := startRemote(n.remote); err != nil {
+	n.remote, err = StartRemote(system, listenHost, port, cfg.TLS, remote.WithKinds(remote.NewKind(HostKind, props)))
+	if err != nil {
 		return nil, fmt.Errorf("hermes node: %w", err)
 	}
 	n.log.Info("node serving workers", "address", n.Address(), "scratch", scratch)
 	return n, nil
-}
-
-// startRemote starts r, turning protoactor's panic (the port was taken in
-// the meantime) into an error.
-func startRemote(r *remote.Remote) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("start remote: %v", p)
-		}
-	}()
-	r.Start()
-	return nil
 }
 
 // prepareScratch creates the scratch directory and removes what hosts of an

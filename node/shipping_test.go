@@ -75,6 +75,7 @@ func fetch(t *testing.T, sys *actor.ActorSystem, fetcher, source *actor.PID, seg
 // A segment of several MiB crosses from a node process in full 1 MiB
 // chunks, four in flight (frames above gRPC's default 4 MiB limit).
 func TestShipSegmentFromNode(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {
@@ -99,6 +100,7 @@ func TestShipSegmentFromNode(t *testing.T) {
 // kill -9 of the node in the middle of a transfer: the fetch fails as soon
 // as the connection drops, and the partial files are removed.
 func TestNodeKilledMidTransfer(t *testing.T) {
+	t.Parallel()
 	n, sys := pair(t)
 	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
 	if err != nil {

@@ -1,0 +1,91 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/worker"
+)
+
+// hostedWorker is what a host knows of a worker it started.
+type hostedWorker struct {
+	id          int32
+	generation  uint64
+	coordinator *actor.PID
+}
+
+// startWorker starts a worker for StartWorker: a new actor name for every
+// generation, its segments built in the host's scratch directory and served
+// by the host's file server. A schema the node cannot read or a tokenizer it
+// lacks is an error naming it.
+func (h *host) startWorker(ctx actor.Context, m *messages.StartWorker) *messages.WorkerStarted {
+	res := &messages.WorkerStarted{Worker: m.Worker, Generation: m.Generation}
+	fail := func(format string, args ...any) *messages.WorkerStarted {
+		res.Error = fmt.Sprintf("hermes node %s: worker %d generation %d: ", h.node.Address(), m.Worker, m.Generation) + fmt.Sprintf(format, args...)
+		h.node.log.Warn("StartWorker refused", "error", res.Error)
+		return res
+	}
+	if m.Coordinator == nil || m.MemoryBudget <= 0 {
+		return fail("StartWorker needs a coordinator and a positive memory budget")
+	}
+	schema, err := segment.ParseSchema(m.Schema)
+	if err != nil {
+		return fail("schema: %v", err)
+	}
+	toks, err := segment.ResolveTokenizers(schema, h.node.tokenizers, m.Tokenizers)
+	if err != nil {
+		return fail("%v (this node has %v)", err, h.node.tokenizers.Names())
+	}
+	// Segment ids follow the writer's clock: its time at StartWorker plus
+	// the time elapsed here, read from the monotonic clock.
+	base, received := time.UnixMilli(m.IdClockMs), time.Now()
+	if m.IdClockMs == 0 {
+		base = received
+	}
+	props := worker.Props(worker.Config{
+		Worker: m.Worker, Generation: m.Generation, Schema: schema, Tokenizers: toks,
+		MemoryBudget: m.MemoryBudget, Coordinator: m.Coordinator,
+		Dir: h.dir, Files: h.files,
+		Now:    func() time.Time { return base.Add(time.Since(received)) },
+		Logger: h.node.log,
+	})
+	pid, err := ctx.SpawnNamed(props, fmt.Sprintf("worker-%d-g%d", m.Worker, m.Generation))
+	if errors.Is(err, actor.ErrNameExists) {
+		return fail("already started")
+	} else if err != nil {
+		return fail("%v", err)
+	}
+	h.workers[pid.Id] = hostedWorker{id: m.Worker, generation: m.Generation, coordinator: m.Coordinator}
+	h.node.log.Info("worker started", "worker", m.Worker, "generation", m.Generation, "pid", pid.String())
+	res.Pid = pid
+	return res
+}
+
+// HandleFailure supervises the host's workers: a worker that panics is
+// stopped (not restarted: the coordinator keeps the restart policy, the
+// backoff and poison isolation, and starts the next generation), and the
+// coordinator hears WorkerFailed with the batch it was processing. The
+// coordinator also sees the worker's Terminated, possibly first.
+func (h *host) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason any, message any) {
+	w, ok := h.workers[child.Id]
+	sup.StopChildren(child)
+	if !ok {
+		return
+	}
+	failed := &messages.WorkerFailed{Worker: w.id, Generation: w.generation, Reason: fmt.Sprint(reason), Pid: child}
+	if b, ok := actor.UnwrapEnvelopeMessage(message).(*messages.Batch); ok && b.Generation == w.generation {
+		failed.BlamedBatch = b.Seq
+	}
+	var be worker.BuildError
+	if err, ok := reason.(error); ok && errors.As(err, &be) {
+		failed.BuildFailed, failed.Round, failed.BlamedBatch = true, be.Round, 0
+	}
+	h.node.log.Warn("worker failed; stopped", "worker", w.id, "generation", w.generation, "reason", failed.Reason, "blamed batch", failed.BlamedBatch)
+	// A supervisor strategy has no actor context to send from.
+	system.Root.Send(w.coordinator, failed)
+}
