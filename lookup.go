@@ -28,7 +28,7 @@ func (r *Reader) Document(ctx context.Context, key string) (*Document, error) {
 	if len(hits) == 0 {
 		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, pk.Name, key)
 	}
-	return hits[0].Doc, nil
+	return hits[0].Document(ctx)
 }
 
 // Explain parses q and explains the score of hit's document for it: the

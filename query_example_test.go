@@ -92,7 +92,11 @@ func Example_queryLanguage() {
 		}
 		var titles []string
 		for _, h := range hits {
-			t, _ := h.Doc.Get("title")
+			doc, err := h.Document(ctx, "title")
+			if err != nil {
+				log.Fatal(err)
+			}
+			t, _ := doc.Get("title")
 			titles = append(titles, t.Str)
 		}
 		if len(titles) == 0 {
