@@ -266,12 +266,13 @@ func (w *Writer) Schema() *Schema { return w.schema }
 // it returns a *segment.DocumentError naming the field for an invalid
 // document, a *DuplicateKeyError for a primary key already in the index or
 // added since the last commit, ErrQueueFull when QueueCapacity documents wait
-// for a worker, ErrCommitInProgress between PrepareCommit and Commit/Abort,
-// and ErrClosed after Close. On any error nothing was added (a registered key
-// is rolled back).
+// for a worker, and ErrClosed after Close. On any error nothing was added (a
+// registered key is rolled back).
 //
-// A nil return means the document is accepted; it becomes durable with the
-// next successful PrepareCommit and visible with the next Commit.
+// A nil return means the document is accepted. It belongs to the first
+// commit whose PrepareCommit starts after AddDocument returned: intake
+// stays open during a commit, and documents added while one is prepared
+// wait for the next.
 func (w *Writer) AddDocument(doc *Document) error {
 	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
 		return err
@@ -396,14 +397,12 @@ func (w *Writer) takeDeleteOps() []*messages.DeleteOp {
 }
 
 // intakeErr says why documents cannot be added now; call with mu held.
+// Intake stays open during a commit: what is added then goes to the next.
 func (w *Writer) intakeErr() error {
 	if err := w.failed(); err != nil {
 		return err
 	}
-	switch w.state {
-	case stateCommitting:
-		return ErrCommitInProgress
-	case stateClosed:
+	if w.state == stateClosed {
 		return ErrClosed
 	}
 	return nil
@@ -418,7 +417,7 @@ func (w *Writer) intakeErr() error {
 func (w *Writer) SetTokenizer(field, tokenizer string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.intakeErr(); err != nil && !errors.Is(err, ErrCommitInProgress) {
+	if err := w.intakeErr(); err != nil {
 		return err
 	}
 	overrides := maps.Clone(w.tokenizerOverrides)
