@@ -79,6 +79,7 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	w.mu.Unlock()
 
 	start := time.Now()
+	w.cfg.Logger.Debug("preparing commit", "up_to", upTo)
 	req := &messages.PrepareRequest{UpTo: upTo, DeadlineMs: w.cfg.FlushDeadline.Milliseconds()}
 	// The coordinator answers at the deadline; the actor timeout is only a
 	// backstop.
