@@ -214,23 +214,20 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		w.ownSystem = true
 	}
 	acfg := &actors.Config{
-		Dir:            dir,
-		Schema:         internal,
-		Tokenizers:     func() map[string]analysis.Tokenizer { return *w.tokenizers.Load() },
-		Workers:        cfg.Workers,
-		WorkerMemory:   cfg.MaxIndexingMemory / int64(cfg.Workers),
-		BatchDocs:      cfg.BatchDocs,
-		BatchBytes:     cfg.BatchBytes,
-		MaxCrashes:     cfg.MaxCrashes,
-		Backoff:        cfg.WorkerBackoff,
-		Clock:          cfg.Clock,
-		Seed:           writerSeq.Load(),
-		ReleaseCredits: w.credits.give,
-		Committed:      w.committed,
-		Fatal:          w.fail,
-		Metadata:       meta,
-		Segments:       segments,
-		Started:        time.Now().Truncate(time.Millisecond), // wall clock only, as ids
+		Dir:          dir,
+		Schema:       internal,
+		Env:          writerEnv{w},
+		Workers:      cfg.Workers,
+		WorkerMemory: cfg.MaxIndexingMemory / int64(cfg.Workers),
+		BatchDocs:    cfg.BatchDocs,
+		BatchBytes:   cfg.BatchBytes,
+		MaxCrashes:   cfg.MaxCrashes,
+		Backoff:      cfg.WorkerBackoff,
+		Clock:        cfg.Clock,
+		Seed:         writerSeq.Load(),
+		Metadata:     meta,
+		Segments:     segments,
+		Started:      time.Now().Truncate(time.Millisecond), // wall clock only, as ids
 
 		MergePolicy:         cfg.MergePolicy,
 		MaxConcurrentMerges: cfg.MaxConcurrentMerges,
@@ -513,6 +510,14 @@ func (w *Writer) committed(m *storage.Metadata) {
 		w.cfg.Logger.Error("could not open the committed segments", "generation", m.Generation, "error", err)
 	}
 }
+
+// writerEnv is the writer as its actors see it (actors.Env).
+type writerEnv struct{ w *Writer }
+
+func (e writerEnv) Tokenizers() map[string]analysis.Tokenizer { return *e.w.tokenizers.Load() }
+func (e writerEnv) ReleaseCredits(n int)                      { e.w.credits.give(n) }
+func (e writerEnv) Committed(m *storage.Metadata)             { e.w.committed(m) }
+func (e writerEnv) Fatal(reason error)                        { e.w.fail(reason) }
 
 func (w *Writer) fail(reason error) {
 	err := fmt.Errorf("%w: %w", ErrWriterFailed, reason)

@@ -67,7 +67,7 @@ func (m *segmentManager) Receive(ctx actor.Context) {
 		res := &messages.RegisterSegmentsResponse{Generation: gen}
 		if err != nil {
 			res.Error = err.Error()
-			m.cfg.Fatal(err)
+			m.cfg.Env.Fatal(err)
 		}
 		ctx.Respond(res)
 		m.paused = false
@@ -169,8 +169,8 @@ func (m *segmentManager) write(next *storage.Metadata) error {
 	}
 	m.meta = next
 	m.cfg.Segments.Commit(next)
-	if m.cfg.Committed != nil {
-		m.cfg.Committed(next)
+	if m.cfg.Env != nil {
+		m.cfg.Env.Committed(next)
 	}
 	return nil
 }
@@ -343,7 +343,7 @@ func (m *segmentManager) mergeDone(ctx actor.Context, done *messages.MergeDone) 
 		}
 	}
 	if err := m.write(next); err != nil {
-		m.cfg.Fatal(err)
+		m.cfg.Env.Fatal(err)
 		return
 	}
 	m.lastErr = nil // merges work again
