@@ -146,7 +146,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 	// half-cancelled would leave the writer unable to tell what is on disk.
 	res, err := ask[*messages.CommitResponse](w, context.WithoutCancel(ctx), w.pids.Committer, &messages.CommitRequest{Deletes: p.deletes}, w.cfg.FlushDeadline)
 	if err == nil && res.Error != "" {
-		err = errors.New(res.Error)
+		err = codedError(res.Code, res.Error)
 	}
 	if err != nil {
 		w.fail(err)

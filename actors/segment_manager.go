@@ -66,7 +66,7 @@ func (m *segmentManager) Receive(ctx actor.Context) {
 		gen, err := m.commit(msg.Segments, msg.Deletes)
 		res := &messages.RegisterSegmentsResponse{Generation: gen}
 		if err != nil {
-			res.Error = err.Error()
+			res.Error, res.Code = err.Error(), errorCode(err)
 			m.cfg.Env.Fatal(err)
 		}
 		ctx.Respond(res)
