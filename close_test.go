@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -64,26 +65,47 @@ func TestCloseWakesWaitingCalls(t *testing.T) {
 	}
 }
 
+// A prepare in flight, waiting for a worker that is blocked, returns
+// ErrClosed as soon as Close begins, without waiting for its deadline; the
+// worker is released only after that.
 func TestClosePreparingWriterReturnsAtOnce(t *testing.T) {
-	w, g := gatedWriter(t, hermes.Config{Workers: 1})
+	preparing := make(chan struct{})
+	log := slog.New(signalOn{msg: "preparing commit", ch: preparing, once: new(sync.Once)})
+	w, g := gatedWriter(t, hermes.Config{Workers: 1, Logger: log})
 	defer g.release()
-	_ = w.AddDocument(doc("1", "blocked"))
-	// The flush cannot finish while the worker is blocked; the default
-	// deadline is 300 s, and Close must not wait for it.
-	preparing := returnsSoon(t, "PrepareCommit", func() error { _, err := w.PrepareCommit(context.Background()); return err })
+	mustAdd(t, w, doc("1", "blocked"))
+	<-g.entered
+	prepared := returnsSoon(t, "PrepareCommit", func() error { _, err := w.PrepareCommit(context.Background()); return err })
+	<-preparing // the prepare is in flight; the default deadline is 300 s
 	merging := returnsSoon(t, "WaitForMerges", func() error { return w.WaitForMerges(context.Background()) })
-	closed := returnsSoon(t, "Close", func() error { g.release(); return w.Close() })
+	closed := returnsSoon(t, "Close", w.Close)
+	if err := await(t, "PrepareCommit", prepared); !errors.Is(err, hermes.ErrClosed) {
+		t.Fatalf("PrepareCommit during Close: %v, want ErrClosed", err)
+	}
+	g.release() // Close waits for the worker's actor to stop
 	if err := await(t, "Close", closed); err != nil {
 		t.Fatal(err)
 	}
-	if err := await(t, "PrepareCommit", preparing); err == nil {
-		// It may have finished before Close; then a commit is possible no more.
-		if _, err := w.Commit(context.Background()); !errors.Is(err, hermes.ErrClosed) {
-			t.Fatalf("Commit after Close: %v, want ErrClosed", err)
-		}
-	}
 	_ = await(t, "WaitForMerges", merging)
 }
+
+// signalOn is a log handler that closes ch when a record with message msg
+// is logged.
+type signalOn struct {
+	msg  string
+	ch   chan struct{}
+	once *sync.Once
+}
+
+func (h signalOn) Enabled(context.Context, slog.Level) bool { return true }
+func (h signalOn) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(func() { close(h.ch) })
+	}
+	return nil
+}
+func (h signalOn) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h signalOn) WithGroup(string) slog.Handler      { return h }
 
 // A Reader handed out by a writer keeps its snapshot after the writer
 // closes.

@@ -38,11 +38,13 @@ type Rejected struct {
 
 // PreparedCommit is the first phase of a two-phase commit: its documents are
 // durable on disk but not visible. Exactly one of Commit or Abort must
-// follow; until then AddDocument returns ErrCommitInProgress. Writer.Close
-// aborts it.
+// follow; until then another PrepareCommit returns ErrCommitInProgress
+// (documents added meanwhile wait for the next commit). Writer.Close aborts
+// it.
 type PreparedCommit struct {
 	w        *Writer
 	result   CommitResult
+	cut      uint64 // it holds the documents and deletes numbered up to this
 	deletes  []*messages.DeleteOp
 	segments []string // ids of the prepared segments
 	done     bool
@@ -51,16 +53,23 @@ type PreparedCommit struct {
 // Result reports what Commit would commit (Generation is still 0).
 func (p *PreparedCommit) Result() CommitResult { return p.result }
 
-// PrepareCommit stops intake, asks every worker to flush its builder to a
-// durable segment, and waits (at most Config.FlushDeadline, or ctx) for every
-// flush. When it returns nil, every document added before it was called is
-// in fsynced segment files, not yet visible. On error no document is lost:
-// intake resumes and the next PrepareCommit covers them.
+// PrepareCommit cuts the stream of adds and deletes at the moment it is
+// called, asks the workers to flush everything added before the cut to
+// durable segments, and waits (at most Config.FlushDeadline, or ctx) for
+// it. When it returns nil, every document added before it was called is in
+// fsynced segment files, not yet visible. Intake stays open meanwhile:
+// documents added after the cut go to the next commit. On error no
+// document is lost: the next PrepareCommit covers them. Only one commit is
+// prepared at a time (ErrCommitInProgress).
 func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	w.mu.Lock()
 	if err := w.intakeErr(); err != nil {
 		w.mu.Unlock()
 		return nil, err
+	}
+	if w.state == stateCommitting {
+		w.mu.Unlock()
+		return nil, ErrCommitInProgress
 	}
 	w.state = stateCommitting
 	// Every add numbered up to here has reached the coordinator's mailbox
@@ -70,6 +79,7 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	w.mu.Unlock()
 
 	start := time.Now()
+	w.cfg.Logger.Debug("preparing commit", "up_to", upTo)
 	req := &messages.PrepareRequest{UpTo: upTo, DeadlineMs: w.cfg.FlushDeadline.Milliseconds()}
 	// The coordinator answers at the deadline; the actor timeout is only a
 	// backstop.
@@ -96,24 +106,20 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		return nil, fmt.Errorf("%w: %w", ErrPrepareFailed, err)
 	}
 
-	p := &PreparedCommit{w: w, deletes: deletes, result: CommitResult{Docs: int(res.Docs), Segments: len(res.Segments), FlushRounds: int(res.Rounds)}}
+	p := &PreparedCommit{w: w, cut: upTo, deletes: deletes, result: CommitResult{Docs: int(res.Docs), Segments: len(res.Segments), FlushRounds: int(res.Rounds)}}
 	for _, s := range res.Segments {
 		p.segments = append(p.segments, s.Id)
 	}
-	var rejectedKeys [][]byte
 	for _, r := range res.Rejected {
 		doc := actors.UserDocument(r.Doc)
 		rej := Rejected{Reason: r.Reason, Doc: doc}
 		if f, ok := w.schema.Primary(); ok {
 			if k, ok := w.schema.PrimaryKey(doc); ok {
 				rej.Key = displayKey(f, k)
-				rejectedKeys = append(rejectedKeys, k)
+				w.keys.release(k, actors.DocSeq(r.Doc)) // not indexed: the key is free again
 			}
 		}
 		p.result.Rejected = append(p.result.Rejected, rej)
-	}
-	if w.keys != nil {
-		w.keys.release(rejectedKeys...) // not indexed: the key is free again
 	}
 	w.mu.Lock()
 	w.prepared = p
@@ -140,7 +146,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 	// half-cancelled would leave the writer unable to tell what is on disk.
 	res, err := ask[*messages.CommitResponse](w, context.WithoutCancel(ctx), w.pids.Committer, &messages.CommitRequest{Deletes: p.deletes}, w.cfg.FlushDeadline)
 	if err == nil && res.Error != "" {
-		err = errors.New(res.Error)
+		err = codedError(res.Code, res.Error)
 	}
 	if err != nil {
 		w.fail(err)
@@ -155,7 +161,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 	if w.keys != nil {
 		// The committed segments answer for these keys now; the filter
 		// learns them here, without reading the new segments back.
-		w.addToKeyFilter(w.keys.reset(), p.segments)
+		w.addToKeyFilter(w.keys.commit(p.cut), p.segments)
 	}
 	w.resume()
 	p.result.Generation = res.Generation
@@ -163,8 +169,10 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 }
 
 // Abort discards the prepared documents (their segment files are deleted)
-// and the deletes since the last commit, and resumes intake. The previous
-// commit is untouched.
+// and the deletes before the cut. The previous commit is untouched, and
+// documents added after the cut still go to the next commit (one that
+// relied on a discarded delete of its key then replaces the committed
+// document, as an upsert would).
 func (p *PreparedCommit) Abort() error {
 	if p.done {
 		return errors.New("hermes: prepared commit already resolved")
@@ -182,7 +190,12 @@ func (p *PreparedCommit) abort(ctx context.Context) error {
 		err = errors.New(res.Error)
 	}
 	if w.keys != nil {
-		w.keys.reset()
+		for key, seq := range w.keys.abort(p.cut) {
+			// This add was numbered after the cut, on the strength of a
+			// delete the abort discarded: it now replaces the committed
+			// document, so that the key stays unique.
+			w.addDeleteOp([]byte(key), seq)
+		}
 	}
 	w.cfg.Logger.Info("commit aborted", "docs", p.result.Docs)
 	return err

@@ -12,9 +12,10 @@ var (
 	// ErrQueueFull is returned by AddDocument when the intake queue holds
 	// Config.QueueCapacity documents. Retry later, or use AddDocumentWait.
 	ErrQueueFull = errors.New("hermes: intake queue is full")
-	// ErrCommitInProgress is returned by AddDocument between PrepareCommit
-	// and the end of Commit or Abort, and by a second PrepareCommit.
-	ErrCommitInProgress = errors.New("hermes: a commit is in progress; add documents after Commit or Abort returns")
+	// ErrCommitInProgress is returned by a PrepareCommit while another
+	// commit is prepared and not yet committed or aborted. Adds are never
+	// refused for a commit: they go to the next one.
+	ErrCommitInProgress = errors.New("hermes: a commit is in progress; prepare the next after Commit or Abort returns")
 	// ErrClosed is returned by every call on a closed writer or reader.
 	ErrClosed = errors.New("hermes: closed")
 	// ErrWriterFailed wraps the cause after a fatal failure (a failed commit

@@ -10,9 +10,14 @@ import (
 )
 
 // keySet enforces primary-key uniqueness at intake: a key is a duplicate if
-// it is among the keys added since the last commit, or in a committed
-// segment (asked of the segments' term dictionaries) and not deleted since.
-// In upsert mode a duplicate is no error: it replaces the older document.
+// a live add of it is pending (since the last commit), or if a committed
+// segment holds it (asked of the segments' term dictionaries) and no
+// pending delete freed it. In upsert mode a duplicate is no error: it
+// replaces the older document.
+//
+// Intake stays open during a commit, so each key remembers the numbers of
+// its pending operations: a commit or an abort settles only those numbered
+// up to its cut, and the rest wait for the next commit.
 type keySet struct {
 	field     segment.Field
 	upsert    bool
@@ -20,75 +25,132 @@ type keySet struct {
 	seq       *atomic.Uint64 // the writer's: numbers are taken under mu, so
 	// the operations on one key are numbered in the order they happen
 
-	mu      sync.Mutex
-	pending map[string]struct{} // added since the last commit
-	gone    map[string]struct{} // deleted since the last commit
+	mu   sync.Mutex
+	keys map[string]keyOps // keys with operations since the last commit
+}
+
+// keyOps are a key's pending operations, by sequence number (0: none).
+type keyOps struct {
+	firstAdd   uint64 // the first add since the last commit
+	lastAdd    uint64 // the last add; live if after lastDelete
+	lastDelete uint64 // the last delete
 }
 
 func newKeySet(field segment.Field, upsert bool, seq *atomic.Uint64, committed func([]byte) (bool, error)) *keySet {
-	return &keySet{field: field, upsert: upsert, seq: seq, committed: committed,
-		pending: make(map[string]struct{}), gone: make(map[string]struct{})}
+	return &keySet{field: field, upsert: upsert, seq: seq, committed: committed, keys: make(map[string]keyOps)}
 }
 
 // reserve registers key, which the caller hands over (it must not change
 // afterwards), and numbers the add. It reports whether the key is already in
 // the index (only in upsert mode; otherwise that is a *DuplicateKeyError).
 func (k *keySet) reserve(key []byte) (seq uint64, replaces bool, err error) {
-	// The map keeps the key's bytes without a copy, and the common case, a
-	// new key, costs one map operation: insert, and see whether it grew.
+	// The map keeps the key's bytes without a copy.
 	s := unsafe.String(unsafe.SliceData(key), len(key))
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	n := len(k.pending)
-	k.pending[s] = struct{}{}
-	if len(k.pending) == n { // added since the last commit
+	ops, known := k.keys[s]
+	switch {
+	case known && ops.lastAdd > ops.lastDelete: // a live add is pending
 		if !k.upsert {
 			return 0, false, k.duplicate(key)
 		}
-		return k.seq.Add(1), true, nil
-	}
-	if _, deleted := k.gone[s]; deleted {
-		return k.seq.Add(1), false, nil
-	}
-	dup, err := k.committed(key)
-	if err != nil || (dup && !k.upsert) {
-		delete(k.pending, s)
+		replaces = true
+	case known && ops.lastDelete > 0: // deleted since the last commit
+	default:
+		dup, err := k.committed(key)
 		if err != nil {
 			return 0, false, err
 		}
-		return 0, false, k.duplicate(key)
+		if dup && !k.upsert {
+			return 0, false, k.duplicate(key)
+		}
+		replaces = dup
 	}
-	return k.seq.Add(1), dup, nil
+	seq = k.seq.Add(1)
+	if ops.firstAdd == 0 {
+		ops.firstAdd = seq
+	}
+	ops.lastAdd = seq
+	k.keys[s] = ops
+	return seq, replaces, nil
 }
 
 // deleted records a delete, and numbers it: the key is free again.
 func (k *keySet) deleted(key []byte) (seq uint64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	delete(k.pending, string(key))
-	k.gone[string(key)] = struct{}{}
-	return k.seq.Add(1)
+	seq = k.seq.Add(1)
+	ops := k.keys[string(key)]
+	ops.lastDelete = seq
+	k.keys[string(key)] = ops
+	return seq
 }
 
-// release frees keys of documents that were not indexed (rejected).
-func (k *keySet) release(keys ...[]byte) {
-	k.mu.Lock()
-	for _, key := range keys {
-		delete(k.pending, string(key))
-	}
-	k.mu.Unlock()
-}
-
-// reset forgets every pending key and delete: after a commit (the segments
-// now answer for them) or an abort (they were discarded). It returns the
-// keys that were pending.
-func (k *keySet) reset() map[string]struct{} {
+// release frees the key of a document that was not indexed (rejected),
+// unless the key was added again since.
+func (k *keySet) release(key []byte, seq uint64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	pending := k.pending
-	k.pending = make(map[string]struct{})
-	k.gone = make(map[string]struct{})
-	return pending
+	if ops, ok := k.keys[string(key)]; ok && ops.lastAdd == seq {
+		ops.lastAdd = 0
+		k.keys[string(key)] = ops
+	}
+}
+
+// commit settles the operations numbered up to cut, now committed (the
+// segments answer for their keys), and returns the keys added up to cut,
+// for the filter.
+func (k *keySet) commit(cut uint64) map[string]struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	added := make(map[string]struct{})
+	for key, ops := range k.keys {
+		if ops.firstAdd != 0 && ops.firstAdd <= cut {
+			added[key] = struct{}{}
+		}
+		k.settle(key, ops, cut)
+	}
+	return added
+}
+
+// abort settles the operations numbered up to cut, discarded. It returns
+// the keys whose later add relied on a discarded delete: that add must now
+// replace the committed document, or the key would be in the index twice.
+func (k *keySet) abort(cut uint64) (replace map[string]uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for key, ops := range k.keys {
+		if ops.lastDelete != 0 && ops.lastDelete <= cut && ops.lastAdd > cut {
+			if replace == nil {
+				replace = map[string]uint64{}
+			}
+			replace[key] = ops.lastAdd
+		}
+		k.settle(key, ops, cut)
+	}
+	return replace
+}
+
+// settle forgets a key's operations numbered up to cut; call with mu held.
+func (k *keySet) settle(key string, ops keyOps, cut uint64) {
+	if ops.lastAdd <= cut {
+		ops.lastAdd = 0
+	}
+	if ops.lastDelete <= cut {
+		ops.lastDelete = 0
+	}
+	if ops.lastAdd != 0 {
+		// Its first add after the cut is not known: cut+1 is a lower
+		// bound, and the next commit gives the filter the key anyway.
+		ops.firstAdd = cut + 1
+	} else {
+		ops.firstAdd = 0
+	}
+	if ops.lastAdd == 0 && ops.lastDelete == 0 {
+		delete(k.keys, key)
+		return
+	}
+	k.keys[key] = ops
 }
 
 func (k *keySet) duplicate(key []byte) error {

@@ -300,23 +300,20 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		w.ownSystem = true
 	}
 	acfg := &actors.Config{
-		Dir:            dir,
-		Schema:         internal,
-		Tokenizers:     func() map[string]analysis.Tokenizer { return *w.tokenizers.Load() },
-		Workers:        cfg.Workers,
-		WorkerMemory:   cfg.MaxIndexingMemory / int64(cfg.Workers),
-		BatchDocs:      cfg.BatchDocs,
-		BatchBytes:     cfg.BatchBytes,
-		MaxCrashes:     cfg.MaxCrashes,
-		Backoff:        cfg.WorkerBackoff,
-		Clock:          cfg.Clock,
-		Seed:           writerSeq.Load(),
-		ReleaseCredits: w.credits.give,
-		Committed:      w.committed,
-		Fatal:          w.fail,
-		Metadata:       meta,
-		Segments:       segments,
-		IDs:            ids,
+		Dir:          dir,
+		Schema:       internal,
+		Env:          writerEnv{w},
+		Workers:      cfg.Workers,
+		WorkerMemory: cfg.MaxIndexingMemory / int64(cfg.Workers),
+		BatchDocs:    cfg.BatchDocs,
+		BatchBytes:   cfg.BatchBytes,
+		MaxCrashes:   cfg.MaxCrashes,
+		Backoff:      cfg.WorkerBackoff,
+		Clock:        cfg.Clock,
+		Seed:         writerSeq.Load(),
+		Metadata:     meta,
+		Segments:     segments,
+		IDs:          ids,
 
 		MergePolicy:         cfg.MergePolicy,
 		MaxConcurrentMerges: cfg.MaxConcurrentMerges,
@@ -353,12 +350,13 @@ func (w *Writer) Schema() *Schema { return w.schema }
 // it returns a *segment.DocumentError naming the field for an invalid
 // document, a *DuplicateKeyError for a primary key already in the index or
 // added since the last commit, ErrQueueFull when QueueCapacity documents wait
-// for a worker, ErrCommitInProgress between PrepareCommit and Commit/Abort,
-// and ErrClosed after Close. On any error nothing was added (a registered key
-// is rolled back).
+// for a worker, and ErrClosed after Close. On any error nothing was added (a
+// registered key is rolled back).
 //
-// A nil return means the document is accepted; it becomes durable with the
-// next successful PrepareCommit and visible with the next Commit.
+// A nil return means the document is accepted. It belongs to the first
+// commit whose PrepareCommit starts after AddDocument returned: intake
+// stays open during a commit, and documents added while one is prepared
+// wait for the next.
 func (w *Writer) AddDocument(doc *Document) error {
 	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
 		return err
@@ -483,14 +481,12 @@ func (w *Writer) takeDeleteOps() []*messages.DeleteOp {
 }
 
 // intakeErr says why documents cannot be added now; call with mu held.
+// Intake stays open during a commit: what is added then goes to the next.
 func (w *Writer) intakeErr() error {
 	if err := w.failed(); err != nil {
 		return err
 	}
-	switch w.state {
-	case stateCommitting:
-		return ErrCommitInProgress
-	case stateClosed:
+	if w.state == stateClosed {
 		return ErrClosed
 	}
 	return nil
@@ -505,7 +501,7 @@ func (w *Writer) intakeErr() error {
 func (w *Writer) SetTokenizer(field, tokenizer string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.intakeErr(); err != nil && !errors.Is(err, ErrCommitInProgress) {
+	if err := w.intakeErr(); err != nil {
 		return err
 	}
 	overrides := maps.Clone(w.tokenizerOverrides)
@@ -601,6 +597,14 @@ func (w *Writer) committed(m *storage.Metadata) {
 		w.cfg.Logger.Error("could not open the committed segments", "generation", m.Generation, "error", err)
 	}
 }
+
+// writerEnv is the writer as its actors see it (actors.Env).
+type writerEnv struct{ w *Writer }
+
+func (e writerEnv) Tokenizers() map[string]analysis.Tokenizer { return *e.w.tokenizers.Load() }
+func (e writerEnv) ReleaseCredits(n int)                      { e.w.credits.give(n) }
+func (e writerEnv) Committed(m *storage.Metadata)             { e.w.committed(m) }
+func (e writerEnv) Fatal(reason error)                        { e.w.fail(reason) }
 
 func (w *Writer) fail(reason error) {
 	err := fmt.Errorf("%w: %w", ErrWriterFailed, reason)

@@ -220,8 +220,13 @@ func TestAbortLeavesPreviousCommitIntact(t *testing.T) {
 	if p.Result().Docs != 30 {
 		t.Fatalf("prepared %d docs, want 30", p.Result().Docs)
 	}
-	if err := w.AddDocument(doc("during", "x")); !errors.Is(err, hermes.ErrCommitInProgress) {
-		t.Fatalf("add during a prepared commit: %v, want ErrCommitInProgress", err)
+	// Intake stays open: this add goes to the next commit, not the aborted
+	// one, and the prepared keys are still taken.
+	if err := w.AddDocument(doc("during", "x")); err != nil {
+		t.Fatalf("add during a prepared commit: %v", err)
+	}
+	if err := w.AddDocument(doc("drop-1", "x")); !errors.Is(err, hermes.ErrDuplicateKey) {
+		t.Fatalf("add of a prepared key during the prepared commit: %v, want ErrDuplicateKey", err)
 	}
 	if _, err := w.PrepareCommit(ctx); !errors.Is(err, hermes.ErrCommitInProgress) {
 		t.Fatalf("second PrepareCommit: %v, want ErrCommitInProgress", err)
@@ -233,11 +238,15 @@ func TestAbortLeavesPreviousCommitIntact(t *testing.T) {
 	if len(got) != 50 || got["drop-0"] != 0 {
 		t.Fatalf("after abort the index holds %d ids (drop-0: %d); want the 50 committed", len(got), got["drop-0"])
 	}
-	// Aborted keys are free again, and intake resumed.
+	// Aborted keys are free again; the add made during the prepared
+	// commit survives its abort.
 	mustAdd(t, w, doc("drop-0", "again"))
 	second, err := w.Commit(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := committedIDs(t, w); len(got) != 52 || got["during"] != 1 || got["drop-0"] != 1 {
+		t.Fatalf("after the next commit the index holds %d ids (during: %d, drop-0: %d); want 52", len(got), got["during"], got["drop-0"])
 	}
 	if second.Generation <= first.Generation {
 		t.Fatalf("generation went from %d to %d", first.Generation, second.Generation)

@@ -117,7 +117,7 @@ func (c *committerCore) step(ev interface{}) []effect {
 			return nil
 		}
 		c.state, c.prepared = idle, nil
-		return []effect{toRequester{&messages.CommitResponse{Error: m.Error, Generation: m.Generation}}}
+		return []effect{toRequester{&messages.CommitResponse{Error: m.Error, Code: m.Code, Generation: m.Generation}}}
 
 	case *messages.AbortRequest:
 		var out []effect

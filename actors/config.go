@@ -59,34 +59,41 @@ import (
 	"github.com/hermes-search/hermes-go/supervisor"
 )
 
+// Env is what the actors need of the writer that embeds them: one small
+// interface (pebble's habit) rather than callbacks in Config. Its methods
+// are called on the actors' goroutines and must not block on them.
+type Env interface {
+	// Tokenizers returns the current field -> tokenizer map; a worker
+	// reads it each time it starts a new segment builder.
+	Tokenizers() map[string]analysis.Tokenizer
+	// ReleaseCredits returns n intake credits: documents left the intake
+	// queue for a worker.
+	ReleaseCredits(n int)
+	// Committed takes the new committed state after each commit or merge
+	// (on the segment manager's goroutine).
+	Committed(*storage.Metadata)
+	// Fatal reports that an actor that must not fail failed: the writer
+	// then refuses further work.
+	Fatal(reason error)
+}
+
 // Config is what the writer's actors share. It is built by the root package
 // and read-only once the actors start.
 type Config struct {
 	Dir    storage.Directory
 	Schema *segment.Schema
-	// Tokenizers returns the current field -> tokenizer map; a worker reads
-	// it each time it starts a new segment builder.
-	Tokenizers func() map[string]analysis.Tokenizer
+	// Env is the writer the actors work for.
+	Env Env
 
 	Workers      int
 	WorkerMemory int64 // a worker builds a segment past 80% of this
 	BatchDocs    int   // at most this many documents in a batch
 	BatchBytes   int   // and at most about this many bytes
-	MaxCrashes   int   // crashes before a batch is split (or its one document rejected)
+	MaxCrashes   int   // crashes of one document's add before it is rejected
 
 	Backoff supervisor.Backoff
 	Clock   supervisor.Clock
 	Seed    uint64
-
-	// ReleaseCredits returns n intake credits: called when documents leave
-	// the intake queue for a worker.
-	ReleaseCredits func(n int)
-	// Committed is called by the segment manager after each commit with the
-	// new committed state (on the manager's goroutine).
-	Committed func(*storage.Metadata)
-	// Fatal is called when an actor that must not fail panics: the writer
-	// then refuses further work.
-	Fatal func(reason error)
 
 	// Metadata is the committed state when the writer starts.
 	Metadata *storage.Metadata

@@ -97,8 +97,8 @@ func UserDocument(m *messages.Document) *segment.Document {
 	return d
 }
 
-// docSeq is a document's sequence number, which ToMessage puts last.
-func docSeq(m *messages.Document) uint64 {
+// DocSeq is a document's sequence number, which ToMessage puts last.
+func DocSeq(m *messages.Document) uint64 {
 	if n := len(m.Values); n > 0 && m.Values[n-1].Field == SeqField {
 		return m.Values[n-1].GetU64()
 	}

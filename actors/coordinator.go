@@ -147,7 +147,7 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 		case after:
 			c.schedule(e)
 		case releaseCredits:
-			c.cfg.ReleaseCredits(e.n)
+			c.cfg.Env.ReleaseCredits(e.n)
 		case deleteFiles:
 			removeFiles(c.cfg, e.files)
 		}

@@ -258,7 +258,7 @@ func (c *coordinatorCore) startFlush(out []effect, m *messages.DurableRequest) [
 	f.prepare, f.upTo = m.Prepare, m.UpTo
 	var cut, rest []*messages.Document
 	for _, d := range c.queue {
-		if docSeq(d) <= m.UpTo {
+		if DocSeq(d) <= m.UpTo {
 			cut = append(cut, d)
 		} else {
 			rest = append(rest, d)
@@ -490,7 +490,7 @@ func (c *coordinatorCore) workerFailed(out []effect, m workerFailed) []effect {
 	var input uint64
 	if m.blame != nil {
 		if b, ok := c.ledger.Batch(m.blame.Seq); ok && m.blame.Index >= 0 && m.blame.Index < len(b.Docs) {
-			input = docSeq(b.Docs[m.blame.Index])
+			input = DocSeq(b.Docs[m.blame.Index])
 		}
 	}
 	c.lost(w, m.blame, "worker panicked: "+m.reason)

@@ -233,7 +233,7 @@ func showEffects(effects []effect, h *coreHarness) string {
 			}
 			var rejected []uint64
 			for _, r := range m.Rejected {
-				rejected = append(rejected, docSeq(r.Doc))
+				rejected = append(rejected, DocSeq(r.Doc))
 			}
 			fmt.Fprintf(&b, "-> committer: DurableResponse prepare=%d docs=%d segments=%v rejected=%v rounds=%d", m.Prepare, m.Docs, segs, rejected, m.Rounds)
 			if m.Error != "" {
@@ -317,7 +317,7 @@ func (h *coreHarness) state() string {
 	var b strings.Builder
 	var queued []uint64
 	for _, d := range c.queue {
-		queued = append(queued, docSeq(d))
+		queued = append(queued, DocSeq(d))
 	}
 	fmt.Fprintf(&b, "queue: %v\n", queued)
 	for _, w := range c.workers {
@@ -331,7 +331,7 @@ func (h *coreHarness) state() string {
 func docSeqs(docs []*messages.Document) []uint64 {
 	out := make([]uint64, len(docs))
 	for i, d := range docs {
-		out[i] = docSeq(d)
+		out[i] = DocSeq(d)
 	}
 	return out
 }

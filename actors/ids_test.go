@@ -1,11 +1,14 @@
 package actors
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -36,6 +39,19 @@ func TestSegmentIDsAreRecordedAndNeverPredateTheWritersStart(t *testing.T) {
 			if !slices.Contains(recorded, id.String()) || !ids.Issued(id.String()) {
 				t.Fatalf("id %s handed out before the journal recorded it", id)
 			}
+		}
+	}
+}
+
+// Errors are classified into the codes that carry them across actors.
+func TestErrorCodes(t *testing.T) {
+	for err, want := range map[error]messages.ErrorCode{
+		fmt.Errorf("write x: %w", storage.ErrDiskFull): messages.ErrorCode_ERROR_DISK_FULL,
+		fmt.Errorf("read x: %w", storage.ErrCorrupt):   messages.ErrorCode_ERROR_CORRUPT,
+		errors.New("other"):                            messages.ErrorCode_ERROR_NONE,
+	} {
+		if got := errorCode(err); got != want {
+			t.Errorf("errorCode(%v) = %v, want %v", err, got, want)
 		}
 	}
 }

@@ -66,8 +66,8 @@ func (m *segmentManager) Receive(ctx actor.Context) {
 		gen, err := m.commit(msg.Segments, msg.Deletes)
 		res := &messages.RegisterSegmentsResponse{Generation: gen}
 		if err != nil {
-			res.Error = err.Error()
-			m.cfg.Fatal(err)
+			res.Error, res.Code = err.Error(), errorCode(err)
+			m.cfg.Env.Fatal(err)
 		}
 		ctx.Respond(res)
 		m.paused = false
@@ -174,8 +174,8 @@ func (m *segmentManager) write(next *storage.Metadata) error {
 		m.cfg.logger().Warn("could not remove the metadata of an old generation; the next cleanup does", "error", err)
 	}
 	m.cfg.Segments.Commit(next)
-	if m.cfg.Committed != nil {
-		m.cfg.Committed(next)
+	if m.cfg.Env != nil {
+		m.cfg.Env.Committed(next)
 	}
 	return nil
 }
@@ -354,7 +354,7 @@ func (m *segmentManager) mergeDone(ctx actor.Context, done *messages.MergeDone) 
 		}
 	}
 	if err := m.write(next); err != nil {
-		m.cfg.Fatal(err)
+		m.cfg.Env.Fatal(err)
 		return
 	}
 	m.lastErr = nil // merges work again

@@ -97,7 +97,7 @@ func (w *worker) askForWork(ctx actor.Context) {
 
 func (w *worker) add(b *messages.Batch) {
 	if w.builder == nil {
-		w.builder = segment.NewBuilder(w.cfg.Schema, w.cfg.Tokenizers())
+		w.builder = segment.NewBuilder(w.cfg.Schema, w.cfg.Env.Tokenizers())
 	}
 	defer func() {
 		if r := recover(); r != nil {

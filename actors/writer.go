@@ -94,6 +94,6 @@ func (w *writerActor) Receive(ctx actor.Context) {
 // HandleFailure makes a panic in a core actor fatal for the writer.
 func (w *writerActor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason interface{}, _ interface{}) {
 	w.cfg.logger().Error("writer actor failed", "actor", child.Id, "reason", fmt.Sprint(reason))
-	w.cfg.Fatal(fmt.Errorf("writer actor %s failed: %v", child.Id, reason))
+	w.cfg.Env.Fatal(fmt.Errorf("writer actor %s failed: %v", child.Id, reason))
 	sup.StopChildren(child)
 }

@@ -1235,6 +1235,7 @@ type CommitResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	Generation    uint64                 `protobuf:"varint,2,opt,name=generation,proto3" json:"generation,omitempty"`
+	Code          ErrorCode              `protobuf:"varint,3,opt,name=code,proto3,enum=hermes.messages.ErrorCode" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1281,6 +1282,13 @@ func (x *CommitResponse) GetGeneration() uint64 {
 		return x.Generation
 	}
 	return 0
+}
+
+func (x *CommitResponse) GetCode() ErrorCode {
+	if x != nil {
+		return x.Code
+	}
+	return ErrorCode_ERROR_NONE
 }
 
 // AbortRequest ends a prepare. With keep, the prepared work is kept for the
@@ -1489,6 +1497,7 @@ type RegisterSegmentsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	Generation    uint64                 `protobuf:"varint,2,opt,name=generation,proto3" json:"generation,omitempty"`
+	Code          ErrorCode              `protobuf:"varint,3,opt,name=code,proto3,enum=hermes.messages.ErrorCode" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1535,6 +1544,13 @@ func (x *RegisterSegmentsResponse) GetGeneration() uint64 {
 		return x.Generation
 	}
 	return 0
+}
+
+func (x *RegisterSegmentsResponse) GetCode() ErrorCode {
+	if x != nil {
+		return x.Code
+	}
+	return ErrorCode_ERROR_NONE
 }
 
 // MergeDone reports a background merge's end to the segment manager.
@@ -2297,12 +2313,13 @@ const file_messages_proto_rawDesc = "" +
 	"\x06rounds\x18\x05 \x01(\x04R\x06rounds\x12.\n" +
 	"\x04code\x18\x06 \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"D\n" +
 	"\rCommitRequest\x123\n" +
-	"\adeletes\x18\x01 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\"F\n" +
+	"\adeletes\x18\x01 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\"v\n" +
 	"\x0eCommitResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x02 \x01(\x04R\n" +
-	"generation\"\"\n" +
+	"generation\x12.\n" +
+	"\x04code\x18\x03 \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"\"\n" +
 	"\fAbortRequest\x12\x12\n" +
 	"\x04keep\x18\x01 \x01(\bR\x04keep\"%\n" +
 	"\rAbortResponse\x12\x14\n" +
@@ -2312,12 +2329,13 @@ const file_messages_proto_rawDesc = "" +
 	"\adeletes\x18\x02 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\".\n" +
 	"\bDeleteOp\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x10\n" +
-	"\x03seq\x18\x02 \x01(\x04R\x03seq\"P\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x80\x01\n" +
 	"\x18RegisterSegmentsResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x02 \x01(\x04R\n" +
-	"generation\"\x9f\x01\n" +
+	"generation\x12.\n" +
+	"\x04code\x18\x03 \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"\x9f\x01\n" +
 	"\tMergeDone\x12\x14\n" +
 	"\x05merge\x18\x01 \x01(\x04R\x05merge\x126\n" +
 	"\asegment\x18\x02 \x01(\v2\x1c.hermes.messages.SegmentInfoR\asegment\x12\x14\n" +
@@ -2437,16 +2455,18 @@ var file_messages_proto_depIdxs = []int32{
 	14, // 14: hermes.messages.PrepareResponse.rejected:type_name -> hermes.messages.Rejected
 	0,  // 15: hermes.messages.PrepareResponse.code:type_name -> hermes.messages.ErrorCode
 	22, // 16: hermes.messages.CommitRequest.deletes:type_name -> hermes.messages.DeleteOp
-	6,  // 17: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
-	22, // 18: hermes.messages.RegisterSegments.deletes:type_name -> hermes.messages.DeleteOp
-	6,  // 19: hermes.messages.MergeDone.segment:type_name -> hermes.messages.SegmentInfo
-	34, // 20: hermes.messages.StatsResponse.segments:type_name -> hermes.messages.SegmentStats
-	8,  // 21: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	0,  // 17: hermes.messages.CommitResponse.code:type_name -> hermes.messages.ErrorCode
+	6,  // 18: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
+	22, // 19: hermes.messages.RegisterSegments.deletes:type_name -> hermes.messages.DeleteOp
+	0,  // 20: hermes.messages.RegisterSegmentsResponse.code:type_name -> hermes.messages.ErrorCode
+	6,  // 21: hermes.messages.MergeDone.segment:type_name -> hermes.messages.SegmentInfo
+	34, // 22: hermes.messages.StatsResponse.segments:type_name -> hermes.messages.SegmentStats
+	8,  // 23: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_messages_proto_init() }

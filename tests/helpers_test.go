@@ -44,15 +44,19 @@ func seeds(t *testing.T) []uint64 {
 
 func schema(t testing.TB, tokenizer string) *hermes.Schema {
 	t.Helper()
-	s, err := segment.NewSchema(
-		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
-		segment.Field{Name: "body", Type: segment.TypeText, Indexed: true, Stored: true, Positions: true, Tokenizer: tokenizer},
-		segment.Field{Name: "n", Type: segment.TypeU64, Indexed: true, Stored: true, Fast: true},
-	)
+	s, err := schemaErr(tokenizer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func schemaErr(tokenizer string) (*hermes.Schema, error) {
+	return segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		segment.Field{Name: "body", Type: segment.TypeText, Indexed: true, Stored: true, Positions: true, Tokenizer: tokenizer},
+		segment.Field{Name: "n", Type: segment.TypeU64, Indexed: true, Stored: true, Fast: true},
+	)
 }
 
 var vocabulary = strings.Fields(`time person year way day thing man world life hand part child eye woman
