@@ -301,3 +301,35 @@ func readPayload(t *testing.T, d storage.Directory, name string, k fileKind) ([]
 	}
 	return payload, ver
 }
+
+// TestOpenTruncatedMappedFile truncates each file of a segment on a real
+// file system, where Open maps them: Open must report the file as corrupt
+// before mapping it (touching lost pages of a mapping raises SIGBUS).
+func TestOpenTruncatedMappedFile(t *testing.T) {
+	s, mem, id := corruptionFixture(t)
+	for _, name := range SegmentFiles(id) {
+		path := t.TempDir()
+		dir, err := storage.NewFS(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range SegmentFiles(id) {
+			data, err := storage.ReadAll(mem, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == name {
+				data = data[:len(data)/2]
+			}
+			copyFile(t, dir, n, data)
+		}
+		r, err := Open(dir, id, s)
+		if err == nil {
+			r.Close()
+			t.Fatalf("%s truncated: Open succeeded", name)
+		}
+		if !errors.Is(err, storage.ErrCorrupt) || !strings.Contains(err.Error(), name) {
+			t.Fatalf("%s truncated: %v, want ErrCorrupt naming the file", name, err)
+		}
+	}
+}

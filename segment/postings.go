@@ -66,7 +66,7 @@ type Postings struct {
 // newPostings parses the term record at off.
 func newPostings(r *Reader, rf *readerField, off uint64) (*Postings, error) {
 	p := new(Postings)
-	if err := p.reset(r, rf, off, fileName(r.core.id, kindPost), fileName(r.core.id, kindPos)); err != nil {
+	if err := p.reset(r, rf, off, r.core.postName, r.core.posName); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -38,6 +38,11 @@ type readerCore struct {
 	store   *storedReader
 	files   []openFile // every file but meta, held open (and mapped) until the last Close
 	refs    atomic.Int32
+
+	// Made once at open, so that searches do not redo them per term or
+	// per document.
+	postName, posName string
+	normed            []*readerField // indexed text fields, for FieldNorm
 }
 
 // openFile is one open file of a segment, with its expected kind.
@@ -86,6 +91,12 @@ func Open(dir storage.Directory, id ID, s *Schema) (r *Reader, err error) {
 	for _, step := range []func(storage.Directory) error{c.openDict, c.openPostings, c.openNorms, c.openFast, c.openStore} {
 		if err := step(dir); err != nil {
 			return nil, fmt.Errorf("segment %s: %w", id, err)
+		}
+	}
+	c.postName, c.posName = fileName(id, kindPost), fileName(id, kindPos)
+	for _, rf := range c.fields {
+		if rf.norms != nil {
+			c.normed = append(c.normed, rf)
 		}
 	}
 	c.refs.Store(1)
@@ -558,11 +569,11 @@ func (r *Reader) DocFreq(field string, term []byte) (uint32, error) {
 		return 0, err
 	}
 	if off >= uint64(len(r.core.post)) {
-		return 0, corrupt(fileName(r.core.id, kindPost), "term offset %d beyond the file", off)
+		return 0, corrupt(r.core.postName, "term offset %d beyond the file", off)
 	}
 	df, n := binary.Uvarint(r.core.post[off:])
 	if n <= 0 || df == 0 || df >= NoMoreDocs {
-		return 0, corrupt(fileName(r.core.id, kindPost), "malformed term header at %d", off)
+		return 0, corrupt(r.core.postName, "malformed term header at %d", off)
 	}
 	return uint32(df), nil
 }
@@ -625,11 +636,17 @@ func prefixEnd(prefix []byte) []byte {
 // quantized to one byte as described at QuantizeNorm (exact up to 39,
 // then at most 9% low). It is 0 for other fields and out-of-range docs.
 func (r *Reader) FieldNorm(field string, doc uint32) uint32 {
-	rf, err := r.field(field)
-	if err != nil || int(doc) >= len(rf.norms) {
-		return 0
+	// Called for every document scored: a scan of the few text fields
+	// costs less than the schema's map lookup.
+	for _, rf := range r.core.normed {
+		if rf.field.Name == field {
+			if int(doc) >= len(rf.norms) {
+				return 0
+			}
+			return normTable[rf.norms[doc]]
+		}
 	}
-	return normTable[rf.norms[doc]]
+	return 0
 }
 
 // Fast returns the column of a fast field.

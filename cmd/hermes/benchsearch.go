@@ -147,28 +147,37 @@ func runBenchSearch(ctx context.Context, args []string, io stdio) error {
 		defer pprof.StopCPUProfile()
 	}
 	lat := map[string][]time.Duration{}
+	cpu := map[string]time.Duration{}
+	// One OS thread runs the latency rounds, so that its CPU time (less
+	// disturbed than wall time on a busy machine) can be read per query.
+	runtime.LockOSThread()
 	for round := 0; round < *rounds; round++ {
 		for i := range queries {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			q := &queries[i]
-			t0 := time.Now()
+			c0, t0 := threadCPU(), time.Now()
 			n, err := benchRun(ctx, r, q, *k)
-			d := time.Since(t0)
+			d, c := time.Since(t0), threadCPU()-c0
 			if err != nil {
 				return fmt.Errorf("task %s %q: %w", q.task.Family, q.task.queryString(), err)
 			}
 			q.hits = n
 			if round > 0 {
 				lat[q.task.Family] = append(lat[q.task.Family], d)
+				cpu[q.task.Family] += c
 			}
 		}
 	}
+	runtime.UnlockOSThread()
 	w := io.out
 	fmt.Fprintf(w, "index       %s: %s documents, opened in %s\n", *index, formatCount(int64(r.NumDocs())), openTime.Round(10*time.Microsecond))
+	if anon := anonRSS(); anon > 0 {
+		fmt.Fprintf(w, "memory      %s resident of the process's own (heap, stacks), %s of mapped index files (page cache)\n", formatBytes(anon), formatBytes(fileRSS()))
+	}
 	fmt.Fprintf(w, "queries     %d tasks, %d rounds (first not counted), top %d with primary keys\n\n", len(queries), *rounds, *k)
-	fmt.Fprintf(w, "%-12s %8s %9s %9s %9s %9s\n", "task", "queries", "p50 µs", "p90 µs", "p99 µs", "avg hits")
+	fmt.Fprintf(w, "%-12s %8s %9s %9s %9s %11s %9s\n", "task", "queries", "p50 µs", "p90 µs", "p99 µs", "CPU µs/q", "avg hits")
 	for _, f := range benchFamilies {
 		ds := lat[f]
 		if len(ds) == 0 {
@@ -182,7 +191,8 @@ func runBenchSearch(ctx context.Context, args []string, io stdio) error {
 				n++
 			}
 		}
-		fmt.Fprintf(w, "%-12s %8d %9.1f %9.1f %9.1f %9.1f\n", f, n, micros(pct(ds, 50)), micros(pct(ds, 90)), micros(pct(ds, 99)), float64(hits)/float64(n))
+		fmt.Fprintf(w, "%-12s %8d %9.1f %9.1f %9.1f %11.1f %9.1f\n", f, n, micros(pct(ds, 50)), micros(pct(ds, 90)), micros(pct(ds, 99)),
+			micros(cpu[f])/float64(len(ds)), float64(hits)/float64(n))
 	}
 	fmt.Fprintln(w)
 	passes := max(1, *rounds-1)

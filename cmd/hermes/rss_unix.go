@@ -5,6 +5,7 @@ package main
 import (
 	"runtime"
 	"syscall"
+	"time"
 )
 
 // peakRSS returns the process's peak resident set size in bytes, from
@@ -19,3 +20,9 @@ func peakRSS() int64 {
 	}
 	return int64(ru.Maxrss) << 10
 }
+
+func anonRSS() int64 { return 0 }
+func fileRSS() int64 { return 0 }
+
+// threadCPU is measured on Linux only.
+func threadCPU() time.Duration { return 0 }
