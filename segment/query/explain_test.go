@@ -14,7 +14,7 @@ func TestExplainAgreesWithSearchAndModel(t *testing.T) {
 	s, m := memFixture(t)
 	g := &queryGen{r: rand.New(rand.NewSource(31)), m: m}
 	ctx := context.Background()
-	for i := 0; i < 150; i++ {
+	for i := 0; i < 60; i++ {
 		var q Query
 		switch i % 4 {
 		case 0:
