@@ -28,7 +28,10 @@
 //     Measured in network namespaces (TestPartition): 2.3 s in the middle of
 //     a transfer, 10 s after 2 s of silence.
 //   - A host that loses its writer stops: its workers and file server stop
-//     and its scratch directory is deleted.
+//     and its scratch directory is deleted. A partition may be noticed by
+//     one side only (no data in flight on the other side's connection and
+//     healed before its keepalive fires); a writer that then reconnects
+//     greets a new host, and the node stops the writer's old one.
 //   - Delivery between processes is at most once (a failed gRPC stream
 //     loses its frame): correctness rests on the watches, the writer's
 //     ledger and flush rounds, not on delivery.

@@ -25,8 +25,9 @@ const helloTimeout = 30 * time.Second
 // the same protocol version and message set; then it watches the writer,
 // owns a scratch directory for the writer's segments, and runs a file server
 // over it. When the writer terminates (its process died, or the network to
-// it is cut for longer than DetectionBound) the host stops, which stops
-// everything it started, and deletes its scratch directory.
+// it is cut for longer than DetectionBound), or greets a new host on the
+// same node, the host stops, which stops everything it started, and
+// deletes its scratch directory.
 type host struct {
 	node *Node
 
@@ -64,6 +65,9 @@ func (h *host) Receive(ctx actor.Context) {
 		delete(h.workers, m.Who.Id)
 
 	case *actor.Stopped:
+		if h.writer != nil {
+			h.node.stopped(h.writer, ctx.Self())
+		}
 		if h.scratch != "" {
 			if err := os.RemoveAll(h.scratch); err != nil {
 				h.node.log.Warn("remove host scratch directory", "dir", h.scratch, "error", err)
@@ -114,6 +118,10 @@ func (h *host) hello(ctx actor.Context, m *messages.Hello) {
 	h.workers = make(map[string]hostedWorker)
 	h.files = ctx.SpawnPrefix(shipping.NewFileServer(dir, h.node.log), "files")
 	ctx.Watch(h.writer)
+	if old := h.node.greeted(h.writer, ctx.Self()); old != nil {
+		h.node.log.Warn("writer greeted a new host; stopping its old one", "old", old.Id, "new", ctx.Self().Id)
+		ctx.Stop(old)
+	}
 	h.node.log.Info("host greeted", "host", ctx.Self().Id, "writer", h.writer.String(), "scratch", scratch)
 	ack.Files, ack.Scratch = h.files, scratch
 	ctx.Respond(ack)

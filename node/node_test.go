@@ -205,3 +205,29 @@ func TestNodeKilledIsTerminatedAtOnce(t *testing.T) {
 	took := waitTerminated(t, gone, "host of a killed node", testTimeout)
 	t.Logf("kill -9 of the node seen as Terminated after %v", took)
 }
+
+// A writer that greets a second host on a node (it reconnects after losing
+// the node, which did not notice) replaces the first, workers and all.
+func TestNewHostOfTheSameWriterReplacesTheOld(t *testing.T) {
+	t.Parallel()
+	n, sys := pair(t)
+	w := writerActor(t, sys)
+	old, err := Connect(sys, n.addr, "host-old", w, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldGone := watch(t, sys, old.PID)
+	h, err := Connect(sys, n.addr, "host-new", w, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitTerminated(t, oldGone, "the writer's old host", testTimeout)
+	if _, err := os.Stat(old.Scratch); !os.IsNotExist(err) {
+		t.Fatalf("old host's scratch directory: %v", err)
+	}
+	// The new host serves on.
+	reply, err := sys.Root.RequestFuture(h.PID, NewHello(w), testTimeout).Result()
+	if ack, ok := reply.(*messages.HelloAck); err != nil || !ok || ack.Error != "" || !ack.Files.Equal(h.Files) {
+		t.Fatalf("new host: %v %v", reply, err)
+	}
+}

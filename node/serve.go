@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
@@ -46,6 +47,31 @@ type Node struct {
 	scratch    string
 	tokenizers *analysis.Registry
 	log        *slog.Logger
+
+	mu      sync.Mutex
+	current map[string]*actor.PID // each writer's host, by the writer's PID
+}
+
+// greeted records host as writer's host on this node and returns the host
+// it replaces, if any: a writer that lost a node (a partition it noticed
+// and the node did not) greets a new host when it reconnects, and the old
+// one, with its workers, must not linger.
+func (n *Node) greeted(writer, host *actor.PID) (replaced *actor.PID) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	key := writer.String()
+	replaced = n.current[key]
+	n.current[key] = host
+	return replaced
+}
+
+// stopped forgets host as writer's host.
+func (n *Node) stopped(writer, host *actor.PID) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if key := writer.String(); n.current[key].Equal(host) {
+		delete(n.current, key)
+	}
 }
 
 // ServeWorkers makes system host workers for remote writers: it starts
@@ -74,7 +100,7 @@ func ServeWorkers(system *actor.ActorSystem, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("hermes node: scratch directory: %w", err)
 	}
-	n = &Node{system: system, scratch: scratch, tokenizers: cfg.Tokenizers, log: cfg.Logger}
+	n = &Node{system: system, scratch: scratch, tokenizers: cfg.Tokenizers, log: cfg.Logger, current: make(map[string]*actor.PID)}
 	if n.tokenizers == nil {
 		n.tokenizers = analysis.NewRegistry()
 	}

@@ -129,3 +129,26 @@ func TestNodeKilledMidTransfer(t *testing.T) {
 		t.Fatalf("removals not made durable: %v", u)
 	}
 }
+
+// kill -9 of the node after it reported a segment but before the fetch
+// starts: the fetch fails (node lost) once dialing the dead address gives up.
+func TestNodeKilledBeforeTheFetch(t *testing.T) {
+	t.Parallel()
+	n, sys := pair(t)
+	h, err := Connect(sys, n.addr, "host-"+t.Name(), writerActor(t, sys), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg := buildBigSegment(t, h.Scratch, 500)
+	n.kill(t)
+	start := time.Now()
+	index := storage.NewFaulty(1)
+	res := fetch(t, sys, startFetcher(t, sys, index), h.Files, seg)
+	if !strings.Contains(res.Error, "node lost") {
+		t.Fatalf("error %q, want the node lost", res.Error)
+	}
+	t.Logf("fetch from a dead node failed after %v", time.Since(start).Round(time.Millisecond))
+	if names, _ := index.List(); len(names) != 0 {
+		t.Fatalf("files left: %v", names)
+	}
+}
