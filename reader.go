@@ -30,6 +30,11 @@ type Reader struct {
 
 	closeOnce sync.Once
 	isClosed  atomic.Bool
+	// inUse is held shared by every search and document read, and taken
+	// exclusively by Close: segment files are memory-mapped, and unmapping
+	// them under a running search would crash the process instead of
+	// failing it with ErrClosed.
+	inUse sync.RWMutex
 }
 
 // Hit is one search result. Its primary key comes with it; its stored
@@ -59,9 +64,10 @@ func (h Hit) Document(ctx context.Context, fields ...string) (*Document, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if h.r.closed() {
-		return nil, ErrClosed
+	if err := h.r.enter(); err != nil {
+		return nil, err
 	}
+	defer h.r.leave()
 	for _, f := range fields {
 		if fld, ok := h.r.schema.Field(f); !ok || !fld.Stored {
 			return nil, fmt.Errorf("hermes: field %q is not a stored field of the schema", f)
@@ -224,9 +230,10 @@ func (r *Reader) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 
 // SearchQuery is Search for a query built in Go.
 func (r *Reader) SearchQuery(ctx context.Context, q query.Query, k int) ([]Hit, error) {
-	if r.closed() {
-		return nil, ErrClosed
+	if err := r.enter(); err != nil {
+		return nil, err
 	}
+	defer r.leave()
 	hits, err := r.searcher.Search(ctx, q, k)
 	if err != nil {
 		return nil, err
@@ -248,9 +255,10 @@ func (r *Reader) SearchQuery(ctx context.Context, q query.Query, k int) ([]Hit, 
 
 // Count returns how many documents match q.
 func (r *Reader) Count(ctx context.Context, q string) (int, error) {
-	if r.closed() {
-		return 0, ErrClosed
+	if err := r.enter(); err != nil {
+		return 0, err
 	}
+	defer r.leave()
 	parsed, err := r.ParseQuery(q)
 	if err != nil {
 		return 0, err
@@ -260,10 +268,27 @@ func (r *Reader) Count(ctx context.Context, q string) (int, error) {
 
 func (r *Reader) closed() bool { return r.isClosed.Load() }
 
-// Close releases the reader's segments. Searching a closed reader fails.
+// enter marks a use of the segments, which Close waits for; ErrClosed if
+// the reader is closed. leave ends it.
+func (r *Reader) enter() error {
+	r.inUse.RLock()
+	if r.closed() {
+		r.inUse.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (r *Reader) leave() { r.inUse.RUnlock() }
+
+// Close releases the reader's segments, after the searches and document
+// reads running on it have returned. Searching a closed reader fails with
+// ErrClosed.
 func (r *Reader) Close() error {
 	r.closeOnce.Do(func() {
+		r.inUse.Lock()
 		r.isClosed.Store(true)
+		r.inUse.Unlock()
 		r.view.release()
 		if r.own != nil {
 			r.own.Close()

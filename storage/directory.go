@@ -73,7 +73,8 @@ type WriteFile interface {
 	Name() string
 }
 
-// ReadFile is a file opened for random-access reads.
+// ReadFile is a file opened for random-access reads. It may also be a
+// Mapper, whose content Contents then uses in place.
 type ReadFile interface {
 	io.ReaderAt
 	// Size returns the size of the file when it was opened.
