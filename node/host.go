@@ -84,7 +84,9 @@ func (h *host) Receive(ctx actor.Context) {
 func (h *host) hello(ctx actor.Context, m *messages.Hello) {
 	ack := &messages.HelloAck{ProtocolVersion: ProtocolVersion, MessageSetHash: MessageSetHash(), Node: h.node.Address()}
 	if h.writer != nil {
-		if m.Writer.Equal(h.writer) { // a repeated Hello (the writer retried): same answer
+		// h.writer is not nil: a hostile Hello's nil Writer must not panic
+		// the host (its restart would drop its workers and file server).
+		if h.writer.Equal(m.Writer) { // a repeated Hello (the writer retried): same answer
 			ack.Files, ack.Scratch = h.files, h.scratch
 		} else {
 			ack.Error = "hermes node: this host already serves writer " + h.writer.String()

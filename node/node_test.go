@@ -231,3 +231,26 @@ func TestNewHostOfTheSameWriterReplacesTheOld(t *testing.T) {
 		t.Fatalf("new host: %v %v", reply, err)
 	}
 }
+
+// A Hello that names no writer, sent to a host that already serves one, is
+// answered (refused) and leaves the host serving its writer: it must not
+// panic the host, whose restart would drop its workers and file server.
+func TestHelloWithoutWriterToAGreetedHost(t *testing.T) {
+	t.Parallel()
+	n, sys := pair(t)
+	w := writerActor(t, sys)
+	h, err := Connect(sys, n.addr, "host-"+t.Name(), w, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := NewHello(w)
+	bad.Writer = nil
+	reply, err := sys.Root.RequestFuture(h.PID, bad, testTimeout).Result()
+	if ack, ok := reply.(*messages.HelloAck); err != nil || !ok || ack.Error == "" {
+		t.Fatalf("Hello without a writer: %v %v, want a HelloAck with an error", reply, err)
+	}
+	reply, err = sys.Root.RequestFuture(h.PID, NewHello(w), testTimeout).Result()
+	if ack, ok := reply.(*messages.HelloAck); err != nil || !ok || ack.Error != "" || !ack.Files.Equal(h.Files) {
+		t.Fatalf("host after a Hello without a writer: %v %v, want its first answer again", reply, err)
+	}
+}
