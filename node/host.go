@@ -2,7 +2,6 @@ package node
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -101,15 +100,19 @@ func (h *host) hello(ctx actor.Context, m *messages.Hello) {
 		ctx.Stop(ctx.Self())
 		return
 	}
-	scratch := filepath.Join(h.node.scratch, hostDirPrefix+safeName(ctx.Self().Id))
-	// A leftover of an earlier host of the same name holds nothing this
-	// writer made.
-	err := os.RemoveAll(scratch)
+	// A directory of its own, even when another host's name maps to the
+	// same file name: a shared one would be wiped here with the segments
+	// that host built. Leftovers of hosts of a node that died go when the
+	// node starts again (prepareScratch).
+	scratch, err := os.MkdirTemp(h.node.scratch, hostDirPrefix+safeName(ctx.Self().Id)+"-")
 	var dir *storage.FSDirectory
 	if err == nil {
 		dir, err = storage.NewFS(scratch)
 	}
 	if err != nil {
+		if scratch != "" {
+			_ = os.RemoveAll(scratch)
+		}
 		ack.Error = "hermes node: scratch directory: " + err.Error()
 		ctx.Respond(ack)
 		ctx.Stop(ctx.Self())

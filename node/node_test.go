@@ -254,3 +254,29 @@ func TestHelloWithoutWriterToAGreetedHost(t *testing.T) {
 		t.Fatalf("host after a Hello without a writer: %v %v, want its first answer again", reply, err)
 	}
 }
+
+// Hosts whose names differ only in characters a file name cannot hold get
+// scratch directories of their own: greeting one never deletes the
+// segments another built.
+func TestHostsOfSimilarNamesKeepTheirScratch(t *testing.T) {
+	t.Parallel()
+	n, sys := pair(t)
+	first, err := Connect(sys, n.addr, "host.similar", writerActor(t, sys), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := first.Scratch + "/segment-file"
+	if err := os.WriteFile(built, []byte("built"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second, err := Connect(sys, n.addr, "host_similar", writerActor(t, sys), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Scratch == first.Scratch {
+		t.Fatalf("hosts %s and %s share the scratch directory %s", first.PID.Id, second.PID.Id, first.Scratch)
+	}
+	if _, err := os.Stat(built); err != nil {
+		t.Fatalf("the first host's file after the second host's Hello: %v", err)
+	}
+}
