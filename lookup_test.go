@@ -104,3 +104,59 @@ func TestReaderExplain(t *testing.T) {
 		t.Error("Explain of a foreign hit: no error")
 	}
 }
+
+// Document finds documents by a numeric primary key too, given as the
+// number's decimal text, as DeleteByKey and a query ("id:42") do.
+func TestReaderDocumentByNumericKey(t *testing.T) {
+	ctx := context.Background()
+	for _, typ := range []segment.FieldType{segment.TypeU64, segment.TypeI64} {
+		schema, err := segment.NewSchema(
+			hermes.Field{Name: "id", Type: typ, Indexed: true, Stored: true, Primary: true},
+			hermes.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := hermes.Create(ctx, storage.NewMem(), schema, hermes.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		for i := 0; i < 20; i++ {
+			doc := new(hermes.Document).AddString("title", fmt.Sprint("title ", i))
+			if typ == segment.TypeU64 {
+				doc.AddU64("id", uint64(i)*1000)
+			} else {
+				doc.AddI64("id", int64(i-10)*1000)
+			}
+			if err := w.AddDocumentWait(ctx, doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r, err := w.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		key, title := "7000", "title 7"
+		if typ == segment.TypeI64 {
+			key, title = "-3000", "title 7"
+		}
+		d, err := r.Document(ctx, key)
+		if err != nil {
+			t.Fatalf("%v key: Document(%s): %v", typ, key, err)
+		}
+		if v, _ := d.Get("title"); v.Str != title {
+			t.Errorf("%v key: Document(%s) has title %q, want %q", typ, key, v.Str, title)
+		}
+		if _, err := r.Document(ctx, "7001"); !errors.Is(err, hermes.ErrNotFound) {
+			t.Errorf("%v key: Document(7001) error = %v, want ErrNotFound", typ, err)
+		}
+		if _, err := r.Document(ctx, "seven"); err == nil || errors.Is(err, hermes.ErrNotFound) {
+			t.Errorf("%v key: Document(seven) error = %v, want one saying it is no number", typ, err)
+		}
+	}
+}

@@ -98,13 +98,18 @@ func (a *SegmentIDs) Issued(id string) bool {
 
 // Prune drops from the record the ids that keep rejects (their files are
 // gone, or were never made), and writes the journal if that changed it.
-// Ids this writer issued stay: they may be in use.
+// Ids this writer issued stay: they may be in use. So do those of its
+// current block not handed out yet: New hands them out as recorded.
 func (a *SegmentIDs) Prune(keep func(id string) bool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	inUse := maps.Clone(a.issued)
+	for _, id := range a.unissued {
+		inUse[id.String()] = true
+	}
 	next := maps.Clone(a.recorded)
 	for id := range a.recorded {
-		if !a.issued[id] && !keep(id) {
+		if !inUse[id] && !keep(id) {
 			delete(next, id)
 		}
 	}

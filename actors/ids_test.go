@@ -43,6 +43,39 @@ func TestSegmentIDsAreRecordedAndNeverPredateTheWritersStart(t *testing.T) {
 	}
 }
 
+// An orphan cleanup between two ids of one journal block (as the one a
+// writer runs when it opens, once its workers took their first ids) must not
+// drop from the journal the ids of the block not handed out yet: each id is
+// still in the journal when it is handed out, so a crash before its segment
+// is committed leaves files the next writer's cleanup knows as this index's.
+func TestSegmentIDsPruneKeepsTheIDsNotHandedOutYet(t *testing.T) {
+	dir := storage.NewMem()
+	ids, err := NewSegmentIDs(dir, time.Now(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ids.New(); err != nil {
+		t.Fatal(err)
+	}
+	// No files of any id exist: cleanup keeps nothing but what is in use.
+	if err := ids.Prune(func(string) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	for range idBlock - 1 {
+		id, err := ids.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded, err := storage.ReadSegmentIDs(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(recorded, id.String()) || !ids.Recorded(id.String()) {
+			t.Fatalf("id %s handed out after a cleanup, but the journal no longer records it", id)
+		}
+	}
+}
+
 // Errors are classified into the codes that carry them across actors.
 func TestErrorCodes(t *testing.T) {
 	for err, want := range map[error]messages.ErrorCode{

@@ -2,7 +2,6 @@ package node
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -84,7 +83,9 @@ func (h *host) Receive(ctx actor.Context) {
 func (h *host) hello(ctx actor.Context, m *messages.Hello) {
 	ack := &messages.HelloAck{ProtocolVersion: ProtocolVersion, MessageSetHash: MessageSetHash(), Node: h.node.Address()}
 	if h.writer != nil {
-		if m.Writer.Equal(h.writer) { // a repeated Hello (the writer retried): same answer
+		// h.writer is not nil: a hostile Hello's nil Writer must not panic
+		// the host (its restart would drop its workers and file server).
+		if h.writer.Equal(m.Writer) { // a repeated Hello (the writer retried): same answer
 			ack.Files, ack.Scratch = h.files, h.scratch
 		} else {
 			ack.Error = "hermes node: this host already serves writer " + h.writer.String()
@@ -99,15 +100,19 @@ func (h *host) hello(ctx actor.Context, m *messages.Hello) {
 		ctx.Stop(ctx.Self())
 		return
 	}
-	scratch := filepath.Join(h.node.scratch, hostDirPrefix+safeName(ctx.Self().Id))
-	// A leftover of an earlier host of the same name holds nothing this
-	// writer made.
-	err := os.RemoveAll(scratch)
+	// A directory of its own, even when another host's name maps to the
+	// same file name: a shared one would be wiped here with the segments
+	// that host built. Leftovers of hosts of a node that died go when the
+	// node starts again (prepareScratch).
+	scratch, err := os.MkdirTemp(h.node.scratch, hostDirPrefix+safeName(ctx.Self().Id)+"-")
 	var dir *storage.FSDirectory
 	if err == nil {
 		dir, err = storage.NewFS(scratch)
 	}
 	if err != nil {
+		if scratch != "" {
+			_ = os.RemoveAll(scratch)
+		}
 		ack.Error = "hermes node: scratch directory: " + err.Error()
 		ctx.Respond(ack)
 		ctx.Stop(ctx.Self())

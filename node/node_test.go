@@ -231,3 +231,52 @@ func TestNewHostOfTheSameWriterReplacesTheOld(t *testing.T) {
 		t.Fatalf("new host: %v %v", reply, err)
 	}
 }
+
+// A Hello that names no writer, sent to a host that already serves one, is
+// answered (refused) and leaves the host serving its writer: it must not
+// panic the host, whose restart would drop its workers and file server.
+func TestHelloWithoutWriterToAGreetedHost(t *testing.T) {
+	t.Parallel()
+	n, sys := pair(t)
+	w := writerActor(t, sys)
+	h, err := Connect(sys, n.addr, "host-"+t.Name(), w, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := NewHello(w)
+	bad.Writer = nil
+	reply, err := sys.Root.RequestFuture(h.PID, bad, testTimeout).Result()
+	if ack, ok := reply.(*messages.HelloAck); err != nil || !ok || ack.Error == "" {
+		t.Fatalf("Hello without a writer: %v %v, want a HelloAck with an error", reply, err)
+	}
+	reply, err = sys.Root.RequestFuture(h.PID, NewHello(w), testTimeout).Result()
+	if ack, ok := reply.(*messages.HelloAck); err != nil || !ok || ack.Error != "" || !ack.Files.Equal(h.Files) {
+		t.Fatalf("host after a Hello without a writer: %v %v, want its first answer again", reply, err)
+	}
+}
+
+// Hosts whose names differ only in characters a file name cannot hold get
+// scratch directories of their own: greeting one never deletes the
+// segments another built.
+func TestHostsOfSimilarNamesKeepTheirScratch(t *testing.T) {
+	t.Parallel()
+	n, sys := pair(t)
+	first, err := Connect(sys, n.addr, "host.similar", writerActor(t, sys), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := first.Scratch + "/segment-file"
+	if err := os.WriteFile(built, []byte("built"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second, err := Connect(sys, n.addr, "host_similar", writerActor(t, sys), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Scratch == first.Scratch {
+		t.Fatalf("hosts %s and %s share the scratch directory %s", first.PID.Id, second.PID.Id, first.Scratch)
+	}
+	if _, err := os.Stat(built); err != nil {
+		t.Fatalf("the first host's file after the second host's Hello: %v", err)
+	}
+}

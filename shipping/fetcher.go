@@ -200,8 +200,8 @@ func (f *fetcher) next(ctx actor.Context) {
 	}
 }
 
-// checkSegment checks that seg names only files of its own segment, each
-// once, with its meta file among them, and returns them with meta last.
+// checkSegment checks that seg names exactly the files of its own segment,
+// each once, and returns them with meta last.
 func checkSegment(seg *messages.ShippedSegment) ([]*messages.FileDigest, error) {
 	if seg == nil {
 		return nil, errors.New("no segment")
@@ -233,6 +233,13 @@ func checkSegment(seg *messages.ShippedSegment) ([]*messages.FileDigest, error) 
 	}
 	if meta == nil {
 		return nil, fmt.Errorf("its files do not include %s", metaName)
+	}
+	// Every file of a segment is needed to open it: a listing without one
+	// would install "intact" and be committed unopenable.
+	for _, name := range segment.SegmentFiles(id) {
+		if !seen[name] {
+			return nil, fmt.Errorf("its files do not include %s", name)
+		}
 	}
 	return append(files, meta), nil
 }

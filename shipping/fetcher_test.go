@@ -458,3 +458,24 @@ func TestFetchKeepsExistingFiles(t *testing.T) {
 		t.Fatalf("files left: %v", left)
 	}
 }
+
+// A segment listed without one of its files (a node's bug, or a hostile
+// node) is refused before anything is written: every file the listed ones
+// are intact would install, and the writer would commit a segment that
+// cannot be opened.
+func TestFetchRefusesAPartialSegment(t *testing.T) {
+	r := newRig(t, FetcherConfig{ChunkBytes: 16 << 10})
+	meta := buildSegment(t, r.node, 100, 7)
+	full := describe(t, r.node, meta)
+	for i, omitted := range full.Files[:len(full.Files)-1] { // the meta file is required already
+		seg := proto.Clone(full).(*messages.ShippedSegment)
+		seg.Files = slices.Delete(seg.Files, i, i+1)
+		res := r.fetch(t, seg, r.server)
+		if !strings.Contains(res.Error, omitted.Name) {
+			t.Fatalf("segment without %s: error %q, want one naming it", omitted.Name, res.Error)
+		}
+		if names, _ := r.index.List(); len(names) != 0 {
+			t.Fatalf("segment without %s: wrote %v", omitted.Name, names)
+		}
+	}
+}
