@@ -166,7 +166,7 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 
 	top := &entryHeap{n: want, plan: plan}
 	total := 0
-	err = r.searcher.Visit(ctx, q, plan.scores, func(seg int) (query.SegmentVisitor, error) {
+	err = r.searcher.Visit(ctx, q, plan.scores && want > 0, func(seg int) (query.SegmentVisitor, error) {
 		cols := make([]numColumn, len(plan.keys))
 		for i, k := range plan.keys {
 			if !k.score {
