@@ -48,6 +48,9 @@ type Hit struct {
 	// Segment and DocID locate the document in the index.
 	Segment string
 	DocID   uint32
+	// Cursor, set by Reader.SearchRequest, continues a search after this
+	// hit (SearchRequest.After).
+	Cursor string
 
 	r   *Reader
 	seg int // index in r.view.readers
