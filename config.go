@@ -17,9 +17,20 @@ import (
 // Config configures a Writer (and, for the fields it uses, a Reader). The
 // zero value is usable: every zero field takes its default.
 type Config struct {
-	// Workers is the number of indexing workers; default GOMAXPROCS.
+	// Workers is the number of local indexing workers (in this process);
+	// default GOMAXPROCS. Nodes adds workers on other machines.
 	Workers int
-	// MaxIndexingMemory is the memory all workers may use together; each
+	// Nodes lists nodes (`hermes node`, or node.ServeWorkers) to run more
+	// workers on, as host:port; NodeWorkers on each (default 1). They need
+	// ActorSystem, with protoactor remote started by node.StartRemote (once
+	// per process). See remote.go.
+	Nodes       []string
+	NodeWorkers int
+	// MaxIndexingMemory is the memory the local workers may use together
+	// (it covers local builders only: a remote worker builds on its node
+	// with the same budget as a local one, and the documents remote workers
+	// hold unflushed are kept in this process by the ledger, bounded by
+	// QueueCapacity's credits and the batches in flight); each
 	// gets an equal share and writes a segment when its builder, plus the
 	// documents the ledger keeps for it until they are durable, passes 80%
 	// of it (and holds at least 100 documents). Default 256 MiB. The Go heap
@@ -155,6 +166,10 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Workers < 0 || c.Workers > 1024:
 		return c, fmt.Errorf("hermes: Config.Workers = %d; want 1 to 1024", c.Workers)
+	case len(c.Nodes) > 0 && c.ActorSystem == nil:
+		return c, fmt.Errorf("hermes: Config.Nodes needs Config.ActorSystem with remote started (node.StartRemote)")
+	case c.NodeWorkers < 0 || c.NodeWorkers > 64:
+		return c, fmt.Errorf("hermes: Config.NodeWorkers = %d; want 0 (default 1) to 64", c.NodeWorkers)
 	case c.MaxIndexingMemory < 1<<20:
 		return c, fmt.Errorf("hermes: Config.MaxIndexingMemory = %d bytes; want at least 1 MiB", c.MaxIndexingMemory)
 	case c.QueueCapacity < 1:

@@ -305,6 +305,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		Env:          writerEnv{w},
 		Workers:      cfg.Workers,
 		WorkerMemory: cfg.MaxIndexingMemory / int64(cfg.Workers),
+		Remote:       cfg.remoteWorkers(),
 		BatchDocs:    cfg.BatchDocs,
 		BatchBytes:   cfg.BatchBytes,
 		MaxCrashes:   cfg.MaxCrashes,

@@ -95,6 +95,10 @@ type Config struct {
 	Clock   supervisor.Clock
 	Seed    uint64
 
+	// Remote, if set, adds workers on other nodes after the Workers local
+	// ones (remote_slots.go).
+	Remote *RemoteConfig
+
 	// Metadata is the committed state when the writer starts.
 	Metadata *storage.Metadata
 	// Segments is the index's shared set of open segments.

@@ -26,6 +26,8 @@ type coordinator struct {
 	committer *actor.PID
 	core      *coordinatorCore
 
+	remote *remoteWorkers // the positions on other nodes, after the local ones
+
 	workers []*actor.PID     // each position's current actor
 	gens    []*atomic.Uint64 // read by a worker's producer on restart
 	sup     actor.Supervisor // for restarts after a backoff
@@ -38,12 +40,13 @@ type coordinator struct {
 }
 
 func newCoordinator(cfg *Config, committer *actor.PID) *coordinator {
+	remote := newRemoteWorkers(cfg, int32(cfg.Workers))
 	core := newCoordinatorCore(coreConfig{
-		Workers: cfg.Workers, BatchDocs: cfg.BatchDocs, BatchBytes: cfg.BatchBytes, MaxCrashes: cfg.MaxCrashes,
+		Workers: cfg.Workers + remote.count(), BatchDocs: cfg.BatchDocs, BatchBytes: cfg.BatchBytes, MaxCrashes: cfg.MaxCrashes,
 		Backoff: cfg.Backoff, Seed: cfg.Seed, Now: cfg.clock().Now, Logger: cfg.logger(),
 	})
-	c := &coordinator{cfg: cfg, committer: committer, core: core, timers: map[supervisor.Timer]struct{}{}}
-	for i := 0; i < cfg.Workers; i++ {
+	c := &coordinator{cfg: cfg, committer: committer, core: core, remote: remote, timers: map[supervisor.Timer]struct{}{}}
+	for i := 0; i < cfg.Workers+remote.count(); i++ {
 		c.workers = append(c.workers, nil)
 		c.gens = append(c.gens, new(atomic.Uint64))
 	}
@@ -57,6 +60,7 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		if sup, ok := ctx.(actor.Supervisor); ok {
 			c.sup = sup
 		}
+		c.remote.connect(ctx)
 		c.perform(ctx, c.core.start())
 
 	case *messages.WorkersRequest:
@@ -67,12 +71,16 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		ctx.Respond(&messages.WorkersResponse{Workers: refs})
 
 	case *actor.Terminated:
+		if c.remote.receive(ctx, c, m) {
+			return
+		}
 		if id := c.position(m.Who); id >= 0 {
 			c.perform(ctx, c.core.step(workerStopped{worker: id}))
 		}
 
 	case *actor.Stopping:
 		c.core.step(coordinatorStopping{})
+		c.remote.stop(ctx)
 		c.timersMu.Lock()
 		c.stopped = true
 		for t := range c.timers {
@@ -82,8 +90,12 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		c.timersMu.Unlock()
 
 	case *messages.AddDocuments, *messages.RequestWork, *messages.SegmentBuilt, *messages.FlushAck,
-		*messages.DurableRequest, *messages.ReturnDurable, restartDue, deadlineDue:
+		*messages.DurableRequest, *messages.ReturnDurable, restartDue, deadlineDue,
+		*messages.SegmentShipped, *messages.SegmentInstalled:
 		c.perform(ctx, c.core.step(m))
+
+	default:
+		c.remote.receive(ctx, c, m)
 	}
 }
 
@@ -136,12 +148,24 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 			if f, ok := e.msg.(*messages.FlushRequest); ok {
 				f.ReplyTo = c.self
 			}
+			if c.remote.has(e.worker) {
+				c.remote.send(c, e.worker, e.msg)
+				continue
+			}
 			send(c.workers[e.worker], e.msg)
 		case toCommitter:
 			send(c.committer, e.msg)
 		case spawnWorker:
+			if c.remote.has(e.worker) {
+				c.remote.start(c, e.worker, e.generation)
+				continue
+			}
 			c.spawn(ctx, e.worker, e.generation)
 		case restartWorker:
+			if c.remote.has(e.worker) {
+				c.remote.start(c, e.worker, e.generation)
+				continue
+			}
 			c.gens[e.worker].Store(e.generation)
 			c.sup.RestartChildren(c.workers[e.worker])
 		case after:
@@ -150,6 +174,10 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 			c.cfg.Env.ReleaseCredits(e.n)
 		case deleteFiles:
 			removeFiles(c.cfg, e.files)
+		case fetchSegment:
+			c.remote.fetch(c, e.shipped)
+		case releaseSegment:
+			c.remote.release(c, e.shipped)
 		}
 	}
 }

@@ -41,6 +41,8 @@ type coordinatorCore struct {
 
 	flush       *flushState // nil unless a DurableRequest waits
 	lastFlushID uint64      // FlushRequest.Round numbers; only increase
+
+	fetching map[string]*messages.SegmentShipped // remote segments being fetched, by id (coordinator_remote.go)
 }
 
 // coreConfig is what the core needs of Config.
@@ -191,6 +193,15 @@ func (c *coordinatorCore) step(ev interface{}) []effect {
 		if m.Segment != nil {
 			out = c.segmentDurable(out, m.Worker, m.Generation, m.Segment, m.Batches)
 		}
+
+	case *messages.SegmentShipped:
+		out = c.shipped(out, m)
+
+	case *messages.SegmentInstalled:
+		out = c.installed(out, m)
+
+	case workerGone:
+		out = c.workerGone(out, m)
 
 	case *messages.DurableRequest:
 		out = c.startFlush(out, m)

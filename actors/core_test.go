@@ -117,6 +117,9 @@ func (h *coreHarness) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		return h.core.workers[worker].generation
 	}
+	if out, ok := h.runRemote(t, d); ok { // remote_core_test.go
+		return out
+	}
 	var ev interface{}
 	switch d.Cmd {
 	case "add":
@@ -274,6 +277,10 @@ func showEffects(effects []effect, h *coreHarness) string {
 		case deleteFiles:
 			fmt.Fprintf(&b, "delete segment %s\n", e.segment)
 		default:
+			if s := showRemote(e); s != "" {
+				b.WriteString(s)
+				continue
+			}
 			fmt.Fprintf(&b, "%T %+v\n", e, e)
 		}
 	}

@@ -1,0 +1,108 @@
+package actors
+
+import (
+	"github.com/hermes-search/hermes-go/messages"
+)
+
+// The core's part in remote workers (workers on other nodes, package node).
+// To the core a remote worker is a worker position like a local one: it
+// pulls batches, answers FlushRequests and may fail or stop. What differs is
+// that its segment lies on its node until the writer fetched it: a
+// SegmentShipped becomes a fetch, and only the fetch's SegmentInstalled
+// counts as SegmentBuilt (round 0) or FlushAck (round > 0). And a position
+// whose node is lost stops taking work (workerGone).
+
+// Events of remote workers.
+type (
+	// workerGone: the worker's node was lost (or refused to start it): what
+	// it held is re-delivered and the position takes no more work.
+	workerGone struct {
+		worker int32
+		reason string
+	}
+)
+
+// Effects for remote workers.
+type (
+	// fetchSegment has the shipped segment fetched into the index directory;
+	// the fetch answers the core with SegmentInstalled.
+	fetchSegment struct{ shipped *messages.SegmentShipped }
+	// releaseSegment tells the worker's node to delete a shipped segment that
+	// is not fetched.
+	releaseSegment struct{ shipped *messages.SegmentShipped }
+)
+
+// shipped takes a remote worker's SegmentShipped. The current generation's
+// segment is fetched; an older generation's is released unseen, because
+// the loss that ended that generation re-delivered its batches already.
+func (c *coordinatorCore) shipped(out []effect, m *messages.SegmentShipped) []effect {
+	if m.Segment == nil {
+		return out
+	}
+	if c.current(m.Worker, m.Generation) == nil {
+		c.cfg.Logger.Warn("refusing a segment of an old generation", "worker", m.Worker, "generation", m.Generation, "segment", m.Segment.Id)
+		return append(out, releaseSegment{shipped: m})
+	}
+	if c.fetching == nil {
+		c.fetching = map[string]*messages.SegmentShipped{}
+	}
+	c.fetching[m.Segment.Id] = m
+	return append(out, fetchSegment{shipped: m})
+}
+
+// installed takes the end of a fetch. An installed segment is the worker's
+// SegmentBuilt or FlushAck; a failed fetch loses the worker's batches (the
+// worker is replaced, as a stopped one is, and they are re-delivered), unless
+// the worker was lost in the meantime.
+func (c *coordinatorCore) installed(out []effect, m *messages.SegmentInstalled) []effect {
+	s, ok := c.fetching[m.Id]
+	if !ok {
+		return out
+	}
+	delete(c.fetching, m.Id)
+	if m.Error != "" {
+		w := c.current(s.Worker, s.Generation)
+		if w == nil {
+			return out
+		}
+		c.cfg.Logger.Warn("segment transfer failed; replacing the worker", "worker", w.id, "generation", w.generation, "segment", m.Id, "error", m.Error)
+		c.lost(w, nil, "segment transfer failed: "+m.Error)
+		return append(out, spawnWorker{worker: w.id, generation: w.generation})
+	}
+	seg := &messages.SegmentInfo{Id: s.Segment.Id, NumDocs: s.Segment.NumDocs, Bytes: s.Segment.Bytes}
+	for _, f := range s.Segment.Files {
+		seg.Files = append(seg.Files, f.Name)
+	}
+	if s.Round == 0 {
+		return c.asNotice(out, &messages.SegmentBuilt{Worker: s.Worker, Generation: s.Generation, Segment: seg, Batches: s.Batches})
+	}
+	return c.asNotice(out, &messages.FlushAck{Worker: s.Worker, Generation: s.Generation, Round: s.Round, Segment: seg, Batches: s.Batches})
+}
+
+// asNotice handles an installed segment as the message it stands for.
+func (c *coordinatorCore) asNotice(out []effect, m interface{}) []effect {
+	switch m := m.(type) {
+	case *messages.SegmentBuilt:
+		return c.segmentDurable(out, m.Worker, m.Generation, m.Segment, m.Batches)
+	case *messages.FlushAck:
+		if w := c.current(m.Worker, m.Generation); w != nil && m.Round == w.flushID {
+			w.flushID = 0
+		}
+		return c.segmentDurable(out, m.Worker, m.Generation, m.Segment, m.Batches)
+	}
+	return out
+}
+
+// workerGone retires a position whose node is lost: its batches go to the
+// live workers and it is not restarted (a late restartDue of its old
+// generation finds a newer one).
+func (c *coordinatorCore) workerGone(out []effect, m workerGone) []effect {
+	w := c.slot(m.worker)
+	if w == nil {
+		return out
+	}
+	c.cfg.Logger.Warn("worker gone with its node", "worker", w.id, "generation", w.generation, "reason", m.reason)
+	c.lost(w, nil, m.reason)
+	w.live = false
+	return out
+}

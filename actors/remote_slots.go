@@ -1,0 +1,320 @@
+package actors
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+
+	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/node"
+	"github.com/hermes-search/hermes-go/shipping"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// RemoteConfig places workers on other nodes (package node). The actor
+// system must have remote started with node.StartRemote.
+type RemoteConfig struct {
+	// Nodes are the nodes' addresses (host:port).
+	Nodes []string
+	// WorkersPerNode is how many workers run on each node; default 1.
+	WorkersPerNode int
+	// ConnectTimeout bounds reaching and greeting a node; default 10 s.
+	ConnectTimeout time.Duration
+}
+
+// remoteWorkers performs the coordinator's effects for the worker positions
+// on other nodes, which follow the local ones: it connects one host per node
+// when the coordinator starts (a node it cannot reach loses its positions at
+// once), starts each generation with StartWorker (messages for a worker
+// still starting wait here), watches hosts and workers, and has shipped
+// segments fetched by the node's fetcher into the index directory.
+//
+// The decisions stay in the core: a lost host is workerGone for each of its
+// positions, a lost worker workerStopped, a host's WorkerFailed workerFailed,
+// and the fetch's SegmentInstalled goes to the core as it is.
+type remoteWorkers struct {
+	cfg   *Config
+	nodes []*remoteNode
+	slots map[int32]*remoteSlot // by worker position
+}
+
+type remoteNode struct {
+	addr    string
+	host    *node.Host // nil when it could not be reached
+	fetcher *actor.PID
+	lost    string // why the node is lost; "" while it lives
+}
+
+type remoteSlot struct {
+	node       *remoteNode
+	generation uint64
+	pid        *actor.PID    // nil while StartWorker is under way
+	pending    []interface{} // messages for the starting worker
+}
+
+// remoteStartFailed: a worker could not be started on its node.
+type remoteStartFailed struct {
+	worker     int32
+	generation uint64
+	reason     string
+}
+
+// newRemoteWorkers returns the remote positions, numbered from first.
+func newRemoteWorkers(cfg *Config, first int32) *remoteWorkers {
+	r := &remoteWorkers{cfg: cfg, slots: map[int32]*remoteSlot{}}
+	if cfg.Remote == nil {
+		return r
+	}
+	per := cfg.Remote.WorkersPerNode
+	if per <= 0 {
+		per = 1
+	}
+	id := first
+	for _, addr := range cfg.Remote.Nodes {
+		n := &remoteNode{addr: addr}
+		r.nodes = append(r.nodes, n)
+		for i := 0; i < per; i++ {
+			r.slots[id] = &remoteSlot{node: n}
+			id++
+		}
+	}
+	return r
+}
+
+func (r *remoteWorkers) count() int { return len(r.slots) }
+
+func (r *remoteWorkers) has(id int32) bool { return r.slots[id] != nil }
+
+// connect greets a host on every node, all at once, each within the
+// connect timeout.
+func (r *remoteWorkers) connect(ctx actor.Context) {
+	if len(r.nodes) == 0 {
+		return
+	}
+	system := ctx.ActorSystem()
+	if !remoteStarted(system) {
+		for _, n := range r.nodes {
+			n.lost = "the writer's actor system has no remote (start it with node.StartRemote)"
+		}
+		return
+	}
+	timeout := r.cfg.Remote.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	self := ctx.Self()
+	name := "writer-" + system.ID + "-" + strings.ReplaceAll(self.Id, "/", "-")
+	var wg sync.WaitGroup
+	errs := make([]error, len(r.nodes))
+	for i, n := range r.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.host, errs[i] = node.Connect(system, n.addr, name, self, timeout)
+		}()
+	}
+	wg.Wait()
+	for i, n := range r.nodes {
+		if errs[i] != nil {
+			n.host, n.lost = nil, errs[i].Error()
+			r.cfg.logger().Error("node unreachable; its workers are not used", "node", n.addr, "error", errs[i])
+			continue
+		}
+		ctx.Watch(n.host.PID)
+		n.fetcher = ctx.SpawnPrefix(shipping.NewFetcher(shipping.FetcherConfig{Dir: r.cfg.Dir, Logger: r.cfg.logger()}), "fetch")
+		r.cfg.logger().Info("node connected", "node", n.addr, "host", n.host.PID.String())
+	}
+}
+
+// remoteStarted reports whether system has protoactor remote.
+func remoteStarted(system *actor.ActorSystem) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return remote.GetRemote(system) != nil
+}
+
+// start starts generation of the worker at position id on its node.
+func (r *remoteWorkers) start(c *coordinator, id int32, generation uint64) {
+	s := r.slots[id]
+	if s.pid != nil {
+		c.system.Root.Stop(s.pid) // an old generation still running (its segment failed to arrive)
+	}
+	s.generation, s.pid, s.pending = generation, nil, nil
+	c.workers[id] = nil
+	if s.node.lost != "" {
+		c.system.Root.Send(c.self, remoteStartFailed{worker: id, generation: generation, reason: "node " + s.node.addr + " lost: " + s.node.lost})
+		return
+	}
+	schema, err := r.cfg.Schema.MarshalJSON()
+	if err != nil {
+		c.system.Root.Send(c.self, remoteStartFailed{worker: id, generation: generation, reason: "schema: " + err.Error()})
+		return
+	}
+	c.system.Root.RequestWithCustomSender(s.node.host.PID, &messages.StartWorker{
+		Worker: id, Generation: generation, Schema: schema, MemoryBudget: r.cfg.WorkerMemory,
+		Coordinator: c.self, IdClockMs: time.Now().UnixMilli(),
+	}, c.self)
+}
+
+// send sends msg to the worker at position id, or keeps it until the
+// worker has started.
+func (r *remoteWorkers) send(c *coordinator, id int32, msg interface{}) {
+	s := r.slots[id]
+	switch {
+	case s.pid != nil:
+		c.system.Root.Send(s.pid, msg)
+	case s.node.lost == "":
+		s.pending = append(s.pending, msg)
+	}
+}
+
+// receive handles the remote workers' messages that need more than the
+// core: it returns false for others.
+func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface{}) bool {
+	switch m := msg.(type) {
+	case *messages.WorkerStarted:
+		s := r.slots[m.Worker]
+		if s == nil {
+			return true
+		}
+		if s.generation != m.Generation || !c.core.isCurrent(m.Worker, m.Generation) || s.pid != nil {
+			if m.Pid != nil {
+				ctx.Stop(m.Pid) // started for a generation that ended meanwhile
+			}
+			return true
+		}
+		if m.Error != "" {
+			r.cfg.logger().Error("node refused to start a worker; its position is not used", "node", s.node.addr, "worker", m.Worker, "error", m.Error)
+			c.perform(ctx, c.core.step(workerGone{worker: m.Worker, reason: m.Error}))
+			return true
+		}
+		s.pid = m.Pid
+		c.workers[m.Worker] = m.Pid
+		ctx.Watch(m.Pid)
+		for _, p := range s.pending {
+			ctx.Send(m.Pid, p)
+		}
+		s.pending = nil
+
+	case remoteStartFailed:
+		if s := r.slots[m.worker]; s != nil && s.generation == m.generation && c.core.isCurrent(m.worker, m.generation) {
+			c.perform(ctx, c.core.step(workerGone{worker: m.worker, reason: m.reason}))
+		}
+
+	case *messages.WorkerFailed:
+		// The host stopped the worker; its Terminated may come first, and
+		// then this is of an old generation.
+		if r.slots[m.Worker] != nil && c.core.isCurrent(m.Worker, m.Generation) {
+			c.perform(ctx, c.core.step(workerFailed{worker: m.Worker, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}))
+		}
+
+	case *actor.Terminated:
+		for _, n := range r.nodes {
+			if n.host != nil && n.host.PID.Equal(m.Who) {
+				if n.lost == "" {
+					n.lost = "host terminated (" + m.Why.String() + ")"
+					r.cfg.logger().Error("node lost; its workers' batches are re-delivered", "node", n.addr, "why", m.Why.String())
+				}
+				for _, id := range slices.Sorted(maps.Keys(r.slots)) {
+					if s := r.slots[id]; s.node == n {
+						s.pending = nil
+						c.perform(ctx, c.core.step(workerGone{worker: id, reason: "node " + n.addr + " lost"}))
+					}
+				}
+				return true
+			}
+			if n.fetcher.Equal(m.Who) {
+				return true
+			}
+		}
+		for id, s := range r.slots {
+			if s.pid.Equal(m.Who) {
+				if c.core.isCurrent(id, s.generation) {
+					c.perform(ctx, c.core.step(workerStopped{worker: id}))
+				}
+				return true
+			}
+		}
+		return false
+
+	default:
+		return false
+	}
+	return true
+}
+
+// fetch has a shipped segment fetched by its node's fetcher, once its id is
+// in the index's segment-id journal (so orphan cleanup may remove what a
+// crash in the middle leaves).
+func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
+	fail := func(reason string) {
+		c.system.Root.Send(c.self, &messages.SegmentInstalled{Id: m.Segment.Id, Error: reason})
+	}
+	s := r.slots[m.Worker]
+	switch {
+	case s == nil:
+		fail(fmt.Sprintf("worker %d is not remote", m.Worker))
+	case s.node.lost != "":
+		fail("node " + s.node.addr + " lost")
+	default:
+		if err := r.cfg.IDs.Record(m.Segment.Id); err != nil {
+			fail(err.Error())
+			return
+		}
+		c.system.Root.Send(s.node.fetcher, &messages.FetchSegment{Segment: m.Segment, Source: m.Files, ReplyTo: c.self})
+	}
+}
+
+// release lets a node delete a segment that is not fetched.
+func (r *remoteWorkers) release(c *coordinator, m *messages.SegmentShipped) {
+	if m.Files == nil {
+		return
+	}
+	rel := &messages.ReleaseSegment{Id: m.Segment.Id}
+	for _, f := range m.Segment.Files {
+		rel.Files = append(rel.Files, f.Name)
+	}
+	c.system.Root.Send(m.Files, rel)
+}
+
+// stop stops the hosts (they would also stop when they see the coordinator
+// terminate).
+func (r *remoteWorkers) stop(ctx actor.Context) {
+	for _, n := range r.nodes {
+		if n.host != nil && n.lost == "" {
+			ctx.Stop(n.host.PID)
+		}
+	}
+}
+
+// isCurrent reports whether generation is the worker's current one.
+func (c *coordinatorCore) isCurrent(id int32, generation uint64) bool {
+	return c.current(id, generation) != nil
+}
+
+// Record records id, a segment made elsewhere (a remote worker's), in the
+// journal before any of its files is written here, and counts it as issued
+// by this writer.
+func (a *SegmentIDs) Record(id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.recorded[id] {
+		next := maps.Clone(a.recorded)
+		next[id] = true
+		if err := storage.WriteSegmentIDs(a.dir, slices.Collect(maps.Keys(next))); err != nil {
+			return fmt.Errorf("record segment id %s: %w", id, err)
+		}
+		a.recorded = next
+	}
+	a.issued[id] = true
+	return nil
+}
