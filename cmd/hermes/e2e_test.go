@@ -521,7 +521,8 @@ func TestBenchCommand(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("bench: %v", r)
 	}
-	for _, want := range []string{"documents   40 in", "rejected    1 line", "line 2:", "docs/s", "MB/s of text", "peak RSS", "index size"} {
+	for _, want := range []string{"documents   40 in", "rejected    1 line", "line 2:", "docs/s", "MB/s of text", "peak RSS", "index size",
+		"waiting for merges", "CPU  ", "cores)", "GC  ", "cycles,", "% of CPU"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, r.stdout)
 		}
