@@ -220,3 +220,43 @@ func TestKeptGenerationKeepsItsFiles(t *testing.T) {
 		t.Fatalf("the generation before the merge holds %d documents in %d segments; want 15 in 3", r.NumDocs(), len(before.Segments))
 	}
 }
+
+// phantomDir lists, besides its files, the files of a segment that are gone
+// by the time they are removed: what cleanup sees when a retired segment's
+// grace period ends (or its last reader closes) between its List and its
+// Remove.
+type phantomDir struct {
+	storage.Directory
+	phantom []string
+}
+
+func (d phantomDir) List() ([]string, error) {
+	names, err := d.Directory.List()
+	names = append(names, d.phantom...)
+	slices.Sort(names)
+	return names, err
+}
+
+// A recorded orphan that disappears while cleanup runs is no error: it is
+// gone, as cleanup wanted.
+func TestCleanupToleratesFilesRemovedMeanwhile(t *testing.T) {
+	mem := storage.NewMem()
+	smallIndex(t, mem)
+	const gone = "0000000000010000000000000000abcd"
+	ids, err := storage.ReadSegmentIDs(mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := storage.WriteSegmentIDs(mem, append(ids, gone)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := hermes.Open(ctx, phantomDir{mem, []string{gone + ".tdict", gone + "_3.del"}}, hermes.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.CleanupOrphans(ctx); err != nil {
+		t.Fatalf("CleanupOrphans: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"sync"
 	"time"
@@ -413,10 +414,14 @@ func (m *segmentManager) cleanupOrphans() (int, error) {
 		case !m.cfg.IDs.Recorded(sid) && !m.cfg.Segments.Held(sid):
 			foreign++ // not this index's, as far as its records tell
 		default:
-			if err := m.cfg.Dir.Remove(name); err != nil {
+			// Gone since List is what cleanup wants: a retired file whose
+			// grace period ended, or whose last reader closed, meanwhile.
+			switch err := m.cfg.Dir.Remove(name); {
+			case err == nil:
+				removed++
+			case !errors.Is(err, fs.ErrNotExist):
 				return removed, err
 			}
-			removed++
 			continue
 		}
 		left[sid] = true

@@ -53,8 +53,9 @@ type FetcherConfig struct {
 // Durability contract: SegmentInstalled without error means every file of
 // the segment is durable in cfg.Dir, under its name, and verified. With an
 // error, the files this fetch created have been removed (a file whose
-// removal failed is an orphan: its id dates from this writer's run, so the
-// next writer's orphan cleanup deletes it), and a file that existed before
+// removal failed is an orphan, which orphan cleanup deletes only if the
+// segment-id journal records its id: so the writer records a shipped
+// segment's id there before it fetches it), and a file that existed before
 // is never touched. Either way the fetcher then sends ReleaseSegment to the
 // source: the node's copy is no longer needed (a failed segment's batches
 // are re-delivered and built again).
@@ -397,7 +398,8 @@ func (f *fetcher) finish(ctx actor.Context, err error) {
 }
 
 // cleanup removes the files a failed transfer created. Errors are logged
-// only: what is left is an orphan the writer's cleanup removes.
+// only: what is left is an orphan, which the writer's cleanup removes if
+// the segment-id journal records its id.
 func (f *fetcher) cleanup(t *transfer) {
 	for _, name := range t.created {
 		if err := f.cfg.Dir.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -100,6 +100,9 @@ func (c *collection) fuzzyWeight(q Fuzzy) (weight, error) {
 	if q.Distance == 0 {
 		return c.termWeight(q.Field, []byte(q.Term))
 	}
+	if n := utf8.RuneCountInString(q.Term); n > MaxFuzzyTermRunes {
+		return nil, fmt.Errorf("query: fuzzy term of %d characters; at most %d can be searched fuzzily", n, MaxFuzzyTermRunes)
+	}
 	dfa, err := levenshteinDFA(q.Term, q.Distance)
 	if err != nil {
 		return nil, fmt.Errorf("query: %s: building its automaton: %w", q, err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -443,5 +444,27 @@ func TestExpansionLimit(t *testing.T) {
 	// Fuzzy keeps its best terms instead of failing.
 	if _, err := s.Search(ctx, Fuzzy{Field: "body", Term: "w12", Distance: 2, MaxExpansions: 2}, 10); err != nil {
 		t.Errorf("fuzzy past its expansions: %v", err)
+	}
+}
+
+// A fuzzy term longer than MaxFuzzyTermRunes is refused before its
+// automaton is built: building one costs about 70 KB per character at
+// distance 2, so a pasted 100 KB word would take gigabytes.
+func TestFuzzyTermLengthBounded(t *testing.T) {
+	s, _ := memFixture(t)
+	long := strings.Repeat("x", 20000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := s.Search(context.Background(), Fuzzy{Field: "body", Term: long, Distance: 2}, 10)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "characters") {
+		t.Errorf("fuzzy term of %d characters: error %v, want one saying it is too long", len(long), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("fuzzy term of %d characters allocated %d MB", len(long), alloc>>20)
+	}
+	// The longest allowed term still runs.
+	if _, err := s.Search(context.Background(), Fuzzy{Field: "body", Term: strings.Repeat("x", MaxFuzzyTermRunes), Distance: 2}, 10); err != nil {
+		t.Errorf("fuzzy term of %d characters: %v", MaxFuzzyTermRunes, err)
 	}
 }

@@ -106,6 +106,10 @@ type Prefix struct {
 // does not outrank the word meant) times its weight, and a document's
 // score is the sum over the kept terms it holds. Terms past MaxExpansions
 // are dropped, never an error: the closest ones are the ones wanted.
+//
+// A Term longer than MaxFuzzyTermRunes characters is an error: its
+// automaton would cost memory in proportion to its length (about 70 KB a
+// character at distance 2), and no word is that long.
 type Fuzzy struct {
 	Field    string
 	Term     string
@@ -164,6 +168,9 @@ const (
 	// DefaultFuzzyExpansions is Lucene's and Elasticsearch's default
 	// max_expansions for fuzzy queries.
 	DefaultFuzzyExpansions = 50
+	// MaxFuzzyTermRunes bounds the length of a Fuzzy term, in characters
+	// (Unicode code points).
+	MaxFuzzyTermRunes = 256
 	// DefaultMaxExpansions bounds Wildcard and Regexp expansions (the
 	// distinct matching terms over all searched segments).
 	DefaultMaxExpansions = 10000
