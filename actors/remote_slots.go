@@ -14,7 +14,7 @@ import (
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/node"
 	"github.com/hermes-search/hermes-go/shipping"
-	"github.com/hermes-search/hermes-go/storage"
+	"github.com/hermes-search/hermes-go/segment"
 )
 
 // RemoteConfig places workers on other nodes (package node). The actor
@@ -266,7 +266,11 @@ func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
 	case s.node.lost != "":
 		fail("node " + s.node.addr + " lost")
 	default:
-		if err := r.cfg.IDs.Record(m.Segment.Id); err != nil {
+		id, err := segment.ParseID(m.Segment.Id)
+		if err == nil {
+			err = r.cfg.IDs.Record(id)
+		}
+		if err != nil {
 			fail(err.Error())
 			return
 		}
@@ -299,22 +303,4 @@ func (r *remoteWorkers) stop(ctx actor.Context) {
 // isCurrent reports whether generation is the worker's current one.
 func (c *coordinatorCore) isCurrent(id int32, generation uint64) bool {
 	return c.current(id, generation) != nil
-}
-
-// Record records id, a segment made elsewhere (a remote worker's), in the
-// journal before any of its files is written here, and counts it as issued
-// by this writer.
-func (a *SegmentIDs) Record(id string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.recorded[id] {
-		next := maps.Clone(a.recorded)
-		next[id] = true
-		if err := storage.WriteSegmentIDs(a.dir, slices.Collect(maps.Keys(next))); err != nil {
-			return fmt.Errorf("record segment id %s: %w", id, err)
-		}
-		a.recorded = next
-	}
-	a.issued[id] = true
-	return nil
 }
