@@ -13,8 +13,8 @@ import (
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/node"
-	"github.com/hermes-search/hermes-go/shipping"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/shipping"
 )
 
 // RemoteConfig places workers on other nodes (package node). The actor
