@@ -82,7 +82,7 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		c.timersMu.Unlock()
 
 	case *messages.AddDocuments, *messages.RequestWork, *messages.SegmentBuilt, *messages.FlushAck,
-		*messages.DurableRequest, *messages.ReturnDurable, restartDue, deadlineDue:
+		*messages.PrepareRequest, *messages.CancelPrepare, *messages.AbortRequest, *messages.ReturnDurable, restartDue, deadlineDue:
 		c.perform(ctx, c.core.step(m))
 	}
 }
@@ -139,6 +139,8 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 			send(c.workers[e.worker], e.msg)
 		case toCommitter:
 			send(c.committer, e.msg)
+		case forwardToCommitter:
+			ctx.RequestWithCustomSender(c.committer, e.msg, ctx.Sender())
 		case spawnWorker:
 			c.spawn(ctx, e.worker, e.generation)
 		case restartWorker:
