@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -73,17 +74,17 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	}
 	w.state = stateCommitting
 	// Every add numbered up to here has reached the coordinator's mailbox
-	// (adds send under mu, read-locked); the deletes are theirs.
+	// (adds send under mu, read-locked), and the request follows them there
+	// before mu is released: later adds go to the next commit. The deletes
+	// are the ones numbered before the cut.
 	upTo := w.seq.Load()
 	deletes := w.takeDeleteOps()
-	w.mu.Unlock()
-
 	start := time.Now()
 	w.cfg.Logger.Debug("preparing commit", "up_to", upTo)
 	req := &messages.PrepareRequest{UpTo: upTo, DeadlineMs: w.cfg.FlushDeadline.Milliseconds()}
 	// The coordinator answers at the deadline; the actor timeout is only a
 	// backstop.
-	res, err := ask[*messages.PrepareResponse](w, ctx, w.pids.Committer, req, w.cfg.FlushDeadline+time.Minute)
+	res, err := askThen[*messages.PrepareResponse](w, ctx, w.pids.Coordinator, req, w.cfg.FlushDeadline+time.Minute, w.mu.Unlock)
 	if err == nil && res.Error != "" {
 		err = codedError(res.Code, res.Error)
 		if res.Code == messages.ErrorCode_ERROR_DEADLINE {
@@ -91,8 +92,10 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		}
 	}
 	if err != nil {
-		// Stop waiting for the prepare; its work is kept for next time.
-		_, _ = ask[*messages.AbortResponse](w, context.Background(), w.pids.Committer, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
+		// Stop the prepare; its work is kept for next time. The abort goes
+		// the prepare's way, through the coordinator, so that it cannot
+		// overtake it.
+		_, _ = ask[*messages.AbortResponse](w, context.Background(), w.pids.Coordinator, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
 		w.opsMu.Lock()
 		w.deleteOps = append(deletes, w.deleteOps...) // kept for the next try, in order
 		w.opsMu.Unlock()
@@ -230,6 +233,15 @@ func (w *Writer) resume() {
 // The reply goes to a one-off actor rather than a protoactor Future: a
 // Future completed early (on cancellation) races with a late reply.
 func ask[T any](w *Writer, ctx context.Context, pid *actor.PID, msg interface{}, timeout time.Duration) (T, error) {
+	return askThen[T](w, ctx, pid, msg, timeout, func() {})
+}
+
+// askThen is ask that calls sent once msg is in pid's mailbox (or the call
+// ended before sending it), before it waits for the reply.
+func askThen[T any](w *Writer, ctx context.Context, pid *actor.PID, msg interface{}, timeout time.Duration, sent func()) (T, error) {
+	var once sync.Once
+	done := func() { once.Do(sent) }
+	defer done()
 	var zero T
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -252,6 +264,7 @@ func ask[T any](w *Writer, ctx context.Context, pid *actor.PID, msg interface{},
 	// Stopped before returning, so that no caller sees it linger.
 	defer func() { _ = w.system.Root.StopFuture(inbox).Wait() }()
 	w.system.Root.RequestWithCustomSender(pid, msg, inbox)
+	done()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	var res interface{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hermes-search/hermes-go"
@@ -133,6 +134,95 @@ func TestConcurrentAddsAndCommits(t *testing.T) {
 	for id := range acked {
 		if got[id] != 1 {
 			t.Fatalf("%s is in the index %d times", id, got[id])
+		}
+	}
+}
+
+// Which commit a document belongs to, under concurrency: adders record an
+// epoch before and after each add; the committer moves the epoch to 2k+1
+// before PrepareCommit k and to 2k+2 after it returns, then commits or
+// aborts. A document added entirely between prepare k-1's return and
+// prepare k's start belongs to prepare k: present at the end exactly when
+// k committed. Every other document is in the index at most once, and
+// present when both prepares it straddles committed.
+func TestDocumentsBelongToTheCommitAfterTheirAdd(t *testing.T) {
+	w := create(t, storage.NewMem(), hermes.Config{Workers: 2, QueueCapacity: 400})
+	ctx := context.Background()
+	var epoch atomic.Int64
+	type span struct{ start, end int64 }
+	var mu sync.Mutex
+	spans := map[string]span{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 600; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("g%d-%d", g, i)
+				start := epoch.Load()
+				if err := w.AddDocumentWait(ctx, doc(id, wordsFor(i))); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				spans[id] = span{start, epoch.Load()}
+				mu.Unlock()
+			}
+		}()
+	}
+	const prepares = 8
+	committed := make([]bool, prepares+2) // by prepare number; the last is the final commit
+	for k := 1; k <= prepares; k++ {
+		epoch.Store(int64(2*k - 1))
+		p, err := w.PrepareCommit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		epoch.Store(int64(2 * k))
+		if k%3 == 0 {
+			err = p.Abort()
+		} else {
+			_, err = p.Commit(ctx)
+			committed[k] = true
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	epoch.Store(2*prepares + 1)
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	committed[prepares+1] = true
+	got := committedIDs(t, w)
+	// An add that began at epoch 2j (prepare j had returned) belongs to
+	// prepare j+1 at the earliest; one that began at 2j-1 (prepare j was
+	// under way) may still be in j. An add that returned at epoch 2j or
+	// 2j-1 belongs to prepare j+1 at the latest.
+	earliest := func(e int64) int {
+		if e%2 == 0 {
+			return int(e/2) + 1
+		}
+		return int(e+1) / 2
+	}
+	latest := func(e int64) int { return int(e+1)/2 + 1 }
+	for id, s := range spans {
+		first, last := earliest(s.start), latest(s.end)
+		switch {
+		case got[id] > 1:
+			t.Fatalf("%s is in the index %d times", id, got[id])
+		case first == last && committed[first] != (got[id] == 1):
+			t.Fatalf("%s, added within prepare %d, is in the index %d times; prepare %d committed: %v", id, first, got[id], first, committed[first])
+		case committed[first] && committed[last] && got[id] != 1:
+			t.Fatalf("%s (added across prepares %d..%d, all committed) is missing", id, first, last)
 		}
 	}
 }

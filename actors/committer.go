@@ -9,12 +9,13 @@ import (
 // committer runs the two-phase commit. Its decisions are committerCore's;
 // this actor only performs them.
 //
-// Prepare asks the coordinator for every document accepted up to the
-// writer's cut, durable (DurableRequest), and holds the answer until Commit
-// registers its segments with the segment manager or Abort deletes them.
-// An answer nobody waits for any more (the caller gave up), or an abort
-// that keeps its work, goes back to the coordinator (ReturnDurable): the
-// next prepare carries it, so nothing is lost.
+// A prepare reaches it from the coordinator, which cut the documents and
+// started the flush (PrepareRequest, forwarded on the writer's behalf); the
+// flush's one answer (DurableResponse) is held until Commit registers its
+// segments with the segment manager or Abort deletes them. An answer nobody
+// waits for any more (the caller gave up), or an abort that keeps its work,
+// goes back to the coordinator (ReturnDurable): the next prepare carries
+// it, so nothing is lost.
 type committer struct {
 	cfg         *Config
 	coordinator *actor.PID
@@ -27,7 +28,7 @@ func (c *committer) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *messages.PrepareRequest, *messages.CommitRequest:
 		effects := c.core.step(m)
-		if c.core.state == preparing || c.core.state == committing {
+		if len(effects) == 0 || c.core.state == committing {
 			c.requester = ctx.Sender()
 		}
 		c.perform(ctx, effects)
@@ -58,7 +59,7 @@ func (c *committer) perform(ctx actor.Context, effects []effect) {
 // an abort or a failed prepare.
 type committerCore struct {
 	state    commitState
-	prepare  uint64 // the current prepare's number; only increases
+	prepare  uint64 // the current prepare's number, given by the coordinator
 	prepared *messages.DurableResponse
 }
 
@@ -81,13 +82,15 @@ type (
 
 func (c *committerCore) step(ev interface{}) []effect {
 	switch m := ev.(type) {
-	case *messages.PrepareRequest:
+	case *messages.PrepareRequest: // the coordinator started its flush
 		if c.state != idle {
-			return []effect{respond{&messages.PrepareResponse{Error: "a commit is already in progress", Code: messages.ErrorCode_ERROR_BUSY}}}
+			return []effect{
+				respond{&messages.PrepareResponse{Error: "a commit is already in progress", Code: messages.ErrorCode_ERROR_BUSY}},
+				toCoordinator{&messages.CancelPrepare{Prepare: m.Prepare}},
+			}
 		}
-		c.state = preparing
-		c.prepare++
-		return []effect{toCoordinator{&messages.DurableRequest{Prepare: c.prepare, UpTo: m.UpTo, DeadlineMs: m.DeadlineMs}}}
+		c.state, c.prepare = preparing, m.Prepare
+		return nil
 
 	case *messages.DurableResponse:
 		if c.state != preparing || m.Prepare != c.prepare {
@@ -123,8 +126,9 @@ func (c *committerCore) step(ev interface{}) []effect {
 		var out []effect
 		switch c.state {
 		case preparing:
-			// The answer, when it comes, is returned to the coordinator.
-			c.prepare++
+			// The coordinator stops the flush; an answer already on its
+			// way is returned to it (the state is no longer preparing).
+			out = append(out, toCoordinator{&messages.CancelPrepare{Prepare: c.prepare}})
 		case prepared:
 			if m.Keep {
 				out = append(out, toCoordinator{returned(c.prepared)})

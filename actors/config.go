@@ -19,16 +19,18 @@
 //	writer  --AddDocuments-->  coordinator  <--RequestWork--  worker
 //	                           coordinator  --Batch------->   worker
 //	                           coordinator  <--SegmentBuilt-- worker   (budget reached)
-//	writer  --PrepareRequest(up to document n)--> committer
-//	        committer --DurableRequest--> coordinator
-//	                   coordinator --Batch, FlushRequest--> workers --FlushAck--> coordinator
-//	                   (until every batch holding documents up to n is durable)
-//	        committer <--DurableResponse-- coordinator   (one answer: segments, or an error code)
+//	writer  --PrepareRequest(up to document n)--> coordinator   (sent while intake is
+//	        held: it follows exactly documents 1..n in the mailbox; later ones wait)
+//	        coordinator --PrepareRequest(prepare p)--> committer  (forwarded for the writer)
+//	        coordinator --Batch, FlushRequest--> live workers --FlushAck--> coordinator
+//	        (until every batch holding documents up to n is durable)
+//	        coordinator --DurableResponse--> committer   (one answer: segments, or an error code)
 //	writer  <--PrepareResponse-- committer
 //	writer  --CommitRequest--> committer --RegisterSegments--> segmentManager
 //	        (segments and deletes in one metadata write)
-//	writer  --AbortRequest-->  committer (prepared segment files are deleted, or
-//	        with keep: --ReturnDurable--> coordinator, for the next prepare)
+//	writer  --AbortRequest-->  committer (prepared segment files are deleted)
+//	writer  --AbortRequest(keep)--> coordinator --> committer  (a prepare the writer
+//	        gave up on: the flush stops; durable work --ReturnDurable--> coordinator)
 //	segmentManager --> merge goroutines --MergeDone--> segmentManager
 //
 // Faults, all decided by the coordinator: a worker that panics while adding

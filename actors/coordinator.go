@@ -90,7 +90,7 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		c.timersMu.Unlock()
 
 	case *messages.AddDocuments, *messages.RequestWork, *messages.SegmentBuilt, *messages.FlushAck,
-		*messages.DurableRequest, *messages.ReturnDurable, restartDue, deadlineDue,
+		*messages.PrepareRequest, *messages.CancelPrepare, *messages.AbortRequest, *messages.ReturnDurable, restartDue, deadlineDue,
 		*messages.SegmentShipped, *messages.SegmentInstalled:
 		c.perform(ctx, c.core.step(m))
 
@@ -155,6 +155,8 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 			send(c.workers[e.worker], e.msg)
 		case toCommitter:
 			send(c.committer, e.msg)
+		case forwardToCommitter:
+			ctx.RequestWithCustomSender(c.committer, e.msg, ctx.Sender())
 		case spawnWorker:
 			if c.remote.has(e.worker) {
 				c.remote.start(c, e.worker, e.generation)

@@ -18,7 +18,7 @@ import (
 //
 // It owns intake, the ledger, the workers' generations and the flush: asked
 // for everything accepted up to a document number, durable
-// (DurableRequest), it cuts those documents into batches, pushes them to the
+// (PrepareRequest), it cuts those documents into batches, pushes them to the
 // live workers with a FlushRequest behind them, re-delivers at once what a
 // lost worker held, and answers once every batch holding them is in a
 // durable segment (DurableResponse). Documents numbered after the cut stay
@@ -39,8 +39,9 @@ type coordinatorCore struct {
 	segmentDoc uint64                  // documents in segments
 	rejected   []*messages.Rejected
 
-	flush       *flushState // nil unless a DurableRequest waits
+	flush       *flushState // nil unless a prepare waits for its flush
 	lastFlushID uint64      // FlushRequest.Round numbers; only increase
+	lastPrepare uint64      // prepare numbers; only increase
 
 	fetching map[string]*messages.SegmentShipped // remote segments being fetched, by id (coordinator_remote.go)
 }
@@ -68,7 +69,7 @@ type workerState struct {
 	unflushed  bool   // got batches since its last FlushRequest
 }
 
-// flushState is one DurableRequest being served.
+// flushState is one prepare's flush.
 type flushState struct {
 	prepare   uint64
 	upTo      uint64 // documents numbered up to this are asked for
@@ -100,7 +101,7 @@ type (
 		worker     int32
 		generation uint64
 	}
-	// deadlineDue: a DurableRequest's deadline passed.
+	// deadlineDue: a prepare's flush deadline passed.
 	deadlineDue struct{ prepare uint64 }
 	// coordinatorStopping: the writer is closing; nothing restarts now.
 	coordinatorStopping struct{}
@@ -116,6 +117,9 @@ type (
 	}
 	// toCommitter sends msg to the committer.
 	toCommitter struct{ msg interface{} }
+	// forwardToCommitter sends msg to the committer on behalf of the
+	// sender of the message being handled, which the committer answers.
+	forwardToCommitter struct{ msg interface{} }
 	// spawnWorker starts a new actor for the worker position.
 	spawnWorker struct {
 		worker     int32
@@ -203,8 +207,24 @@ func (c *coordinatorCore) step(ev interface{}) []effect {
 	case workerGone:
 		out = c.workerGone(out, m)
 
-	case *messages.DurableRequest:
-		out = c.startFlush(out, m)
+	case *messages.PrepareRequest:
+		c.lastPrepare++
+		fwd := &messages.PrepareRequest{UpTo: m.UpTo, DeadlineMs: m.DeadlineMs, Prepare: c.lastPrepare}
+		out = append(out, forwardToCommitter{msg: fwd})
+		out = c.startFlush(out, fwd)
+
+	case *messages.AbortRequest:
+		// The writer gave up on its prepare. The abort goes through here so
+		// that the committer sees it after the prepare and its answer.
+		if c.flush != nil {
+			out = c.answer(out, "prepare cancelled", messages.ErrorCode_ERROR_NONE)
+		}
+		out = append(out, forwardToCommitter{msg: m})
+
+	case *messages.CancelPrepare:
+		if c.flush != nil && c.flush.prepare == m.Prepare {
+			out = c.answer(out, "prepare cancelled", messages.ErrorCode_ERROR_NONE)
+		}
 
 	case *messages.ReturnDurable:
 		c.segments = append(c.segments, m.Segments...)
@@ -261,7 +281,7 @@ func (c *coordinatorCore) slot(id int32) *workerState {
 
 // startFlush cuts the documents asked for into batches. A newer request
 // supersedes one still being served: its answer would go unheard.
-func (c *coordinatorCore) startFlush(out []effect, m *messages.DurableRequest) []effect {
+func (c *coordinatorCore) startFlush(out []effect, m *messages.PrepareRequest) []effect {
 	if c.flush == nil {
 		c.flush = &flushState{rounds: 1, started: c.cfg.Now(), firstID: c.lastFlushID + 1}
 	}
@@ -276,6 +296,9 @@ func (c *coordinatorCore) startFlush(out []effect, m *messages.DurableRequest) [
 		}
 	}
 	c.queue = rest
+	if len(cut) > 0 {
+		out = append(out, releaseCredits{n: len(cut)})
+	}
 	for len(cut) > 0 {
 		var b *supervisor.Batch[*messages.Document]
 		b, cut = c.openBatch(cut)
@@ -340,18 +363,21 @@ func (c *coordinatorCore) dispatch(out []effect) []effect {
 // nextBatch returns the next batch for an idle worker and the credits its
 // documents held (0 for a re-delivery).
 func (c *coordinatorCore) nextBatch() (*supervisor.Batch[*messages.Document], int) {
-	if c.fairTurn || c.ledger.Redeliveries() == 0 {
-		c.fairTurn = false
-		if len(c.queue) > 0 {
-			var b *supervisor.Batch[*messages.Document]
-			b, c.queue = c.openBatch(c.queue)
-			if len(c.queue) == 0 {
-				c.queue = nil // let the backing array go
-			}
-			return b, len(b.Docs)
+	if !c.fairTurn {
+		if b, ok := c.ledger.NextRedelivery(); ok {
+			c.fairTurn = true
+			return b, 0
 		}
 	}
-	c.fairTurn = true
+	c.fairTurn = false
+	if len(c.queue) > 0 {
+		var b *supervisor.Batch[*messages.Document]
+		b, c.queue = c.openBatch(c.queue)
+		if len(c.queue) == 0 {
+			c.queue = nil // let the backing array go
+		}
+		return b, len(b.Docs)
+	}
 	if b, ok := c.ledger.NextRedelivery(); ok {
 		return b, 0
 	}

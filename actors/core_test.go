@@ -47,7 +47,7 @@ func TestCommitterScripts(t *testing.T) {
 			var ev interface{}
 			switch d.Cmd {
 			case "prepare":
-				ev = &messages.PrepareRequest{UpTo: uint64(intArg(t, d, "up-to", 0))}
+				ev = &messages.PrepareRequest{Prepare: uint64(intArg(t, d, "prepare", 0)), UpTo: uint64(intArg(t, d, "up-to", 0))}
 			case "durable":
 				m := &messages.DurableResponse{Prepare: uint64(intArg(t, d, "prepare", 0)), Error: strArg(d, "error", "")}
 				for i := 0; i < intArg(t, d, "segments", 0); i++ {
@@ -132,9 +132,12 @@ func (h *coreHarness) run(t *testing.T, d *datadriven.TestData) string {
 		ev = m
 	case "request-work":
 		ev = &messages.RequestWork{Worker: worker, Generation: gen()}
-	case "durable":
-		ev = &messages.DurableRequest{Prepare: uint64(intArg(t, d, "prepare", 1)),
-			UpTo: uint64(intArg(t, d, "up-to", int(h.nextDoc))), DeadlineMs: durationArg(t, d, "deadline", 0).Milliseconds()}
+	case "prepare":
+		ev = &messages.PrepareRequest{UpTo: uint64(intArg(t, d, "up-to", int(h.nextDoc))), DeadlineMs: durationArg(t, d, "deadline", 0).Milliseconds()}
+	case "cancel":
+		ev = &messages.CancelPrepare{Prepare: uint64(intArg(t, d, "prepare", 0))}
+	case "abort":
+		ev = &messages.AbortRequest{Keep: true}
 	case "ack", "built":
 		seg, batches := h.segment(sim)
 		if d.HasArg("batches") { // a notice from an earlier generation
@@ -245,10 +248,17 @@ func showEffects(effects []effect, h *coreHarness) string {
 			b.WriteString("\n")
 		case toCoordinator:
 			switch m := e.msg.(type) {
-			case *messages.DurableRequest:
-				fmt.Fprintf(&b, "-> coordinator: DurableRequest prepare=%d up-to=%d\n", m.Prepare, m.UpTo)
+			case *messages.CancelPrepare:
+				fmt.Fprintf(&b, "-> coordinator: CancelPrepare prepare=%d\n", m.Prepare)
 			case *messages.ReturnDurable:
 				fmt.Fprintf(&b, "-> coordinator: ReturnDurable segments=%d docs=%d\n", len(m.Segments), m.Docs)
+			}
+		case forwardToCommitter:
+			switch m := e.msg.(type) {
+			case *messages.PrepareRequest:
+				fmt.Fprintf(&b, "-> committer (for the writer): PrepareRequest prepare=%d up-to=%d\n", m.Prepare, m.UpTo)
+			case *messages.AbortRequest:
+				fmt.Fprintf(&b, "-> committer (for the writer): AbortRequest keep=%t\n", m.Keep)
 			}
 		case toManager:
 			m := e.msg.(*messages.RegisterSegments)

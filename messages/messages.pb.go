@@ -634,34 +634,30 @@ func (x *WorkerRef) GetPid() *actor.PID {
 	return nil
 }
 
-// DurableRequest asks the coordinator for every document accepted up to
-// sequence number up_to, durable: it runs the flush rounds and answers with
-// one DurableResponse. A newer request supersedes an unanswered one.
-type DurableRequest struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Prepare uint64                 `protobuf:"varint,1,opt,name=prepare,proto3" json:"prepare,omitempty"`
-	UpTo    uint64                 `protobuf:"varint,2,opt,name=up_to,json=upTo,proto3" json:"up_to,omitempty"`
-	// deadline_ms bounds the flush: past it the answer is an error that says
-	// what it still waited for. Nothing is lost by that.
-	DeadlineMs    int64 `protobuf:"varint,3,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+// CancelPrepare stops the flush of prepare (its caller gave up, or the
+// committer is busy): intake waiting behind the flush moves on. The answer
+// is an error; what was durable waits for the next prepare.
+type CancelPrepare struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prepare       uint64                 `protobuf:"varint,1,opt,name=prepare,proto3" json:"prepare,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *DurableRequest) Reset() {
-	*x = DurableRequest{}
+func (x *CancelPrepare) Reset() {
+	*x = CancelPrepare{}
 	mi := &file_messages_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *DurableRequest) String() string {
+func (x *CancelPrepare) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*DurableRequest) ProtoMessage() {}
+func (*CancelPrepare) ProtoMessage() {}
 
-func (x *DurableRequest) ProtoReflect() protoreflect.Message {
+func (x *CancelPrepare) ProtoReflect() protoreflect.Message {
 	mi := &file_messages_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -673,34 +669,21 @@ func (x *DurableRequest) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use DurableRequest.ProtoReflect.Descriptor instead.
-func (*DurableRequest) Descriptor() ([]byte, []int) {
+// Deprecated: Use CancelPrepare.ProtoReflect.Descriptor instead.
+func (*CancelPrepare) Descriptor() ([]byte, []int) {
 	return file_messages_proto_rawDescGZIP(), []int{8}
 }
 
-func (x *DurableRequest) GetPrepare() uint64 {
+func (x *CancelPrepare) GetPrepare() uint64 {
 	if x != nil {
 		return x.Prepare
 	}
 	return 0
 }
 
-func (x *DurableRequest) GetUpTo() uint64 {
-	if x != nil {
-		return x.UpTo
-	}
-	return 0
-}
-
-func (x *DurableRequest) GetDeadlineMs() int64 {
-	if x != nil {
-		return x.DeadlineMs
-	}
-	return 0
-}
-
-// DurableResponse hands the committer the segments holding the documents
-// asked for (and those isolated as poison), or says why it could not.
+// DurableResponse ends a prepare's flush: it hands the committer the
+// segments holding the documents cut (and those isolated as poison), or
+// says why it could not.
 type DurableResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Prepare       uint64                 `protobuf:"varint,1,opt,name=prepare,proto3" json:"prepare,omitempty"`
@@ -1049,12 +1032,18 @@ func (x *Rejected) GetDoc() *Document {
 	return nil
 }
 
-// PrepareRequest asks for every document numbered up to up_to, durable;
-// documents numbered after it go to the next commit.
+// PrepareRequest goes from the writer to the coordinator, sent while
+// intake is held so that it follows exactly the documents numbered up to
+// up_to in the coordinator's mailbox: those are cut for this commit, later
+// ones wait for the next. The coordinator numbers the prepare, starts the
+// flush, and forwards the request (with prepare set) to the committer,
+// which answers the writer. deadline_ms bounds the flush: past it the
+// answer is an error that says what it still waited for; nothing is lost.
 type PrepareRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UpTo          uint64                 `protobuf:"varint,1,opt,name=up_to,json=upTo,proto3" json:"up_to,omitempty"`
 	DeadlineMs    int64                  `protobuf:"varint,2,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	Prepare       uint64                 `protobuf:"varint,3,opt,name=prepare,proto3" json:"prepare,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1099,6 +1088,13 @@ func (x *PrepareRequest) GetUpTo() uint64 {
 func (x *PrepareRequest) GetDeadlineMs() int64 {
 	if x != nil {
 		return x.DeadlineMs
+	}
+	return 0
+}
+
+func (x *PrepareRequest) GetPrepare() uint64 {
+	if x != nil {
+		return x.Prepare
 	}
 	return 0
 }
@@ -2267,12 +2263,9 @@ const file_messages_proto_rawDesc = "" +
 	"generation\x18\x02 \x01(\x04R\n" +
 	"generation\x12\x1c\n" +
 	"\x03pid\x18\x03 \x01(\v2\n" +
-	".actor.PIDR\x03pid\"`\n" +
-	"\x0eDurableRequest\x12\x18\n" +
-	"\aprepare\x18\x01 \x01(\x04R\aprepare\x12\x13\n" +
-	"\x05up_to\x18\x02 \x01(\x04R\x04upTo\x12\x1f\n" +
-	"\vdeadline_ms\x18\x03 \x01(\x03R\n" +
-	"deadlineMs\"\x8e\x02\n" +
+	".actor.PIDR\x03pid\")\n" +
+	"\rCancelPrepare\x12\x18\n" +
+	"\aprepare\x18\x01 \x01(\x04R\aprepare\"\x8e\x02\n" +
 	"\x0fDurableResponse\x12\x18\n" +
 	"\aprepare\x18\x01 \x01(\x04R\aprepare\x128\n" +
 	"\bsegments\x18\x02 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
@@ -2300,11 +2293,12 @@ const file_messages_proto_rawDesc = "" +
 	"\bRejected\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12+\n" +
-	"\x03doc\x18\x03 \x01(\v2\x19.hermes.messages.DocumentR\x03doc\"F\n" +
+	"\x03doc\x18\x03 \x01(\v2\x19.hermes.messages.DocumentR\x03doc\"`\n" +
 	"\x0ePrepareRequest\x12\x13\n" +
 	"\x05up_to\x18\x01 \x01(\x04R\x04upTo\x12\x1f\n" +
 	"\vdeadline_ms\x18\x02 \x01(\x03R\n" +
-	"deadlineMs\"\xf4\x01\n" +
+	"deadlineMs\x12\x18\n" +
+	"\aprepare\x18\x03 \x01(\x04R\aprepare\"\xf4\x01\n" +
 	"\x0fPrepareResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x128\n" +
 	"\bsegments\x18\x02 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x125\n" +
@@ -2406,7 +2400,7 @@ var file_messages_proto_goTypes = []any{
 	(*SegmentInfo)(nil),              // 6: hermes.messages.SegmentInfo
 	(*SegmentBuilt)(nil),             // 7: hermes.messages.SegmentBuilt
 	(*WorkerRef)(nil),                // 8: hermes.messages.WorkerRef
-	(*DurableRequest)(nil),           // 9: hermes.messages.DurableRequest
+	(*CancelPrepare)(nil),            // 9: hermes.messages.CancelPrepare
 	(*DurableResponse)(nil),          // 10: hermes.messages.DurableResponse
 	(*ReturnDurable)(nil),            // 11: hermes.messages.ReturnDurable
 	(*FlushRequest)(nil),             // 12: hermes.messages.FlushRequest
