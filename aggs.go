@@ -167,6 +167,20 @@ func (a *statsAcc) add(v float64) {
 	a.sum += v
 }
 
+func (a *statsAcc) merge(b *statsAcc) {
+	if b.count == 0 {
+		return
+	}
+	if a.count == 0 || b.min < a.min {
+		a.min = b.min
+	}
+	if a.count == 0 || b.max > a.max {
+		a.max = b.max
+	}
+	a.count += b.count
+	a.sum += b.sum
+}
+
 func (a *statsAcc) stats() *FieldStats {
 	s := &FieldStats{Count: a.count, Min: a.min, Max: a.max, Sum: a.sum, Avg: math.NaN()}
 	if a.count == 0 {
@@ -270,6 +284,7 @@ type termsCollector struct {
 	size    int
 	sub     *subStats
 	buckets map[uint64]*termBucket // by ordered value
+	flush   func()                 // adds the last segment's dense counts to buckets
 }
 
 type termBucket struct {
@@ -293,10 +308,16 @@ func (a *TermsAgg) newCollector(r *Reader) (aggCollector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &termsCollector{field: f, size: size, sub: sub, buckets: map[uint64]*termBucket{}}, nil
+	return &termsCollector{field: f, size: size, sub: sub, buckets: map[uint64]*termBucket{}, flush: func() {}}, nil
 }
 
+// maxDenseTermsSlots bounds the per-segment array a terms aggregation
+// counts in when the column's values span few raw values: an array index
+// instead of a map lookup per document.
+const maxDenseTermsSlots = 1 << 16
+
 func (c *termsCollector) segment(r *Reader, seg int) (func(uint32), error) {
+	c.flush()
 	col, err := r.column(seg, c.field)
 	if err != nil {
 		return nil, err
@@ -305,20 +326,48 @@ func (c *termsCollector) segment(r *Reader, seg int) (func(uint32), error) {
 	if err != nil {
 		return nil, err
 	}
+	if min, width := col.c.Span(); width <= 16 && (1<<width)*max(1, len(subCols)) <= maxDenseTermsSlots {
+		counts := make([]int, 1<<width)
+		subs := make([]statsAcc, len(counts)*len(subCols))
+		c.flush = func() {
+			for i, n := range counts {
+				if n == 0 {
+					continue
+				}
+				b := c.bucket(min+uint64(i), len(subCols))
+				b.count += n
+				for j := range subCols {
+					b.sub[j].merge(&subs[i*len(subCols)+j])
+				}
+			}
+			c.flush = func() {}
+		}
+		if len(subCols) == 0 {
+			return func(doc uint32) {
+				if v, ok := col.c.Raw(doc); ok {
+					counts[v-min]++
+				}
+			}, nil
+		}
+		return func(doc uint32) {
+			if v, ok := col.c.Raw(doc); ok {
+				i := int(v - min)
+				counts[i]++
+				addSub(subs[i*len(subCols):(i+1)*len(subCols)], subCols, doc)
+			}
+		}, nil
+	}
 	// The last bucket is cached: runs of equal values are common.
 	var lastKey uint64
 	var last *termBucket
 	return func(doc uint32) {
-		v, ok := col.ordered(doc)
+		v, ok := col.c.Raw(doc)
 		if !ok {
 			return
 		}
 		b := last
 		if b == nil || v != lastKey {
-			if b = c.buckets[v]; b == nil {
-				b = &termBucket{sub: make([]statsAcc, len(subCols))}
-				c.buckets[v] = b
-			}
+			b = c.bucket(v, len(subCols))
 			last, lastKey = b, v
 		}
 		b.count++
@@ -326,7 +375,17 @@ func (c *termsCollector) segment(r *Reader, seg int) (func(uint32), error) {
 	}, nil
 }
 
+func (c *termsCollector) bucket(v uint64, subs int) *termBucket {
+	b := c.buckets[v]
+	if b == nil {
+		b = &termBucket{sub: make([]statsAcc, subs)}
+		c.buckets[v] = b
+	}
+	return b
+}
+
 func (c *termsCollector) result() *AggResult {
+	c.flush()
 	keys := make([]uint64, 0, len(c.buckets))
 	for k := range c.buckets {
 		keys = append(keys, k)

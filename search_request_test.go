@@ -392,6 +392,7 @@ func TestSearchRequestAggregations(t *testing.T) {
 			"prices": &hermes.RangeAgg{Field: "price", Ranges: ranges},
 			"qty":    &hermes.HistogramAgg{Field: "qty", Interval: 3},
 			"price":  &hermes.StatsAgg{Field: "price"},
+			"pterms": &hermes.TermsAgg{Field: "price", Size: 1000}, // a wide column: counted in a map
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -453,6 +454,18 @@ func TestSearchRequestAggregations(t *testing.T) {
 		}
 		if len(terms.Buckets) != min(3, len(cats)) || terms.Other != other {
 			t.Errorf("%s: %d terms buckets, other %d; model %d, %d", q, len(terms.Buckets), terms.Other, min(3, len(cats)), other)
+		}
+		priceCounts := map[string]int{}
+		for _, p := range prices(match) {
+			priceCounts[fmt.Sprint(p)]++
+		}
+		if len(res.Aggs["pterms"].Buckets) != len(priceCounts) {
+			t.Errorf("%s: %d price terms, model %d", q, len(res.Aggs["pterms"].Buckets), len(priceCounts))
+		}
+		for _, b := range res.Aggs["pterms"].Buckets {
+			if priceCounts[b.Key] != b.Count {
+				t.Errorf("%s: price %s has %d docs, model %d", q, b.Key, b.Count, priceCounts[b.Key])
+			}
 		}
 		for i, rg := range ranges {
 			n := 0
