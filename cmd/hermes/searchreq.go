@@ -131,7 +131,7 @@ func parseAgg(spec string) (hermes.Aggregation, error) {
 		return &hermes.HistogramAgg{Field: field, Interval: iv, Sub: sub}, nil
 	case "range":
 		if arg == "" {
-			return nil, fmt.Errorf("want range:FIELD:FROM..TO,...")
+			return nil, fmt.Errorf("want range:FIELD:FROM..TO[,FROM..TO]")
 		}
 		var ranges []hermes.NumericRange
 		for _, r := range strings.Split(arg, ",") {
