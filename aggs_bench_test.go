@@ -76,7 +76,7 @@ func BenchmarkAggregations(b *testing.B) {
 		name string
 		req  hermes.SearchRequest
 	}{
-		{"count", hermes.SearchRequest{Query: "body:all"}},
+		{"count", hermes.SearchRequest{Query: "body:all", TotalHitsThreshold: aggBenchDocs}},
 		{"stats", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"s": stats}}},
 		{"terms", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": &hermes.TermsAgg{Field: "cat"}}}},
 		{"terms_stats", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": terms}}},

@@ -136,6 +136,18 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 		return nil, fmt.Errorf("hermes: search request: K+Offset overflows")
 	}
 	res := &SearchResult{}
+	if want == 0 && aggs.len() == 0 {
+		// A count alone: stop at the threshold.
+		n, exact, err := r.searcher.CountUpTo(ctx, q, req.TotalHitsThreshold)
+		if err != nil {
+			return nil, err
+		}
+		res.Total = TotalHits{Value: n, Relation: TotalAtLeast}
+		if exact {
+			res.Total.Relation = TotalEqual
+		}
+		return res, nil
+	}
 	if plan.byPosition && after == nil && aggs.len() == 0 && want > 0 {
 		hits, err := r.searcher.Search(ctx, q, want)
 		if err != nil {

@@ -307,6 +307,9 @@ func TestSearchRequestScorePagesAndTotals(t *testing.T) {
 		{10, n, hermes.TotalHits{Value: n, Relation: hermes.TotalEqual}},
 		{10, n + 1, hermes.TotalHits{Value: n, Relation: hermes.TotalEqual}},
 		{n + 1, 0, hermes.TotalHits{Value: n, Relation: hermes.TotalEqual}},
+		{0, 0, hermes.TotalHits{Value: 0, Relation: hermes.TotalAtLeast}},
+		{0, 7, hermes.TotalHits{Value: 7, Relation: hermes.TotalAtLeast}},
+		{0, n, hermes.TotalHits{Value: n, Relation: hermes.TotalEqual}},
 	} {
 		res, err := r.SearchRequest(ctx, hermes.SearchRequest{Query: q, K: tc.k, TotalHitsThreshold: tc.threshold})
 		if err != nil {
