@@ -211,6 +211,14 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 				}
 				e.keys[i] = v
 			}
+			// The sort values alone usually decide; the primary key is
+			// read only for a tie.
+			if after != nil && plan.compareKeys(&e, after) < 0 {
+				return
+			}
+			if top.full() && plan.compareKeys(&e, &top.heap[0]) > 0 {
+				return
+			}
 			if plan.byKey {
 				e.pk, _ = sr.Key(doc) // a bad key column fails Open
 			}
@@ -290,6 +298,14 @@ type sortEntry struct {
 
 // compare orders a before b (<0), or after (>0); 0 only for the same doc.
 func (p *sortPlan) compare(a, b *sortEntry) int {
+	if c := p.compareKeys(a, b); c != 0 {
+		return c
+	}
+	return p.compareTies(a, b)
+}
+
+// compareKeys compares the sort values only.
+func (p *sortPlan) compareKeys(a, b *sortEntry) int {
 	for i, k := range p.keys {
 		ma, mb := a.missing&(1<<i) != 0, b.missing&(1<<i) != 0
 		switch {
@@ -311,6 +327,11 @@ func (p *sortPlan) compare(a, b *sortEntry) int {
 			return c
 		}
 	}
+	return 0
+}
+
+// compareTies breaks a tie of sort values.
+func (p *sortPlan) compareTies(a, b *sortEntry) int {
 	if p.byPosition {
 		if a.seg != b.seg {
 			return cmpInt(a.seg, b.seg)
@@ -344,6 +365,8 @@ type entryHeap struct {
 	plan *sortPlan
 	heap []sortEntry // max-heap: heap[0] is the last kept entry
 }
+
+func (h *entryHeap) full() bool { return len(h.heap) == h.n }
 
 func (h *entryHeap) after(i, j int) bool { return h.plan.compare(&h.heap[i], &h.heap[j]) > 0 }
 
