@@ -84,8 +84,9 @@ type FieldStats struct {
 
 // aggCollector accumulates one aggregation over a search.
 type aggCollector interface {
-	// segment returns the function that takes seg's matches.
-	segment(r *Reader, seg int) (func(doc uint32), error)
+	// segment returns the function that takes seg's matches, a batch at
+	// a time.
+	segment(r *Reader, seg int) (func(docs []uint32), error)
 	result() *AggResult
 }
 
@@ -117,8 +118,8 @@ func (r *Reader) newAggs(aggs map[string]Aggregation) (*aggSet, error) {
 
 func (s *aggSet) len() int { return len(s.colls) }
 
-func (s *aggSet) segment(r *Reader, seg int) (func(doc uint32), error) {
-	fns := make([]func(uint32), len(s.colls))
+func (s *aggSet) segment(r *Reader, seg int) (func(docs []uint32), error) {
+	fns := make([]func([]uint32), len(s.colls))
 	for i, c := range s.colls {
 		fn, err := c.segment(r, seg)
 		if err != nil {
@@ -128,13 +129,13 @@ func (s *aggSet) segment(r *Reader, seg int) (func(doc uint32), error) {
 	}
 	switch len(fns) {
 	case 0:
-		return func(uint32) {}, nil
+		return func([]uint32) {}, nil
 	case 1:
 		return fns[0], nil
 	}
-	return func(doc uint32) {
+	return func(docs []uint32) {
 		for _, fn := range fns {
-			fn(doc)
+			fn(docs)
 		}
 	}, nil
 }
@@ -263,15 +264,19 @@ func (a *StatsAgg) newCollector(r *Reader) (aggCollector, error) {
 	return &statsCollector{field: f}, nil
 }
 
-func (c *statsCollector) segment(r *Reader, seg int) (func(uint32), error) {
+func (c *statsCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	col, err := r.column(seg, c.field)
 	if err != nil {
 		return nil, err
 	}
-	return func(doc uint32) {
-		if v, ok := col.float(doc); ok {
-			c.acc.add(v)
+	return func(docs []uint32) {
+		acc := c.acc // a local copy stays in registers
+		for _, doc := range docs {
+			if v, ok := col.float(doc); ok {
+				acc.add(v)
+			}
 		}
+		c.acc = acc
 	}, nil
 }
 
@@ -316,7 +321,7 @@ func (a *TermsAgg) newCollector(r *Reader) (aggCollector, error) {
 // instead of a map lookup per document.
 const maxDenseTermsSlots = 1 << 16
 
-func (c *termsCollector) segment(r *Reader, seg int) (func(uint32), error) {
+func (c *termsCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	c.flush()
 	col, err := r.column(seg, c.field)
 	if err != nil {
@@ -343,35 +348,41 @@ func (c *termsCollector) segment(r *Reader, seg int) (func(uint32), error) {
 			c.flush = func() {}
 		}
 		if len(subCols) == 0 {
-			return func(doc uint32) {
-				if v, ok := col.c.Raw(doc); ok {
-					counts[v-min]++
+			return func(docs []uint32) {
+				for _, doc := range docs {
+					if v, ok := col.c.Raw(doc); ok {
+						counts[v-min]++
+					}
 				}
 			}, nil
 		}
-		return func(doc uint32) {
-			if v, ok := col.c.Raw(doc); ok {
-				i := int(v - min)
-				counts[i]++
-				addSub(subs[i*len(subCols):(i+1)*len(subCols)], subCols, doc)
+		return func(docs []uint32) {
+			for _, doc := range docs {
+				if v, ok := col.c.Raw(doc); ok {
+					i := int(v - min)
+					counts[i]++
+					addSub(subs[i*len(subCols):(i+1)*len(subCols)], subCols, doc)
+				}
 			}
 		}, nil
 	}
 	// The last bucket is cached: runs of equal values are common.
 	var lastKey uint64
 	var last *termBucket
-	return func(doc uint32) {
-		v, ok := col.c.Raw(doc)
-		if !ok {
-			return
+	return func(docs []uint32) {
+		for _, doc := range docs {
+			v, ok := col.c.Raw(doc)
+			if !ok {
+				continue
+			}
+			b := last
+			if b == nil || v != lastKey {
+				b = c.bucket(v, len(subCols))
+				last, lastKey = b, v
+			}
+			b.count++
+			addSub(b.sub, subCols, doc)
 		}
-		b := last
-		if b == nil || v != lastKey {
-			b = c.bucket(v, len(subCols))
-			last, lastKey = b, v
-		}
-		b.count++
-		addSub(b.sub, subCols, doc)
 	}, nil
 }
 
@@ -444,7 +455,7 @@ func (a *RangeAgg) newCollector(r *Reader) (aggCollector, error) {
 	return c, nil
 }
 
-func (c *rangeCollector) segment(r *Reader, seg int) (func(uint32), error) {
+func (c *rangeCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	col, err := r.column(seg, c.field)
 	if err != nil {
 		return nil, err
@@ -453,15 +464,17 @@ func (c *rangeCollector) segment(r *Reader, seg int) (func(uint32), error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(doc uint32) {
-		v, ok := col.float(doc)
-		if !ok {
-			return
-		}
-		for i := range c.ranges {
-			if v >= c.ranges[i].From && v < c.ranges[i].To {
-				c.counts[i]++
-				addSub(c.subs[i], subCols, doc)
+	return func(docs []uint32) {
+		for _, doc := range docs {
+			v, ok := col.float(doc)
+			if !ok {
+				continue
+			}
+			for i := range c.ranges {
+				if v >= c.ranges[i].From && v < c.ranges[i].To {
+					c.counts[i]++
+					addSub(c.subs[i], subCols, doc)
+				}
 			}
 		}
 	}, nil
@@ -510,7 +523,7 @@ func (a *HistogramAgg) newCollector(r *Reader) (aggCollector, error) {
 	return &histogramCollector{field: f, interval: a.Interval, sub: sub, buckets: map[int64]*termBucket{}}, nil
 }
 
-func (c *histogramCollector) segment(r *Reader, seg int) (func(uint32), error) {
+func (c *histogramCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	col, err := r.column(seg, c.field)
 	if err != nil {
 		return nil, err
@@ -521,22 +534,24 @@ func (c *histogramCollector) segment(r *Reader, seg int) (func(uint32), error) {
 	}
 	var lastKey int64
 	var last *termBucket
-	return func(doc uint32) {
-		v, ok := col.float(doc)
-		if !ok {
-			return
-		}
-		k := int64(math.Floor(v / c.interval))
-		b := last
-		if b == nil || k != lastKey {
-			if b = c.buckets[k]; b == nil {
-				b = &termBucket{sub: make([]statsAcc, len(subCols))}
-				c.buckets[k] = b
+	return func(docs []uint32) {
+		for _, doc := range docs {
+			v, ok := col.float(doc)
+			if !ok {
+				continue
 			}
-			last, lastKey = b, k
+			k := int64(math.Floor(v / c.interval))
+			b := last
+			if b == nil || k != lastKey {
+				if b = c.buckets[k]; b == nil {
+					b = &termBucket{sub: make([]statsAcc, len(subCols))}
+					c.buckets[k] = b
+				}
+				last, lastKey = b, k
+			}
+			b.count++
+			addSub(b.sub, subCols, doc)
 		}
-		b.count++
-		addSub(b.sub, subCols, doc)
 	}, nil
 }
 

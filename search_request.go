@@ -193,12 +193,7 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 		}
 		sr := r.view.readers[seg]
 		segID := sr.ID()
-		return func(doc uint32, score float32) {
-			total++
-			collectAggs(doc)
-			if want == 0 {
-				return
-			}
+		offer := func(doc uint32, score float32) {
 			e := sortEntry{seg: seg, segID: segID, doc: doc, score: score}
 			for i, k := range plan.keys {
 				if k.score {
@@ -226,6 +221,16 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 				return
 			}
 			top.offer(e)
+		}
+		return func(docs []uint32, scores []float32) {
+			total += len(docs)
+			collectAggs(docs)
+			if want == 0 {
+				return
+			}
+			for i, doc := range docs {
+				offer(doc, scores[i])
+			}
 		}, nil
 	})
 	if err != nil {
