@@ -84,8 +84,9 @@ type FieldStats struct {
 
 // aggCollector accumulates one aggregation over a search.
 type aggCollector interface {
-	// segment returns the function that takes seg's matches.
-	segment(r *Reader, seg int) (func(doc uint32), error)
+	// segment returns the function that takes seg's matches, a batch at
+	// a time.
+	segment(r *Reader, seg int) (func(docs []uint32), error)
 	result() *AggResult
 }
 
@@ -117,8 +118,8 @@ func (r *Reader) newAggs(aggs map[string]Aggregation) (*aggSet, error) {
 
 func (s *aggSet) len() int { return len(s.colls) }
 
-func (s *aggSet) segment(r *Reader, seg int) (func(doc uint32), error) {
-	fns := make([]func(uint32), len(s.colls))
+func (s *aggSet) segment(r *Reader, seg int) (func(docs []uint32), error) {
+	fns := make([]func([]uint32), len(s.colls))
 	for i, c := range s.colls {
 		fn, err := c.segment(r, seg)
 		if err != nil {
@@ -128,13 +129,13 @@ func (s *aggSet) segment(r *Reader, seg int) (func(doc uint32), error) {
 	}
 	switch len(fns) {
 	case 0:
-		return func(uint32) {}, nil
+		return func([]uint32) {}, nil
 	case 1:
 		return fns[0], nil
 	}
-	return func(doc uint32) {
+	return func(docs []uint32) {
 		for _, fn := range fns {
-			fn(doc)
+			fn(docs)
 		}
 	}, nil
 }
@@ -165,6 +166,20 @@ func (a *statsAcc) add(v float64) {
 	}
 	a.count++
 	a.sum += v
+}
+
+func (a *statsAcc) merge(b *statsAcc) {
+	if b.count == 0 {
+		return
+	}
+	if a.count == 0 || b.min < a.min {
+		a.min = b.min
+	}
+	if a.count == 0 || b.max > a.max {
+		a.max = b.max
+	}
+	a.count += b.count
+	a.sum += b.sum
 }
 
 func (a *statsAcc) stats() *FieldStats {
@@ -249,15 +264,19 @@ func (a *StatsAgg) newCollector(r *Reader) (aggCollector, error) {
 	return &statsCollector{field: f}, nil
 }
 
-func (c *statsCollector) segment(r *Reader, seg int) (func(uint32), error) {
+func (c *statsCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	col, err := r.column(seg, c.field)
 	if err != nil {
 		return nil, err
 	}
-	return func(doc uint32) {
-		if v, ok := col.float(doc); ok {
-			c.acc.add(v)
+	return func(docs []uint32) {
+		acc := c.acc // a local copy stays in registers
+		for _, doc := range docs {
+			if v, ok := col.float(doc); ok {
+				acc.add(v)
+			}
 		}
+		c.acc = acc
 	}, nil
 }
 
@@ -270,6 +289,7 @@ type termsCollector struct {
 	size    int
 	sub     *subStats
 	buckets map[uint64]*termBucket // by ordered value
+	flush   func()                 // adds the last segment's dense counts to buckets
 }
 
 type termBucket struct {
@@ -293,10 +313,16 @@ func (a *TermsAgg) newCollector(r *Reader) (aggCollector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &termsCollector{field: f, size: size, sub: sub, buckets: map[uint64]*termBucket{}}, nil
+	return &termsCollector{field: f, size: size, sub: sub, buckets: map[uint64]*termBucket{}, flush: func() {}}, nil
 }
 
-func (c *termsCollector) segment(r *Reader, seg int) (func(uint32), error) {
+// maxDenseTermsSlots bounds the per-segment array a terms aggregation
+// counts in when the column's values span few raw values: an array index
+// instead of a map lookup per document.
+const maxDenseTermsSlots = 1 << 16
+
+func (c *termsCollector) segment(r *Reader, seg int) (func([]uint32), error) {
+	c.flush()
 	col, err := r.column(seg, c.field)
 	if err != nil {
 		return nil, err
@@ -305,28 +331,72 @@ func (c *termsCollector) segment(r *Reader, seg int) (func(uint32), error) {
 	if err != nil {
 		return nil, err
 	}
+	if min, width := col.c.Span(); width <= 16 && (1<<width)*max(1, len(subCols)) <= maxDenseTermsSlots {
+		counts := make([]int, 1<<width)
+		subs := make([]statsAcc, len(counts)*len(subCols))
+		c.flush = func() {
+			for i, n := range counts {
+				if n == 0 {
+					continue
+				}
+				b := c.bucket(min+uint64(i), len(subCols))
+				b.count += n
+				for j := range subCols {
+					b.sub[j].merge(&subs[i*len(subCols)+j])
+				}
+			}
+			c.flush = func() {}
+		}
+		if len(subCols) == 0 {
+			return func(docs []uint32) {
+				for _, doc := range docs {
+					if v, ok := col.c.Raw(doc); ok {
+						counts[v-min]++
+					}
+				}
+			}, nil
+		}
+		return func(docs []uint32) {
+			for _, doc := range docs {
+				if v, ok := col.c.Raw(doc); ok {
+					i := int(v - min)
+					counts[i]++
+					addSub(subs[i*len(subCols):(i+1)*len(subCols)], subCols, doc)
+				}
+			}
+		}, nil
+	}
 	// The last bucket is cached: runs of equal values are common.
 	var lastKey uint64
 	var last *termBucket
-	return func(doc uint32) {
-		v, ok := col.ordered(doc)
-		if !ok {
-			return
-		}
-		b := last
-		if b == nil || v != lastKey {
-			if b = c.buckets[v]; b == nil {
-				b = &termBucket{sub: make([]statsAcc, len(subCols))}
-				c.buckets[v] = b
+	return func(docs []uint32) {
+		for _, doc := range docs {
+			v, ok := col.c.Raw(doc)
+			if !ok {
+				continue
 			}
-			last, lastKey = b, v
+			b := last
+			if b == nil || v != lastKey {
+				b = c.bucket(v, len(subCols))
+				last, lastKey = b, v
+			}
+			b.count++
+			addSub(b.sub, subCols, doc)
 		}
-		b.count++
-		addSub(b.sub, subCols, doc)
 	}, nil
 }
 
+func (c *termsCollector) bucket(v uint64, subs int) *termBucket {
+	b := c.buckets[v]
+	if b == nil {
+		b = &termBucket{sub: make([]statsAcc, subs)}
+		c.buckets[v] = b
+	}
+	return b
+}
+
 func (c *termsCollector) result() *AggResult {
+	c.flush()
 	keys := make([]uint64, 0, len(c.buckets))
 	for k := range c.buckets {
 		keys = append(keys, k)
@@ -385,7 +455,7 @@ func (a *RangeAgg) newCollector(r *Reader) (aggCollector, error) {
 	return c, nil
 }
 
-func (c *rangeCollector) segment(r *Reader, seg int) (func(uint32), error) {
+func (c *rangeCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	col, err := r.column(seg, c.field)
 	if err != nil {
 		return nil, err
@@ -394,15 +464,17 @@ func (c *rangeCollector) segment(r *Reader, seg int) (func(uint32), error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(doc uint32) {
-		v, ok := col.float(doc)
-		if !ok {
-			return
-		}
-		for i := range c.ranges {
-			if v >= c.ranges[i].From && v < c.ranges[i].To {
-				c.counts[i]++
-				addSub(c.subs[i], subCols, doc)
+	return func(docs []uint32) {
+		for _, doc := range docs {
+			v, ok := col.float(doc)
+			if !ok {
+				continue
+			}
+			for i := range c.ranges {
+				if v >= c.ranges[i].From && v < c.ranges[i].To {
+					c.counts[i]++
+					addSub(c.subs[i], subCols, doc)
+				}
 			}
 		}
 	}, nil
@@ -451,7 +523,7 @@ func (a *HistogramAgg) newCollector(r *Reader) (aggCollector, error) {
 	return &histogramCollector{field: f, interval: a.Interval, sub: sub, buckets: map[int64]*termBucket{}}, nil
 }
 
-func (c *histogramCollector) segment(r *Reader, seg int) (func(uint32), error) {
+func (c *histogramCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	col, err := r.column(seg, c.field)
 	if err != nil {
 		return nil, err
@@ -462,22 +534,24 @@ func (c *histogramCollector) segment(r *Reader, seg int) (func(uint32), error) {
 	}
 	var lastKey int64
 	var last *termBucket
-	return func(doc uint32) {
-		v, ok := col.float(doc)
-		if !ok {
-			return
-		}
-		k := int64(math.Floor(v / c.interval))
-		b := last
-		if b == nil || k != lastKey {
-			if b = c.buckets[k]; b == nil {
-				b = &termBucket{sub: make([]statsAcc, len(subCols))}
-				c.buckets[k] = b
+	return func(docs []uint32) {
+		for _, doc := range docs {
+			v, ok := col.float(doc)
+			if !ok {
+				continue
 			}
-			last, lastKey = b, k
+			k := int64(math.Floor(v / c.interval))
+			b := last
+			if b == nil || k != lastKey {
+				if b = c.buckets[k]; b == nil {
+					b = &termBucket{sub: make([]statsAcc, len(subCols))}
+					c.buckets[k] = b
+				}
+				last, lastKey = b, k
+			}
+			b.count++
+			addSub(b.sub, subCols, doc)
 		}
-		b.count++
-		addSub(b.sub, subCols, doc)
 	}, nil
 }
 

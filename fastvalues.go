@@ -36,18 +36,7 @@ func (r *Reader) column(seg int, f segment.Field) (numColumn, error) {
 }
 
 // ordered returns doc's value mapped to a u64 of the same order.
-func (n numColumn) ordered(doc uint32) (uint64, bool) {
-	switch n.typ {
-	case segment.TypeU64:
-		return n.c.U64(doc)
-	case segment.TypeI64:
-		v, ok := n.c.I64(doc)
-		return uint64(v) ^ 1<<63, ok
-	default:
-		v, ok := n.c.F64(doc)
-		return orderedF64(v), ok
-	}
-}
+func (n numColumn) ordered(doc uint32) (uint64, bool) { return n.c.Raw(doc) }
 
 // float returns doc's value as a float64 (u64 and i64 values beyond 2^53
 // are rounded).

@@ -136,6 +136,18 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 		return nil, fmt.Errorf("hermes: search request: K+Offset overflows")
 	}
 	res := &SearchResult{}
+	if want == 0 && aggs.len() == 0 {
+		// A count alone: stop at the threshold.
+		n, exact, err := r.searcher.CountUpTo(ctx, q, req.TotalHitsThreshold)
+		if err != nil {
+			return nil, err
+		}
+		res.Total = TotalHits{Value: n, Relation: TotalAtLeast}
+		if exact {
+			res.Total.Relation = TotalEqual
+		}
+		return res, nil
+	}
 	if plan.byPosition && after == nil && aggs.len() == 0 && want > 0 {
 		hits, err := r.searcher.Search(ctx, q, want)
 		if err != nil {
@@ -181,12 +193,7 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 		}
 		sr := r.view.readers[seg]
 		segID := sr.ID()
-		return func(doc uint32, score float32) {
-			total++
-			collectAggs(doc)
-			if want == 0 {
-				return
-			}
+		offer := func(doc uint32, score float32) {
 			e := sortEntry{seg: seg, segID: segID, doc: doc, score: score}
 			for i, k := range plan.keys {
 				if k.score {
@@ -199,6 +206,14 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 				}
 				e.keys[i] = v
 			}
+			// The sort values alone usually decide; the primary key is
+			// read only for a tie.
+			if after != nil && plan.compareKeys(&e, after) < 0 {
+				return
+			}
+			if top.full() && plan.compareKeys(&e, &top.heap[0]) > 0 {
+				return
+			}
 			if plan.byKey {
 				e.pk, _ = sr.Key(doc) // a bad key column fails Open
 			}
@@ -206,6 +221,16 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 				return
 			}
 			top.offer(e)
+		}
+		return func(docs []uint32, scores []float32) {
+			total += len(docs)
+			collectAggs(docs)
+			if want == 0 {
+				return
+			}
+			for i, doc := range docs {
+				offer(doc, scores[i])
+			}
 		}, nil
 	})
 	if err != nil {
@@ -278,6 +303,14 @@ type sortEntry struct {
 
 // compare orders a before b (<0), or after (>0); 0 only for the same doc.
 func (p *sortPlan) compare(a, b *sortEntry) int {
+	if c := p.compareKeys(a, b); c != 0 {
+		return c
+	}
+	return p.compareTies(a, b)
+}
+
+// compareKeys compares the sort values only.
+func (p *sortPlan) compareKeys(a, b *sortEntry) int {
 	for i, k := range p.keys {
 		ma, mb := a.missing&(1<<i) != 0, b.missing&(1<<i) != 0
 		switch {
@@ -299,6 +332,11 @@ func (p *sortPlan) compare(a, b *sortEntry) int {
 			return c
 		}
 	}
+	return 0
+}
+
+// compareTies breaks a tie of sort values.
+func (p *sortPlan) compareTies(a, b *sortEntry) int {
 	if p.byPosition {
 		if a.seg != b.seg {
 			return cmpInt(a.seg, b.seg)
@@ -332,6 +370,8 @@ type entryHeap struct {
 	plan *sortPlan
 	heap []sortEntry // max-heap: heap[0] is the last kept entry
 }
+
+func (h *entryHeap) full() bool { return len(h.heap) == h.n }
 
 func (h *entryHeap) after(i, j int) bool { return h.plan.compare(&h.heap[i], &h.heap[j]) > 0 }
 

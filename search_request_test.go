@@ -307,6 +307,9 @@ func TestSearchRequestScorePagesAndTotals(t *testing.T) {
 		{10, n, hermes.TotalHits{Value: n, Relation: hermes.TotalEqual}},
 		{10, n + 1, hermes.TotalHits{Value: n, Relation: hermes.TotalEqual}},
 		{n + 1, 0, hermes.TotalHits{Value: n, Relation: hermes.TotalEqual}},
+		{0, 0, hermes.TotalHits{Value: 0, Relation: hermes.TotalAtLeast}},
+		{0, 7, hermes.TotalHits{Value: 7, Relation: hermes.TotalAtLeast}},
+		{0, n, hermes.TotalHits{Value: n, Relation: hermes.TotalEqual}},
 	} {
 		res, err := r.SearchRequest(ctx, hermes.SearchRequest{Query: q, K: tc.k, TotalHitsThreshold: tc.threshold})
 		if err != nil {
@@ -392,6 +395,7 @@ func TestSearchRequestAggregations(t *testing.T) {
 			"prices": &hermes.RangeAgg{Field: "price", Ranges: ranges},
 			"qty":    &hermes.HistogramAgg{Field: "qty", Interval: 3},
 			"price":  &hermes.StatsAgg{Field: "price"},
+			"pterms": &hermes.TermsAgg{Field: "price", Size: 1000}, // a wide column: counted in a map
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -454,6 +458,18 @@ func TestSearchRequestAggregations(t *testing.T) {
 		if len(terms.Buckets) != min(3, len(cats)) || terms.Other != other {
 			t.Errorf("%s: %d terms buckets, other %d; model %d, %d", q, len(terms.Buckets), terms.Other, min(3, len(cats)), other)
 		}
+		priceCounts := map[string]int{}
+		for _, p := range prices(match) {
+			priceCounts[fmt.Sprint(p)]++
+		}
+		if len(res.Aggs["pterms"].Buckets) != len(priceCounts) {
+			t.Errorf("%s: %d price terms, model %d", q, len(res.Aggs["pterms"].Buckets), len(priceCounts))
+		}
+		for _, b := range res.Aggs["pterms"].Buckets {
+			if priceCounts[b.Key] != b.Count {
+				t.Errorf("%s: price %s has %d docs, model %d", q, b.Key, b.Count, priceCounts[b.Key])
+			}
+		}
 		for i, rg := range ranges {
 			n := 0
 			for _, p := range prices(match) {
@@ -488,5 +504,81 @@ func TestSearchRequestAggregations(t *testing.T) {
 	}
 	if len(res.Hits) != 0 || res.Aggs["q"].Stats.Count != len(x.docs) || res.Total.Value != len(x.docs) {
 		t.Errorf("match all: %d hits, qty count %d, total %+v; want 0, %d", len(res.Hits), res.Aggs["q"].Stats.Count, res.Total, len(x.docs))
+	}
+}
+
+// Sorts mixing fields, directions and the score, paged by cursor and by
+// offset on one reader, equal the model's order: the sort values, then the
+// primary key. Scores come from the default score search.
+func TestSearchRequestMixedSorts(t *testing.T) {
+	ctx := context.Background()
+	x := newPageIndex(t)
+	for range 2 {
+		x.add(150)
+		x.deleteSome(10)
+		x.commit()
+	}
+	r := x.reader()
+	const q = "red OR cyan"
+	all, err := r.SearchRequest(ctx, hermes.SearchRequest{Query: q, K: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	score := map[string]float32{}
+	for _, h := range all.Hits {
+		score[h.Key.Str] = h.Score
+	}
+	var match []*pageDoc
+	for _, d := range x.docs {
+		if d.has("red") || d.has("cyan") {
+			match = append(match, d)
+		}
+	}
+	if len(match) != len(all.Hits) {
+		t.Fatalf("%d hits, model %d", len(all.Hits), len(match))
+	}
+	for _, tc := range []struct {
+		sort  []hermes.SortField
+		model func(a, b *pageDoc) int
+	}{
+		{[]hermes.SortField{{Field: "cat", Desc: true}, {Field: "_score", Desc: true}}, func(a, b *pageDoc) int {
+			return cmp.Or(-cmp.Compare(a.cat, b.cat), -cmp.Compare(score[a.id], score[b.id]))
+		}},
+		{[]hermes.SortField{{Field: "_score"}}, func(a, b *pageDoc) int { return cmp.Compare(score[a.id], score[b.id]) }},
+		{[]hermes.SortField{{Field: "qty"}, {Field: "price", Desc: true}}, func(a, b *pageDoc) int {
+			if c := cmp.Compare(a.qty, b.qty); c != 0 {
+				return c
+			}
+			if a.hasPrice != b.hasPrice { // missing last, also descending
+				if a.hasPrice {
+					return -1
+				}
+				return 1
+			}
+			return -cmp.Compare(a.price, b.price)
+		}},
+	} {
+		want := slices.Clone(match)
+		slices.SortFunc(want, func(a, b *pageDoc) int { return cmp.Or(tc.model(a, b), strings.Compare(a.id, b.id)) })
+		var byCursor, byOffset []string
+		cursor := ""
+		for off := 0; off < len(want)+5; off += 9 {
+			res, err := r.SearchRequest(ctx, hermes.SearchRequest{Query: q, K: 9, After: cursor, Sort: tc.sort})
+			if err != nil {
+				t.Fatal(err)
+			}
+			byCursor = append(byCursor, hitKeys(res.Hits)...)
+			if len(res.Hits) > 0 {
+				cursor = res.Hits[len(res.Hits)-1].Cursor
+			}
+			res, err = r.SearchRequest(ctx, hermes.SearchRequest{Query: q, K: 9, Offset: off, Sort: tc.sort})
+			if err != nil {
+				t.Fatal(err)
+			}
+			byOffset = append(byOffset, hitKeys(res.Hits)...)
+		}
+		if !slices.Equal(byCursor, docIDs(want)) || !slices.Equal(byOffset, docIDs(want)) {
+			t.Errorf("sort %v:\n cursor %v\n offset %v\n  model %v", tc.sort, byCursor, byOffset, docIDs(want))
+		}
 	}
 }

@@ -206,10 +206,10 @@ func TestIndexThenSearchJSON(t *testing.T) {
 			t.Fatalf("hit %v: stored number field n missing", h)
 		}
 	}
-	// --fields keeps only the named stored fields (and id, score).
+	// --fields keeps only the named stored fields (and id, score, cursor).
 	for _, h := range searchJSON(t, dir, "zebra", "--fields", "title") {
-		if len(h) != 3 || h["title"] == nil {
-			t.Fatalf("--fields title: hit %v, want id, score, title", h)
+		if len(h) != 4 || h["title"] == nil || h["cursor"] == nil {
+			t.Fatalf("--fields title: hit %v, want id, score, cursor, title", h)
 		}
 	}
 	if n := docCount(t, dir); n != 60 {

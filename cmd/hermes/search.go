@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -22,22 +23,24 @@ AND / OR / NOT, field:word, prefix*, year:[1900 TO 1950]. Words without a
 field are searched in every text field.
 
 With --json, each hit is one JSON object a line: {"id":...,"score":...,
-<stored fields>}. A stored field named "score" appears as "stored.score".`
+<stored fields>}. A stored field named "score" appears as "stored.score".` + searchRequestAbout
 
 type searchOptions struct {
 	index  string
 	k      int
 	json   bool
 	fields string
+	req    requestFlags
 }
 
 func runSearch(ctx context.Context, args []string, io stdio) error {
-	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] QUERY", searchAbout, io)
+	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] [--sort F[:desc]] [--after CURSOR] [--offset N] [--count] [--agg SPEC] QUERY", searchAbout, io)
 	var o searchOptions
 	fl.StringVar(&o.index, "index", "", "the index `directory`")
 	fl.IntVar(&o.k, "k", 10, "how many `hits` to show")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per hit")
 	fl.StringVar(&o.fields, "fields", "", "stored `fields` to show, comma-separated (default: all)")
+	o.req.register(fl.FlagSet)
 	pos, err := fl.parse(args)
 	if err != nil {
 		return err
@@ -48,8 +51,8 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	if len(pos) == 0 {
 		return usagef("no query; e.g. hermes search --index %s 'civil war'", orDefault(o.index, "DIR"))
 	}
-	if o.k < 1 {
-		return usagef("-k %d: show at least 1 hit", o.k)
+	if o.k < 1 && (o.k < 0 || len(o.req.aggs) == 0) {
+		return usagef("-k %d: show at least 1 hit (or 0 with --agg)", o.k)
 	}
 	query := strings.Join(pos, " ")
 	_, schema, err := readIndexMeta(o.index)
@@ -83,22 +86,42 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return usagef("%s", strings.TrimPrefix(err.Error(), "query: parse: "))
 	}
-	start := time.Now()
-	hits, err := r.SearchQuery(ctx, parsed, o.k)
+	req, err := o.req.request(o.k)
 	if err != nil {
 		return err
 	}
+	req.Parsed = parsed
+	start := time.Now()
+	res, err := r.SearchRequest(ctx, req)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "hermes: "))
+	}
 	took := time.Since(start)
+	hits := res.Hits
 	p := hitPrinter{schema: schema, fields: fields, query: query, color: isTerminal(io.out)}
 	docs, err := p.documents(ctx, hits)
 	if err != nil {
 		return err
 	}
 	if o.json {
-		return p.printJSON(io.out, hits, docs)
+		if err := p.printJSON(io.out, hits, docs); err != nil {
+			return err
+		}
+		if o.req.count {
+			fmt.Fprintf(io.out, "{\"total\":%d,\"relation\":%q}\n", res.Total.Value, res.Total.Relation)
+		}
+		if len(res.Aggs) > 0 {
+			b, err := aggsJSON(res)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(io.out, "%s\n", b)
+		}
+		return nil
 	}
 	p.printText(io.out, hits, docs)
-	fmt.Fprintf(io.out, "%s in %s\n", plural(len(hits), "hit", "hits"), took.Round(10*time.Microsecond))
+	printAggsText(io.out, res, o.req.aggs)
+	fmt.Fprintln(io.out, summaryLine(res, took))
 	return nil
 }
 
@@ -183,10 +206,14 @@ func (p *hitPrinter) printJSON(w io.Writer, hits []hermes.Hit, docs []*segment.D
 		}
 		buf = append(buf, `"score":`...)
 		buf = strconv.AppendFloat(buf, float64(h.Score), 'g', -1, 32)
+		if h.Cursor != "" {
+			buf = append(buf, `,"cursor":`...)
+			buf = strconv.AppendQuote(buf, h.Cursor)
+		}
 		rest := &segment.Document{Values: p.shown(docs[i])}
 		for i := range rest.Values {
 			switch rest.Values[i].Field {
-			case "score", "id":
+			case "score", "id", "cursor":
 				rest.Values[i].Field = "stored." + rest.Values[i].Field
 			}
 		}

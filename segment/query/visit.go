@@ -2,9 +2,14 @@ package query
 
 import "context"
 
-// SegmentVisitor receives the live matches of one segment, in increasing
-// doc order. score is 0 unless scores were asked for.
-type SegmentVisitor func(doc uint32, score float32)
+// SegmentVisitor receives the live matches of one segment in batches, in
+// increasing doc order; scores[i] is docs[i]'s score, or 0 unless scores
+// were asked for. The slices are reused after the call.
+type SegmentVisitor func(docs []uint32, scores []float32)
+
+// visitBatch is the number of matches a SegmentVisitor gets per call:
+// enough to amortise the call, small enough to stay in L1.
+const visitBatch = 256
 
 // Visit calls segment(i) for each segment i that may hold a match of q and
 // passes every live match in it to the visitor segment returns (nil skips
@@ -35,21 +40,29 @@ func (s *Searcher) Visit(ctx context.Context, q Query, scores bool, segment func
 		if visit == nil {
 			continue
 		}
-		n := 0
+		var docs [visitBatch]uint32
+		var docScores [visitBatch]float32
+		n, batches := 0, 0
 		for d := sc.doc(); d != noMoreDocs; d = sc.next() {
-			if n++; n&4095 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
 			if seg.IsDeleted(d) {
 				continue
 			}
-			var score float32
+			docs[n] = d
 			if scores {
-				score = float32(sc.score())
+				docScores[n] = float32(sc.score())
 			}
-			visit(d, score)
+			if n++; n == visitBatch {
+				visit(docs[:], docScores[:])
+				n = 0
+				if batches++; batches&15 == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if n > 0 {
+			visit(docs[:n], docScores[:n])
 		}
 		if err := seg.err(); err != nil {
 			return s.segErr(i, err)
