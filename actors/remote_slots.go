@@ -219,7 +219,7 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 
 	case *actor.Terminated:
 		for _, n := range r.nodes {
-			if n.host != nil && n.host.PID.Equal(m.Who) {
+			if n.host != nil && same(n.host.PID, m.Who) {
 				if n.lost == "" {
 					n.lost = "host terminated (" + m.Why.String() + ")"
 					r.cfg.logger().Error("node lost; its workers' batches are re-delivered", "node", n.addr, "why", m.Why.String())
@@ -232,12 +232,12 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 				}
 				return true
 			}
-			if n.fetcher.Equal(m.Who) {
+			if same(n.fetcher, m.Who) {
 				return true
 			}
 		}
 		for id, s := range r.slots {
-			if s.pid.Equal(m.Who) {
+			if same(s.pid, m.Who) {
 				if c.core.isCurrent(id, s.generation) {
 					c.perform(ctx, c.core.step(workerStopped{worker: id}))
 				}
@@ -318,3 +318,7 @@ func (a *SegmentIDs) Record(id string) error {
 	a.issued[id] = true
 	return nil
 }
+
+// same reports whether a and b are the same actor (PID.Equal dereferences
+// a nil receiver).
+func same(a, b *actor.PID) bool { return a != nil && b != nil && a.Equal(b) }
