@@ -15,6 +15,7 @@ import (
 	"github.com/hermes-search/hermes-go/node"
 	"github.com/hermes-search/hermes-go/shipping"
 	"github.com/hermes-search/hermes-go/storage"
+	"github.com/hermes-search/hermes-go/supervisor"
 )
 
 // RemoteConfig places workers on other nodes (package node). The actor
@@ -214,7 +215,11 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 		// The host stopped the worker; its Terminated may come first, and
 		// then this is of an old generation.
 		if r.slots[m.Worker] != nil && c.core.isCurrent(m.Worker, m.Generation) {
-			c.perform(ctx, c.core.step(workerFailed{worker: m.Worker, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}))
+			ev := workerFailed{worker: m.Worker, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}
+			if m.BlamedDoc != nil {
+				ev.blame = &supervisor.Blame{Seq: m.BlamedBatch, Index: int(m.GetBlamedDoc())}
+			}
+			c.perform(ctx, c.core.step(ev))
 		}
 
 	case *actor.Terminated:

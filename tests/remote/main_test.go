@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/hermes-search/hermes-go/node"
+	"github.com/hermes-search/hermes-go/segment/analysis"
 )
 
 // The test process plays the writer with one remote for the binary's life:
@@ -55,7 +56,7 @@ const (
 // runNodeProcess serves workers until stdin closes (the test ended, or the
 // test process died).
 func runNodeProcess() int {
-	n, err := node.ServeWorkers(quietSystem(), node.Config{Listen: "127.0.0.1:0", Scratch: os.Getenv(nodeScratchEnv), Logger: debugLogger()})
+	n, err := node.ServeWorkers(quietSystem(), node.Config{Listen: "127.0.0.1:0", Scratch: os.Getenv(nodeScratchEnv), Tokenizers: tokenizers(), Logger: debugLogger()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -146,4 +147,27 @@ func writer() *actor.ActorSystem {
 		}
 	})
 	return writerSystem
+}
+
+// tokenizers are the built-in ones and "poison", which panics on a text
+// holding POISON (the writer and the nodes register it).
+func tokenizers() *analysis.Registry {
+	reg := analysis.NewRegistry()
+	simple, err := reg.Get("simple")
+	if err != nil {
+		panic(err)
+	}
+	if err := reg.Register("poison", poison{simple}); err != nil {
+		panic(err)
+	}
+	return reg
+}
+
+type poison struct{ analysis.Tokenizer }
+
+func (p poison) Tokenize(text string, emit func(analysis.Token)) {
+	if strings.Contains(text, "POISON") {
+		panic("poison document")
+	}
+	p.Tokenizer.Tokenize(text, emit)
 }

@@ -213,3 +213,53 @@ func waitStarted(t testing.TB, w *hermes.Writer, n int) {
 		time.Sleep(10 * time.Millisecond) // polling for a state change, not synchronising on time
 	}
 }
+
+// A document that crashes every worker adding it (a tokenizer's panic),
+// local or remote: the remote host reports which document, and the
+// coordinator rejects it once it crashed workers MaxCrashes times; every
+// other document is committed once.
+func TestPoisonThroughNodes(t *testing.T) {
+	a, b := startNode(t), startNode(t)
+	s, err := segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		segment.Field{Name: "body", Type: segment.TypeText, Indexed: true, Stored: true, Tokenizer: "poison"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := hermes.Create(context.Background(), storage.NewMem(), s, hermes.Config{
+		Workers: 1, Nodes: []string{a.addr, b.addr}, ActorSystem: writer(), BatchDocs: 20,
+		Tokenizers: tokenizers(), FlushDeadline: 30 * time.Second, Logger: debugLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	waitStarted(t, w, 3)
+	const n = 600
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf("plain words %d", i)
+		if i == 333 {
+			body = "a POISON document"
+		}
+		if err := w.AddDocumentWait(context.Background(), new(hermes.Document).AddString("id", fmt.Sprintf("k-%06d", i)).AddString("body", body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := w.Commit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 1 {
+		t.Fatalf("%d documents rejected, want the poison one", len(res.Rejected))
+	}
+	got := ids(t, w)
+	if got["k-000333"] != 0 || len(got) != n-1 {
+		t.Fatalf("index holds %d documents (poison: %d), want %d without it", len(got), got["k-000333"], n-1)
+	}
+	for k, c := range got {
+		if c != 1 {
+			t.Fatalf("%s indexed %d times", k, c)
+		}
+	}
+}
