@@ -275,6 +275,7 @@ func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
 			fail(err.Error())
 			return
 		}
+		r.cfg.logger().Debug("fetching segment", "node", s.node.addr, "worker", m.Worker, "generation", m.Generation, "segment", m.Segment.Id, "bytes", m.Segment.Bytes)
 		c.system.Root.Send(s.node.fetcher, &messages.FetchSegment{Segment: m.Segment, Source: m.Files, ReplyTo: c.self})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,4 +264,70 @@ func TestPoisonThroughNodes(t *testing.T) {
 			t.Fatalf("%s indexed %d times", k, c)
 		}
 	}
+}
+
+// onFetch calls kill once, when the writer starts fetching a segment from
+// node addr.
+type onFetch struct {
+	addr string
+	once sync.Once
+	kill func()
+}
+
+func (h *onFetch) Enabled(context.Context, slog.Level) bool { return true }
+func (h *onFetch) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "fetching segment" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "node" && a.Value.String() == h.addr {
+				h.once.Do(func() { go h.kill() })
+			}
+			return true
+		})
+	}
+	if l := debugLogger(); l != nil {
+		return l.Handler().Handle(context.Background(), r)
+	}
+	return nil
+}
+func (h *onFetch) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *onFetch) WithGroup(string) slog.Handler      { return h }
+
+// kill -9 of a node as the writer starts fetching its segment (in the
+// middle of the transfer, or just before or after it): the fetch fails, its
+// partial files are removed, the segment's batches are re-delivered, and
+// the commit finishes with every document once.
+func TestNodeKilledMidTransfer(t *testing.T) {
+	a, b := startNode(t), startNode(t)
+	killed := make(chan struct{})
+	h := &onFetch{addr: a.addr, kill: func() { a.kill(t); close(killed) }}
+	dir, err := storage.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := hermes.Create(context.Background(), dir, schema(t), hermes.Config{
+		Workers: 1, Nodes: []string{a.addr, b.addr}, ActorSystem: writer(), BatchDocs: 50,
+		FlushDeadline: 30 * time.Second, Logger: slog.New(h),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	waitStarted(t, w, 3)
+	rnd := rand.New(rand.NewPCG(3, 3))
+	const n = 800
+	ctx := context.Background()
+	for i := 0; i < n; i++ {
+		var body strings.Builder
+		for j := 0; j < 60; j++ {
+			fmt.Fprintf(&body, "w%x ", rnd.Uint32())
+		}
+		if err := w.AddDocumentWait(ctx, new(hermes.Document).AddString("id", fmt.Sprintf("k-%06d", i)).AddString("body", body.String())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-killed
+	checkExactly(t, ids(t, w), n)
 }
