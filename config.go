@@ -26,11 +26,12 @@ type Config struct {
 	// per process). See remote.go.
 	Nodes       []string
 	NodeWorkers int
-	// MaxIndexingMemory is the memory the local workers may use together
-	// (it covers local builders only: a remote worker builds on its node
-	// with the same budget as a local one, and the documents remote workers
-	// hold unflushed are kept in this process by the ledger, bounded by
-	// QueueCapacity's credits and the batches in flight); each
+	// MaxIndexingMemory is the memory the local workers may use together.
+	// It covers local builders only: a remote worker builds on its node
+	// with the same budget as a local one, and the documents it holds
+	// unflushed stay in this process's ledger until its segment is
+	// installed (about one worker budget's worth per remote worker: it
+	// ships a segment past 80% of its budget). Each local worker
 	// gets an equal share and writes a segment when its builder, plus the
 	// documents the ledger keeps for it until they are durable, passes 80%
 	// of it (and holds at least 100 documents). Default 256 MiB. The Go heap

@@ -216,7 +216,7 @@ func (c *coordinator) schedule(e after) {
 // position returns the worker position whose current actor is pid, or -1.
 func (c *coordinator) position(pid *actor.PID) int32 {
 	for i, p := range c.workers {
-		if p.Equal(pid) {
+		if same(p, pid) { // a remote position has no actor while it starts
 			return int32(i)
 		}
 	}

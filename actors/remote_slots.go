@@ -15,6 +15,7 @@ import (
 	"github.com/hermes-search/hermes-go/node"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/shipping"
+	"github.com/hermes-search/hermes-go/supervisor"
 )
 
 // RemoteConfig places workers on other nodes (package node). The actor
@@ -214,12 +215,16 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 		// The host stopped the worker; its Terminated may come first, and
 		// then this is of an old generation.
 		if r.slots[m.Worker] != nil && c.core.isCurrent(m.Worker, m.Generation) {
-			c.perform(ctx, c.core.step(workerFailed{worker: m.Worker, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}))
+			ev := workerFailed{worker: m.Worker, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}
+			if m.BlamedDoc != nil {
+				ev.blame = &supervisor.Blame{Seq: m.BlamedBatch, Index: int(m.GetBlamedDoc())}
+			}
+			c.perform(ctx, c.core.step(ev))
 		}
 
 	case *actor.Terminated:
 		for _, n := range r.nodes {
-			if n.host != nil && n.host.PID.Equal(m.Who) {
+			if n.host != nil && same(n.host.PID, m.Who) {
 				if n.lost == "" {
 					n.lost = "host terminated (" + m.Why.String() + ")"
 					r.cfg.logger().Error("node lost; its workers' batches are re-delivered", "node", n.addr, "why", m.Why.String())
@@ -232,12 +237,12 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 				}
 				return true
 			}
-			if n.fetcher.Equal(m.Who) {
+			if same(n.fetcher, m.Who) {
 				return true
 			}
 		}
 		for id, s := range r.slots {
-			if s.pid.Equal(m.Who) {
+			if same(s.pid, m.Who) {
 				if c.core.isCurrent(id, s.generation) {
 					c.perform(ctx, c.core.step(workerStopped{worker: id}))
 				}
@@ -274,6 +279,7 @@ func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
 			fail(err.Error())
 			return
 		}
+		r.cfg.logger().Debug("fetching segment", "node", s.node.addr, "worker", m.Worker, "generation", m.Generation, "segment", m.Segment.Id, "bytes", m.Segment.Bytes)
 		c.system.Root.Send(s.node.fetcher, &messages.FetchSegment{Segment: m.Segment, Source: m.Files, ReplyTo: c.self})
 	}
 }
@@ -304,3 +310,7 @@ func (r *remoteWorkers) stop(ctx actor.Context) {
 func (c *coordinatorCore) isCurrent(id int32, generation uint64) bool {
 	return c.current(id, generation) != nil
 }
+
+// same reports whether a and b are the same actor (PID.Equal dereferences
+// a nil receiver).
+func same(a, b *actor.PID) bool { return a != nil && b != nil && a.Equal(b) }

@@ -1012,9 +1012,13 @@ type WorkerFailed struct {
 	// build_failed: writing a segment failed (an I/O error such as a full
 	// disk on the node), in flush round round (0: a build under memory
 	// pressure); no document is blamed.
-	BuildFailed   bool       `protobuf:"varint,5,opt,name=build_failed,json=buildFailed,proto3" json:"build_failed,omitempty"`
-	Round         uint64     `protobuf:"varint,6,opt,name=round,proto3" json:"round,omitempty"`
-	Pid           *actor.PID `protobuf:"bytes,7,opt,name=pid,proto3" json:"pid,omitempty"`
+	BuildFailed bool       `protobuf:"varint,5,opt,name=build_failed,json=buildFailed,proto3" json:"build_failed,omitempty"`
+	Round       uint64     `protobuf:"varint,6,opt,name=round,proto3" json:"round,omitempty"`
+	Pid         *actor.PID `protobuf:"bytes,7,opt,name=pid,proto3" json:"pid,omitempty"`
+	// blamed_doc: the index in blamed_batch of the document the worker was
+	// adding when it panicked, when known: the coordinator blames that
+	// document alone (rejected once it crashed workers MaxCrashes times).
+	BlamedDoc     *int32 `protobuf:"varint,8,opt,name=blamed_doc,json=blamedDoc,proto3,oneof" json:"blamed_doc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1096,6 +1100,13 @@ func (x *WorkerFailed) GetPid() *actor.PID {
 		return x.Pid
 	}
 	return nil
+}
+
+func (x *WorkerFailed) GetBlamedDoc() int32 {
+	if x != nil && x.BlamedDoc != nil {
+		return *x.BlamedDoc
+	}
+	return 0
 }
 
 // SegmentShipped is what a worker reports instead of SegmentBuilt (round 0)
@@ -1276,7 +1287,7 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"generation\x12\x1c\n" +
 	"\x03pid\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05error\"\xd8\x01\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\"\x8b\x02\n" +
 	"\fWorkerFailed\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
@@ -1287,7 +1298,10 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"\fbuild_failed\x18\x05 \x01(\bR\vbuildFailed\x12\x14\n" +
 	"\x05round\x18\x06 \x01(\x04R\x05round\x12\x1c\n" +
 	"\x03pid\x18\a \x01(\v2\n" +
-	".actor.PIDR\x03pid\"\xd5\x01\n" +
+	".actor.PIDR\x03pid\x12\"\n" +
+	"\n" +
+	"blamed_doc\x18\b \x01(\x05H\x00R\tblamedDoc\x88\x01\x01B\r\n" +
+	"\v_blamed_doc\"\xd5\x01\n" +
 	"\x0eSegmentShipped\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
@@ -1358,6 +1372,7 @@ func file_hermes_remote_proto_init() {
 	if File_hermes_remote_proto != nil {
 		return
 	}
+	file_hermes_remote_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
@@ -73,13 +74,19 @@ func (h *host) startWorker(ctx actor.Context, m *messages.StartWorker) *messages
 // coordinator also sees the worker's Terminated, possibly first.
 func (h *host) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason any, message any) {
 	w, ok := h.workers[child.Id]
-	sup.StopChildren(child)
 	if !ok {
+		sup.StopChildren(child)
 		return
 	}
+	// WorkerFailed goes out before the stop, so it travels ahead of the
+	// worker's Terminated: the coordinator then learns the blame first.
+	defer sup.StopChildren(child)
 	failed := &messages.WorkerFailed{Worker: w.id, Generation: w.generation, Reason: fmt.Sprint(reason), Pid: child}
 	if b, ok := actor.UnwrapEnvelopeMessage(message).(*messages.Batch); ok && b.Generation == w.generation {
 		failed.BlamedBatch = b.Seq
+	}
+	if ap, ok := reason.(worker.AddPanic); ok && ap.Doc >= 0 {
+		failed.BlamedBatch, failed.BlamedDoc = ap.Batch, proto.Int32(int32(ap.Doc))
 	}
 	var be worker.BuildError
 	if err, ok := reason.(error); ok && errors.As(err, &be) {

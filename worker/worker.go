@@ -90,6 +90,19 @@ func (e BuildError) Error() string { return "build segment: " + e.Err.Error() }
 
 func (e BuildError) Unwrap() error { return e.Err }
 
+// AddPanic is the panic value of a worker that panicked while adding a
+// document (a tokenizer's panic, say): it names the document, so the
+// coordinator blames it alone.
+type AddPanic struct {
+	Batch  uint64 // the batch's seq
+	Doc    int    // the document's index in the batch
+	Reason any
+}
+
+func (p AddPanic) String() string {
+	return fmt.Sprintf("adding document %d of batch %d: %v", p.Doc, p.Batch, p.Reason)
+}
+
 func (w *worker) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
@@ -124,9 +137,16 @@ func (w *worker) add(b *messages.Batch) {
 	if w.builder == nil {
 		w.builder = segment.NewBuilder(w.cfg.Schema, w.cfg.Tokenizers)
 	}
-	for _, m := range b.Docs {
+	adding := -1
+	defer func() {
+		if r := recover(); r != nil {
+			panic(AddPanic{Batch: b.Seq, Doc: adding, Reason: r})
+		}
+	}()
+	for i, m := range b.Docs {
+		adding = i
 		// Documents were validated at intake; an error here is a bug, and
-		// the panic hands it to the supervisor, which blames this batch.
+		// the panic hands it to the supervisor, which blames this document.
 		if err := w.builder.Add(document(m)); err != nil {
 			panic(fmt.Sprintf("worker %d: add document: %v", w.cfg.Worker, err))
 		}

@@ -68,6 +68,8 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 	fl.IntVar(&o.inferLines, "infer-lines", 1000, "`lines` read to infer the schema without --schema")
 	fl.IntVar(&o.limit, "limit", 0, "index at most `N` documents (default: all)")
 	fl.BoolVar(&o.quiet, "quiet", false, "print no progress, only the summary")
+	var nodes nodeOptions
+	addNodeFlags(fl, &nodes) // index_nodes.go
 	pos, err := fl.parse(args)
 	if err != nil {
 		return err
@@ -97,6 +99,9 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 		inferLines:  o.inferLines,
 		quiet:       o.quiet,
 		log:         io.err,
+	}
+	if err := nodes.apply(&job.cfg, o.workers); err != nil {
+		return err
 	}
 	if o.schema != "" {
 		data, err := os.ReadFile(o.schema)

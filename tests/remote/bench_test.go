@@ -1,0 +1,157 @@
+package remote
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// BenchmarkRealmixRemote indexes the first 50,000 realmix documents through
+// 2 local workers and through 1 local + 1 remote worker (a node process on
+// 127.0.0.1), into a file-system directory, commit included. It reports
+// docs/s, the bytes shipped from the node per run, and the node's peak RSS
+// (VmHWM). Run the two alternately with -count to compare on a shared
+// machine.
+func BenchmarkRealmixRemote(b *testing.B) {
+	s, err := segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		segment.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
+		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs, bytes := realmix(b, s, 50_000)
+	for _, remote := range []bool{false, true} {
+		name := "local=2"
+		if remote {
+			name = "local=1,remote=1"
+		}
+		b.Run(name, func(b *testing.B) {
+			var nodes []string
+			var n *nodeProcess
+			workers := 2
+			if remote {
+				n = startNode(b)
+				nodes, workers = []string{n.addr}, 1
+			}
+			shipped := &shippedBytes{}
+			b.SetBytes(bytes)
+			ctx := context.Background()
+			for i := 0; i < b.N; i++ {
+				dir, err := storage.NewFS(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg := hermes.Config{Workers: workers, Logger: slog.New(shipped)}
+				if remote {
+					cfg.Nodes, cfg.ActorSystem = nodes, writer()
+				}
+				w, err := hermes.Create(ctx, dir, s, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, d := range docs {
+					if err := w.AddDocumentWait(ctx, d); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := w.Commit(ctx); err != nil {
+					b.Fatal(err)
+				}
+				w.Close()
+			}
+			b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
+			b.ReportMetric(float64(shipped.total())/float64(b.N), "shipped-B/op")
+			if n != nil {
+				b.ReportMetric(float64(peakRSS(b, n.cmd.Process.Pid)), "node-peak-RSS-B")
+			}
+		})
+	}
+}
+
+// shippedBytes sums the bytes of installed segments, from the writer's logs.
+type shippedBytes struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (c *shippedBytes) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (c *shippedBytes) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "segment installed" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "bytes" {
+				c.mu.Lock()
+				c.n += a.Value.Int64()
+				c.mu.Unlock()
+			}
+			return true
+		})
+	}
+	return nil
+}
+func (c *shippedBytes) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *shippedBytes) WithGroup(string) slog.Handler      { return c }
+
+func (c *shippedBytes) total() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// peakRSS reads a process's peak resident set (Linux), 0 elsewhere.
+func peakRSS(b *testing.B, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// realmix reads the first n documents of the benchmark corpus.
+func realmix(b *testing.B, s *hermes.Schema, n int) ([]*hermes.Document, int64) {
+	// Next to the repository, as the root package's benchmarks expect it,
+	// or next to its worktrees' directory.
+	f, err := os.Open("../../../shared/corpus/realmix.jsonl.gz")
+	if err != nil {
+		f, err = os.Open("../../../../shared/corpus/realmix.jsonl.gz")
+	}
+	if err != nil {
+		b.Skip("benchmark corpus not found:", err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := bufio.NewScanner(gz)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var docs []*hermes.Document
+	var bytes int64
+	for sc.Scan() && len(docs) < n {
+		d, err := s.DecodeJSON(sc.Bytes())
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, d)
+		bytes += int64(d.SizeBytes())
+	}
+	return docs, bytes
+}
