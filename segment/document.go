@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -14,7 +15,8 @@ import (
 type ValueKind uint8
 
 // Value kinds. Text and keyword fields take KindString; u64, i64, f64 and
-// bytes fields take the matching kind.
+// bytes fields take the matching kind; date fields take KindI64 (epoch
+// milliseconds, see AddDate) and bool fields KindU64 (1 or 0, see AddBool).
 const (
 	KindString ValueKind = iota + 1
 	KindU64
@@ -46,9 +48,9 @@ func kindFor(t FieldType) ValueKind {
 	switch t {
 	case TypeText, TypeKeyword:
 		return KindString
-	case TypeU64:
+	case TypeU64, TypeBool:
 		return KindU64
-	case TypeI64:
+	case TypeI64, TypeDate:
 		return KindI64
 	case TypeF64:
 		return KindF64
@@ -98,6 +100,22 @@ func (d *Document) AddI64(field string, v int64) *Document {
 func (d *Document) AddF64(field string, v float64) *Document {
 	d.Values = append(d.Values, FieldValue{Field: field, Kind: KindF64, F64: v})
 	return d
+}
+
+// AddDate appends a date value: t as i64 milliseconds since the Unix epoch
+// (finer precision is truncated), the value a date field holds.
+func (d *Document) AddDate(field string, t time.Time) *Document {
+	return d.AddI64(field, t.UnixMilli())
+}
+
+// AddBool appends a bool value: the u64 1 or 0, the value a bool field
+// holds.
+func (d *Document) AddBool(field string, b bool) *Document {
+	var v uint64
+	if b {
+		v = 1
+	}
+	return d.AddU64(field, v)
 }
 
 // AddBytes appends a byte-string value. The slice is not copied.
@@ -280,6 +298,10 @@ func (s *Schema) Validate(d *Document, maxBytes int) error {
 		case KindF64:
 			if math.IsNaN(v.F64) {
 				return docErr(v.Field, "NaN is not allowed")
+			}
+		case KindU64:
+			if f.Type == TypeBool && v.U64 > 1 {
+				return docErr(v.Field, "bool value must be 0 (false) or 1 (true), got %d", v.U64)
 			}
 		}
 		if fi == s.primary {

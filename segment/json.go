@@ -10,13 +10,16 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
 // DecodeJSON decodes one JSON object into a document. Strings go to text,
 // keyword and (base64) bytes fields; numbers to u64, i64 and f64 fields,
 // integers only for u64/i64 (1e3 and 2.0 are integers, 1.5 is not) and in
-// range; an array gives repeated values; null is no value. Keys keep their
+// range; true and false (or 0 and 1) to bool fields; RFC 3339 strings (see ParseDate) and
+// integer epoch milliseconds to date fields; an array gives repeated
+// values; null is no value. Keys keep their
 // order; a repeated key adds values.
 //
 // Every problem is a *DocumentError: unknown field, wrong type, bad number
@@ -145,10 +148,22 @@ func appendJSONToken(doc *Document, f *Field, tok any, inArray bool) error {
 			return docErr(f.Name, "wrong type: got nested %s, schema says %v", what, f.Type)
 		}
 		return docErr(f.Name, "wrong type: got %s, schema says %v", what, f.Type)
+	case bool:
+		if f.Type == TypeBool {
+			doc.AddBool(f.Name, t)
+			return nil
+		}
 	case string:
 		switch f.Type {
 		case TypeText, TypeKeyword:
 			doc.AddString(f.Name, t)
+			return nil
+		case TypeDate:
+			ms, err := ParseDate(t)
+			if err != nil {
+				return docErr(f.Name, "%v", err)
+			}
+			doc.AddI64(f.Name, ms)
 			return nil
 		case TypeBytes:
 			b, err := base64.StdEncoding.DecodeString(t)
@@ -171,12 +186,15 @@ func appendJSONToken(doc *Document, f *Field, tok any, inArray bool) error {
 			}
 			doc.AddU64(f.Name, mag)
 			return nil
-		case TypeI64:
+		case TypeI64, TypeDate:
 			neg, mag, err := parseIntegral(s)
 			if err == nil && (!neg && mag > math.MaxInt64 || neg && mag > 1<<63) {
 				err = errIntRange
 			}
 			if err != nil {
+				if f.Type == TypeDate {
+					return docErr(f.Name, "%s for a date in epoch milliseconds: %s", err.Error(), s)
+				}
 				return docErr(f.Name, "%s for i64: %s", err.Error(), s)
 			}
 			v := int64(mag)
@@ -184,6 +202,15 @@ func appendJSONToken(doc *Document, f *Field, tok any, inArray bool) error {
 				v = int64(-mag) // two's complement; exact for mag == 1<<63 too
 			}
 			doc.AddI64(f.Name, v)
+			return nil
+		case TypeBool:
+			// 0 and 1 too, so that Document.MarshalJSON (which writes a bool
+			// as the u64 it holds) round-trips.
+			neg, mag, err := parseIntegral(s)
+			if err != nil || mag > 1 || neg && mag != 0 {
+				return docErr(f.Name, "wrong type: got number %s, schema says bool (true, false, 0 or 1)", s)
+			}
+			doc.AddBool(f.Name, mag == 1)
 			return nil
 		case TypeF64:
 			v, err := strconv.ParseFloat(s, 64)
@@ -250,4 +277,20 @@ func parseIntegral(s string) (neg bool, mag uint64, err error) {
 		return neg, 0, errIntRange
 	}
 	return neg, mag, nil
+}
+
+// ParseDate parses a date as a date field takes it from JSON and queries:
+// an RFC 3339 timestamp ("2024-05-01T12:30:00Z", "2024-05-01T12:30:00.250+02:00")
+// or a bare UTC day ("2024-05-01"), and returns its epoch milliseconds
+// (finer precision is truncated).
+func ParseDate(s string) (int64, error) {
+	layout := time.RFC3339Nano
+	if len(s) == len("2006-01-02") {
+		layout = time.DateOnly
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return 0, fmt.Errorf("not a date: %q (want RFC 3339, as 2024-05-01T12:30:00Z, or a day, as 2024-05-01)", s)
+	}
+	return t.UnixMilli(), nil
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecodeJSON(t *testing.T) {
@@ -80,6 +81,45 @@ func TestDecodeJSONNumbers(t *testing.T) {
 	}
 }
 
+// Dates come as RFC 3339 strings, bare days or epoch milliseconds and are
+// held as i64 milliseconds; bools as true/false (or 0/1) held as u64 1/0.
+func TestDecodeJSONDatesAndBools(t *testing.T) {
+	s := testSchema(t)
+	doc, err := s.DecodeJSON([]byte(`{"id":"d","created":["2024-05-01T12:30:00.250+02:00","2024-05-01",-1,1e3],"draft":[true,false,1,0]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(Document).AddString("id", "d").
+		AddDate("created", time.Date(2024, 5, 1, 10, 30, 0, 250e6, time.UTC)).
+		AddDate("created", time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)).
+		AddI64("created", -1).AddI64("created", 1000).
+		AddBool("draft", true).AddBool("draft", false).AddBool("draft", true).AddBool("draft", false)
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("got  %+v\nwant %+v", doc, want)
+	}
+	if err := s.Validate(doc, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(new(Document).AddString("id", "d").AddU64("draft", 2), 0); err == nil || !strings.Contains(err.Error(), "bool value must be 0") {
+		t.Errorf("Validate of bool 2: %v", err)
+	}
+	for in, problem := range map[string]string{
+		`{"created":"2024-13-01"}`:       `not a date: "2024-13-01"`,
+		`{"created":"2024-05-01 10:00"}`: "want RFC 3339",
+		`{"created":1.5}`:                "not an integer for a date in epoch milliseconds",
+		`{"created":true}`:               "got bool, schema says date",
+		`{"draft":"true"}`:               "got string, schema says bool",
+		`{"draft":2}`:                    "got number 2, schema says bool",
+		`{"draft":-1}`:                   "got number -1, schema says bool",
+	} {
+		_, err := s.DecodeJSON([]byte(in))
+		var de *DocumentError
+		if !errors.As(err, &de) || !strings.Contains(de.Problem, problem) {
+			t.Errorf("DecodeJSON(%s) = %v, want a problem containing %q", in, err, problem)
+		}
+	}
+}
+
 func TestDecodeJSONErrors(t *testing.T) {
 	s := testSchema(t)
 	cases := []struct {
@@ -150,6 +190,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{"id":"d1","title":"Hello world","tag":["a","b"],"count":12,"delta":-3,"score":1.5,"blob":"AAE="}`,
 		`{"count":1e3}`, `{"tag":[null]}`, `{}`, `[]`, `{"title":"\ud800"}`, "{\"body\":\"\xff\"}", `{"delta":-0.0e5}`,
+		`{"created":"2024-05-01T12:30:00Z","draft":[true,false]}`, `{"created":-1}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -210,7 +251,7 @@ func TestDecodeJSONFastAgreesWithEncodingJSON(t *testing.T) {
 		`{"title":"a\"b\\c\/d\be\ff\ng\rh\ti"}`, `{"title":"\u00e9\u4e2d\uD83D\uDE00"}`,
 		`{"title":"\ud800"}`, `{"title":"\udc00\ud800x"}`, `{"title":"\ud800\u0041"}`, `{"title":"\ud800\ud800\udc00"}`,
 		`{"ti\u0074le":"escaped key"}`, `{"title":"a","title":"b"}`, `{"count":0}`, `{"score":-0.0e+0}`, `{"blob":"\u0041AE="}`,
-		`{"title":"é 中 😀"}`,
+		`{"title":"é 中 😀"}`, `{"created":"2024-05-01T12:30:00.250+02:00","draft":true}`, `{"created":[1714566600250,"2024-05-01"],"draft":[false,0,1]}`,
 	} {
 		if !decodeBoth(t, s, []byte(in)) {
 			t.Errorf("fast path refused %s", in)
@@ -221,6 +262,7 @@ func TestDecodeJSONFastAgreesWithEncodingJSON(t *testing.T) {
 		`{"title":"x",}`, `{"title":tru}`, `{"title":true}`, `{"count":01}`, `{"count":1.}`, `{"count":-}`, `{"count":1e}`,
 		`{"title":"\x"}`, `{"title":"\u12"}`, "{\"title\":\"a\tb\"}", `{"nope":1}`, `{"title":{"a":1}}`, `{"tag":[["a"]]}`,
 		`{"title":"x"}{}`, `{"count":"5"}`, `{"blob":"***"}`, "{\"body\":\"a\xffb\"}", `{"count":1.5}`, `[1]`, ``, `{"title":"x"`,
+		`{"draft":tru}`, `{"draft":"true"}`, `{"draft":2}`, `{"created":"yesterday"}`, `{"created":1.5}`, `{"created":true}`, `{"count":true}`,
 	} {
 		if decodeBoth(t, s, []byte(in)) {
 			t.Errorf("fast path accepted %s", in)
@@ -234,6 +276,7 @@ func FuzzDecodeJSONFast(f *testing.F) {
 	for _, seed := range []string{
 		`{"id":"d1","title":"Hello world","tag":["a","b"],"count":12,"delta":-3,"score":1.5,"blob":"AAE="}`,
 		`{"title":"a\"b\\c\ud83d\ude00\ud800"}`, `{"count":1e3}`, `{"tag":[null]}`, `{}`, `{"delta":-0.0e5}`,
+		`{"created":"2024-05-01T12:30:00Z","draft":[true,false]}`, `{"created":-1}`,
 	} {
 		f.Add([]byte(seed))
 	}

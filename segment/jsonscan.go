@@ -122,14 +122,14 @@ func (sc *jsonScanner) value(doc *Document, f *Field) bool {
 	}
 	switch c := sc.data[sc.i]; {
 	case c == '"':
-		if f.Type != TypeText && f.Type != TypeKeyword && f.Type != TypeBytes {
+		if f.Type != TypeText && f.Type != TypeKeyword && f.Type != TypeBytes && f.Type != TypeDate {
 			return false
 		}
 		b, ok := sc.string()
 		if !ok {
 			return false
 		}
-		if f.Type == TypeBytes {
+		if f.Type == TypeBytes || f.Type == TypeDate {
 			ok = appendJSONToken(doc, f, string(b), false) == nil
 			sc.out = sc.out[:len(sc.out)-len(b)]
 			return ok
@@ -142,6 +142,18 @@ func (sc *jsonScanner) value(doc *Document, f *Field) bool {
 			return true
 		}
 		return false
+	case c == 't' || c == 'f':
+		if f.Type != TypeBool {
+			return false
+		}
+		for _, lit := range [...]string{"true", "false"} {
+			if len(sc.data)-sc.i >= len(lit) && string(sc.data[sc.i:sc.i+len(lit)]) == lit {
+				sc.i += len(lit)
+				doc.AddBool(f.Name, lit == "true")
+				return true
+			}
+		}
+		return false
 	case c == '-' || c >= '0' && c <= '9':
 		start := sc.i
 		if !sc.number() {
@@ -149,7 +161,7 @@ func (sc *jsonScanner) value(doc *Document, f *Field) bool {
 		}
 		return appendJSONToken(doc, f, json.Number(sc.data[start:sc.i]), false) == nil
 	}
-	return false // true, false, objects, nested arrays: wrong types, or not JSON
+	return false // objects, nested arrays: wrong types, or not JSON
 }
 
 // number scans a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

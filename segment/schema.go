@@ -25,6 +25,13 @@ const (
 	TypeF64
 	// TypeBytes is an opaque byte string; it can only be stored.
 	TypeBytes
+	// TypeDate is an instant, held as i64 milliseconds since the Unix epoch
+	// (UTC): its values, terms and fast column are those of an i64 field.
+	// JSON gives it as an RFC 3339 string or as integer epoch milliseconds.
+	TypeDate
+	// TypeBool is true or false, held as the u64 1 or 0: its values, terms
+	// and fast column are those of a u64 field. JSON gives it as true/false.
+	TypeBool
 )
 
 var fieldTypeNames = [...]string{
@@ -34,10 +41,12 @@ var fieldTypeNames = [...]string{
 	TypeI64:     "i64",
 	TypeF64:     "f64",
 	TypeBytes:   "bytes",
+	TypeDate:    "date",
+	TypeBool:    "bool",
 }
 
 // String returns the schema name of the type ("text", "keyword", "u64",
-// "i64", "f64", "bytes").
+// "i64", "f64", "bytes", "date", "bool").
 func (t FieldType) String() string {
 	if t >= TypeText && int(t) < len(fieldTypeNames) {
 		return fieldTypeNames[t]
@@ -45,19 +54,35 @@ func (t FieldType) String() string {
 	return fmt.Sprintf("FieldType(%d)", uint8(t))
 }
 
-func (t FieldType) valid() bool { return t >= TypeText && t <= TypeBytes }
+func (t FieldType) valid() bool { return t >= TypeText && t <= TypeBool }
 
-// numeric reports whether t is u64, i64 or f64.
-func (t FieldType) numeric() bool { return t == TypeU64 || t == TypeI64 || t == TypeF64 }
+// numeric reports whether t is held as a number: u64, i64, f64, date or bool.
+func (t FieldType) numeric() bool {
+	s := t.Storage()
+	return s == TypeU64 || s == TypeI64 || s == TypeF64
+}
+
+// Storage returns the type whose values, indexed terms, stored encoding and
+// fast column t uses: TypeI64 for TypeDate, TypeU64 for TypeBool, t itself
+// otherwise. Code that reads columns or builds terms switches on it.
+func (t FieldType) Storage() FieldType {
+	switch t {
+	case TypeDate:
+		return TypeI64
+	case TypeBool:
+		return TypeU64
+	}
+	return t
+}
 
 // ParseFieldType parses a type name as written by FieldType.String.
 func ParseFieldType(s string) (FieldType, error) {
-	for t := TypeText; t <= TypeBytes; t++ {
+	for t := TypeText; t <= TypeBool; t++ {
 		if fieldTypeNames[t] == s {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown field type %q (want text, keyword, u64, i64, f64 or bytes)", s)
+	return 0, fmt.Errorf("unknown field type %q (want text, keyword, u64, i64, f64, bytes, date or bool)", s)
 }
 
 // MarshalJSON writes the type as its name.
@@ -108,7 +133,8 @@ type Field struct {
 	Indexed bool `json:"indexed,omitempty"`
 	// Stored fields are returned by Reader.Document.
 	Stored bool `json:"stored,omitempty"`
-	// Fast fields get a column for per-document lookup (numeric types only).
+	// Fast fields get a column for per-document lookup (u64, i64, f64, date
+	// and bool only).
 	Fast bool `json:"fast,omitempty"`
 	// Positions records token positions (indexed text only), for phrases.
 	Positions bool `json:"positions,omitempty"`
@@ -210,7 +236,7 @@ func checkField(f Field) error {
 	case f.Positions && !f.Indexed:
 		return fmt.Errorf("positions require an indexed field")
 	case f.Fast && !f.Type.numeric():
-		return fmt.Errorf("fast is only supported on u64, i64 and f64 fields, not %v", f.Type)
+		return fmt.Errorf("fast is only supported on u64, i64, f64, date and bool fields, not %v", f.Type)
 	case f.Tokenizer != "" && f.Type != TypeText:
 		return fmt.Errorf("tokenizer %q set on a %v field; only text fields are tokenized", f.Tokenizer, f.Type)
 	case f.Indexed && f.Type == TypeBytes:
