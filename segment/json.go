@@ -19,7 +19,10 @@ import (
 // integers only for u64/i64 (1e3 and 2.0 are integers, 1.5 is not) and in
 // range; true and false (or 0 and 1) to bool fields; RFC 3339 strings (see ParseDate) and
 // integer epoch milliseconds to date fields; an array gives repeated
-// values; null is no value. Keys keep their
+// values; null is no value. A nested object is flattened: its members are
+// the fields named by their dotted path ({"author":{"name":"x"}} sets the
+// field "author.name"), and in an array of objects every object adds its
+// values, as Elasticsearch's object (not nested) mapping does. Keys keep their
 // order; a repeated key adds values.
 //
 // Every problem is a *DocumentError: unknown field, wrong type, bad number
@@ -50,49 +53,11 @@ func (s *Schema) decodeJSONSlow(line []byte) (*Document, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, docErr("", "not a JSON object (starts with %s)", describeToken(tok))
 	}
-	doc := &Document{}
-	for dec.More() {
-		start := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, jsonSyntaxErr(err, dec, line)
-		}
-		key, _ := tok.(string) // Token guarantees a string key inside an object
-		if badUTF8 >= int(start) && badUTF8 < int(dec.InputOffset()) {
-			return nil, docErr(key, "invalid UTF-8 in the field name at byte %d", badUTF8)
-		}
-		fi, known := s.byName[key]
-		if !known {
-			return nil, docErr(key, "unknown field (not in the schema)")
-		}
-		f := &s.fields[fi]
-		tok, err = dec.Token()
-		if err != nil {
-			return nil, jsonSyntaxErr(err, dec, line)
-		}
-		if d, ok := tok.(json.Delim); ok && d == '[' {
-			for dec.More() {
-				tok, err := dec.Token()
-				if err != nil {
-					return nil, jsonSyntaxErr(err, dec, line)
-				}
-				if err := appendJSONToken(doc, f, tok, true); err != nil {
-					return nil, err
-				}
-			}
-			if _, err := dec.Token(); err != nil { // the closing ']'
-				return nil, jsonSyntaxErr(err, dec, line)
-			}
-		} else if err := appendJSONToken(doc, f, tok, false); err != nil {
-			return nil, err
-		}
-		if badUTF8 >= int(start) && badUTF8 < int(dec.InputOffset()) {
-			return nil, docErr(key, "invalid UTF-8 at byte %d of the line", badUTF8)
-		}
+	js := &jsonSlow{s: s, dec: dec, line: line, badUTF8: badUTF8, doc: &Document{}}
+	if err := js.object(""); err != nil {
+		return nil, err
 	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return nil, jsonSyntaxErr(err, dec, line)
-	}
+	doc := js.doc
 	if tok, err := dec.Token(); err != io.EOF {
 		if err != nil {
 			return nil, jsonSyntaxErr(err, dec, line)
@@ -103,6 +68,95 @@ func (s *Schema) decodeJSONSlow(line []byte) (*Document, error) {
 		return nil, docErr("", "invalid UTF-8 at byte %d", badUTF8)
 	}
 	return doc, nil
+}
+
+// jsonSlow is the state of decodeJSONSlow.
+type jsonSlow struct {
+	s       *Schema
+	dec     *json.Decoder
+	line    []byte
+	badUTF8 int // offset of the first invalid UTF-8 byte, or -1
+	doc     *Document
+}
+
+func (js *jsonSlow) token() (json.Token, error) {
+	tok, err := js.dec.Token()
+	if err != nil {
+		return nil, jsonSyntaxErr(err, js.dec, js.line)
+	}
+	return tok, nil
+}
+
+// object decodes the members of an object whose '{' was read, and its '}'.
+// A member's field name is prefix + key: nested objects are flattened to
+// dotted paths ("author.name").
+func (js *jsonSlow) object(prefix string) error {
+	for js.dec.More() {
+		start := int(js.dec.InputOffset())
+		tok, err := js.token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string) // Token guarantees a string key inside an object
+		key = prefix + key
+		if js.badUTF8 >= start && js.badUTF8 < int(js.dec.InputOffset()) {
+			return docErr(key, "invalid UTF-8 in the field name at byte %d", js.badUTF8)
+		}
+		if tok, err = js.token(); err != nil {
+			return err
+		}
+		if err := js.member(key, tok); err != nil {
+			return err
+		}
+		if js.badUTF8 >= start && js.badUTF8 < int(js.dec.InputOffset()) {
+			return docErr(key, "invalid UTF-8 at byte %d of the line", js.badUTF8)
+		}
+	}
+	_, err := js.token() // the closing '}'
+	return err
+}
+
+// member decodes the value of field name, whose first token is tok.
+func (js *jsonSlow) member(name string, tok json.Token) error {
+	delim, _ := tok.(json.Delim)
+	fi, known := js.s.byName[name]
+	if !known {
+		switch delim {
+		case '{':
+			return js.object(name + ".")
+		case '[': // an array of objects flattens each; anything else is unknown
+			for js.dec.More() {
+				tok, err := js.token()
+				if err != nil {
+					return err
+				}
+				if d, _ := tok.(json.Delim); d != '{' {
+					return docErr(name, "unknown field (not in the schema)")
+				}
+				if err := js.object(name + "."); err != nil {
+					return err
+				}
+			}
+			_, err := js.token() // the closing ']'
+			return err
+		}
+		return docErr(name, "unknown field (not in the schema)")
+	}
+	f := &js.s.fields[fi]
+	if delim != '[' {
+		return appendJSONToken(js.doc, f, tok, false)
+	}
+	for js.dec.More() {
+		tok, err := js.token()
+		if err != nil {
+			return err
+		}
+		if err := appendJSONToken(js.doc, f, tok, true); err != nil {
+			return err
+		}
+	}
+	_, err := js.token() // the closing ']'
+	return err
 }
 
 func jsonSyntaxErr(err error, dec *json.Decoder, line []byte) *DocumentError {

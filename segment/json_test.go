@@ -120,6 +120,47 @@ func TestDecodeJSONDatesAndBools(t *testing.T) {
 	}
 }
 
+// Nested objects are flattened to dotted paths; each object of an array
+// adds its values; a dotted key names the same field.
+func TestDecodeJSONNestedObjects(t *testing.T) {
+	s := testSchema(t)
+	doc, err := s.DecodeJSON([]byte(`{"id":"d","author":{"name":"Ann","id":3},"title":"t",` +
+		`"author":[{"name":"Bob"},{"id":[4,5],"name":null},{}],"author.name":"Cy"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(Document).AddString("id", "d").AddString("author.name", "Ann").AddU64("author.id", 3).AddString("title", "t").
+		AddString("author.name", "Bob").AddU64("author.id", 4).AddU64("author.id", 5).AddString("author.name", "Cy")
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("got  %+v\nwant %+v", doc, want)
+	}
+	// Marshaled back, the document uses dotted keys, which decode the same.
+	data, err := doc.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.DecodeJSON(data)
+	if err != nil || len(back.Values) != len(doc.Values) {
+		t.Fatalf("%s: %v %+v", data, err, back)
+	}
+	for in, want := range map[string][2]string{
+		`{"author":{"nope":1}}`:           {"author.nope", "unknown field"},
+		`{"author":{"name":{"x":"y"}}}`:   {"author.name", "got object, schema says text"},
+		`{"author":{"name":["a",["b"]]}}`: {"author.name", "got nested array"},
+		`{"author":["Ann"]}`:              {"author", "unknown field"},
+		`{"author":[[{"name":"a"}]]}`:     {"author", "unknown field"},
+		`{"author":"Ann"}`:                {"author", "unknown field"},
+		`{"author":{"id":-1}}`:            {"author.id", "out of range for u64"},
+		`{"title":{"a":1}}`:               {"title", "got object"},
+	} {
+		_, err := s.DecodeJSON([]byte(in))
+		var de *DocumentError
+		if !errors.As(err, &de) || de.Field != want[0] || !strings.Contains(de.Problem, want[1]) {
+			t.Errorf("DecodeJSON(%s) = %v, want field %q and %q", in, err, want[0], want[1])
+		}
+	}
+}
+
 func TestDecodeJSONErrors(t *testing.T) {
 	s := testSchema(t)
 	cases := []struct {
@@ -251,7 +292,8 @@ func TestDecodeJSONFastAgreesWithEncodingJSON(t *testing.T) {
 		`{"title":"a\"b\\c\/d\be\ff\ng\rh\ti"}`, `{"title":"\u00e9\u4e2d\uD83D\uDE00"}`,
 		`{"title":"\ud800"}`, `{"title":"\udc00\ud800x"}`, `{"title":"\ud800\u0041"}`, `{"title":"\ud800\ud800\udc00"}`,
 		`{"ti\u0074le":"escaped key"}`, `{"title":"a","title":"b"}`, `{"count":0}`, `{"score":-0.0e+0}`, `{"blob":"\u0041AE="}`,
-		`{"title":"é 中 😀"}`, `{"created":"2024-05-01T12:30:00.250+02:00","draft":true}`, `{"created":[1714566600250,"2024-05-01"],"draft":[false,0,1]}`,
+		`{"title":"é 中 😀"}`, `{"author":{"name":"Ann","id":3},"title":"t","author":[{"name":"Bob"},{"id":[4,5],"name":null},{}],"author.name":"Cy"}`,
+		`{"author":{}}`, `{"author":[]}`, `{"author":[ { "name" : "x" } , {} ]}`, `{"author":{"name":"a"}}`, `{"created":"2024-05-01T12:30:00.250+02:00","draft":true}`, `{"created":[1714566600250,"2024-05-01"],"draft":[false,0,1]}`,
 	} {
 		if !decodeBoth(t, s, []byte(in)) {
 			t.Errorf("fast path refused %s", in)
@@ -262,7 +304,8 @@ func TestDecodeJSONFastAgreesWithEncodingJSON(t *testing.T) {
 		`{"title":"x",}`, `{"title":tru}`, `{"title":true}`, `{"count":01}`, `{"count":1.}`, `{"count":-}`, `{"count":1e}`,
 		`{"title":"\x"}`, `{"title":"\u12"}`, "{\"title\":\"a\tb\"}", `{"nope":1}`, `{"title":{"a":1}}`, `{"tag":[["a"]]}`,
 		`{"title":"x"}{}`, `{"count":"5"}`, `{"blob":"***"}`, "{\"body\":\"a\xffb\"}", `{"count":1.5}`, `[1]`, ``, `{"title":"x"`,
-		`{"draft":tru}`, `{"draft":"true"}`, `{"draft":2}`, `{"created":"yesterday"}`, `{"created":1.5}`, `{"created":true}`, `{"count":true}`,
+		`{"author":{"nope":1}}`, `{"author":"x"}`, `{"author":["x"]}`, `{"author":[[]]}`, `{"author":{"name":{}}}`, `{"author":{"name":"x",}}`,
+		`{"author":{"name":"x"}`, `{"author":[{"name":"x"}}`, `{"draft":tru}`, `{"draft":"true"}`, `{"draft":2}`, `{"created":"yesterday"}`, `{"created":1.5}`, `{"created":true}`, `{"count":true}`,
 	} {
 		if decodeBoth(t, s, []byte(in)) {
 			t.Errorf("fast path accepted %s", in)
@@ -277,6 +320,7 @@ func FuzzDecodeJSONFast(f *testing.F) {
 		`{"id":"d1","title":"Hello world","tag":["a","b"],"count":12,"delta":-3,"score":1.5,"blob":"AAE="}`,
 		`{"title":"a\"b\\c\ud83d\ude00\ud800"}`, `{"count":1e3}`, `{"tag":[null]}`, `{}`, `{"delta":-0.0e5}`,
 		`{"created":"2024-05-01T12:30:00Z","draft":[true,false]}`, `{"created":-1}`,
+		`{"author":{"name":"Ann","id":3},"x":{"y":{"z":[{"w":1}]}},"author":[{"name":"Bob"},{}]}`,
 	} {
 		f.Add([]byte(seed))
 	}

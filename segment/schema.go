@@ -134,7 +134,9 @@ type Field struct {
 	// Stored fields are returned by Reader.Document.
 	Stored bool `json:"stored,omitempty"`
 	// Fast fields get a column for per-document lookup (u64, i64, f64, date
-	// and bool only).
+	// and bool only). The column holds one value per document: of a
+	// multi-valued field, the first; so a range or sort on a fast field sees
+	// only that value, while an indexed field matches any of them.
 	Fast bool `json:"fast,omitempty"`
 	// Positions records token positions (indexed text only), for phrases.
 	Positions bool `json:"positions,omitempty"`

@@ -23,6 +23,8 @@ func testSchema(t testing.TB) *Schema {
 		Field{Name: "blob", Type: TypeBytes, Stored: true},
 		Field{Name: "created", Type: TypeDate, Indexed: true, Stored: true, Fast: true},
 		Field{Name: "draft", Type: TypeBool, Indexed: true, Stored: true},
+		Field{Name: "author.name", Type: TypeText, Indexed: true, Stored: true},
+		Field{Name: "author.id", Type: TypeU64, Stored: true},
 	)
 	if err != nil {
 		t.Fatal(err)
