@@ -24,8 +24,12 @@ missing; an existing index is added to). The input is a file, plain or gzip,
 or - for standard input; a UTF-8 byte-order mark at its start is ignored.
 
 Without --schema, the schema is inferred from the first lines: "id" becomes
-the primary key (a keyword), other string fields become stored text (the
-"simple" tokenizer, with positions), numbers become stored fast f64 fields.
+the primary key (a keyword, or i64 if it holds integers), other string fields
+become stored text (the "simple" tokenizer, with positions), strings that are
+all RFC 3339 timestamps or days (2024-05-01) stored fast dates, integers
+stored fast i64 (u64 past the i64 range), other numbers stored fast f64,
+true/false stored indexed fast bools. Nested objects become dotted field
+names (author.name); arrays give multi-valued fields.
 
 A malformed line (or one longer than 64 MiB) is reported with its number.
 With --on-error stop (the default) the run stops and nothing after the last
