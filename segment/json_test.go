@@ -376,3 +376,23 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		}
 	})
 }
+
+// Schema.MarshalDocument writes dates and bools as a user writes them, and
+// DecodeJSON reads them back to the same document.
+func TestMarshalDocumentDatesAndBools(t *testing.T) {
+	s := testSchema(t)
+	d := new(Document).AddString("id", "x").AddDate("created", time.Date(2024, 5, 1, 10, 30, 0, 250e6, time.UTC)).
+		AddI64("created", 0).AddI64("created", math.MaxInt64).AddBool("draft", true).AddBool("draft", false)
+	data, err := s.MarshalDocument(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"x","created":["2024-05-01T10:30:00.25Z","1970-01-01T00:00:00Z",9223372036854775807],"draft":[true,false]}`
+	if string(data) != want {
+		t.Fatalf("got  %s\nwant %s", data, want)
+	}
+	back, err := s.DecodeJSON(data)
+	if err != nil || !reflect.DeepEqual(back, d) {
+		t.Fatalf("decoded back %+v, %v; want %+v", back, err, d)
+	}
+}
