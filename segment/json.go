@@ -22,7 +22,8 @@ import (
 // values; null is no value. A nested object is flattened: its members are
 // the fields named by their dotted path ({"author":{"name":"x"}} sets the
 // field "author.name"), and in an array of objects every object adds its
-// values, as Elasticsearch's object (not nested) mapping does. Keys keep their
+// values, as Elasticsearch's object (not nested) mapping does. A member
+// naming no field is an error, or skipped if the schema says IgnoreUnknown. Keys keep their
 // order; a repeated key adds values.
 //
 // Every problem is a *DocumentError: unknown field, wrong type, bad number
@@ -121,6 +122,7 @@ func (js *jsonSlow) member(name string, tok json.Token) error {
 	delim, _ := tok.(json.Delim)
 	fi, known := js.s.byName[name]
 	if !known {
+		ignore := js.s.unknown == IgnoreUnknown
 		switch delim {
 		case '{':
 			return js.object(name + ".")
@@ -130,15 +132,24 @@ func (js *jsonSlow) member(name string, tok json.Token) error {
 				if err != nil {
 					return err
 				}
-				if d, _ := tok.(json.Delim); d != '{' {
+				d, _ := tok.(json.Delim)
+				switch {
+				case d == '{':
+					err = js.object(name + ".")
+				case !ignore:
 					return docErr(name, "unknown field (not in the schema)")
+				case d == '[':
+					err = js.skip()
 				}
-				if err := js.object(name + "."); err != nil {
+				if err != nil {
 					return err
 				}
 			}
 			_, err := js.token() // the closing ']'
 			return err
+		}
+		if ignore {
+			return nil // a scalar: its one token is read
 		}
 		return docErr(name, "unknown field (not in the schema)")
 	}
@@ -157,6 +168,23 @@ func (js *jsonSlow) member(name string, tok json.Token) error {
 	}
 	_, err := js.token() // the closing ']'
 	return err
+}
+
+// skip reads the rest of an array or object whose opening token was read.
+func (js *jsonSlow) skip() error {
+	for depth := 1; depth > 0; {
+		tok, err := js.token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+	}
+	return nil
 }
 
 func jsonSyntaxErr(err error, dec *json.Decoder, line []byte) *DocumentError {

@@ -161,6 +161,53 @@ func TestDecodeJSONNestedObjects(t *testing.T) {
 	}
 }
 
+// With IgnoreUnknown, members naming no field are dropped whatever they
+// hold, and the known fields of nested objects are still taken.
+func TestDecodeJSONIgnoresUnknownFields(t *testing.T) {
+	s, err := ParseSchema([]byte(`{"fields":[{"name":"id","type":"keyword","indexed":true,"primary":true},` +
+		`{"name":"title","type":"text","indexed":true},{"name":"author.name","type":"keyword","indexed":true}],"unknown_fields":"ignore"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.UnknownFields() != IgnoreUnknown {
+		t.Fatalf("UnknownFields = %v", s.UnknownFields())
+	}
+	in := `{"id":"d","nope":1,"x":{"y":[1,[2,{"z":3}]],"w":"v"},"author":{"name":"A","zz":{"q":true}},` +
+		`"arr":[1,"a",null,[{}],{"k":false}],"title":"t","author":[{"name":"B"},7]}`
+	doc, err := s.DecodeJSON([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(Document).AddString("id", "d").AddString("author.name", "A").AddString("title", "t").AddString("author.name", "B")
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("got  %+v\nwant %+v", doc, want)
+	}
+	for _, bad := range []string{`{"nope":[1,}`, `{"nope":{"a":}}`, `{"title":5,"nope":1}`} {
+		if _, err := s.DecodeJSON([]byte(bad)); err == nil {
+			t.Errorf("DecodeJSON(%s) accepted", bad)
+		}
+	}
+	// The mode survives the schema's JSON; the default is reject.
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseSchema(data)
+	if err != nil || back.UnknownFields() != IgnoreUnknown || !back.Equal(s) {
+		t.Fatalf("round trip of %s: %v, %v", data, back, err)
+	}
+	if _, err := back.WithUnknownFields(RejectUnknown).DecodeJSON([]byte(in)); err == nil || !strings.Contains(err.Error(), "unknown field") {
+		t.Fatalf("reject mode: %v", err)
+	}
+	if _, err := ParseSchema([]byte(`{"fields":[{"name":"a","type":"text","indexed":true}],"unknown_fields":"dynamic"}`)); err == nil ||
+		!strings.Contains(err.Error(), "want reject or ignore") {
+		t.Fatalf("unknown_fields dynamic: %v", err)
+	}
+	for _, in := range []string{in, `{"nope":1}`, `{"x":{"y":"z"},"title":"t"}`, `{"nope":[[1],{"a":[]}]}`} {
+		decodeBoth(t, s, []byte(in))
+	}
+}
+
 func TestDecodeJSONErrors(t *testing.T) {
 	s := testSchema(t)
 	cases := []struct {
@@ -325,7 +372,11 @@ func FuzzDecodeJSONFast(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	s := testSchema(f)
-	f.Fuzz(func(t *testing.T, data []byte) { decodeBoth(t, s, data) })
+	ignoring := s.WithUnknownFields(IgnoreUnknown)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		decodeBoth(t, s, data)
+		decodeBoth(t, ignoring, data)
+	})
 }
 
 // BenchmarkDecodeJSON decodes realmix lines into documents, against

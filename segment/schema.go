@@ -156,13 +156,48 @@ func (f Field) TokenizerName() string {
 	return f.Tokenizer
 }
 
+// UnknownFields says what DecodeJSON does with a JSON member that names no
+// field of the schema.
+type UnknownFields uint8
+
+const (
+	// RejectUnknown (the default) makes an unknown field an error.
+	RejectUnknown UnknownFields = iota
+	// IgnoreUnknown drops unknown fields' values, whatever they hold; the
+	// known fields of a nested object are still taken.
+	IgnoreUnknown
+)
+
+var unknownFieldsNames = [...]string{RejectUnknown: "reject", IgnoreUnknown: "ignore"}
+
+// String returns the schema JSON name: "reject" or "ignore".
+func (u UnknownFields) String() string {
+	if int(u) < len(unknownFieldsNames) {
+		return unknownFieldsNames[u]
+	}
+	return fmt.Sprintf("UnknownFields(%d)", uint8(u))
+}
+
 // Schema is an immutable, validated list of fields. Field order is
 // significant: it is the order of fields inside segment files.
 type Schema struct {
 	fields  []Field
 	byName  map[string]int
 	primary int // index into fields, -1 if none
+	unknown UnknownFields
 }
+
+// WithUnknownFields returns a copy of s whose DecodeJSON treats unknown
+// fields as u says. It applies to JSON only: Validate and the writer still
+// reject a Document value of an unknown field, since the Go caller chose it.
+func (s *Schema) WithUnknownFields(u UnknownFields) *Schema {
+	c := *s
+	c.unknown = u
+	return &c
+}
+
+// UnknownFields returns what DecodeJSON does with unknown fields.
+func (s *Schema) UnknownFields() UnknownFields { return s.unknown }
 
 // NewSchema validates fields and returns a schema. Errors name the field
 // and the problem.
@@ -252,16 +287,19 @@ func checkField(f Field) error {
 }
 
 type schemaJSON struct {
-	Fields []Field `json:"fields"`
+	Fields        []Field `json:"fields"`
+	UnknownFields string  `json:"unknown_fields,omitempty"`
 }
 
-// ParseSchema parses the JSON form {"fields":[{"name":...,"type":...},...]}.
-// Unknown keys and trailing data are errors.
+// ParseSchema parses the JSON form {"fields":[{"name":...,"type":...},...]},
+// with an optional "unknown_fields": "reject" (the default) or "ignore" (see
+// UnknownFields). Unknown keys and trailing data are errors.
 func ParseSchema(data []byte) (*Schema, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var raw struct {
-		Fields []json.RawMessage `json:"fields"`
+		Fields        []json.RawMessage `json:"fields"`
+		UnknownFields string            `json:"unknown_fields"`
 	}
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("segment: parse schema: %w", err)
@@ -286,12 +324,29 @@ func ParseSchema(data []byte) (*Schema, error) {
 		}
 		fields = append(fields, f)
 	}
-	return NewSchema(fields...)
+	unknown := RejectUnknown
+	switch raw.UnknownFields {
+	case "", "reject":
+	case "ignore":
+		unknown = IgnoreUnknown
+	default:
+		return nil, fmt.Errorf("segment: parse schema: unknown_fields %q: want reject or ignore", raw.UnknownFields)
+	}
+	s, err := NewSchema(fields...)
+	if err != nil {
+		return nil, err
+	}
+	s.unknown = unknown
+	return s, nil
 }
 
 // MarshalJSON writes the schema in the form ParseSchema reads.
 func (s *Schema) MarshalJSON() ([]byte, error) {
-	return json.Marshal(schemaJSON{Fields: s.fields})
+	j := schemaJSON{Fields: s.fields}
+	if s.unknown != RejectUnknown {
+		j.UnknownFields = s.unknown.String()
+	}
+	return json.Marshal(j)
 }
 
 // Fields returns a copy of the fields, in schema order.
@@ -327,7 +382,8 @@ func (s *Schema) Primary() (Field, bool) {
 	return s.fields[s.primary], true
 }
 
-// Equal reports whether two schemas have the same fields in the same order.
+// Equal reports whether two schemas have the same fields in the same order
+// (what segment files depend on; UnknownFields is not compared).
 func (s *Schema) Equal(o *Schema) bool {
 	if len(s.fields) != len(o.fields) {
 		return false

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,5 +48,36 @@ func TestIndexInfersNestedBoolsIntsAndDates(t *testing.T) {
 	}
 	if hits[0]["created"] != "2024-03-15T07:30:00.5Z" || hits[0]["draft"] != true {
 		t.Fatalf("hit b shows created %v, draft %v; want the date as RFC 3339 and true", hits[0]["created"], hits[0]["draft"])
+	}
+}
+
+// A schema with "unknown_fields":"ignore" indexes lines with extra fields,
+// dropping them; the default rejects such a line naming the field.
+func TestIndexUnknownFields(t *testing.T) {
+	lines := []string{
+		`{"id":"a","text":"hello","extra":1,"meta":{"x":[1,2],"y":"z"}}`,
+		`{"id":"b","text":"world","more":[{"k":true}]}`,
+	}
+	schemaFile := func(extra string) string {
+		path := filepath.Join(t.TempDir(), "schema.json")
+		body := `{"fields":[{"name":"id","type":"keyword","indexed":true,"stored":true,"primary":true},` +
+			`{"name":"text","type":"text","indexed":true,"stored":true}]` + extra + `}`
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	dir := filepath.Join(t.TempDir(), "idx")
+	r := runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, lines), "--schema", schemaFile(""))
+	if r.code == 0 || !strings.Contains(r.stderr, `"extra"`) || !strings.Contains(r.stderr, "unknown field") {
+		t.Fatalf("reject: %v", r)
+	}
+	dir = filepath.Join(t.TempDir(), "idx")
+	r = runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, lines), "--schema", schemaFile(`,"unknown_fields":"ignore"`))
+	if r.code != 0 {
+		t.Fatalf("ignore: %v", r)
+	}
+	if got := hitIDs(t, searchJSON(t, dir, "hello OR world")); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("hits %v", got)
 	}
 }

@@ -254,7 +254,7 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		if err != nil {
 			return nil, fmt.Errorf("the schema of the index in %s: %w", j.dir, err)
 		}
-		if schema != nil && !schema.Equal(existing) {
+		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields()) {
 			return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, or index into a new directory",
 				j.dir, infer.Describe(existing))
 		}
