@@ -81,3 +81,35 @@ func TestIndexUnknownFields(t *testing.T) {
 		t.Fatalf("hits %v", got)
 	}
 }
+
+// With --upsert, indexing a file again replaces the documents with the same
+// id instead of stopping at the first one, and a later line with an id seen
+// earlier in the input replaces the earlier one.
+func TestIndexUpsert(t *testing.T) {
+	lines, zebras := corpus(8)
+	dir := filepath.Join(t.TempDir(), "idx")
+	if r := runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, lines)); r.code != 0 {
+		t.Fatalf("first run: %v", r)
+	}
+	again := append([]string(nil), lines...)
+	again[2] = `{"id":"doc-002","title":"Title doc-002","text":"quokka","n":2}`
+	again = append(again, `{"id":"doc-008","title":"new","text":"wombat","n":8}`, `{"id":"doc-008","title":"newer","text":"numbat","n":8}`)
+	r := runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, again), "--upsert")
+	if r.code != 0 {
+		t.Fatalf("upsert run: %v", r)
+	}
+	if n := docCount(t, dir); n != 9 {
+		t.Fatalf("index holds %d documents, want 9", n)
+	}
+	for query, want := range map[string][]string{
+		"quokka":     {"doc-002"},
+		"wombat":     nil,
+		"numbat":     {"doc-008"},
+		"zebra":      zebras,
+		"id:doc-002": {"doc-002"},
+	} {
+		if got := hitIDs(t, searchJSON(t, dir, query)); !slices.Equal(got, want) {
+			t.Errorf("search %q = %v, want %v", query, got, want)
+		}
+	}
+}

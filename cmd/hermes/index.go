@@ -57,6 +57,7 @@ type indexOptions struct {
 	inferLines  int
 	limit       int
 	quiet       bool
+	upsert      bool
 }
 
 func runIndex(ctx context.Context, args []string, io stdio) error {
@@ -72,6 +73,7 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 	fl.IntVar(&o.inferLines, "infer-lines", 1000, "`lines` read to infer the schema without --schema")
 	fl.IntVar(&o.limit, "limit", 0, "index at most `N` documents (default: all)")
 	fl.BoolVar(&o.quiet, "quiet", false, "print no progress, only the summary")
+	fl.BoolVar(&o.upsert, "upsert", false, "a document whose primary key is already in the index (or earlier in the input) replaces the older one, instead of stopping the run")
 	pos, err := fl.parse(args)
 	if err != nil {
 		return err
@@ -101,6 +103,9 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 		inferLines:  o.inferLines,
 		quiet:       o.quiet,
 		log:         io.err,
+	}
+	if o.upsert {
+		job.cfg.OnDuplicate = hermes.ReplaceDuplicates
 	}
 	if o.schema != "" {
 		data, err := os.ReadFile(o.schema)
