@@ -32,7 +32,7 @@ func (r *Reader) column(seg int, f segment.Field) (numColumn, error) {
 	if err != nil {
 		return numColumn{}, fmt.Errorf("hermes: segment %s: %w", r.view.readers[seg].ID(), err)
 	}
-	return numColumn{c: c, typ: f.Type}, nil
+	return numColumn{c: c, typ: f.Type.Storage()}, nil
 }
 
 // ordered returns doc's value mapped to a u64 of the same order.
@@ -72,7 +72,7 @@ func fromOrderedF64(u uint64) float64 {
 // orderedValue converts an ordered u64 of a field of type t back to its
 // value, as a float64 and printed exactly.
 func orderedValue(t segment.FieldType, u uint64) (float64, string) {
-	switch t {
+	switch t.Storage() {
 	case segment.TypeU64:
 		return float64(u), strconv.FormatUint(u, 10)
 	case segment.TypeI64:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -14,7 +15,8 @@ import (
 type ValueKind uint8
 
 // Value kinds. Text and keyword fields take KindString; u64, i64, f64 and
-// bytes fields take the matching kind.
+// bytes fields take the matching kind; date fields take KindI64 (epoch
+// milliseconds, see AddDate) and bool fields KindU64 (1 or 0, see AddBool).
 const (
 	KindString ValueKind = iota + 1
 	KindU64
@@ -46,9 +48,9 @@ func kindFor(t FieldType) ValueKind {
 	switch t {
 	case TypeText, TypeKeyword:
 		return KindString
-	case TypeU64:
+	case TypeU64, TypeBool:
 		return KindU64
-	case TypeI64:
+	case TypeI64, TypeDate:
 		return KindI64
 	case TypeF64:
 		return KindF64
@@ -100,6 +102,22 @@ func (d *Document) AddF64(field string, v float64) *Document {
 	return d
 }
 
+// AddDate appends a date value: t as i64 milliseconds since the Unix epoch
+// (finer precision is truncated), the value a date field holds.
+func (d *Document) AddDate(field string, t time.Time) *Document {
+	return d.AddI64(field, t.UnixMilli())
+}
+
+// AddBool appends a bool value: the u64 1 or 0, the value a bool field
+// holds.
+func (d *Document) AddBool(field string, b bool) *Document {
+	var v uint64
+	if b {
+		v = 1
+	}
+	return d.AddU64(field, v)
+}
+
 // AddBytes appends a byte-string value. The slice is not copied.
 func (d *Document) AddBytes(field string, b []byte) *Document {
 	d.Values = append(d.Values, FieldValue{Field: field, Kind: KindBytes, Bytes: b})
@@ -149,8 +167,36 @@ func (d *Document) SizeBytes() int {
 
 // MarshalJSON writes the document as one JSON object in the form DecodeJSON
 // reads: fields in order of first appearance, a repeated field as an array,
-// bytes as base64. Infinite floats cannot be written and are an error.
-func (d *Document) MarshalJSON() ([]byte, error) {
+// bytes as base64. Infinite floats cannot be written and are an error. It
+// knows no schema, so a date is its epoch milliseconds and a bool its 1 or
+// 0; Schema.MarshalDocument writes them as a user wrote them.
+func (d *Document) MarshalJSON() ([]byte, error) { return d.marshalJSON(nil) }
+
+// MarshalDocument is Document.MarshalJSON with the schema's types: a date
+// field's value as an RFC 3339 UTC string with milliseconds (see
+// FormatDate), a bool field's as true or false. DecodeJSON reads the
+// result back to the same document.
+func (s *Schema) MarshalDocument(d *Document) ([]byte, error) { return d.marshalJSON(s) }
+
+// FormatDate writes epoch milliseconds as an RFC 3339 UTC timestamp,
+// "2024-05-01T10:30:00.25Z", which ParseDate reads back; a date outside the
+// years 0-9999, which RFC 3339 cannot write, stays a decimal number.
+func FormatDate(ms int64) string {
+	if s, ok := formatDate(ms); ok {
+		return s
+	}
+	return strconv.FormatInt(ms, 10)
+}
+
+func formatDate(ms int64) (string, bool) {
+	t := time.UnixMilli(ms).UTC()
+	if t.Year() < 0 || t.Year() > 9999 {
+		return "", false
+	}
+	return t.Format("2006-01-02T15:04:05.999Z07:00"), true
+}
+
+func (d *Document) marshalJSON(s *Schema) ([]byte, error) {
 	var order []string
 	groups := make(map[string][]int)
 	for i, v := range d.Values {
@@ -174,8 +220,25 @@ func (d *Document) MarshalJSON() ([]byte, error) {
 			if j > 0 {
 				buf = append(buf, ',')
 			}
+			v := &d.Values[i]
+			typ := FieldType(0)
+			if s != nil {
+				if fi, ok := s.byName[v.Field]; ok {
+					typ = s.fields[fi].Type
+				}
+			}
+			switch {
+			case typ == TypeDate && v.Kind == KindI64:
+				if str, ok := formatDate(v.I64); ok {
+					buf = appendJSONString(buf, str)
+					continue
+				}
+			case typ == TypeBool && v.Kind == KindU64 && v.U64 <= 1:
+				buf = strconv.AppendBool(buf, v.U64 == 1)
+				continue
+			}
 			var err error
-			buf, err = appendJSONValue(buf, &d.Values[i])
+			buf, err = appendJSONValue(buf, v)
 			if err != nil {
 				return nil, err
 			}
@@ -280,6 +343,10 @@ func (s *Schema) Validate(d *Document, maxBytes int) error {
 		case KindF64:
 			if math.IsNaN(v.F64) {
 				return docErr(v.Field, "NaN is not allowed")
+			}
+		case KindU64:
+			if f.Type == TypeBool && v.U64 > 1 {
+				return docErr(v.Field, "bool value must be 0 (false) or 1 (true), got %d", v.U64)
 			}
 		}
 		if fi == s.primary {

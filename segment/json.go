@@ -10,13 +10,20 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
 // DecodeJSON decodes one JSON object into a document. Strings go to text,
 // keyword and (base64) bytes fields; numbers to u64, i64 and f64 fields,
 // integers only for u64/i64 (1e3 and 2.0 are integers, 1.5 is not) and in
-// range; an array gives repeated values; null is no value. Keys keep their
+// range; true and false (or 0 and 1) to bool fields; RFC 3339 strings (see ParseDate) and
+// integer epoch milliseconds to date fields; an array gives repeated
+// values; null is no value. A nested object is flattened: its members are
+// the fields named by their dotted path ({"author":{"name":"x"}} sets the
+// field "author.name"), and in an array of objects every object adds its
+// values, as Elasticsearch's object (not nested) mapping does. A member
+// naming no field is an error, or skipped if the schema says IgnoreUnknown. Keys keep their
 // order; a repeated key adds values.
 //
 // Every problem is a *DocumentError: unknown field, wrong type, bad number
@@ -47,49 +54,11 @@ func (s *Schema) decodeJSONSlow(line []byte) (*Document, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, docErr("", "not a JSON object (starts with %s)", describeToken(tok))
 	}
-	doc := &Document{}
-	for dec.More() {
-		start := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, jsonSyntaxErr(err, dec, line)
-		}
-		key, _ := tok.(string) // Token guarantees a string key inside an object
-		if badUTF8 >= int(start) && badUTF8 < int(dec.InputOffset()) {
-			return nil, docErr(key, "invalid UTF-8 in the field name at byte %d", badUTF8)
-		}
-		fi, known := s.byName[key]
-		if !known {
-			return nil, docErr(key, "unknown field (not in the schema)")
-		}
-		f := &s.fields[fi]
-		tok, err = dec.Token()
-		if err != nil {
-			return nil, jsonSyntaxErr(err, dec, line)
-		}
-		if d, ok := tok.(json.Delim); ok && d == '[' {
-			for dec.More() {
-				tok, err := dec.Token()
-				if err != nil {
-					return nil, jsonSyntaxErr(err, dec, line)
-				}
-				if err := appendJSONToken(doc, f, tok, true); err != nil {
-					return nil, err
-				}
-			}
-			if _, err := dec.Token(); err != nil { // the closing ']'
-				return nil, jsonSyntaxErr(err, dec, line)
-			}
-		} else if err := appendJSONToken(doc, f, tok, false); err != nil {
-			return nil, err
-		}
-		if badUTF8 >= int(start) && badUTF8 < int(dec.InputOffset()) {
-			return nil, docErr(key, "invalid UTF-8 at byte %d of the line", badUTF8)
-		}
+	js := &jsonSlow{s: s, dec: dec, line: line, badUTF8: badUTF8, doc: &Document{}}
+	if err := js.object(""); err != nil {
+		return nil, err
 	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return nil, jsonSyntaxErr(err, dec, line)
-	}
+	doc := js.doc
 	if tok, err := dec.Token(); err != io.EOF {
 		if err != nil {
 			return nil, jsonSyntaxErr(err, dec, line)
@@ -100,6 +69,122 @@ func (s *Schema) decodeJSONSlow(line []byte) (*Document, error) {
 		return nil, docErr("", "invalid UTF-8 at byte %d", badUTF8)
 	}
 	return doc, nil
+}
+
+// jsonSlow is the state of decodeJSONSlow.
+type jsonSlow struct {
+	s       *Schema
+	dec     *json.Decoder
+	line    []byte
+	badUTF8 int // offset of the first invalid UTF-8 byte, or -1
+	doc     *Document
+}
+
+func (js *jsonSlow) token() (json.Token, error) {
+	tok, err := js.dec.Token()
+	if err != nil {
+		return nil, jsonSyntaxErr(err, js.dec, js.line)
+	}
+	return tok, nil
+}
+
+// object decodes the members of an object whose '{' was read, and its '}'.
+// A member's field name is prefix + key: nested objects are flattened to
+// dotted paths ("author.name").
+func (js *jsonSlow) object(prefix string) error {
+	for js.dec.More() {
+		start := int(js.dec.InputOffset())
+		tok, err := js.token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string) // Token guarantees a string key inside an object
+		key = prefix + key
+		if js.badUTF8 >= start && js.badUTF8 < int(js.dec.InputOffset()) {
+			return docErr(key, "invalid UTF-8 in the field name at byte %d", js.badUTF8)
+		}
+		if tok, err = js.token(); err != nil {
+			return err
+		}
+		if err := js.member(key, tok); err != nil {
+			return err
+		}
+		if js.badUTF8 >= start && js.badUTF8 < int(js.dec.InputOffset()) {
+			return docErr(key, "invalid UTF-8 at byte %d of the line", js.badUTF8)
+		}
+	}
+	_, err := js.token() // the closing '}'
+	return err
+}
+
+// member decodes the value of field name, whose first token is tok.
+func (js *jsonSlow) member(name string, tok json.Token) error {
+	delim, _ := tok.(json.Delim)
+	fi, known := js.s.byName[name]
+	if !known {
+		ignore := js.s.unknown == IgnoreUnknown
+		switch delim {
+		case '{':
+			return js.object(name + ".")
+		case '[': // an array of objects flattens each; anything else is unknown
+			for js.dec.More() {
+				tok, err := js.token()
+				if err != nil {
+					return err
+				}
+				d, _ := tok.(json.Delim)
+				switch {
+				case d == '{':
+					err = js.object(name + ".")
+				case !ignore:
+					return docErr(name, "unknown field (not in the schema)")
+				case d == '[':
+					err = js.skip()
+				}
+				if err != nil {
+					return err
+				}
+			}
+			_, err := js.token() // the closing ']'
+			return err
+		}
+		if ignore {
+			return nil // a scalar: its one token is read
+		}
+		return docErr(name, "unknown field (not in the schema)")
+	}
+	f := &js.s.fields[fi]
+	if delim != '[' {
+		return appendJSONToken(js.doc, f, tok, false)
+	}
+	for js.dec.More() {
+		tok, err := js.token()
+		if err != nil {
+			return err
+		}
+		if err := appendJSONToken(js.doc, f, tok, true); err != nil {
+			return err
+		}
+	}
+	_, err := js.token() // the closing ']'
+	return err
+}
+
+// skip reads the rest of an array or object whose opening token was read.
+func (js *jsonSlow) skip() error {
+	for depth := 1; depth > 0; {
+		tok, err := js.token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+	}
+	return nil
 }
 
 func jsonSyntaxErr(err error, dec *json.Decoder, line []byte) *DocumentError {
@@ -145,10 +230,22 @@ func appendJSONToken(doc *Document, f *Field, tok any, inArray bool) error {
 			return docErr(f.Name, "wrong type: got nested %s, schema says %v", what, f.Type)
 		}
 		return docErr(f.Name, "wrong type: got %s, schema says %v", what, f.Type)
+	case bool:
+		if f.Type == TypeBool {
+			doc.AddBool(f.Name, t)
+			return nil
+		}
 	case string:
 		switch f.Type {
 		case TypeText, TypeKeyword:
 			doc.AddString(f.Name, t)
+			return nil
+		case TypeDate:
+			ms, err := ParseDate(t)
+			if err != nil {
+				return docErr(f.Name, "%v", err)
+			}
+			doc.AddI64(f.Name, ms)
 			return nil
 		case TypeBytes:
 			b, err := base64.StdEncoding.DecodeString(t)
@@ -171,12 +268,15 @@ func appendJSONToken(doc *Document, f *Field, tok any, inArray bool) error {
 			}
 			doc.AddU64(f.Name, mag)
 			return nil
-		case TypeI64:
+		case TypeI64, TypeDate:
 			neg, mag, err := parseIntegral(s)
 			if err == nil && (!neg && mag > math.MaxInt64 || neg && mag > 1<<63) {
 				err = errIntRange
 			}
 			if err != nil {
+				if f.Type == TypeDate {
+					return docErr(f.Name, "%s for a date in epoch milliseconds: %s", err.Error(), s)
+				}
 				return docErr(f.Name, "%s for i64: %s", err.Error(), s)
 			}
 			v := int64(mag)
@@ -184,6 +284,15 @@ func appendJSONToken(doc *Document, f *Field, tok any, inArray bool) error {
 				v = int64(-mag) // two's complement; exact for mag == 1<<63 too
 			}
 			doc.AddI64(f.Name, v)
+			return nil
+		case TypeBool:
+			// 0 and 1 too, so that Document.MarshalJSON (which writes a bool
+			// as the u64 it holds) round-trips.
+			neg, mag, err := parseIntegral(s)
+			if err != nil || mag > 1 || neg && mag != 0 {
+				return docErr(f.Name, "wrong type: got number %s, schema says bool (true, false, 0 or 1)", s)
+			}
+			doc.AddBool(f.Name, mag == 1)
 			return nil
 		case TypeF64:
 			v, err := strconv.ParseFloat(s, 64)
@@ -250,4 +359,20 @@ func parseIntegral(s string) (neg bool, mag uint64, err error) {
 		return neg, 0, errIntRange
 	}
 	return neg, mag, nil
+}
+
+// ParseDate parses a date as a date field takes it from JSON and queries:
+// an RFC 3339 timestamp ("2024-05-01T12:30:00Z", "2024-05-01T12:30:00.250+02:00")
+// or a bare UTC day ("2024-05-01"), and returns its epoch milliseconds
+// (finer precision is truncated).
+func ParseDate(s string) (int64, error) {
+	layout := time.RFC3339Nano
+	if len(s) == len("2006-01-02") {
+		layout = time.DateOnly
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return 0, fmt.Errorf("not a date: %q (want RFC 3339, as 2024-05-01T12:30:00Z, or a day, as 2024-05-01)", s)
+	}
+	return t.UnixMilli(), nil
 }

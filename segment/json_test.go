@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecodeJSON(t *testing.T) {
@@ -80,6 +81,133 @@ func TestDecodeJSONNumbers(t *testing.T) {
 	}
 }
 
+// Dates come as RFC 3339 strings, bare days or epoch milliseconds and are
+// held as i64 milliseconds; bools as true/false (or 0/1) held as u64 1/0.
+func TestDecodeJSONDatesAndBools(t *testing.T) {
+	s := testSchema(t)
+	doc, err := s.DecodeJSON([]byte(`{"id":"d","created":["2024-05-01T12:30:00.250+02:00","2024-05-01",-1,1e3],"draft":[true,false,1,0]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(Document).AddString("id", "d").
+		AddDate("created", time.Date(2024, 5, 1, 10, 30, 0, 250e6, time.UTC)).
+		AddDate("created", time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)).
+		AddI64("created", -1).AddI64("created", 1000).
+		AddBool("draft", true).AddBool("draft", false).AddBool("draft", true).AddBool("draft", false)
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("got  %+v\nwant %+v", doc, want)
+	}
+	if err := s.Validate(doc, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(new(Document).AddString("id", "d").AddU64("draft", 2), 0); err == nil || !strings.Contains(err.Error(), "bool value must be 0") {
+		t.Errorf("Validate of bool 2: %v", err)
+	}
+	for in, problem := range map[string]string{
+		`{"created":"2024-13-01"}`:       `not a date: "2024-13-01"`,
+		`{"created":"2024-05-01 10:00"}`: "want RFC 3339",
+		`{"created":1.5}`:                "not an integer for a date in epoch milliseconds",
+		`{"created":true}`:               "got bool, schema says date",
+		`{"draft":"true"}`:               "got string, schema says bool",
+		`{"draft":2}`:                    "got number 2, schema says bool",
+		`{"draft":-1}`:                   "got number -1, schema says bool",
+	} {
+		_, err := s.DecodeJSON([]byte(in))
+		var de *DocumentError
+		if !errors.As(err, &de) || !strings.Contains(de.Problem, problem) {
+			t.Errorf("DecodeJSON(%s) = %v, want a problem containing %q", in, err, problem)
+		}
+	}
+}
+
+// Nested objects are flattened to dotted paths; each object of an array
+// adds its values; a dotted key names the same field.
+func TestDecodeJSONNestedObjects(t *testing.T) {
+	s := testSchema(t)
+	doc, err := s.DecodeJSON([]byte(`{"id":"d","author":{"name":"Ann","id":3},"title":"t",` +
+		`"author":[{"name":"Bob"},{"id":[4,5],"name":null},{}],"author.name":"Cy"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(Document).AddString("id", "d").AddString("author.name", "Ann").AddU64("author.id", 3).AddString("title", "t").
+		AddString("author.name", "Bob").AddU64("author.id", 4).AddU64("author.id", 5).AddString("author.name", "Cy")
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("got  %+v\nwant %+v", doc, want)
+	}
+	// Marshaled back, the document uses dotted keys, which decode the same.
+	data, err := doc.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.DecodeJSON(data)
+	if err != nil || len(back.Values) != len(doc.Values) {
+		t.Fatalf("%s: %v %+v", data, err, back)
+	}
+	for in, want := range map[string][2]string{
+		`{"author":{"nope":1}}`:           {"author.nope", "unknown field"},
+		`{"author":{"name":{"x":"y"}}}`:   {"author.name", "got object, schema says text"},
+		`{"author":{"name":["a",["b"]]}}`: {"author.name", "got nested array"},
+		`{"author":["Ann"]}`:              {"author", "unknown field"},
+		`{"author":[[{"name":"a"}]]}`:     {"author", "unknown field"},
+		`{"author":"Ann"}`:                {"author", "unknown field"},
+		`{"author":{"id":-1}}`:            {"author.id", "out of range for u64"},
+		`{"title":{"a":1}}`:               {"title", "got object"},
+	} {
+		_, err := s.DecodeJSON([]byte(in))
+		var de *DocumentError
+		if !errors.As(err, &de) || de.Field != want[0] || !strings.Contains(de.Problem, want[1]) {
+			t.Errorf("DecodeJSON(%s) = %v, want field %q and %q", in, err, want[0], want[1])
+		}
+	}
+}
+
+// With IgnoreUnknown, members naming no field are dropped whatever they
+// hold, and the known fields of nested objects are still taken.
+func TestDecodeJSONIgnoresUnknownFields(t *testing.T) {
+	s, err := ParseSchema([]byte(`{"fields":[{"name":"id","type":"keyword","indexed":true,"primary":true},` +
+		`{"name":"title","type":"text","indexed":true},{"name":"author.name","type":"keyword","indexed":true}],"unknown_fields":"ignore"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.UnknownFields() != IgnoreUnknown {
+		t.Fatalf("UnknownFields = %v", s.UnknownFields())
+	}
+	in := `{"id":"d","nope":1,"x":{"y":[1,[2,{"z":3}]],"w":"v"},"author":{"name":"A","zz":{"q":true}},` +
+		`"arr":[1,"a",null,[{}],{"k":false}],"title":"t","author":[{"name":"B"},7]}`
+	doc, err := s.DecodeJSON([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(Document).AddString("id", "d").AddString("author.name", "A").AddString("title", "t").AddString("author.name", "B")
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("got  %+v\nwant %+v", doc, want)
+	}
+	for _, bad := range []string{`{"nope":[1,}`, `{"nope":{"a":}}`, `{"title":5,"nope":1}`} {
+		if _, err := s.DecodeJSON([]byte(bad)); err == nil {
+			t.Errorf("DecodeJSON(%s) accepted", bad)
+		}
+	}
+	// The mode survives the schema's JSON; the default is reject.
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseSchema(data)
+	if err != nil || back.UnknownFields() != IgnoreUnknown || !back.Equal(s) {
+		t.Fatalf("round trip of %s: %v, %v", data, back, err)
+	}
+	if _, err := back.WithUnknownFields(RejectUnknown).DecodeJSON([]byte(in)); err == nil || !strings.Contains(err.Error(), "unknown field") {
+		t.Fatalf("reject mode: %v", err)
+	}
+	if _, err := ParseSchema([]byte(`{"fields":[{"name":"a","type":"text","indexed":true}],"unknown_fields":"dynamic"}`)); err == nil ||
+		!strings.Contains(err.Error(), "want reject or ignore") {
+		t.Fatalf("unknown_fields dynamic: %v", err)
+	}
+	for _, in := range []string{in, `{"nope":1}`, `{"x":{"y":"z"},"title":"t"}`, `{"nope":[[1],{"a":[]}]}`} {
+		decodeBoth(t, s, []byte(in))
+	}
+}
+
 func TestDecodeJSONErrors(t *testing.T) {
 	s := testSchema(t)
 	cases := []struct {
@@ -150,6 +278,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{"id":"d1","title":"Hello world","tag":["a","b"],"count":12,"delta":-3,"score":1.5,"blob":"AAE="}`,
 		`{"count":1e3}`, `{"tag":[null]}`, `{}`, `[]`, `{"title":"\ud800"}`, "{\"body\":\"\xff\"}", `{"delta":-0.0e5}`,
+		`{"created":"2024-05-01T12:30:00Z","draft":[true,false]}`, `{"created":-1}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -210,7 +339,8 @@ func TestDecodeJSONFastAgreesWithEncodingJSON(t *testing.T) {
 		`{"title":"a\"b\\c\/d\be\ff\ng\rh\ti"}`, `{"title":"\u00e9\u4e2d\uD83D\uDE00"}`,
 		`{"title":"\ud800"}`, `{"title":"\udc00\ud800x"}`, `{"title":"\ud800\u0041"}`, `{"title":"\ud800\ud800\udc00"}`,
 		`{"ti\u0074le":"escaped key"}`, `{"title":"a","title":"b"}`, `{"count":0}`, `{"score":-0.0e+0}`, `{"blob":"\u0041AE="}`,
-		`{"title":"é 中 😀"}`,
+		`{"title":"é 中 😀"}`, `{"author":{"name":"Ann","id":3},"title":"t","author":[{"name":"Bob"},{"id":[4,5],"name":null},{}],"author.name":"Cy"}`,
+		`{"author":{}}`, `{"author":[]}`, `{"author":[ { "name" : "x" } , {} ]}`, `{"author":{"name":"a"}}`, `{"created":"2024-05-01T12:30:00.250+02:00","draft":true}`, `{"created":[1714566600250,"2024-05-01"],"draft":[false,0,1]}`,
 	} {
 		if !decodeBoth(t, s, []byte(in)) {
 			t.Errorf("fast path refused %s", in)
@@ -221,6 +351,8 @@ func TestDecodeJSONFastAgreesWithEncodingJSON(t *testing.T) {
 		`{"title":"x",}`, `{"title":tru}`, `{"title":true}`, `{"count":01}`, `{"count":1.}`, `{"count":-}`, `{"count":1e}`,
 		`{"title":"\x"}`, `{"title":"\u12"}`, "{\"title\":\"a\tb\"}", `{"nope":1}`, `{"title":{"a":1}}`, `{"tag":[["a"]]}`,
 		`{"title":"x"}{}`, `{"count":"5"}`, `{"blob":"***"}`, "{\"body\":\"a\xffb\"}", `{"count":1.5}`, `[1]`, ``, `{"title":"x"`,
+		`{"author":{"nope":1}}`, `{"author":"x"}`, `{"author":["x"]}`, `{"author":[[]]}`, `{"author":{"name":{}}}`, `{"author":{"name":"x",}}`,
+		`{"author":{"name":"x"}`, `{"author":[{"name":"x"}}`, `{"draft":tru}`, `{"draft":"true"}`, `{"draft":2}`, `{"created":"yesterday"}`, `{"created":1.5}`, `{"created":true}`, `{"count":true}`,
 	} {
 		if decodeBoth(t, s, []byte(in)) {
 			t.Errorf("fast path accepted %s", in)
@@ -234,11 +366,17 @@ func FuzzDecodeJSONFast(f *testing.F) {
 	for _, seed := range []string{
 		`{"id":"d1","title":"Hello world","tag":["a","b"],"count":12,"delta":-3,"score":1.5,"blob":"AAE="}`,
 		`{"title":"a\"b\\c\ud83d\ude00\ud800"}`, `{"count":1e3}`, `{"tag":[null]}`, `{}`, `{"delta":-0.0e5}`,
+		`{"created":"2024-05-01T12:30:00Z","draft":[true,false]}`, `{"created":-1}`,
+		`{"author":{"name":"Ann","id":3},"x":{"y":{"z":[{"w":1}]}},"author":[{"name":"Bob"},{}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	s := testSchema(f)
-	f.Fuzz(func(t *testing.T, data []byte) { decodeBoth(t, s, data) })
+	ignoring := s.WithUnknownFields(IgnoreUnknown)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		decodeBoth(t, s, data)
+		decodeBoth(t, ignoring, data)
+	})
 }
 
 // BenchmarkDecodeJSON decodes realmix lines into documents, against
@@ -288,4 +426,24 @@ func BenchmarkDecodeJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Schema.MarshalDocument writes dates and bools as a user writes them, and
+// DecodeJSON reads them back to the same document.
+func TestMarshalDocumentDatesAndBools(t *testing.T) {
+	s := testSchema(t)
+	d := new(Document).AddString("id", "x").AddDate("created", time.Date(2024, 5, 1, 10, 30, 0, 250e6, time.UTC)).
+		AddI64("created", 0).AddI64("created", math.MaxInt64).AddBool("draft", true).AddBool("draft", false)
+	data, err := s.MarshalDocument(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"x","created":["2024-05-01T10:30:00.25Z","1970-01-01T00:00:00Z",9223372036854775807],"draft":[true,false]}`
+	if string(data) != want {
+		t.Fatalf("got  %s\nwant %s", data, want)
+	}
+	back, err := s.DecodeJSON(data)
+	if err != nil || !reflect.DeepEqual(back, d) {
+		t.Fatalf("decoded back %+v, %v; want %+v", back, err, d)
+	}
 }

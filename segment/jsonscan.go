@@ -8,8 +8,8 @@ import (
 )
 
 // decodeJSONFast is DecodeJSON's fast path: a scanner over one line that
-// knows only what a document may hold (an object of scalars and arrays of
-// scalars). It allocates the document, its values, and one buffer that
+// knows only what a document may hold (an object of scalars, arrays of
+// scalars, and nested objects or arrays of objects to flatten). It allocates the document, its values, and one buffer that
 // holds the bytes of all its strings. It gives up (ok false) at the first
 // thing it does not accept, error or not, and DecodeJSON then runs the
 // encoding/json decoder, which names the problem; so what the fast path
@@ -22,61 +22,11 @@ func (s *Schema) decodeJSONFast(line []byte) (doc *Document, ok bool) {
 	// Unescaping only shrinks a string, so the strings of the line fit in
 	// len(line) bytes and out never moves: each value's string can alias
 	// its own stretch of it.
-	sc := jsonScanner{data: line, out: make([]byte, 0, len(line))}
+	sc := jsonScanner{data: line, out: make([]byte, 0, len(line)), schema: s}
 	doc = &Document{Values: make([]FieldValue, 0, min(len(s.fields), 8))}
 	sc.skipSpace()
-	if !sc.consume('{') {
+	if !sc.consume('{') || !sc.object(doc, 0) {
 		return nil, false
-	}
-	sc.skipSpace()
-	if sc.consume('}') {
-		return &Document{}, sc.atEnd()
-	}
-	for {
-		sc.skipSpace()
-		mark := len(sc.out)
-		key, ok := sc.string()
-		if !ok {
-			return nil, false
-		}
-		fi, known := s.byName[string(key)]
-		if !known {
-			return nil, false
-		}
-		sc.out = sc.out[:mark] // the key is not kept
-		f := &s.fields[fi]
-		sc.skipSpace()
-		if !sc.consume(':') {
-			return nil, false
-		}
-		sc.skipSpace()
-		if sc.consume('[') {
-			sc.skipSpace()
-			if !sc.consume(']') {
-				for {
-					sc.skipSpace()
-					if !sc.value(doc, f) {
-						return nil, false
-					}
-					sc.skipSpace()
-					if sc.consume(']') {
-						break
-					}
-					if !sc.consume(',') {
-						return nil, false
-					}
-				}
-			}
-		} else if !sc.value(doc, f) {
-			return nil, false
-		}
-		sc.skipSpace()
-		if sc.consume('}') {
-			break
-		}
-		if !sc.consume(',') {
-			return nil, false
-		}
 	}
 	if len(doc.Values) == 0 {
 		doc.Values = nil // as encoding/json's path leaves it
@@ -84,11 +34,125 @@ func (s *Schema) decodeJSONFast(line []byte) (doc *Document, ok bool) {
 	return doc, sc.atEnd()
 }
 
+// maxFastDepth is how deep the fast path follows nested objects before it
+// leaves the line to encoding/json (which has its own, larger limit).
+const maxFastDepth = 16
+
+// object scans the members of an object whose '{' was consumed, and its
+// '}'. Field names are sc.path[:plen] + key: nested objects flatten to
+// dotted paths, as decodeJSONSlow does.
+func (sc *jsonScanner) object(doc *Document, plen int) bool {
+	sc.skipSpace()
+	if sc.consume('}') {
+		return true
+	}
+	for {
+		sc.skipSpace()
+		mark := len(sc.out)
+		key, ok := sc.string()
+		if !ok {
+			return false
+		}
+		name := key
+		if plen > 0 {
+			sc.path = append(sc.path[:plen], key...)
+			name = sc.path
+		}
+		fi, known := sc.schema.byName[string(name)]
+		if !known && plen == 0 {
+			sc.path = append(sc.path[:0], key...) // the prefix of nested names
+		}
+		sc.out = sc.out[:mark] // the key is not kept
+		sc.skipSpace()
+		if !sc.consume(':') {
+			return false
+		}
+		sc.skipSpace()
+		if known {
+			if !sc.fieldValue(doc, &sc.schema.fields[fi]) {
+				return false
+			}
+		} else if !sc.nested(doc) {
+			return false
+		}
+		sc.skipSpace()
+		if sc.consume('}') {
+			return true
+		}
+		if !sc.consume(',') {
+			return false
+		}
+	}
+}
+
+// fieldValue scans the value of a known field: a scalar or an array of
+// scalars.
+func (sc *jsonScanner) fieldValue(doc *Document, f *Field) bool {
+	if !sc.consume('[') {
+		return sc.value(doc, f)
+	}
+	sc.skipSpace()
+	if sc.consume(']') {
+		return true
+	}
+	for {
+		sc.skipSpace()
+		if !sc.value(doc, f) {
+			return false
+		}
+		sc.skipSpace()
+		if sc.consume(']') {
+			return true
+		}
+		if !sc.consume(',') {
+			return false
+		}
+	}
+}
+
+// nested scans the value of a name that is not a field, sc.path: an object
+// or an array of objects, whose members are named sc.path + "." + key.
+func (sc *jsonScanner) nested(doc *Document) bool {
+	if sc.depth >= maxFastDepth {
+		return false
+	}
+	sc.depth++
+	defer func() { sc.depth-- }()
+	sc.path = append(sc.path, '.')
+	plen := len(sc.path)
+	if sc.consume('{') {
+		return sc.object(doc, plen)
+	}
+	if !sc.consume('[') {
+		return false // a scalar of an unknown field
+	}
+	sc.skipSpace()
+	if sc.consume(']') {
+		return true
+	}
+	for {
+		sc.skipSpace()
+		if !sc.consume('{') || !sc.object(doc, plen) {
+			return false
+		}
+		sc.skipSpace()
+		if sc.consume(']') {
+			return true
+		}
+		if !sc.consume(',') {
+			return false
+		}
+	}
+}
+
 // jsonScanner walks one line.
 type jsonScanner struct {
-	data []byte
-	i    int
-	out  []byte // decoded strings, back to back; never reallocated
+	data   []byte
+	i      int
+	out    []byte // decoded strings, back to back; never reallocated
+	schema *Schema
+	path   []byte // the dotted name of the member being scanned
+	depth  int    // nesting of objects under names that are not fields
 }
 
 func (sc *jsonScanner) skipSpace() {
@@ -122,14 +186,14 @@ func (sc *jsonScanner) value(doc *Document, f *Field) bool {
 	}
 	switch c := sc.data[sc.i]; {
 	case c == '"':
-		if f.Type != TypeText && f.Type != TypeKeyword && f.Type != TypeBytes {
+		if f.Type != TypeText && f.Type != TypeKeyword && f.Type != TypeBytes && f.Type != TypeDate {
 			return false
 		}
 		b, ok := sc.string()
 		if !ok {
 			return false
 		}
-		if f.Type == TypeBytes {
+		if f.Type == TypeBytes || f.Type == TypeDate {
 			ok = appendJSONToken(doc, f, string(b), false) == nil
 			sc.out = sc.out[:len(sc.out)-len(b)]
 			return ok
@@ -142,6 +206,18 @@ func (sc *jsonScanner) value(doc *Document, f *Field) bool {
 			return true
 		}
 		return false
+	case c == 't' || c == 'f':
+		if f.Type != TypeBool {
+			return false
+		}
+		for _, lit := range [...]string{"true", "false"} {
+			if len(sc.data)-sc.i >= len(lit) && string(sc.data[sc.i:sc.i+len(lit)]) == lit {
+				sc.i += len(lit)
+				doc.AddBool(f.Name, lit == "true")
+				return true
+			}
+		}
+		return false
 	case c == '-' || c >= '0' && c <= '9':
 		start := sc.i
 		if !sc.number() {
@@ -149,7 +225,7 @@ func (sc *jsonScanner) value(doc *Document, f *Field) bool {
 		}
 		return appendJSONToken(doc, f, json.Number(sc.data[start:sc.i]), false) == nil
 	}
-	return false // true, false, objects, nested arrays: wrong types, or not JSON
+	return false // objects, nested arrays: wrong types, or not JSON
 }
 
 // number scans a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

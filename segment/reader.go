@@ -688,18 +688,18 @@ func (c *FastColumn) raw(doc uint32) (uint64, bool) {
 	return c.min + getBits(c.data, uint64(doc)*uint64(c.width), c.width), true
 }
 
-// U64 returns doc's value of a u64 column. ok is false if doc has no
-// value, is out of range, or the column is not u64.
+// U64 returns doc's value of a u64 (or bool) column. ok is false if doc has
+// no value, is out of range, or the column is not u64.
 func (c *FastColumn) U64(doc uint32) (uint64, bool) {
-	if c.typ != TypeU64 {
+	if c.typ.Storage() != TypeU64 {
 		return 0, false
 	}
 	return c.raw(doc)
 }
 
-// I64 returns doc's value of an i64 column (ok as for U64).
+// I64 returns doc's value of an i64 (or date) column (ok as for U64).
 func (c *FastColumn) I64(doc uint32) (int64, bool) {
-	if c.typ != TypeI64 {
+	if c.typ.Storage() != TypeI64 {
 		return 0, false
 	}
 	v, ok := c.raw(doc)

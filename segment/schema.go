@@ -25,6 +25,13 @@ const (
 	TypeF64
 	// TypeBytes is an opaque byte string; it can only be stored.
 	TypeBytes
+	// TypeDate is an instant, held as i64 milliseconds since the Unix epoch
+	// (UTC): its values, terms and fast column are those of an i64 field.
+	// JSON gives it as an RFC 3339 string or as integer epoch milliseconds.
+	TypeDate
+	// TypeBool is true or false, held as the u64 1 or 0: its values, terms
+	// and fast column are those of a u64 field. JSON gives it as true/false.
+	TypeBool
 )
 
 var fieldTypeNames = [...]string{
@@ -34,10 +41,12 @@ var fieldTypeNames = [...]string{
 	TypeI64:     "i64",
 	TypeF64:     "f64",
 	TypeBytes:   "bytes",
+	TypeDate:    "date",
+	TypeBool:    "bool",
 }
 
 // String returns the schema name of the type ("text", "keyword", "u64",
-// "i64", "f64", "bytes").
+// "i64", "f64", "bytes", "date", "bool").
 func (t FieldType) String() string {
 	if t >= TypeText && int(t) < len(fieldTypeNames) {
 		return fieldTypeNames[t]
@@ -45,19 +54,35 @@ func (t FieldType) String() string {
 	return fmt.Sprintf("FieldType(%d)", uint8(t))
 }
 
-func (t FieldType) valid() bool { return t >= TypeText && t <= TypeBytes }
+func (t FieldType) valid() bool { return t >= TypeText && t <= TypeBool }
 
-// numeric reports whether t is u64, i64 or f64.
-func (t FieldType) numeric() bool { return t == TypeU64 || t == TypeI64 || t == TypeF64 }
+// numeric reports whether t is held as a number: u64, i64, f64, date or bool.
+func (t FieldType) numeric() bool {
+	s := t.Storage()
+	return s == TypeU64 || s == TypeI64 || s == TypeF64
+}
+
+// Storage returns the type whose values, indexed terms, stored encoding and
+// fast column t uses: TypeI64 for TypeDate, TypeU64 for TypeBool, t itself
+// otherwise. Code that reads columns or builds terms switches on it.
+func (t FieldType) Storage() FieldType {
+	switch t {
+	case TypeDate:
+		return TypeI64
+	case TypeBool:
+		return TypeU64
+	}
+	return t
+}
 
 // ParseFieldType parses a type name as written by FieldType.String.
 func ParseFieldType(s string) (FieldType, error) {
-	for t := TypeText; t <= TypeBytes; t++ {
+	for t := TypeText; t <= TypeBool; t++ {
 		if fieldTypeNames[t] == s {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown field type %q (want text, keyword, u64, i64, f64 or bytes)", s)
+	return 0, fmt.Errorf("unknown field type %q (want text, keyword, u64, i64, f64, bytes, date or bool)", s)
 }
 
 // MarshalJSON writes the type as its name.
@@ -108,7 +133,10 @@ type Field struct {
 	Indexed bool `json:"indexed,omitempty"`
 	// Stored fields are returned by Reader.Document.
 	Stored bool `json:"stored,omitempty"`
-	// Fast fields get a column for per-document lookup (numeric types only).
+	// Fast fields get a column for per-document lookup (u64, i64, f64, date
+	// and bool only). The column holds one value per document: of a
+	// multi-valued field, the first; so a range or sort on a fast field sees
+	// only that value, while an indexed field matches any of them.
 	Fast bool `json:"fast,omitempty"`
 	// Positions records token positions (indexed text only), for phrases.
 	Positions bool `json:"positions,omitempty"`
@@ -128,13 +156,48 @@ func (f Field) TokenizerName() string {
 	return f.Tokenizer
 }
 
+// UnknownFields says what DecodeJSON does with a JSON member that names no
+// field of the schema.
+type UnknownFields uint8
+
+const (
+	// RejectUnknown (the default) makes an unknown field an error.
+	RejectUnknown UnknownFields = iota
+	// IgnoreUnknown drops unknown fields' values, whatever they hold; the
+	// known fields of a nested object are still taken.
+	IgnoreUnknown
+)
+
+var unknownFieldsNames = [...]string{RejectUnknown: "reject", IgnoreUnknown: "ignore"}
+
+// String returns the schema JSON name: "reject" or "ignore".
+func (u UnknownFields) String() string {
+	if int(u) < len(unknownFieldsNames) {
+		return unknownFieldsNames[u]
+	}
+	return fmt.Sprintf("UnknownFields(%d)", uint8(u))
+}
+
 // Schema is an immutable, validated list of fields. Field order is
 // significant: it is the order of fields inside segment files.
 type Schema struct {
 	fields  []Field
 	byName  map[string]int
 	primary int // index into fields, -1 if none
+	unknown UnknownFields
 }
+
+// WithUnknownFields returns a copy of s whose DecodeJSON treats unknown
+// fields as u says. It applies to JSON only: Validate and the writer still
+// reject a Document value of an unknown field, since the Go caller chose it.
+func (s *Schema) WithUnknownFields(u UnknownFields) *Schema {
+	c := *s
+	c.unknown = u
+	return &c
+}
+
+// UnknownFields returns what DecodeJSON does with unknown fields.
+func (s *Schema) UnknownFields() UnknownFields { return s.unknown }
 
 // NewSchema validates fields and returns a schema. Errors name the field
 // and the problem.
@@ -210,7 +273,7 @@ func checkField(f Field) error {
 	case f.Positions && !f.Indexed:
 		return fmt.Errorf("positions require an indexed field")
 	case f.Fast && !f.Type.numeric():
-		return fmt.Errorf("fast is only supported on u64, i64 and f64 fields, not %v", f.Type)
+		return fmt.Errorf("fast is only supported on u64, i64, f64, date and bool fields, not %v", f.Type)
 	case f.Tokenizer != "" && f.Type != TypeText:
 		return fmt.Errorf("tokenizer %q set on a %v field; only text fields are tokenized", f.Tokenizer, f.Type)
 	case f.Indexed && f.Type == TypeBytes:
@@ -224,16 +287,19 @@ func checkField(f Field) error {
 }
 
 type schemaJSON struct {
-	Fields []Field `json:"fields"`
+	Fields        []Field `json:"fields"`
+	UnknownFields string  `json:"unknown_fields,omitempty"`
 }
 
-// ParseSchema parses the JSON form {"fields":[{"name":...,"type":...},...]}.
-// Unknown keys and trailing data are errors.
+// ParseSchema parses the JSON form {"fields":[{"name":...,"type":...},...]},
+// with an optional "unknown_fields": "reject" (the default) or "ignore" (see
+// UnknownFields). Unknown keys and trailing data are errors.
 func ParseSchema(data []byte) (*Schema, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var raw struct {
-		Fields []json.RawMessage `json:"fields"`
+		Fields        []json.RawMessage `json:"fields"`
+		UnknownFields string            `json:"unknown_fields"`
 	}
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("segment: parse schema: %w", err)
@@ -258,12 +324,29 @@ func ParseSchema(data []byte) (*Schema, error) {
 		}
 		fields = append(fields, f)
 	}
-	return NewSchema(fields...)
+	unknown := RejectUnknown
+	switch raw.UnknownFields {
+	case "", "reject":
+	case "ignore":
+		unknown = IgnoreUnknown
+	default:
+		return nil, fmt.Errorf("segment: parse schema: unknown_fields %q: want reject or ignore", raw.UnknownFields)
+	}
+	s, err := NewSchema(fields...)
+	if err != nil {
+		return nil, err
+	}
+	s.unknown = unknown
+	return s, nil
 }
 
 // MarshalJSON writes the schema in the form ParseSchema reads.
 func (s *Schema) MarshalJSON() ([]byte, error) {
-	return json.Marshal(schemaJSON{Fields: s.fields})
+	j := schemaJSON{Fields: s.fields}
+	if s.unknown != RejectUnknown {
+		j.UnknownFields = s.unknown.String()
+	}
+	return json.Marshal(j)
 }
 
 // Fields returns a copy of the fields, in schema order.
@@ -299,7 +382,8 @@ func (s *Schema) Primary() (Field, bool) {
 	return s.fields[s.primary], true
 }
 
-// Equal reports whether two schemas have the same fields in the same order.
+// Equal reports whether two schemas have the same fields in the same order
+// (what segment files depend on; UnknownFields is not compared).
 func (s *Schema) Equal(o *Schema) bool {
 	if len(s.fields) != len(o.fields) {
 		return false

@@ -21,6 +21,10 @@ func testSchema(t testing.TB) *Schema {
 		Field{Name: "delta", Type: TypeI64, Stored: true, Fast: true},
 		Field{Name: "score", Type: TypeF64, Indexed: true, Fast: true},
 		Field{Name: "blob", Type: TypeBytes, Stored: true},
+		Field{Name: "created", Type: TypeDate, Indexed: true, Stored: true, Fast: true},
+		Field{Name: "draft", Type: TypeBool, Indexed: true, Stored: true},
+		Field{Name: "author.name", Type: TypeText, Indexed: true, Stored: true},
+		Field{Name: "author.id", Type: TypeU64, Stored: true},
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +110,7 @@ func TestSchemaJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), `"type":"keyword"`) || !strings.Contains(string(data), `"primary":true`) {
+	if !strings.Contains(string(data), `"type":"keyword"`) || !strings.Contains(string(data), `"type":"date"`) || !strings.Contains(string(data), `"type":"bool"`) || !strings.Contains(string(data), `"primary":true`) {
 		t.Fatalf("unexpected JSON %s", data)
 	}
 	s2, err := ParseSchema(data)
@@ -149,7 +153,7 @@ func TestParseSchemaErrors(t *testing.T) {
 }
 
 func TestFieldTypeStrings(t *testing.T) {
-	for ft, name := range map[FieldType]string{TypeText: "text", TypeKeyword: "keyword", TypeU64: "u64", TypeI64: "i64", TypeF64: "f64", TypeBytes: "bytes"} {
+	for ft, name := range map[FieldType]string{TypeText: "text", TypeKeyword: "keyword", TypeU64: "u64", TypeI64: "i64", TypeF64: "f64", TypeBytes: "bytes", TypeDate: "date", TypeBool: "bool"} {
 		if ft.String() != name {
 			t.Errorf("%d.String() = %q, want %q", ft, ft.String(), name)
 		}

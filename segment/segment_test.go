@@ -36,6 +36,8 @@ func corpusSchema(t testing.TB) *Schema {
 		Field{Name: "delta", Type: TypeI64, Fast: true},
 		Field{Name: "score", Type: TypeF64, Indexed: true, Stored: true, Fast: true},
 		Field{Name: "raw", Type: TypeBytes, Stored: true},
+		Field{Name: "when", Type: TypeDate, Indexed: true, Stored: true, Fast: true},
+		Field{Name: "flag", Type: TypeBool, Indexed: true, Stored: true, Fast: true},
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +102,12 @@ func corpusDocs(recs [][3]string, seed uint64) []*Document {
 				b[k] = byte(rng.Uint32())
 			}
 			d.AddBytes("raw", b)
+		}
+		if rng.IntN(3) != 0 {
+			d.AddI64("when", 1_700_000_000_000+rng.Int64N(1<<36)) // epoch millis, 2023-2025
+		}
+		if rng.IntN(4) != 0 {
+			d.AddBool("flag", rng.IntN(2) == 0)
 		}
 		docs = append(docs, d)
 	}
@@ -568,7 +576,7 @@ func checkStoredAndFast(t *testing.T, s *Schema, r *Reader, docs []*Document) {
 			first, has := d.Get(name)
 			var ok bool
 			var match bool
-			switch c.Type() {
+			switch c.Type().Storage() {
 			case TypeU64:
 				var v uint64
 				v, ok = c.U64(uint32(i))

@@ -472,7 +472,7 @@ func TestDemo(t *testing.T) {
 // before anything is indexed, and says how to go on.
 func TestInferenceStopsOnBadSampleLine(t *testing.T) {
 	lines, _ := corpus(5)
-	lines[3] = `{"id":"doc-003","text":"x","flag":true}` // line 4
+	lines[3] = `{"id":"doc-003","text":"x","flag":[[true]]}` // line 4: a nested array
 	dir := filepath.Join(t.TempDir(), "idx")
 	r := runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, lines))
 	if r.code != exitFailure {

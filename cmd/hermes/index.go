@@ -24,8 +24,12 @@ missing; an existing index is added to). The input is a file, plain or gzip,
 or - for standard input; a UTF-8 byte-order mark at its start is ignored.
 
 Without --schema, the schema is inferred from the first lines: "id" becomes
-the primary key (a keyword), other string fields become stored text (the
-"simple" tokenizer, with positions), numbers become stored fast f64 fields.
+the primary key (a keyword, or i64 if it holds integers), other string fields
+become stored text (the "simple" tokenizer, with positions), strings that are
+all RFC 3339 timestamps or days (2024-05-01) stored fast dates, integers
+stored fast i64 (u64 past the i64 range), other numbers stored fast f64,
+true/false stored indexed fast bools. Nested objects become dotted field
+names (author.name); arrays give multi-valued fields.
 
 A malformed line (or one longer than 64 MiB) is reported with its number.
 With --on-error stop (the default) the run stops and nothing after the last
@@ -53,6 +57,7 @@ type indexOptions struct {
 	inferLines  int
 	limit       int
 	quiet       bool
+	upsert      bool
 }
 
 func runIndex(ctx context.Context, args []string, io stdio) error {
@@ -70,6 +75,7 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 	fl.BoolVar(&o.quiet, "quiet", false, "print no progress, only the summary")
 	var nodes nodeOptions
 	addNodeFlags(fl, &nodes) // index_nodes.go
+	fl.BoolVar(&o.upsert, "upsert", false, "a document whose primary key is already in the index (or earlier in the input) replaces the older one, instead of stopping the run")
 	pos, err := fl.parse(args)
 	if err != nil {
 		return err
@@ -102,6 +108,9 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 	}
 	if err := nodes.apply(&job.cfg, o.workers); err != nil {
 		return err
+	}
+	if o.upsert {
+		job.cfg.OnDuplicate = hermes.ReplaceDuplicates
 	}
 	if o.schema != "" {
 		data, err := os.ReadFile(o.schema)
@@ -255,7 +264,7 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		if err != nil {
 			return nil, fmt.Errorf("the schema of the index in %s: %w", j.dir, err)
 		}
-		if schema != nil && !schema.Equal(existing) {
+		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields()) {
 			return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, or index into a new directory",
 				j.dir, infer.Describe(existing))
 		}

@@ -218,7 +218,7 @@ func (p *hitPrinter) printJSON(w io.Writer, hits []hermes.Hit, docs []*segment.D
 			}
 		}
 		if len(rest.Values) > 0 {
-			b, err := rest.MarshalJSON()
+			b, err := p.schema.MarshalDocument(rest) // dates and bools as written
 			if err != nil {
 				return err
 			}
@@ -263,6 +263,11 @@ func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.D
 		fmt.Fprintf(w, "%2d. %s  (score %.2f)\n", i+1, id, h.Score)
 		for _, v := range p.shown(docs[i]) {
 			text := fmt.Sprint(valueOf(v))
+			if f, _ := p.schema.Field(v.Field); f.Type == segment.TypeDate {
+				text = segment.FormatDate(v.I64)
+			} else if f.Type == segment.TypeBool {
+				text = strconv.FormatBool(v.U64 == 1)
+			}
 			if v.Kind == segment.KindString {
 				text = snippet(text, terms, 220)
 				if p.color {

@@ -293,7 +293,7 @@ func (w *existsWeight) scorer(ctx context.Context, seg segmentSource) (scorer, e
 		if col == nil {
 			return nil, nil
 		}
-		switch w.f.Type {
+		switch w.f.Type.Storage() {
 		case segment.TypeU64:
 			match = func(d uint32) bool { _, ok := col.U64(d); return ok }
 		case segment.TypeI64:

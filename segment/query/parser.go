@@ -43,6 +43,7 @@ func parseErr(pos int, construct, format string, args ...any) error {
 //	prefix*   wi*d?ard    /reg(ular)?ex/     fuzzy~     fuzzy~1
 //	"sloppy phrase"~2     term^2   "phrase"^0.5   (a b)^3
 //	year:[1990 TO 2000]   year:{1990 TO 2000]   year:>=1990   year:[* TO 2000]
+//	created:[2024-01-01 TO 2025-01-01}   created:>=now-7d   draft:true
 //
 // The default operator is OR; only upper-case AND, OR, NOT (and &&, ||, !)
 // are operators, so "and" and "or" are words. Words without a field are
@@ -50,8 +51,11 @@ func parseErr(pos int, construct, format string, args ...any) error {
 // analysed with their field's tokenizer: a stop word is dropped, and a word
 // that analyses into several tokens becomes a phrase on a field with
 // positions, else an OR of the tokens. Keyword fields take the text as is;
-// a number on a numeric field becomes an exact Range. Backslash escapes the
-// next character.
+// a number on a numeric field becomes an exact Range. A date field takes
+// RFC 3339 timestamps (quoted when they hold ':'), bare days (a term
+// matches the whole UTC day), epoch milliseconds and now-7d style date
+// math (see parseDateValue), turned into epoch milliseconds; a bool field
+// takes true and false. Backslash escapes the next character.
 //
 // Multi-term words: '*' and '?' make a Wildcard ('*' alone at the end, a
 // Prefix; '*' alone, every document, or on a named field, Exists), and
@@ -1020,6 +1024,42 @@ func (p *parser) term(name, text string, prefix, explicit bool) (Query, error) {
 			return nil, parseErr(p.valStart, "term", "field %q is %v, and %q is not a number", name, f.Type, text)
 		}
 		return p.exactNumber(f, v, explicit)
+	case segment.TypeDate:
+		if prefix {
+			if !explicit {
+				return nil, nil
+			}
+			return nil, parseErr(p.valStart, "prefix", "prefix %q on date field %q; use a range", text+"*", name)
+		}
+		ms, day, err := parseDateValue(text)
+		if err != nil {
+			if !explicit {
+				return nil, nil
+			}
+			return nil, parseErr(p.valStart, "term", "field %q is a date: %v", name, err)
+		}
+		if day { // a bare day matches all of it
+			q, err := p.exactNumber(f, ms, explicit)
+			if r, ok := q.(Range); ok {
+				r.Max, r.MaxInclusive = ms+dayMillis, false
+				q = r
+			}
+			return q, err
+		}
+		return p.exactNumber(f, ms, explicit)
+	case segment.TypeBool:
+		var v uint64
+		switch {
+		case strings.EqualFold(text, "true"):
+			v = 1
+		case strings.EqualFold(text, "false"):
+		default:
+			if !explicit {
+				return nil, nil
+			}
+			return nil, parseErr(p.valStart, "term", "field %q is bool, and %q is neither true nor false", name, text)
+		}
+		return p.exactNumber(f, v, explicit)
 	}
 	if !explicit {
 		return nil, nil
@@ -1058,9 +1098,10 @@ func parseNumber(s string) (any, error) {
 // rangeField checks that a range can run on the field.
 func (p *parser) rangeField(name string) (segment.Field, error) {
 	f, _ := p.schema.Field(name)
-	numeric := f.Type == segment.TypeU64 || f.Type == segment.TypeI64 || f.Type == segment.TypeF64
+	st := f.Type.Storage()
+	numeric := st == segment.TypeU64 || st == segment.TypeI64 || st == segment.TypeF64
 	if !numeric || !f.Fast && !f.Indexed {
-		return f, parseErr(p.valStart, "range", "range on field %q, which is not a numeric field that is fast or indexed (ranges need a u64, i64 or f64 field)", name)
+		return f, parseErr(p.valStart, "range", "range on field %q, which is not a numeric or date field that is fast or indexed (ranges need a u64, i64, f64 or date field)", name)
 	}
 	return f, nil
 }
@@ -1069,6 +1110,13 @@ func (p *parser) rangeField(name string) (segment.Field, error) {
 func (p *parser) rangeBound(f segment.Field, s string) (any, error) {
 	if s == "*" || s == "" {
 		return nil, nil
+	}
+	if f.Type == segment.TypeDate {
+		ms, _, err := parseDateValue(s)
+		if err != nil {
+			return nil, parseErr(p.valStart, "range", "range on date field %q: bound %q: %v", f.Name, s, err)
+		}
+		return smallInt(ms), nil
 	}
 	v, err := parseNumber(s)
 	if err != nil {

@@ -34,6 +34,8 @@ func parserSchema(t testing.TB) *segment.Schema {
 		segment.Field{Name: "code", Type: segment.TypeI64, Indexed: true},
 		segment.Field{Name: "blob", Type: segment.TypeBytes, Stored: true},
 		segment.Field{Name: "note", Type: segment.TypeText, Stored: true},
+		segment.Field{Name: "created", Type: segment.TypeDate, Fast: true, Stored: true},
+		segment.Field{Name: "draft", Type: segment.TypeBool, Indexed: true},
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +102,14 @@ func TestParse(t *testing.T) {
 		{"+the cat", []string{"title"}, "title:cat"},
 		// Ranges and numbers.
 		{"year:[1990 TO 2000]", []string{"title"}, "year:[1990 TO 2000]"},
+		// Dates become epoch milliseconds; a bare day as a term is its whole day.
+		{"created:[2024-01-01 TO 2025-01-01}", []string{"title"}, "created:[1704067200000 TO 1735689600000}"},
+		{"created:>=2024-01-01T01:00:00+01:00", []string{"title"}, "created:[1704067200000 TO *}"},
+		{`created:"2024-01-01T00:00:00.001Z"`, []string{"title"}, "created:[1704067200001 TO 1704067200001]"},
+		{"created:2024-01-01", []string{"title"}, "created:[1704067200000 TO 1704153600000}"},
+		{"created:1704067200000", []string{"title"}, "created:[1704067200000 TO 1704067200000]"},
+		{"draft:true -draft:False", []string{"title"}, "draft:[1 TO 1] -draft:[0 TO 0]"},
+		{"foo", []string{"title", "created", "draft"}, "title:foo"},
 		{"year:{1990 TO 2000]", []string{"title"}, "year:{1990 TO 2000]"},
 		{"year:[1990 TO *}", []string{"title"}, "year:[1990 TO *}"},
 		{"year:[1990 to 2000}", []string{"title"}, "year:[1990 TO 2000}"},
@@ -275,6 +285,11 @@ func TestParseErrorPositions(t *testing.T) {
 		{"x year:f?o", 7, "wildcard"},
 		{"x year:foo~", 7, "fuzzy term"},
 		{"x year:/a/", 7, "regular expression"},
+		{"x created:[2024-13-01 TO *]", 10, "range"},
+		{"x created:yesterday", 10, "term"},
+		{"x created:now-7x", 10, "term"},
+		{"x created:2024*", 10, "prefix"},
+		{"x draft:maybe", 8, "term"},
 		{`x body:"two words"`, 7, "phrase"},
 		{"_exists_:nosuch", 9, "field"},
 		{`x "to be or to be"~2`, 2, "phrase slop"},

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/hermes-search/hermes-go/segment"
 )
@@ -359,11 +360,11 @@ func (c *collection) rangeWeight(q Range) (weight, error) {
 	if !f.Fast && !f.Indexed {
 		return nil, fmt.Errorf("query: %s: field %q is neither fast nor indexed, so it cannot answer range queries", q, q.Field)
 	}
-	w := &rangeWeight{field: q.Field, typ: f.Type}
-	switch f.Type {
+	w := &rangeWeight{field: q.Field, typ: f.Type.Storage()}
+	switch w.typ {
 	case segment.TypeU64, segment.TypeI64:
 		dmin, dmax := new(big.Int), new(big.Int).SetUint64(math.MaxUint64)
-		if f.Type == segment.TypeI64 {
+		if w.typ == segment.TypeI64 {
 			dmin.SetInt64(math.MinInt64)
 			dmax.SetInt64(math.MaxInt64)
 		}
@@ -392,7 +393,7 @@ func (c *collection) rangeWeight(q Range) (weight, error) {
 			w.empty = true
 			return w, nil
 		}
-		if f.Type == segment.TypeU64 {
+		if w.typ == segment.TypeU64 {
 			w.lo, w.hi = lo.Uint64(), hi.Uint64()
 		} else {
 			w.ilo, w.ihi = lo.Int64(), hi.Int64()
@@ -440,8 +441,10 @@ func bigBound(q Range, v any) (*big.Float, error) {
 			return nil, fmt.Errorf("query: %s: field %q: NaN is not a valid bound", q, q.Field)
 		}
 		f.SetFloat64(x)
+	case time.Time: // for a date field: its epoch milliseconds
+		f.SetInt64(x.UnixMilli())
 	default:
-		return nil, fmt.Errorf("query: %s: field %q: bound %v has type %T; use int, int64, uint64 or float64", q, q.Field, v, v)
+		return nil, fmt.Errorf("query: %s: field %q: bound %v has type %T; use int, int64, uint64, float64 or (dates) time.Time", q, q.Field, v, v)
 	}
 	return f, nil
 }

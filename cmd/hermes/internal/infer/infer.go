@@ -4,17 +4,24 @@
 // The rules are few and predictable, so that a user can tell what they got
 // and write a schema file when they need something else:
 //
-//   - "id" becomes the primary key: a stored keyword, or a stored i64 if
-//     every sampled value is an integer;
+//   - "id" becomes the primary key: a stored keyword, or a stored i64 (u64
+//     if a value is past the i64 range) if every sampled value is an
+//     integer;
+//   - a field whose every string is an RFC 3339 timestamp or a day
+//     ("2024-05-01") becomes a stored, fast date;
 //   - any other field holding strings becomes stored text, tokenized by the
 //     "simple" tokenizer, with positions (so phrase queries work);
-//   - a field holding numbers becomes a stored, fast f64;
+//   - a field holding integers becomes a stored, fast i64 (u64 if a value
+//     is past the i64 range and none is negative), one holding any number
+//     written with a fraction or exponent a stored, fast f64;
+//   - a field holding true/false becomes a stored, indexed, fast bool;
+//   - nested objects are flattened to dotted names ("author.name"), as
+//     DecodeJSON does, arrays of objects too;
 //   - arrays give multi-valued fields of their elements' type; null is
 //     ignored, and a field that is null in every sampled line becomes text.
 //
-// Values no schema type can hold (booleans, nested objects) and fields that
-// mix strings and numbers are errors naming the field and the line, with the
-// fix: a schema file.
+// Fields that mix strings, numbers and booleans, and arrays of arrays, are
+// errors naming the field and the line, with the fix: a schema file.
 package infer
 
 import (
@@ -23,6 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/hermes-search/hermes-go/segment"
@@ -37,19 +46,27 @@ type kind uint8
 const (
 	kindNull kind = iota
 	kindString
-	kindInteger
+	kindDate     // strings, all RFC 3339 timestamps or days
+	kindInteger  // integers in [0, MaxInt64]
+	kindNegative // integers with a negative one, all in the i64 range
+	kindBig      // non-negative integers, one past MaxInt64
 	kindFloat
+	kindBool
 )
 
 func (k kind) String() string {
 	switch k {
-	case kindString:
+	case kindString, kindDate:
 		return "a string"
-	case kindInteger, kindFloat:
+	case kindInteger, kindNegative, kindBig, kindFloat:
 		return "a number"
+	case kindBool:
+		return "a boolean"
 	}
 	return "null"
 }
+
+func (k kind) number() bool { return k >= kindInteger && k <= kindFloat }
 
 type fieldSeen struct {
 	name      string
@@ -112,17 +129,26 @@ func (s *Sampler) Add(line []byte, lineNo int) error {
 }
 
 // merge combines two kinds seen for one field: null gives way to anything,
-// integers widen to floats, strings and numbers do not mix.
+// dates widen to strings, integers to i64 with negatives, u64 past the i64
+// range, or f64; strings, numbers and booleans do not mix.
 func merge(a, b kind) (kind, error) {
+	if a > b {
+		a, b = b, a
+	}
 	switch {
 	case a == kindNull:
 		return b, nil
-	case b == kindNull, a == b:
+	case a == b:
 		return a, nil
-	case a == kindString || b == kindString:
-		return a, errors.New("mixed strings and numbers")
+	case a == kindString && b == kindDate:
+		return kindString, nil
+	case a.number() && b.number():
+		if a == kindNegative && b == kindBig {
+			return kindFloat, nil
+		}
+		return b, nil
 	}
-	return kindFloat, nil
+	return a, errors.New("mixed types")
 }
 
 type observation struct {
@@ -168,33 +194,72 @@ func observeValue(dec *json.Decoder, obs []observation, name string, lineNo int,
 	case nil:
 		return append(obs, observation{name, kindNull}), nil
 	case string:
+		if looksLikeDate(t) {
+			return append(obs, observation{name, kindDate}), nil
+		}
 		return append(obs, observation{name, kindString}), nil
 	case json.Number:
-		if strings.ContainsAny(string(t), ".eE") {
-			return append(obs, observation{name, kindFloat}), nil
-		}
-		return append(obs, observation{name, kindInteger}), nil
+		return append(obs, observation{name, numberKind(string(t))}), nil
 	case bool:
-		return nil, fmt.Errorf("line %d: field %q holds a boolean, which no schema type can hold: use a string (\"true\") or 0/1, or pass --schema", lineNo, name)
+		return append(obs, observation{name, kindBool}), nil
 	case json.Delim:
-		if t == '[' && !inArray {
+		switch {
+		case t == '{': // flattened to dotted names, as DecodeJSON does
+			for dec.More() {
+				tok, err := dec.Token()
+				if err != nil {
+					return nil, fmt.Errorf("line %d: invalid JSON in field %q: %v", lineNo, name, trimJSONErr(err))
+				}
+				key, _ := tok.(string)
+				if obs, err = observeValue(dec, obs, name+"."+key, lineNo, false); err != nil {
+					return nil, err
+				}
+			}
+		case t == '[' && !inArray:
 			for dec.More() {
 				if obs, err = observeValue(dec, obs, name, lineNo, true); err != nil {
 					return nil, err
 				}
 			}
-			if _, err := dec.Token(); err != nil { // ']'
-				return nil, fmt.Errorf("line %d: invalid JSON in field %q: %v", lineNo, name, trimJSONErr(err))
-			}
-			return obs, nil
+		default:
+			return nil, fmt.Errorf("line %d: field %q holds a nested array, which is not supported: flatten it, or pass --schema", lineNo, name)
 		}
-		what := "a nested object"
-		if t == '[' {
-			what = "a nested array"
+		if _, err := dec.Token(); err != nil { // ']' or '}'
+			return nil, fmt.Errorf("line %d: invalid JSON in field %q: %v", lineNo, name, trimJSONErr(err))
 		}
-		return nil, fmt.Errorf("line %d: field %q holds %s, which is not supported: flatten it into top-level fields, or pass --schema", lineNo, name, what)
+		return obs, nil
 	}
 	return nil, fmt.Errorf("line %d: field %q: unexpected JSON token %v", lineNo, name, tok)
+}
+
+// looksLikeDate reports whether s is a date a date field takes.
+func looksLikeDate(s string) bool {
+	if len(s) < len("2006-01-02") || s[4] != '-' {
+		return false
+	}
+	_, err := segment.ParseDate(s)
+	return err == nil
+}
+
+// numberKind classifies one JSON number.
+func numberKind(s string) kind {
+	if strings.ContainsAny(s, ".eE") {
+		return kindFloat
+	}
+	if strings.HasPrefix(s, "-") {
+		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+			return kindFloat
+		}
+		return kindNegative
+	}
+	u, err := strconv.ParseUint(s, 10, 64)
+	switch {
+	case err != nil:
+		return kindFloat
+	case u > math.MaxInt64:
+		return kindBig
+	}
+	return kindInteger
 }
 
 // Schema returns the schema the sample suggests, "id" first, then the other
@@ -207,10 +272,14 @@ func (s *Sampler) Schema() (*segment.Schema, error) {
 	if f := s.byName[PrimaryField]; f != nil {
 		pk := segment.Field{Name: f.name, Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true}
 		switch f.kind {
-		case kindInteger:
+		case kindInteger, kindNegative:
 			pk.Type = segment.TypeI64
+		case kindBig:
+			pk.Type = segment.TypeU64
 		case kindFloat:
-			return nil, fmt.Errorf("line %d: field %q, the primary key, holds a fractional number; use strings or integers, or pass --schema", f.firstLine, f.name)
+			return nil, fmt.Errorf("line %d: field %q, the primary key, holds a fractional number (or one past the 64-bit range); use strings or integers, or pass --schema", f.firstLine, f.name)
+		case kindBool:
+			return nil, fmt.Errorf("line %d: field %q, the primary key, holds a boolean; use strings or integers, or pass --schema", f.firstLine, f.name)
 		}
 		fields = append(fields, pk)
 	}
@@ -222,8 +291,16 @@ func (s *Sampler) Schema() (*segment.Schema, error) {
 		case kindString, kindNull:
 			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeText, Indexed: true, Stored: true,
 				Positions: true, Tokenizer: "simple"})
-		case kindInteger, kindFloat:
+		case kindDate:
+			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeDate, Stored: true, Fast: true})
+		case kindInteger, kindNegative:
+			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeI64, Stored: true, Fast: true})
+		case kindBig:
+			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeU64, Stored: true, Fast: true})
+		case kindFloat:
 			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeF64, Stored: true, Fast: true})
+		case kindBool:
+			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeBool, Indexed: true, Stored: true, Fast: true})
 		}
 	}
 	schema, err := segment.NewSchema(fields...)

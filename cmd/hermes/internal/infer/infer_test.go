@@ -20,8 +20,10 @@ func sample(t *testing.T, lines ...string) *Sampler {
 
 func TestSchemaFollowsTheRules(t *testing.T) {
 	s := sample(t,
-		`{"title":"A","id":"doc-1","year":1861,"tags":["x","y"],"note":null}`,
-		`{"id":"doc-2","title":"B","year":1862.5,"score":3,"note":"later"}`,
+		`{"title":"A","id":"doc-1","year":1861,"tags":["x","y"],"note":null,"ok":true,"at":"2024-05-01T10:00:00Z",`+
+			`"author":{"name":"Ann","born":"1990-01-02","ids":[1,2]},"big":1,"neg":5,"when":"2024-05-01"}`,
+		`{"id":"doc-2","title":"B","year":1862.5,"score":3,"note":"later","ok":[false,null],"at":null,`+
+			`"author":[{"name":"Bob"}],"big":18446744073709551615,"neg":-5,"when":"soon"}`,
 	)
 	schema, err := s.Schema()
 	if err != nil {
@@ -33,9 +35,16 @@ func TestSchemaFollowsTheRules(t *testing.T) {
 	f64 := func(name string) segment.Field {
 		return segment.Field{Name: name, Type: segment.TypeF64, Stored: true, Fast: true}
 	}
+	fast := func(name string, typ segment.FieldType) segment.Field {
+		return segment.Field{Name: name, Type: typ, Stored: true, Fast: true}
+	}
 	want := []segment.Field{
 		{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
-		text("title"), f64("year"), text("tags"), text("note"), f64("score"),
+		text("title"), f64("year"), text("tags"), text("note"),
+		{Name: "ok", Type: segment.TypeBool, Indexed: true, Stored: true, Fast: true},
+		fast("at", segment.TypeDate), text("author.name"), fast("author.born", segment.TypeDate),
+		fast("author.ids", segment.TypeI64), fast("big", segment.TypeU64), fast("neg", segment.TypeI64),
+		text("when"), fast("score", segment.TypeI64),
 	}
 	got := schema.Fields()
 	if len(got) != len(want) {
@@ -51,9 +60,9 @@ func TestSchemaFollowsTheRules(t *testing.T) {
 // The inferred schema must accept the very lines it was inferred from.
 func TestSchemaDecodesTheSample(t *testing.T) {
 	lines := []string{
-		`{"id":"a","title":"Hello","n":1,"tags":["p","q"]}`,
-		`{"id":"b","title":null,"n":2.5}`,
-		`{"id":"c","n":-7}`,
+		`{"id":"a","title":"Hello","n":1,"tags":["p","q"],"ok":true,"at":"2024-05-01T10:00:00.5+02:00","meta":{"k":1,"v":["x"]}}`,
+		`{"id":"b","title":null,"n":2.5,"ok":false,"at":"2024-05-02","meta":[{"k":-2},{"v":"y"}],"u":18446744073709551615}`,
+		`{"id":"c","n":-7,"i":-3,"u":0}`,
 	}
 	schema, err := sample(t, lines...).Schema()
 	if err != nil {
@@ -97,9 +106,11 @@ func TestErrorsNameLineAndField(t *testing.T) {
 		lines []string
 		want  []string // substrings of the error of the last line
 	}{
-		{"boolean", []string{`{"id":"a","ok":true}`}, []string{"line 1", `"ok"`, "boolean", "--schema"}},
-		{"object", []string{`{"id":"a","meta":{"k":1}}`}, []string{"line 1", `"meta"`, "nested object"}},
+		{"boolean and number", []string{`{"id":"a","ok":true}`, `{"id":"b","ok":1}`}, []string{"line 2", `"ok"`, "boolean", "--schema"}},
+		{"nested object and string", []string{`{"id":"a","m":{"k":1}}`, `{"id":"b","m.k":"x"}`}, []string{"line 2", `"m.k"`, "one type"}},
 		{"nested array", []string{`{"id":"a","m":[[1]]}`}, []string{"line 1", `"m"`, "nested array"}},
+		{"nested array in an object", []string{`{"id":"a","m":{"n":[[1]]}}`}, []string{"line 1", `"m.n"`, "nested array"}},
+		{"negative and past i64", []string{`{"id":"a","v":[-1,18446744073709551615,true]}`}, []string{"line 1", `"v"`}},
 		{"mixed", []string{`{"id":"a","v":"x"}`, `{"id":"b","v":2}`}, []string{"line 2", `"v"`, "line 1", "one type"}},
 		{"mixed within a line", []string{`{"id":"a","v":["x",2]}`}, []string{"line 1", `"v"`}},
 		{"malformed", []string{`{"id":"a",`}, []string{"line 1", "invalid JSON"}},
@@ -148,6 +159,27 @@ func TestRejectedLineChangesNothing(t *testing.T) {
 	}
 }
 
+func TestBigIntegerIDBecomesU64(t *testing.T) {
+	schema, err := sample(t, `{"id":1}`, `{"id":18446744073709551615}`).Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pk, _ := schema.Primary(); pk.Type != segment.TypeU64 {
+		t.Fatalf("primary = %+v; want id u64", pk)
+	}
+}
+
+// Negative integers and integers past the i64 range fit no integer type.
+func TestNegativeAndHugeIntegersAreF64(t *testing.T) {
+	schema, err := sample(t, `{"v":-1}`, `{"v":18446744073709551615}`).Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := schema.Field("v"); f.Type != segment.TypeF64 {
+		t.Fatalf("v = %+v; want f64", f)
+	}
+}
+
 func TestFractionalIDIsAnError(t *testing.T) {
 	_, err := sample(t, `{"id":1.5}`).Schema()
 	if err == nil || !strings.Contains(err.Error(), "primary key") {
@@ -175,7 +207,7 @@ func TestDescribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := Describe(schema)
-	want := "id (keyword, primary), title (text, positions), year (f64, fast, not indexed)"
+	want := "id (keyword, primary), title (text, positions), year (i64, fast, not indexed)"
 	if got != want {
 		t.Fatalf("Describe = %q, want %q", got, want)
 	}
