@@ -89,10 +89,11 @@ func Highlight(q Query, field, text string, tok analysis.Tokenizer, opts Highlig
 	prevEnd := 0 // fragments do not overlap
 	for i := 0; i < len(spans); {
 		// A fragment starts at a space up to a quarter of its size before
-		// its first match, and ends at the last space that keeps it
-		// within its size (or at the end of the text).
+		// its first match (more near the end of the text, so that a text
+		// shorter than the size is shown whole), and ends at the last space
+		// that keeps it within its size (or at the end of the text).
 		first := spans[i].Start
-		start := max(prevEnd, first-size/4)
+		start := max(prevEnd, min(first-size/4, len(text)-size))
 		if start > prevEnd {
 			if k := strings.IndexAny(text[start:first], spaces); k >= 0 {
 				start += k + 1

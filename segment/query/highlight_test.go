@@ -282,11 +282,17 @@ func TestHighlightFragments(t *testing.T) {
 		got = append(got, mark(f))
 	}
 	want := []string{
-		"text. A [fox], a dog and the [quick] [brown] [fox] again.",
+		"filler text. A [fox], a dog and the [quick] [brown] [fox] again.",
 		"here. The [quick] [brown] [fox]. more filler text. more filler",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("fragments:\n got  %q\n want %q", got, want)
+	}
+	// A text shorter than the fragment size is one fragment, whole.
+	short := "  Some words, then a late fox.\n"
+	if frags, _ := Highlight(Term{Field: "f", Term: "fox"}, "f", short, tk, HighlightOptions{FragmentSize: 40}); len(frags) != 1 ||
+		mark(frags[0]) != "Some words, then a late [fox]." {
+		t.Errorf("short text: got %+v", frags)
 	}
 	if frags, _ := Highlight(Term{Field: "f", Term: "cat"}, "f", text, tk, HighlightOptions{}); len(frags) != 0 {
 		t.Errorf("no match: got %v", frags)
@@ -326,5 +332,5 @@ func ExampleHighlight() {
 	}
 	// Output:
 	// 3.3 [Runners] were running fast. [Running] [water]
-	// 1.1 the [runner] ran.
+	// 1.1 runs downhill; the [runner] ran.
 }
