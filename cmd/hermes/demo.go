@@ -88,13 +88,18 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("open the demo index: %w", err)
 	}
 	defer r.Close()
-	p := hitPrinter{schema: demoSchema(), fields: []string{"title", "text"}, color: isTerminal(io.out)}
+	p := hitPrinter{schema: demoSchema(), fields: []string{"title", "text"}, color: isTerminal(io.out), reader: r}
 	for _, q := range demoQueries {
 		start := time.Now()
-		hits, err := r.Search(ctx, q.query, *hitsPer)
+		parsed, err := r.ParseQuery(q.query)
 		if err != nil {
 			return fmt.Errorf("search %s: %w", q.query, err)
 		}
+		hits, err := r.SearchQuery(ctx, parsed, *hitsPer)
+		if err != nil {
+			return fmt.Errorf("search %s: %w", q.query, err)
+		}
+		p.parsed = parsed
 		took := time.Since(start)
 		fmt.Fprintf(io.out, "Query: %s    (%s)\n", q.query, q.about)
 		p.query = q.query

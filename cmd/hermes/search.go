@@ -14,6 +14,7 @@ import (
 
 	hermes "github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/query"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -98,7 +99,7 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	}
 	took := time.Since(start)
 	hits := res.Hits
-	p := hitPrinter{schema: schema, fields: fields, query: query, color: isTerminal(io.out)}
+	p := hitPrinter{schema: schema, fields: fields, query: query, color: isTerminal(io.out), reader: r, parsed: parsed}
 	docs, err := p.documents(ctx, hits)
 	if err != nil {
 		return err
@@ -146,6 +147,11 @@ type hitPrinter struct {
 	fields []string // nil: every stored field
 	query  string
 	color  bool // highlight query words with ANSI bold
+	// reader and parsed, when set, pick and mark snippets with the
+	// library's highlighter (the field's own analysis: stemmed words and
+	// phrases marked right); without them, query words are re-scanned.
+	reader *hermes.Reader
+	parsed query.Query
 }
 
 // documents reads the stored fields to show of each hit: only those (all
@@ -269,14 +275,47 @@ func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.D
 				text = strconv.FormatBool(v.U64 == 1)
 			}
 			if v.Kind == segment.KindString {
-				text = snippet(text, terms, 220)
-				if p.color {
-					text = highlight(text, terms.words)
-				}
+				text = p.snippet(v.Field, text, terms)
 			}
 			fmt.Fprintf(w, "    %s: %s\n", v.Field, text)
 		}
 	}
+}
+
+// snippet cuts text, a stored value of field, to about 220 bytes around its
+// best match, query words in bold on a terminal.
+func (p *hitPrinter) snippet(field, text string, terms queryTerms) string {
+	if p.reader == nil || p.parsed == nil {
+		text = snippet(text, terms, 220)
+		if p.color {
+			text = highlight(text, terms.words)
+		}
+		return text
+	}
+	frags, err := p.reader.Highlight(p.parsed, field, text, query.HighlightOptions{FragmentSize: 220, MaxFragments: 1})
+	if err != nil || len(frags) == 0 {
+		return snippet(text, queryTerms{}, 220) // no match here: the text's start
+	}
+	f := frags[0]
+	var b strings.Builder
+	if strings.TrimSpace(text[:f.Start]) != "" {
+		b.WriteString("…")
+	}
+	last := 0
+	for _, m := range f.Matches {
+		b.WriteString(f.Text[last:m.Start])
+		if p.color {
+			b.WriteString("\x1b[1m" + f.Text[m.Start:m.End] + "\x1b[0m")
+		} else {
+			b.WriteString(f.Text[m.Start:m.End])
+		}
+		last = m.End
+	}
+	b.WriteString(f.Text[last:])
+	if strings.TrimSpace(text[f.End:]) != "" {
+		b.WriteString("…")
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 // queryTerms are the words of a query string, for snippets and

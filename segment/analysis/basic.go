@@ -33,7 +33,7 @@ func (t RawTokenizer) Tokenize(text string, emit func(Token)) {
 			putBuf(scratch)
 		}
 	}
-	emit(Token{Term: *buf, Position: 0})
+	emit(Token{Term: *buf, Position: 0, Start: 0, End: len(text)})
 	putBuf(buf)
 }
 
@@ -52,7 +52,7 @@ func (WhitespaceTokenizer) Tokenize(text string, emit func(Token)) {
 	pos, start := 0, -1
 	flush := func(end int) {
 		*buf = appendValid((*buf)[:0], text[start:end])
-		emit(Token{Term: *buf, Position: pos})
+		emit(Token{Term: *buf, Position: pos, Start: start, End: end})
 		pos++
 		start = -1
 	}

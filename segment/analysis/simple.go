@@ -173,9 +173,9 @@ func (st *simpleState) scan(text string) {
 		}
 		if nonASCII {
 			st.term = appendLower(st.term[:0], text[i:j])
-			st.emitTerm()
+			st.emitTerm(i, j)
 		} else if text[i] != '_' || !allUnderscore(text[i:j]) {
-			st.emitLower(text[i:j])
+			st.emitLower(text[i:j], i)
 		}
 		i = j
 	}
@@ -222,7 +222,7 @@ func allUnderscore(s string) bool {
 }
 
 // emitLower emits an ASCII word, lowercased in the state's term buffer.
-func (st *simpleState) emitLower(word string) {
+func (st *simpleState) emitLower(word string, start int) {
 	t := append(st.term[:0], word...)
 	for k, b := range t {
 		if 'A' <= b && b <= 'Z' {
@@ -230,7 +230,7 @@ func (st *simpleState) emitLower(word string) {
 		}
 	}
 	st.term = t
-	st.emitTerm()
+	st.emitTerm(start, start+len(word))
 }
 
 // fallback segments text[start:end'] with the segment package and returns
@@ -247,13 +247,14 @@ func (st *simpleState) fallback(text string, start, from int) int {
 		}
 	}
 	st.region = append(st.region[:0], text[start:end]...)
-	st.segmentRegion(st.region)
+	st.segmentRegion(st.region, start)
 	return end
 }
 
 // segmentRegion segments buf, treating each invalid UTF-8 sequence as a
 // separator (as if it were U+FFFD, which UAX #29 never joins to a word).
-func (st *simpleState) segmentRegion(buf []byte) {
+// buf[0] is the byte at offset off of the tokenized text.
+func (st *simpleState) segmentRegion(buf []byte, off int) {
 	for len(buf) > 0 {
 		valid := len(buf)
 		if !utf8.Valid(buf) {
@@ -266,17 +267,18 @@ func (st *simpleState) segmentRegion(buf []byte) {
 				valid += size
 			}
 		}
-		st.segmentValid(buf[:valid:valid])
+		st.segmentValid(buf[:valid:valid], off)
 		if valid == len(buf) {
 			return
 		}
 		buf = buf[valid+1:] // skip one invalid byte
+		off += valid + 1
 	}
 }
 
 // segmentValid runs the UAX #29 segmenter over valid UTF-8 and emits its
-// words.
-func (st *simpleState) segmentValid(b []byte) {
+// words. b[0] is the byte at offset off of the tokenized text.
+func (st *simpleState) segmentValid(b []byte, off int) {
 	for len(b) > 0 {
 		seg := segment.NewWordSegmenterDirect(b)
 		done := 0
@@ -286,7 +288,7 @@ func (st *simpleState) segmentValid(b []byte) {
 			done = len(b) - cap(tok) + len(tok)
 			if seg.Type() != segment.None && len(tok) > 0 && !connectorsOnly(tok) {
 				st.term = appendLower(st.term[:0], tok)
-				st.emitTerm()
+				st.emitTerm(off+done-len(tok), off+done)
 			}
 		}
 		if done >= len(b) {
@@ -297,6 +299,7 @@ func (st *simpleState) segmentValid(b []byte) {
 		// rune and go on.
 		_, size := utf8.DecodeRune(b[done:])
 		b = b[done+size:]
+		off += done + size
 	}
 }
 
@@ -314,9 +317,9 @@ func connectorsOnly(tok []byte) bool {
 	return true
 }
 
-// emitTerm emits st.term as the next token.
-func (st *simpleState) emitTerm() {
-	st.emit(Token{Term: st.term, Position: st.pos})
+// emitTerm emits st.term as the next token, from text[start:end].
+func (st *simpleState) emitTerm(start, end int) {
+	st.emit(Token{Term: st.term, Position: st.pos, Start: start, End: end})
 	st.pos++
 }
 

@@ -178,9 +178,11 @@ func TestSimpleMatchesReferenceOnRandomText(t *testing.T) {
 // checkInvariants checks what every consumer of a token stream relies on.
 func checkInvariants(t *testing.T, tk Tokenizer, text string) {
 	t.Helper()
-	last := -1
+	last, lastEnd := -1, 0
 	tk.Tokenize(text, func(tok Token) {
 		switch {
+		case tok.Start < lastEnd || tok.End <= tok.Start || tok.End > len(text):
+			t.Fatalf("%q: token %q at bytes [%d,%d) after one ending at %d", text, tok.Term, tok.Start, tok.End, lastEnd)
 		case len(tok.Term) == 0:
 			t.Fatalf("%q: empty term at position %d", text, tok.Position)
 		case !utf8.Valid(tok.Term):
@@ -188,8 +190,46 @@ func checkInvariants(t *testing.T, tk Tokenizer, text string) {
 		case tok.Position <= last:
 			t.Fatalf("%q: position %d after %d", text, tok.Position, last)
 		}
-		last = tok.Position
+		last, lastEnd = tok.Position, tok.End
 	})
+}
+
+// checkSource checks that each token's offsets point at the text it came
+// from: its term is source(text[Start:End]).
+func checkSource(t *testing.T, tk Tokenizer, text string, source func(string) string) {
+	t.Helper()
+	tk.Tokenize(text, func(tok Token) {
+		if want := source(text[tok.Start:tok.End]); string(tok.Term) != want {
+			t.Fatalf("%q: term %q at [%d,%d), whose text %q gives %q", text, tok.Term, tok.Start, tok.End, text[tok.Start:tok.End], want)
+		}
+	})
+}
+
+func lowerSource(s string) string { return string(appendLower(nil, s)) }
+func validSource(s string) string { return string(appendValid(nil, s)) }
+
+func TestTokenOffsets(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for range 5000 {
+		var sb strings.Builder
+		for range rng.Intn(12) {
+			sb.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+		s := sb.String()
+		checkSource(t, SimpleTokenizer{}, s, lowerSource)
+		checkSource(t, WhitespaceTokenizer{}, s, validSource)
+		checkSource(t, RawTokenizer{}, s, validSource)
+		checkSource(t, RawTokenizer{LowerCase: true}, s, func(w string) string { return lowerSource(validSource(w)) })
+	}
+	// Filters keep the offsets of the token they rewrite.
+	text := "The Runners were RUNNING, Ⱥb"
+	var got []string
+	Chain(mustGet(t, "en"), LowerCase()).Tokenize(text, func(tk Token) {
+		got = append(got, fmt.Sprintf("%s@%d=%s", tk.Term, tk.Position, text[tk.Start:tk.End]))
+	})
+	if want := []string{"runner@1=Runners", "run@3=RUNNING", "ⱥb@4=Ⱥb"}; !equal(got, want) {
+		t.Errorf("en tokens: got %q, want %q", got, want)
+	}
 }
 
 func FuzzSimple(f *testing.F) {
@@ -199,6 +239,8 @@ func FuzzSimple(f *testing.F) {
 	r := NewRegistry()
 	f.Fuzz(func(t *testing.T, text string) {
 		checkInvariants(t, SimpleTokenizer{}, text)
+		checkSource(t, SimpleTokenizer{}, text, lowerSource)
+		checkSource(t, WhitespaceTokenizer{}, text, validSource)
 		if diff := firstDiff(terms(SimpleTokenizer{}, text), referenceSimple(text)); diff != "" {
 			t.Fatalf("%q: %s", text, diff)
 		}

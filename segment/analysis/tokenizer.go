@@ -40,6 +40,12 @@ type Token struct {
 	// positions; a filter that drops a token leaves a gap, and one that adds
 	// tokens (synonyms, say) may repeat a position.
 	Position int
+	// Start and End are the byte offsets in the tokenized text of the
+	// characters the token came from: text[Start:End] is the original word
+	// (before lowercasing, stemming...), which is what a highlighter marks.
+	// Every built-in tokenizer sets them, and the built-in filters keep
+	// them.
+	Start, End int
 }
 
 // Tokenizer splits text into tokens.
