@@ -70,8 +70,16 @@ func fromOrderedF64(u uint64) float64 {
 }
 
 // orderedValue converts an ordered u64 of a field of type t back to its
-// value, as a float64 and printed exactly.
+// value, as a float64 and printed exactly: a date as RFC 3339, a bool as
+// true or false.
 func orderedValue(t segment.FieldType, u uint64) (float64, string) {
+	switch t {
+	case segment.TypeDate:
+		v := int64(u ^ 1<<63)
+		return float64(v), segment.FormatDate(v)
+	case segment.TypeBool:
+		return float64(u), strconv.FormatBool(u == 1)
+	}
 	switch t.Storage() {
 	case segment.TypeU64:
 		return float64(u), strconv.FormatUint(u, 10)

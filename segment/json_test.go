@@ -203,8 +203,17 @@ func TestDecodeJSONIgnoresUnknownFields(t *testing.T) {
 		!strings.Contains(err.Error(), "want reject or ignore") {
 		t.Fatalf("unknown_fields dynamic: %v", err)
 	}
-	for _, in := range []string{in, `{"nope":1}`, `{"x":{"y":"z"},"title":"t"}`, `{"nope":[[1],{"a":[]}]}`} {
-		decodeBoth(t, s, []byte(in))
+	// The fast path skips unknown fields too, and agrees with encoding/json.
+	for _, in := range []string{in, `{"nope":1}`, `{"x":{"y":"z"},"title":"t"}`, `{"nope":[[1],{"a":[]}]}`,
+		`{"n":"a\"b\u00e9","m":-1.5e3,"k":[true,false,null,{}],"o":{"p":{"q":[[]]}}}`} {
+		if !decodeBoth(t, s, []byte(in)) {
+			t.Errorf("fast path refused %s", in)
+		}
+	}
+	for _, in := range []string{`{"nope":tru}`, `{"nope":[1,]}`, `{"nope":{"a" 1}}`, `{"nope":"\x"}`, `{"nope":01}`, `{"nope":[[[]]}`} {
+		if decodeBoth(t, s, []byte(in)) {
+			t.Errorf("fast path accepted %s", in)
+		}
 	}
 }
 
@@ -368,6 +377,7 @@ func FuzzDecodeJSONFast(f *testing.F) {
 		`{"title":"a\"b\\c\ud83d\ude00\ud800"}`, `{"count":1e3}`, `{"tag":[null]}`, `{}`, `{"delta":-0.0e5}`,
 		`{"created":"2024-05-01T12:30:00Z","draft":[true,false]}`, `{"created":-1}`,
 		`{"author":{"name":"Ann","id":3},"x":{"y":{"z":[{"w":1}]}},"author":[{"name":"Bob"},{}]}`,
+		`{"nope":[[1,"x",{"a":[true,null]}],{"b":-0.5}],"zz":{"q":"é"},"title":"t"}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -120,11 +120,12 @@ func (sc *jsonScanner) nested(doc *Document) bool {
 	defer func() { sc.depth-- }()
 	sc.path = append(sc.path, '.')
 	plen := len(sc.path)
+	ignore := sc.schema.unknown == IgnoreUnknown
 	if sc.consume('{') {
 		return sc.object(doc, plen)
 	}
 	if !sc.consume('[') {
-		return false // a scalar of an unknown field
+		return ignore && sc.skipValue() // a scalar of an unknown field
 	}
 	sc.skipSpace()
 	if sc.consume(']') {
@@ -132,7 +133,11 @@ func (sc *jsonScanner) nested(doc *Document) bool {
 	}
 	for {
 		sc.skipSpace()
-		if !sc.consume('{') || !sc.object(doc, plen) {
+		if sc.consume('{') {
+			if !sc.object(doc, plen) {
+				return false
+			}
+		} else if !ignore || !sc.skipValue() {
 			return false
 		}
 		sc.skipSpace()
@@ -226,6 +231,68 @@ func (sc *jsonScanner) value(doc *Document, f *Field) bool {
 		return appendJSONToken(doc, f, json.Number(sc.data[start:sc.i]), false) == nil
 	}
 	return false // objects, nested arrays: wrong types, or not JSON
+}
+
+// skipValue scans any JSON value and keeps nothing of it (the value of an
+// ignored unknown field).
+func (sc *jsonScanner) skipValue() bool {
+	if sc.i >= len(sc.data) {
+		return false
+	}
+	switch c := sc.data[sc.i]; {
+	case c == '"':
+		mark := len(sc.out)
+		_, ok := sc.string()
+		sc.out = sc.out[:mark]
+		return ok
+	case c == '-' || c >= '0' && c <= '9':
+		return sc.number()
+	case c == '[' || c == '{':
+		if sc.depth >= maxFastDepth {
+			return false
+		}
+		sc.depth++
+		defer func() { sc.depth-- }()
+		sc.i++
+		end := byte(']')
+		if c == '{' {
+			end = '}'
+		}
+		sc.skipSpace()
+		if sc.consume(end) {
+			return true
+		}
+		for {
+			sc.skipSpace()
+			if c == '{' {
+				mark := len(sc.out)
+				_, ok := sc.string()
+				sc.out = sc.out[:mark]
+				sc.skipSpace()
+				if !ok || !sc.consume(':') {
+					return false
+				}
+				sc.skipSpace()
+			}
+			if !sc.skipValue() {
+				return false
+			}
+			sc.skipSpace()
+			if sc.consume(end) {
+				return true
+			}
+			if !sc.consume(',') {
+				return false
+			}
+		}
+	}
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if len(sc.data)-sc.i >= len(lit) && string(sc.data[sc.i:sc.i+len(lit)]) == lit {
+			sc.i += len(lit)
+			return true
+		}
+	}
+	return false
 }
 
 // number scans a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

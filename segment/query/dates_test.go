@@ -157,6 +157,7 @@ func TestDateRangesAndBoolTerms(t *testing.T) {
 		})
 		day := lo - lo%dayMillis
 		check("at:"+forms[0](day), func(d dateDoc) bool { return d.at != 0 && within(d.at, day, day+dayMillis, true, false) })
+		check(fmt.Sprintf("at:>%q", forms[1](lo)), func(d dateDoc) bool { return d.at != 0 && d.at > lo })
 		check("seen:>="+forms[1](lo), func(d dateDoc) bool {
 			return slices.ContainsFunc(d.seen, func(v int64) bool { return v >= lo })
 		})

@@ -1187,6 +1187,18 @@ func (p *parser) comparison(name string) (Query, error) {
 		p.pos++
 	}
 	w := p.word()
+	if w == "" && !p.eof() && p.in[p.pos] == '"' {
+		// A quoted value, as created:>="2024-05-01T10:00:00Z".
+		end := closingQuote(p.in, p.pos+1)
+		if end < 0 {
+			return nil, parseErr(p.valStart, "range", "comparison on field %q: unbalanced quote", name)
+		}
+		w = unescape(p.in[p.pos+1 : end])
+		p.pos = end + 1
+		if w == "" {
+			return nil, parseErr(p.valStart, "range", "comparison on field %q: empty quoted value", name)
+		}
+	}
 	if w == "" {
 		return nil, nil // "year:>" with no value: nothing to compare
 	}
