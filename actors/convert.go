@@ -34,29 +34,6 @@ func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 	return &messages.Document{Values: values}
 }
 
-// FromMessage converts a document back on the worker's side (SeqField
-// included; see UserDocument).
-func FromMessage(m *messages.Document) *segment.Document {
-	d := &segment.Document{Values: make([]segment.FieldValue, len(m.Values))}
-	for i, fv := range m.Values {
-		v := segment.FieldValue{Field: fv.Field}
-		switch x := fv.Value.(type) {
-		case *messages.FieldValue_Str:
-			v.Kind, v.Str = segment.KindString, x.Str
-		case *messages.FieldValue_U64:
-			v.Kind, v.U64 = segment.KindU64, x.U64
-		case *messages.FieldValue_I64:
-			v.Kind, v.I64 = segment.KindI64, x.I64
-		case *messages.FieldValue_F64:
-			v.Kind, v.F64 = segment.KindF64, x.F64
-		case *messages.FieldValue_Raw:
-			v.Kind, v.Bytes = segment.KindBytes, x.Raw
-		}
-		d.Values[i] = v
-	}
-	return d
-}
-
 // messageBytes approximates a document's size for batch cutting.
 func messageBytes(m *messages.Document) int {
 	n := 0
@@ -89,10 +66,10 @@ func heldBytes(m *messages.Document) int {
 	return messageBytes(m) + 64 + 112*len(m.Values)
 }
 
-// UserDocument is FromMessage without SeqField: the document as the user
+// UserDocument is m.SegmentDocument() without SeqField: the document as the user
 // added it.
 func UserDocument(m *messages.Document) *segment.Document {
-	d := FromMessage(m)
+	d := m.SegmentDocument()
 	d.Values = slices.DeleteFunc(d.Values, func(v segment.FieldValue) bool { return v.Field == SeqField })
 	return d
 }

@@ -110,7 +110,7 @@ func (w *worker) add(b *messages.Batch) {
 		// Documents were validated at intake; an error here is a bug in
 		// the builder, and a panic hands it to the supervisor, which
 		// isolates the document that causes it.
-		if err := w.builder.Add(FromMessage(m)); err != nil {
+		if err := w.builder.Add(m.SegmentDocument()); err != nil {
 			panic(fmt.Sprintf("worker %d: add document: %v", w.id, err))
 		}
 		w.heldBytes += int64(heldBytes(m))

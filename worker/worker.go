@@ -147,7 +147,7 @@ func (w *worker) add(b *messages.Batch) {
 		adding = i
 		// Documents were validated at intake; an error here is a bug, and
 		// the panic hands it to the supervisor, which blames this document.
-		if err := w.builder.Add(document(m)); err != nil {
+		if err := w.builder.Add(m.SegmentDocument()); err != nil {
 			panic(fmt.Sprintf("worker %d: add document: %v", w.cfg.Worker, err))
 		}
 	}
@@ -187,27 +187,4 @@ func (w *worker) build(ctx actor.Context, round uint64) *messages.SegmentShipped
 		Worker: w.cfg.Worker, Generation: w.cfg.Generation, Round: round,
 		Segment: seg, Batches: batches, Files: w.cfg.Files,
 	}
-}
-
-// document converts a document message for the builder (as
-// actors.FromMessage does; the hidden sequence field travels as a value).
-func document(m *messages.Document) *segment.Document {
-	d := &segment.Document{Values: make([]segment.FieldValue, len(m.Values))}
-	for i, fv := range m.Values {
-		v := segment.FieldValue{Field: fv.Field}
-		switch x := fv.Value.(type) {
-		case *messages.FieldValue_Str:
-			v.Kind, v.Str = segment.KindString, x.Str
-		case *messages.FieldValue_U64:
-			v.Kind, v.U64 = segment.KindU64, x.U64
-		case *messages.FieldValue_I64:
-			v.Kind, v.I64 = segment.KindI64, x.I64
-		case *messages.FieldValue_F64:
-			v.Kind, v.F64 = segment.KindF64, x.F64
-		case *messages.FieldValue_Raw:
-			v.Kind, v.Bytes = segment.KindBytes, x.Raw
-		}
-		d.Values[i] = v
-	}
-	return d
 }
