@@ -472,6 +472,7 @@ func TestMergeGarbageNeverPanics(t *testing.T) {
 		if k == kindMeta {
 			continue
 		}
+		merged := 0 // runs whose damaged source opened, so the merge itself was tried
 		for round := 0; round < 2; round++ {
 			d := withPayload(t, dir, id, k, func(b []byte) []byte {
 				for i := 0; i < 1+rng.IntN(4) && len(b) > 0; i++ {
@@ -483,11 +484,15 @@ func TestMergeGarbageNeverPanics(t *testing.T) {
 			if err != nil {
 				continue
 			}
+			merged++
 			_, err = Merge(context.Background(), d, s, NewID(), []*Reader{r})
 			r.Close()
 			if err != nil && !errors.Is(err, storage.ErrCorrupt) {
 				t.Errorf("%s: damaged source gave an error not wrapping ErrCorrupt: %v", k.ext, err)
 			}
+		}
+		if merged == 0 {
+			t.Errorf("%s: no damaged source opened, so no merge was tried", k.ext)
 		}
 	}
 }
