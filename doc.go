@@ -9,7 +9,20 @@
 // (protoactor-go) are a coordinator that hands batches of documents to N
 // workers, each owning a segment builder within MaxIndexingMemory/N, and a
 // commit actor that runs the two-phase commit as flush rounds. See package
-// actors for the protocol.
+// actors for the protocol. Workers run in this process (Config.Workers)
+// and, with Config.Nodes, on other machines running 'hermes node' (package
+// node); the protocol, the ledger and the durability contract below are the
+// same for both, and a remote worker's segment counts only once it is
+// fetched, verified and installed in the index directory.
+//
+// # Reading
+//
+// Writer.Reader and OpenReader return a *Reader: a snapshot of one commit.
+// Search and SearchRequest (sorting, paging, total hits, aggregations) take
+// the query language of package segment/query; each Hit carries its primary
+// key, and Hit.Document reads stored fields only when asked. Reader.Document
+// looks a document up by key, Reader.Explain breaks a score down, and
+// Reader.Highlight marks the matched words of a hit's stored text.
 //
 // # Durability contract
 //

@@ -14,6 +14,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/hermes-search/hermes-go/internal/nodetest"
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/shipping"
 	"github.com/hermes-search/hermes-go/storage"
@@ -101,7 +102,7 @@ func TestPartition(t *testing.T) {
 	ns := newNetns(t)
 	node := startNodeAt(t, ns.nodeNS, ns.nodeAddr+":0")
 
-	cmd := selfCommand([]string{"ip", "netns", "exec", ns.writerNS}, partitionWriterEnv+"=1", nodeAddrEnv+"="+node.addr, listenEnv+"="+ns.writerAddr+":0")
+	cmd := nodetest.SelfCommand([]string{"ip", "netns", "exec", ns.writerNS}, partitionWriterEnv+"=1", nodeAddrEnv+"="+node.addr, listenEnv+"="+ns.writerAddr+":0")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/hermes-search/hermes-go/internal/nodetest"
 )
 
 const (
@@ -102,7 +104,7 @@ func TestTLS(t *testing.T) {
 	writeTestCerts(t, certs)
 	n := startNodeWith(t, []string{tlsEnv + "=" + certs}, nil)
 
-	cmd := selfCommand(nil, tlsWriterEnv+"=1", tlsEnv+"="+certs, nodeAddrEnv+"="+n.addr)
+	cmd := nodetest.SelfCommand(nil, tlsWriterEnv+"=1", tlsEnv+"="+certs, nodeAddrEnv+"="+n.addr)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "greeted over TLS") {
 		t.Fatalf("writer with TLS: %v\n%s", err, out)

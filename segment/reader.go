@@ -595,28 +595,8 @@ func (r *Reader) Postings(field string, term []byte) (*Postings, error) {
 
 // Terms calls fn with each term of field that starts with prefix, in byte
 // order, until fn returns false. The slice is only valid during the call.
-func (r *Reader) Terms(field string, prefix []byte, fn func(term []byte) bool) (err error) {
-	rf, err := r.indexedField(field)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = corrupt(fileName(r.core.id, kindDict), "field %q: unreadable FST: %v", rf.field.Name, p)
-		}
-	}()
-	it, err := rf.fst.Iterator(prefix, prefixEnd(prefix))
-	for err == nil {
-		term, _ := it.Current()
-		if !fn(term) {
-			return nil
-		}
-		err = it.Next()
-	}
-	if errors.Is(err, vellum.ErrIteratorDone) {
-		return nil
-	}
-	return corrupt(fileName(r.core.id, kindDict), "field %q: %v", rf.field.Name, err)
+func (r *Reader) Terms(field string, prefix []byte, fn func(term []byte) bool) error {
+	return r.TermsMatching(field, &vellum.AlwaysMatch{}, prefix, prefixEnd(prefix), fn)
 }
 
 // prefixEnd returns the smallest key greater than every key starting with

@@ -140,11 +140,7 @@ func (f *fetcher) Receive(ctx actor.Context) {
 			f.finish(ctx, err)
 			return
 		}
-		if t.wFile == len(t.files) {
-			f.finish(ctx, f.complete(t))
-			return
-		}
-		f.request(ctx, t)
+		f.requestOrComplete(ctx, t)
 
 	case *actor.Terminated:
 		if t := f.cur; t != nil && m.Who.Equal(t.source) {
@@ -193,12 +189,19 @@ func (f *fetcher) next(ctx actor.Context) {
 			f.finish(ctx, err)
 			return
 		}
-		if t.wFile == len(t.files) {
-			f.finish(ctx, f.complete(t))
-			return
-		}
-		f.request(ctx, t)
+		f.requestOrComplete(ctx, t)
+		return
 	}
+}
+
+// requestOrComplete asks for more chunks of t, or finishes it when every
+// file has been written.
+func (f *fetcher) requestOrComplete(ctx actor.Context, t *transfer) {
+	if t.wFile == len(t.files) {
+		f.finish(ctx, f.complete(t))
+		return
+	}
+	f.request(ctx, t)
 }
 
 // checkSegment checks that seg names exactly the files of its own segment,

@@ -72,17 +72,11 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 		log:        io.err,
 		countText:  true,
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	before := readBenchStats()
 	res, err := job.run(ctx, in)
 	if err != nil {
@@ -170,4 +164,24 @@ func dirSize(dir string) (int64, error) {
 		return nil
 	})
 	return total, err
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called; with
+// an empty path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -135,17 +134,11 @@ func runBenchSearch(ctx context.Context, args []string, io stdio) error {
 		}
 		queries[i] = benchQuery{task: t, q: q}
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	lat := map[string][]time.Duration{}
 	cpu := map[string]time.Duration{}
 	// One OS thread runs the latency rounds, so that its CPU time (less

@@ -19,9 +19,13 @@ import (
 )
 
 const searchAbout = `Searches the index and prints the best hits, best first. The query uses
-Lucene's syntax: words (any of them may match), "a phrase", +must, -mustnot,
-AND / OR / NOT, field:word, prefix*, year:[1900 TO 1950]. Words without a
-field are searched in every text field.
+Lucene's syntax: words (any of them may match), "a phrase", "a phrase"~2
+(words up to 2 moves apart), +must, -mustnot, AND / OR / NOT, (groups),
+field:word, field:(a b), prefix*, wild?c*rd, /reg.?exp/ (whole terms),
+fuzzy~1 (within 1 edit; ~ alone: 2), word^3 (a boost), year:[1900 TO 1950],
+year:>2000, _exists_:year, *:*. Words without a field are searched in every
+text field. Anything else is refused with the position of what the parser
+does not support.
 
 With --json, each hit is one JSON object a line: {"id":...,"score":...,
 <stored fields>}. A stored field named "score" appears as "stored.score".` + searchRequestAbout

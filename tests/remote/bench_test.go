@@ -75,7 +75,7 @@ func BenchmarkRealmixRemote(b *testing.B) {
 			b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
 			b.ReportMetric(float64(shipped.total())/float64(b.N), "shipped-B/op")
 			if n != nil {
-				b.ReportMetric(float64(peakRSS(b, n.cmd.Process.Pid)), "node-peak-RSS-B")
+				b.ReportMetric(float64(peakRSS(b, n.Cmd.Process.Pid)), "node-peak-RSS-B")
 			}
 		})
 	}

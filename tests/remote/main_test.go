@@ -4,12 +4,9 @@
 package remote
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +15,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/goleak"
 
+	"github.com/hermes-search/hermes-go/internal/nodetest"
 	"github.com/hermes-search/hermes-go/node"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 )
@@ -29,28 +27,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(nodeEnv) != "" {
 		os.Exit(runNodeProcess())
 	}
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("google.golang.org/grpc.(*Server).Serve"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.(*controlBuffer).get"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.(*http2Client).keepalive"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.(*http2Server).keepalive"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.(*recvBufferReader).read"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/grpcsync.(*CallbackSerializer).run"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc.(*addrConn).resetTransport"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.newHTTP2Server.func2"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.newHTTP2Client.func6"),
-		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointReader).Receive"),
-		// Redialing a killed node: node.DialRetries tries, 2 s apart.
-		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initialize"),
-		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initializeInternal.func1"),
-		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewFuture"),
-	)
+	goleak.VerifyTestMain(m, nodetest.LeakOptions()...)
 }
 
 const (
 	nodeEnv        = "HERMES_TEST_NODE"
 	nodeScratchEnv = "HERMES_TEST_SCRATCH"
-	listeningLine  = "hermes-node-listening "
 )
 
 // runNodeProcess serves workers until stdin closes (the test ended, or the
@@ -61,62 +43,27 @@ func runNodeProcess() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	fmt.Println(listeningLine + n.Address())
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	nodetest.ServeUntilStdinCloses(n.Address())
 	return 0
 }
 
+// nodeProcess is a node running as a child process.
 type nodeProcess struct {
-	addr  string
-	cmd   *exec.Cmd
-	stdin io.Closer
+	*nodetest.Process
+	addr string
 }
 
+// startNode starts a node process and waits for its address.
 func startNode(t testing.TB) *nodeProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), nodeEnv+"=1", nodeScratchEnv+"="+t.TempDir())
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &nodeProcess{cmd: cmd, stdin: stdin}
-	t.Cleanup(p.stop)
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if !strings.HasPrefix(line, listeningLine) {
-		t.Fatalf("node process: %q, %v", line, err)
-	}
-	p.addr = strings.TrimSpace(strings.TrimPrefix(line, listeningLine))
-	return p
+	p := nodetest.Start(t, nil, nodeEnv+"=1", nodeScratchEnv+"="+t.TempDir())
+	return &nodeProcess{Process: p, addr: p.Addr}
 }
 
 // kill kills the node with SIGKILL, as a crash or the OOM killer would.
 func (p *nodeProcess) kill(t testing.TB) {
 	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = p.cmd.Wait()
-}
-
-func (p *nodeProcess) stop() {
-	p.stdin.Close()
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
+	p.Kill(t)
 }
 
 func quietSystem() *actor.ActorSystem {

@@ -1,0 +1,120 @@
+// Package nodetest runs a test binary again as a child process, for tests
+// that need a node (or a writer) in another OS process: the child serves,
+// prints ListeningLine and its address, and lives until its stdin closes.
+// It is shared by the tests of package node and tests/remote.
+package nodetest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// ListeningLine starts the line a child prints once it serves, followed by
+// its address.
+const ListeningLine = "hermes-node-listening "
+
+// LeakOptions ignore the goroutines of a protoactor remote that lives as
+// long as the test binary (as a service's would): protoactor's remote
+// cannot be shut down cleanly (Shutdown races with its own endpoint
+// events), and one process cannot host two of them.
+func LeakOptions() []goleak.Option {
+	return []goleak.Option{
+		// gRPC transports and protoactor's endpoint actors.
+		goleak.IgnoreAnyFunction("google.golang.org/grpc.(*Server).Serve"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.(*controlBuffer).get"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.(*http2Client).keepalive"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.(*http2Server).keepalive"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.(*recvBufferReader).read"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/grpcsync.(*CallbackSerializer).run"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc.(*addrConn).resetTransport"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.newHTTP2Server.func2"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/transport.newHTTP2Client.func6"),
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointReader).Receive"),
+		// Redialing a killed node: node.DialRetries tries, 2 s apart.
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initialize"),
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initializeInternal.func1"),
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewFuture"),
+	}
+}
+
+// ServeUntilStdinCloses is the end of a child's main: it prints
+// ListeningLine and addr, then waits until stdin closes (the test ended,
+// or the test process died).
+func ServeUntilStdinCloses(addr string) {
+	fmt.Println(ListeningLine + addr)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// SelfCommand runs the test binary, without tests, with env added, under
+// the command prefix wrap (e.g. ip netns exec NS).
+func SelfCommand(wrap []string, env ...string) *exec.Cmd {
+	args := append(append([]string(nil), wrap...), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}
+
+// Process is a child running the test binary.
+type Process struct {
+	Addr  string // what the child printed after ListeningLine
+	Cmd   *exec.Cmd
+	stdin io.Closer
+}
+
+// Start starts SelfCommand(wrap, env...) and waits for its address. The
+// child is stopped when the test ends.
+func Start(t testing.TB, wrap []string, env ...string) *Process {
+	t.Helper()
+	cmd := SelfCommand(wrap, env...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &Process{Cmd: cmd, stdin: stdin}
+	t.Cleanup(p.Stop)
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if !strings.HasPrefix(line, ListeningLine) {
+		t.Fatalf("node process: %q, %v", line, err)
+	}
+	p.Addr = strings.TrimSpace(strings.TrimPrefix(line, ListeningLine))
+	return p
+}
+
+// Kill kills the child with SIGKILL, as a crash or the OOM killer would.
+func (p *Process) Kill(t testing.TB) {
+	t.Helper()
+	if err := p.Cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Cmd.Wait()
+}
+
+// Stop closes the child's stdin and waits for it to exit, killing it after
+// 10 s.
+func (p *Process) Stop() {
+	p.stdin.Close()
+	done := make(chan struct{})
+	go func() { _ = p.Cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = p.Cmd.Process.Kill()
+		<-done
+	}
+}
