@@ -1,6 +1,9 @@
 package segment
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // NoMoreDocs is the doc id of an exhausted Postings iterator.
 const NoMoreDocs = math.MaxUint32
@@ -63,13 +66,26 @@ type Postings struct {
 	err error
 }
 
+// postingsPool holds released iterators: a query opens one per term and
+// segment, each ~1.2 KB of decoded-block arrays, so searches reuse them
+// instead of allocating them anew.
+var postingsPool = sync.Pool{New: func() any { return new(Postings) }}
+
 // newPostings parses the term record at off.
 func newPostings(r *Reader, rf *readerField, off uint64) (*Postings, error) {
-	p := new(Postings)
+	p := postingsPool.Get().(*Postings)
 	if err := p.reset(r, rf, off, r.core.postName, r.core.posName); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// Release hands p back for reuse by a later Reader.Postings. It is
+// optional (an unreleased iterator is garbage collected as usual); p must
+// not be used after it.
+func (p *Postings) Release() {
+	*p = Postings{} // drop the references to the segment's data
+	postingsPool.Put(p)
 }
 
 // reset points p at the term record at off, reusing its memory (merges

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -22,6 +23,10 @@ type readerField struct {
 	fst   *vellum.FST // indexed fields
 	norms []byte      // indexed text fields: one code per doc
 	stats FieldStats
+
+	// fstReaders holds *vellum.Reader of fst for lookup: FST.Get allocates
+	// its walk state on every call, a Reader reuses its own.
+	fstReaders sync.Pool
 }
 
 // readerCore is the shared, immutable state of an open segment; Readers
@@ -550,7 +555,12 @@ func (r *Reader) lookup(rf *readerField, term []byte) (off uint64, found bool, e
 			err = corrupt(fileName(r.core.id, kindDict), "field %q: unreadable FST: %v", rf.field.Name, p)
 		}
 	}()
-	off, found, err = rf.fst.Get(term)
+	fr, _ := rf.fstReaders.Get().(*vellum.Reader)
+	if fr == nil {
+		fr, _ = rf.fst.Reader() // never fails
+	}
+	off, found, err = fr.Get(term)
+	rf.fstReaders.Put(fr) // not reached after a panic: fr is dropped
 	if err != nil {
 		return 0, false, corrupt(fileName(r.core.id, kindDict), "field %q: %v", rf.field.Name, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hermes-search/hermes-go/segment/analysis"
@@ -56,4 +57,21 @@ func BenchmarkSearch(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "queries/s")
 		})
 	}
+	// The same pruned searches from GOMAXPROCS goroutines sharing the
+	// Searcher: compare its queries/s with pruned's for the scaling, which
+	// per-query allocations (and so GC work) hold back.
+	b.Run("pruned-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				n := int(next.Add(1))
+				if _, err := s.Search(ctx, queries[n%len(queries)], 10); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	})
 }

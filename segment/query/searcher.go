@@ -85,6 +85,7 @@ func (s *Searcher) search(ctx context.Context, q Query, k int, prune bool) ([]Hi
 			if err := seg.err(); err != nil {
 				return nil, s.segErr(i, err)
 			}
+			seg.release()
 			continue
 		}
 		sc, err := w.scorer(ctx, seg)
@@ -108,6 +109,7 @@ func (s *Searcher) search(ctx context.Context, q Query, k int, prune bool) ([]Hi
 		if err := seg.err(); err != nil {
 			return nil, s.segErr(i, err)
 		}
+		seg.release()
 	}
 	return top.sorted(), nil
 }
@@ -136,6 +138,19 @@ func (t *trackSource) err() error {
 		}
 	}
 	return nil
+}
+
+// release hands the iterators back for reuse by later searches (see
+// segment.Postings.Release). Call it only once the segment's scorers are
+// done with, and only on paths that checked err: an early return simply
+// leaves them to the garbage collector.
+func (t *trackSource) release() {
+	for _, e := range t.opened {
+		if r, ok := e.(interface{ Release() }); ok {
+			r.Release()
+		}
+	}
+	t.opened = t.opened[:0]
 }
 
 func (s *Searcher) segErr(i int, err error) error {
@@ -198,6 +213,7 @@ func (s *Searcher) Count(ctx context.Context, q Query) (int, error) {
 		if err := seg.err(); err != nil {
 			return 0, s.segErr(i, err)
 		}
+		seg.release()
 	}
 	return total, nil
 }

@@ -44,7 +44,8 @@ type postingsIterator interface {
 	Positions(buf []uint32) []uint32
 	// BlockMax returns the upper bounds of the block of postings holding
 	// target: its last doc, the largest frequency and the smallest field
-	// length in it. ok is false when no block holds target.
+	// length in it. ok is false when no block holds target. It does not
+	// move the iterator.
 	BlockMax(target uint32) (lastDoc, maxFreq, minNorm uint32, ok bool)
 }
 

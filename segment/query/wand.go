@@ -54,12 +54,10 @@ func (t *wandTerm) score() float64 {
 }
 
 // segmentMaxScore bounds a term's score over a whole segment by walking its
-// block bounds with a separate iterator.
-func segmentMaxScore(seg segmentSource, w *termWeight) (float64, error) {
-	p, err := seg.Postings(w.field, w.term)
-	if err != nil || p == nil {
-		return 0, err
-	}
+// block bounds. BlockMax moves only p's skip cursor, not its position, so
+// the iterator the search then runs is the same one: no second dictionary
+// lookup and first-block decode per term and segment.
+func segmentMaxScore(p postingsIterator, w *termWeight) float64 {
 	var best float64
 	target := p.Doc()
 	for target != noMoreDocs {
@@ -77,7 +75,7 @@ func segmentMaxScore(seg segmentSource, w *termWeight) (float64, error) {
 		// No block information at all: BM25 can never exceed idf*(k1+1).
 		best = w.sim.idf * (bm25K1 + 1) * upperBoundSlack
 	}
-	return best, nil
+	return best
 }
 
 // wandSearch collects the top hits of a disjunction of terms (minus the
@@ -96,10 +94,7 @@ func wandSearch(ctx context.Context, seg segmentSource, hit func(doc uint32, sco
 		if p == nil || p.Doc() == noMoreDocs {
 			continue
 		}
-		ms, err := segmentMaxScore(seg, w)
-		if err != nil {
-			return err
-		}
+		ms := segmentMaxScore(p, w)
 		cur = append(cur, &wandTerm{clause: i, p: p, w: w, seg: seg, maxScore: ms})
 	}
 	if len(cur) == 0 {
