@@ -102,7 +102,6 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 		p.parsed = parsed
 		took := time.Since(start)
 		fmt.Fprintf(io.out, "Query: %s    (%s)\n", q.query, q.about)
-		p.query = q.query
 		docs, err := p.documents(ctx, hits)
 		if err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	hermes "github.com/hermes-search/hermes-go"
@@ -103,7 +102,7 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	}
 	took := time.Since(start)
 	hits := res.Hits
-	p := hitPrinter{schema: schema, fields: fields, query: query, color: isTerminal(io.out), reader: r, parsed: parsed}
+	p := hitPrinter{schema: schema, fields: fields, color: isTerminal(io.out), reader: r, parsed: parsed}
 	docs, err := p.documents(ctx, hits)
 	if err != nil {
 		return err
@@ -149,11 +148,10 @@ func fieldNames(s *segment.Schema) string {
 type hitPrinter struct {
 	schema *segment.Schema
 	fields []string // nil: every stored field
-	query  string
-	color  bool // highlight query words with ANSI bold
-	// reader and parsed, when set, pick and mark snippets with the
-	// library's highlighter (the field's own analysis: stemmed words and
-	// phrases marked right); without them, query words are re-scanned.
+	color  bool     // highlight query words with ANSI bold
+	// reader and parsed pick and mark snippets with the library's
+	// highlighter (the field's own analysis: stemmed words and phrases
+	// marked right).
 	reader *hermes.Reader
 	parsed query.Query
 }
@@ -261,10 +259,9 @@ func valueOf(v segment.FieldValue) any {
 }
 
 // printText writes each hit as a numbered block: the key and score, then
-// one line per shown field, long text cut to a snippet around the first
-// query word it contains.
+// one line per shown field, long text cut to a snippet around its best
+// match.
 func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.Document) {
-	terms := parseQueryTerms(p.query)
 	for i, h := range hits {
 		id := ""
 		if h.Key.Field != "" {
@@ -279,7 +276,7 @@ func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.D
 				text = strconv.FormatBool(v.U64 == 1)
 			}
 			if v.Kind == segment.KindString {
-				text = p.snippet(v.Field, text, terms)
+				text = p.snippet(v.Field, text)
 			}
 			fmt.Fprintf(w, "    %s: %s\n", v.Field, text)
 		}
@@ -288,17 +285,10 @@ func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.D
 
 // snippet cuts text, a stored value of field, to about 220 bytes around its
 // best match, query words in bold on a terminal.
-func (p *hitPrinter) snippet(field, text string, terms queryTerms) string {
-	if p.reader == nil || p.parsed == nil {
-		text = snippet(text, terms, 220)
-		if p.color {
-			text = highlight(text, terms.words)
-		}
-		return text
-	}
+func (p *hitPrinter) snippet(field, text string) string {
 	frags, err := p.reader.Highlight(p.parsed, field, text, query.HighlightOptions{FragmentSize: 220, MaxFragments: 1})
 	if err != nil || len(frags) == 0 {
-		return snippet(text, queryTerms{}, 220) // no match here: the text's start
+		return snippet(text, 220) // no match here: the text's start
 	}
 	f := frags[0]
 	var b strings.Builder
@@ -322,149 +312,22 @@ func (p *hitPrinter) snippet(field, text string, terms queryTerms) string {
 	return strings.Join(strings.Fields(b.String()), " ")
 }
 
-// queryTerms are the words of a query string, for snippets and
-// highlighting: lower-cased, without operators and field names, and the
-// quoted phrases as word sequences.
-type queryTerms struct {
-	words   map[string]bool
-	phrases [][]string
-}
-
-func parseQueryTerms(q string) queryTerms {
-	t := queryTerms{words: map[string]bool{}}
-	for i, part := range strings.Split(q, `"`) {
-		if i%2 == 1 { // inside quotes
-			if ws := splitWords(strings.ToLower(part)); len(ws) > 1 {
-				t.phrases = append(t.phrases, ws)
-			}
-		}
-		for _, tok := range strings.Fields(part) {
-			if tok == "AND" || tok == "OR" || tok == "NOT" || tok == "TO" {
-				continue
-			}
-			if j := strings.IndexByte(tok, ':'); j >= 0 {
-				tok = tok[j+1:]
-			}
-			for _, w := range splitWords(tok) {
-				t.words[strings.ToLower(w)] = true
-			}
-		}
-	}
-	return t
-}
-
-// splitWords splits s into runs of letters and digits.
-func splitWords(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-}
-
-// snippet collapses white space and, if s is longer than max bytes, cuts a
-// window of about max bytes starting a little before the first phrase of
-// the query it contains, or else its first query word.
-func snippet(s string, terms queryTerms, max int) string {
+// snippet collapses white space and, if s is longer than max bytes, cuts
+// it to its first max bytes or so, at a word boundary.
+func snippet(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) <= max {
 		return s
 	}
-	start := 0
-	if at := firstMatch(s, terms); at > max/4 {
-		start = at - max/4
-		// Start at a word boundary.
-		if sp := strings.IndexByte(s[start:], ' '); sp >= 0 && sp < 20 {
-			start += sp + 1
-		}
-	}
-	end := start + max
-	if end >= len(s) {
-		end = len(s)
-	} else if sp := strings.LastIndexByte(s[start:end], ' '); sp > max/2 {
-		end = start + sp
+	end := max
+	if sp := strings.LastIndexByte(s[:end], ' '); sp > max/2 {
+		end = sp
 	}
 	for end < len(s) && !utf8.RuneStart(s[end]) {
 		end++
 	}
-	out := s[start:end]
-	if start > 0 {
-		out = "…" + out
+	if end == len(s) {
+		return s
 	}
-	if end < len(s) {
-		out += "…"
-	}
-	return out
-}
-
-// firstMatch returns the byte offset in s of the first query phrase, or of
-// the first query word if no phrase occurs, or -1.
-func firstMatch(s string, terms queryTerms) int {
-	type word struct {
-		start int
-		text  string
-	}
-	var words []word
-	eachWord(s, func(start, end int) bool {
-		words = append(words, word{start, strings.ToLower(s[start:end])})
-		return true
-	})
-	for i := range words {
-		for _, p := range terms.phrases {
-			if i+len(p) > len(words) {
-				continue
-			}
-			match := true
-			for j, pw := range p {
-				if words[i+j].text != pw {
-					match = false
-					break
-				}
-			}
-			if match {
-				return words[i].start
-			}
-		}
-	}
-	for _, w := range words {
-		if terms.words[w.text] {
-			return w.start
-		}
-	}
-	return -1
-}
-
-// eachWord calls fn with the bounds of each run of letters and digits,
-// until fn returns false.
-func eachWord(s string, fn func(start, end int) bool) {
-	start := -1
-	for i, r := range s {
-		isWord := unicode.IsLetter(r) || unicode.IsDigit(r)
-		switch {
-		case isWord && start < 0:
-			start = i
-		case !isWord && start >= 0:
-			if !fn(start, i) {
-				return
-			}
-			start = -1
-		}
-	}
-	if start >= 0 {
-		fn(start, len(s))
-	}
-}
-
-// highlight wraps the query words in s in ANSI bold.
-func highlight(s string, words map[string]bool) string {
-	var b strings.Builder
-	last := 0
-	eachWord(s, func(start, end int) bool {
-		if words[strings.ToLower(s[start:end])] {
-			b.WriteString(s[last:start])
-			b.WriteString("\x1b[1m")
-			b.WriteString(s[start:end])
-			b.WriteString("\x1b[0m")
-			last = end
-		}
-		return true
-	})
-	b.WriteString(s[last:])
-	return b.String()
+	return s[:end] + "…"
 }
