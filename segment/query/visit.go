@@ -67,6 +67,7 @@ func (s *Searcher) Visit(ctx context.Context, q Query, scores bool, segment func
 		if err := seg.err(); err != nil {
 			return s.segErr(i, err)
 		}
+		seg.release()
 	}
 	return nil
 }
@@ -105,6 +106,7 @@ func (s *Searcher) CountUpTo(ctx context.Context, q Query, limit int) (n int, ex
 		if err := seg.err(); err != nil {
 			return 0, false, s.segErr(i, err)
 		}
+		seg.release()
 	}
 	return n, true, nil
 }
