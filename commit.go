@@ -10,6 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hermes-search/hermes-go/actors"
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/messages"
 )
 
@@ -45,9 +46,8 @@ type Rejected struct {
 type PreparedCommit struct {
 	w        *Writer
 	result   CommitResult
-	cut      uint64 // it holds the documents and deletes numbered up to this
-	deletes  []*messages.DeleteOp
-	segments []string // ids of the prepared segments
+	cut      index.Cut // the documents and deletes it holds
+	segments []string  // ids of the prepared segments
 	done     bool
 }
 
@@ -77,11 +77,10 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 	// (adds send under mu, read-locked), and the request follows them there
 	// before mu is released: later adds go to the next commit. The deletes
 	// are the ones numbered before the cut.
-	upTo := w.seq.Load()
-	deletes := w.takeDeleteOps()
+	cut := w.keys.Cut()
 	start := time.Now()
-	w.cfg.Logger.Debug("preparing commit", "up_to", upTo)
-	req := &messages.PrepareRequest{UpTo: upTo, DeadlineMs: w.cfg.FlushDeadline.Milliseconds()}
+	w.cfg.Logger.Debug("preparing commit", "up_to", cut.Seq)
+	req := &messages.PrepareRequest{UpTo: cut.Seq, DeadlineMs: w.cfg.FlushDeadline.Milliseconds()}
 	// The coordinator answers at the deadline; the actor timeout is only a
 	// backstop.
 	res, err := askThen[*messages.PrepareResponse](w, ctx, w.pids.Coordinator, req, w.cfg.FlushDeadline+time.Minute, w.mu.Unlock)
@@ -96,9 +95,7 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		// the prepare's way, through the coordinator, so that it cannot
 		// overtake it.
 		_, _ = ask[*messages.AbortResponse](w, context.Background(), w.pids.Coordinator, &messages.AbortRequest{Keep: true}, w.cfg.FlushDeadline)
-		w.opsMu.Lock()
-		w.deleteOps = append(deletes, w.deleteOps...) // kept for the next try, in order
-		w.opsMu.Unlock()
+		w.keys.Uncut(cut) // its deletes are kept for the next try
 		w.resume()
 		if errors.Is(err, actor.ErrTimeout) {
 			err = fmt.Errorf("flush deadline of %v passed", w.cfg.FlushDeadline)
@@ -109,7 +106,7 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		return nil, fmt.Errorf("%w: %w", ErrPrepareFailed, err)
 	}
 
-	p := &PreparedCommit{w: w, cut: upTo, deletes: deletes, result: CommitResult{Docs: int(res.Docs), Segments: len(res.Segments), FlushRounds: int(res.Rounds)}}
+	p := &PreparedCommit{w: w, cut: cut, result: CommitResult{Docs: int(res.Docs), Segments: len(res.Segments), FlushRounds: int(res.Rounds)}}
 	for _, s := range res.Segments {
 		p.segments = append(p.segments, s.Id)
 	}
@@ -118,8 +115,8 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		rej := Rejected{Reason: r.Reason, Doc: doc}
 		if f, ok := w.schema.Primary(); ok {
 			if k, ok := w.schema.PrimaryKey(doc); ok {
-				rej.Key = displayKey(f, k)
-				w.keys.release(k, actors.DocSeq(r.Doc)) // not indexed: the key is free again
+				rej.Key = index.DisplayKey(f, k)
+				w.keys.Reject(k, actors.DocSeq(r.Doc)) // not indexed: the key is free again
 			}
 		}
 		p.result.Rejected = append(p.result.Rejected, rej)
@@ -147,7 +144,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 	p.done = true
 	// Once asked, the metadata write is not interrupted by ctx: a commit
 	// half-cancelled would leave the writer unable to tell what is on disk.
-	res, err := ask[*messages.CommitResponse](w, context.WithoutCancel(ctx), w.pids.Committer, &messages.CommitRequest{Deletes: p.deletes}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.CommitResponse](w, context.WithoutCancel(ctx), w.pids.Committer, &messages.CommitRequest{Deletes: p.cut.Deletes}, w.cfg.FlushDeadline)
 	if err == nil && res.Error != "" {
 		err = codedError(res.Code, res.Error)
 	}
@@ -161,11 +158,9 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 		w.resume()
 		return CommitResult{}, w.failed()
 	}
-	if w.keys != nil {
-		// The committed segments answer for these keys now; the filter
-		// learns them here, without reading the new segments back.
-		w.addToKeyFilter(w.keys.commit(p.cut), p.segments)
-	}
+	// The committed segments answer for these keys now (the view holds
+	// them); the filter learns them without reading the segments back.
+	w.keys.Committed(p.cut, p.segments)
 	w.resume()
 	p.result.Generation = res.Generation
 	return p.result, nil
@@ -192,14 +187,7 @@ func (p *PreparedCommit) abort(ctx context.Context) error {
 	if err == nil && res.Error != "" {
 		err = errors.New(res.Error)
 	}
-	if w.keys != nil {
-		for key, seq := range w.keys.abort(p.cut) {
-			// This add was numbered after the cut, on the strength of a
-			// delete the abort discarded: it now replaces the committed
-			// document, so that the key stays unique.
-			w.addDeleteOp([]byte(key), seq)
-		}
-	}
+	w.keys.Aborted(p.cut)
 	w.cfg.Logger.Info("commit aborted", "docs", p.result.Docs)
 	return err
 }

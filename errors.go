@@ -2,8 +2,8 @@ package hermes
 
 import (
 	"errors"
-	"fmt"
 
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/storage"
 )
@@ -22,7 +22,7 @@ var (
 	// write, a crashed core actor): Close the writer and Open the index again.
 	ErrWriterFailed = errors.New("hermes: writer failed; close it and open the index again")
 	// ErrDuplicateKey is wrapped by DuplicateKeyError.
-	ErrDuplicateKey = errors.New("hermes: duplicate primary key")
+	ErrDuplicateKey = index.ErrDuplicateKey
 	// ErrPrepareFailed is wrapped by the error of a PrepareCommit that could
 	// not flush every document (its deadline passed, or a segment could not
 	// be written). No document is lost: they stay queued for the next try.
@@ -37,18 +37,9 @@ var (
 )
 
 // DuplicateKeyError reports a document whose primary key is already in the
-// index or among the documents added since the last commit.
-type DuplicateKeyError struct {
-	Field string
-	Key   string
-}
-
-func (e *DuplicateKeyError) Error() string {
-	return fmt.Sprintf("hermes: duplicate primary key: field %q already holds %q", e.Field, e.Key)
-}
-
-// Unwrap makes errors.Is(err, ErrDuplicateKey) true.
-func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
+// index or among the documents added since the last commit; it wraps
+// ErrDuplicateKey. It is package index's, which enforces key uniqueness.
+type DuplicateKeyError = index.DuplicateKeyError
 
 // codedError is an error that crossed actors as a message: its text, and
 // the errors.Is-able value its code stands for.

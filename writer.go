@@ -15,6 +15,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hermes-search/hermes-go/actors"
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
@@ -44,16 +45,12 @@ type Writer struct {
 	pids      actors.PIDs
 
 	credits *credits
-	keys    *keySet // nil without a primary key
+	keys    *index.Keys // sequence numbers, delete log, primary keys
 
 	// life ends when the writer closes (cause ErrClosed) or fails (cause
 	// the failure): every call waiting on an actor returns then.
 	life    context.Context
 	endLife context.CancelCauseFunc
-	seq     atomic.Uint64
-
-	opsMu     sync.Mutex
-	deleteOps []*messages.DeleteOp // since the last commit, in order
 
 	tokenizerOverrides map[string]string // field -> tokenizer name; under mu
 	tokenizers         atomic.Pointer[map[string]analysis.Tokenizer]
@@ -70,16 +67,8 @@ type Writer struct {
 
 	committedMeta atomic.Pointer[storage.Metadata]
 
-	bloom   atomic.Pointer[keyFilter]
-	bloomMu sync.Mutex // one filter update at a time
-	// bloomUnsaved says the filter changed in memory since it was last
-	// saved; under bloomMu.
-	bloomUnsaved bool
-	closing      atomic.Bool    // no filter update starts after Close began
-	bgMu         sync.Mutex     // orders bg.Add against Close's bg.Wait
-	bg           sync.WaitGroup // filter updates, off the intake and commit paths
-	closeOnce    sync.Once
-	closeErr     error
+	closeOnce sync.Once
+	closeErr  error
 }
 
 type writerState int
@@ -279,9 +268,8 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	}
 	w.tokenizers.Store(&tokenizers)
 	w.committedMeta.Store(meta)
-	if f, ok := schema.Primary(); ok {
-		w.keys = newKeySet(f, cfg.OnDuplicate == ReplaceDuplicates, &w.seq, w.committedHasKey)
-	}
+	pk, _ := schema.Primary()
+	w.keys = index.NewKeys(index.KeysConfig{Dir: dir, Key: pk, Upsert: cfg.OnDuplicate == ReplaceDuplicates, Segments: segments, Metadata: meta, Logger: cfg.Logger})
 
 	ids, err := actors.NewSegmentIDs(dir, time.Now().Truncate(time.Millisecond), cfg.Logger) // wall clock only, as ids
 	if err != nil {
@@ -331,9 +319,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		}
 		return nil, err
 	}
-	if w.keys != nil {
-		w.refreshKeyFilter()
-	}
+	w.keys.Start()
 	// Leftovers of a crash or of an earlier writer's aborts and merges.
 	if n, err := w.CleanupOrphans(ctx); err != nil {
 		cfg.Logger.Warn("orphan cleanup failed", "error", err)
@@ -403,22 +389,11 @@ func (w *Writer) add(doc *Document) error {
 	if !w.credits.tryTake(1) {
 		return ErrQueueFull
 	}
-	var seq uint64
-	if w.keys == nil {
-		seq = w.seq.Add(1)
-	} else {
-		key, _ := w.schema.PrimaryKey(doc)
-		var replaces bool
-		var err error
-		seq, replaces, err = w.keys.reserve(key)
-		if err != nil {
-			w.credits.give(1)
-			return err
-		}
-		if replaces {
-			// An upsert: the older document goes at commit.
-			w.addDeleteOp(key, seq)
-		}
+	key, _ := w.schema.PrimaryKey(doc)
+	seq, err := w.keys.Add(key, w.view.readers)
+	if err != nil {
+		w.credits.give(1)
+		return err
 	}
 	w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: []*messages.Document{actors.ToMessage(doc, seq)}})
 	return nil
@@ -462,23 +437,8 @@ func (w *Writer) DeleteByKey(key any) error {
 	if err := w.intakeErr(); err != nil {
 		return err
 	}
-	w.addDeleteOp(term, w.keys.deleted(term))
+	w.keys.Delete(term)
 	return nil
-}
-
-func (w *Writer) addDeleteOp(key []byte, seq uint64) {
-	w.opsMu.Lock()
-	w.deleteOps = append(w.deleteOps, &messages.DeleteOp{Key: key, Seq: seq})
-	w.opsMu.Unlock()
-}
-
-// takeDeleteOps hands the ops since the last commit to a commit.
-func (w *Writer) takeDeleteOps() []*messages.DeleteOp {
-	w.opsMu.Lock()
-	defer w.opsMu.Unlock()
-	ops := w.deleteOps
-	w.deleteOps = nil
-	return ops
 }
 
 // intakeErr says why documents cannot be added now; call with mu held.
@@ -550,10 +510,7 @@ func (w *Writer) ActorSystem() *actor.ActorSystem { return w.system }
 // was committed stays. Close is idempotent.
 func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
-		w.bgMu.Lock()
-		w.closing.Store(true)
-		w.bgMu.Unlock()
-		w.bg.Wait()
+		w.keys.Close()
 		w.mu.Lock()
 		prepared := w.prepared
 		w.state = stateClosed
@@ -591,9 +548,7 @@ func (w *Writer) Close() error {
 // away are released at once.
 func (w *Writer) committed(m *storage.Metadata) {
 	w.committedMeta.Store(m)
-	if w.keys != nil {
-		w.coverMerged(m)
-	}
+	w.keys.Published(m)
 	if err := w.refreshView(); err != nil {
 		w.cfg.Logger.Error("could not open the committed segments", "generation", m.Generation, "error", err)
 	}

@@ -1,0 +1,370 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/pkindex"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// Keys is the one owner of a writer's operation state: the sequence number
+// of every add and delete (tantivy's opstamps), the deletes not committed yet
+// (its delete queue), the primary keys with operations since the last commit,
+// and the bloom filter over the committed segments' keys (pk_bloom.bin).
+// Together they enforce primary-key uniqueness at intake: a key is a
+// duplicate if a live add of it is pending, or if a committed segment holds
+// it and no pending delete freed it. In upsert mode a duplicate is no error:
+// the add replaces the older document, and Keys logs the delete for it.
+//
+// Intake stays open during a commit, so a commit takes a Cut: the operations
+// numbered up to a point. Committed or Aborted settles only those; the rest
+// wait for the next commit.
+//
+// What is durable when:
+//   - Nothing Keys holds in memory is durable by itself. The adds and deletes
+//     of a Cut are durable once the commit that carries it has written its
+//     metadata (the segments and deletes files are fsynced before
+//     metadata.json names them); the writer calls Committed only then.
+//   - Sequence numbers are not persisted. They order one writer's
+//     operations since its last commit (a delete removes from this commit's
+//     segments only documents numbered before it), and each writer starts
+//     again from 1.
+//   - The filter file is a cache, saved off the commit path. A missing,
+//     stale or corrupt one is rebuilt from the segments; until a filter is
+//     published, lookups ask the segments' term dictionaries, and a positive
+//     is always confirmed there, so the filter never makes a duplicate.
+//
+// Its methods are safe for concurrent use. Add and Delete, and Cut, must be
+// ordered by the caller (the writer's intake lock: adds and deletes hold it
+// shared, a cut exclusively), so that a cut follows every operation
+// numbered before it.
+type Keys struct {
+	key      segment.Field // the primary key; Name "" without one
+	upsert   bool
+	dir      storage.Directory
+	segments SegmentSource
+	logger   *slog.Logger
+
+	seq atomic.Uint64 // the last number given; taken under mu with a key
+
+	mu      sync.Mutex
+	pending map[string]keyOps    // keys with operations since the last commit
+	deletes []*messages.DeleteOp // since the last cut, in order
+
+	// The filter and the committed state it is brought up to.
+	meta        atomic.Pointer[storage.Metadata]
+	filter      atomic.Pointer[keyFilter]
+	filterMu    sync.Mutex // one filter update at a time
+	filterDirty bool       // changed since it was last saved; under filterMu
+
+	bgMu    sync.Mutex     // orders bg.Add against Close's bg.Wait
+	bg      sync.WaitGroup // filter updates, off the intake and commit paths
+	closing bool           // under bgMu: no update starts after Close began
+}
+
+// SegmentSource opens committed segments for the filter's sync (Segments is
+// one).
+type SegmentSource interface {
+	Acquire(info storage.SegmentInfo) (*segment.Reader, error)
+	Release(info storage.SegmentInfo)
+}
+
+// KeysConfig is what Keys is made of.
+type KeysConfig struct {
+	Dir storage.Directory
+	// Key is the schema's primary key; without one (Name ""), Keys only
+	// numbers adds.
+	Key segment.Field
+	// Upsert makes an add of a key already in the index replace it.
+	Upsert bool
+	// Segments opens the committed segments, Metadata names them.
+	Segments SegmentSource
+	Metadata *storage.Metadata
+	Logger   *slog.Logger
+}
+
+// keyOps are a key's pending operations, by sequence number (0: none).
+type keyOps struct {
+	firstAdd   uint64 // the first add since the last commit
+	lastAdd    uint64 // the last add; live if after lastDelete
+	lastDelete uint64 // the last delete
+}
+
+// keyFilter is the filter with the committed segments it covers, published
+// together so that intake reads a consistent pair.
+type keyFilter struct {
+	f       *pkindex.Filter
+	covered map[string]bool
+}
+
+// NewKeys returns the state of a writer that starts on cfg.Metadata, with
+// nothing pending. Start brings the filter up to date.
+func NewKeys(cfg KeysConfig) *Keys {
+	k := &Keys{key: cfg.Key, upsert: cfg.Upsert, dir: cfg.Dir, segments: cfg.Segments, logger: cfg.Logger, pending: map[string]keyOps{}}
+	if k.logger == nil {
+		k.logger = slog.New(slog.DiscardHandler)
+	}
+	k.meta.Store(cfg.Metadata)
+	return k
+}
+
+// ErrDuplicateKey is wrapped by DuplicateKeyError.
+var ErrDuplicateKey = errors.New("hermes: duplicate primary key")
+
+// DuplicateKeyError reports a document whose primary key is already in the
+// index or among the documents added since the last commit.
+type DuplicateKeyError struct {
+	Field string
+	Key   string
+}
+
+func (e *DuplicateKeyError) Error() string {
+	return fmt.Sprintf("hermes: duplicate primary key: field %q already holds %q", e.Field, e.Key)
+}
+
+// Unwrap makes errors.Is(err, ErrDuplicateKey) true.
+func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
+
+// Add numbers an add of a document with primary key key (nil without a
+// primary key), which the caller hands over: it must not change afterwards.
+// committed are the committed segments, open for the call. It returns a
+// *DuplicateKeyError if the key is in the index or pending (unless in upsert
+// mode: then the older document is deleted at commit).
+func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err error) {
+	if k.key.Name == "" {
+		return k.seq.Add(1), nil
+	}
+	// The map keeps the key's bytes without a copy.
+	s := unsafe.String(unsafe.SliceData(key), len(key))
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ops, known := k.pending[s]
+	var replaces bool
+	switch {
+	case known && ops.lastAdd > ops.lastDelete: // a live add is pending
+		if !k.upsert {
+			return 0, k.duplicate(key)
+		}
+		replaces = true
+	case known && ops.lastDelete > 0: // deleted since the last commit
+	default:
+		dup, err := k.committedHas(key, committed)
+		if err != nil {
+			return 0, err
+		}
+		if dup && !k.upsert {
+			return 0, k.duplicate(key)
+		}
+		replaces = dup
+	}
+	seq = k.seq.Add(1)
+	if ops.firstAdd == 0 {
+		ops.firstAdd = seq
+	}
+	ops.lastAdd = seq
+	k.pending[s] = ops
+	if replaces {
+		k.deletes = append(k.deletes, &messages.DeleteOp{Key: key, Seq: seq})
+	}
+	return seq, nil
+}
+
+// Delete numbers and logs a delete of the document with primary key key,
+// committed or pending: the key is free again.
+func (k *Keys) Delete(key []byte) (seq uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	seq = k.seq.Add(1)
+	ops := k.pending[string(key)]
+	ops.lastDelete = seq
+	k.pending[string(key)] = ops
+	k.deletes = append(k.deletes, &messages.DeleteOp{Key: key, Seq: seq})
+	return seq
+}
+
+// Reject frees the key of a document numbered seq that was not indexed,
+// unless the key was added again since.
+func (k *Keys) Reject(key []byte, seq uint64) {
+	if k.key.Name == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if ops, ok := k.pending[string(key)]; ok && ops.lastAdd == seq {
+		ops.lastAdd = 0
+		k.pending[string(key)] = ops
+	}
+}
+
+// Cut is a commit's share of the operations: those numbered up to Seq, with
+// the deletes among them in order.
+type Cut struct {
+	Seq     uint64
+	Deletes []*messages.DeleteOp
+}
+
+// Cut takes the operations numbered so far for a commit. No Add or Delete
+// may run meanwhile (see Keys).
+func (k *Keys) Cut() Cut {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c := Cut{Seq: k.seq.Load(), Deletes: k.deletes}
+	k.deletes = nil
+	return c
+}
+
+// Uncut gives back a cut whose commit was not prepared: its deletes go to
+// the next cut, before the ones logged since.
+func (k *Keys) Uncut(c Cut) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.deletes = append(c.Deletes, k.deletes...)
+}
+
+// Committed settles the operations of c, now durable: the segments answer
+// for their keys. The filter learns the keys added up to the cut, and covers
+// segments (the commit's new ones), without reading them back. Call it once
+// the writer's view holds those segments.
+func (k *Keys) Committed(c Cut, segments []string) {
+	if k.key.Name == "" {
+		return
+	}
+	k.mu.Lock()
+	added := make(map[string]struct{})
+	for key, ops := range k.pending {
+		if ops.firstAdd != 0 && ops.firstAdd <= c.Seq {
+			added[key] = struct{}{}
+		}
+		k.settle(key, ops, c.Seq)
+	}
+	k.mu.Unlock()
+	k.addToFilter(added, segments)
+}
+
+// Aborted settles the operations of c, discarded with their deletes. An add
+// numbered after the cut on the strength of a discarded delete of its key
+// now replaces the committed document (a delete is logged for it), so that
+// the key stays unique.
+func (k *Keys) Aborted(c Cut) {
+	if k.key.Name == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for key, ops := range k.pending {
+		if ops.lastDelete != 0 && ops.lastDelete <= c.Seq && ops.lastAdd > c.Seq {
+			k.deletes = append(k.deletes, &messages.DeleteOp{Key: []byte(key), Seq: ops.lastAdd})
+		}
+		k.settle(key, ops, c.Seq)
+	}
+}
+
+// settle forgets a key's operations numbered up to cut; call with mu held.
+func (k *Keys) settle(key string, ops keyOps, cut uint64) {
+	if ops.lastAdd <= cut {
+		ops.lastAdd = 0
+	}
+	if ops.lastDelete <= cut {
+		ops.lastDelete = 0
+	}
+	if ops.lastAdd != 0 {
+		// Its first add after the cut is not known: cut+1 is a lower
+		// bound, and the next commit gives the filter the key anyway.
+		ops.firstAdd = cut + 1
+	} else {
+		ops.firstAdd = 0
+	}
+	if ops.lastAdd == 0 && ops.lastDelete == 0 {
+		delete(k.pending, key)
+		return
+	}
+	k.pending[key] = ops
+}
+
+func (k *Keys) duplicate(key []byte) error {
+	return &DuplicateKeyError{Field: k.key.Name, Key: DisplayKey(k.key, key)}
+}
+
+// DisplayKey renders a primary key's indexed bytes as the user wrote it.
+func DisplayKey(f segment.Field, key []byte) string {
+	if len(key) == 8 {
+		v := uint64(key[0])<<56 | uint64(key[1])<<48 | uint64(key[2])<<40 | uint64(key[3])<<32 |
+			uint64(key[4])<<24 | uint64(key[5])<<16 | uint64(key[6])<<8 | uint64(key[7])
+		switch f.Type {
+		case segment.TypeU64:
+			return strconv.FormatUint(v, 10)
+		case segment.TypeI64:
+			return strconv.FormatInt(int64(v^(1<<63)), 10)
+		}
+	}
+	return string(key)
+}
+
+// Start brings the filter up to the committed state in the background: the
+// persisted one reused or extended, or rebuilt. Lookups ask the segments
+// until it is done.
+func (k *Keys) Start() {
+	if k.key.Name != "" {
+		k.refresh()
+	}
+}
+
+// Published takes a new committed state (after a commit or a merge): a
+// merged segment whose sources the filter covered is covered too.
+func (k *Keys) Published(meta *storage.Metadata) {
+	k.meta.Store(meta)
+	if k.key.Name != "" {
+		k.coverMerged(meta)
+	}
+}
+
+// Close waits for the filter's background updates; none starts after it.
+// The segments must stay open until it returns.
+func (k *Keys) Close() {
+	k.bgMu.Lock()
+	k.closing = true
+	k.bgMu.Unlock()
+	k.bg.Wait()
+}
+
+// committedHas reports whether a committed segment holds a live document
+// with this primary key. Segments the filter covers are skipped when it
+// rules the key out, so a new key costs no dictionary lookup; a positive is
+// confirmed in the term dictionary, so there is never a false duplicate.
+func (k *Keys) committedHas(key []byte, committed []*segment.Reader) (bool, error) {
+	if len(committed) == 0 {
+		return false, nil
+	}
+	kf := k.filter.Load()
+	ruledOut := kf != nil && !kf.f.MayContain(key)
+	for _, r := range committed {
+		if ruledOut && kf.covered[r.ID().String()] {
+			continue
+		}
+		if live, err := hasLiveKey(r, k.key.Name, key); err != nil || live {
+			return live, err
+		}
+	}
+	return false, nil
+}
+
+func hasLiveKey(r *segment.Reader, field string, key []byte) (bool, error) {
+	p, err := r.Postings(field, key)
+	if err != nil || p == nil {
+		return false, err
+	}
+	for d := p.Doc(); d != segment.NoMoreDocs; d = p.Next() {
+		if !r.IsDeleted(d) {
+			return true, nil
+		}
+	}
+	return false, p.Err()
+}
