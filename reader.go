@@ -8,7 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/hermes-search/hermes-go/actors"
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/segment/query"
@@ -21,7 +21,7 @@ import (
 type Reader struct {
 	schema     *Schema
 	view       *view
-	own        *actors.Segments // the set it holds (shared with its writer, if any)
+	own        *index.Segments // the set it holds (shared with its writer, if any)
 	searcher   *query.Searcher
 	tokenizers map[string]analysis.Tokenizer
 	defaults   []string
@@ -128,11 +128,11 @@ const maxOpenAttempts = 100
 
 // openReaderAt opens the segments of meta.
 func openReaderAt(dir storage.Directory, meta *storage.Metadata, schema *Schema, cfg Config) (*Reader, error) {
-	internal, err := actors.InternalSchema(schema)
+	internal, err := index.InternalSchema(schema)
 	if err != nil {
 		return nil, fmt.Errorf("hermes: schema in %s: %w", storage.MetadataFile, err)
 	}
-	segments := actors.NewSegments(dir, internal, meta, cfg.Logger)
+	segments := index.NewSegments(dir, internal, meta, cfg.Logger)
 	v, err := openView(segments, meta)
 	if err != nil {
 		segments.Close()

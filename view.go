@@ -3,7 +3,7 @@ package hermes
 import (
 	"fmt"
 
-	"github.com/hermes-search/hermes-go/actors"
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
@@ -14,12 +14,12 @@ import (
 // is released.
 type view struct {
 	meta     *storage.Metadata
-	segments *actors.Segments
+	segments *index.Segments
 	readers  []*segment.Reader
 }
 
 // openView takes references to every segment meta names.
-func openView(segments *actors.Segments, meta *storage.Metadata) (*view, error) {
+func openView(segments *index.Segments, meta *storage.Metadata) (*view, error) {
 	v := &view{meta: meta, segments: segments}
 	for _, info := range meta.Segments {
 		r, err := segments.Acquire(info)

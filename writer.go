@@ -37,7 +37,7 @@ type Writer struct {
 	cfg      Config
 	dir      storage.Directory
 	schema   *Schema // the user's
-	internal *Schema // segments': the user's and actors.SeqField
+	internal *Schema // segments': the user's and index.SeqField
 	lock     io.Closer
 
 	system    *actor.ActorSystem
@@ -63,7 +63,7 @@ type Writer struct {
 	prepared *PreparedCommit
 	failure  atomic.Pointer[error]
 	view     *view // committed segments; replaced on commit
-	segments *actors.Segments
+	segments *index.Segments
 
 	committedMeta atomic.Pointer[storage.Metadata]
 
@@ -90,7 +90,7 @@ func Create(ctx context.Context, dir storage.Directory, schema *Schema, cfg Conf
 	if schema == nil {
 		return nil, errors.New("hermes: Create needs a schema")
 	}
-	if _, err := actors.InternalSchema(schema); err != nil {
+	if _, err := index.InternalSchema(schema); err != nil {
 		return nil, fmt.Errorf("hermes: Create: schema: %w", err)
 	}
 	lock, err := dir.Lock()
@@ -230,7 +230,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	if err != nil {
 		return nil, err
 	}
-	internal, err := actors.InternalSchema(schema)
+	internal, err := index.InternalSchema(schema)
 	if err != nil {
 		return nil, fmt.Errorf("hermes: schema: %w", err)
 	}
@@ -238,7 +238,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	if err != nil {
 		return nil, fmt.Errorf("hermes: %w", err)
 	}
-	segments := actors.NewSegments(dir, internal, meta, cfg.Logger)
+	segments := index.NewSegments(dir, internal, meta, cfg.Logger)
 	if cfg.KeepGenerations > 1 {
 		older, err := storage.KeptGenerations(dir, meta.Generation-1, cfg.KeepGenerations-1)
 		if err != nil {

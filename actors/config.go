@@ -46,14 +46,16 @@
 // disk); its deadline fails it with what it still waited for. Documents
 // numbered after the prepare's cut stay queued for the next commit.
 //
-// Segments (segments.go) is the reference-counted set of open segments that
-// the writer's view, its Readers and running merges share.
+// The state the actors share with the writer and its Readers is package
+// index's: the reference-counted set of open segments (index.Segments) and
+// the internal schema segments are built with.
 package actors
 
 import (
 	"log/slog"
 	"time"
 
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/segment/mergepolicy"
@@ -104,7 +106,7 @@ type Config struct {
 	// Metadata is the committed state when the writer starts.
 	Metadata *storage.Metadata
 	// Segments is the index's shared set of open segments.
-	Segments *Segments
+	Segments *index.Segments
 	// IDs hands out segment ids, recorded in the index's journal: orphan
 	// cleanup deletes only files of recorded segments, and leaves those
 	// this writer issued alone (they may be in flight).

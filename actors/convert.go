@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"slices"
 
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
 )
 
 // ToMessage converts a validated document for the trip to a worker, with
-// its sequence number in SeqField.
+// its sequence number in index.SeqField.
 func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 	values := make([]*messages.FieldValue, len(d.Values), len(d.Values)+1)
 	for i := range d.Values {
@@ -30,7 +31,7 @@ func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 		}
 		values[i] = fv
 	}
-	values = append(values, &messages.FieldValue{Field: SeqField, Value: &messages.FieldValue_U64{U64: seq}})
+	values = append(values, &messages.FieldValue{Field: index.SeqField, Value: &messages.FieldValue_U64{U64: seq}})
 	return &messages.Document{Values: values}
 }
 
@@ -66,17 +67,17 @@ func heldBytes(m *messages.Document) int {
 	return messageBytes(m) + 64 + 112*len(m.Values)
 }
 
-// UserDocument is m.SegmentDocument() without SeqField: the document as the user
+// UserDocument is m.SegmentDocument() without index.SeqField: the document as the user
 // added it.
 func UserDocument(m *messages.Document) *segment.Document {
 	d := m.SegmentDocument()
-	d.Values = slices.DeleteFunc(d.Values, func(v segment.FieldValue) bool { return v.Field == SeqField })
+	d.Values = slices.DeleteFunc(d.Values, func(v segment.FieldValue) bool { return v.Field == index.SeqField })
 	return d
 }
 
 // DocSeq is a document's sequence number, which ToMessage puts last.
 func DocSeq(m *messages.Document) uint64 {
-	if n := len(m.Values); n > 0 && m.Values[n-1].Field == SeqField {
+	if n := len(m.Values); n > 0 && m.Values[n-1].Field == index.SeqField {
 		return m.Values[n-1].GetU64()
 	}
 	return 0

@@ -7,27 +7,11 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
-
-// SeqField is the hidden fast field that numbers every document in the
-// order it was added, so that a delete (or an upsert) issued after an add in
-// the same commit deletes that document and not one added after it, as
-// Lucene's sequence numbers do. It is part of every segment's schema and
-// never stored or searchable.
-const SeqField = "_hermes_seq"
-
-// InternalSchema is the user's schema plus SeqField: what segments are
-// built and opened with.
-func InternalSchema(user *segment.Schema) (*segment.Schema, error) {
-	if _, taken := user.Field(SeqField); taken {
-		return nil, fmt.Errorf("field name %q is reserved", SeqField)
-	}
-	fields := append(user.Fields(), segment.Field{Name: SeqField, Type: segment.TypeU64, Fast: true})
-	return segment.NewSchema(fields...)
-}
 
 // applyDeletes applies ops to the segments of next (to only that one, if
 // only is set; fresh names those this commit adds): each segment that loses
@@ -96,7 +80,7 @@ func (m *segmentManager) deletesFor(info storage.SegmentInfo, pk string, ops []*
 	defer m.cfg.Segments.Release(info)
 	var seqs *segment.FastColumn
 	if fresh {
-		if seqs, err = r.Fast(SeqField); err != nil {
+		if seqs, err = r.Fast(index.SeqField); err != nil {
 			return nil, err
 		}
 	}

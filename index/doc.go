@@ -1,6 +1,14 @@
-// Package index holds the state of one index that is not any single actor's:
-// the writer's operation state and primary keys (Keys: sequence numbers, the
-// delete log, pending keys and the committed keys' filter), beside the
-// segment manager (package actors), which owns metadata.json, the committed
-// state.
+// Package index holds the state of one index that outlives any single
+// actor, shared by its writer, its Readers and the segment manager (package
+// actors, the one writer of metadata.json):
+//
+//   - Segments: the reference-counted set of open segments of the committed
+//     state, whose retired files are deleted when their last user lets go.
+//   - InternalSchema and SeqField: the schema segments are built and opened
+//     with, the user's plus a hidden sequence-number column.
+//   - Keys: the writer's sequence numbers, delete log and primary keys, with
+//     the filter over the committed ones.
+//
+// A Reader needs only this package, segment and storage: opening an index
+// for searching starts no actor.
 package index

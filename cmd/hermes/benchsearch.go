@@ -15,7 +15,7 @@ import (
 	"time"
 
 	hermes "github.com/hermes-search/hermes-go"
-	"github.com/hermes-search/hermes-go/actors"
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/query"
 	"github.com/hermes-search/hermes-go/storage"
@@ -317,7 +317,7 @@ func generateBenchTasks(path string, perTask int, seed uint64) ([]benchTask, err
 	if err != nil {
 		return nil, err
 	}
-	internal, err := actors.InternalSchema(schema)
+	internal, err := index.InternalSchema(schema)
 	if err != nil {
 		return nil, err
 	}

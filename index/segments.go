@@ -1,4 +1,4 @@
-package actors
+package index
 
 import (
 	"fmt"
@@ -36,7 +36,7 @@ type Segments struct {
 	// kept are the commit generations whose files stay (storage's kept
 	// generations), oldest first; the last is the committed state. named
 	// and namedIDs are what they name.
-	ids      *SegmentIDs // told when a segment's files are gone; nil for readers
+	ids      Journal // told when a segment's files are gone; nil for readers
 	kept     []*storage.Metadata
 	keep     int
 	named    map[version]bool
@@ -108,9 +108,14 @@ func (s *Segments) SetGrace(clock supervisor.Clock, grace time.Duration) {
 	s.mu.Unlock()
 }
 
-// RecordIDs makes the set tell ids when it deletes a segment's files, so
-// the segment-id journal drops it.
-func (s *Segments) RecordIDs(ids *SegmentIDs) {
+// Journal is the record of an index's segment ids (actors.SegmentIDs),
+// told when all of a segment's files are gone, so that it drops the id.
+type Journal interface {
+	Gone(id string)
+}
+
+// RecordIDs makes the set tell ids when it deletes a segment's files.
+func (s *Segments) RecordIDs(ids Journal) {
 	s.mu.Lock()
 	s.ids = ids
 	s.mu.Unlock()
