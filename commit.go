@@ -68,11 +68,11 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		w.mu.Unlock()
 		return nil, err
 	}
-	if w.state == stateCommitting {
+	if w.mu.state == stateCommitting {
 		w.mu.Unlock()
 		return nil, ErrCommitInProgress
 	}
-	w.state = stateCommitting
+	w.mu.state = stateCommitting
 	// Every add numbered up to here has reached the coordinator's mailbox
 	// (adds send under mu, read-locked), and the request follows them there
 	// before mu is released: later adds go to the next commit. The deletes
@@ -122,7 +122,7 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		p.result.Rejected = append(p.result.Rejected, rej)
 	}
 	w.mu.Lock()
-	w.prepared = p
+	w.mu.prepared = p
 	w.mu.Unlock()
 	w.cfg.Logger.Info("commit prepared", "docs", res.Docs, "segments", len(res.Segments),
 		"rejected", len(res.Rejected), "rounds", res.Rounds, "duration", time.Since(start))
@@ -207,10 +207,10 @@ func (w *Writer) Commit(ctx context.Context) (CommitResult, error) {
 // resume reopens intake after a commit phase ends.
 func (w *Writer) resume() {
 	w.mu.Lock()
-	if w.state == stateCommitting {
-		w.state = stateOpen
+	if w.mu.state == stateCommitting {
+		w.mu.state = stateOpen
 	}
-	w.prepared = nil
+	w.mu.prepared = nil
 	w.mu.Unlock()
 }
 

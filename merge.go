@@ -127,7 +127,7 @@ func (w *Writer) usable() error {
 	if err := w.failed(); err != nil {
 		return err
 	}
-	if w.state == stateClosed {
+	if w.mu.state == stateClosed {
 		return ErrClosed
 	}
 	return nil

@@ -156,10 +156,10 @@ func (w *Writer) Reader() (*Reader, error) {
 	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	if w.view == nil {
+	if w.mu.view == nil {
 		return nil, ErrClosed
 	}
-	v, err := openView(w.segments, w.view.meta)
+	v, err := openView(w.segments, w.mu.view.meta)
 	if err != nil {
 		return nil, err
 	}

@@ -45,14 +45,14 @@ func (w *Writer) refreshView() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	meta := w.committedMeta.Load()
-	if w.view == nil || w.view.meta == meta {
+	if w.mu.view == nil || w.mu.view.meta == meta {
 		return nil
 	}
 	v, err := openView(w.segments, meta)
 	if err != nil {
 		return err
 	}
-	w.view.release()
-	w.view = v
+	w.mu.view.release()
+	w.mu.view = v
 	return nil
 }

@@ -34,41 +34,50 @@ type (
 // for concurrent use. At most one Writer holds an index (a lock in the
 // directory); Close releases it.
 type Writer struct {
+	// Set when the writer opens, read-only after.
 	cfg      Config
 	dir      storage.Directory
 	schema   *Schema // the user's
 	internal *Schema // segments': the user's and index.SeqField
 	lock     io.Closer
-
-	system    *actor.ActorSystem
+	system   *actor.ActorSystem
+	pids     actors.PIDs
+	// ownSystem says the writer made system, and shuts it down on Close.
 	ownSystem bool
-	pids      actors.PIDs
 
-	credits *credits
-	keys    *index.Keys // sequence numbers, delete log, primary keys
-
+	// Safe for concurrent use on their own: each guards its state.
+	credits  *credits        // intake backpressure
+	keys     *index.Keys     // sequence numbers, delete log, primary keys
+	segments *index.Segments // open segments, shared with Readers and merges
 	// life ends when the writer closes (cause ErrClosed) or fails (cause
 	// the failure): every call waiting on an actor returns then.
 	life    context.Context
 	endLife context.CancelCauseFunc
 
-	tokenizerOverrides map[string]string // field -> tokenizer name; under mu
-	tokenizers         atomic.Pointer[map[string]analysis.Tokenizer]
-
-	// mu orders intake against state changes: adds hold it for reading, so a
-	// PrepareCommit (which takes it for writing) covers every add that
-	// returned before it.
-	mu       sync.RWMutex
-	state    writerState
-	prepared *PreparedCommit
-	failure  atomic.Pointer[error]
-	view     *view // committed segments; replaced on commit
-	segments *index.Segments
-
+	// Atomics, read without mu: the first fatal failure, the current
+	// tokenizers (replaced under mu by SetTokenizer), and the committed
+	// state the segment manager last published (the view follows it).
+	failure       atomic.Pointer[error]
+	tokenizers    atomic.Pointer[map[string]analysis.Tokenizer]
 	committedMeta atomic.Pointer[storage.Metadata]
 
+	// mu orders intake against state changes: adds and deletes hold it for
+	// reading, so a PrepareCommit (which takes it for writing) covers every
+	// one that returned before it; the commit phases and Close take it for
+	// writing to change the state.
+	mu struct {
+		sync.RWMutex
+		state    writerState
+		prepared *PreparedCommit // between PrepareCommit and Commit or Abort
+		// view holds the committed segments open for the key checks of
+		// adds (under the read lock); replaced after a commit or merge,
+		// nil once closed.
+		view               *view
+		tokenizerOverrides map[string]string // field -> tokenizer name
+	}
+
 	closeOnce sync.Once
-	closeErr  error
+	closeErr  error // Close's result, set in closeOnce
 }
 
 type writerState int
@@ -254,18 +263,18 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	}
 	life, endLife := context.WithCancelCause(context.Background())
 	w := &Writer{
-		life:               life,
-		endLife:            endLife,
-		segments:           segments,
-		cfg:                cfg,
-		dir:                dir,
-		schema:             schema,
-		internal:           internal,
-		lock:               lock,
-		credits:            newCredits(cfg.QueueCapacity),
-		tokenizerOverrides: map[string]string{},
-		view:               v,
+		life:     life,
+		endLife:  endLife,
+		segments: segments,
+		cfg:      cfg,
+		dir:      dir,
+		schema:   schema,
+		internal: internal,
+		lock:     lock,
+		credits:  newCredits(cfg.QueueCapacity),
 	}
+	w.mu.tokenizerOverrides = map[string]string{}
+	w.mu.view = v
 	w.tokenizers.Store(&tokenizers)
 	w.committedMeta.Store(meta)
 	pk, _ := schema.Primary()
@@ -390,7 +399,7 @@ func (w *Writer) add(doc *Document) error {
 		return ErrQueueFull
 	}
 	key, _ := w.schema.PrimaryKey(doc)
-	seq, err := w.keys.Add(key, w.view.readers)
+	seq, err := w.keys.Add(key, w.mu.view.readers)
 	if err != nil {
 		w.credits.give(1)
 		return err
@@ -447,7 +456,7 @@ func (w *Writer) intakeErr() error {
 	if err := w.failed(); err != nil {
 		return err
 	}
-	if w.state == stateClosed {
+	if w.mu.state == stateClosed {
 		return ErrClosed
 	}
 	return nil
@@ -465,7 +474,7 @@ func (w *Writer) SetTokenizer(field, tokenizer string) error {
 	if err := w.intakeErr(); err != nil {
 		return err
 	}
-	overrides := maps.Clone(w.tokenizerOverrides)
+	overrides := maps.Clone(w.mu.tokenizerOverrides)
 	overrides[field] = tokenizer
 	if f, ok := w.schema.Field(field); !ok || f.Type != segment.TypeText {
 		return fmt.Errorf("hermes: SetTokenizer: %q is not a text field of the schema", field)
@@ -474,7 +483,7 @@ func (w *Writer) SetTokenizer(field, tokenizer string) error {
 	if err != nil {
 		return fmt.Errorf("hermes: SetTokenizer: %w", err)
 	}
-	w.tokenizerOverrides = overrides
+	w.mu.tokenizerOverrides = overrides
 	w.tokenizers.Store(&m)
 	return nil
 }
@@ -512,8 +521,8 @@ func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
 		w.keys.Close()
 		w.mu.Lock()
-		prepared := w.prepared
-		w.state = stateClosed
+		prepared := w.mu.prepared
+		w.mu.state = stateClosed
 		w.mu.Unlock()
 		if prepared != nil {
 			_ = prepared.abort(context.Background())
@@ -532,8 +541,8 @@ func (w *Writer) Close() error {
 			w.system.Shutdown()
 		}
 		w.mu.Lock()
-		w.view.release()
-		w.view = nil
+		w.mu.view.release()
+		w.mu.view = nil
 		w.mu.Unlock()
 		w.segments.Close()
 		if err := w.lock.Close(); err != nil && w.closeErr == nil {
