@@ -165,6 +165,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 		// The committed segments answer for these keys now; the filter
 		// learns them here, without reading the new segments back.
 		w.addToKeyFilter(w.keys.commit(p.cut), p.segments)
+		w.settle()
 	}
 	w.resume()
 	p.result.Generation = res.Generation

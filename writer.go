@@ -312,6 +312,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		Backoff:      cfg.WorkerBackoff,
 		Clock:        cfg.Clock,
 		Seed:         writerSeq.Load(),
+		Serial:       cfg.Deterministic,
 		Metadata:     meta,
 		Segments:     segments,
 		IDs:          ids,
@@ -340,6 +341,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	} else if n > 0 {
 		cfg.Logger.Info("removed orphan files", "files", n)
 	}
+	w.settle()
 	cfg.Logger.Info("writer opened", "generation", meta.Generation, "segments", len(meta.Segments), "workers", cfg.Workers)
 	return w, nil
 }
@@ -597,6 +599,19 @@ func (w *Writer) committed(m *storage.Metadata) {
 	if err := w.refreshView(); err != nil {
 		w.cfg.Logger.Error("could not open the committed segments", "generation", m.Generation, "error", err)
 	}
+}
+
+// settle waits, under Config.Deterministic, for the background work that
+// writes files (the primary-key filter's save), so that it cannot overlap
+// the caller's next call. bgMu keeps refreshKeyFilter from adding work
+// meanwhile; that work takes no bgMu.
+func (w *Writer) settle() {
+	if !w.cfg.Deterministic {
+		return
+	}
+	w.bgMu.Lock()
+	defer w.bgMu.Unlock()
+	w.bg.Wait()
 }
 
 // writerEnv is the writer as its actors see it (actors.Env).

@@ -56,6 +56,9 @@ type coreConfig struct {
 	Seed       uint64
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Serial: workers get documents only from a flush, one worker at a
+	// time (Config.Serial).
+	Serial bool
 }
 
 // workerState is the core's view of one worker position.
@@ -76,6 +79,7 @@ type flushState struct {
 	lastBatch uint64 // batches numbered up to this hold them
 	rounds    uint64
 	careful   bool   // a worker was lost: one batch at a time per worker
+	turns     int    // Serial: workers given their turn so far
 	firstID   uint64 // its FlushRequests are numbered from here
 	started   time.Time
 }
@@ -344,6 +348,9 @@ func (c *coordinatorCore) dispatch(out []effect) []effect {
 			return out
 		}
 	}
+	if c.cfg.Serial {
+		return out // documents wait in the queue for a flush's cut
+	}
 	for _, w := range c.workers {
 		if !w.live || !w.idle {
 			continue
@@ -396,6 +403,9 @@ func (c *coordinatorCore) pushFlush(out []effect) []effect {
 			live = append(live, w)
 		}
 	}
+	if c.cfg.Serial && len(live) > 0 {
+		return c.pushSerial(out, live)
+	}
 	for len(live) > 0 {
 		var target *workerState
 		for i := range live {
@@ -421,6 +431,36 @@ func (c *coordinatorCore) pushFlush(out []effect) []effect {
 	for _, w := range live {
 		if w.unflushed && w.flushID == 0 {
 			out = c.askFlush(out, w)
+		}
+	}
+	return out
+}
+
+// pushSerial is pushFlush for Serial: once no worker owes a FlushAck, the
+// next live worker in order gets its share of the batches left and a
+// FlushRequest, so workers build one at a time in an order fixed by the
+// documents alone.
+func (c *coordinatorCore) pushSerial(out []effect, live []*workerState) []effect {
+	for _, w := range live {
+		if w.flushID != 0 {
+			return out // its turn is not over
+		}
+	}
+	f := c.flush
+	for range live {
+		w := live[f.turns%len(live)]
+		waiting := len(live) - f.turns%len(live) // w and those after it in this pass
+		f.turns++
+		share := (len(c.fromCut) + c.ledger.Redeliveries() + waiting - 1) / waiting
+		for ; share > 0; share-- {
+			b := c.nextFlushBatch()
+			if b == nil {
+				break
+			}
+			out = c.send(out, w, b)
+		}
+		if w.unflushed {
+			return c.askFlush(out, w)
 		}
 	}
 	return out
@@ -540,7 +580,10 @@ func (c *coordinatorCore) workerFailed(out []effect, m workerFailed) []effect {
 		w.live = false
 		out = append(out, after{d: delay, event: restartDue{worker: w.id, generation: w.generation}})
 	}
-	if m.buildFailed && c.flush != nil && m.flushID >= c.flush.firstID {
+	// A failed write of a segment built under memory pressure (round 0)
+	// while a flush waits fails it too: the disk is failing, and the flush
+	// would otherwise re-deliver until its deadline.
+	if m.buildFailed && c.flush != nil && (m.flushID == 0 || m.flushID >= c.flush.firstID) {
 		out = c.answer(out, "flush failed: "+m.reason, m.code)
 	}
 	return out

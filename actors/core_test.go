@@ -104,6 +104,7 @@ func newCoreHarness(t *testing.T, d *datadriven.TestData) *coreHarness {
 		MaxCrashes: intArg(t, d, "max-crashes", 2),
 		Backoff:    backoff,
 		Now:        func() time.Time { return h.now },
+		Serial:     d.HasArg("serial"),
 	})
 	return h
 }
@@ -162,7 +163,7 @@ func (h *coreHarness) run(t *testing.T, d *datadriven.TestData) string {
 		ev = f
 	case "build-fails":
 		ev = workerFailed{worker: worker, reason: "build segment: storage: disk full", buildFailed: true,
-			flushID: sim.flush, code: messages.ErrorCode_ERROR_DISK_FULL}
+			flushID: uint64(intArg(t, d, "round", int(sim.flush))), code: messages.ErrorCode_ERROR_DISK_FULL}
 	case "stop":
 		ev = workerStopped{worker: worker}
 	case "return":
