@@ -108,7 +108,7 @@ func (c *coordinator) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, 
 		sup.StopChildren(child) // an old actor of a replaced worker
 		return
 	}
-	ev := workerFailed{worker: id, reason: fmt.Sprint(reason)}
+	ev := workerFailed{worker: id, generation: c.core.workers[id].generation, reason: fmt.Sprint(reason)}
 	var ap addPanic
 	var be buildError
 	if err, ok := reason.(error); ok && errors.As(err, &be) {

@@ -70,6 +70,11 @@ type workerState struct {
 	sent       int    // batches sent to this generation
 	flushID    uint64 // the FlushRequest it owes an ack for; 0 if none
 	unflushed  bool   // got batches since its last FlushRequest
+	// The last generation lost without blame (stopped, or its node lost)
+	// and the batches it held, with their sizes then: its WorkerFailed may
+	// still come, late (lateFailure).
+	unblamedGen  uint64
+	unblamedHeld map[uint64]int
 }
 
 // flushState is one prepare's flush.
@@ -86,11 +91,13 @@ type flushState struct {
 
 // Events that are not messages.
 type (
-	// workerFailed: the worker's current generation panicked.
+	// workerFailed: the worker's generation panicked. A remote worker's
+	// report may come after the news of its stop (lateFailure).
 	workerFailed struct {
-		worker int32
-		blame  *supervisor.Blame // the document it was adding, if any
-		reason string
+		worker     int32
+		generation uint64
+		blame      *supervisor.Blame // the document it was adding, if any
+		reason     string
 		// A failed segment write (a full disk) for a FlushRequest of the
 		// flush being served (flushID) fails it at once.
 		buildFailed bool
@@ -236,7 +243,11 @@ func (c *coordinatorCore) step(ev interface{}) []effect {
 		c.segmentDoc += m.Docs
 
 	case workerFailed:
-		out = c.workerFailed(out, m)
+		if c.current(m.worker, m.generation) == nil {
+			out = c.lateFailure(out, m)
+		} else {
+			out = c.workerFailed(out, m)
+		}
 
 	case workerStopped:
 		w := c.slot(m.worker)
@@ -589,9 +600,40 @@ func (c *coordinatorCore) workerFailed(out []effect, m workerFailed) []effect {
 	return out
 }
 
+// lateFailure takes the WorkerFailed of a generation that had already
+// ended without blame: a remote worker's Terminated (a system message,
+// delivered first) can overtake the WorkerFailed its host sent before
+// stopping it. Its blame is charged as if it had come first, provided the
+// blamed batch is unchanged since (its documents keep their indexes).
+func (c *coordinatorCore) lateFailure(out []effect, m workerFailed) []effect {
+	w := c.slot(m.worker)
+	if w == nil || m.blame == nil || w.unblamedHeld == nil || w.unblamedGen != m.generation {
+		return out
+	}
+	size, held := w.unblamedHeld[m.blame.Seq]
+	w.unblamedHeld = nil // one WorkerFailed per generation
+	if b, ok := c.ledger.Batch(m.blame.Seq); !held || !ok || len(b.Docs) != size {
+		return out
+	}
+	c.cfg.Logger.Warn("late report of a worker failure; blaming its document", "worker", w.id, "generation", m.generation, "reason", m.reason)
+	for _, r := range c.ledger.LateBlame(*m.blame, "worker panicked: "+m.reason) {
+		c.cfg.Logger.Error("document rejected", "reason", r.Reason)
+		c.rejected = append(c.rejected, &messages.Rejected{Reason: r.Reason, Doc: r.Doc})
+	}
+	return out
+}
+
 // lost takes back what a worker's current generation held and moves it to
 // the next generation.
 func (c *coordinatorCore) lost(w *workerState, blame *supervisor.Blame, reason string) {
+	w.unblamedHeld = nil
+	if blame == nil {
+		w.unblamedGen, w.unblamedHeld = w.generation, map[uint64]int{}
+		for _, s := range c.ledger.HeldBy(w.id) {
+			b, _ := c.ledger.Batch(s)
+			w.unblamedHeld[s] = len(b.Docs)
+		}
+	}
 	held := len(c.ledger.HeldBy(w.id))
 	for _, r := range c.ledger.WorkerLost(w.id, blame, reason) {
 		c.cfg.Logger.Error("document rejected", "reason", r.Reason)

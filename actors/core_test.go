@@ -156,13 +156,13 @@ func (h *coreHarness) run(t *testing.T, d *datadriven.TestData) string {
 			ev = &messages.FlushAck{Worker: worker, Generation: gen(), Round: uint64(intArg(t, d, "round", int(sim.flush))), Segment: seg, Batches: batches}
 		}
 	case "panic":
-		f := workerFailed{worker: worker, reason: strArg(d, "reason", "boom")}
+		f := workerFailed{worker: worker, generation: gen(), reason: strArg(d, "reason", "boom")}
 		if d.HasArg("batch") {
 			f.blame = &supervisor.Blame{Seq: uint64(intArg(t, d, "batch", 0)), Index: intArg(t, d, "doc", 0)}
 		}
 		ev = f
 	case "build-fails":
-		ev = workerFailed{worker: worker, reason: "build segment: storage: disk full", buildFailed: true,
+		ev = workerFailed{worker: worker, generation: gen(), reason: "build segment: storage: disk full", buildFailed: true,
 			flushID: uint64(intArg(t, d, "round", int(sim.flush))), code: messages.ErrorCode_ERROR_DISK_FULL}
 	case "stop":
 		ev = workerStopped{worker: worker}
