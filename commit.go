@@ -161,6 +161,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 	// The committed segments answer for these keys now (the view holds
 	// them); the filter learns them without reading the segments back.
 	w.keys.Committed(p.cut, p.segments)
+	w.settle()
 	w.resume()
 	p.result.Generation = res.Generation
 	return p.result, nil

@@ -67,6 +67,18 @@ type Config struct {
 	// Clock drives the backoff and the flush deadline; default the wall
 	// clock. For tests.
 	Clock supervisor.Clock
+	// Deterministic, for tests, makes the writer's file operations follow
+	// the same order in every run of the same calls made from one
+	// goroutine, so that a crash test's "the n-th operation" names the
+	// same operation each time: workers take documents only from a
+	// commit's flush (cut into batches by document number, so by
+	// BatchDocs and BatchBytes alone), one worker at a time in worker
+	// order; and Create, Open and Commit return only once the
+	// primary-key filter's background save is done. Background merges
+	// (MergePolicy), the timers (RetiredFileGrace, WorkerBackoff,
+	// FlushDeadline) and faults still depend on time. It gives up all
+	// indexing concurrency: never for production.
+	Deterministic bool
 	// MaxCrashes is how often adding one document may crash workers before
 	// it is rejected (CommitResult.Rejected); default 2. The worker names
 	// the document it was adding, so no other document is blamed.

@@ -309,6 +309,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		Backoff:      cfg.WorkerBackoff,
 		Clock:        cfg.Clock,
 		Seed:         writerSeq.Load(),
+		Serial:       cfg.Deterministic,
 		Metadata:     meta,
 		Segments:     segments,
 		IDs:          ids,
@@ -335,6 +336,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	} else if n > 0 {
 		cfg.Logger.Info("removed orphan files", "files", n)
 	}
+	w.settle()
 	cfg.Logger.Info("writer opened", "generation", meta.Generation, "segments", len(meta.Segments), "workers", cfg.Workers)
 	return w, nil
 }
@@ -560,6 +562,15 @@ func (w *Writer) committed(m *storage.Metadata) {
 	w.keys.Published(m)
 	if err := w.refreshView(); err != nil {
 		w.cfg.Logger.Error("could not open the committed segments", "generation", m.Generation, "error", err)
+	}
+}
+
+// settle waits, under Config.Deterministic, for the background work that
+// writes files (the primary-key filter's save), so that it cannot overlap
+// the caller's next call.
+func (w *Writer) settle() {
+	if w.cfg.Deterministic {
+		w.keys.Settle()
 	}
 }
 

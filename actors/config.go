@@ -47,6 +47,10 @@ type Config struct {
 	Backoff supervisor.Backoff
 	Clock   supervisor.Clock
 	Seed    uint64
+	// Serial, for tests, fixes the order of the workers' file operations:
+	// workers get documents only from a flush, one worker at a time, in
+	// worker order (hermes.Config.Deterministic).
+	Serial bool
 
 	// Remote, if set, adds workers on other nodes after the Workers local
 	// ones (remote_slots.go).

@@ -43,7 +43,7 @@ func newCoordinator(cfg *Config, committer *actor.PID) *coordinator {
 	remote := newRemoteWorkers(cfg, int32(cfg.Workers))
 	core := newCoordinatorCore(coreConfig{
 		Workers: cfg.Workers + remote.count(), BatchDocs: cfg.BatchDocs, BatchBytes: cfg.BatchBytes, MaxCrashes: cfg.MaxCrashes,
-		Backoff: cfg.Backoff, Seed: cfg.Seed, Now: cfg.clock().Now, Logger: cfg.logger(),
+		Backoff: cfg.Backoff, Seed: cfg.Seed, Now: cfg.clock().Now, Logger: cfg.logger(), Serial: cfg.Serial,
 	})
 	c := &coordinator{cfg: cfg, committer: committer, core: core, remote: remote, timers: map[supervisor.Timer]struct{}{}}
 	for i := 0; i < cfg.Workers+remote.count(); i++ {
@@ -108,7 +108,7 @@ func (c *coordinator) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, 
 		sup.StopChildren(child) // an old actor of a replaced worker
 		return
 	}
-	ev := workerFailed{worker: id, reason: fmt.Sprint(reason)}
+	ev := workerFailed{worker: id, generation: c.core.workers[id].generation, reason: fmt.Sprint(reason)}
 	var ap addPanic
 	var be buildError
 	if err, ok := reason.(error); ok && errors.As(err, &be) {

@@ -56,6 +56,9 @@ type coreConfig struct {
 	Seed       uint64
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Serial: workers get documents only from a flush, one worker at a
+	// time (Config.Serial).
+	Serial bool
 }
 
 // workerState is the core's view of one worker position.
@@ -67,6 +70,11 @@ type workerState struct {
 	sent       int    // batches sent to this generation
 	flushID    uint64 // the FlushRequest it owes an ack for; 0 if none
 	unflushed  bool   // got batches since its last FlushRequest
+	// The last generation lost without blame (stopped, or its node lost)
+	// and the batches it held, with their sizes then: its WorkerFailed may
+	// still come, late (lateFailure).
+	unblamedGen  uint64
+	unblamedHeld map[uint64]int
 }
 
 // flushState is one prepare's flush.
@@ -76,17 +84,20 @@ type flushState struct {
 	lastBatch uint64 // batches numbered up to this hold them
 	rounds    uint64
 	careful   bool   // a worker was lost: one batch at a time per worker
+	turns     int    // Serial: workers given their turn so far
 	firstID   uint64 // its FlushRequests are numbered from here
 	started   time.Time
 }
 
 // Events that are not messages.
 type (
-	// workerFailed: the worker's current generation panicked.
+	// workerFailed: the worker's generation panicked. A remote worker's
+	// report may come after the news of its stop (lateFailure).
 	workerFailed struct {
-		worker int32
-		blame  *supervisor.Blame // the document it was adding, if any
-		reason string
+		worker     int32
+		generation uint64
+		blame      *supervisor.Blame // the document it was adding, if any
+		reason     string
 		// A failed segment write (a full disk) for a FlushRequest of the
 		// flush being served (flushID) fails it at once.
 		buildFailed bool
@@ -232,7 +243,11 @@ func (c *coordinatorCore) step(ev interface{}) []effect {
 		c.segmentDoc += m.Docs
 
 	case workerFailed:
-		out = c.workerFailed(out, m)
+		if c.current(m.worker, m.generation) == nil {
+			out = c.lateFailure(out, m)
+		} else {
+			out = c.workerFailed(out, m)
+		}
 
 	case workerStopped:
 		w := c.slot(m.worker)
@@ -344,6 +359,9 @@ func (c *coordinatorCore) dispatch(out []effect) []effect {
 			return out
 		}
 	}
+	if c.cfg.Serial {
+		return out // documents wait in the queue for a flush's cut
+	}
 	for _, w := range c.workers {
 		if !w.live || !w.idle {
 			continue
@@ -396,6 +414,9 @@ func (c *coordinatorCore) pushFlush(out []effect) []effect {
 			live = append(live, w)
 		}
 	}
+	if c.cfg.Serial && len(live) > 0 {
+		return c.pushSerial(out, live)
+	}
 	for len(live) > 0 {
 		var target *workerState
 		for i := range live {
@@ -421,6 +442,36 @@ func (c *coordinatorCore) pushFlush(out []effect) []effect {
 	for _, w := range live {
 		if w.unflushed && w.flushID == 0 {
 			out = c.askFlush(out, w)
+		}
+	}
+	return out
+}
+
+// pushSerial is pushFlush for Serial: once no worker owes a FlushAck, the
+// next live worker in order gets its share of the batches left and a
+// FlushRequest, so workers build one at a time in an order fixed by the
+// documents alone.
+func (c *coordinatorCore) pushSerial(out []effect, live []*workerState) []effect {
+	for _, w := range live {
+		if w.flushID != 0 {
+			return out // its turn is not over
+		}
+	}
+	f := c.flush
+	for range live {
+		w := live[f.turns%len(live)]
+		waiting := len(live) - f.turns%len(live) // w and those after it in this pass
+		f.turns++
+		share := (len(c.fromCut) + c.ledger.Redeliveries() + waiting - 1) / waiting
+		for ; share > 0; share-- {
+			b := c.nextFlushBatch()
+			if b == nil {
+				break
+			}
+			out = c.send(out, w, b)
+		}
+		if w.unflushed {
+			return c.askFlush(out, w)
 		}
 	}
 	return out
@@ -540,8 +591,34 @@ func (c *coordinatorCore) workerFailed(out []effect, m workerFailed) []effect {
 		w.live = false
 		out = append(out, after{d: delay, event: restartDue{worker: w.id, generation: w.generation}})
 	}
-	if m.buildFailed && c.flush != nil && m.flushID >= c.flush.firstID {
+	// A failed write of a segment built under memory pressure (round 0)
+	// while a flush waits fails it too: the disk is failing, and the flush
+	// would otherwise re-deliver until its deadline.
+	if m.buildFailed && c.flush != nil && (m.flushID == 0 || m.flushID >= c.flush.firstID) {
 		out = c.answer(out, "flush failed: "+m.reason, m.code)
+	}
+	return out
+}
+
+// lateFailure takes the WorkerFailed of a generation that had already
+// ended without blame: a remote worker's Terminated (a system message,
+// delivered first) can overtake the WorkerFailed its host sent before
+// stopping it. Its blame is charged as if it had come first, provided the
+// blamed batch is unchanged since (its documents keep their indexes).
+func (c *coordinatorCore) lateFailure(out []effect, m workerFailed) []effect {
+	w := c.slot(m.worker)
+	if w == nil || m.blame == nil || w.unblamedHeld == nil || w.unblamedGen != m.generation {
+		return out
+	}
+	size, held := w.unblamedHeld[m.blame.Seq]
+	w.unblamedHeld = nil // one WorkerFailed per generation
+	if b, ok := c.ledger.Batch(m.blame.Seq); !held || !ok || len(b.Docs) != size {
+		return out
+	}
+	c.cfg.Logger.Warn("late report of a worker failure; blaming its document", "worker", w.id, "generation", m.generation, "reason", m.reason)
+	for _, r := range c.ledger.LateBlame(*m.blame, "worker panicked: "+m.reason) {
+		c.cfg.Logger.Error("document rejected", "reason", r.Reason)
+		c.rejected = append(c.rejected, &messages.Rejected{Reason: r.Reason, Doc: r.Doc})
 	}
 	return out
 }
@@ -549,6 +626,14 @@ func (c *coordinatorCore) workerFailed(out []effect, m workerFailed) []effect {
 // lost takes back what a worker's current generation held and moves it to
 // the next generation.
 func (c *coordinatorCore) lost(w *workerState, blame *supervisor.Blame, reason string) {
+	w.unblamedHeld = nil
+	if blame == nil {
+		w.unblamedGen, w.unblamedHeld = w.generation, map[uint64]int{}
+		for _, s := range c.ledger.HeldBy(w.id) {
+			b, _ := c.ledger.Batch(s)
+			w.unblamedHeld[s] = len(b.Docs)
+		}
+	}
 	held := len(c.ledger.HeldBy(w.id))
 	for _, r := range c.ledger.WorkerLost(w.id, blame, reason) {
 		c.cfg.Logger.Error("document rejected", "reason", r.Reason)

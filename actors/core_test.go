@@ -104,6 +104,7 @@ func newCoreHarness(t *testing.T, d *datadriven.TestData) *coreHarness {
 		MaxCrashes: intArg(t, d, "max-crashes", 2),
 		Backoff:    backoff,
 		Now:        func() time.Time { return h.now },
+		Serial:     d.HasArg("serial"),
 	})
 	return h
 }
@@ -155,14 +156,14 @@ func (h *coreHarness) run(t *testing.T, d *datadriven.TestData) string {
 			ev = &messages.FlushAck{Worker: worker, Generation: gen(), Round: uint64(intArg(t, d, "round", int(sim.flush))), Segment: seg, Batches: batches}
 		}
 	case "panic":
-		f := workerFailed{worker: worker, reason: strArg(d, "reason", "boom")}
+		f := workerFailed{worker: worker, generation: gen(), reason: strArg(d, "reason", "boom")}
 		if d.HasArg("batch") {
 			f.blame = &supervisor.Blame{Seq: uint64(intArg(t, d, "batch", 0)), Index: intArg(t, d, "doc", 0)}
 		}
 		ev = f
 	case "build-fails":
-		ev = workerFailed{worker: worker, reason: "build segment: storage: disk full", buildFailed: true,
-			flushID: sim.flush, code: messages.ErrorCode_ERROR_DISK_FULL}
+		ev = workerFailed{worker: worker, generation: gen(), reason: "build segment: storage: disk full", buildFailed: true,
+			flushID: uint64(intArg(t, d, "round", int(sim.flush))), code: messages.ErrorCode_ERROR_DISK_FULL}
 	case "stop":
 		ev = workerStopped{worker: worker}
 	case "return":

@@ -213,9 +213,9 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 
 	case *messages.WorkerFailed:
 		// The host stopped the worker; its Terminated may come first, and
-		// then this is of an old generation.
-		if r.slots[m.Worker] != nil && c.core.isCurrent(m.Worker, m.Generation) {
-			ev := workerFailed{worker: m.Worker, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}
+		// then this is of an old generation (the core still takes its blame).
+		if r.slots[m.Worker] != nil {
+			ev := workerFailed{worker: m.Worker, generation: m.Generation, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}
 			if m.BlamedDoc != nil {
 				ev.blame = &supervisor.Blame{Seq: m.BlamedBatch, Index: int(m.GetBlamedDoc())}
 			}

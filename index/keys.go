@@ -326,6 +326,15 @@ func (k *Keys) Published(meta *storage.Metadata) {
 	}
 }
 
+// Settle waits for the filter's background updates started so far (its
+// save among them). bgMu keeps new ones from starting meanwhile; they take
+// no bgMu themselves.
+func (k *Keys) Settle() {
+	k.bgMu.Lock()
+	defer k.bgMu.Unlock()
+	k.bg.Wait()
+}
+
 // Close waits for the filter's background updates; none starts after it.
 // The segments must stay open until it returns.
 func (k *Keys) Close() {

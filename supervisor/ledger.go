@@ -152,13 +152,8 @@ func (l *Ledger[D]) WorkerLost(worker int32, blame *Blame, reason string) []Reje
 		b := l.open[s]
 		b.Worker = NoWorker
 		if blame != nil && blame.Seq == s && blame.Index >= 0 && blame.Index < len(b.Docs) {
-			if b.Crashes == nil {
-				b.Crashes = map[int]int{}
-			}
-			b.Crashes[blame.Index]++
-			if b.Crashes[blame.Index] >= l.maxCrashes {
-				rejected = append(rejected, Rejection[D]{Doc: b.Docs[blame.Index], Reason: reason})
-				b.remove(blame.Index)
+			if r, ok := l.charge(b, blame.Index, reason); ok {
+				rejected = append(rejected, r)
 			}
 		}
 		if len(b.Docs) == 0 {
@@ -168,6 +163,49 @@ func (l *Ledger[D]) WorkerLost(worker int32, blame *Blame, reason string) []Reje
 		l.redeliver = append(l.redeliver, s)
 	}
 	return rejected
+}
+
+// LateBlame charges the document blame names with a crash reported after
+// its worker was lost without blame (a remote worker's report can come
+// after the news of its stop). Once the document has crashed workers
+// maxCrashes times it is rejected with reason, if its batch waits for
+// re-delivery; a batch a worker holds is left as it is, and the document is
+// rejected at its next crash.
+func (l *Ledger[D]) LateBlame(blame Blame, reason string) []Rejection[D] {
+	b, ok := l.open[blame.Seq]
+	if !ok || blame.Index < 0 || blame.Index >= len(b.Docs) {
+		return nil
+	}
+	if b.Worker != NoWorker {
+		if b.Crashes == nil {
+			b.Crashes = map[int]int{}
+		}
+		b.Crashes[blame.Index]++
+		return nil
+	}
+	r, ok := l.charge(b, blame.Index, reason)
+	if !ok {
+		return nil
+	}
+	if len(b.Docs) == 0 {
+		delete(l.open, b.Seq)
+	}
+	return []Rejection[D]{r}
+}
+
+// charge counts a crash of document i of b; at maxCrashes it takes the
+// document out of b and returns it rejected.
+func (l *Ledger[D]) charge(b *Batch[D], i int, reason string) (Rejection[D], bool) {
+	if b.Crashes == nil {
+		b.Crashes = map[int]int{}
+	}
+	b.Crashes[i]++
+	if b.Crashes[i] < l.maxCrashes {
+		return Rejection[D]{}, false
+	}
+	r := Rejection[D]{Doc: b.Docs[i], Reason: reason}
+	b.remove(i)
+	return r, true
 }
 
 // remove takes document i out of the batch, keeping the others' crash

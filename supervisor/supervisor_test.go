@@ -231,3 +231,39 @@ func TestLedgerDurableLateOnlyForBatchesNotHandedOutAgain(t *testing.T) {
 		t.Fatalf("outstanding %d, want only b", l.Outstanding())
 	}
 }
+
+// A crash reported after its worker was already lost without blame (a
+// remote worker's Terminated overtook its report) still counts: in a batch
+// waiting for re-delivery the document is rejected at once on its
+// MaxCrashes-th crash; in a batch a worker holds it is counted, and
+// rejected at its next crash.
+func TestLedgerLateBlame(t *testing.T) {
+	l := NewLedger[int](2)
+	b := l.Open([]int{10, 11, 12}, 3)
+	l.Assign(b.Seq, 0)
+	l.WorkerLost(0, &Blame{Seq: b.Seq, Index: 1}, "panic") // first crash, reported in order
+	l.Assign(b.Seq, 0)
+	l.WorkerLost(0, nil, "stopped") // the second: Terminated first, no blame
+	if r := l.LateBlame(Blame{Seq: b.Seq, Index: 1}, "late panic"); len(r) != 1 || r[0].Doc != 11 || r[0].Reason != "late panic" {
+		t.Fatalf("late blame of the second crash, batch waiting: rejected %v, want doc 11", r)
+	}
+	if got, _ := l.Batch(b.Seq); !slices.Equal(got.Docs, []int{10, 12}) {
+		t.Fatalf("batch holds %v after the rejection, want [10 12]", got.Docs)
+	}
+
+	l = NewLedger[int](2)
+	held := l.Open([]int{20, 21}, 2)
+	l.Assign(held.Seq, 0)
+	l.WorkerLost(0, nil, "stopped")
+	r, _ := l.NextRedelivery()
+	l.Assign(r.Seq, 1) // handed out again before the late report
+	if r := l.LateBlame(Blame{Seq: held.Seq, Index: 0}, "late panic"); len(r) != 0 {
+		t.Fatalf("late blame of a held batch rejected %v at once, want nothing yet", r)
+	}
+	if r := l.WorkerLost(1, &Blame{Seq: held.Seq, Index: 0}, "panic"); len(r) != 1 || r[0].Doc != 20 {
+		t.Fatalf("the next crash rejected %v, want doc 20 (its second crash)", r)
+	}
+	if r := l.LateBlame(Blame{Seq: 99, Index: 0}, "x"); len(r) != 0 {
+		t.Fatalf("late blame of an unknown batch rejected %v", r)
+	}
+}

@@ -29,6 +29,12 @@ import (
 // the last commit that returned nil (or of the commit in flight, when its
 // metadata rename reached the disk), each once, and a writer opened on it
 // commits again.
+//
+// The loops that fault "the i-th operation" run the writer with
+// Config.Deterministic (loopConfig), so that the i-th operation is the same
+// one in every run: each loop lists the operations of two clean runs,
+// requires them equal, and checks that the faulted operation is the listed
+// one. A failure names it, e.g. "crash before operation 57 (sync s3.post)".
 
 // crashConfig makes workers write segments mid-stream (512 KiB each) and
 // keeps restarts and deadlines short, so that a hang fails the test quickly.
@@ -44,6 +50,72 @@ func crashConfig() hermes.Config {
 		// background, so that generations follow the plan.
 		MergePolicy: mergepolicy.NoMerge{},
 	}
+}
+
+// loopConfig is crashConfig for the loops that fault the i-th operation of
+// a workload: with Config.Deterministic the workload's operations come in
+// the same order in every run, so that i names the same operation each
+// time (opList checks it).
+func loopConfig() hermes.Config {
+	cfg := crashConfig()
+	cfg.Deterministic = true
+	return cfg
+}
+
+// opList records the mutating operations of a directory, each as its
+// operation and its file's name with segment ids replaced by their order
+// of first appearance ("sync s2.post"; ids are random), so that two runs'
+// lists compare equal when they did the same thing.
+type opList struct {
+	mu  sync.Mutex
+	ops []string
+	ids map[string]string
+}
+
+// record notes op and returns its 1-based number.
+func (l *opList) record(op storage.Op, name string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ids == nil {
+		l.ids = map[string]string{}
+	}
+	// A segment file's name starts with its 32-digit id: id.kind, or
+	// id_generation.del.
+	if len(name) > 32 && (name[32] == '.' || name[32] == '_') {
+		seg := name[:32]
+		if _, ok := l.ids[seg]; !ok {
+			l.ids[seg] = fmt.Sprintf("s%d", len(l.ids))
+		}
+		name = l.ids[seg] + name[32:]
+	}
+	l.ops = append(l.ops, op.String()+" "+name)
+	return len(l.ops)
+}
+
+func (l *opList) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.ops)
+}
+
+// sameOps fails unless two clean runs' operation lists are equal.
+func sameOps(t testing.TB, first, second []string) {
+	t.Helper()
+	if slices.Equal(first, second) {
+		return
+	}
+	i := 0
+	for i < min(len(first), len(second)) && first[i] == second[i] {
+		i++
+	}
+	at := func(ops []string) string {
+		if i < len(ops) {
+			return ops[i]
+		}
+		return "the end"
+	}
+	t.Fatalf("two clean runs made %d and %d mutating operations, different from operation %d on (%s, then %s): Config.Deterministic does not fix their order",
+		len(first), len(second), i+1, at(first), at(second))
 }
 
 // callTimeout bounds every call of a workload: the writer must answer, with
@@ -395,19 +467,46 @@ func checkRecovers(t testing.TB, dir *storage.FaultyDirectory, allowed []map[str
 }
 
 // crashAt cuts power just before the at-th mutating operation (1-based)
-// that reaches its hook, and keeps what survived.
+// that reaches its hook, and keeps what survived. It records the
+// operations, so that the crash point can be checked against a clean run.
 type crashAt struct {
 	dir   *storage.FaultyDirectory
-	at    int64
-	n     atomic.Int64
+	at    int
+	ops   opList
 	after atomic.Pointer[storage.FaultyDirectory]
 }
 
-func (c *crashAt) hook(op storage.Op, _ string) error {
-	if op.Mutating() && c.n.Add(1) == c.at {
+func (c *crashAt) hook(op storage.Op, name string) error {
+	if op.Mutating() && c.ops.record(op, name) == c.at {
 		c.after.Store(c.dir.Crash()) // the operation then fails: the directory is gone
 	}
 	return nil
+}
+
+// cleanCrashRun runs plan from Create to Close without a fault and returns
+// the mutating operations it made, with what it acknowledged.
+func cleanCrashRun(t *testing.T, plan []step, seed int64) ([]string, *model, *storage.FaultyDirectory) {
+	t.Helper()
+	dir := storage.NewFaulty(seed)
+	var ops opList
+	dir.OnOp(func(op storage.Op, name string) error {
+		if op.Mutating() {
+			ops.record(op, name)
+		}
+		return nil
+	})
+	w, err := hermes.Create(context.Background(), dir, crashSchema(t), loopConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(1)
+	m.dir = dir
+	if err := runPlan(w, plan, m); err != nil {
+		t.Fatal(err)
+	}
+	closeWriter(t, w)
+	dir.OnOp(nil)
+	return ops.list(), m, dir
 }
 
 // TestCrashAtEveryOperation cuts power before each mutating operation of
@@ -416,39 +515,33 @@ func TestCrashAtEveryOperation(t *testing.T) {
 	const seed = 1
 	plan := crashPlan(seed, true)
 
-	// A clean run counts the operations.
-	clean := storage.NewFaulty(seed)
+	// Two clean runs list the operations: the same list, so that crash
+	// point i is the same operation in every run.
 	start := time.Now()
-	w, err := hermes.Create(context.Background(), clean, crashSchema(t), crashConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newModel(1)
-	m.dir = clean
-	if err := runPlan(w, plan, m); err != nil {
-		t.Fatal(err)
-	}
-	closeWriter(t, w)
-	n := clean.Ops()
-	t.Logf("clean run: %d mutating operations in %v", n, time.Since(start))
+	ops, m, clean := cleanCrashRun(t, plan, seed)
+	t.Logf("clean run: %d mutating operations in %v", len(ops), time.Since(start))
+	again, _, _ := cleanCrashRun(t, plan, seed)
+	sameOps(t, ops, again)
 	ids, _ := openReaderIDs(t, clean.Crash(), "clean run")
 	checkExactly(t, ids, m.acked, "clean run, after a crash")
 	if m.segments < 3 {
 		t.Fatalf("clean run: at most %d segments in a commit; the workload must make 2 workers build segments mid-stream", m.segments)
 	}
 
-	// A few more than counted: scheduling may add operations (more segments).
-	for at := 1; at <= n+3; at++ {
+	for at := 1; at <= len(ops); at++ {
 		dir := storage.NewFaulty(int64(seed*1000 + at))
-		c := &crashAt{dir: dir, at: int64(at)}
+		c := &crashAt{dir: dir, at: at}
 		dir.OnOp(c.hook)
-		when := fmt.Sprintf("crash before operation %d", at)
+		when := fmt.Sprintf("crash before operation %d (%s)", at, ops[at-1])
 		m := newModel(1)
-		w, err := hermes.Create(context.Background(), dir, crashSchema(t), crashConfig())
+		w, err := hermes.Create(context.Background(), dir, crashSchema(t), loopConfig())
 		if err != nil {
 			after := c.after.Load()
 			if after == nil {
 				t.Fatalf("%s: Create failed without a fault: %v", when, err)
+			}
+			if got := c.ops.list()[at-1]; got != ops[at-1] {
+				t.Fatalf("%s: the run crashed before %s instead: the operations' order differs from the clean run's", when, got)
 			}
 			// No index was acknowledged: there is none, or an empty one.
 			if _, err := storage.ReadMetadata(after); errors.Is(err, fs.ErrNotExist) {
@@ -470,7 +563,10 @@ func TestCrashAtEveryOperation(t *testing.T) {
 		case after == nil && err != nil:
 			t.Fatalf("%s: the workload failed without a fault: %v", when, err)
 		case after == nil:
-			after = dir.Crash() // the workload ended before the crash point
+			t.Fatalf("%s: the workload ended after %d operations, before the crash point", when, len(c.ops.list()))
+		}
+		if got := c.ops.list()[at-1]; got != ops[at-1] {
+			t.Fatalf("%s: the run crashed before %s instead: the operations' order differs from the clean run's", when, got)
 		}
 		checkRecovers(t, after, m.allowed(), when)
 	}
@@ -478,14 +574,16 @@ func TestCrashAtEveryOperation(t *testing.T) {
 
 // TestErrorAtEveryOperation is pebble's error-injection loop: the i-th
 // mutating operation after Create and every later one fail, for i = 0, 1,
-// 2, ... until the workload succeeds. Each failed run must end in an error
-// (no panic, no hang). Then, with the fault gone, the writer is closed and
+// ..., n, where n is the operations of a clean run (two clean runs list the
+// same operations; at n nothing fails and the workload succeeds). Each run
+// whose failed operations are not all best effort must end in an error (no
+// panic, no hang). Then, with the fault gone, the writer is closed and
 // the index must hold exactly the last commit that returned nil, or the
 // failed one if its metadata rename happened before the error (WriteAtomic
 // failed at its directory sync); it reopens, takes new commits, and
 // survives a crash.
 func TestErrorAtEveryOperation(t *testing.T) {
-	errorLoop(t, crashPlan(2, false), false)
+	errorLoop(t, crashPlan(2, false), loopConfig(), false)
 }
 
 // TestErrorAtEveryOperationSameWriter is the same loop, but after a failed
@@ -493,7 +591,9 @@ func TestErrorAtEveryOperation(t *testing.T) {
 // as the fault is gone: "On error no document is lost: intake resumes and
 // the next PrepareCommit covers them."
 func TestErrorAtEveryOperationSameWriter(t *testing.T) {
-	errorLoop(t, flushPlan(3), true)
+	cfg := loopConfig()
+	cfg.BatchDocs = 4 // each commit's 12 documents in 3 batches: 2 for one worker, 1 for the other
+	errorLoop(t, flushPlan(3), cfg, true)
 }
 
 // flushPlan is a cheaper workload for the same-writer loop, where a retry
@@ -509,31 +609,34 @@ func flushPlan(seed uint64) []step {
 	return plan
 }
 
-func errorLoop(t *testing.T, plan []step, sameWriter bool) {
+// errorLoop fails the i-th mutating operation after Create and every later
+// one, for each i from 0 to the clean run's count (where nothing fails).
+// cfg is Deterministic: the i-th operation is the same in every run.
+func errorLoop(t *testing.T, plan []step, cfg hermes.Config, sameWriter bool) {
 	const seed = 2
-	ops := -1
-	for i := 0; ; i++ {
+	ops := countOps(t, plan, cfg, seed)
+	again := countOps(t, plan, cfg, seed)
+	sameOps(t, ops, again)
+	for i := 0; i <= len(ops); i++ {
 		when := fmt.Sprintf("FailAfter(%d)", i)
+		if i < len(ops) {
+			when += fmt.Sprintf(" (%s)", ops[i])
+		}
 		dir := storage.NewFaulty(int64(seed*1000 + i))
-		w, err := hermes.Create(context.Background(), dir, crashSchema(t), crashConfig())
+		w, err := hermes.Create(context.Background(), dir, crashSchema(t), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := newModel(1)
 		m.renames, m.dir = new(atomic.Int64), dir
-		// The hook is FailAfter(i) that also records what failed: the
+		// The hook is FailAfter(i) that also records the operations: the
 		// i-th mutating operation and every later one fail.
-		var mutating atomic.Int64
-		var failedMu sync.Mutex
-		var failed []failedOp
+		var seen opList
 		dir.OnOp(func(op storage.Op, name string) error {
 			if !op.Mutating() {
 				return nil
 			}
-			if mutating.Add(1) > int64(i) {
-				failedMu.Lock()
-				failed = append(failed, failedOp{op, name})
-				failedMu.Unlock()
+			if seen.record(op, name) > i {
 				return storage.ErrInjected
 			}
 			if op == storage.OpRename && name == storage.MetadataFile {
@@ -543,22 +646,22 @@ func errorLoop(t *testing.T, plan []step, sameWriter bool) {
 		})
 		err = runPlan(w, plan, m)
 		dir.OnOp(nil)
+		run := seen.list()
 		switch {
 		case errors.Is(err, errModel):
 			t.Fatalf("%s: %v", when, err)
-		case err == nil && !onlyBestEffort(failed):
-			t.Fatalf("%s: the workload succeeded although operations failed (%v): an error was dropped", when, failed)
+		case i < len(ops) && len(run) <= i:
+			t.Fatalf("%s: the run made %d operations, the clean run %d (%v)", when, len(run), len(ops), err)
+		case i < len(ops) && run[i] != ops[i]:
+			t.Fatalf("%s: the run's operation %d was %s instead: the operations' order differs from the clean run's", when, i+1, run[i])
+		case i == len(ops) && (err != nil || len(run) > i):
+			t.Fatalf("%s: with every operation of the clean run let through, the run made %d operations and failed with %v", when, len(run), err)
+		case err == nil && !onlyBestEffort(run, i):
+			t.Fatalf("%s: the workload succeeded although operations failed (%v): an error was dropped", when, run[i:])
 		case err == nil:
-			t.Logf("%d runs: every failure point of a %d-operation workload", i+1, i)
 			closeWriter(t, w)
-			checkRecovers(t, dir, []map[string]bool{m.acked}, when+", no fault reached")
-			return
-		}
-		if ops < 0 {
-			ops = countOps(t, plan, seed)
-		}
-		if i > 2*ops {
-			t.Fatalf("%s still fails: a clean run has only %d operations", when, ops)
+			checkRecovers(t, dir, []map[string]bool{m.acked}, when+", only best-effort operations failed")
+			continue
 		}
 		if strings.Contains(err.Error(), "deadline") {
 			t.Fatalf("%s: %v; a failed write must fail the call at once, not let it wait out its deadline", when, err)
@@ -597,25 +700,33 @@ func errorLoop(t *testing.T, plan []step, sameWriter bool) {
 		}
 		checkRecovers(t, dir, []map[string]bool{want}, fmt.Sprintf("%s (%v)", when, err))
 	}
+	t.Logf("%d runs: every failure point of a %d-operation workload", len(ops)+1, len(ops))
 }
 
-// countOps counts the mutating operations of a clean run of plan after
-// Create.
-func countOps(t *testing.T, plan []step, seed int64) int {
+// countOps lists the mutating operations of a clean run of plan after
+// Create, up to the end of the plan (not Close's).
+func countOps(t *testing.T, plan []step, cfg hermes.Config, seed int64) []string {
 	t.Helper()
 	dir := storage.NewFaulty(seed)
-	w, err := hermes.Create(context.Background(), dir, crashSchema(t), crashConfig())
+	w, err := hermes.Create(context.Background(), dir, crashSchema(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := dir.Ops()
+	var ops opList
+	dir.OnOp(func(op storage.Op, name string) error {
+		if op.Mutating() {
+			ops.record(op, name)
+		}
+		return nil
+	})
 	m := newModel(1)
 	m.dir = dir
 	if err := runPlan(w, plan, m); err != nil {
 		t.Fatal(err)
 	}
+	dir.OnOp(nil)
 	closeWriter(t, w)
-	return dir.Ops() - start
+	return ops.list()
 }
 
 // dirUsage sums the sizes of dir's files.
@@ -1038,19 +1149,19 @@ func randomErrors(t *testing.T, sameWriter bool) {
 	}
 }
 
-type failedOp struct {
-	op   storage.Op
-	name string
-}
-
-// onlyBestEffort reports whether every failed operation was one whose
-// failure is logged, not returned: a write of the primary-key filter (a
-// cache; a missing or torn pk_bloom.bin is rebuilt on open), or the removal
-// of a file no commit names any more (an orphan, which the next cleanup
-// deletes).
-func onlyBestEffort(failed []failedOp) bool {
-	for _, f := range failed {
-		if f.op != storage.OpRemove && !strings.Contains(f.name, pkindex.FileName) {
+// onlyBestEffort reports whether every operation of run from the i-th on
+// (those FailAfter(i) failed) was one whose failure is logged, not
+// returned: a write of the primary-key filter (a cache; a missing or torn
+// pk_bloom.bin is rebuilt on open), its directory sync included, or the
+// removal of a file no commit names any more (an orphan, which the next
+// cleanup deletes).
+func onlyBestEffort(run []string, i int) bool {
+	for k := i; k < len(run); k++ {
+		op, name, _ := strings.Cut(run[k], " ")
+		switch {
+		case op == storage.OpRemove.String(), strings.Contains(name, pkindex.FileName):
+		case op == storage.OpSyncDir.String() && k > 0 && run[k-1] == storage.OpRename.String()+" "+pkindex.FileName:
+		default:
 			return false
 		}
 	}
