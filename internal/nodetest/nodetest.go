@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +69,13 @@ type Process struct {
 	Addr  string // what the child printed after ListeningLine
 	Cmd   *exec.Cmd
 	stdin io.Closer
+
+	// The lines the child printed after its address, read until its
+	// stdout closes; changed is closed and replaced at each.
+	mu      sync.Mutex
+	lines   []string
+	closed  bool
+	changed chan struct{}
 }
 
 // Start starts SelfCommand(wrap, env...) and waits for its address. The
@@ -86,14 +95,61 @@ func Start(t testing.TB, wrap []string, env ...string) *Process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &Process{Cmd: cmd, stdin: stdin}
+	p := &Process{Cmd: cmd, stdin: stdin, changed: make(chan struct{})}
 	t.Cleanup(p.Stop)
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
 	if !strings.HasPrefix(line, ListeningLine) {
 		t.Fatalf("node process: %q, %v", line, err)
 	}
 	p.Addr = strings.TrimSpace(strings.TrimPrefix(line, ListeningLine))
+	// Ends when the child's stdout closes (it exited, or was killed).
+	go p.readLines(out)
 	return p
+}
+
+func (p *Process) readLines(out *bufio.Reader) {
+	sc := bufio.NewScanner(out)
+	for {
+		more := sc.Scan()
+		p.mu.Lock()
+		if more {
+			p.lines = append(p.lines, sc.Text())
+		} else {
+			p.closed = true
+		}
+		close(p.changed)
+		p.changed = make(chan struct{})
+		p.mu.Unlock()
+		if !more {
+			return
+		}
+	}
+}
+
+// WaitLine waits until the child prints line (after its address), for at
+// most timeout; it fails the test if the child exits or stays silent. A
+// line printed before the call counts.
+func (p *Process) WaitLine(t testing.TB, line string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		p.mu.Lock()
+		found, closed, changed := slices.Contains(p.lines, line), p.closed, p.changed
+		p.mu.Unlock()
+		switch {
+		case found:
+			return
+		case closed:
+			t.Fatalf("the child exited without printing %q", line)
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("the child did not print %q within %v", line, timeout)
+		}
+	}
 }
 
 // Kill kills the child with SIGKILL, as a crash or the OOM killer would.
