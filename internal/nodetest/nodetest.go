@@ -68,7 +68,7 @@ func SelfCommand(wrap []string, env ...string) *exec.Cmd {
 type Process struct {
 	Addr  string // what the child printed after ListeningLine
 	Cmd   *exec.Cmd
-	stdin io.Closer
+	stdin io.WriteCloser
 
 	// The lines the child printed after its address, read until its
 	// stdout closes; changed is closed and replaced at each.
@@ -127,28 +127,43 @@ func (p *Process) readLines(out *bufio.Reader) {
 	}
 }
 
-// WaitLine waits until the child prints line (after its address), for at
-// most timeout; it fails the test if the child exits or stays silent. A
-// line printed before the call counts.
-func (p *Process) WaitLine(t testing.TB, line string, timeout time.Duration) {
+// WaitLine waits until the child prints a line starting with prefix (after
+// its address), for at most timeout, and returns the rest of that line; it
+// fails the test if the child exits or stays silent. Lines printed before
+// the call count; each line is returned once.
+func (p *Process) WaitLine(t testing.TB, prefix string, timeout time.Duration) string {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		p.mu.Lock()
-		found, closed, changed := slices.Contains(p.lines, line), p.closed, p.changed
+		i := slices.IndexFunc(p.lines, func(l string) bool { return strings.HasPrefix(l, prefix) })
+		var rest string
+		if i >= 0 {
+			rest = strings.TrimPrefix(p.lines[i], prefix)
+			p.lines = slices.Delete(p.lines, i, i+1)
+		}
+		closed, changed := p.closed, p.changed
 		p.mu.Unlock()
 		switch {
-		case found:
-			return
+		case i >= 0:
+			return rest
 		case closed:
-			t.Fatalf("the child exited without printing %q", line)
+			t.Fatalf("the child exited without printing %q...", prefix)
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			t.Fatalf("the child did not print %q within %v", line, timeout)
+			t.Fatalf("the child did not print %q... within %v", prefix, timeout)
 		}
+	}
+}
+
+// Tell writes line to the child's stdin.
+func (p *Process) Tell(t testing.TB, line string) {
+	t.Helper()
+	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
+		t.Fatalf("telling the child %q: %v", line, err)
 	}
 }
 

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(nodeEnv) != "" {
 		os.Exit(runNodeProcess())
 	}
+	if os.Getenv(partitionWriterEnv) != "" {
+		os.Exit(runPartitionWriter())
+	}
 	goleak.VerifyTestMain(m, nodetest.LeakOptions()...)
 }
 
