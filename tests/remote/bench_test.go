@@ -62,6 +62,9 @@ func BenchmarkRealmixRemote(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				if remote {
+					waitStarted(b, w, 2) // the remote worker starts once its node answers
+				}
 				for _, d := range docs {
 					if err := w.AddDocumentWait(ctx, d); err != nil {
 						b.Fatal(err)
