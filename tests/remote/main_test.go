@@ -213,8 +213,9 @@ func tokenizersWith(g *gate) *analysis.Registry {
 // worker takes every other batch.
 type gate struct {
 	analysis.Tokenizer
-	once sync.Once
-	open chan struct{}
+	once     sync.Once
+	open     chan struct{}
+	released sync.Once
 }
 
 func newGate(t testing.TB) *gate {
@@ -223,18 +224,8 @@ func newGate(t testing.TB) *gate {
 	return g
 }
 
-var releaseMu sync.Mutex
-
 // release opens the gate (again: no effect).
-func (g *gate) release() {
-	releaseMu.Lock()
-	defer releaseMu.Unlock()
-	select {
-	case <-g.open:
-	default:
-		close(g.open)
-	}
-}
+func (g *gate) release() { g.released.Do(func() { close(g.open) }) }
 
 func (g *gate) Tokenize(text string, emit func(analysis.Token)) {
 	g.once.Do(func() { <-g.open })

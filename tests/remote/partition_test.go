@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/internal/nodetest"
+	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/node"
 	"github.com/hermes-search/hermes-go/storage"
 )
@@ -142,6 +145,12 @@ func runPartitionWriter() int {
 	done := startCommit(w)
 	wait("cut")
 	cutAt := time.Now()
+	// Traffic toward the node after the cut, as a flush makes (requests,
+	// batches): unacknowledged, it is given up after
+	// node.KeepaliveTimeout. Without it the loss waits for the keepalive
+	// ping, up to node.DetectionBound (TestPartition in package node
+	// measures that case).
+	sys.Root.Send(actor.NewPID(os.Getenv(partitionNodeEnv), "partition-probe"), &messages.Hello{})
 	g.release()
 	bound := node.DetectionBound + partitionSlack
 	select {
