@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,14 +23,16 @@ type RemoteConfig struct {
 	Nodes []string
 	// WorkersPerNode is how many workers run on each node; default 1.
 	WorkersPerNode int
-	// ConnectTimeout bounds reaching and greeting a node; default 10 s.
+	// ConnectTimeout bounds each greeting of a node (the writer does not
+	// wait for it); default 10 s.
 	ConnectTimeout time.Duration
 }
 
 // remoteWorkers performs the coordinator's effects for the worker positions
-// on other nodes, which follow the local ones: it connects one host per node
-// when the coordinator starts (a node it cannot reach loses its positions at
-// once), starts each generation with StartWorker (messages for a worker
+// on other nodes, which follow the local ones: it greets one host per node
+// in the background (remote_connect.go: a node's positions are gone until it
+// answers, and come back when a lost node answers again), starts each
+// generation with StartWorker (messages for a worker
 // still starting wait here), watches hosts and workers, and has shipped
 // segments fetched by the node's fetcher into the index directory.
 //
@@ -47,9 +47,11 @@ type remoteWorkers struct {
 
 type remoteNode struct {
 	addr    string
-	host    *node.Host // nil when it could not be reached
+	host    *node.Host // nil until connected
 	fetcher *actor.PID
-	lost    string // why the node is lost; "" while it lives
+	lost    string // why the node is lost or not connected; "" while it lives
+
+	conn remoteConn // connecting and reconnecting (remote_connect.go)
 }
 
 type remoteSlot struct {
@@ -92,44 +94,11 @@ func (r *remoteWorkers) count() int { return len(r.slots) }
 
 func (r *remoteWorkers) has(id int32) bool { return r.slots[id] != nil }
 
-// connect greets a host on every node, all at once, each within the
-// connect timeout.
-func (r *remoteWorkers) connect(ctx actor.Context) {
-	if len(r.nodes) == 0 {
-		return
-	}
-	system := ctx.ActorSystem()
-	if !remoteStarted(system) {
-		for _, n := range r.nodes {
-			n.lost = "the writer's actor system has no remote (start it with node.StartRemote)"
-		}
-		return
-	}
-	timeout := r.cfg.Remote.ConnectTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	self := ctx.Self()
-	name := "writer-" + system.ID + "-" + strings.ReplaceAll(self.Id, "/", "-")
-	var wg sync.WaitGroup
-	errs := make([]error, len(r.nodes))
-	for i, n := range r.nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n.host, errs[i] = node.Connect(system, n.addr, name, self, timeout)
-		}()
-	}
-	wg.Wait()
-	for i, n := range r.nodes {
-		if errs[i] != nil {
-			n.host, n.lost = nil, errs[i].Error()
-			r.cfg.logger().Error("node unreachable; its workers are not used", "node", n.addr, "error", errs[i])
-			continue
-		}
-		ctx.Watch(n.host.PID)
+// spawnFetcher starts the fetcher of n's segments, once: it outlives
+// reconnections (a transfer from a lost host fails on its own).
+func (r *remoteWorkers) spawnFetcher(ctx actor.Context, n *remoteNode) {
+	if n.fetcher == nil {
 		n.fetcher = ctx.SpawnPrefix(shipping.NewFetcher(shipping.FetcherConfig{Dir: r.cfg.Dir, Logger: r.cfg.logger()}), "fetch")
-		r.cfg.logger().Info("node connected", "node", n.addr, "host", n.host.PID.String())
 	}
 }
 
@@ -209,7 +178,14 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 	case remoteStartFailed:
 		if s := r.slots[m.worker]; s != nil && s.generation == m.generation && c.core.isCurrent(m.worker, m.generation) {
 			c.perform(ctx, c.core.step(workerGone{worker: m.worker, reason: m.reason}))
+			r.reviveIfConnected(ctx, c, m.worker) // the node connected meanwhile
 		}
+
+	case nodeConnected:
+		r.connected(ctx, c, m)
+
+	case redialDue:
+		r.redial(ctx, c, m)
 
 	case *messages.WorkerFailed:
 		// The host stopped the worker; its Terminated may come first, and
@@ -235,6 +211,7 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 						c.perform(ctx, c.core.step(workerGone{worker: id, reason: "node " + n.addr + " lost"}))
 					}
 				}
+				r.redialLater(c, n)
 				return true
 			}
 			if same(n.fetcher, m.Who) {

@@ -105,9 +105,9 @@ func (h *host) hello(ctx actor.Context, m *messages.Hello) {
 	// that host built. Leftovers of hosts of a node that died go when the
 	// node starts again (prepareScratch).
 	scratch, err := os.MkdirTemp(h.node.scratch, hostDirPrefix+safeName(ctx.Self().Id)+"-")
-	var dir *storage.FSDirectory
+	var dir storage.Directory
 	if err == nil {
-		dir, err = storage.NewFS(scratch)
+		dir, err = h.node.openDir(scratch)
 	}
 	if err != nil {
 		if scratch != "" {

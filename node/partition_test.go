@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -39,58 +37,6 @@ const quietAfter = 2 * time.Second
 // scheduling on a loaded machine; the target is under 15 s.
 const partitionSlack = 3 * time.Second
 
-// netns is a pair of network namespaces joined by a veth pair, removed by
-// t.Cleanup.
-type netns struct {
-	writerNS, nodeNS     string
-	writerDev, nodeDev   string
-	writerAddr, nodeAddr string
-}
-
-func ipCmd(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-func newNetns(t *testing.T) *netns {
-	if os.Geteuid() != 0 {
-		t.Skip("the partition test needs root, for network namespaces (CI runs as root)")
-	}
-	// Unique names (interface names are at most 15 bytes), and a private
-	// subnet that exists only inside the two namespaces.
-	tag := fmt.Sprintf("%x", uint32(os.Getpid())<<12|rand.Uint32()&0xfff)
-	n := &netns{
-		writerNS: "hermes-w-" + tag, nodeNS: "hermes-n-" + tag,
-		writerDev: "hw" + tag, nodeDev: "hn" + tag,
-	}
-	sub := fmt.Sprintf("10.%d.%d.", 200+rand.IntN(50), rand.IntN(256))
-	n.writerAddr, n.nodeAddr = sub+"1", sub+"2"
-	ipCmd(t, "ip", "netns", "add", n.writerNS)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", n.writerNS).Run() })
-	ipCmd(t, "ip", "netns", "add", n.nodeNS)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", n.nodeNS).Run() })
-	ipCmd(t, "ip", "link", "add", n.writerDev, "netns", n.writerNS, "type", "veth", "peer", "name", n.nodeDev, "netns", n.nodeNS)
-	for _, side := range [][3]string{{n.writerNS, n.writerDev, n.writerAddr}, {n.nodeNS, n.nodeDev, n.nodeAddr}} {
-		ipCmd(t, "ip", "-n", side[0], "addr", "add", side[2]+"/30", "dev", side[1])
-		ipCmd(t, "ip", "-n", side[0], "link", "set", side[1], "up")
-		ipCmd(t, "ip", "-n", side[0], "link", "set", "lo", "up")
-	}
-	return n
-}
-
-// cut drops every packet both ways; heal lets them through again.
-func (n *netns) cut(t *testing.T) {
-	ipCmd(t, "ip", "netns", "exec", n.writerNS, "tc", "qdisc", "add", "dev", n.writerDev, "root", "pfifo", "limit", "0")
-	ipCmd(t, "ip", "netns", "exec", n.nodeNS, "tc", "qdisc", "add", "dev", n.nodeDev, "root", "pfifo", "limit", "0")
-}
-
-func (n *netns) heal(t *testing.T) {
-	ipCmd(t, "ip", "netns", "exec", n.writerNS, "tc", "qdisc", "del", "dev", n.writerDev, "root")
-	ipCmd(t, "ip", "netns", "exec", n.nodeNS, "tc", "qdisc", "del", "dev", n.nodeDev, "root")
-}
-
 // TestPartition cuts the network between a writer and a node twice: in the
 // middle of a segment transfer, and while the connections are quiet (only
 // keepalive pings can notice). Each time the writer must see the node's
@@ -99,10 +45,10 @@ func (n *netns) heal(t *testing.T) {
 // the writer's host (deleting its scratch files) within the same bound; and
 // after healing the node must serve new writers.
 func TestPartition(t *testing.T) {
-	ns := newNetns(t)
-	node := startNodeAt(t, ns.nodeNS, ns.nodeAddr+":0")
+	ns := nodetest.NewNetns(t)
+	node := startNodeAt(t, ns.NodeNS, ns.NodeAddr+":0")
 
-	cmd := nodetest.SelfCommand([]string{"ip", "netns", "exec", ns.writerNS}, partitionWriterEnv+"=1", nodeAddrEnv+"="+node.addr, listenEnv+"="+ns.writerAddr+":0")
+	cmd := nodetest.SelfCommand(ns.InWriterNS(), partitionWriterEnv+"=1", nodeAddrEnv+"="+node.addr, listenEnv+"="+ns.WriterAddr+":0")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -146,7 +92,7 @@ func TestPartition(t *testing.T) {
 	// 1. Cut in the middle of a transfer.
 	scratch := expect("scratch ")
 	expect("transferring")
-	ns.cut(t)
+	ns.Cut(t)
 	tell("cut")
 	cutAt := time.Now()
 	report := expect("lost ")
@@ -163,16 +109,16 @@ func TestPartition(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("cut mid-transfer: writer %s; node dropped the writer's host after %v", report, time.Since(cutAt).Round(time.Millisecond))
-	ns.heal(t)
+	ns.Heal(t)
 	tell("healed")
 
 	// 2. Cut an idle connection.
 	expect("connected")
-	ns.cut(t)
+	ns.Cut(t)
 	tell("cut")
 	report = expect("lost ")
 	t.Logf("cut while idle: %s", report)
-	ns.heal(t)
+	ns.Heal(t)
 	tell("healed")
 	expect("done")
 	if err := cmd.Wait(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 
 	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/storage"
 )
 
 // Config says how a node serves workers.
@@ -37,6 +38,11 @@ type Config struct {
 	// TLS, if set, makes the node speak TLS (writers must too). Nil means
 	// plain gRPC without authentication.
 	TLS *TLS
+	// OpenScratch, if set, opens each host's scratch directory (created
+	// already, at path) instead of storage.NewFS: a service can add
+	// instrumentation there, and tests pause or fail a node at a chosen
+	// file operation (a segment build writes, the file server reads).
+	OpenScratch func(path string) (storage.Directory, error)
 }
 
 // Node is a process (or a part of a service) hosting workers for remote
@@ -47,6 +53,7 @@ type Node struct {
 	scratch    string
 	tokenizers *analysis.Registry
 	log        *slog.Logger
+	openDir    func(path string) (storage.Directory, error)
 
 	mu      sync.Mutex
 	current map[string]*actor.PID // each writer's host, by the writer's PID
@@ -100,7 +107,10 @@ func ServeWorkers(system *actor.ActorSystem, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("hermes node: scratch directory: %w", err)
 	}
-	n = &Node{system: system, scratch: scratch, tokenizers: cfg.Tokenizers, log: cfg.Logger, current: make(map[string]*actor.PID)}
+	n = &Node{system: system, scratch: scratch, tokenizers: cfg.Tokenizers, log: cfg.Logger, openDir: cfg.OpenScratch, current: make(map[string]*actor.PID)}
+	if n.openDir == nil {
+		n.openDir = func(path string) (storage.Directory, error) { return storage.NewFS(path) }
+	}
 	if n.tokenizers == nil {
 		n.tokenizers = analysis.NewRegistry()
 	}

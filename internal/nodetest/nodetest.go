@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +44,9 @@ func LeakOptions() []goleak.Option {
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initialize"),
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initializeInternal.func1"),
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewFuture"),
+		// A writer's greeting of a node that has not answered yet outlives
+		// the writer by at most its connect timeout.
+		goleak.IgnoreAnyFunction("github.com/hermes-search/hermes-go/actors.(*remoteWorkers).dial.func1"),
 	}
 }
 
@@ -66,7 +71,14 @@ func SelfCommand(wrap []string, env ...string) *exec.Cmd {
 type Process struct {
 	Addr  string // what the child printed after ListeningLine
 	Cmd   *exec.Cmd
-	stdin io.Closer
+	stdin io.WriteCloser
+
+	// The lines the child printed after its address, read until its
+	// stdout closes; changed is closed and replaced at each.
+	mu      sync.Mutex
+	lines   []string
+	closed  bool
+	changed chan struct{}
 }
 
 // Start starts SelfCommand(wrap, env...) and waits for its address. The
@@ -86,14 +98,76 @@ func Start(t testing.TB, wrap []string, env ...string) *Process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &Process{Cmd: cmd, stdin: stdin}
+	p := &Process{Cmd: cmd, stdin: stdin, changed: make(chan struct{})}
 	t.Cleanup(p.Stop)
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
 	if !strings.HasPrefix(line, ListeningLine) {
 		t.Fatalf("node process: %q, %v", line, err)
 	}
 	p.Addr = strings.TrimSpace(strings.TrimPrefix(line, ListeningLine))
+	// Ends when the child's stdout closes (it exited, or was killed).
+	go p.readLines(out)
 	return p
+}
+
+func (p *Process) readLines(out *bufio.Reader) {
+	sc := bufio.NewScanner(out)
+	for {
+		more := sc.Scan()
+		p.mu.Lock()
+		if more {
+			p.lines = append(p.lines, sc.Text())
+		} else {
+			p.closed = true
+		}
+		close(p.changed)
+		p.changed = make(chan struct{})
+		p.mu.Unlock()
+		if !more {
+			return
+		}
+	}
+}
+
+// WaitLine waits until the child prints a line starting with prefix (after
+// its address), for at most timeout, and returns the rest of that line; it
+// fails the test if the child exits or stays silent. Lines printed before
+// the call count; each line is returned once.
+func (p *Process) WaitLine(t testing.TB, prefix string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		p.mu.Lock()
+		i := slices.IndexFunc(p.lines, func(l string) bool { return strings.HasPrefix(l, prefix) })
+		var rest string
+		if i >= 0 {
+			rest = strings.TrimPrefix(p.lines[i], prefix)
+			p.lines = slices.Delete(p.lines, i, i+1)
+		}
+		closed, changed := p.closed, p.changed
+		p.mu.Unlock()
+		switch {
+		case i >= 0:
+			return rest
+		case closed:
+			t.Fatalf("the child exited without printing %q...", prefix)
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("the child did not print %q... within %v", prefix, timeout)
+		}
+	}
+}
+
+// Tell writes line to the child's stdin.
+func (p *Process) Tell(t testing.TB, line string) {
+	t.Helper()
+	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
+		t.Fatalf("telling the child %q: %v", line, err)
+	}
 }
 
 // Kill kills the child with SIGKILL, as a crash or the OOM killer would.

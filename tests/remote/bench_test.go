@@ -21,8 +21,9 @@ import (
 // 2 local workers and through 1 local + 1 remote worker (a node process on
 // 127.0.0.1), into a file-system directory, commit included. It reports
 // docs/s, the bytes shipped from the node per run, and the node's peak RSS
-// (VmHWM). Run the two alternately with -count to compare on a shared
-// machine.
+// (VmHWM), and the writer's, the test process's (the corpus included).
+// Run the two alternately, each in its own process, to compare them on a
+// shared machine.
 func BenchmarkRealmixRemote(b *testing.B) {
 	s, err := segment.NewSchema(
 		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
@@ -62,6 +63,9 @@ func BenchmarkRealmixRemote(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				if remote {
+					waitStarted(b, w, 2) // the remote worker starts once its node answers
+				}
 				for _, d := range docs {
 					if err := w.AddDocumentWait(ctx, d); err != nil {
 						b.Fatal(err)
@@ -77,6 +81,9 @@ func BenchmarkRealmixRemote(b *testing.B) {
 			if n != nil {
 				b.ReportMetric(float64(peakRSS(b, n.Cmd.Process.Pid)), "node-peak-RSS-B")
 			}
+			// The whole test process's, corpus included: run one case per
+			// process (-bench 'RealmixRemote/local=2$') to compare them.
+			b.ReportMetric(float64(peakRSS(b, os.Getpid())), "writer-peak-RSS-B")
 		})
 	}
 }

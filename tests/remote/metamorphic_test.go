@@ -39,6 +39,9 @@ func TestMetamorphicLocalVsRemote(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = w.Close() })
+		if nodes != nil {
+			waitStarted(t, w, workers+len(nodes)) // the remote worker starts once its node answers
+		}
 		for _, d := range docs {
 			if err := w.AddDocumentWait(context.Background(), d); err != nil {
 				t.Fatal(err)

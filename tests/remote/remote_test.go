@@ -131,6 +131,7 @@ func TestRemoteWorkersIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := openWriter(t, dir, []string{a.addr, b.addr}, logs)
+	waitStarted(t, w, 3) // remote workers start once their node answers
 	workers, err := w.Workers(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestNodeKilledMidBatch(t *testing.T) {
 }
 
 // waitStarted waits until the writer has n workers running (remote ones
-// start once their node answered).
+// start once their node answered: the writer does not wait for that).
 func waitStarted(t testing.TB, w *hermes.Writer, n int) {
 	t.Helper()
 	for i := 0; ; i++ {
