@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,7 +28,16 @@ text field. Anything else is refused with the position of what the parser
 does not support.
 
 With --json, each hit is one JSON object a line: {"id":...,"score":...,
-<stored fields>}. A stored field named "score" appears as "stored.score".` + searchRequestAbout
+<stored fields>}. A stored field named "score" appears as "stored.score".
+
+Highlighting: --highlight shows the best fragments of every stored text
+field with the words the query matched marked (as the field was analysed:
+"runs" marks "running"; a phrase only where its words stand together);
+--highlight=title,body picks the fields. With --json each hit then has
+"highlight":{"body":[{"value":0,"start":120,"end":262,"text":"...",
+"matches":[[4,9],...]},...]}: start and end are byte offsets of the
+fragment in the field's value (the value-th one), matches byte ranges of
+its text; --marks PRE,POST adds "marked", the text with the marks.` + searchRequestAbout
 
 type searchOptions struct {
 	index  string
@@ -38,7 +48,7 @@ type searchOptions struct {
 }
 
 func runSearch(ctx context.Context, args []string, io stdio) error {
-	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] [--sort F[:desc]] [--after CURSOR] [--offset N] [--count] [--agg SPEC] QUERY", searchAbout, io)
+	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] [--sort F[:desc]] [--after CURSOR] [--offset N] [--count] [--agg SPEC] [--highlight[=FIELDS]] QUERY", searchAbout, io)
 	var o searchOptions
 	fl.StringVar(&o.index, "index", "", "the index `directory`")
 	fl.IntVar(&o.k, "k", 10, "how many `hits` to show")
@@ -77,6 +87,15 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 			fields = append(fields, f)
 		}
 	}
+	for _, f := range o.req.highlight.fields {
+		fld, ok := schema.Field(f)
+		switch {
+		case !ok:
+			return usagef("--highlight: the index has no field %q (it has %s)", f, fieldNames(schema))
+		case !fld.Stored || (fld.Type != segment.TypeText && fld.Type != segment.TypeKeyword):
+			return usagef("--highlight: field %q is not a stored text or keyword field", f)
+		}
+	}
 	dir, err := storage.NewFS(o.index)
 	if err != nil {
 		return err
@@ -95,6 +114,17 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	req.Parsed = parsed
+	req.Fields = fields
+	if fields == nil {
+		req.Fields = []string{"*"}
+	}
+	color := isTerminal(io.out)
+	if h := req.Highlight; h != nil && !o.json && h.Pre == "" && h.Post == "" {
+		h.Pre, h.Post = "**", "**"
+		if color {
+			h.Pre, h.Post = "\x1b[1m", "\x1b[0m"
+		}
+	}
 	start := time.Now()
 	res, err := r.SearchRequest(ctx, req)
 	if err != nil {
@@ -102,10 +132,10 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	}
 	took := time.Since(start)
 	hits := res.Hits
-	p := hitPrinter{schema: schema, fields: fields, color: isTerminal(io.out), reader: r, parsed: parsed}
-	docs, err := p.documents(ctx, hits)
-	if err != nil {
-		return err
+	p := hitPrinter{schema: schema, fields: fields, color: color, reader: r, parsed: parsed, highlight: req.Highlight != nil}
+	docs := make([]*segment.Document, len(hits))
+	for i, h := range hits {
+		docs[i] = h.Stored
 	}
 	if o.json {
 		if err := p.printJSON(io.out, hits, docs); err != nil {
@@ -154,6 +184,8 @@ type hitPrinter struct {
 	// marked right).
 	reader *hermes.Reader
 	parsed query.Query
+	// highlight: the hits carry Highlights, shown instead of snippets.
+	highlight bool
 }
 
 // documents reads the stored fields to show of each hit: only those (all
@@ -218,10 +250,20 @@ func (p *hitPrinter) printJSON(w io.Writer, hits []hermes.Hit, docs []*segment.D
 			buf = append(buf, `,"cursor":`...)
 			buf = strconv.AppendQuote(buf, h.Cursor)
 		}
+		if p.highlight {
+			var hb bytes.Buffer
+			enc := json.NewEncoder(&hb)
+			enc.SetEscapeHTML(false) // marks such as <em> as written
+			if err := enc.Encode(highlightsJSON(h.Highlights)); err != nil {
+				return err
+			}
+			buf = append(buf, `,"highlight":`...)
+			buf = append(buf, bytes.TrimSuffix(hb.Bytes(), []byte("\n"))...)
+		}
 		rest := &segment.Document{Values: p.shown(docs[i])}
 		for i := range rest.Values {
 			switch rest.Values[i].Field {
-			case "score", "id", "cursor":
+			case "score", "id", "cursor", "highlight":
 				rest.Values[i].Field = "stored." + rest.Values[i].Field
 			}
 		}
@@ -268,7 +310,15 @@ func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.D
 			id = fmt.Sprint(valueOf(h.Key))
 		}
 		fmt.Fprintf(w, "%2d. %s  (score %.2f)\n", i+1, id, h.Score)
+		shownHL := map[string]bool{}
 		for _, v := range p.shown(docs[i]) {
+			if frags := h.Highlights[v.Field]; len(frags) > 0 {
+				if !shownHL[v.Field] {
+					fmt.Fprintf(w, "    %s: %s\n", v.Field, fragmentsText(frags))
+					shownHL[v.Field] = true
+				}
+				continue
+			}
 			text := fmt.Sprint(valueOf(v))
 			if f, _ := p.schema.Field(v.Field); f.Type == segment.TypeDate {
 				text = segment.FormatDate(v.I64)
@@ -280,7 +330,46 @@ func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.D
 			}
 			fmt.Fprintf(w, "    %s: %s\n", v.Field, text)
 		}
+		// Highlighted fields not among --fields.
+		for _, f := range p.schema.Fields() {
+			if frags := h.Highlights[f.Name]; len(frags) > 0 && !shownHL[f.Name] {
+				fmt.Fprintf(w, "    %s: %s\n", f.Name, fragmentsText(frags))
+			}
+		}
 	}
+}
+
+// fragmentsText joins a field's marked fragments on one line.
+func fragmentsText(frags []hermes.HitFragment) string {
+	parts := make([]string, len(frags))
+	for i, f := range frags {
+		parts[i] = strings.Join(strings.Fields(f.Marked), " ")
+	}
+	return strings.Join(parts, " … ")
+}
+
+// fragmentJSON is a fragment in --json output.
+type fragmentJSON struct {
+	Value   int      `json:"value"`
+	Start   int      `json:"start"`
+	End     int      `json:"end"`
+	Text    string   `json:"text"`
+	Matches [][2]int `json:"matches"`
+	Marked  string   `json:"marked,omitempty"`
+}
+
+func highlightsJSON(hl map[string][]hermes.HitFragment) map[string][]fragmentJSON {
+	out := map[string][]fragmentJSON{}
+	for field, frags := range hl {
+		for _, f := range frags {
+			fj := fragmentJSON{Value: f.Value, Start: f.Start, End: f.End, Text: f.Text, Marked: f.Marked, Matches: [][2]int{}}
+			for _, m := range f.Matches {
+				fj.Matches = append(fj.Matches, [2]int{m.Start, m.End})
+			}
+			out[field] = append(out[field], fj)
+		}
+	}
+	return out
 }
 
 // snippet cuts text, a stored value of field, to about 220 bytes around its
