@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -37,23 +41,36 @@ field with the words the query matched marked (as the field was analysed:
 "highlight":{"body":[{"value":0,"start":120,"end":262,"text":"...",
 "matches":[[4,9],...]},...]}: start and end are byte offsets of the
 fragment in the field's value (the value-th one), matches byte ranges of
-its text; --marks PRE,POST adds "marked", the text with the marks.` + searchRequestAbout
+its text; --marks PRE,POST adds "marked", the text with the marks.
+
+--query-json FILE (- for stdin) runs a search request written in JSON
+instead of QUERY and the flags -k, --fields, --sort, --after, --offset,
+--count, --agg and --highlight, which it maps one to one, e.g.
+  {"query": "title:mug", "k": 20, "sort": [{"field": "price", "desc": true}],
+   "highlight": {"fields": ["body"]}, "aggs": {"shops": {"terms": {"field": "shop"}}}}
+The README documents its schema. With --json the total comes as a line
+{"total":N,"relation":"="} when the request has a total_hits_threshold.` + searchRequestAbout
 
 type searchOptions struct {
-	index  string
-	k      int
-	json   bool
-	fields string
-	req    requestFlags
+	index     string
+	k         int
+	json      bool
+	fields    string
+	queryJSON string
+	req       requestFlags
 }
 
+// requestFlagNames are the flags that --query-json replaces.
+var requestFlagNames = []string{"k", "fields", "sort", "after", "offset", "count", "agg", "highlight", "fragments", "fragment-size", "marks"}
+
 func runSearch(ctx context.Context, args []string, io stdio) error {
-	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] [--sort F[:desc]] [--after CURSOR] [--offset N] [--count] [--agg SPEC] [--highlight[=FIELDS]] QUERY", searchAbout, io)
+	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] [--sort F[:desc]] [--after CURSOR] [--offset N] [--count] [--agg SPEC] [--highlight[=FIELDS]] QUERY\n       hermes search --index DIR [--json] --query-json FILE|-", searchAbout, io)
 	var o searchOptions
 	fl.StringVar(&o.index, "index", "", "the index `directory`")
 	fl.IntVar(&o.k, "k", 10, "how many `hits` to show")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per hit")
 	fl.StringVar(&o.fields, "fields", "", "stored `fields` to show, comma-separated (default: all)")
+	fl.StringVar(&o.queryJSON, "query-json", "", "run the JSON search request in `file` (- for stdin) instead of QUERY and the request flags (see the README)")
 	o.req.register(fl.FlagSet)
 	pos, err := fl.parse(args)
 	if err != nil {
@@ -62,13 +79,27 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	if err := requireString("index", o.index, "./myindex"); err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return usagef("no query; e.g. hermes search --index %s 'civil war'", orDefault(o.index, "DIR"))
+	if o.queryJSON != "" {
+		if len(pos) > 0 {
+			return usagef("--query-json: the query is in the JSON; no QUERY argument (got %q)", strings.Join(pos, " "))
+		}
+		var clash []string
+		fl.Visit(func(f *flag.Flag) {
+			if slices.Contains(requestFlagNames, f.Name) {
+				clash = append(clash, "--"+f.Name)
+			}
+		})
+		if len(clash) > 0 {
+			return usagef("--query-json: %s: set these in the JSON request", strings.Join(clash, ", "))
+		}
+	} else {
+		if len(pos) == 0 {
+			return usagef("no query; e.g. hermes search --index %s 'civil war'", orDefault(o.index, "DIR"))
+		}
+		if o.k < 1 && (o.k < 0 || len(o.req.aggs) == 0) {
+			return usagef("-k %d: show at least 1 hit (or 0 with --agg)", o.k)
+		}
 	}
-	if o.k < 1 && (o.k < 0 || len(o.req.aggs) == 0) {
-		return usagef("-k %d: show at least 1 hit (or 0 with --agg)", o.k)
-	}
-	query := strings.Join(pos, " ")
 	_, schema, err := readIndexMeta(o.index)
 	if err != nil {
 		return err
@@ -96,6 +127,12 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 			return usagef("--highlight: field %q is not a stored text or keyword field", f)
 		}
 	}
+	var jsonReq []byte
+	if o.queryJSON != "" {
+		if jsonReq, err = readQueryJSON(o.queryJSON, io.in); err != nil {
+			return err
+		}
+	}
 	dir, err := storage.NewFS(o.index)
 	if err != nil {
 		return err
@@ -105,18 +142,39 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("open the index at %s: %w", o.index, err)
 	}
 	defer r.Close()
-	parsed, err := r.ParseQuery(query)
-	if err != nil {
-		return usagef("%s", strings.TrimPrefix(err.Error(), "query: parse: "))
-	}
-	req, err := o.req.request(o.k)
-	if err != nil {
-		return err
-	}
-	req.Parsed = parsed
-	req.Fields = fields
-	if fields == nil {
-		req.Fields = []string{"*"}
+	var (
+		req    hermes.SearchRequest
+		parsed query.Query
+		aggs   []string // aggregation names, in the order to print
+	)
+	if jsonReq != nil {
+		if req, err = r.DecodeSearchRequest(bytes.NewReader(jsonReq)); err != nil {
+			return usagef("--query-json %s: %s", o.queryJSON, strings.TrimPrefix(err.Error(), "hermes: search request JSON: "))
+		}
+		if parsed = req.Parsed; parsed == nil {
+			if parsed, err = r.ParseQuery(req.Query); err != nil {
+				return usagef("--query-json %s: $.query: %s", o.queryJSON, strings.TrimPrefix(err.Error(), "query: parse: "))
+			}
+			req.Parsed = parsed
+		}
+		for name := range req.Aggs {
+			aggs = append(aggs, name)
+		}
+		sort.Strings(aggs)
+		o.req.count = req.TotalHitsThreshold > 0
+	} else {
+		if parsed, err = r.ParseQuery(strings.Join(pos, " ")); err != nil {
+			return usagef("%s", strings.TrimPrefix(err.Error(), "query: parse: "))
+		}
+		if req, err = o.req.request(o.k); err != nil {
+			return err
+		}
+		req.Parsed = parsed
+		req.Fields = fields
+		if fields == nil {
+			req.Fields = []string{"*"}
+		}
+		aggs = o.req.aggs
 	}
 	color := isTerminal(io.out)
 	if h := req.Highlight; h != nil && !o.json && h.Pre == "" && h.Post == "" {
@@ -135,7 +193,9 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	p := hitPrinter{schema: schema, fields: fields, color: color, reader: r, parsed: parsed, highlight: req.Highlight != nil}
 	docs := make([]*segment.Document, len(hits))
 	for i, h := range hits {
-		docs[i] = h.Stored
+		if docs[i] = h.Stored; docs[i] == nil {
+			docs[i] = &segment.Document{} // the request asked for no fields
+		}
 	}
 	if o.json {
 		if err := p.printJSON(io.out, hits, docs); err != nil {
@@ -154,9 +214,25 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 		return nil
 	}
 	p.printText(io.out, hits, docs)
-	printAggsText(io.out, res, o.req.aggs)
+	printAggsText(io.out, res, aggs)
 	fmt.Fprintln(io.out, summaryLine(res, took))
 	return nil
+}
+
+// readQueryJSON reads the --query-json file, or stdin for "-".
+func readQueryJSON(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("--query-json: read stdin: %w", err)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, usagef("--query-json: %v", err)
+	}
+	return b, nil
 }
 
 func orDefault(s, def string) string {
