@@ -20,7 +20,7 @@ import (
 
 // shopReader is a small committed index of products with every field type
 // the README's JSON examples use.
-func shopReader(t *testing.T) *hermes.Reader {
+func shopReader(t testing.TB) *hermes.Reader {
 	t.Helper()
 	ctx := context.Background()
 	schema, err := segment.NewSchema(
@@ -179,4 +179,34 @@ func TestSearchRequestJSONErrors(t *testing.T) {
 			t.Errorf("%s:\n got %v\nwant a SearchRequestJSONError containing %q", tc.in, err, tc.want)
 		}
 	}
+}
+
+// DecodeSearchRequest never panics, fails only with a
+// SearchRequestJSONError, and what it accepts SearchRequest takes or
+// refuses with an error, never a panic.
+func FuzzDecodeSearchRequest(f *testing.F) {
+	r := shopReader(f)
+	for _, s := range []string{
+		`{"query":"mug","k":3,"sort":[{"field":"price","desc":true}],"highlight":{"fields":["body"],"pre":"<","post":">"}}`,
+		`{"query":{"boolean":{"must":[{"parse":"blue"},{"range":{"field":"created","min":"2024-01-01","max":null}}],"must_not":[{"term":{"field":"title","term":"cup"}}]}}}`,
+		`{"query":{"boost":{"query":{"fuzzy":{"field":"title","term":"mgu","distance":1}},"boost":2}},"k":1}`,
+		`{"query":{"all":{}},"aggs":{"a":{"range":{"field":"price","ranges":[{"to":10},{"from":10}]}},"b":{"histogram":{"field":"stock","interval":50,"sub":{"p":{"field":"price"}}}}}}`,
+		`{"query":{"phrase":{"field":"body","terms":["blue","glaze"],"positions":[0,1],"slop":0}},"fields":["*"],"offset":2,"k":2}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		req, err := r.DecodeSearchRequest(strings.NewReader(in))
+		if err != nil {
+			var je *hermes.SearchRequestJSONError
+			if !errors.As(err, &je) {
+				t.Fatalf("%s: error %v (%T) is not a SearchRequestJSONError", in, err, err)
+			}
+			return
+		}
+		if req.K > 100 || req.Offset > 100 {
+			return // a page that large costs time, not coverage
+		}
+		_, _ = r.SearchRequest(context.Background(), req)
+	})
 }
