@@ -51,6 +51,11 @@ type Hit struct {
 	// Cursor, set by Reader.SearchRequest, continues a search after this
 	// hit (SearchRequest.After).
 	Cursor string
+	// Stored holds the stored fields SearchRequest.Fields asked for.
+	Stored *Document
+	// Highlights holds, by field, the fragments SearchRequest.Highlight
+	// asked for, best first; a field with no match has none.
+	Highlights map[string][]HitFragment
 
 	r   *Reader
 	seg int // index in r.view.readers

@@ -80,6 +80,11 @@ type SearchRequest struct {
 	TotalHitsThreshold int
 	// Aggs are computed over all matching documents, in the same pass.
 	Aggs map[string]Aggregation
+	// Fields are the stored fields each hit returns in Hit.Stored ("*":
+	// all of them); none if empty (Hit.Document reads them later).
+	Fields []string
+	// Highlight, if not nil, sets each hit's Highlights.
+	Highlight *HighlightRequest
 }
 
 // SearchResult is the answer to a SearchRequest.
@@ -131,6 +136,10 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 	if err != nil {
 		return nil, err
 	}
+	loader, err := r.newHitLoader(&req)
+	if err != nil {
+		return nil, err
+	}
 	want := req.K + req.Offset
 	if want < req.K { // overflow
 		return nil, fmt.Errorf("hermes: search request: K+Offset overflows")
@@ -172,8 +181,13 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 			e.keys[0] = orderedF64(float64(h.Score))
 			entries = append(entries, e)
 		}
-		res.Hits, err = r.entryHits(plan, entries)
-		return res, err
+		if res.Hits, err = r.entryHits(plan, entries); err != nil {
+			return nil, err
+		}
+		if err := r.loadHits(ctx, loader, q, &req, res.Hits); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 
 	top := &entryHeap{n: want, plan: plan}
@@ -239,8 +253,21 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 	res.Total = TotalHits{Value: total, Relation: TotalEqual}
 	res.Aggs = aggs.results()
 	entries := top.sorted()
-	res.Hits, err = r.entryHits(plan, entries[min(req.Offset, len(entries)):])
-	return res, err
+	if res.Hits, err = r.entryHits(plan, entries[min(req.Offset, len(entries)):]); err != nil {
+		return nil, err
+	}
+	if err := r.loadHits(ctx, loader, q, &req, res.Hits); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// loadHits reads the stored fields and highlights req asks of hits.
+func (r *Reader) loadHits(ctx context.Context, l *hitLoader, q query.Query, req *SearchRequest, hits []Hit) error {
+	if l == nil {
+		return nil
+	}
+	return l.load(ctx, r, q, hits, req.Fields)
 }
 
 // sortKey is one resolved SortField.

@@ -199,9 +199,21 @@ func TestDecodeJSONIgnoresUnknownFields(t *testing.T) {
 	if _, err := back.WithUnknownFields(RejectUnknown).DecodeJSON([]byte(in)); err == nil || !strings.Contains(err.Error(), "unknown field") {
 		t.Fatalf("reject mode: %v", err)
 	}
-	if _, err := ParseSchema([]byte(`{"fields":[{"name":"a","type":"text","indexed":true}],"unknown_fields":"dynamic"}`)); err == nil ||
-		!strings.Contains(err.Error(), "want reject or ignore") {
-		t.Fatalf("unknown_fields dynamic: %v", err)
+	if _, err := ParseSchema([]byte(`{"fields":[{"name":"a","type":"text","indexed":true}],"unknown_fields":"guess"}`)); err == nil ||
+		!strings.Contains(err.Error(), "want reject, ignore or dynamic") {
+		t.Fatalf("unknown_fields guess: %v", err)
+	}
+	// Dynamic survives the schema's JSON; DecodeJSON rejects unknown
+	// fields under it (hermes index adds them before creating an index).
+	dyn, err := ParseSchema([]byte(`{"fields":[{"name":"a","type":"text","indexed":true}],"unknown_fields":"dynamic"}`))
+	if err != nil || dyn.UnknownFields() != DynamicUnknown {
+		t.Fatalf("unknown_fields dynamic: %v, %v", dyn, err)
+	}
+	if data, _ := json.Marshal(dyn); !strings.Contains(string(data), `"unknown_fields":"dynamic"`) {
+		t.Fatalf("dynamic schema marshals as %s", data)
+	}
+	if _, err := dyn.DecodeJSON([]byte(`{"a":"x","b":1}`)); err == nil || !strings.Contains(err.Error(), "unknown field") {
+		t.Fatalf("dynamic mode, unknown field: %v", err)
 	}
 	// The fast path skips unknown fields too, and agrees with encoding/json.
 	for _, in := range []string{in, `{"nope":1}`, `{"x":{"y":"z"},"title":"t"}`, `{"nope":[[1],{"a":[]}]}`,

@@ -166,11 +166,19 @@ const (
 	// IgnoreUnknown drops unknown fields' values, whatever they hold; the
 	// known fields of a nested object are still taken.
 	IgnoreUnknown
+	// DynamicUnknown asks for bleve's dynamic mapping: an unknown field is
+	// added to the schema with the type inferred from its values. Today
+	// `hermes index` does it when it creates an index: it reads the whole
+	// input first and creates the index with the fields it found added (so
+	// the committed schema lists them). An index's schema cannot grow yet
+	// (segments are written and opened against one fixed schema), so
+	// DecodeJSON treats unknown fields as RejectUnknown does.
+	DynamicUnknown
 )
 
-var unknownFieldsNames = [...]string{RejectUnknown: "reject", IgnoreUnknown: "ignore"}
+var unknownFieldsNames = [...]string{RejectUnknown: "reject", IgnoreUnknown: "ignore", DynamicUnknown: "dynamic"}
 
-// String returns the schema JSON name: "reject" or "ignore".
+// String returns the schema JSON name: "reject", "ignore" or "dynamic".
 func (u UnknownFields) String() string {
 	if int(u) < len(unknownFieldsNames) {
 		return unknownFieldsNames[u]
@@ -292,8 +300,8 @@ type schemaJSON struct {
 }
 
 // ParseSchema parses the JSON form {"fields":[{"name":...,"type":...},...]},
-// with an optional "unknown_fields": "reject" (the default) or "ignore" (see
-// UnknownFields). Unknown keys and trailing data are errors.
+// with an optional "unknown_fields": "reject" (the default), "ignore" or
+// "dynamic" (see UnknownFields). Unknown keys and trailing data are errors.
 func ParseSchema(data []byte) (*Schema, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -329,8 +337,10 @@ func ParseSchema(data []byte) (*Schema, error) {
 	case "", "reject":
 	case "ignore":
 		unknown = IgnoreUnknown
+	case "dynamic":
+		unknown = DynamicUnknown
 	default:
-		return nil, fmt.Errorf("segment: parse schema: unknown_fields %q: want reject or ignore", raw.UnknownFields)
+		return nil, fmt.Errorf("segment: parse schema: unknown_fields %q: want reject, ignore or dynamic", raw.UnknownFields)
 	}
 	s, err := NewSchema(fields...)
 	if err != nil {

@@ -43,7 +43,7 @@ was concatenated from several): with --commit-every, a commit waits until
 the members its lines came from have been read to the end and their
 checksums matched, so a corrupt member is never committed; a single-member
 file is then committed once, at the end. --limit commits its documents
-without reading the rest of their member.`
+without reading the rest of their member.` + dynamicAbout
 
 // indexOptions are the flags of hermes index.
 type indexOptions struct {
@@ -55,6 +55,7 @@ type indexOptions struct {
 	commitEvery int
 	onError     string
 	inferLines  int
+	inferAll    bool // --infer-lines all
 	limit       int
 	quiet       bool
 	upsert      bool
@@ -70,7 +71,8 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 	fl.Var(&o.memory, "memory", "indexing memory `size` shared by the workers, e.g. 256MiB or 1GiB")
 	fl.IntVar(&o.commitEvery, "commit-every", 0, "commit after every `N` documents (default: once, at the end)")
 	fl.StringVar(&o.onError, "on-error", "stop", "`mode` for a malformed line: stop (keep only what was committed) or skip (report it and go on)")
-	fl.IntVar(&o.inferLines, "infer-lines", 1000, "`lines` read to infer the schema without --schema")
+	o.inferLines = 1000
+	fl.Var(inferLinesFlag{&o.inferLines, &o.inferAll}, "infer-lines", "`lines` read to infer the schema without --schema, or all (default 1000)")
 	fl.IntVar(&o.limit, "limit", 0, "index at most `N` documents (default: all)")
 	fl.BoolVar(&o.quiet, "quiet", false, "print no progress, only the summary")
 	var nodes nodeOptions
@@ -123,7 +125,25 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 		}
 		job.schema = s
 	}
-	in, err := jsonl.Open(o.input, io.in)
+	open := func() (*jsonl.Reader, error) { return jsonl.Open(o.input, io.in) }
+	if readsWholeInput(job.schema, o.inferAll, o.index) { // dynamic.go
+		whole, err := newWholeInput(o.input, io.in)
+		if err != nil {
+			return err
+		}
+		defer whole.close()
+		first, err := whole.open()
+		if err != nil {
+			return fmt.Errorf("open the input: %w", err)
+		}
+		job.schema, err = inferWholeInput(ctx, first, job.schema, o.limit, io.err, o.quiet)
+		first.Close()
+		if err != nil {
+			return err
+		}
+		open = whole.open
+	}
+	in, err := open()
 	if err != nil {
 		return fmt.Errorf("open the input: %w", err)
 	}
@@ -264,7 +284,7 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		if err != nil {
 			return nil, fmt.Errorf("the schema of the index in %s: %w", j.dir, err)
 		}
-		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields()) {
+		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields()) && !grownFrom(schema, existing) {
 			return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, or index into a new directory",
 				j.dir, infer.Describe(existing))
 		}

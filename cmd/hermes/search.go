@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -27,23 +32,45 @@ text field. Anything else is refused with the position of what the parser
 does not support.
 
 With --json, each hit is one JSON object a line: {"id":...,"score":...,
-<stored fields>}. A stored field named "score" appears as "stored.score".` + searchRequestAbout
+<stored fields>}. A stored field named "score" appears as "stored.score".
+
+Highlighting: --highlight shows the best fragments of every stored text
+field with the words the query matched marked (as the field was analysed:
+"runs" marks "running"; a phrase only where its words stand together);
+--highlight=title,body picks the fields. With --json each hit then has
+"highlight":{"body":[{"value":0,"start":120,"end":262,"text":"...",
+"matches":[[4,9],...]},...]}: start and end are byte offsets of the
+fragment in the field's value (the value-th one), matches byte ranges of
+its text; --marks PRE,POST adds "marked", the text with the marks.
+
+--query-json FILE (- for stdin) runs a search request written in JSON
+instead of QUERY and the flags -k, --fields, --sort, --after, --offset,
+--count, --agg and --highlight, which it maps one to one, e.g.
+  {"query": "title:mug", "k": 20, "sort": [{"field": "price", "desc": true}],
+   "highlight": {"fields": ["body"]}, "aggs": {"shops": {"terms": {"field": "shop"}}}}
+The README documents its schema. With --json the total comes as a line
+{"total":N,"relation":"="} when the request has a total_hits_threshold.` + searchRequestAbout
 
 type searchOptions struct {
-	index  string
-	k      int
-	json   bool
-	fields string
-	req    requestFlags
+	index     string
+	k         int
+	json      bool
+	fields    string
+	queryJSON string
+	req       requestFlags
 }
 
+// requestFlagNames are the flags that --query-json replaces.
+var requestFlagNames = []string{"k", "fields", "sort", "after", "offset", "count", "agg", "highlight", "fragments", "fragment-size", "marks"}
+
 func runSearch(ctx context.Context, args []string, io stdio) error {
-	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] [--sort F[:desc]] [--after CURSOR] [--offset N] [--count] [--agg SPEC] QUERY", searchAbout, io)
+	fl := newFlags("search", "hermes search --index DIR [-k 10] [--json] [--fields f1,f2] [--sort F[:desc]] [--after CURSOR] [--offset N] [--count] [--agg SPEC] [--highlight[=FIELDS]] QUERY\n       hermes search --index DIR [--json] --query-json FILE|-", searchAbout, io)
 	var o searchOptions
 	fl.StringVar(&o.index, "index", "", "the index `directory`")
 	fl.IntVar(&o.k, "k", 10, "how many `hits` to show")
 	fl.BoolVar(&o.json, "json", false, "print one JSON object per hit")
 	fl.StringVar(&o.fields, "fields", "", "stored `fields` to show, comma-separated (default: all)")
+	fl.StringVar(&o.queryJSON, "query-json", "", "run the JSON search request in `file` (- for stdin) instead of QUERY and the request flags (see the README)")
 	o.req.register(fl.FlagSet)
 	pos, err := fl.parse(args)
 	if err != nil {
@@ -52,13 +79,27 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	if err := requireString("index", o.index, "./myindex"); err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return usagef("no query; e.g. hermes search --index %s 'civil war'", orDefault(o.index, "DIR"))
+	if o.queryJSON != "" {
+		if len(pos) > 0 {
+			return usagef("--query-json: the query is in the JSON; no QUERY argument (got %q)", strings.Join(pos, " "))
+		}
+		var clash []string
+		fl.Visit(func(f *flag.Flag) {
+			if slices.Contains(requestFlagNames, f.Name) {
+				clash = append(clash, "--"+f.Name)
+			}
+		})
+		if len(clash) > 0 {
+			return usagef("--query-json: %s: set these in the JSON request", strings.Join(clash, ", "))
+		}
+	} else {
+		if len(pos) == 0 {
+			return usagef("no query; e.g. hermes search --index %s 'civil war'", orDefault(o.index, "DIR"))
+		}
+		if o.k < 1 && (o.k < 0 || len(o.req.aggs) == 0) {
+			return usagef("-k %d: show at least 1 hit (or 0 with --agg)", o.k)
+		}
 	}
-	if o.k < 1 && (o.k < 0 || len(o.req.aggs) == 0) {
-		return usagef("-k %d: show at least 1 hit (or 0 with --agg)", o.k)
-	}
-	query := strings.Join(pos, " ")
 	_, schema, err := readIndexMeta(o.index)
 	if err != nil {
 		return err
@@ -77,6 +118,21 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 			fields = append(fields, f)
 		}
 	}
+	for _, f := range o.req.highlight.fields {
+		fld, ok := schema.Field(f)
+		switch {
+		case !ok:
+			return usagef("--highlight: the index has no field %q (it has %s)", f, fieldNames(schema))
+		case !fld.Stored || (fld.Type != segment.TypeText && fld.Type != segment.TypeKeyword):
+			return usagef("--highlight: field %q is not a stored text or keyword field", f)
+		}
+	}
+	var jsonReq []byte
+	if o.queryJSON != "" {
+		if jsonReq, err = readQueryJSON(o.queryJSON, io.in); err != nil {
+			return err
+		}
+	}
 	dir, err := storage.NewFS(o.index)
 	if err != nil {
 		return err
@@ -86,15 +142,47 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("open the index at %s: %w", o.index, err)
 	}
 	defer r.Close()
-	parsed, err := r.ParseQuery(query)
-	if err != nil {
-		return usagef("%s", strings.TrimPrefix(err.Error(), "query: parse: "))
+	var (
+		req    hermes.SearchRequest
+		parsed query.Query
+		aggs   []string // aggregation names, in the order to print
+	)
+	if jsonReq != nil {
+		if req, err = r.DecodeSearchRequest(bytes.NewReader(jsonReq)); err != nil {
+			return usagef("--query-json %s: %s", o.queryJSON, strings.TrimPrefix(err.Error(), "hermes: search request JSON: "))
+		}
+		if parsed = req.Parsed; parsed == nil {
+			if parsed, err = r.ParseQuery(req.Query); err != nil {
+				return usagef("--query-json %s: $.query: %s", o.queryJSON, strings.TrimPrefix(err.Error(), "query: parse: "))
+			}
+			req.Parsed = parsed
+		}
+		for name := range req.Aggs {
+			aggs = append(aggs, name)
+		}
+		sort.Strings(aggs)
+		o.req.count = req.TotalHitsThreshold > 0
+	} else {
+		if parsed, err = r.ParseQuery(strings.Join(pos, " ")); err != nil {
+			return usagef("%s", strings.TrimPrefix(err.Error(), "query: parse: "))
+		}
+		if req, err = o.req.request(o.k); err != nil {
+			return err
+		}
+		req.Parsed = parsed
+		req.Fields = fields
+		if fields == nil {
+			req.Fields = []string{"*"}
+		}
+		aggs = o.req.aggs
 	}
-	req, err := o.req.request(o.k)
-	if err != nil {
-		return err
+	color := isTerminal(io.out)
+	if h := req.Highlight; h != nil && !o.json && h.Pre == "" && h.Post == "" {
+		h.Pre, h.Post = "**", "**"
+		if color {
+			h.Pre, h.Post = "\x1b[1m", "\x1b[0m"
+		}
 	}
-	req.Parsed = parsed
 	start := time.Now()
 	res, err := r.SearchRequest(ctx, req)
 	if err != nil {
@@ -102,10 +190,12 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 	}
 	took := time.Since(start)
 	hits := res.Hits
-	p := hitPrinter{schema: schema, fields: fields, color: isTerminal(io.out), reader: r, parsed: parsed}
-	docs, err := p.documents(ctx, hits)
-	if err != nil {
-		return err
+	p := hitPrinter{schema: schema, fields: fields, color: color, reader: r, parsed: parsed, highlight: req.Highlight != nil}
+	docs := make([]*segment.Document, len(hits))
+	for i, h := range hits {
+		if docs[i] = h.Stored; docs[i] == nil {
+			docs[i] = &segment.Document{} // the request asked for no fields
+		}
 	}
 	if o.json {
 		if err := p.printJSON(io.out, hits, docs); err != nil {
@@ -124,9 +214,25 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 		return nil
 	}
 	p.printText(io.out, hits, docs)
-	printAggsText(io.out, res, o.req.aggs)
+	printAggsText(io.out, res, aggs)
 	fmt.Fprintln(io.out, summaryLine(res, took))
 	return nil
+}
+
+// readQueryJSON reads the --query-json file, or stdin for "-".
+func readQueryJSON(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("--query-json: read stdin: %w", err)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, usagef("--query-json: %v", err)
+	}
+	return b, nil
 }
 
 func orDefault(s, def string) string {
@@ -154,6 +260,8 @@ type hitPrinter struct {
 	// marked right).
 	reader *hermes.Reader
 	parsed query.Query
+	// highlight: the hits carry Highlights, shown instead of snippets.
+	highlight bool
 }
 
 // documents reads the stored fields to show of each hit: only those (all
@@ -218,10 +326,20 @@ func (p *hitPrinter) printJSON(w io.Writer, hits []hermes.Hit, docs []*segment.D
 			buf = append(buf, `,"cursor":`...)
 			buf = strconv.AppendQuote(buf, h.Cursor)
 		}
+		if p.highlight {
+			var hb bytes.Buffer
+			enc := json.NewEncoder(&hb)
+			enc.SetEscapeHTML(false) // marks such as <em> as written
+			if err := enc.Encode(highlightsJSON(h.Highlights)); err != nil {
+				return err
+			}
+			buf = append(buf, `,"highlight":`...)
+			buf = append(buf, bytes.TrimSuffix(hb.Bytes(), []byte("\n"))...)
+		}
 		rest := &segment.Document{Values: p.shown(docs[i])}
 		for i := range rest.Values {
 			switch rest.Values[i].Field {
-			case "score", "id", "cursor":
+			case "score", "id", "cursor", "highlight":
 				rest.Values[i].Field = "stored." + rest.Values[i].Field
 			}
 		}
@@ -268,7 +386,15 @@ func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.D
 			id = fmt.Sprint(valueOf(h.Key))
 		}
 		fmt.Fprintf(w, "%2d. %s  (score %.2f)\n", i+1, id, h.Score)
+		shownHL := map[string]bool{}
 		for _, v := range p.shown(docs[i]) {
+			if frags := h.Highlights[v.Field]; len(frags) > 0 {
+				if !shownHL[v.Field] {
+					fmt.Fprintf(w, "    %s: %s\n", v.Field, fragmentsText(frags))
+					shownHL[v.Field] = true
+				}
+				continue
+			}
 			text := fmt.Sprint(valueOf(v))
 			if f, _ := p.schema.Field(v.Field); f.Type == segment.TypeDate {
 				text = segment.FormatDate(v.I64)
@@ -280,7 +406,46 @@ func (p *hitPrinter) printText(w io.Writer, hits []hermes.Hit, docs []*segment.D
 			}
 			fmt.Fprintf(w, "    %s: %s\n", v.Field, text)
 		}
+		// Highlighted fields not among --fields.
+		for _, f := range p.schema.Fields() {
+			if frags := h.Highlights[f.Name]; len(frags) > 0 && !shownHL[f.Name] {
+				fmt.Fprintf(w, "    %s: %s\n", f.Name, fragmentsText(frags))
+			}
+		}
 	}
+}
+
+// fragmentsText joins a field's marked fragments on one line.
+func fragmentsText(frags []hermes.HitFragment) string {
+	parts := make([]string, len(frags))
+	for i, f := range frags {
+		parts[i] = strings.Join(strings.Fields(f.Marked), " ")
+	}
+	return strings.Join(parts, " … ")
+}
+
+// fragmentJSON is a fragment in --json output.
+type fragmentJSON struct {
+	Value   int      `json:"value"`
+	Start   int      `json:"start"`
+	End     int      `json:"end"`
+	Text    string   `json:"text"`
+	Matches [][2]int `json:"matches"`
+	Marked  string   `json:"marked,omitempty"`
+}
+
+func highlightsJSON(hl map[string][]hermes.HitFragment) map[string][]fragmentJSON {
+	out := map[string][]fragmentJSON{}
+	for field, frags := range hl {
+		for _, f := range frags {
+			fj := fragmentJSON{Value: f.Value, Start: f.Start, End: f.End, Text: f.Text, Marked: f.Marked, Matches: [][2]int{}}
+			for _, m := range f.Matches {
+				fj.Matches = append(fj.Matches, [2]int{m.Start, m.End})
+			}
+			out[field] = append(out[field], fj)
+		}
+	}
+	return out
 }
 
 // snippet cuts text, a stored value of field, to about 220 bytes around its

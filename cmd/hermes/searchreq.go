@@ -38,6 +38,44 @@ type requestFlags struct {
 	offset int
 	count  bool
 	aggs   aggFlags
+	// highlight: --highlight[=FIELDS], --fragments, --fragment-size, --marks.
+	highlight    highlightFlag
+	fragments    int
+	fragmentSize int
+	marks        string
+}
+
+// highlightFlag is --highlight (every stored text field) or
+// --highlight=FIELDS.
+type highlightFlag struct {
+	set    bool
+	fields []string
+}
+
+func (h *highlightFlag) IsBoolFlag() bool { return true }
+
+func (h *highlightFlag) String() string {
+	if h == nil || !h.set {
+		return ""
+	}
+	return strings.Join(h.fields, ",")
+}
+
+func (h *highlightFlag) Set(s string) error {
+	switch s {
+	case "true":
+		h.set, h.fields = true, nil
+	case "false":
+		h.set, h.fields = false, nil
+	default:
+		h.set, h.fields = true, nil
+		for _, f := range strings.Split(s, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				h.fields = append(h.fields, f)
+			}
+		}
+	}
+	return nil
 }
 
 type aggFlags []string
@@ -51,6 +89,10 @@ func (f *requestFlags) register(fl *flag.FlagSet) {
 	fl.IntVar(&f.offset, "offset", 0, "skip the first `n` hits")
 	fl.BoolVar(&f.count, "count", false, "count every match exactly")
 	fl.Var(&f.aggs, "agg", "an aggregation `spec`, e.g. terms:cat, stats:price, histogram:year:10 (repeatable)")
+	fl.Var(&f.highlight, "highlight", "show the best fragments of each hit's stored text `fields`, matches marked (--highlight: every text field; --highlight=title,body: those)")
+	fl.IntVar(&f.fragments, "fragments", 0, "with --highlight, at most `n` fragments per field (default 3)")
+	fl.IntVar(&f.fragmentSize, "fragment-size", 0, "with --highlight, fragments of about `bytes` (default 150)")
+	fl.StringVar(&f.marks, "marks", "", "with --highlight, `PRE,POST` around each match (default: bold on a terminal, ** otherwise; with --json: none)")
 }
 
 // request builds the SearchRequest for k hits.
@@ -74,6 +116,21 @@ func (f *requestFlags) request(k int) (hermes.SearchRequest, error) {
 				return req, usagef("--sort %s: the direction must be asc or desc, not %q", s, dir)
 			}
 		}
+	}
+	if f.fragments < 0 || f.fragmentSize < 0 {
+		return req, usagef("--fragments and --fragment-size must not be negative")
+	}
+	if f.highlight.set {
+		req.Highlight = &hermes.HighlightRequest{Fields: f.highlight.fields, MaxFragments: f.fragments, FragmentSize: f.fragmentSize}
+		if f.marks != "" {
+			pre, post, ok := strings.Cut(f.marks, ",")
+			if !ok {
+				return req, usagef("--marks %q: want PRE,POST, e.g. '<em>,</em>'", f.marks)
+			}
+			req.Highlight.Pre, req.Highlight.Post = pre, post
+		}
+	} else if f.marks != "" || f.fragments != 0 || f.fragmentSize != 0 {
+		return req, usagef("--marks, --fragments and --fragment-size need --highlight")
 	}
 	for _, spec := range f.aggs {
 		a, err := parseAgg(spec)

@@ -76,6 +76,10 @@ type fieldSeen struct {
 
 // Sampler accumulates the lines of a sample. The zero value is ready.
 type Sampler struct {
+	// Known, if set, names the fields a schema already has: their values
+	// are not sampled (for dynamic mapping, which infers only the others).
+	Known func(name string) bool
+
 	fields []*fieldSeen
 	byName map[string]*fieldSeen
 	lines  int
@@ -91,6 +95,15 @@ func (s *Sampler) Add(line []byte, lineNo int) error {
 	obs, err := observe(line, lineNo)
 	if err != nil {
 		return err
+	}
+	if s.Known != nil {
+		unknown := obs[:0]
+		for _, o := range obs {
+			if !s.Known(o.name) {
+				unknown = append(unknown, o)
+			}
+		}
+		obs = unknown
 	}
 	// Check every observation before recording any.
 	pending := map[string]kind{}
@@ -284,23 +297,8 @@ func (s *Sampler) Schema() (*segment.Schema, error) {
 		fields = append(fields, pk)
 	}
 	for _, f := range s.fields {
-		if f.name == PrimaryField {
-			continue
-		}
-		switch f.kind {
-		case kindString, kindNull:
-			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeText, Indexed: true, Stored: true,
-				Positions: true, Tokenizer: "simple"})
-		case kindDate:
-			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeDate, Stored: true, Fast: true})
-		case kindInteger, kindNegative:
-			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeI64, Stored: true, Fast: true})
-		case kindBig:
-			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeU64, Stored: true, Fast: true})
-		case kindFloat:
-			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeF64, Stored: true, Fast: true})
-		case kindBool:
-			fields = append(fields, segment.Field{Name: f.name, Type: segment.TypeBool, Indexed: true, Stored: true, Fast: true})
+		if f.name != PrimaryField {
+			fields = append(fields, f.field())
 		}
 	}
 	schema, err := segment.NewSchema(fields...)
@@ -308,6 +306,34 @@ func (s *Sampler) Schema() (*segment.Schema, error) {
 		return nil, fmt.Errorf("the schema inferred from the first %d lines is not valid: %w; pass --schema", s.lines, err)
 	}
 	return schema, nil
+}
+
+// Fields returns a field for every sampled name, in the order they first
+// appeared, typed as Schema types them, none primary: the fields dynamic
+// mapping adds to a schema (with Known set to that schema's fields).
+func (s *Sampler) Fields() []segment.Field {
+	fields := make([]segment.Field, len(s.fields))
+	for i, f := range s.fields {
+		fields[i] = f.field()
+	}
+	return fields
+}
+
+// field is the schema field of what was seen.
+func (f *fieldSeen) field() segment.Field {
+	switch f.kind {
+	case kindDate:
+		return segment.Field{Name: f.name, Type: segment.TypeDate, Stored: true, Fast: true}
+	case kindInteger, kindNegative:
+		return segment.Field{Name: f.name, Type: segment.TypeI64, Stored: true, Fast: true}
+	case kindBig:
+		return segment.Field{Name: f.name, Type: segment.TypeU64, Stored: true, Fast: true}
+	case kindFloat:
+		return segment.Field{Name: f.name, Type: segment.TypeF64, Stored: true, Fast: true}
+	case kindBool:
+		return segment.Field{Name: f.name, Type: segment.TypeBool, Indexed: true, Stored: true, Fast: true}
+	}
+	return segment.Field{Name: f.name, Type: segment.TypeText, Indexed: true, Stored: true, Positions: true, Tokenizer: "simple"}
 }
 
 // Describe lists a schema's fields in one line, e.g.

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -210,5 +211,31 @@ func TestDescribe(t *testing.T) {
 	want := "id (keyword, primary), title (text, positions), year (i64, fast, not indexed)"
 	if got != want {
 		t.Fatalf("Describe = %q, want %q", got, want)
+	}
+}
+
+// For dynamic mapping, Known fields are not sampled, and Fields types the
+// others as Schema does, none primary ("id" included); a line whose unknown
+// field holds another kind than before is refused and the first kind stays.
+func TestSamplerDynamicFields(t *testing.T) {
+	s := Sampler{Known: func(name string) bool { return name == "title" || name == "a.b" }}
+	for i, line := range []string{
+		`{"title":5,"id":7,"a":{"b":true,"c":1}}`,
+		`{"title":"x","a":{"c":2.5},"d":"2024-01-01"}`,
+		`{"a":{"c":"text"},"e":true}`,
+	} {
+		err := s.Add([]byte(line), i+1)
+		if (err != nil) != (i == 2) {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+	}
+	got := s.Fields()
+	want := []segment.Field{
+		{Name: "id", Type: segment.TypeI64, Stored: true, Fast: true},
+		{Name: "a.c", Type: segment.TypeF64, Stored: true, Fast: true},
+		{Name: "d", Type: segment.TypeDate, Stored: true, Fast: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("fields\n got %+v\nwant %+v", got, want)
 	}
 }
