@@ -816,8 +816,8 @@ func (p *parser) regexp(fields []string, explicit bool) (Query, bool, error) {
 	return boosted(q, boost), true, err
 }
 
-// checkRegexp parses pattern as vellum's regexp automaton will, and
-// refuses what that automaton cannot run.
+// checkRegexp parses pattern as segment.NewRegexpAutomaton will, and
+// refuses what a whole-term automaton cannot run.
 func checkRegexp(pattern string) error {
 	if !utf8.ValidString(pattern) {
 		return fmt.Errorf("not valid UTF-8")
