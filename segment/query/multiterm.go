@@ -292,7 +292,7 @@ func (w *existsWeight) scorer(ctx context.Context, seg segmentSource) (scorer, e
 		// A text field's norm counts its tokens: non-zero exactly when the
 		// document holds a term of the field.
 		match = func(d uint32) bool { return seg.FieldNorm(name, d) > 0 }
-	case w.f.Fast:
+	case w.f.FastNumeric():
 		col, err := seg.Fast(name)
 		if err != nil {
 			return nil, fmt.Errorf("query: %s: %w", w.q, err)
