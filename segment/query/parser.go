@@ -912,9 +912,6 @@ func (p *parser) phrase(name, raw string, slop int, explicit bool) (Query, error
 		}
 		q, err := textQuery(f, terms, pos, true, unescape(raw), p.valStart)
 		if ph, ok := q.(Phrase); ok && slop > 0 {
-			if hasRepeat(ph.Terms) {
-				return nil, parseErr(p.valStart, "phrase slop", "sloppy phrase %q repeats a term, which is not supported; drop the slop or the repeat", unescape(raw))
-			}
 			ph.Slop = slop
 			q = ph
 		}

@@ -59,7 +59,12 @@ type Boolean struct {
 // the phrase puts them, in any order ("a b"~1 matches "a x b", "a b"~2
 // matches "b a"): Lucene's sloppy phrase. A document's phrase frequency is
 // then the sum over its matches of 1/(distance+1), as in Lucene's
-// SloppyPhraseScorer, and is scored with BM25 like an exact count.
+// SloppyPhraseScorer, and is scored with BM25 like an exact count. A term
+// may repeat ("to be or not to be"~2): each occurrence then takes a
+// different position of the document, resolved as Lucene's
+// SloppyPhraseScorer resolves repeats (a brute-force model test checks
+// that a document matches exactly when some choice of distinct positions
+// is within the slop).
 type Phrase struct {
 	Field string
 	Terms []string
