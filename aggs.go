@@ -10,8 +10,9 @@ import (
 )
 
 // Aggregation summarises the documents a search matches, from fast-field
-// columns (no stored field is read), in the same pass as the search. It is
-// one of *TermsAgg, *RangeAgg, *HistogramAgg and *StatsAgg.
+// and keyword columns (no stored field is read), in the same pass as the
+// search. It is one of *TermsAgg, *RangeAgg, *DateRangeAgg, *HistogramAgg,
+// *DateHistogramAgg and *StatsAgg.
 type Aggregation interface {
 	newCollector(r *Reader) (aggCollector, error)
 }
@@ -19,6 +20,13 @@ type Aggregation interface {
 // TermsAgg buckets the matches by the value of a fast field: the Size
 // (default 10) values with the most documents, most first, ties by value.
 // Sub aggregations compute stats per bucket (one level of nesting).
+//
+// On a fast keyword field every value of a document counts (a document
+// with two tags is in both buckets), from the field's keyword column:
+// each segment counts by ordinal, and only the ordinals counted are mapped
+// to their strings and merged across segments. So the counts are exact,
+// as on numeric fields; the cost is an array of one counter per distinct
+// value of the segment.
 type TermsAgg struct {
 	Field string
 	Size  int
@@ -65,10 +73,12 @@ type AggResult struct {
 // Bucket is one group of an aggregation.
 type Bucket struct {
 	// Key is the value (terms), the range's name, or the lower bound
-	// (histogram), printed exactly.
+	// (histogram), printed exactly; a date histogram's bucket start and a
+	// date term are RFC 3339 in UTC.
 	Key string
-	// From and To bound the bucket: [From, To) for ranges and histograms,
-	// From == To == the value for terms.
+	// From and To bound the bucket: [From, To) for ranges and histograms
+	// (epoch milliseconds for dates), From == To == the value for numeric
+	// terms, 0 for keyword terms.
 	From, To float64
 	Count    int
 	Sub      map[string]*FieldStats
@@ -138,6 +148,17 @@ func (s *aggSet) segment(r *Reader, seg int) (func(docs []uint32), error) {
 			fn(docs)
 		}
 	}, nil
+}
+
+// err is the first error a collector met while counting (a corrupt
+// column), or nil.
+func (s *aggSet) err() error {
+	for i, c := range s.colls {
+		if e, ok := c.(interface{ err() error }); ok && e.err() != nil {
+			return fmt.Errorf("hermes: aggregation %q: %w", s.names[i], e.err())
+		}
+	}
+	return nil
 }
 
 func (s *aggSet) results() map[string]*AggResult {
@@ -298,10 +319,6 @@ type termBucket struct {
 }
 
 func (a *TermsAgg) newCollector(r *Reader) (aggCollector, error) {
-	f, err := r.fastField(a.Field, "terms")
-	if err != nil {
-		return nil, err
-	}
 	if a.Size < 0 {
 		return nil, fmt.Errorf("terms: negative size %d", a.Size)
 	}
@@ -310,6 +327,13 @@ func (a *TermsAgg) newCollector(r *Reader) (aggCollector, error) {
 		size = 10
 	}
 	sub, err := r.newSubStats(a.Sub)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := r.schema.Field(a.Field); ok && f.FastKeyword() {
+		return &keywordTermsCollector{field: f, size: size, sub: sub, buckets: map[string]*termBucket{}, flush: func() {}}, nil
+	}
+	f, err := r.fastField(a.Field, "terms")
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,10 @@ func (r *Reader) fastField(name, use string) (segment.Field, error) {
 	if !ok {
 		return f, fmt.Errorf("hermes: %s: unknown field %q", use, name)
 	}
-	if !f.Fast {
+	if !f.FastNumeric() {
+		if f.FastKeyword() {
+			return f, fmt.Errorf("hermes: %s: field %q is a keyword field; its column serves terms aggregations only", use, name)
+		}
 		return f, fmt.Errorf("hermes: %s: field %q is not a fast field (set Fast in the schema)", use, name)
 	}
 	return f, nil

@@ -250,6 +250,9 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 	if err != nil {
 		return nil, err
 	}
+	if err := aggs.err(); err != nil {
+		return nil, err
+	}
 	res.Total = TotalHits{Value: total, Relation: TotalEqual}
 	res.Aggs = aggs.results()
 	entries := top.sorted()

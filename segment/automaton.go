@@ -11,7 +11,9 @@ import (
 // open), until fn returns false. The walk prunes the term dictionary with
 // the automaton (vellum's FST search), so a Levenshtein or regular
 // expression automaton visits only the dictionary paths it can still
-// accept. The slice is only valid during the call.
+// accept. The slice is only valid during the call. An automaton with an
+// Err method (RegexpAutomaton) that reports an error after the walk fails
+// it with that error.
 func (r *Reader) TermsMatching(field string, a vellum.Automaton, start, end []byte, fn func(term []byte) bool) (err error) {
 	rf, err := r.indexedField(field)
 	if err != nil {
@@ -26,11 +28,17 @@ func (r *Reader) TermsMatching(field string, a vellum.Automaton, start, end []by
 	for err == nil {
 		term, _ := it.Current()
 		if !fn(term) {
-			return nil
+			break
 		}
 		err = it.Next()
 	}
+	if err == nil {
+		err = vellum.ErrIteratorDone
+	}
 	if errors.Is(err, vellum.ErrIteratorDone) {
+		if b, ok := a.(interface{ Err() error }); ok {
+			return b.Err()
+		}
 		return nil
 	}
 	return corrupt(fileName(r.core.id, kindDict), "field %q: %v", rf.field.Name, err)

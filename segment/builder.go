@@ -175,7 +175,7 @@ func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
 			b.fields[i] = fx
 			b.indexed = append(b.indexed, fx)
 		}
-		if f.Fast {
+		if f.FastNumeric() {
 			c := &fastColumn{ord: i, typ: f.Type}
 			b.fast[i] = c
 			b.fastL = append(b.fastL, c)
@@ -433,6 +433,9 @@ type segmentWriter struct {
 	open    map[fileKind]*storage.ChecksumWriter
 	created []string
 	sizes   map[string]int64
+	// keywords gathers the keyword columns while postings are written
+	// (nil without fast keyword fields); writeFast writes them.
+	keywords *keywordCollector
 }
 
 func newSegmentWriter(dir storage.Directory, id ID) *segmentWriter {
@@ -485,6 +488,7 @@ func (b *Builder) Build(dir storage.Directory, id ID) (meta *Meta, err error) {
 	}
 	b.done = true
 	sw := newSegmentWriter(dir, id)
+	sw.keywords = newKeywordCollector(b.schema, b.numDocs)
 	defer func() {
 		if err != nil {
 			sw.abort()
@@ -566,7 +570,7 @@ func (sw *segmentWriter) createPostings() (*dictWriter, *postingsWriter, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return &dictWriter{w: dictW}, &postingsWriter{post: postW, pos: posW}, nil
+	return &dictWriter{w: dictW, kw: sw.keywords}, &postingsWriter{post: postW, pos: posW, kw: sw.keywords}, nil
 }
 
 // writePostings writes the term dictionary, postings and positions files.
@@ -701,9 +705,11 @@ type dictWriter struct {
 	ord     int
 	dir     []byte
 	nFields int
+	kw      *keywordCollector
 }
 
 func (d *dictWriter) startField(ord int) error {
+	d.kw.startField(ord)
 	d.ord = ord
 	d.buf.Reset()
 	var err error
@@ -715,7 +721,10 @@ func (d *dictWriter) startField(ord int) error {
 	return err
 }
 
-func (d *dictWriter) add(term []byte, off uint64) error { return d.fst.Insert(term, off) }
+func (d *dictWriter) add(term []byte, off uint64) error {
+	d.kw.addTerm(term)
+	return d.fst.Insert(term, off)
+}
 
 func (d *dictWriter) finishField() error {
 	if err := d.fst.Close(); err != nil {
@@ -791,6 +800,9 @@ func (b *Builder) writeFast(sw *segmentWriter) error {
 		}
 	}
 	if err := writeKeySection(w, b.schema.primary, b.numDocs, b.keys.keys); err != nil {
+		return err
+	}
+	if err := writeKeywordSection(w, sw.keywords); err != nil {
 		return err
 	}
 	return sw.finish(kindFast)

@@ -112,6 +112,7 @@ func Merge(ctx context.Context, dir storage.Directory, schema *Schema, id ID, so
 		return nil, fmt.Errorf("segment: merge into %s: %w", id, err)
 	}
 	sw := newSegmentWriter(dir, id)
+	sw.keywords = newKeywordCollector(m.schema, m.numDocs)
 	defer func() {
 		if err != nil {
 			sw.abort()
@@ -544,7 +545,7 @@ func (m *merger) writeFast(sw *segmentWriter) error {
 	}
 	n := 0
 	for _, f := range m.schema.fields {
-		if f.Fast {
+		if f.FastNumeric() {
 			n++
 		}
 	}
@@ -552,7 +553,7 @@ func (m *merger) writeFast(sw *segmentWriter) error {
 		return err
 	}
 	for ord, f := range m.schema.fields {
-		if !f.Fast {
+		if !f.FastNumeric() {
 			continue
 		}
 		if err := m.ctx.Err(); err != nil {
@@ -602,6 +603,9 @@ func (m *merger) writeFast(sw *segmentWriter) error {
 		return m.keyErr // a corrupt source stopped the keys early
 	}
 	if err != nil {
+		return err
+	}
+	if err := writeKeywordSection(w, sw.keywords); err != nil {
 		return err
 	}
 	return sw.finish(kindFast)

@@ -40,9 +40,12 @@ type readerCore struct {
 	pos     []byte
 	fast    []*FastColumn // by ordinal, nil if not fast
 	keys    *keyReader    // nil if the schema has no primary key
-	store   *storedReader
-	files   []openFile // every file but meta, held open (and mapped) until the last Close
-	refs    atomic.Int32
+	// keywords holds the keyword columns by ordinal; nil without fast
+	// keyword fields.
+	keywords []*KeywordColumn
+	store    *storedReader
+	files    []openFile // every file but meta, held open (and mapped) until the last Close
+	refs     atomic.Int32
 
 	// Made once at open, so that searches do not redo them per term or
 	// per document.
@@ -361,7 +364,7 @@ func (c *readerCore) openFast(dir storage.Directory) error {
 		if d.bad {
 			break
 		}
-		if ord >= uint64(len(c.fields)) || !c.fields[ord].field.Fast || c.fast[ord] != nil {
+		if ord >= uint64(len(c.fields)) || !c.fields[ord].field.FastNumeric() || c.fast[ord] != nil {
 			return corrupt(name, "column for field ordinal %d, which is not a fast field", ord)
 		}
 		f := c.fields[ord].field
@@ -396,7 +399,7 @@ func (c *readerCore) openFast(dir storage.Directory) error {
 		return err
 	}
 	for i, rf := range c.fields {
-		if rf.field.Fast && c.fast[i] == nil {
+		if rf.field.FastNumeric() && c.fast[i] == nil {
 			return corrupt(name, "no column for fast field %q", rf.field.Name)
 		}
 	}
@@ -428,6 +431,9 @@ func (c *readerCore) openKeys(d *decoder) error {
 			return corrupt(d.file, "truncated primary-key column")
 		}
 		c.keys = k
+	}
+	if err := c.openKeywords(d); err != nil {
+		return err
 	}
 	if d.p != len(d.b) {
 		return corrupt(d.file, "%d trailing bytes", len(d.b)-d.p)

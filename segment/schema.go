@@ -133,10 +133,13 @@ type Field struct {
 	Indexed bool `json:"indexed,omitempty"`
 	// Stored fields are returned by Reader.Document.
 	Stored bool `json:"stored,omitempty"`
-	// Fast fields get a column for per-document lookup (u64, i64, f64, date
-	// and bool only). The column holds one value per document: of a
+	// Fast fields get a column for per-document lookup. For u64, i64, f64,
+	// date and bool fields the column holds one value per document: of a
 	// multi-valued field, the first; so a range or sort on a fast field sees
-	// only that value, while an indexed field matches any of them.
+	// only that value, while an indexed field matches any of them. An
+	// indexed keyword field may be fast too: its keyword column holds every
+	// value of each document, as ordinals into the segment's sorted terms,
+	// for terms aggregations (it cannot sort or answer ranges).
 	Fast bool `json:"fast,omitempty"`
 	// Positions records token positions (indexed text only), for phrases.
 	Positions bool `json:"positions,omitempty"`
@@ -147,6 +150,14 @@ type Field struct {
 	// DefaultTokenizer.
 	Tokenizer string `json:"tokenizer,omitempty"`
 }
+
+// FastNumeric reports whether the field has a numeric fast column
+// (Reader.Fast): a fast u64, i64, f64, date or bool field.
+func (f Field) FastNumeric() bool { return f.Fast && f.Type.numeric() }
+
+// FastKeyword reports whether the field has a keyword column
+// (Reader.Keywords): a fast keyword field.
+func (f Field) FastKeyword() bool { return f.Fast && f.Type == TypeKeyword }
 
 // TokenizerName returns the field's tokenizer name, with the default applied.
 func (f Field) TokenizerName() string {
@@ -280,8 +291,10 @@ func checkField(f Field) error {
 		return fmt.Errorf("positions are only supported on text fields, not %v", f.Type)
 	case f.Positions && !f.Indexed:
 		return fmt.Errorf("positions require an indexed field")
-	case f.Fast && !f.Type.numeric():
-		return fmt.Errorf("fast is only supported on u64, i64, f64, date and bool fields, not %v", f.Type)
+	case f.Fast && f.Type == TypeKeyword && !f.Indexed:
+		return fmt.Errorf("a fast keyword field must be indexed: its column is built from the term dictionary")
+	case f.Fast && !f.Type.numeric() && f.Type != TypeKeyword:
+		return fmt.Errorf("fast is only supported on u64, i64, f64, date, bool and keyword fields, not %v", f.Type)
 	case f.Tokenizer != "" && f.Type != TypeText:
 		return fmt.Errorf("tokenizer %q set on a %v field; only text fields are tokenized", f.Tokenizer, f.Type)
 	case f.Indexed && f.Type == TypeBytes:

@@ -30,8 +30,8 @@ func corpusSchema(t testing.TB) *Schema {
 		Field{Name: "id", Type: TypeKeyword, Indexed: true, Stored: true, Primary: true},
 		Field{Name: "title", Type: TypeText, Indexed: true, Stored: true, Positions: true},
 		Field{Name: "text", Type: TypeText, Indexed: true, Stored: true, Positions: true},
-		Field{Name: "source", Type: TypeKeyword, Indexed: true},
-		Field{Name: "tag", Type: TypeKeyword, Indexed: true, Stored: true},
+		Field{Name: "source", Type: TypeKeyword, Indexed: true, Fast: true},
+		Field{Name: "tag", Type: TypeKeyword, Indexed: true, Stored: true, Fast: true},
 		Field{Name: "len", Type: TypeU64, Indexed: true, Stored: true, Fast: true},
 		Field{Name: "delta", Type: TypeI64, Fast: true},
 		Field{Name: "score", Type: TypeF64, Indexed: true, Stored: true, Fast: true},
@@ -525,11 +525,18 @@ func checkStoredAndFast(t *testing.T, s *Schema, r *Reader, docs []*Document) {
 	cols := map[string]*FastColumn{}
 	for _, f := range s.Fields() {
 		c, err := r.Fast(f.Name)
-		if f.Fast != (err == nil) {
+		if f.FastNumeric() != (err == nil) {
 			t.Fatalf("Fast(%s) = %v, %v", f.Name, c, err)
 		}
-		if f.Fast {
+		if f.FastNumeric() {
 			cols[f.Name] = c
+		}
+		kc, err := r.Keywords(f.Name)
+		if f.FastKeyword() != (err == nil) {
+			t.Fatalf("Keywords(%s) = %v, %v", f.Name, kc, err)
+		}
+		if f.FastKeyword() {
+			checkKeywordColumn(t, kc, f.Name, docs)
 		}
 	}
 	cache := NewBlockCache(24 << 10)
@@ -608,6 +615,65 @@ func checkStoredAndFast(t *testing.T, s *Schema, r *Reader, docs []*Document) {
 		if _, ok := c.U64(uint32(len(docs))); ok {
 			t.Fatal("fast value past the end")
 		}
+	}
+}
+
+// checkKeywordColumn checks a keyword column against the documents: the
+// ordinals number the distinct values in byte order, and each document
+// holds the ordinals of its distinct values; CountOrds agrees.
+func checkKeywordColumn(t *testing.T, c *KeywordColumn, field string, docs []*Document) {
+	t.Helper()
+	set := map[string]bool{}
+	for _, d := range docs {
+		for _, v := range d.Values {
+			if v.Field == field {
+				set[v.Str] = true
+			}
+		}
+	}
+	terms := make([]string, 0, len(set))
+	for v := range set {
+		terms = append(terms, v)
+	}
+	slices.Sort(terms)
+	if c.NumTerms() != uint32(len(terms)) {
+		t.Fatalf("keyword column %s: %d terms, want %d", field, c.NumTerms(), len(terms))
+	}
+	for o, want := range terms {
+		if got, err := c.Term(uint32(o)); err != nil || string(got) != want {
+			t.Fatalf("keyword column %s: Term(%d) = %q, %v; want %q", field, o, got, err, want)
+		}
+	}
+	if _, err := c.Term(uint32(len(terms))); err == nil {
+		t.Fatalf("keyword column %s: Term past the end succeeded", field)
+	}
+	counts := make([]int, c.OrdinalBound())
+	wantCounts := make([]int, c.OrdinalBound())
+	all := make([]uint32, len(docs))
+	for i, d := range docs {
+		all[i] = uint32(i)
+		var want []uint32
+		for _, v := range d.Values {
+			if v.Field == field {
+				o, _ := slices.BinarySearch(terms, v.Str)
+				want = append(want, uint32(o))
+			}
+		}
+		slices.Sort(want)
+		want = slices.Compact(want)
+		for _, o := range want {
+			wantCounts[o]++
+		}
+		got, err := c.Ords(uint32(i), nil)
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("keyword column %s: Ords(%d) = %v, %v; want %v", field, i, got, err, want)
+		}
+	}
+	if err := c.CountOrds(all, counts); err != nil || !slices.Equal(counts, wantCounts) {
+		t.Fatalf("keyword column %s: CountOrds = %v, %v; want %v", field, counts, err, wantCounts)
+	}
+	if _, err := c.Ords(uint32(len(docs)), nil); err == nil {
+		t.Fatalf("keyword column %s: Ords past the end succeeded", field)
 	}
 }
 

@@ -35,6 +35,7 @@ type postingsWriter struct {
 	data      []byte
 	scratch   [blockSize]uint32
 	hdr       []byte
+	kw        *keywordCollector // gathers keyword columns, or nil
 }
 
 func (w *postingsWriter) startTerm(positions bool, norms []byte) {
@@ -59,6 +60,7 @@ func (w *postingsWriter) addDoc(doc, freq uint32, pos []byte) error {
 			return err
 		}
 	}
+	w.kw.addDoc(doc)
 	w.docs[w.n], w.freqs[w.n] = doc, freq
 	w.n++
 	w.df++

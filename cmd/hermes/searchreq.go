@@ -27,6 +27,9 @@ it; --count makes it exact.
 Aggregations over all matches, from fast fields (repeat --agg):
   terms:FIELD[:SIZE]  histogram:FIELD:INTERVAL  stats:FIELD
   range:FIELD:FROM..TO,FROM..TO,...  ([FROM, TO); an empty bound is open)
+  date_histogram:FIELD:INTERVAL  (1d, 6h, 1w, 1M, 1q, 1y, ...; UTC)
+  date_range:FIELD:FROM..TO,...  (dates as in queries: 2024-01-01, now-7d)
+terms works on fast keyword fields too, counting every value.
 A terms, histogram or range aggregation can nest stats one level:
   --agg 'terms:cat>stats:price'. With --json, aggregations come last, as
 one line {"aggs":{...}}; with --count, a line {"total":N,"relation":"="}.`
@@ -199,8 +202,26 @@ func parseAgg(spec string) (hermes.Aggregation, error) {
 			ranges = append(ranges, rg)
 		}
 		return &hermes.RangeAgg{Field: field, Ranges: ranges, Sub: sub}, nil
+	case "date_histogram":
+		if arg == "" {
+			return nil, fmt.Errorf("want date_histogram:FIELD:INTERVAL, such as 1d or 1M")
+		}
+		return &hermes.DateHistogramAgg{Field: field, Interval: arg, Sub: sub}, nil
+	case "date_range":
+		if arg == "" {
+			return nil, fmt.Errorf("want date_range:FIELD:FROM..TO[,FROM..TO]")
+		}
+		var ranges []hermes.DateRange
+		for _, r := range strings.Split(arg, ",") {
+			from, to, ok := strings.Cut(r, "..")
+			if !ok {
+				return nil, fmt.Errorf("range %q: want FROM..TO", r)
+			}
+			ranges = append(ranges, hermes.DateRange{Name: r, From: from, To: to})
+		}
+		return &hermes.DateRangeAgg{Field: field, Ranges: ranges, Sub: sub}, nil
 	}
-	return nil, fmt.Errorf("unknown kind %q (terms, range, histogram, stats)", kind)
+	return nil, fmt.Errorf("unknown kind %q (terms, range, histogram, date_histogram, date_range, stats)", kind)
 }
 
 // parseRange parses FROM..TO, [FROM, TO); either bound may be empty

@@ -81,3 +81,11 @@ func dateMath(t time.Time, steps string) (time.Time, error) {
 
 // dayMillis is the length of a UTC day in milliseconds.
 const dayMillis = 24 * 60 * 60 * 1000
+
+// ParseDate reads a date as queries take it (RFC 3339, a bare day, epoch
+// milliseconds, or now-7d style date math) and returns epoch milliseconds.
+// Aggregations use it for their date bounds.
+func ParseDate(s string) (int64, error) {
+	ms, _, err := parseDateValue(s)
+	return ms, err
+}

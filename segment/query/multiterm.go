@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	stdregexp "regexp"
 	"sort"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/blevesearch/vellum"
 	"github.com/blevesearch/vellum/levenshtein"
-	vregexp "github.com/blevesearch/vellum/regexp"
 	"github.com/hermes-search/hermes-go/segment"
 )
 
@@ -57,7 +57,8 @@ func (c *collection) indexedField(q Query, name string) (segment.Field, error) {
 
 // expandTerms returns the distinct terms of field that a accepts, over
 // every segment, in byte order. With limit > 0, more than limit terms is
-// an error wrapping ErrTooManyExpansions.
+// an error wrapping ErrTooManyExpansions, and so is an automaton
+// (segment.RegexpAutomaton) going over its budget.
 func (c *collection) expandTerms(q Query, field string, a vellum.Automaton, start, end []byte, limit int) ([][]byte, error) {
 	set := map[string]struct{}{}
 	over := false
@@ -72,6 +73,12 @@ func (c *collection) expandTerms(q Query, field string, a vellum.Automaton, star
 			}
 			return true
 		})
+		if b, ok := a.(interface{ Err() error }); ok && err == nil {
+			err = b.Err()
+		}
+		if errors.Is(err, segment.ErrAutomatonBudget) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTooManyExpansions, q, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("query: expanding %s: %w", q, err)
 		}
@@ -197,7 +204,7 @@ func (c *collection) multiTermWeight(q Query, field, pattern string, maxExp int)
 	if err := checkRegexp(pattern); err != nil {
 		return nil, fmt.Errorf("query: %s: %w", q, err)
 	}
-	a, err := vregexp.New(pattern)
+	a, err := segment.NewRegexpAutomaton(pattern, segment.RegexpLimits{})
 	if err != nil {
 		return nil, fmt.Errorf("query: %s: building its automaton: %w", q, err)
 	}
@@ -285,7 +292,7 @@ func (w *existsWeight) scorer(ctx context.Context, seg segmentSource) (scorer, e
 		// A text field's norm counts its tokens: non-zero exactly when the
 		// document holds a term of the field.
 		match = func(d uint32) bool { return seg.FieldNorm(name, d) > 0 }
-	case w.f.Fast:
+	case w.f.FastNumeric():
 		col, err := seg.Fast(name)
 		if err != nil {
 			return nil, fmt.Errorf("query: %s: %w", w.q, err)

@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -159,8 +160,10 @@ func globMatch(p, s []rune) bool {
 }
 
 // sloppyMatches reports whether some choice of one position per term puts
-// the shifted positions (position - offset) within slop of each other.
-func sloppyMatches(lists [][]int, offsets []int, slop int) bool {
+// the shifted positions within slop of each other, where the occurrences
+// of a repeated term (the same group >= 0) take different positions.
+func sloppyMatches(lists [][]int, offsets, group []int, slop int) bool {
+	used := map[[2]int]bool{} // (group, position) taken
 	var try func(i, lo, hi int) bool
 	try = func(i, lo, hi int) bool {
 		if i > 0 && hi-lo > slop {
@@ -170,8 +173,15 @@ func sloppyMatches(lists [][]int, offsets []int, slop int) bool {
 			return true
 		}
 		for _, p := range lists[i] {
+			k := [2]int{group[i], p}
+			if group[i] >= 0 && used[k] {
+				continue
+			}
+			used[k] = true
 			v := p - offsets[i]
-			if try(i+1, min(lo, v), max(hi, v)) {
+			ok := try(i+1, min(lo, v), max(hi, v))
+			delete(used, k)
+			if ok {
 				return true
 			}
 		}
@@ -180,15 +190,101 @@ func sloppyMatches(lists [][]int, offsets []int, slop int) bool {
 	return try(0, math.MaxInt, math.MinInt)
 }
 
+// termGroups gives the terms that occur more than once a group number
+// each (the same for equal terms), and -1 to the others.
+func termGroups(terms []string) []int {
+	count := map[string]int{}
+	for _, t := range terms {
+		count[t]++
+	}
+	ids := map[string]int{}
+	group := make([]int, len(terms))
+	for i, t := range terms {
+		group[i] = -1
+		if count[t] > 1 {
+			if _, ok := ids[t]; !ok {
+				ids[t] = len(ids)
+			}
+			group[i] = ids[t]
+		}
+	}
+	return group
+}
+
 // sloppyFreqModel is Lucene's SloppyPhraseScorer.phraseFreq written over
-// plain sorted slices, following Lucene's code line by line.
-func sloppyFreqModel(lists [][]int, offsets []int, slop int) float64 {
+// plain sorted slices, following Lucene's code line by line, repeats
+// included (initComplex's advanceRepeatGroups, advanceRpts, collide and
+// lesser).
+func sloppyFreqModel(lists [][]int, offsets, group []int, slop int) float64 {
 	type pp struct{ i, pos, off, ord int }
 	pps := make([]*pp, len(lists))
-	end := math.MinInt
 	for k := range lists {
 		pps[k] = &pp{0, lists[k][0] - offsets[k], offsets[k], k}
-		end = max(end, pps[k].pos)
+	}
+	nextPosition := func(p *pp) bool {
+		p.i++
+		if p.i == len(lists[p.ord]) {
+			return false
+		}
+		p.pos = lists[p.ord][p.i] - p.off
+		return true
+	}
+	// Repeat groups, each sorted by offset; the j-th starts j positions on.
+	groups := map[int][]*pp{}
+	var gids []int
+	for k := range pps {
+		if g := group[k]; g >= 0 {
+			if groups[g] == nil {
+				gids = append(gids, g)
+			}
+			groups[g] = append(groups[g], pps[k])
+		}
+	}
+	for _, g := range gids {
+		rg := groups[g]
+		sort.SliceStable(rg, func(a, b int) bool { return rg[a].off < rg[b].off })
+		for j := 1; j < len(rg); j++ {
+			for k := 0; k < j; k++ {
+				if !nextPosition(rg[j]) {
+					return 0
+				}
+			}
+		}
+	}
+	end := math.MinInt
+	for _, p := range pps {
+		end = max(end, p.pos)
+	}
+	advancePP := func(p *pp) bool {
+		if !nextPosition(p) {
+			return false
+		}
+		end = max(end, p.pos)
+		return true
+	}
+	advanceRpts := func(p *pp) bool {
+		if group[p.ord] < 0 {
+			return true
+		}
+		rg := groups[group[p.ord]]
+		for {
+			var other *pp
+			for _, q := range rg {
+				if q != p && q.pos+q.off == p.pos+p.off {
+					other = q
+					break
+				}
+			}
+			if other == nil {
+				return true
+			}
+			if !(p.pos < other.pos || p.pos == other.pos && p.off < other.off) {
+				p = other // the lesser advances
+			}
+			if !advancePP(p) {
+				return false
+			}
+		}
 	}
 	queue := append([]*pp(nil), pps...)
 	sortQ := func() {
@@ -209,13 +305,10 @@ func sloppyFreqModel(lists [][]int, offsets []int, slop int) float64 {
 	p := pop()
 	matchLength := end - p.pos
 	next := top().pos
-	for {
-		p.i++
-		if p.i == len(lists[p.ord]) {
+	for advancePP(p) {
+		if !advanceRpts(p) {
 			break
 		}
-		p.pos = lists[p.ord][p.i] - p.off
-		end = max(end, p.pos)
 		if p.pos > next {
 			if matchLength <= slop {
 				freq += 1 / float64(matchLength+1)
@@ -299,14 +392,15 @@ func (m *model) evalMultiTerm(q Query, seg, doc int) (bool, float64) {
 				return false, 0
 			}
 		}
-		if !sloppyMatches(lists, offsets, q.Slop) {
+		group := termGroups(q.Terms)
+		if !sloppyMatches(lists, offsets, group, q.Slop) {
 			return false, 0
 		}
 		var idf float64
 		for _, t := range q.Terms {
 			idf += m.idf(q.Field, t)
 		}
-		freq := sloppyFreqModel(lists, offsets, q.Slop)
+		freq := sloppyFreqModel(lists, offsets, group, q.Slop)
 		_, avgdl := m.fieldStats(q.Field)
 		const k1, b = 1.2, 0.75
 		l := float64(m.norm(uint32(len(toks[q.Field]))))
@@ -346,8 +440,14 @@ func (g *queryGen) multiTermLeaf() Query {
 		return Boost{Query: g.leaf(), Boost: []float64{0, 0.5, 2, 3}[g.r.Intn(4)]}
 	default:
 		p, ok := g.phrase().(Phrase)
-		if !ok || hasRepeat(p.Terms) {
+		if !ok {
 			return g.term()
+		}
+		if g.r.Intn(3) == 0 { // a repeated term
+			p.Terms = append(p.Terms, p.Terms[g.r.Intn(len(p.Terms))])
+			if p.Positions != nil {
+				p.Positions = append(p.Positions, p.Positions[len(p.Positions)-1]+1)
+			}
 		}
 		p.Slop = 1 + g.r.Intn(4)
 		if g.r.Intn(3) == 0 { // out of order
@@ -406,24 +506,38 @@ func TestSloppyPhraseExamples(t *testing.T) {
 		slop    int
 		want    float64
 		matches bool
+		terms   []string // for repeats; nil: all distinct
 	}{
-		{[][]int{{0}, {1}}, 1, 1, true},            // "a b": exact
-		{[][]int{{0}, {2}}, 1, 0.5, true},          // "a x b"~1
-		{[][]int{{0}, {3}}, 1, 0, false},           // "a x x b"~1: too far
-		{[][]int{{1}, {0}}, 2, 1.0 / 3, true},      // "b a"~2: reversed costs 2
-		{[][]int{{1}, {0}}, 1, 0, false},           // "b a"~1
-		{[][]int{{0, 5}, {1, 7}}, 1, 1.5, true},    // "a b x x x a x b": 1 + 1/2
-		{[][]int{{0}, {1}, {2}}, 0, 1, true},       // "a b c"~0
-		{[][]int{{0}, {2}, {1}}, 2, 1.0 / 3, true}, // "a c b" for "a b c"~2
+		{[][]int{{0}, {1}}, 1, 1, true, nil},            // "a b": exact
+		{[][]int{{0}, {2}}, 1, 0.5, true, nil},          // "a x b"~1
+		{[][]int{{0}, {3}}, 1, 0, false, nil},           // "a x x b"~1: too far
+		{[][]int{{1}, {0}}, 2, 1.0 / 3, true, nil},      // "b a"~2: reversed costs 2
+		{[][]int{{1}, {0}}, 1, 0, false, nil},           // "b a"~1
+		{[][]int{{0, 5}, {1, 7}}, 1, 1.5, true, nil},    // "a b x x x a x b": 1 + 1/2
+		{[][]int{{0}, {1}, {2}}, 0, 1, true, nil},       // "a b c"~0
+		{[][]int{{0}, {2}, {1}}, 2, 1.0 / 3, true, nil}, // "a c b" for "a b c"~2
+		// A repeated term takes a different position for each occurrence.
+		{[][]int{{0, 2}, {0, 2}}, 1, 0.5, true, []string{"a", "a"}},           // "a x a" for "a a"~1
+		{[][]int{{0, 1}, {0, 1}}, 1, 1, true, []string{"a", "a"}},             // "a a" for "a a"~1
+		{[][]int{{0}, {0}}, 3, 0, false, []string{"a", "a"}},                  // "a" for "a a"~3
+		{[][]int{{0, 3}, {1}, {0, 3}}, 1, 0.5, true, []string{"a", "b", "a"}}, // "a b x a" for "a b a"~1
+		{[][]int{{0, 5}, {1}, {0, 5}}, 2, 0, false, []string{"a", "b", "a"}},  // "a b x x x a" for "a b a"~2
 	} {
 		offsets := make([]int, len(tc.pos))
 		for i := range offsets {
 			offsets[i] = i
 		}
-		if got := sloppyMatches(tc.pos, offsets, tc.slop); got != tc.matches {
+		group := make([]int, len(tc.pos))
+		for i := range group {
+			group[i] = -1
+		}
+		if tc.terms != nil {
+			group = termGroups(tc.terms)
+		}
+		if got := sloppyMatches(tc.pos, offsets, group, tc.slop); got != tc.matches {
 			t.Errorf("%v ~%d: matches %v, want %v", tc.pos, tc.slop, got, tc.matches)
 		}
-		if got := sloppyFreqModel(tc.pos, offsets, tc.slop); math.Abs(got-tc.want) > 1e-12 {
+		if got := sloppyFreqModel(tc.pos, offsets, group, tc.slop); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("%v ~%d: model frequency %v, want %v", tc.pos, tc.slop, got, tc.want)
 		}
 	}
@@ -466,5 +580,67 @@ func TestFuzzyTermLengthBounded(t *testing.T) {
 	// The longest allowed term still runs.
 	if _, err := s.Search(context.Background(), Fuzzy{Field: "body", Term: strings.Repeat("x", MaxFuzzyTermRunes), Distance: 2}, 10); err != nil {
 		t.Errorf("fuzzy term of %d characters: %v", MaxFuzzyTermRunes, err)
+	}
+}
+
+// Patterns whose whole DFA is huge (every Unicode letter, nested
+// repetitions) run lazily and agree with the model.
+func TestHostileRegexpsMatchModel(t *testing.T) {
+	s, m := memFixture(t)
+	f := realSearcher(t)
+	for _, p := range []string{`\pL{2,5}`, `[\pL\pN]{1,9}`, `(?i)W\pL*`, `.{0,40}1`, `(\pL|\pN)*7(\pL|\pN){3}`} {
+		for _, fx := range []struct {
+			s *Searcher
+			m *model
+		}{{s, m}, {f.s, f.m}} {
+			q := Regexp{Field: "body", Pattern: p, MaxExpansions: 1 << 20}
+			hits := searchBoth(t, fx.s, q, 100000)
+			checkAgainstModel(t, fx.m, q, 100000, hits)
+		}
+	}
+}
+
+// Sloppy phrases that repeat a term, drawn from the most frequent words so
+// that many documents match, equal the model: each occurrence takes its own
+// position, and the frequency is Lucene's.
+func TestSloppyRepeatsMatchModel(t *testing.T) {
+	mem, mm := memFixture(t)
+	real := realSearcher(t)
+	ctx := context.Background()
+	r := rand.New(rand.NewSource(31))
+	words := []string{"w0", "w1", "w2", "w3"}
+	matched := 0
+	for i := 0; i < 60; i++ {
+		p := Phrase{Field: "title", Slop: 1 + r.Intn(6)}
+		for n := 2 + r.Intn(3); len(p.Terms) < n; {
+			p.Terms = append(p.Terms, words[r.Intn(len(words))])
+		}
+		if !slices.ContainsFunc(termGroups(p.Terms), func(g int) bool { return g >= 0 }) {
+			p.Terms[len(p.Terms)-1] = p.Terms[0]
+		}
+		var q Query = p
+		if i%4 == 0 {
+			q = Boolean{Should: []Query{p, Term{Field: "title", Term: words[r.Intn(len(words))]}}}
+		}
+		s, m := mem, mm
+		if i%3 == 0 {
+			s, m = real.s, real.m
+		}
+		k := []int{1, 10, 100000}[i%3]
+		checkAgainstModel(t, m, q, k, searchBoth(t, s, q, k))
+		got, err := s.Count(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := len(m.all(p))
+		if got != want {
+			t.Fatalf("Count(%s) = %d, model %d", p, got, want)
+		}
+		if want > 0 {
+			matched++
+		}
+	}
+	if matched < 15 {
+		t.Fatalf("only %d of 60 phrases matched anything: the test checks too little", matched)
 	}
 }

@@ -816,8 +816,8 @@ func (p *parser) regexp(fields []string, explicit bool) (Query, bool, error) {
 	return boosted(q, boost), true, err
 }
 
-// checkRegexp parses pattern as vellum's regexp automaton will, and
-// refuses what that automaton cannot run.
+// checkRegexp parses pattern as segment.NewRegexpAutomaton will, and
+// refuses what a whole-term automaton cannot run.
 func checkRegexp(pattern string) error {
 	if !utf8.ValidString(pattern) {
 		return fmt.Errorf("not valid UTF-8")
@@ -912,9 +912,6 @@ func (p *parser) phrase(name, raw string, slop int, explicit bool) (Query, error
 		}
 		q, err := textQuery(f, terms, pos, true, unescape(raw), p.valStart)
 		if ph, ok := q.(Phrase); ok && slop > 0 {
-			if hasRepeat(ph.Terms) {
-				return nil, parseErr(p.valStart, "phrase slop", "sloppy phrase %q repeats a term, which is not supported; drop the slop or the repeat", unescape(raw))
-			}
 			ph.Slop = slop
 			q = ph
 		}

@@ -246,9 +246,6 @@ func (c *collection) phraseWeight(q Phrase) (weight, error) {
 	if q.Slop < 0 {
 		return nil, fmt.Errorf("query: %s: negative slop %d", q, q.Slop)
 	}
-	if q.Slop > 0 && hasRepeat(q.Terms) {
-		return nil, fmt.Errorf("query: %s: a sloppy phrase cannot repeat a term", q)
-	}
 	if !f.Positions {
 		return nil, fmt.Errorf("query: %s: field %q has no positions indexed, so it cannot answer phrase queries", q, q.Field)
 	}
@@ -272,17 +269,19 @@ func (c *collection) phraseWeight(q Phrase) (weight, error) {
 		w.offsets = append(w.offsets, off)
 	}
 	w.sim = newBM25(sumIDF, fs.docCount, fs.sumTokens)
+	w.rptGroups = repeatGroups(w.terms, w.offsets)
 	return w, nil
 }
 
 // phraseWeight is a phrase of two or more terms.
 type phraseWeight struct {
-	field   string
-	terms   [][]byte
-	offsets []int64
-	sim     bm25
-	slop    int
-	empty   bool // a term occurs nowhere, or there are no terms
+	field     string
+	terms     [][]byte
+	offsets   []int64
+	sim       bm25
+	slop      int
+	empty     bool    // a term occurs nowhere, or there are no terms
+	rptGroups [][]int // terms that repeat (see repeatGroups), or nil
 }
 
 func (w *phraseWeight) scorer(_ context.Context, seg segmentSource) (scorer, error) {
@@ -303,7 +302,7 @@ func (w *phraseWeight) scorer(_ context.Context, seg segmentSource) (scorer, err
 		}
 		dfs[i] = uint64(n)
 	}
-	s := newPhraseScorer(its, dfs, w.offsets, &w.sim, seg, w.field, w.slop)
+	s := newPhraseScorer(its, dfs, w.offsets, &w.sim, seg, w.field, w.slop, w.rptGroups)
 	if s.doc() == noMoreDocs {
 		return nil, nil
 	}

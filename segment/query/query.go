@@ -59,7 +59,12 @@ type Boolean struct {
 // the phrase puts them, in any order ("a b"~1 matches "a x b", "a b"~2
 // matches "b a"): Lucene's sloppy phrase. A document's phrase frequency is
 // then the sum over its matches of 1/(distance+1), as in Lucene's
-// SloppyPhraseScorer, and is scored with BM25 like an exact count.
+// SloppyPhraseScorer, and is scored with BM25 like an exact count. A term
+// may repeat ("to be or not to be"~2): each occurrence then takes a
+// different position of the document, resolved as Lucene's
+// SloppyPhraseScorer resolves repeats (a brute-force model test checks
+// that a document matches exactly when some choice of distinct positions
+// is within the slop).
 type Phrase struct {
 	Field string
 	Terms []string
@@ -135,10 +140,18 @@ type Wildcard struct {
 }
 
 // Regexp matches documents with a term of Field that the regular
-// expression Pattern matches entirely (Go's RE2 syntax, as vellum compiles
-// it to an automaton: no anchors, word boundaries or lazy quantifiers,
-// which Parse refuses). No analysis is applied. Scoring and the expansion
-// bound are those of Wildcard.
+// expression Pattern matches entirely (Go's RE2 syntax: no anchors, word
+// boundaries or lazy quantifiers, which Parse refuses). No analysis is
+// applied. Scoring and the expansion bound are those of Wildcard.
+//
+// Wildcard and Regexp patterns run as an automaton determinized lazily
+// while it walks the term dictionary (segment.RegexpAutomaton), so the
+// work follows the terms the pattern can still match, never the size of
+// its language: `\pL{2,5}` costs microseconds, not the seconds a whole
+// DFA of every Unicode letter would. The automaton has a budget
+// (segment.DefaultRegexpMaxStates states, segment.DefaultRegexpMaxWork
+// steps); a pattern past it fails the search with an error wrapping both
+// ErrTooManyExpansions and segment.ErrAutomatonBudget.
 type Regexp struct {
 	Field   string
 	Pattern string
@@ -177,7 +190,8 @@ const (
 )
 
 // ErrTooManyExpansions is wrapped by the error a search returns when a
-// Wildcard or Regexp matches more terms than its MaxExpansions.
+// Wildcard or Regexp matches more terms than its MaxExpansions, or its
+// automaton goes over its budget.
 var ErrTooManyExpansions = errors.New("query: too many expansions")
 
 func (Term) isQuery()     {}

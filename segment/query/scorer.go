@@ -345,11 +345,27 @@ type phraseScorer struct {
 	bufs    [][]uint32
 	slop    int     // > 0: a sloppy phrase
 	sloppy  float64 // a sloppy phrase's frequency in cur
+	// Repeated terms of a sloppy phrase (see repeatGroups): the groups,
+	// and each term's group or -1; nil without repeats.
+	rptGroups [][]int
+	rptGroup  []int
 }
 
-func newPhraseScorer(terms []postingsIterator, dfs []uint64, offsets []int64, sim *bm25, seg segmentSource, field string, slop int) scorer {
+func newPhraseScorer(terms []postingsIterator, dfs []uint64, offsets []int64, sim *bm25, seg segmentSource, field string, slop int, rptGroups [][]int) scorer {
 	p := &phraseScorer{terms: terms, offsets: offsets, sim: sim, seg: seg, field: field,
 		bufs: make([][]uint32, len(terms)), df: dfs[0], slop: slop}
+	if slop > 0 && rptGroups != nil {
+		p.rptGroups = rptGroups
+		p.rptGroup = make([]int, len(terms))
+		for i := range p.rptGroup {
+			p.rptGroup[i] = -1
+		}
+		for g, members := range rptGroups {
+			for _, i := range members {
+				p.rptGroup[i] = g
+			}
+		}
+	}
 	p.order = make([]int, len(terms))
 	for i := range p.order {
 		p.order[i] = i
