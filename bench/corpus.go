@@ -3,12 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // doc is one line of the benchmark corpus.
@@ -54,8 +55,33 @@ func openCorpus(path string, limit int) (*corpus, error) {
 	return c, nil
 }
 
-// Next decodes the next document into d; it returns io.EOF at the end of the
-// file or once the limit is reached.
+// NextLine returns the next non-blank line, a new slice the caller may keep,
+// and its line number; it returns io.EOF at the end of the file or once the
+// limit is reached. It does not decode the line (nor count its text bytes).
+func (c *corpus) NextLine() ([]byte, int, error) {
+	for {
+		if c.limit > 0 && c.read >= c.limit {
+			return nil, 0, io.EOF
+		}
+		b, err := c.br.ReadBytes('\n')
+		if len(b) == 0 && err != nil {
+			if err == io.EOF {
+				return nil, 0, io.EOF
+			}
+			return nil, 0, fmt.Errorf("%s: %w", c.path, err)
+		}
+		c.line++
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		c.read++
+		return b, c.line, nil
+	}
+}
+
+// Next decodes the next document into d with encoding/json; it returns
+// io.EOF at the end of the file or once the limit is reached.
 func (c *corpus) Next(d *doc) error {
 	for {
 		if c.limit > 0 && c.read >= c.limit {

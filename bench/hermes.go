@@ -5,7 +5,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 
 	hermes "github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/segment"
@@ -47,32 +50,72 @@ func runHermes(path string, c *corpus, positions bool, workers int, memory int64
 	if err != nil {
 		return 0, err
 	}
-	n, err := hermesIndex(ctx, w, c)
+	n, err := hermesIndex(ctx, w, schema, c)
 	if err == nil {
 		_, err = w.Commit(ctx)
 	}
 	return n, errors.Join(err, w.Close())
 }
 
-func hermesIndex(ctx context.Context, w *hermes.Writer, c *corpus) (int, error) {
-	n := 0
-	for {
-		var d doc
-		err := c.Next(&d)
-		if err == io.EOF {
-			return n, nil
+// hermesIndex reads lines on one goroutine and decodes and adds them on
+// GOMAXPROCS goroutines with the schema's own JSON decoder, as hermes index
+// does (the order of the documents does not matter here: one commit at the
+// end). Lucene's child does the same with its threads.
+func hermesIndex(ctx context.Context, w *hermes.Writer, schema *segment.Schema, c *corpus) (int, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan [][]byte, 4)
+	var added, textBytes atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range batches {
+				for _, line := range batch {
+					d, err := schema.DecodeJSON(line)
+					if err == nil {
+						err = w.AddDocumentWait(ctx, d)
+					}
+					if err != nil {
+						cancel(err)
+						continue // drain, so the reader never blocks
+					}
+					for _, v := range d.Values {
+						if v.Field == "text" {
+							textBytes.Add(int64(len(v.Str)))
+						}
+					}
+				}
+				progress(int(added.Add(int64(len(batch)))))
+			}
+		}()
+	}
+	var readErr error
+	for ctx.Err() == nil {
+		batch := make([][]byte, 0, 256)
+		for len(batch) < cap(batch) {
+			line, _, err := c.NextLine()
+			if err != nil {
+				if err != io.EOF {
+					readErr = err
+				}
+				break
+			}
+			batch = append(batch, line)
 		}
-		if err != nil {
-			return n, err
+		if len(batch) > 0 {
+			batches <- batch
 		}
-		hd := &segment.Document{Values: make([]segment.FieldValue, 0, 3)}
-		hd.AddString("id", d.ID).AddString("title", d.Title).AddString("text", d.Text)
-		if err := w.AddDocumentWait(ctx, hd); err != nil {
-			return n, err
-		}
-		n++
-		if n%1000 == 0 {
-			progress(n)
+		if len(batch) < cap(batch) {
+			break
 		}
 	}
+	close(batches)
+	wg.Wait()
+	c.TextBytes = textBytes.Load()
+	if err := context.Cause(ctx); err != nil && readErr == nil {
+		readErr = err
+	}
+	return int(added.Load()), readErr
 }

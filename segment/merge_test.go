@@ -96,9 +96,17 @@ func openWithDeletes(t testing.TB, s *Schema, dir storage.Directory, id ID, docs
 // is checked so in its own tests; this keeps the suite fast).
 func checkMerged(t *testing.T, s *Schema, dir storage.Directory, meta *Meta, docs []*Document, withModel bool) {
 	t.Helper()
+	checkMergedStore(t, s, dir, meta, docs, withModel, false)
+}
+
+// checkMergedStore is checkMerged; with copiedBlocks, the store (and so
+// the meta file's sizes) may differ from a direct build's, as blocks are
+// copied whole, and the model check is what tells the documents are right.
+func checkMergedStore(t *testing.T, s *Schema, dir storage.Directory, meta *Meta, docs []*Document, withModel, copiedBlocks bool) {
+	t.Helper()
 	direct := storage.NewMem()
 	did, dmeta := buildSegment(t, s, docs, direct)
-	if meta.NumDocs != dmeta.NumDocs || meta.Bytes != dmeta.Bytes {
+	if meta.NumDocs != dmeta.NumDocs || (!copiedBlocks && meta.Bytes != dmeta.Bytes) {
 		t.Fatalf("merged: %d docs, %d bytes; direct build: %d docs, %d bytes", meta.NumDocs, meta.Bytes, dmeta.NumDocs, dmeta.Bytes)
 	}
 	for _, f := range s.Fields() {
@@ -110,6 +118,9 @@ func checkMerged(t *testing.T, s *Schema, dir storage.Directory, meta *Meta, doc
 		t.Fatalf("merged meta has stats of %d fields, want %d", len(meta.Fields), len(dmeta.Fields))
 	}
 	for i, k := range allKinds {
+		if copiedBlocks && (k == kindStore || k == kindMeta) {
+			continue
+		}
 		got, err := storage.ReadAll(dir, fileName(meta.ID, k))
 		if err != nil {
 			t.Fatal(err)
@@ -178,6 +189,78 @@ func TestMergeMatchesDirectBuild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMergeCopiesStoredBlocks: with no field that only the store holds, a
+// merge copies the stored blocks whose documents are all live still
+// compressed, and recompresses the records of the others; every live
+// document reads back the same, in order, also after a merge of merges.
+func TestMergeCopiesStoredBlocks(t *testing.T) {
+	var fields []Field
+	for _, f := range corpusSchema(t).Fields() {
+		if f.Name != "raw" { // stored only
+			fields = append(fields, f)
+		}
+	}
+	s, err := NewSchema(fields...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []*Document
+	for _, d := range mergeDocs(t) {
+		nd := &Document{}
+		for _, v := range d.Values {
+			if v.Field != "raw" {
+				nd.Values = append(nd.Values, v)
+			}
+		}
+		all = append(all, nd)
+	}
+	rng := rand.New(rand.NewPCG(13, 13))
+	dir := storage.NewMem()
+	parts := splitDocs(all, 3, rng)
+	// Untouched sources: every block is copied, byte for byte.
+	var srcs []source
+	for _, part := range parts {
+		srcs = append(srcs, openSource(t, s, dir, part, 0, rng))
+	}
+	meta, err := Merge(context.Background(), dir, s, NewID(), readers(srcs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMergedStore(t, s, dir, meta, live(srcs), true, true)
+	merged, err := Open(dir, meta.ID, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer merged.Close()
+	var want []int64
+	for _, src := range srcs {
+		st := src.r.core.store
+		for b := range st.first {
+			want = append(want, st.offs[b+1]-st.offs[b])
+		}
+	}
+	st := merged.core.store
+	var got []int64
+	for b := range st.first {
+		got = append(got, st.offs[b+1]-st.offs[b])
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("merged store blocks of %v bytes, want the sources' %v", got, want)
+	}
+	// The merged segment with deletes, between two new ones: blocks with a
+	// deleted document are recompressed, the others copied.
+	again := []source{
+		openSource(t, s, dir, parts[0], 0.02, rng),
+		openWithDeletes(t, s, dir, meta.ID, live(srcs), 0.02, rng),
+		openSource(t, s, dir, parts[2], 0, rng),
+	}
+	meta2, err := Merge(context.Background(), dir, s, NewID(), readers(again))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMergedStore(t, s, dir, meta2, live(again), true, true)
 }
 
 func storedOnly(s *Schema, d *Document) *Document {

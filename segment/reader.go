@@ -788,17 +788,26 @@ func (s *storedReader) loadIndex(size int64, numDocs uint32) error {
 	return nil
 }
 
-// readBlock reads and decompresses block b into raw[:0], using comp as
-// the buffer for the compressed bytes; it returns both buffers for reuse.
-// It does not touch the cache, so it needs no lock.
-func (s *storedReader) readBlock(b int, raw, comp []byte) ([]byte, []byte, error) {
+// readCompressed reads block b, still compressed, into comp[:0].
+func (s *storedReader) readCompressed(b int, comp []byte) ([]byte, error) {
 	n := int(s.offs[b+1] - s.offs[b])
 	if cap(comp) < n {
 		comp = make([]byte, n)
 	}
 	comp = comp[:n]
 	if _, err := s.f.ReadAt(comp, s.offs[b]); err != nil {
-		return raw, comp, fmt.Errorf("%s: %w", s.name, err)
+		return comp, fmt.Errorf("%s: %w", s.name, err)
+	}
+	return comp, nil
+}
+
+// readBlock reads and decompresses block b into raw[:0], using comp as
+// the buffer for the compressed bytes; it returns both buffers for reuse.
+// It does not touch the cache, so it needs no lock.
+func (s *storedReader) readBlock(b int, raw, comp []byte) ([]byte, []byte, error) {
+	comp, err := s.readCompressed(b, comp)
+	if err != nil {
+		return raw, comp, err
 	}
 	_, dec, err := zstdCodecs()
 	if err != nil {

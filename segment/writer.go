@@ -203,6 +203,24 @@ func (w *storedWriter) flush() error {
 	return nil
 }
 
+// addCompressed appends a block compressed by another storedWriter, which
+// holds docs documents, after the records added so far (their block is
+// closed first, however small). A merge copies whole blocks this way.
+func (w *storedWriter) addCompressed(comp []byte, docs uint32) error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if err := w.write(comp); err != nil {
+		return err
+	}
+	w.index = binary.AppendUvarint(w.index, uint64(docs))
+	w.index = binary.AppendUvarint(w.index, uint64(len(comp)))
+	w.written += int64(len(comp))
+	w.nBlocks++
+	w.numDocs += docs
+	return nil
+}
+
 // finish flushes the last block and writes the index and trailer.
 func (w *storedWriter) finish() error {
 	if err := w.flush(); err != nil {
