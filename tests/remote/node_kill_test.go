@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/hermes-search/hermes-go"
-	"github.com/hermes-search/hermes-go/actors"
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
@@ -102,7 +102,7 @@ func checkIntegrity(t testing.TB, dir storage.Directory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := actors.InternalSchema(user) // what segments are built with
+	s, err := index.InternalSchema(user) // what segments are built with
 	if err != nil {
 		t.Fatal(err)
 	}
