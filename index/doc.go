@@ -9,6 +9,7 @@
 //   - Keys: the writer's sequence numbers, delete log and primary keys, with
 //     the filter over the committed ones.
 //
-// A Reader needs only this package, segment and storage: opening an index
-// for searching starts no actor.
+// Package actors imports this package, so it can never import actors: a
+// Reader (hermes.OpenReader) opens an index with this package and the
+// segment packages alone, and searching starts no actor.
 package index
