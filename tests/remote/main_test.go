@@ -73,7 +73,9 @@ func runNodeProcess() int {
 
 // Points where a node pauses (nodePauseEnv), and the line it prints there.
 const (
-	// pauseBuild: as a worker's segment build creates its first file.
+	// pauseBuild: as a worker's segment build creates its meta file, the
+	// last: every other file of the segment is written, the segment is not
+	// complete.
 	pauseBuild = "build"
 	// pauseServe: as the file server reads the first chunk the writer asks
 	// for, so after the worker reported its segment (SegmentShipped, its
@@ -103,7 +105,7 @@ func (d *pausingDir) pause() {
 }
 
 func (d *pausingDir) Create(name string) (storage.WriteFile, error) {
-	if d.point == pauseBuild {
+	if d.point == pauseBuild && strings.HasSuffix(name, ".meta") {
 		d.pause()
 	}
 	return d.Directory.Create(name)
