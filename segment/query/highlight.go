@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	stdregexp "regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -311,12 +312,59 @@ func markPhrase(p Phrase, toks []hlToken, marked []bool) {
 		if len(shifted[k]) == 0 {
 			return
 		}
+		sort.Ints(shifted[k])
+	}
+	// A sloppy phrase's repeated term takes a different token for each
+	// occurrence (as the engine matches it): group[k] lists the
+	// occurrences of term k by offset when it repeats, else nil.
+	slop := max(p.Slop, 0)
+	group := make([][]int, len(p.Terms))
+	if slop > 0 {
+		for k, term := range p.Terms {
+			for j, other := range p.Terms {
+				if other == term && j != k {
+					group[k] = append(group[k], j)
+				}
+			}
+			if group[k] != nil {
+				group[k] = append(group[k], k)
+				sort.SliceStable(group[k], func(a, b int) bool { return offset(group[k][a]) < offset(group[k][b]) })
+			}
+		}
 	}
 	// inWindow reports whether every term has a token shifted into
-	// [w, w+slop].
-	slop := max(p.Slop, 0)
-	inWindow := func(w int) bool {
-		for _, s := range shifted {
+	// [w, w+slop], with occurrence forced of a repeated term on the token
+	// at position at, and the other occurrences on distinct other tokens.
+	inWindow := func(w, forced, at int) bool {
+		for k, s := range shifted {
+			if group[k] != nil {
+				if group[k][0] != k {
+					continue // the group is checked once, at its first occurrence
+				}
+				// Occurrence m accepts positions [w+offset(m), w+offset(m)+slop]:
+				// intervals of one length, in order, so giving each the
+				// least free position it accepts finds distinct ones when
+				// any exist.
+				taken := -1 // the forced occurrence's position, if in this group
+				if slices.Contains(group[k], forced) {
+					taken = at
+				}
+				j := 0 // into s, term k's positions shifted by offset(k)
+				for _, m := range group[k] {
+					if m == forced {
+						continue
+					}
+					lo := w + offset(m)
+					for j < len(s) && (s[j]+offset(k) < lo || s[j]+offset(k) == taken) {
+						j++
+					}
+					if j == len(s) || s[j]+offset(k) > lo+slop {
+						return false
+					}
+					j++
+				}
+				continue
+			}
 			i := sort.SearchInts(s, w)
 			if i == len(s) || s[i] > w+slop {
 				return false
@@ -331,7 +379,7 @@ func markPhrase(p Phrase, toks []hlToken, marked []bool) {
 			}
 			s := t.pos - offset(k)
 			for w := s - slop; w <= s; w++ {
-				if inWindow(w) {
+				if inWindow(w, k, t.pos) {
 					marked[i] = true
 					break
 				}

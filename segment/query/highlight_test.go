@@ -177,14 +177,11 @@ func randomHLQuery(rng *rand.Rand, terms []string, depth int) Query {
 		return Wildcard{Field: "f", Pattern: string(t)}
 	case k == 4 || k == 5:
 		p := Phrase{Field: "f", Slop: rng.Intn(3) * (k - 4)}
-		seen := map[string]bool{}
 		for range 2 + rng.Intn(2) {
-			t := term()
-			if p.Slop > 0 && seen[t] {
-				continue // sloppy phrases with a repeated term are not modelled
-			}
-			seen[t] = true
-			p.Terms = append(p.Terms, t)
+			p.Terms = append(p.Terms, term())
+		}
+		if rng.Intn(3) == 0 { // a repeated term
+			p.Terms = append(p.Terms, p.Terms[rng.Intn(len(p.Terms))])
 		}
 		return p
 	case k == 6:
