@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	hermes "github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/segment"
@@ -24,6 +25,10 @@ func hermesSchema(positions bool) (*segment.Schema, error) {
 		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true, Positions: positions},
 	)
 }
+
+// mergeWait is how long the last runHermes waited for merges after its
+// commit.
+var mergeWait time.Duration
 
 // runHermes indexes the corpus into a new Hermes index in dir and commits
 // once at the end, so the index is complete and durable when it returns.
@@ -54,6 +59,13 @@ func runHermes(path string, c *corpus, positions bool, workers int, memory int64
 	if err == nil {
 		_, err = w.Commit(ctx)
 	}
+	// As Lucene's close and hermes index do, let the merges the commit
+	// started finish, and time that apart.
+	mergeStart := time.Now()
+	if err == nil {
+		err = w.WaitForMerges(ctx)
+	}
+	mergeWait = time.Since(mergeStart)
 	return n, errors.Join(err, w.Close())
 }
 
