@@ -5,7 +5,8 @@
 //   - coordinator (coordinator.go, its decisions in coordinator_core.go):
 //     owns intake, the ledger, the workers (their generations, restarts and
 //     replacements) and the flush.
-//   - worker (worker.go): owns a segment builder within a memory budget.
+//   - workers (package worker, the same code beside the writer and on
+//     nodes): each owns a segment builder within a memory budget.
 //   - committer (committer.go): the two-phase commit's state machine.
 //   - segmentManager (segment_manager.go): the one writer of metadata.json.
 //
@@ -18,11 +19,12 @@
 //
 //	writer  --AddDocuments-->  coordinator  <--RequestWork--  worker
 //	                           coordinator  --Batch------->   worker
-//	                           coordinator  <--SegmentBuilt-- worker   (budget reached)
+//	                           coordinator  <--SegmentShipped-- worker (budget reached;
+//	                           installed in place, or fetched from a node, then durable)
 //	writer  --PrepareRequest(up to document n)--> coordinator   (sent while intake is
 //	        held: it follows exactly documents 1..n in the mailbox; later ones wait)
 //	        coordinator --PrepareRequest(prepare p)--> committer  (forwarded for the writer)
-//	        coordinator --Batch, FlushRequest--> live workers --FlushAck--> coordinator
+//	        coordinator --Batch, FlushRequest--> live workers --SegmentShipped | FlushAck--> coordinator
 //	        (until every batch holding documents up to n is durable)
 //	        coordinator --DurableResponse--> committer   (one answer: segments, or an error code)
 //	writer  <--PrepareResponse-- committer
@@ -118,15 +120,6 @@ type Config struct {
 
 	Logger *slog.Logger
 }
-
-const (
-	// buildThreshold is the share of its budget at which a worker writes its
-	// builder as a segment, as in the original.
-	buildThreshold = 0.8
-	// minSegmentDocs keeps a worker from writing tiny segments when a few
-	// huge documents fill its budget.
-	minSegmentDocs = 100
-)
 
 func (c *Config) logger() *slog.Logger {
 	if c.Logger == nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/hermes-search/hermes-go/node"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/shipping"
-	"github.com/hermes-search/hermes-go/supervisor"
 )
 
 // RemoteConfig places workers on other nodes (package node). The actor
@@ -214,12 +213,11 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 	case *messages.WorkerFailed:
 		// The host stopped the worker; its Terminated may come first, and
 		// then this is of an old generation.
-		if r.slots[m.Worker] != nil && c.core.isCurrent(m.Worker, m.Generation) {
-			ev := workerFailed{worker: m.Worker, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}
-			if m.BlamedDoc != nil {
-				ev.blame = &supervisor.Blame{Seq: m.BlamedBatch, Index: int(m.GetBlamedDoc())}
-			}
-			c.perform(ctx, c.core.step(ev))
+		if r.slots[m.Worker] == nil {
+			return false // a local worker's
+		}
+		if c.core.isCurrent(m.Worker, m.Generation) {
+			c.perform(ctx, c.core.step(failure(m, "on node: ")))
 		}
 
 	case *actor.Terminated:

@@ -1000,9 +1000,11 @@ func (x *WorkerStarted) GetError() string {
 	return ""
 }
 
-// WorkerFailed tells the coordinator that a remote worker crashed: the host
-// stopped it (the coordinator keeps the restart policy and starts the next
-// generation). blamed_batch is the batch it was processing, 0 for none.
+// WorkerFailed tells the coordinator that a worker crashed: its supervisor
+// (the host on a node, the coordinator itself for a worker beside the
+// writer) stopped it; the coordinator keeps the restart policy and starts
+// the next generation. blamed_batch is the batch it was processing, 0 for
+// none.
 type WorkerFailed struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Worker      int32                  `protobuf:"varint,1,opt,name=worker,proto3" json:"worker,omitempty"`
@@ -1018,7 +1020,10 @@ type WorkerFailed struct {
 	// blamed_doc: the index in blamed_batch of the document the worker was
 	// adding when it panicked, when known: the coordinator blames that
 	// document alone (rejected once it crashed workers MaxCrashes times).
-	BlamedDoc     *int32 `protobuf:"varint,8,opt,name=blamed_doc,json=blamedDoc,proto3,oneof" json:"blamed_doc,omitempty"`
+	BlamedDoc *int32 `protobuf:"varint,8,opt,name=blamed_doc,json=blamedDoc,proto3,oneof" json:"blamed_doc,omitempty"`
+	// code classifies a failed build's error (ERROR_DISK_FULL fails the
+	// flush with the writer's ErrDiskFull).
+	Code          ErrorCode `protobuf:"varint,9,opt,name=code,proto3,enum=hermes.messages.ErrorCode" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1109,9 +1114,18 @@ func (x *WorkerFailed) GetBlamedDoc() int32 {
 	return 0
 }
 
+func (x *WorkerFailed) GetCode() ErrorCode {
+	if x != nil {
+		return x.Code
+	}
+	return ErrorCode_ERROR_NONE
+}
+
 // SegmentShipped is what a worker reports instead of SegmentBuilt (round 0)
 // or a FlushAck with a segment (round > 0): the segment lies in the worker's
-// own directory, served by files, and is not yet in the index. The
+// own directory, served by files, and is not yet in the index. (A worker
+// beside the writer builds in the index directory: files is unset and the
+// segment is installed in place.) The
 // coordinator has it fetched (FetchSegment{segment, source: files}) and
 // counts its batches as durable only once SegmentInstalled reports no
 // error; a failed install is a lost worker's batches: re-delivered. A flush
@@ -1204,7 +1218,7 @@ var File_hermes_remote_proto protoreflect.FileDescriptor
 
 const file_hermes_remote_proto_rawDesc = "" +
 	"\n" +
-	"\x13hermes_remote.proto\x12\x0fhermes.messages\x1a\vactor.proto\"\x80\x01\n" +
+	"\x13hermes_remote.proto\x12\x0fhermes.messages\x1a\vactor.proto\x1a\x0emessages.proto\"\x80\x01\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12(\n" +
 	"\x10message_set_hash\x18\x02 \x01(\tR\x0emessageSetHash\x12\"\n" +
@@ -1287,7 +1301,7 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"generation\x12\x1c\n" +
 	"\x03pid\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05error\"\x8b\x02\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\"\xbb\x02\n" +
 	"\fWorkerFailed\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
@@ -1300,7 +1314,8 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"\x03pid\x18\a \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12\"\n" +
 	"\n" +
-	"blamed_doc\x18\b \x01(\x05H\x00R\tblamedDoc\x88\x01\x01B\r\n" +
+	"blamed_doc\x18\b \x01(\x05H\x00R\tblamedDoc\x88\x01\x01\x12.\n" +
+	"\x04code\x18\t \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04codeB\r\n" +
 	"\v_blamed_doc\"\xd5\x01\n" +
 	"\x0eSegmentShipped\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
@@ -1345,6 +1360,7 @@ var file_hermes_remote_proto_goTypes = []any{
 	(*SegmentShipped)(nil),   // 15: hermes.messages.SegmentShipped
 	nil,                      // 16: hermes.messages.StartWorker.TokenizersEntry
 	(*actor.PID)(nil),        // 17: actor.PID
+	(ErrorCode)(0),           // 18: hermes.messages.ErrorCode
 }
 var file_hermes_remote_proto_depIdxs = []int32{
 	17, // 0: hermes.messages.Hello.writer:type_name -> actor.PID
@@ -1358,13 +1374,14 @@ var file_hermes_remote_proto_depIdxs = []int32{
 	17, // 8: hermes.messages.StartWorker.coordinator:type_name -> actor.PID
 	17, // 9: hermes.messages.WorkerStarted.pid:type_name -> actor.PID
 	17, // 10: hermes.messages.WorkerFailed.pid:type_name -> actor.PID
-	5,  // 11: hermes.messages.SegmentShipped.segment:type_name -> hermes.messages.ShippedSegment
-	17, // 12: hermes.messages.SegmentShipped.files:type_name -> actor.PID
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	18, // 11: hermes.messages.WorkerFailed.code:type_name -> hermes.messages.ErrorCode
+	5,  // 12: hermes.messages.SegmentShipped.segment:type_name -> hermes.messages.ShippedSegment
+	17, // 13: hermes.messages.SegmentShipped.files:type_name -> actor.PID
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_hermes_remote_proto_init() }
@@ -1372,6 +1389,7 @@ func file_hermes_remote_proto_init() {
 	if File_hermes_remote_proto != nil {
 		return
 	}
+	file_messages_proto_init()
 	file_hermes_remote_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
