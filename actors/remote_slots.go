@@ -13,7 +13,6 @@ import (
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/node"
-	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/shipping"
 )
 
@@ -161,7 +160,7 @@ func (r *remoteWorkers) start(c *coordinator, id int32, generation uint64) {
 	}
 	c.system.Root.RequestWithCustomSender(s.node.host.PID, &messages.StartWorker{
 		Worker: id, Generation: generation, Schema: schema, MemoryBudget: r.cfg.WorkerMemory,
-		Coordinator: c.self, IdClockMs: time.Now().UnixMilli(),
+		Coordinator: c.self,
 	}, c.self)
 }
 
@@ -204,6 +203,19 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 			ctx.Send(m.Pid, p)
 		}
 		s.pending = nil
+
+	case *messages.SegmentIDRequest:
+		// The writer allocates every segment id, on its clock, recorded in
+		// the journal before the node makes any file of it.
+		res := &messages.SegmentIDResponse{}
+		if !c.core.isCurrent(m.Worker, m.Generation) {
+			res.Error = fmt.Sprintf("worker %d generation %d has ended", m.Worker, m.Generation)
+		} else if id, err := r.cfg.newSegmentID(); err != nil {
+			res.Error = err.Error()
+		} else {
+			res.Id = id.String()
+		}
+		ctx.Respond(res)
 
 	case remoteStartFailed:
 		if s := r.slots[m.worker]; s != nil && s.generation == m.generation && c.core.isCurrent(m.worker, m.generation) {
@@ -255,9 +267,8 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 	return true
 }
 
-// fetch has a shipped segment fetched by its node's fetcher, once its id is
-// in the index's segment-id journal (so orphan cleanup may remove what a
-// crash in the middle leaves).
+// fetch has a shipped segment fetched by its node's fetcher, if this writer
+// allocated its id (SegmentIDRequest).
 func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
 	fail := func(reason string) {
 		c.system.Root.Send(c.self, &messages.SegmentInstalled{Id: m.Segment.Id, Error: reason})
@@ -268,15 +279,12 @@ func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
 		fail(fmt.Sprintf("worker %d is not remote", m.Worker))
 	case s.node.lost != "":
 		fail("node " + s.node.addr + " lost")
+	case !r.cfg.IDs.Issued(m.Segment.Id):
+		// Only ids this writer allocated (recorded in the journal) enter
+		// the index directory: orphan cleanup can then remove what a
+		// failed or interrupted fetch leaves.
+		fail(fmt.Sprintf("segment id %q was not allocated by this writer", m.Segment.Id))
 	default:
-		id, err := segment.ParseID(m.Segment.Id)
-		if err == nil {
-			err = r.cfg.IDs.Record(id)
-		}
-		if err != nil {
-			fail(err.Error())
-			return
-		}
 		r.cfg.logger().Debug("fetching segment", "node", s.node.addr, "worker", m.Worker, "generation", m.Generation, "segment", m.Segment.Id, "bytes", m.Segment.Bytes)
 		c.system.Root.Send(s.node.fetcher, &messages.FetchSegment{Segment: m.Segment, Source: m.Files, ReplyTo: c.self})
 	}

@@ -3,7 +3,6 @@ package node
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -42,19 +41,12 @@ func (h *host) startWorker(ctx actor.Context, m *messages.StartWorker) *messages
 	if err != nil {
 		return fail("%v (this node has %v)", err, h.node.tokenizers.Names())
 	}
-	// Segment ids follow the writer's clock: its time at StartWorker plus
-	// the time elapsed here, read from the monotonic clock.
-	base, received := time.UnixMilli(m.IdClockMs), time.Now()
-	if m.IdClockMs == 0 {
-		base = received
-	}
-	now := func() time.Time { return base.Add(time.Since(received)) }
 	props := worker.Props(worker.Config{
 		Worker: m.Worker, Generation: m.Generation, Schema: schema,
 		Tokenizers:   func() map[string]analysis.Tokenizer { return toks },
 		MemoryBudget: m.MemoryBudget, Coordinator: m.Coordinator,
 		Dir: h.dir, Files: h.files,
-		NewID:  func() (segment.ID, error) { return segment.NewIDAt(now()), nil },
+		NewID:  worker.IDsFrom(ctx.ActorSystem(), m.Coordinator, m.Worker, m.Generation, DetectionBound),
 		Logger: h.node.log,
 	})
 	pid, err := ctx.SpawnNamed(props, fmt.Sprintf("worker-%d-g%d", m.Worker, m.Generation))

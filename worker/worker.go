@@ -278,3 +278,25 @@ func HeldBytes(m *messages.Document) int {
 	}
 	return n
 }
+
+// IDsFrom returns a NewID for a worker away from the writer: each id is
+// asked of the coordinator (SegmentIDRequest), which allocates it on the
+// writer's clock and records it in the index's journal. No answer within
+// timeout fails the build (the batches are re-delivered; a writer that
+// stays silent is a lost writer to the node).
+func IDsFrom(system *actor.ActorSystem, coordinator *actor.PID, worker int32, generation uint64, timeout time.Duration) func() (segment.ID, error) {
+	return func() (segment.ID, error) {
+		res, err := system.Root.RequestFuture(coordinator, &messages.SegmentIDRequest{Worker: worker, Generation: generation}, timeout).Result()
+		if err != nil {
+			return segment.ID{}, fmt.Errorf("ask the writer for a segment id: %w", err)
+		}
+		r, ok := res.(*messages.SegmentIDResponse)
+		switch {
+		case !ok:
+			return segment.ID{}, fmt.Errorf("ask the writer for a segment id: answered %T", res)
+		case r.Error != "":
+			return segment.ID{}, fmt.Errorf("the writer allocated no segment id: %s", r.Error)
+		}
+		return segment.ParseID(r.Id)
+	}
+}
