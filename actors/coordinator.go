@@ -252,5 +252,5 @@ func (c *coordinator) position(pid *actor.PID) int32 {
 	return -1
 }
 
-// errorCode classifies an error for a message, as a worker's does.
-func errorCode(err error) messages.ErrorCode { return worker.ErrorCode(err) }
+// errorCode classifies an error for a message.
+func errorCode(err error) messages.ErrorCode { return messages.CodeOf(err) }

@@ -59,21 +59,27 @@ func (c *coordinatorCore) shipped(out []effect, m *messages.SegmentShipped) []ef
 // installed takes the end of a fetch. An installed segment is the worker's
 // SegmentBuilt or FlushAck; a failed fetch loses the worker's batches (the
 // worker is replaced, as a stopped one is, and they are re-delivered), unless
-// the worker was lost in the meantime.
+// the worker was lost in the meantime. A fetch for the flush being served
+// that failed on the writer's full disk fails the flush at once, as a full
+// disk under a local worker's build does.
 func (c *coordinatorCore) installed(out []effect, m *messages.SegmentInstalled) []effect {
 	s, ok := c.fetching[m.Id]
 	if !ok {
 		return out
 	}
 	delete(c.fetching, m.Id)
-	if m.Error != "" {
+	if m.Code != messages.ErrorCode_ERROR_NONE {
 		w := c.current(s.Worker, s.Generation)
 		if w == nil {
 			return out
 		}
-		c.cfg.Logger.Warn("segment transfer failed; replacing the worker", "worker", w.id, "generation", w.generation, "segment", m.Id, "error", m.Error)
+		c.cfg.Logger.Warn("segment transfer failed; replacing the worker", "worker", w.id, "generation", w.generation, "segment", m.Id, "code", m.Code, "error", m.Error)
 		c.lost(w, nil, "segment transfer failed: "+m.Error)
-		return append(out, spawnWorker{worker: w.id, generation: w.generation})
+		out = append(out, spawnWorker{worker: w.id, generation: w.generation})
+		if m.Code == messages.ErrorCode_ERROR_DISK_FULL && c.flush != nil && s.Round >= c.flush.firstID {
+			out = c.answer(out, "flush failed: segment install: "+m.Error, m.Code)
+		}
+		return out
 	}
 	seg := &messages.SegmentInfo{Id: s.Segment.Id, NumDocs: s.Segment.NumDocs, Bytes: s.Segment.Bytes}
 	for _, f := range s.Segment.Files {

@@ -25,6 +25,10 @@ type RemoteConfig struct {
 	WorkersPerNode int
 	// ConnectTimeout bounds reaching and greeting a node; default 10 s.
 	ConnectTimeout time.Duration
+	// StartTimeout bounds a node's answer to StartWorker; default 10 s. A
+	// node that does not answer in time loses the position, as a node
+	// that refuses: its batches go to the other workers.
+	StartTimeout time.Duration
 }
 
 // remoteWorkers performs the coordinator's effects for the worker positions
@@ -62,6 +66,13 @@ type remoteStartFailed struct {
 	worker     int32
 	generation uint64
 	reason     string
+}
+
+// remoteStartDue: StartTimeout after a StartWorker; if the worker has not
+// started by then, its node never answered.
+type remoteStartDue struct {
+	worker     int32
+	generation uint64
 }
 
 // newRemoteWorkers returns the remote positions, numbered from first.
@@ -162,6 +173,14 @@ func (r *remoteWorkers) start(c *coordinator, id int32, generation uint64) {
 		Worker: id, Generation: generation, Schema: schema, MemoryBudget: r.cfg.WorkerMemory,
 		Coordinator: c.self,
 	}, c.self)
+	c.schedule(after{d: r.startTimeout(), event: remoteStartDue{worker: id, generation: generation}})
+}
+
+func (r *remoteWorkers) startTimeout() time.Duration {
+	if r.cfg.Remote.StartTimeout > 0 {
+		return r.cfg.Remote.StartTimeout
+	}
+	return 10 * time.Second
 }
 
 // send sends msg to the worker at position id, or keeps it until the
@@ -217,6 +236,14 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 		}
 		ctx.Respond(res)
 
+	case remoteStartDue:
+		if s := r.slots[m.worker]; s != nil && s.generation == m.generation && s.pid == nil && c.core.isCurrent(m.worker, m.generation) {
+			reason := fmt.Sprintf("node %s did not answer StartWorker within %v", s.node.addr, r.startTimeout())
+			r.cfg.logger().Error("node silent; its position is not used", "node", s.node.addr, "worker", m.worker, "generation", m.generation, "waited", r.startTimeout())
+			s.pending = nil
+			c.perform(ctx, c.core.step(workerGone{worker: m.worker, reason: reason}))
+		}
+
 	case remoteStartFailed:
 		if s := r.slots[m.worker]; s != nil && s.generation == m.generation && c.core.isCurrent(m.worker, m.generation) {
 			c.perform(ctx, c.core.step(workerGone{worker: m.worker, reason: m.reason}))
@@ -271,7 +298,7 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 // allocated its id (SegmentIDRequest).
 func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
 	fail := func(reason string) {
-		c.system.Root.Send(c.self, &messages.SegmentInstalled{Id: m.Segment.Id, Error: reason})
+		c.system.Root.Send(c.self, &messages.SegmentInstalled{Id: m.Segment.Id, Error: reason, Code: messages.ErrorCode_ERROR_TRANSFER})
 	}
 	s := r.slots[m.Worker]
 	switch {

@@ -756,17 +756,20 @@ func (x *FetchSegment) GetReplyTo() *actor.PID {
 	return nil
 }
 
-// SegmentInstalled answers FetchSegment. Without error every file is in the
-// index directory, fsynced, its name durable, its size, xxhash64 and footer
-// checked. With error nothing of the segment is left in the directory (a
-// file a failed removal left behind is an orphan the writer's cleanup
-// deletes).
+// SegmentInstalled answers FetchSegment. With code ERROR_NONE every file is
+// in the index directory, fsynced, its name durable, its size, xxhash64 and
+// footer checked. Otherwise nothing of the segment is left in the directory
+// (a file a failed removal left behind is an orphan the writer's cleanup
+// deletes), code says what kind of failure it was (ERROR_DISK_FULL: the
+// writer's disk; ERROR_CORRUPT: a file arrived damaged; ERROR_TRANSFER: the
+// rest) and error says what happened, for logs and messages.
 type SegmentInstalled struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	Bytes         int64                  `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
 	Chunks        int32                  `protobuf:"varint,4,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	Code          ErrorCode              `protobuf:"varint,5,opt,name=code,proto3,enum=hermes.messages.ErrorCode" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -827,6 +830,13 @@ func (x *SegmentInstalled) GetChunks() int32 {
 		return x.Chunks
 	}
 	return 0
+}
+
+func (x *SegmentInstalled) GetCode() ErrorCode {
+	if x != nil {
+		return x.Code
+	}
+	return ErrorCode_ERROR_NONE
 }
 
 // StartWorker asks a host to start a worker. Each generation is a new actor
@@ -1373,12 +1383,13 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\v2\n" +
 	".actor.PIDR\x06source\x12%\n" +
 	"\breply_to\x18\x03 \x01(\v2\n" +
-	".actor.PIDR\areplyTo\"f\n" +
+	".actor.PIDR\areplyTo\"\x96\x01\n" +
 	"\x10SegmentInstalled\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12\x14\n" +
 	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\x12\x16\n" +
-	"\x06chunks\x18\x04 \x01(\x05R\x06chunks\"\xc3\x02\n" +
+	"\x06chunks\x18\x04 \x01(\x05R\x06chunks\x12.\n" +
+	"\x04code\x18\x05 \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"\xc3\x02\n" +
 	"\vStartWorker\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
@@ -1480,18 +1491,19 @@ var file_hermes_remote_proto_depIdxs = []int32{
 	5,  // 4: hermes.messages.FetchSegment.segment:type_name -> hermes.messages.ShippedSegment
 	19, // 5: hermes.messages.FetchSegment.source:type_name -> actor.PID
 	19, // 6: hermes.messages.FetchSegment.reply_to:type_name -> actor.PID
-	18, // 7: hermes.messages.StartWorker.tokenizers:type_name -> hermes.messages.StartWorker.TokenizersEntry
-	19, // 8: hermes.messages.StartWorker.coordinator:type_name -> actor.PID
-	19, // 9: hermes.messages.WorkerStarted.pid:type_name -> actor.PID
-	19, // 10: hermes.messages.WorkerFailed.pid:type_name -> actor.PID
-	20, // 11: hermes.messages.WorkerFailed.code:type_name -> hermes.messages.ErrorCode
-	5,  // 12: hermes.messages.SegmentShipped.segment:type_name -> hermes.messages.ShippedSegment
-	19, // 13: hermes.messages.SegmentShipped.files:type_name -> actor.PID
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	20, // 7: hermes.messages.SegmentInstalled.code:type_name -> hermes.messages.ErrorCode
+	18, // 8: hermes.messages.StartWorker.tokenizers:type_name -> hermes.messages.StartWorker.TokenizersEntry
+	19, // 9: hermes.messages.StartWorker.coordinator:type_name -> actor.PID
+	19, // 10: hermes.messages.WorkerStarted.pid:type_name -> actor.PID
+	19, // 11: hermes.messages.WorkerFailed.pid:type_name -> actor.PID
+	20, // 12: hermes.messages.WorkerFailed.code:type_name -> hermes.messages.ErrorCode
+	5,  // 13: hermes.messages.SegmentShipped.segment:type_name -> hermes.messages.ShippedSegment
+	19, // 14: hermes.messages.SegmentShipped.files:type_name -> actor.PID
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_hermes_remote_proto_init() }

@@ -135,20 +135,9 @@ func Failed(id int32, generation uint64, pid *actor.PID, reason, message any) *m
 	var be BuildError
 	if err, ok := reason.(error); ok && errors.As(err, &be) {
 		failed.BuildFailed, failed.Round, failed.BlamedBatch = true, be.Round, 0
-		failed.Code = ErrorCode(be.Err)
+		failed.Code = messages.CodeOf(be.Err)
 	}
 	return failed
-}
-
-// ErrorCode classifies an error for a message.
-func ErrorCode(err error) messages.ErrorCode {
-	switch {
-	case errors.Is(err, storage.ErrDiskFull):
-		return messages.ErrorCode_ERROR_DISK_FULL
-	case errors.Is(err, storage.ErrCorrupt):
-		return messages.ErrorCode_ERROR_CORRUPT
-	}
-	return messages.ErrorCode_ERROR_NONE
 }
 
 func (w *worker) Receive(ctx actor.Context) {
