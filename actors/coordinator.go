@@ -91,8 +91,9 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		if c.remote.receive(ctx, c, m) {
 			return
 		}
-		// A local worker's, from HandleFailure.
-		if int(m.Worker) < len(c.local) && c.core.isCurrent(m.Worker, m.Generation) {
+		// A local worker's, from HandleFailure (without an actor context),
+		// which stopped it.
+		if int(m.Worker) < len(c.local) && c.local[m.Worker].stopped && same(m.Pid, c.workers[m.Worker]) && c.core.isCurrent(m.Worker, m.Generation) {
 			c.perform(ctx, c.core.step(failure(m, "")))
 		}
 
@@ -121,8 +122,9 @@ func (c *coordinator) Receive(ctx actor.Context) {
 // worker that panics is stopped (each generation is a new actor) and
 // reported as WorkerFailed, with the document it was adding or the segment
 // write that failed; the core then decides. It runs on the coordinator's
-// goroutine but without an actor context, so the report goes through the
-// mailbox; the worker's Terminated, which may come first, is no news.
+// goroutine, as a system message, so the core hears of the failure at
+// once rather than behind the intake waiting in the mailbox; the worker's
+// Terminated, which follows, is no news.
 func (c *coordinator) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, message interface{}) {
 	sup.StopChildren(child)
 	id := c.position(child)
@@ -131,7 +133,14 @@ func (c *coordinator) HandleFailure(system *actor.ActorSystem, sup actor.Supervi
 	}
 	s := c.local[id]
 	s.stopped = true
-	system.Root.Send(c.self, worker.Failed(id, s.generation, child, reason, message))
+	failed := worker.Failed(id, s.generation, child, reason, message)
+	if ctx, ok := sup.(actor.Context); ok { // protoactor passes the coordinator's context
+		if c.core.isCurrent(id, s.generation) {
+			c.perform(ctx, c.core.step(failure(failed, "")))
+		}
+		return
+	}
+	system.Root.Send(c.self, failed)
 }
 
 // failure is the core event for a worker's WorkerFailed; where says where
