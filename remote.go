@@ -1,6 +1,10 @@
 package hermes
 
-import "github.com/hermes-search/hermes-go/actors"
+import (
+	"errors"
+
+	"github.com/hermes-search/hermes-go/actors"
+)
 
 // remoteWorkers places workers on Config.Nodes: NodeWorkers on each, after
 // the local ones, started once the node answers (the writer does not wait
@@ -15,4 +19,18 @@ func (c Config) remoteWorkers() *actors.RemoteConfig {
 		return nil
 	}
 	return &actors.RemoteConfig{Nodes: c.Nodes, WorkersPerNode: c.NodeWorkers}
+}
+
+// ErrRemoteTokenizer is returned by SetTokenizer on a writer with workers on
+// other nodes.
+var ErrRemoteTokenizer = errors.New("hermes: SetTokenizer: not supported with workers on other nodes (Config.Nodes): " +
+	"a node resolves the schema's tokenizers by name from its own registry when it starts a worker, " +
+	"so a change would reach the local workers only and index the field two ways")
+
+// refuseTokenizerChange refuses SetTokenizer when workers run on nodes.
+func (c Config) refuseTokenizerChange() error {
+	if len(c.Nodes) > 0 {
+		return ErrRemoteTokenizer
+	}
+	return nil
 }

@@ -469,11 +469,15 @@ func (w *Writer) intakeErr() error {
 // not persisted, and queries still analyse the field with the schema's
 // tokenizer, so it is meant for tokenizers that produce the same kind of
 // terms (a fixed version of a custom tokenizer, say), not for changing a
-// field's analysis.
+// field's analysis. A writer with workers on other nodes (Config.Nodes)
+// refuses it: see remote.go.
 func (w *Writer) SetTokenizer(field, tokenizer string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.intakeErr(); err != nil {
+		return err
+	}
+	if err := w.cfg.refuseTokenizerChange(); err != nil {
 		return err
 	}
 	overrides := maps.Clone(w.mu.tokenizerOverrides)

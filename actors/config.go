@@ -74,15 +74,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-const (
-	// buildThreshold is the share of its budget at which a worker writes its
-	// builder as a segment, as in the original.
-	buildThreshold = 0.8
-	// minSegmentDocs keeps a worker from writing tiny segments when a few
-	// huge documents fill its budget.
-	minSegmentDocs = 100
-)
-
 func (c *Config) logger() *slog.Logger {
 	if c.Logger == nil {
 		return slog.New(slog.DiscardHandler)

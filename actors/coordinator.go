@@ -1,16 +1,14 @@
 package actors
 
 import (
-	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hermes-search/hermes-go/messages"
-	"github.com/hermes-search/hermes-go/storage"
 	"github.com/hermes-search/hermes-go/supervisor"
+	"github.com/hermes-search/hermes-go/worker"
 )
 
 // coordinator is the actor around coordinatorCore (coordinator_core.go),
@@ -18,25 +16,34 @@ import (
 // This file only turns actor events into core events and performs the
 // core's effects: sends, spawns, restarts and timers.
 //
-// It is the workers' parent and supervisor (it implements
-// actor.SupervisorStrategy): a panic or a stop of a worker becomes a core
-// event, and the core decides what happens to the worker and its batches.
+// Local workers run the same code as workers on nodes (package worker):
+// the coordinator is their parent and supervisor, as a host is on a node
+// (it implements actor.SupervisorStrategy). A worker that panics is
+// stopped and reported as WorkerFailed, a stopped one is workerStopped, and
+// the core decides what happens to the position and its batches; each
+// generation is a new actor. A local worker builds in the index directory,
+// so its SegmentShipped needs no fetch: the segment is installed in place.
 type coordinator struct {
 	cfg       *Config
 	committer *actor.PID
 	core      *coordinatorCore
 
+	local  []*localSlot   // the positions beside the writer, first
 	remote *remoteWorkers // the positions on other nodes, after the local ones
 
-	workers []*actor.PID     // each position's current actor
-	gens    []*atomic.Uint64 // read by a worker's producer on restart
-	sup     actor.Supervisor // for restarts after a backoff
+	workers []*actor.PID // each position's current actor
 	self    *actor.PID
 	system  *actor.ActorSystem
 
 	timersMu sync.Mutex
 	timers   map[supervisor.Timer]struct{}
 	stopped  bool
+}
+
+// localSlot is what the coordinator knows of a local worker's actor.
+type localSlot struct {
+	generation uint64 // of the position's current actor
+	stopped    bool   // it was stopped (it panicked) or it terminated
 }
 
 func newCoordinator(cfg *Config, committer *actor.PID) *coordinator {
@@ -46,10 +53,10 @@ func newCoordinator(cfg *Config, committer *actor.PID) *coordinator {
 		Backoff: cfg.Backoff, Seed: cfg.Seed, Now: cfg.clock().Now, Logger: cfg.logger(), Serial: cfg.Serial,
 	})
 	c := &coordinator{cfg: cfg, committer: committer, core: core, remote: remote, timers: map[supervisor.Timer]struct{}{}}
-	for i := 0; i < cfg.Workers+remote.count(); i++ {
-		c.workers = append(c.workers, nil)
-		c.gens = append(c.gens, new(atomic.Uint64))
+	for i := 0; i < cfg.Workers; i++ {
+		c.local = append(c.local, &localSlot{})
 	}
+	c.workers = make([]*actor.PID, cfg.Workers+remote.count())
 	return c
 }
 
@@ -57,9 +64,6 @@ func (c *coordinator) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		c.self, c.system = ctx.Self(), ctx.ActorSystem()
-		if sup, ok := ctx.(actor.Supervisor); ok {
-			c.sup = sup
-		}
 		c.remote.connect(ctx)
 		c.perform(ctx, c.core.start())
 
@@ -74,8 +78,23 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		if c.remote.receive(ctx, c, m) {
 			return
 		}
-		if id := c.position(m.Who); id >= 0 {
-			c.perform(ctx, c.core.step(workerStopped{worker: id}))
+		if id := c.position(m.Who); id >= 0 && int(id) < len(c.local) {
+			s := c.local[id]
+			wasStopped := s.stopped
+			s.stopped = true
+			if !wasStopped && c.core.isCurrent(id, s.generation) {
+				c.perform(ctx, c.core.step(workerStopped{worker: id}))
+			}
+		}
+
+	case *messages.WorkerFailed:
+		if c.remote.receive(ctx, c, m) {
+			return
+		}
+		// A local worker's, from HandleFailure (without an actor context),
+		// which stopped it.
+		if int(m.Worker) < len(c.local) && c.local[m.Worker].stopped && same(m.Pid, c.workers[m.Worker]) && c.core.isCurrent(m.Worker, m.Generation) {
+			c.perform(ctx, c.core.step(failure(m, "")))
 		}
 
 	case *actor.Stopping:
@@ -99,49 +118,43 @@ func (c *coordinator) Receive(ctx actor.Context) {
 	}
 }
 
-// HandleFailure is the workers' supervision: the core hears of the panic,
-// with the document the worker was adding or the segment write that failed.
-func (c *coordinator) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason interface{}, _ interface{}) {
-	c.sup = sup
+// HandleFailure supervises the local workers as a host does on a node: a
+// worker that panics is stopped (each generation is a new actor) and
+// reported as WorkerFailed, with the document it was adding or the segment
+// write that failed; the core then decides. It runs on the coordinator's
+// goroutine, as a system message, so the core hears of the failure at
+// once rather than behind the intake waiting in the mailbox; the worker's
+// Terminated, which follows, is no news.
+func (c *coordinator) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, message interface{}) {
+	sup.StopChildren(child)
 	id := c.position(child)
-	if id < 0 {
-		sup.StopChildren(child) // an old actor of a replaced worker
+	if id < 0 || int(id) >= len(c.local) || c.local[id].stopped {
+		return // not a worker (a fetcher), or an old actor of a replaced one
+	}
+	s := c.local[id]
+	s.stopped = true
+	failed := worker.Failed(id, s.generation, child, reason, message)
+	if ctx, ok := sup.(actor.Context); ok { // protoactor passes the coordinator's context
+		if c.core.isCurrent(id, s.generation) {
+			c.perform(ctx, c.core.step(failure(failed, "")))
+		}
 		return
 	}
-	ev := workerFailed{worker: id, generation: c.core.workers[id].generation, reason: fmt.Sprint(reason)}
-	var ap addPanic
-	var be buildError
-	if err, ok := reason.(error); ok && errors.As(err, &be) {
-		ev.buildFailed, ev.flushID = true, be.round
-		ev.code = errorCode(be.err)
-	} else if ap, ok = reason.(addPanic); ok {
-		ev.blame = &supervisor.Blame{Seq: ap.seq, Index: ap.index}
-		ev.reason = fmt.Sprint(ap.reason)
-	}
-	c.perform(nil, c.core.step(ev))
+	system.Root.Send(c.self, failed)
 }
 
-// errorCode classifies an error for a message.
-func errorCode(err error) messages.ErrorCode {
-	switch {
-	case errors.Is(err, storage.ErrDiskFull):
-		return messages.ErrorCode_ERROR_DISK_FULL
-	case errors.Is(err, storage.ErrCorrupt):
-		return messages.ErrorCode_ERROR_CORRUPT
+// failure is the core event for a worker's WorkerFailed; where says where
+// the worker ran, for the reason.
+func failure(m *messages.WorkerFailed, where string) workerFailed {
+	ev := workerFailed{worker: m.Worker, generation: m.Generation, reason: where + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round, code: m.Code}
+	if m.BlamedDoc != nil {
+		ev.blame = &supervisor.Blame{Seq: m.BlamedBatch, Index: int(m.GetBlamedDoc())}
 	}
-	return messages.ErrorCode_ERROR_NONE
+	return ev
 }
 
-// perform carries out the core's effects. ctx is nil inside HandleFailure,
-// which has no actor context to send from.
+// perform carries out the core's effects.
 func (c *coordinator) perform(ctx actor.Context, effects []effect) {
-	send := func(pid *actor.PID, msg interface{}) {
-		if ctx != nil {
-			ctx.Send(pid, msg)
-		} else {
-			c.system.Root.Send(pid, msg)
-		}
-	}
 	for _, e := range effects {
 		switch e := e.(type) {
 		case toWorker:
@@ -152,24 +165,17 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 				c.remote.send(c, e.worker, e.msg)
 				continue
 			}
-			send(c.workers[e.worker], e.msg)
+			if s := c.local[e.worker]; !s.stopped {
+				ctx.Send(c.workers[e.worker], e.msg)
+			} // else its WorkerFailed is on its way: the core re-delivers
 		case toCommitter:
-			send(c.committer, e.msg)
+			ctx.Send(c.committer, e.msg)
 		case forwardToCommitter:
 			ctx.RequestWithCustomSender(c.committer, e.msg, ctx.Sender())
 		case spawnWorker:
-			if c.remote.has(e.worker) {
-				c.remote.start(c, e.worker, e.generation)
-				continue
-			}
-			c.spawn(ctx, e.worker, e.generation)
+			c.start(ctx, e.worker, e.generation)
 		case restartWorker:
-			if c.remote.has(e.worker) {
-				c.remote.start(c, e.worker, e.generation)
-				continue
-			}
-			c.gens[e.worker].Store(e.generation)
-			c.sup.RestartChildren(c.workers[e.worker])
+			c.start(ctx, e.worker, e.generation)
 		case after:
 			c.schedule(e)
 		case releaseCredits:
@@ -177,20 +183,52 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 		case deleteFiles:
 			removeFiles(c.cfg, e.files)
 		case fetchSegment:
-			c.remote.fetch(c, e.shipped)
+			if c.remote.has(e.shipped.Worker) {
+				c.remote.fetch(c, e.shipped)
+				continue
+			}
+			// A local worker built it in the index directory, with an id
+			// from the index's journal: it is installed where it lies.
+			ctx.Send(c.self, &messages.SegmentInstalled{Id: e.shipped.Segment.Id, Bytes: e.shipped.Segment.Bytes})
 		case releaseSegment:
-			c.remote.release(c, e.shipped)
+			if c.remote.has(e.shipped.Worker) {
+				c.remote.release(c, e.shipped)
+				continue
+			}
+			var files []string
+			for _, f := range e.shipped.Segment.Files {
+				files = append(files, f.Name)
+			}
+			removeFiles(c.cfg, files)
 		}
 	}
 }
 
-func (c *coordinator) spawn(ctx actor.Context, id int32, generation uint64) {
-	c.gens[id].Store(generation)
-	gen := c.gens[id]
-	props := actor.PropsFromProducer(func() actor.Actor {
-		return &worker{cfg: c.cfg, id: id, generation: gen.Load(), coordinator: c.self}
+// start starts generation of the worker at position id: on its node, or
+// here as a child.
+func (c *coordinator) start(ctx actor.Context, id int32, generation uint64) {
+	if c.remote.has(id) {
+		c.remote.start(c, id, generation)
+		return
+	}
+	s := c.local[id]
+	if !s.stopped && c.workers[id] != nil {
+		ctx.Stop(c.workers[id]) // not expected: a position is restarted once its actor is gone
+	}
+	props := worker.Props(worker.Config{
+		Worker: id, Generation: generation, Schema: c.cfg.Schema,
+		Tokenizers:   c.cfg.Env.Tokenizers,
+		MemoryBudget: c.cfg.WorkerMemory, LedgerInBudget: true,
+		Coordinator: c.self, Dir: c.cfg.Dir,
+		NewID:  c.cfg.newSegmentID,
+		Logger: c.cfg.logger(),
 	})
-	c.workers[id] = ctx.Spawn(props)
+	pid, err := ctx.SpawnNamed(props, fmt.Sprintf("worker-%d-g%d", id, generation))
+	if err != nil { // a name in use: generations only increase, so a bug
+		panic(fmt.Sprintf("spawn worker %d generation %d: %v", id, generation, err))
+	}
+	c.workers[id] = pid
+	s.generation, s.stopped = generation, false
 }
 
 // schedule delivers an event to the coordinator after a delay.
@@ -222,3 +260,6 @@ func (c *coordinator) position(pid *actor.PID) int32 {
 	}
 	return -1
 }
+
+// errorCode classifies an error for a message.
+func errorCode(err error) messages.ErrorCode { return messages.CodeOf(err) }

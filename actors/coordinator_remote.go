@@ -4,13 +4,15 @@ import (
 	"github.com/hermes-search/hermes-go/messages"
 )
 
-// The core's part in remote workers (workers on other nodes, package node).
-// To the core a remote worker is a worker position like a local one: it
-// pulls batches, answers FlushRequests and may fail or stop. What differs is
-// that its segment lies on its node until the writer fetched it: a
-// SegmentShipped becomes a fetch, and only the fetch's SegmentInstalled
-// counts as SegmentBuilt (round 0) or FlushAck (round > 0). And a position
-// whose node is lost stops taking work (workerGone).
+// The core's part in segments built elsewhere than in the core's hands. To
+// the core every worker is a position that pulls batches, answers
+// FlushRequests and may fail or stop, wherever it runs. A worker reports
+// each segment as SegmentShipped; the segment counts only once it is
+// installed in the index directory: fetched from a worker's node, or at once
+// for a worker beside the writer, which built it there. The install's
+// SegmentInstalled then counts as SegmentBuilt (round 0) or FlushAck
+// (round > 0). And a position whose node is lost stops taking work
+// (workerGone).
 
 // Events of remote workers.
 type (
@@ -32,16 +34,20 @@ type (
 	releaseSegment struct{ shipped *messages.SegmentShipped }
 )
 
-// shipped takes a remote worker's SegmentShipped. The current generation's
-// segment is fetched; an older generation's is released unseen, because
-// the loss that ended that generation re-delivered its batches already.
+// shipped takes a worker's SegmentShipped and has the segment installed.
+// A segment of an older generation (its notice was overtaken by the news
+// of the loss) is installed only if none of its batches was handed out
+// again since, as segmentDurable would take it; otherwise it is released
+// unseen: those batches are being indexed again.
 func (c *coordinatorCore) shipped(out []effect, m *messages.SegmentShipped) []effect {
 	if m.Segment == nil {
 		return out
 	}
 	if c.current(m.Worker, m.Generation) == nil {
-		c.cfg.Logger.Warn("refusing a segment of an old generation", "worker", m.Worker, "generation", m.Generation, "segment", m.Segment.Id)
-		return append(out, releaseSegment{shipped: m})
+		if err := c.ledger.CheckLate(m.Batches); err != nil {
+			c.cfg.Logger.Warn("refusing a segment of an old generation", "worker", m.Worker, "generation", m.Generation, "segment", m.Segment.Id, "reason", err)
+			return append(out, releaseSegment{shipped: m})
+		}
 	}
 	if c.fetching == nil {
 		c.fetching = map[string]*messages.SegmentShipped{}
@@ -53,21 +59,27 @@ func (c *coordinatorCore) shipped(out []effect, m *messages.SegmentShipped) []ef
 // installed takes the end of a fetch. An installed segment is the worker's
 // SegmentBuilt or FlushAck; a failed fetch loses the worker's batches (the
 // worker is replaced, as a stopped one is, and they are re-delivered), unless
-// the worker was lost in the meantime.
+// the worker was lost in the meantime. A fetch for the flush being served
+// that failed on the writer's full disk fails the flush at once, as a full
+// disk under a local worker's build does.
 func (c *coordinatorCore) installed(out []effect, m *messages.SegmentInstalled) []effect {
 	s, ok := c.fetching[m.Id]
 	if !ok {
 		return out
 	}
 	delete(c.fetching, m.Id)
-	if m.Error != "" {
+	if m.Code != messages.ErrorCode_ERROR_NONE {
 		w := c.current(s.Worker, s.Generation)
 		if w == nil {
 			return out
 		}
-		c.cfg.Logger.Warn("segment transfer failed; replacing the worker", "worker", w.id, "generation", w.generation, "segment", m.Id, "error", m.Error)
+		c.cfg.Logger.Warn("segment transfer failed; replacing the worker", "worker", w.id, "generation", w.generation, "segment", m.Id, "code", m.Code, "error", m.Error)
 		c.lost(w, nil, "segment transfer failed: "+m.Error)
-		return append(out, spawnWorker{worker: w.id, generation: w.generation})
+		out = append(out, spawnWorker{worker: w.id, generation: w.generation})
+		if m.Code == messages.ErrorCode_ERROR_DISK_FULL && c.flush != nil && s.Round >= c.flush.firstID {
+			out = c.answer(out, "flush failed: segment install: "+m.Error, m.Code)
+		}
+		return out
 	}
 	seg := &messages.SegmentInfo{Id: s.Segment.Id, NumDocs: s.Segment.NumDocs, Bytes: s.Segment.Bytes}
 	for _, f := range s.Segment.Files {

@@ -7,9 +7,11 @@
 //     coordinator_remote.go for workers on other nodes): owns intake, the
 //     ledger, the worker positions (their generations, restarts and
 //     replacements) and the flush.
-//   - worker (worker.go): a local worker position; it owns a segment builder
-//     within a memory budget. Positions on other nodes are reached through
-//     remoteWorkers (remote_slots.go) and run package worker there.
+//   - workers (package worker, the same code beside the writer and on
+//     nodes): each owns a segment builder within a memory budget. The
+//     coordinator supervises the local ones as a host does on a node;
+//     positions on other nodes are reached through remoteWorkers
+//     (remote_slots.go).
 //   - committer (committer.go): the two-phase commit.
 //   - segmentManager (segment_manager.go, deletes.go): the one writer of
 //     metadata.json: commits with their deletes, merges, orphan cleanup.
@@ -36,14 +38,16 @@
 //
 //	writer ─AddDocuments(doc n)─► coordinator ◄─RequestWork──── worker
 //	                              (queue,     ──Batch─────────►
-//	                               ledger)    ◄─SegmentBuilt─── (80% of budget)
+//	                               ledger)    ◄─SegmentShipped─ (80% of budget;
+//	                                           installed in place, or fetched
+//	                                           from a node, then durable)
 //	       ◄─Env.ReleaseCredits── (documents left the queue for a batch)
 //
 //	writer ─PrepareRequest(up to n)─► coordinator   (sent under the intake
 //	        lock: it follows documents 1..n in the mailbox; later ones wait)
 //	       coordinator ─PrepareRequest(prepare p)─► committer (forwarded; the
 //	                                                writer is the requester)
-//	       coordinator ─Batch, FlushRequest─► live workers ─FlushAck─►
+//	       coordinator ─Batch, FlushRequest─► live workers ─SegmentShipped | FlushAck─►
 //	                    coordinator (until every batch up to n is durable)
 //	       coordinator ─DurableResponse(p: segments, rejected | code)─► committer
 //	writer ◄─PrepareResponse── committer
@@ -65,11 +69,12 @@
 //	writer ─WorkersRequest─► coordinator
 //	       (each writer call is a ...Request answered by its ...Response)
 //
-// Workers on other nodes add messages/hermes_remote.proto: 16 message types,
-// 14 sent (the handshake Hello/HelloAck; Refused and UnknownMessage for what
+// Workers on other nodes add messages/hermes_remote.proto: 18 message types,
+// 16 sent (the handshake Hello/HelloAck; Refused and UnknownMessage for what
 // a node does not take; StartWorker/WorkerStarted and WorkerFailed between
-// the coordinator and a node's host; SegmentShipped, which stands for a
-// remote worker's SegmentBuilt or FlushAck; FetchSegment/SegmentInstalled
+// the coordinator and a node's host; SegmentIDRequest/SegmentIDResponse,
+// as the writer allocates every segment id; SegmentShipped, which stands for
+// a worker's SegmentBuilt or FlushAck; FetchSegment/SegmentInstalled
 // between the coordinator and the writer's fetcher, which pulls the files
 // with ReadChunk/Chunk and frees the node's copy with
 // ReleaseSegment/SegmentReleased) and 2 carried (ShippedSegment,

@@ -131,23 +131,3 @@ func (a *SegmentIDs) Gone(id string) {
 	delete(a.recorded, id)
 	delete(a.issued, id)
 }
-
-// Record durably records id, made elsewhere (a remote worker's segment,
-// dated on the writer's clock), as one this writer issued, before any file
-// of it is installed here: orphan cleanup then deletes what a failed or
-// interrupted install leaves, and leaves the files alone while in use.
-func (a *SegmentIDs) Record(id segment.ID) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s := id.String()
-	if !a.recorded[s] {
-		next := maps.Clone(a.recorded)
-		next[s] = true
-		if err := storage.WriteSegmentIDs(a.dir, slices.Collect(maps.Keys(next))); err != nil {
-			return fmt.Errorf("record segment id %s: %w", s, err)
-		}
-		a.recorded = next
-	}
-	a.issued[s] = true
-	return nil
-}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hermes-search/hermes-go/messages"
-	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -87,32 +86,5 @@ func TestErrorCodes(t *testing.T) {
 		if got := errorCode(err); got != want {
 			t.Errorf("errorCode(%v) = %v, want %v", err, got, want)
 		}
-	}
-}
-
-// An id made elsewhere (a remote worker's) is in the journal once Record
-// returns, and counts as issued: in use, so cleanup leaves its files.
-func TestSegmentIDsRecordAnIDMadeElsewhere(t *testing.T) {
-	dir := storage.NewMem()
-	ids, err := NewSegmentIDs(dir, time.Now(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	remote := segment.NewID()
-	if err := ids.Record(remote); err != nil {
-		t.Fatal(err)
-	}
-	recorded, err := storage.ReadSegmentIDs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(recorded, remote.String()) || !ids.Issued(remote.String()) {
-		t.Fatalf("journal %v, issued %v: want %s in both", recorded, ids.Issued(remote.String()), remote)
-	}
-	if err := ids.Prune(func(string) bool { return false }); err != nil {
-		t.Fatal(err)
-	}
-	if !ids.Recorded(remote.String()) {
-		t.Fatal("a recorded id in use left the journal on cleanup")
 	}
 }

@@ -15,7 +15,8 @@ import (
 //
 //	shipped worker=N [gen=G] [round=R] [batches=a,b docs=n]: SegmentShipped
 //	  (the simulated builder's segment, or the one described)
-//	installed segment=sN [error=...]: the fetch's SegmentInstalled
+//	installed segment=sN [error=... [code=ERROR_...]]: the fetch's SegmentInstalled
+//	  (an error without a code is ERROR_TRANSFER)
 //	node-lost worker=N: the worker's node is lost (workerGone)
 func (h *coreHarness) runRemote(t *testing.T, d *datadriven.TestData) (string, bool) {
 	worker := int32(intArg(t, d, "worker", 0))
@@ -42,7 +43,14 @@ func (h *coreHarness) runRemote(t *testing.T, d *datadriven.TestData) (string, b
 		}
 		ev = m
 	case "installed":
-		ev = &messages.SegmentInstalled{Id: strArg(d, "segment", ""), Error: strArg(d, "error", "")}
+		m := &messages.SegmentInstalled{Id: strArg(d, "segment", ""), Error: strArg(d, "error", "")}
+		if m.Error != "" {
+			m.Code = messages.ErrorCode_ERROR_TRANSFER
+		}
+		if d.HasArg("code") {
+			m.Code = messages.ErrorCode(messages.ErrorCode_value[strArg(d, "code", "")])
+		}
+		ev = m
 	case "node-lost":
 		ev = workerGone{worker: worker, reason: "node lost"}
 	default:

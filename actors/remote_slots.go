@@ -11,9 +11,7 @@ import (
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/node"
-	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/shipping"
-	"github.com/hermes-search/hermes-go/supervisor"
 )
 
 // RemoteConfig places workers on other nodes (package node). The actor
@@ -26,6 +24,10 @@ type RemoteConfig struct {
 	// ConnectTimeout bounds each greeting of a node (the writer does not
 	// wait for it); default 10 s.
 	ConnectTimeout time.Duration
+	// StartTimeout bounds a node's answer to StartWorker; default 10 s. A
+	// node that does not answer in time loses the position, as a node
+	// that refuses: its batches go to the other workers.
+	StartTimeout time.Duration
 }
 
 // remoteWorkers performs the coordinator's effects for the worker positions
@@ -66,6 +68,13 @@ type remoteStartFailed struct {
 	worker     int32
 	generation uint64
 	reason     string
+}
+
+// remoteStartDue: StartTimeout after a StartWorker; if the worker has not
+// started by then, its node never answered.
+type remoteStartDue struct {
+	worker     int32
+	generation uint64
 }
 
 // newRemoteWorkers returns the remote positions, numbered from first.
@@ -131,8 +140,16 @@ func (r *remoteWorkers) start(c *coordinator, id int32, generation uint64) {
 	}
 	c.system.Root.RequestWithCustomSender(s.node.host.PID, &messages.StartWorker{
 		Worker: id, Generation: generation, Schema: schema, MemoryBudget: r.cfg.WorkerMemory,
-		Coordinator: c.self, IdClockMs: time.Now().UnixMilli(),
+		Coordinator: c.self,
 	}, c.self)
+	c.schedule(after{d: r.startTimeout(), event: remoteStartDue{worker: id, generation: generation}})
+}
+
+func (r *remoteWorkers) startTimeout() time.Duration {
+	if r.cfg.Remote.StartTimeout > 0 {
+		return r.cfg.Remote.StartTimeout
+	}
+	return 10 * time.Second
 }
 
 // send sends msg to the worker at position id, or keeps it until the
@@ -175,6 +192,27 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 		}
 		s.pending = nil
 
+	case *messages.SegmentIDRequest:
+		// The writer allocates every segment id, on its clock, recorded in
+		// the journal before the node makes any file of it.
+		res := &messages.SegmentIDResponse{}
+		if !c.core.isCurrent(m.Worker, m.Generation) {
+			res.Error = fmt.Sprintf("worker %d generation %d has ended", m.Worker, m.Generation)
+		} else if id, err := r.cfg.newSegmentID(); err != nil {
+			res.Error = err.Error()
+		} else {
+			res.Id = id.String()
+		}
+		ctx.Respond(res)
+
+	case remoteStartDue:
+		if s := r.slots[m.worker]; s != nil && s.generation == m.generation && s.pid == nil && c.core.isCurrent(m.worker, m.generation) {
+			reason := fmt.Sprintf("node %s did not answer StartWorker within %v", s.node.addr, r.startTimeout())
+			r.cfg.logger().Error("node silent; its position is not used", "node", s.node.addr, "worker", m.worker, "generation", m.generation, "waited", r.startTimeout())
+			s.pending = nil
+			c.perform(ctx, c.core.step(workerGone{worker: m.worker, reason: reason}))
+		}
+
 	case remoteStartFailed:
 		if s := r.slots[m.worker]; s != nil && s.generation == m.generation && c.core.isCurrent(m.worker, m.generation) {
 			c.perform(ctx, c.core.step(workerGone{worker: m.worker, reason: m.reason}))
@@ -190,13 +228,10 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 	case *messages.WorkerFailed:
 		// The host stopped the worker; its Terminated may come first, and
 		// then this is of an old generation (the core still takes its blame).
-		if r.slots[m.Worker] != nil {
-			ev := workerFailed{worker: m.Worker, generation: m.Generation, reason: "on node: " + m.Reason, buildFailed: m.BuildFailed, flushID: m.Round}
-			if m.BlamedDoc != nil {
-				ev.blame = &supervisor.Blame{Seq: m.BlamedBatch, Index: int(m.GetBlamedDoc())}
-			}
-			c.perform(ctx, c.core.step(ev))
+		if r.slots[m.Worker] == nil {
+			return false // a local worker's
 		}
+		c.perform(ctx, c.core.step(failure(m, "on node: ")))
 
 	case *actor.Terminated:
 		for _, n := range r.nodes {
@@ -234,12 +269,11 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 	return true
 }
 
-// fetch has a shipped segment fetched by its node's fetcher, once its id is
-// in the index's segment-id journal (so orphan cleanup may remove what a
-// crash in the middle leaves).
+// fetch has a shipped segment fetched by its node's fetcher, if this writer
+// allocated its id (SegmentIDRequest).
 func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
 	fail := func(reason string) {
-		c.system.Root.Send(c.self, &messages.SegmentInstalled{Id: m.Segment.Id, Error: reason})
+		c.system.Root.Send(c.self, &messages.SegmentInstalled{Id: m.Segment.Id, Error: reason, Code: messages.ErrorCode_ERROR_TRANSFER})
 	}
 	s := r.slots[m.Worker]
 	switch {
@@ -247,15 +281,12 @@ func (r *remoteWorkers) fetch(c *coordinator, m *messages.SegmentShipped) {
 		fail(fmt.Sprintf("worker %d is not remote", m.Worker))
 	case s.node.lost != "":
 		fail("node " + s.node.addr + " lost")
+	case !r.cfg.IDs.Issued(m.Segment.Id):
+		// Only ids this writer allocated (recorded in the journal) enter
+		// the index directory: orphan cleanup can then remove what a
+		// failed or interrupted fetch leaves.
+		fail(fmt.Sprintf("segment id %q was not allocated by this writer", m.Segment.Id))
 	default:
-		id, err := segment.ParseID(m.Segment.Id)
-		if err == nil {
-			err = r.cfg.IDs.Record(id)
-		}
-		if err != nil {
-			fail(err.Error())
-			return
-		}
 		r.cfg.logger().Debug("fetching segment", "node", s.node.addr, "worker", m.Worker, "generation", m.Generation, "segment", m.Segment.Id, "bytes", m.Segment.Bytes)
 		c.system.Root.Send(s.node.fetcher, &messages.FetchSegment{Segment: m.Segment, Source: m.Files, ReplyTo: c.self})
 	}

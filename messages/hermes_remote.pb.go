@@ -756,17 +756,20 @@ func (x *FetchSegment) GetReplyTo() *actor.PID {
 	return nil
 }
 
-// SegmentInstalled answers FetchSegment. Without error every file is in the
-// index directory, fsynced, its name durable, its size, xxhash64 and footer
-// checked. With error nothing of the segment is left in the directory (a
-// file a failed removal left behind is an orphan the writer's cleanup
-// deletes).
+// SegmentInstalled answers FetchSegment. With code ERROR_NONE every file is
+// in the index directory, fsynced, its name durable, its size, xxhash64 and
+// footer checked. Otherwise nothing of the segment is left in the directory
+// (a file a failed removal left behind is an orphan the writer's cleanup
+// deletes), code says what kind of failure it was (ERROR_DISK_FULL: the
+// writer's disk; ERROR_CORRUPT: a file arrived damaged; ERROR_TRANSFER: the
+// rest) and error says what happened, for logs and messages.
 type SegmentInstalled struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	Bytes         int64                  `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
 	Chunks        int32                  `protobuf:"varint,4,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	Code          ErrorCode              `protobuf:"varint,5,opt,name=code,proto3,enum=hermes.messages.ErrorCode" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -829,6 +832,13 @@ func (x *SegmentInstalled) GetChunks() int32 {
 	return 0
 }
 
+func (x *SegmentInstalled) GetCode() ErrorCode {
+	if x != nil {
+		return x.Code
+	}
+	return ErrorCode_ERROR_NONE
+}
+
 // StartWorker asks a host to start a worker. Each generation is a new actor
 // name, so a late message for an old generation never reaches a new one.
 type StartWorker struct {
@@ -839,14 +849,9 @@ type StartWorker struct {
 	Schema []byte `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
 	// Field -> tokenizer name, for fields whose tokenizer is not the schema's
 	// default; every name must be registered on the node.
-	Tokenizers   map[string]string `protobuf:"bytes,4,rep,name=tokenizers,proto3" json:"tokenizers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	MemoryBudget int64             `protobuf:"varint,5,opt,name=memory_budget,json=memoryBudget,proto3" json:"memory_budget,omitempty"`
-	Coordinator  *actor.PID        `protobuf:"bytes,6,opt,name=coordinator,proto3" json:"coordinator,omitempty"`
-	// The writer's clock (Unix milliseconds) when it sent StartWorker. The
-	// worker dates its segment ids from it plus the time elapsed on its own
-	// monotonic clock, so ids follow the writer's clock even when the node's
-	// is skewed (orphan cleanup compares ids' time with the writer's start).
-	IdClockMs     int64 `protobuf:"varint,7,opt,name=id_clock_ms,json=idClockMs,proto3" json:"id_clock_ms,omitempty"`
+	Tokenizers    map[string]string `protobuf:"bytes,4,rep,name=tokenizers,proto3" json:"tokenizers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	MemoryBudget  int64             `protobuf:"varint,5,opt,name=memory_budget,json=memoryBudget,proto3" json:"memory_budget,omitempty"`
+	Coordinator   *actor.PID        `protobuf:"bytes,6,opt,name=coordinator,proto3" json:"coordinator,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -923,13 +928,6 @@ func (x *StartWorker) GetCoordinator() *actor.PID {
 	return nil
 }
 
-func (x *StartWorker) GetIdClockMs() int64 {
-	if x != nil {
-		return x.IdClockMs
-	}
-	return 0
-}
-
 // WorkerStarted answers StartWorker: the worker's PID, or why it could not
 // start (e.g. a tokenizer the node lacks, named).
 type WorkerStarted struct {
@@ -1000,9 +998,124 @@ func (x *WorkerStarted) GetError() string {
 	return ""
 }
 
-// WorkerFailed tells the coordinator that a remote worker crashed: the host
-// stopped it (the coordinator keeps the restart policy and starts the next
-// generation). blamed_batch is the batch it was processing, 0 for none.
+// SegmentIDRequest: a worker on a node asks its coordinator for the id of
+// the segment it is about to build. The writer allocates every segment id,
+// on its own clock (a node's may be skewed, and orphan cleanup reads ids'
+// time), and records it in the index's segment-id journal before any file
+// of it exists: only ids it issued are fetched into the index. (A worker
+// beside the writer takes its ids from the same allocator directly.)
+type SegmentIDRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Worker        int32                  `protobuf:"varint,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Generation    uint64                 `protobuf:"varint,2,opt,name=generation,proto3" json:"generation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SegmentIDRequest) Reset() {
+	*x = SegmentIDRequest{}
+	mi := &file_hermes_remote_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SegmentIDRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SegmentIDRequest) ProtoMessage() {}
+
+func (x *SegmentIDRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hermes_remote_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SegmentIDRequest.ProtoReflect.Descriptor instead.
+func (*SegmentIDRequest) Descriptor() ([]byte, []int) {
+	return file_hermes_remote_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SegmentIDRequest) GetWorker() int32 {
+	if x != nil {
+		return x.Worker
+	}
+	return 0
+}
+
+func (x *SegmentIDRequest) GetGeneration() uint64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+// SegmentIDResponse answers SegmentIDRequest: the id, or why there is none
+// (the journal could not be written, or the generation ended); the worker
+// then fails its build and its batches are re-delivered.
+type SegmentIDResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SegmentIDResponse) Reset() {
+	*x = SegmentIDResponse{}
+	mi := &file_hermes_remote_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SegmentIDResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SegmentIDResponse) ProtoMessage() {}
+
+func (x *SegmentIDResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hermes_remote_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SegmentIDResponse.ProtoReflect.Descriptor instead.
+func (*SegmentIDResponse) Descriptor() ([]byte, []int) {
+	return file_hermes_remote_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SegmentIDResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SegmentIDResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// WorkerFailed tells the coordinator that a worker crashed: its supervisor
+// (the host on a node, the coordinator itself for a worker beside the
+// writer) stopped it; the coordinator keeps the restart policy and starts
+// the next generation. blamed_batch is the batch it was processing, 0 for
+// none.
 type WorkerFailed struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Worker      int32                  `protobuf:"varint,1,opt,name=worker,proto3" json:"worker,omitempty"`
@@ -1018,14 +1131,17 @@ type WorkerFailed struct {
 	// blamed_doc: the index in blamed_batch of the document the worker was
 	// adding when it panicked, when known: the coordinator blames that
 	// document alone (rejected once it crashed workers MaxCrashes times).
-	BlamedDoc     *int32 `protobuf:"varint,8,opt,name=blamed_doc,json=blamedDoc,proto3,oneof" json:"blamed_doc,omitempty"`
+	BlamedDoc *int32 `protobuf:"varint,8,opt,name=blamed_doc,json=blamedDoc,proto3,oneof" json:"blamed_doc,omitempty"`
+	// code classifies a failed build's error (ERROR_DISK_FULL fails the
+	// flush with the writer's ErrDiskFull).
+	Code          ErrorCode `protobuf:"varint,9,opt,name=code,proto3,enum=hermes.messages.ErrorCode" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WorkerFailed) Reset() {
 	*x = WorkerFailed{}
-	mi := &file_hermes_remote_proto_msgTypes[14]
+	mi := &file_hermes_remote_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1153,7 @@ func (x *WorkerFailed) String() string {
 func (*WorkerFailed) ProtoMessage() {}
 
 func (x *WorkerFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_hermes_remote_proto_msgTypes[14]
+	mi := &file_hermes_remote_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1166,7 @@ func (x *WorkerFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerFailed.ProtoReflect.Descriptor instead.
 func (*WorkerFailed) Descriptor() ([]byte, []int) {
-	return file_hermes_remote_proto_rawDescGZIP(), []int{14}
+	return file_hermes_remote_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WorkerFailed) GetWorker() int32 {
@@ -1109,9 +1225,18 @@ func (x *WorkerFailed) GetBlamedDoc() int32 {
 	return 0
 }
 
+func (x *WorkerFailed) GetCode() ErrorCode {
+	if x != nil {
+		return x.Code
+	}
+	return ErrorCode_ERROR_NONE
+}
+
 // SegmentShipped is what a worker reports instead of SegmentBuilt (round 0)
 // or a FlushAck with a segment (round > 0): the segment lies in the worker's
-// own directory, served by files, and is not yet in the index. The
+// own directory, served by files, and is not yet in the index. (A worker
+// beside the writer builds in the index directory: files is unset and the
+// segment is installed in place.) The
 // coordinator has it fetched (FetchSegment{segment, source: files}) and
 // counts its batches as durable only once SegmentInstalled reports no
 // error; a failed install is a lost worker's batches: re-delivered. A flush
@@ -1130,7 +1255,7 @@ type SegmentShipped struct {
 
 func (x *SegmentShipped) Reset() {
 	*x = SegmentShipped{}
-	mi := &file_hermes_remote_proto_msgTypes[15]
+	mi := &file_hermes_remote_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1267,7 @@ func (x *SegmentShipped) String() string {
 func (*SegmentShipped) ProtoMessage() {}
 
 func (x *SegmentShipped) ProtoReflect() protoreflect.Message {
-	mi := &file_hermes_remote_proto_msgTypes[15]
+	mi := &file_hermes_remote_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1280,7 @@ func (x *SegmentShipped) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentShipped.ProtoReflect.Descriptor instead.
 func (*SegmentShipped) Descriptor() ([]byte, []int) {
-	return file_hermes_remote_proto_rawDescGZIP(), []int{15}
+	return file_hermes_remote_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SegmentShipped) GetWorker() int32 {
@@ -1204,7 +1329,7 @@ var File_hermes_remote_proto protoreflect.FileDescriptor
 
 const file_hermes_remote_proto_rawDesc = "" +
 	"\n" +
-	"\x13hermes_remote.proto\x12\x0fhermes.messages\x1a\vactor.proto\"\x80\x01\n" +
+	"\x13hermes_remote.proto\x12\x0fhermes.messages\x1a\vactor.proto\x1a\x0emessages.proto\"\x80\x01\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12(\n" +
 	"\x10message_set_hash\x18\x02 \x01(\tR\x0emessageSetHash\x12\"\n" +
@@ -1258,12 +1383,13 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"\x06source\x18\x02 \x01(\v2\n" +
 	".actor.PIDR\x06source\x12%\n" +
 	"\breply_to\x18\x03 \x01(\v2\n" +
-	".actor.PIDR\areplyTo\"f\n" +
+	".actor.PIDR\areplyTo\"\x96\x01\n" +
 	"\x10SegmentInstalled\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12\x14\n" +
 	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\x12\x16\n" +
-	"\x06chunks\x18\x04 \x01(\x05R\x06chunks\"\xdd\x02\n" +
+	"\x06chunks\x18\x04 \x01(\x05R\x06chunks\x12.\n" +
+	"\x04code\x18\x05 \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"\xc3\x02\n" +
 	"\vStartWorker\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
@@ -1275,11 +1401,10 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"tokenizers\x12#\n" +
 	"\rmemory_budget\x18\x05 \x01(\x03R\fmemoryBudget\x12,\n" +
 	"\vcoordinator\x18\x06 \x01(\v2\n" +
-	".actor.PIDR\vcoordinator\x12\x1e\n" +
-	"\vid_clock_ms\x18\a \x01(\x03R\tidClockMs\x1a=\n" +
+	".actor.PIDR\vcoordinator\x1a=\n" +
 	"\x0fTokenizersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"{\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01J\x04\b\a\x10\b\"{\n" +
 	"\rWorkerStarted\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
@@ -1287,7 +1412,15 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"generation\x12\x1c\n" +
 	"\x03pid\x18\x03 \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05error\"\x8b\x02\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\"J\n" +
+	"\x10SegmentIDRequest\x12\x16\n" +
+	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x02 \x01(\x04R\n" +
+	"generation\"9\n" +
+	"\x11SegmentIDResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\xbb\x02\n" +
 	"\fWorkerFailed\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
@@ -1300,7 +1433,8 @@ const file_hermes_remote_proto_rawDesc = "" +
 	"\x03pid\x18\a \x01(\v2\n" +
 	".actor.PIDR\x03pid\x12\"\n" +
 	"\n" +
-	"blamed_doc\x18\b \x01(\x05H\x00R\tblamedDoc\x88\x01\x01B\r\n" +
+	"blamed_doc\x18\b \x01(\x05H\x00R\tblamedDoc\x88\x01\x01\x12.\n" +
+	"\x04code\x18\t \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04codeB\r\n" +
 	"\v_blamed_doc\"\xd5\x01\n" +
 	"\x0eSegmentShipped\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
@@ -1325,46 +1459,51 @@ func file_hermes_remote_proto_rawDescGZIP() []byte {
 	return file_hermes_remote_proto_rawDescData
 }
 
-var file_hermes_remote_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_hermes_remote_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_hermes_remote_proto_goTypes = []any{
-	(*Hello)(nil),            // 0: hermes.messages.Hello
-	(*HelloAck)(nil),         // 1: hermes.messages.HelloAck
-	(*Refused)(nil),          // 2: hermes.messages.Refused
-	(*UnknownMessage)(nil),   // 3: hermes.messages.UnknownMessage
-	(*FileDigest)(nil),       // 4: hermes.messages.FileDigest
-	(*ShippedSegment)(nil),   // 5: hermes.messages.ShippedSegment
-	(*ReadChunk)(nil),        // 6: hermes.messages.ReadChunk
-	(*Chunk)(nil),            // 7: hermes.messages.Chunk
-	(*ReleaseSegment)(nil),   // 8: hermes.messages.ReleaseSegment
-	(*SegmentReleased)(nil),  // 9: hermes.messages.SegmentReleased
-	(*FetchSegment)(nil),     // 10: hermes.messages.FetchSegment
-	(*SegmentInstalled)(nil), // 11: hermes.messages.SegmentInstalled
-	(*StartWorker)(nil),      // 12: hermes.messages.StartWorker
-	(*WorkerStarted)(nil),    // 13: hermes.messages.WorkerStarted
-	(*WorkerFailed)(nil),     // 14: hermes.messages.WorkerFailed
-	(*SegmentShipped)(nil),   // 15: hermes.messages.SegmentShipped
-	nil,                      // 16: hermes.messages.StartWorker.TokenizersEntry
-	(*actor.PID)(nil),        // 17: actor.PID
+	(*Hello)(nil),             // 0: hermes.messages.Hello
+	(*HelloAck)(nil),          // 1: hermes.messages.HelloAck
+	(*Refused)(nil),           // 2: hermes.messages.Refused
+	(*UnknownMessage)(nil),    // 3: hermes.messages.UnknownMessage
+	(*FileDigest)(nil),        // 4: hermes.messages.FileDigest
+	(*ShippedSegment)(nil),    // 5: hermes.messages.ShippedSegment
+	(*ReadChunk)(nil),         // 6: hermes.messages.ReadChunk
+	(*Chunk)(nil),             // 7: hermes.messages.Chunk
+	(*ReleaseSegment)(nil),    // 8: hermes.messages.ReleaseSegment
+	(*SegmentReleased)(nil),   // 9: hermes.messages.SegmentReleased
+	(*FetchSegment)(nil),      // 10: hermes.messages.FetchSegment
+	(*SegmentInstalled)(nil),  // 11: hermes.messages.SegmentInstalled
+	(*StartWorker)(nil),       // 12: hermes.messages.StartWorker
+	(*WorkerStarted)(nil),     // 13: hermes.messages.WorkerStarted
+	(*SegmentIDRequest)(nil),  // 14: hermes.messages.SegmentIDRequest
+	(*SegmentIDResponse)(nil), // 15: hermes.messages.SegmentIDResponse
+	(*WorkerFailed)(nil),      // 16: hermes.messages.WorkerFailed
+	(*SegmentShipped)(nil),    // 17: hermes.messages.SegmentShipped
+	nil,                       // 18: hermes.messages.StartWorker.TokenizersEntry
+	(*actor.PID)(nil),         // 19: actor.PID
+	(ErrorCode)(0),            // 20: hermes.messages.ErrorCode
 }
 var file_hermes_remote_proto_depIdxs = []int32{
-	17, // 0: hermes.messages.Hello.writer:type_name -> actor.PID
-	17, // 1: hermes.messages.HelloAck.files:type_name -> actor.PID
+	19, // 0: hermes.messages.Hello.writer:type_name -> actor.PID
+	19, // 1: hermes.messages.HelloAck.files:type_name -> actor.PID
 	4,  // 2: hermes.messages.ShippedSegment.files:type_name -> hermes.messages.FileDigest
-	17, // 3: hermes.messages.ReadChunk.reply_to:type_name -> actor.PID
+	19, // 3: hermes.messages.ReadChunk.reply_to:type_name -> actor.PID
 	5,  // 4: hermes.messages.FetchSegment.segment:type_name -> hermes.messages.ShippedSegment
-	17, // 5: hermes.messages.FetchSegment.source:type_name -> actor.PID
-	17, // 6: hermes.messages.FetchSegment.reply_to:type_name -> actor.PID
-	16, // 7: hermes.messages.StartWorker.tokenizers:type_name -> hermes.messages.StartWorker.TokenizersEntry
-	17, // 8: hermes.messages.StartWorker.coordinator:type_name -> actor.PID
-	17, // 9: hermes.messages.WorkerStarted.pid:type_name -> actor.PID
-	17, // 10: hermes.messages.WorkerFailed.pid:type_name -> actor.PID
-	5,  // 11: hermes.messages.SegmentShipped.segment:type_name -> hermes.messages.ShippedSegment
-	17, // 12: hermes.messages.SegmentShipped.files:type_name -> actor.PID
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	19, // 5: hermes.messages.FetchSegment.source:type_name -> actor.PID
+	19, // 6: hermes.messages.FetchSegment.reply_to:type_name -> actor.PID
+	20, // 7: hermes.messages.SegmentInstalled.code:type_name -> hermes.messages.ErrorCode
+	18, // 8: hermes.messages.StartWorker.tokenizers:type_name -> hermes.messages.StartWorker.TokenizersEntry
+	19, // 9: hermes.messages.StartWorker.coordinator:type_name -> actor.PID
+	19, // 10: hermes.messages.WorkerStarted.pid:type_name -> actor.PID
+	19, // 11: hermes.messages.WorkerFailed.pid:type_name -> actor.PID
+	20, // 12: hermes.messages.WorkerFailed.code:type_name -> hermes.messages.ErrorCode
+	5,  // 13: hermes.messages.SegmentShipped.segment:type_name -> hermes.messages.ShippedSegment
+	19, // 14: hermes.messages.SegmentShipped.files:type_name -> actor.PID
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_hermes_remote_proto_init() }
@@ -1372,14 +1511,15 @@ func file_hermes_remote_proto_init() {
 	if File_hermes_remote_proto != nil {
 		return
 	}
-	file_hermes_remote_proto_msgTypes[14].OneofWrappers = []any{}
+	file_messages_proto_init()
+	file_hermes_remote_proto_msgTypes[16].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hermes_remote_proto_rawDesc), len(file_hermes_remote_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -37,6 +37,9 @@ const (
 	ErrorCode_ERROR_DEADLINE  ErrorCode = 3
 	ErrorCode_ERROR_CLOSED    ErrorCode = 4
 	ErrorCode_ERROR_BUSY      ErrorCode = 5
+	// A segment's transfer from a node failed (the node or the link was
+	// lost, a file did not arrive whole): its batches are re-delivered.
+	ErrorCode_ERROR_TRANSFER ErrorCode = 6
 )
 
 // Enum value maps for ErrorCode.
@@ -48,6 +51,7 @@ var (
 		3: "ERROR_DEADLINE",
 		4: "ERROR_CLOSED",
 		5: "ERROR_BUSY",
+		6: "ERROR_TRANSFER",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_NONE":      0,
@@ -56,6 +60,7 @@ var (
 		"ERROR_DEADLINE":  3,
 		"ERROR_CLOSED":    4,
 		"ERROR_BUSY":      5,
+		"ERROR_TRANSFER":  6,
 	}
 )
 
@@ -2365,7 +2370,7 @@ const file_messages_proto_rawDesc = "" +
 	"\x10last_merge_error\x18\x04 \x01(\tR\x0elastMergeError\"\x10\n" +
 	"\x0eWorkersRequest\"G\n" +
 	"\x0fWorkersResponse\x124\n" +
-	"\aworkers\x18\x01 \x03(\v2\x1a.hermes.messages.WorkerRefR\aworkers*y\n" +
+	"\aworkers\x18\x01 \x03(\v2\x1a.hermes.messages.WorkerRefR\aworkers*\x8d\x01\n" +
 	"\tErrorCode\x12\x0e\n" +
 	"\n" +
 	"ERROR_NONE\x10\x00\x12\x13\n" +
@@ -2374,7 +2379,8 @@ const file_messages_proto_rawDesc = "" +
 	"\x0eERROR_DEADLINE\x10\x03\x12\x10\n" +
 	"\fERROR_CLOSED\x10\x04\x12\x0e\n" +
 	"\n" +
-	"ERROR_BUSY\x10\x05B-Z+github.com/hermes-search/hermes-go/messagesb\x06proto3"
+	"ERROR_BUSY\x10\x05\x12\x12\n" +
+	"\x0eERROR_TRANSFER\x10\x06B-Z+github.com/hermes-search/hermes-go/messagesb\x06proto3"
 
 var (
 	file_messages_proto_rawDescOnce sync.Once

@@ -27,9 +27,17 @@ var workerSchema = func() *segment.Schema {
 
 // coordinatorStub stands for the writer's coordinator: everything it
 // receives goes to a channel the test reads.
+// writerClockSkew is how far the stub writer's clock is from the node's.
+const writerClockSkew = -time.Hour
+
 func coordinatorStub(t *testing.T, sys *actor.ActorSystem) (*actor.PID, <-chan proto.Message) {
 	ch := make(chan proto.Message, 100)
 	pid := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if _, ok := ctx.Message().(*messages.SegmentIDRequest); ok {
+			// The writer allocates segment ids, on its clock.
+			ctx.Respond(&messages.SegmentIDResponse{Id: segment.NewIDAt(time.Now().Add(writerClockSkew)).String()})
+			return
+		}
 		if m, ok := ctx.Message().(proto.Message); ok {
 			if _, system := m.(*actor.Terminated); !system {
 				ch <- m
@@ -93,9 +101,9 @@ func TestRemoteWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The writer's clock is an hour behind the node's: ids follow the writer.
-	writerClock := time.Now().Add(-time.Hour)
-	start := &messages.StartWorker{Worker: 1, Generation: 1, Schema: schemaJSON, MemoryBudget: 64 << 20, Coordinator: coord, IdClockMs: writerClock.UnixMilli()}
+	// The writer's clock is an hour behind the node's: ids are the writer's.
+	writerClock := time.Now().Add(writerClockSkew)
+	start := &messages.StartWorker{Worker: 1, Generation: 1, Schema: schemaJSON, MemoryBudget: 64 << 20, Coordinator: coord}
 	started := startWorker(t, sys, h, start)
 	if started.Error != "" || started.Pid == nil {
 		t.Fatalf("StartWorker: %v", started)

@@ -3,13 +3,12 @@ package node
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/worker"
 )
 
@@ -42,17 +41,12 @@ func (h *host) startWorker(ctx actor.Context, m *messages.StartWorker) *messages
 	if err != nil {
 		return fail("%v (this node has %v)", err, h.node.tokenizers.Names())
 	}
-	// Segment ids follow the writer's clock: its time at StartWorker plus
-	// the time elapsed here, read from the monotonic clock.
-	base, received := time.UnixMilli(m.IdClockMs), time.Now()
-	if m.IdClockMs == 0 {
-		base = received
-	}
 	props := worker.Props(worker.Config{
-		Worker: m.Worker, Generation: m.Generation, Schema: schema, Tokenizers: toks,
+		Worker: m.Worker, Generation: m.Generation, Schema: schema,
+		Tokenizers:   func() map[string]analysis.Tokenizer { return toks },
 		MemoryBudget: m.MemoryBudget, Coordinator: m.Coordinator,
 		Dir: h.dir, Files: h.files,
-		Now:    func() time.Time { return base.Add(time.Since(received)) },
+		NewID:  worker.IDsFrom(ctx.ActorSystem(), m.Coordinator, m.Worker, m.Generation, DetectionBound),
 		Logger: h.node.log,
 	})
 	pid, err := ctx.SpawnNamed(props, fmt.Sprintf("worker-%d-g%d", m.Worker, m.Generation))
@@ -81,17 +75,7 @@ func (h *host) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, ch
 	// WorkerFailed goes out before the stop, so it travels ahead of the
 	// worker's Terminated: the coordinator then learns the blame first.
 	defer sup.StopChildren(child)
-	failed := &messages.WorkerFailed{Worker: w.id, Generation: w.generation, Reason: fmt.Sprint(reason), Pid: child}
-	if b, ok := actor.UnwrapEnvelopeMessage(message).(*messages.Batch); ok && b.Generation == w.generation {
-		failed.BlamedBatch = b.Seq
-	}
-	if ap, ok := reason.(worker.AddPanic); ok && ap.Doc >= 0 {
-		failed.BlamedBatch, failed.BlamedDoc = ap.Batch, proto.Int32(int32(ap.Doc))
-	}
-	var be worker.BuildError
-	if err, ok := reason.(error); ok && errors.As(err, &be) {
-		failed.BuildFailed, failed.Round, failed.BlamedBatch = true, be.Round, 0
-	}
+	failed := worker.Failed(w.id, w.generation, child, reason, message)
 	h.node.log.Warn("worker failed; stopped", "worker", w.id, "generation", w.generation, "reason", failed.Reason, "blamed batch", failed.BlamedBatch)
 	// A supervisor strategy has no actor context to send from.
 	system.Root.Send(w.coordinator, failed)

@@ -9,7 +9,7 @@
 //	fetcher --ReadChunk{file, offset, length<=1 MiB, tag}--> file server   (at most Window in flight)
 //	fetcher <--Chunk{tag, data | error}-- file server
 //	fetcher --ReleaseSegment{id, files}--> file server   (after the fetch, installed or not)
-//	coordinator <--SegmentInstalled{id, error}-- fetcher
+//	coordinator <--SegmentInstalled{id, code, error}-- fetcher
 //
 // Pulling keeps the writer in charge of its memory and disk: it asks for the
 // next chunk only when a window slot is free, and a dead node shows as

@@ -157,7 +157,7 @@ func (f *fetcher) Receive(ctx actor.Context) {
 			f.finish(ctx, errors.New("fetcher stopped"))
 		}
 		for _, t := range f.queue {
-			ctx.Send(t.replyTo, &messages.SegmentInstalled{Id: t.seg.GetId(), Error: "fetcher stopped"})
+			ctx.Send(t.replyTo, &messages.SegmentInstalled{Id: t.seg.GetId(), Error: "fetcher stopped", Code: messages.ErrorCode_ERROR_TRANSFER})
 		}
 		f.queue = nil
 	}
@@ -419,7 +419,10 @@ func (f *fetcher) cleanup(t *transfer) {
 func (f *fetcher) reply(ctx actor.Context, t *transfer, err error) {
 	res := &messages.SegmentInstalled{Id: t.seg.GetId(), Bytes: t.bytes, Chunks: int32(t.written)}
 	if err != nil {
-		res.Error = err.Error()
+		res.Error, res.Code = err.Error(), messages.CodeOf(err)
+		if res.Code == messages.ErrorCode_ERROR_NONE {
+			res.Code = messages.ErrorCode_ERROR_TRANSFER
+		}
 		f.cfg.Logger.Warn("segment transfer failed", "segment", t.seg.GetId(), "source", t.source.String(), "error", err)
 	} else {
 		f.cfg.Logger.Info("segment installed", "segment", t.seg.Id, "bytes", t.bytes, "chunks", t.written, "took", time.Since(t.start))

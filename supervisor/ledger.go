@@ -121,6 +121,18 @@ func (l *Ledger[D]) Durable(worker int32, seqs []uint64) error {
 // batches was handed out again since: they leave the ledger. Otherwise it
 // fails, changing nothing, and the caller must discard the segment.
 func (l *Ledger[D]) DurableLate(seqs []uint64) error {
+	if err := l.CheckLate(seqs); err != nil {
+		return err
+	}
+	for _, s := range seqs {
+		delete(l.open, s)
+	}
+	return nil
+}
+
+// CheckLate reports whether DurableLate(seqs) would take the segment now,
+// changing nothing: a segment still to be installed is worth installing.
+func (l *Ledger[D]) CheckLate(seqs []uint64) error {
 	for _, s := range seqs {
 		b, ok := l.open[s]
 		if !ok {
@@ -134,9 +146,6 @@ func (l *Ledger[D]) DurableLate(seqs []uint64) error {
 			// hold that document.
 			return fmt.Errorf("ledger: batch %d changed since", s)
 		}
-	}
-	for _, s := range seqs {
-		delete(l.open, s)
 	}
 	return nil
 }

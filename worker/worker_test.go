@@ -49,7 +49,11 @@ func TestLocalWorkerShipsPastItsBudget(t *testing.T) {
 	}))
 	scratch := storage.NewMem()
 	files := sys.Root.Spawn(shipping.NewFileServer(scratch, slog.New(slog.DiscardHandler)))
-	w := sys.Root.Spawn(Props(Config{Worker: 3, Generation: 1, Schema: schema, Tokenizers: toks, MemoryBudget: 64 << 10, Coordinator: coord, Dir: scratch, Files: files}))
+	w := sys.Root.Spawn(Props(Config{
+		Worker: 3, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
+		MemoryBudget: 64 << 10, Coordinator: coord, Dir: scratch, Files: files,
+		NewID: func() (segment.ID, error) { return segment.NewID(), nil },
+	}))
 	index := storage.NewMem()
 	fetcher := sys.Root.Spawn(shipping.NewFetcher(shipping.FetcherConfig{Dir: index}))
 	defer func() {
