@@ -8,6 +8,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
 
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/node"
 	"github.com/hermes-search/hermes-go/segment"
@@ -41,7 +42,7 @@ func TestNodeSilentOnStartWorkerIsALostWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, err := InternalSchema(user)
+	schema, err := index.InternalSchema(user)
 	if err != nil {
 		t.Fatal(err)
 	}
