@@ -44,7 +44,12 @@ type Writer struct {
 	pids      actors.PIDs
 
 	credits *credits
-	keys    *keySet // nil without a primary key
+	outbox  struct { // accepted documents on their way to the coordinator: send
+		mu      sync.Mutex
+		docs    []*messages.Document
+		sending bool
+	}
+	keys *keySet // nil without a primary key
 
 	// life ends when the writer closes (cause ErrClosed) or fails (cause
 	// the failure): every call waiting on an actor returns then.
@@ -371,16 +376,20 @@ func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
 	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
 		return err
 	}
-	for {
+	err := w.add(doc)
+	for errors.Is(err, ErrQueueFull) {
+		// Credits returned after changed() wake the wait, so the try
+		// between them misses none.
 		changed := w.credits.changed()
-		err := w.add(doc)
-		if !errors.Is(err, ErrQueueFull) {
-			return err
+		if err = w.add(doc); !errors.Is(err, ErrQueueFull) {
+			break
 		}
 		if err := w.credits.wait(ctx, changed); err != nil {
 			return err
 		}
+		err = w.add(doc)
 	}
+	return err
 }
 
 // AddDocuments adds docs in order and returns how many were added, stopping
@@ -420,8 +429,35 @@ func (w *Writer) add(doc *Document) error {
 			w.addDeleteOp(key, seq)
 		}
 	}
-	w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: []*messages.Document{actors.ToMessage(doc, seq)}})
+	w.send(actors.ToMessage(doc, seq))
 	return nil
+}
+
+// send hands an accepted document to the coordinator, grouped with the
+// documents added meanwhile (the commit pipeline of pebble): it joins the
+// queue, and the add that finds no send in flight sends the whole queue as
+// one message, again until the queue is empty. So no document waits for
+// more documents, and under load one message carries many. The sender
+// holds mu for reading (add's) until the queue is empty, so a PrepareCommit
+// (mu for writing) finds every earlier add in the coordinator's mailbox.
+func (w *Writer) send(d *messages.Document) {
+	q := &w.outbox
+	q.mu.Lock()
+	q.docs = append(q.docs, d)
+	if q.sending {
+		q.mu.Unlock()
+		return
+	}
+	q.sending = true
+	for len(q.docs) > 0 {
+		docs := q.docs
+		q.docs = nil
+		q.mu.Unlock()
+		w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: docs})
+		q.mu.Lock()
+	}
+	q.sending = false
+	q.mu.Unlock()
 }
 
 // DeleteByKey deletes the document whose primary key is key (a string for
