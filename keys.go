@@ -1,6 +1,7 @@
 package hermes
 
 import (
+	"hash/maphash"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,15 +19,30 @@ import (
 // Intake stays open during a commit, so each key remembers the numbers of
 // its pending operations: a commit or an abort settles only those numbered
 // up to its cut, and the rest wait for the next commit.
+//
+// Every keyed add passes here, from many goroutines: the keys are spread
+// over shards, each with its own lock, so that adds of different keys
+// rarely wait for each other.
 type keySet struct {
 	field     segment.Field
 	upsert    bool
 	committed func(key []byte) (bool, error)
-	seq       *atomic.Uint64 // the writer's: numbers are taken under mu, so
-	// the operations on one key are numbered in the order they happen
+	seq       *atomic.Uint64 // the writer's: numbers are taken under the
+	// key's shard lock, so the operations on one key are numbered in the
+	// order they happen
 
+	seed   maphash.Seed
+	shards [keyShards]keyShard
+}
+
+const keyShards = 16
+
+// keyShard holds the keys with operations since the last commit whose
+// hash falls in it.
+type keyShard struct {
 	mu   sync.Mutex
-	keys map[string]keyOps // keys with operations since the last commit
+	keys map[string]keyOps
+	_    [64]byte // its own cache line: the next shard's lock is another's
 }
 
 // keyOps are a key's pending operations, by sequence number (0: none).
@@ -37,7 +53,15 @@ type keyOps struct {
 }
 
 func newKeySet(field segment.Field, upsert bool, seq *atomic.Uint64, committed func([]byte) (bool, error)) *keySet {
-	return &keySet{field: field, upsert: upsert, seq: seq, committed: committed, keys: make(map[string]keyOps)}
+	k := &keySet{field: field, upsert: upsert, seq: seq, committed: committed, seed: maphash.MakeSeed()}
+	for i := range k.shards {
+		k.shards[i].keys = make(map[string]keyOps)
+	}
+	return k
+}
+
+func (k *keySet) shard(key string) *keyShard {
+	return &k.shards[maphash.String(k.seed, key)%keyShards]
 }
 
 // reserve registers key, which the caller hands over (it must not change
@@ -46,9 +70,10 @@ func newKeySet(field segment.Field, upsert bool, seq *atomic.Uint64, committed f
 func (k *keySet) reserve(key []byte) (seq uint64, replaces bool, err error) {
 	// The map keeps the key's bytes without a copy.
 	s := unsafe.String(unsafe.SliceData(key), len(key))
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ops, known := k.keys[s]
+	sh := k.shard(s)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	ops, known := sh.keys[s]
 	switch {
 	case known && ops.lastAdd > ops.lastDelete: // a live add is pending
 		if !k.upsert {
@@ -71,29 +96,31 @@ func (k *keySet) reserve(key []byte) (seq uint64, replaces bool, err error) {
 		ops.firstAdd = seq
 	}
 	ops.lastAdd = seq
-	k.keys[s] = ops
+	sh.keys[s] = ops
 	return seq, replaces, nil
 }
 
 // deleted records a delete, and numbers it: the key is free again.
 func (k *keySet) deleted(key []byte) (seq uint64) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	sh := k.shard(string(key))
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	seq = k.seq.Add(1)
-	ops := k.keys[string(key)]
+	ops := sh.keys[string(key)]
 	ops.lastDelete = seq
-	k.keys[string(key)] = ops
+	sh.keys[string(key)] = ops
 	return seq
 }
 
 // release frees the key of a document that was not indexed (rejected),
 // unless the key was added again since.
 func (k *keySet) release(key []byte, seq uint64) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if ops, ok := k.keys[string(key)]; ok && ops.lastAdd == seq {
+	sh := k.shard(string(key))
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if ops, ok := sh.keys[string(key)]; ok && ops.lastAdd == seq {
 		ops.lastAdd = 0
-		k.keys[string(key)] = ops
+		sh.keys[string(key)] = ops
 	}
 }
 
@@ -101,14 +128,17 @@ func (k *keySet) release(key []byte, seq uint64) {
 // segments answer for their keys), and returns the keys added up to cut,
 // for the filter.
 func (k *keySet) commit(cut uint64) map[string]struct{} {
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	added := make(map[string]struct{})
-	for key, ops := range k.keys {
-		if ops.firstAdd != 0 && ops.firstAdd <= cut {
-			added[key] = struct{}{}
+	for i := range k.shards {
+		sh := &k.shards[i]
+		sh.mu.Lock()
+		for key, ops := range sh.keys {
+			if ops.firstAdd != 0 && ops.firstAdd <= cut {
+				added[key] = struct{}{}
+			}
+			sh.settle(key, ops, cut)
 		}
-		k.settle(key, ops, cut)
+		sh.mu.Unlock()
 	}
 	return added
 }
@@ -117,22 +147,25 @@ func (k *keySet) commit(cut uint64) map[string]struct{} {
 // the keys whose later add relied on a discarded delete: that add must now
 // replace the committed document, or the key would be in the index twice.
 func (k *keySet) abort(cut uint64) (replace map[string]uint64) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for key, ops := range k.keys {
-		if ops.lastDelete != 0 && ops.lastDelete <= cut && ops.lastAdd > cut {
-			if replace == nil {
-				replace = map[string]uint64{}
+	for i := range k.shards {
+		sh := &k.shards[i]
+		sh.mu.Lock()
+		for key, ops := range sh.keys {
+			if ops.lastDelete != 0 && ops.lastDelete <= cut && ops.lastAdd > cut {
+				if replace == nil {
+					replace = map[string]uint64{}
+				}
+				replace[key] = ops.lastAdd
 			}
-			replace[key] = ops.lastAdd
+			sh.settle(key, ops, cut)
 		}
-		k.settle(key, ops, cut)
+		sh.mu.Unlock()
 	}
 	return replace
 }
 
 // settle forgets a key's operations numbered up to cut; call with mu held.
-func (k *keySet) settle(key string, ops keyOps, cut uint64) {
+func (sh *keyShard) settle(key string, ops keyOps, cut uint64) {
 	if ops.lastAdd <= cut {
 		ops.lastAdd = 0
 	}
@@ -147,10 +180,10 @@ func (k *keySet) settle(key string, ops keyOps, cut uint64) {
 		ops.firstAdd = 0
 	}
 	if ops.lastAdd == 0 && ops.lastDelete == 0 {
-		delete(k.keys, key)
+		delete(sh.keys, key)
 		return
 	}
-	k.keys[key] = ops
+	sh.keys[key] = ops
 }
 
 func (k *keySet) duplicate(key []byte) error {
