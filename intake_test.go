@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/storage"
@@ -226,5 +227,41 @@ func TestDocumentsBelongToTheCommitAfterTheirAdd(t *testing.T) {
 		case !slices.Contains(committed[first:last+1], false) && got[id] != 1:
 			t.Fatalf("%s (added across prepares %d..%d, all committed) is missing", id, first, last)
 		}
+	}
+}
+
+// No accepted document waits for later ones on its way to the workers
+// (adds send in groups, and a group never waits for more documents): with
+// room for 8 documents in the queue, adds need earlier documents to reach
+// the workers, so documents left behind would stop the adders until the
+// deadline, and one left behind by the last adds would be missing from the
+// commit.
+func TestEveryAcceptedDocumentReachesAWorkerWithoutMoreAdds(t *testing.T) {
+	w := create(t, storage.NewMem(), hermes.Config{Workers: 2, QueueCapacity: 8})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				if err := w.AddDocumentWait(ctx, doc(fmt.Sprintf("g%d-%d", g, i), wordsFor(i))); err != nil {
+					t.Errorf("goroutine %d, add %d: %v (an accepted document never reached a worker)", g, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	res, err := w.Commit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Docs != 800 {
+		t.Fatalf("the commit holds %d documents, want 800", res.Docs)
 	}
 }
