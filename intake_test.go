@@ -2,6 +2,7 @@ package hermes_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -264,4 +266,27 @@ func TestEveryAcceptedDocumentReachesAWorkerWithoutMoreAdds(t *testing.T) {
 	if res.Docs != 800 {
 		t.Fatalf("the commit holds %d documents, want 800", res.Docs)
 	}
+}
+
+// AddDocuments adds in order up to the first refused document, and only
+// those: a duplicate key or an invalid document stops it with its error.
+func TestAddDocumentsStopsAtTheFirstRefusal(t *testing.T) {
+	w := create(t, storage.NewMem(), hermes.Config{Workers: 2})
+	n, err := w.AddDocuments([]*hermes.Document{doc("a", "x"), doc("b", "x"), doc("a", "dup"), doc("c", "never")})
+	var dup *hermes.DuplicateKeyError
+	if n != 2 || !errors.As(err, &dup) || dup.Key != "a" {
+		t.Fatalf("AddDocuments with a duplicate third = %d, %v; want 2 and a DuplicateKeyError for a", n, err)
+	}
+	n, err = w.AddDocuments([]*hermes.Document{doc("c", "x"), doc("d", "bad \xff utf8"), doc("e", "never")})
+	var de *segment.DocumentError
+	if n != 1 || !errors.As(err, &de) {
+		t.Fatalf("AddDocuments with an invalid second = %d, %v; want 1 and a DocumentError", n, err)
+	}
+	if n, err := w.AddDocuments([]*hermes.Document{doc("d", "x"), doc("e", "x")}); n != 2 || err != nil {
+		t.Fatalf("AddDocuments = %d, %v; want 2, nil", n, err)
+	}
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantBodies(t, w, "after the commit", map[string]string{"a": "x", "b": "x", "c": "x", "d": "x", "e": "x"})
 }
