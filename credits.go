@@ -3,38 +3,48 @@ package hermes
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // credits bound the documents accepted but not yet taken by a worker. Actor
 // mailboxes are unbounded, so this counter is the backpressure: taking a
 // credit never blocks, and waiting for one is explicit (AddDocumentWait).
+//
+// Taking is one atomic operation, as every add takes a credit; the mutex
+// and the channel serve only the waiters, when credits return (a batch at
+// a time).
 type credits struct {
-	mu        sync.Mutex
-	available int
-	freed     chan struct{} // closed and replaced whenever credits return
-	closed    bool          // freed stays closed: no credit will return
+	available atomic.Int64
+
+	mu     sync.Mutex
+	freed  chan struct{} // closed and replaced whenever credits return
+	closed bool          // freed stays closed: no credit will return
 }
 
 func newCredits(n int) *credits {
-	return &credits{available: n, freed: make(chan struct{})}
+	c := &credits{freed: make(chan struct{})}
+	c.available.Store(int64(n))
+	return c
 }
 
 // tryTake takes n credits if all are available.
 func (c *credits) tryTake(n int) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.available < n {
-		return false
+	for {
+		a := c.available.Load()
+		if a < int64(n) {
+			return false
+		}
+		if c.available.CompareAndSwap(a, a-int64(n)) {
+			return true
+		}
 	}
-	c.available -= n
-	return true
 }
 
 // give returns n credits and wakes waiters.
 func (c *credits) give(n int) {
+	c.available.Add(int64(n))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.available += n
 	if !c.closed {
 		close(c.freed)
 		c.freed = make(chan struct{})
@@ -51,7 +61,8 @@ func (c *credits) close() {
 	}
 }
 
-// changed returns a channel closed the next time credits return.
+// changed returns a channel closed the next time credits return. A waiter
+// takes it before its last try, so that credits returned in between wake it.
 func (c *credits) changed() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()

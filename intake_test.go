@@ -2,14 +2,17 @@ package hermes_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -227,4 +230,63 @@ func TestDocumentsBelongToTheCommitAfterTheirAdd(t *testing.T) {
 			t.Fatalf("%s (added across prepares %d..%d, all committed) is missing", id, first, last)
 		}
 	}
+}
+
+// No accepted document waits for later ones on its way to the workers
+// (adds send in groups, and a group never waits for more documents): with
+// room for 8 documents in the queue, adds need earlier documents to reach
+// the workers, so documents left behind would stop the adders until the
+// deadline, and one left behind by the last adds would be missing from the
+// commit.
+func TestEveryAcceptedDocumentReachesAWorkerWithoutMoreAdds(t *testing.T) {
+	w := create(t, storage.NewMem(), hermes.Config{Workers: 2, QueueCapacity: 8})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				if err := w.AddDocumentWait(ctx, doc(fmt.Sprintf("g%d-%d", g, i), wordsFor(i))); err != nil {
+					t.Errorf("goroutine %d, add %d: %v (an accepted document never reached a worker)", g, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	res, err := w.Commit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Docs != 800 {
+		t.Fatalf("the commit holds %d documents, want 800", res.Docs)
+	}
+}
+
+// AddDocuments adds in order up to the first refused document, and only
+// those: a duplicate key or an invalid document stops it with its error.
+func TestAddDocumentsStopsAtTheFirstRefusal(t *testing.T) {
+	w := create(t, storage.NewMem(), hermes.Config{Workers: 2})
+	n, err := w.AddDocuments([]*hermes.Document{doc("a", "x"), doc("b", "x"), doc("a", "dup"), doc("c", "never")})
+	var dup *hermes.DuplicateKeyError
+	if n != 2 || !errors.As(err, &dup) || dup.Key != "a" {
+		t.Fatalf("AddDocuments with a duplicate third = %d, %v; want 2 and a DuplicateKeyError for a", n, err)
+	}
+	n, err = w.AddDocuments([]*hermes.Document{doc("c", "x"), doc("d", "bad \xff utf8"), doc("e", "never")})
+	var de *segment.DocumentError
+	if n != 1 || !errors.As(err, &de) {
+		t.Fatalf("AddDocuments with an invalid second = %d, %v; want 1 and a DocumentError", n, err)
+	}
+	if n, err := w.AddDocuments([]*hermes.Document{doc("d", "x"), doc("e", "x")}); n != 2 || err != nil {
+		t.Fatalf("AddDocuments = %d, %v; want 2, nil", n, err)
+	}
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantBodies(t, w, "after the commit", map[string]string{"a": "x", "b": "x", "c": "x", "d": "x", "e": "x"})
 }

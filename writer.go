@@ -49,6 +49,11 @@ type Writer struct {
 	credits  *credits        // intake backpressure
 	keys     *index.Keys     // sequence numbers, delete log, primary keys
 	segments *index.Segments // open segments, shared with Readers and merges
+	outbox   struct {        // accepted documents on their way to the coordinator: send
+		mu      sync.Mutex
+		docs    []*messages.Document
+		sending bool
+	}
 	// life ends when the writer closes (cause ErrClosed) or fails (cause
 	// the failure): every call waiting on an actor returns then.
 	life    context.Context
@@ -368,46 +373,105 @@ func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
 	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
 		return err
 	}
-	for {
+	err := w.add(doc)
+	for errors.Is(err, ErrQueueFull) {
+		// Credits returned after changed() wake the wait, so the try
+		// between them misses none.
 		changed := w.credits.changed()
-		err := w.add(doc)
-		if !errors.Is(err, ErrQueueFull) {
-			return err
+		if err = w.add(doc); !errors.Is(err, ErrQueueFull) {
+			break
 		}
 		if err := w.credits.wait(ctx, changed); err != nil {
 			return err
 		}
+		err = w.add(doc)
 	}
+	return err
 }
 
 // AddDocuments adds docs in order and returns how many were added, stopping
-// at the first error (ErrQueueFull included), which it returns.
+// at the first error (ErrQueueFull included), which it returns. It is
+// AddDocument for each, with one trip to the workers for all.
 func (w *Writer) AddDocuments(docs []*Document) (int, error) {
+	valid := len(docs)
+	var invalid error
 	for i, d := range docs {
-		if err := w.AddDocument(d); err != nil {
-			return i, err
+		if err := w.schema.Validate(d, w.cfg.MaxDocumentBytes); err != nil {
+			valid, invalid = i, err
+			break
 		}
 	}
-	return len(docs), nil
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	accepted := make([]*messages.Document, 0, valid)
+	for _, d := range docs[:valid] {
+		m, err := w.accept(d)
+		if err != nil {
+			invalid = err
+			break
+		}
+		accepted = append(accepted, m)
+	}
+	if len(accepted) > 0 {
+		w.send(accepted...)
+	}
+	return len(accepted), invalid
 }
 
 func (w *Writer) add(doc *Document) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	if err := w.intakeErr(); err != nil {
+	m, err := w.accept(doc)
+	if err != nil {
 		return err
 	}
+	w.send(m)
+	return nil
+}
+
+// accept takes a credit for a validated document, numbers it and reserves
+// its key; call with mu held for reading, and send what it returns.
+func (w *Writer) accept(doc *Document) (*messages.Document, error) {
+	if err := w.intakeErr(); err != nil {
+		return nil, err
+	}
 	if !w.credits.tryTake(1) {
-		return ErrQueueFull
+		return nil, ErrQueueFull
 	}
 	key, _ := w.schema.PrimaryKey(doc)
 	seq, err := w.keys.Add(key, w.mu.view.readers)
 	if err != nil {
 		w.credits.give(1)
-		return err
+		return nil, err
 	}
-	w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: []*messages.Document{actors.ToMessage(doc, seq)}})
-	return nil
+	return actors.ToMessage(doc, seq), nil
+}
+
+// send hands accepted documents to the coordinator, grouped with the
+// documents added meanwhile (the commit pipeline of pebble): it joins the
+// queue, and the add that finds no send in flight sends the whole queue as
+// one message, again until the queue is empty. So no document waits for
+// more documents, and under load one message carries many. The sender
+// holds mu for reading (add's) until the queue is empty, so a PrepareCommit
+// (mu for writing) finds every earlier add in the coordinator's mailbox.
+func (w *Writer) send(docs ...*messages.Document) {
+	q := &w.outbox
+	q.mu.Lock()
+	q.docs = append(q.docs, docs...)
+	if q.sending {
+		q.mu.Unlock()
+		return
+	}
+	q.sending = true
+	for len(q.docs) > 0 {
+		group := q.docs
+		q.docs = nil
+		q.mu.Unlock()
+		w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: group})
+		q.mu.Lock()
+	}
+	q.sending = false
+	q.mu.Unlock()
 }
 
 // DeleteByKey deletes the document whose primary key is key (a string for

@@ -10,15 +10,33 @@ import (
 )
 
 // ToMessage converts a validated document for the trip to a worker, with
-// its sequence number in index.SeqField.
+// its sequence number in index.SeqField. Every add makes one, so its parts come in
+// a few slabs rather than an object per field and value.
 func ToMessage(d *segment.Document, seq uint64) *messages.Document {
-	values := make([]*messages.FieldValue, len(d.Values), len(d.Values)+1)
+	n := len(d.Values) + 1
+	strings := 0
+	for i := range d.Values {
+		if d.Values[i].Kind == segment.KindString {
+			strings++
+		}
+	}
+	m := &struct {
+		doc messages.Document
+		seq messages.FieldValue_U64
+	}{seq: messages.FieldValue_U64{U64: seq}}
+	values := make([]*messages.FieldValue, n)
+	fvs := make([]messages.FieldValue, n)
+	strs := make([]messages.FieldValue_Str, strings)
 	for i := range d.Values {
 		v := &d.Values[i]
-		fv := &messages.FieldValue{Field: v.Field}
+		fv := &fvs[i]
+		fv.Field = v.Field
 		switch v.Kind {
 		case segment.KindString:
-			fv.Value = &messages.FieldValue_Str{Str: v.Str}
+			s := &strs[len(strs)-strings]
+			strings--
+			s.Str = v.Str
+			fv.Value = s
 		case segment.KindU64:
 			fv.Value = &messages.FieldValue_U64{U64: v.U64}
 		case segment.KindI64:
@@ -31,8 +49,10 @@ func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 		}
 		values[i] = fv
 	}
-	values = append(values, &messages.FieldValue{Field: index.SeqField, Value: &messages.FieldValue_U64{U64: seq}})
-	return &messages.Document{Values: values}
+	fvs[n-1].Field, fvs[n-1].Value = index.SeqField, &m.seq
+	values[n-1] = &fvs[n-1]
+	m.doc.Values = values
+	return &m.doc
 }
 
 // messageBytes approximates a document's size for batch cutting.

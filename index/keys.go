@@ -3,6 +3,7 @@ package index
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -53,11 +54,17 @@ type Keys struct {
 	segments SegmentSource
 	logger   *slog.Logger
 
-	seq atomic.Uint64 // the last number given; taken under mu with a key
+	seq atomic.Uint64 // the last number given; taken under the key's shard lock
 
-	mu      sync.Mutex
-	pending map[string]keyOps    // keys with operations since the last commit
-	deletes []*messages.DeleteOp // since the last cut, in order
+	// The keys with operations since the last commit. Every keyed add
+	// passes here, from many goroutines: the keys are spread over shards,
+	// each with its own lock, so that adds of different keys rarely wait
+	// for each other.
+	seed   maphash.Seed
+	shards [keyShards]keyShard
+
+	deletesMu sync.Mutex
+	deletes   []*messages.DeleteOp // since the last cut; a key's in order
 
 	// The filter and the committed state it is brought up to.
 	meta        atomic.Pointer[storage.Metadata]
@@ -91,6 +98,19 @@ type KeysConfig struct {
 	Logger   *slog.Logger
 }
 
+const keyShards = 16
+
+// keyShard holds the pending keys whose hash falls in it.
+type keyShard struct {
+	mu      sync.Mutex
+	pending map[string]keyOps
+	_       [64]byte // its own cache line: the next shard's lock is another's
+}
+
+func (k *Keys) shard(key string) *keyShard {
+	return &k.shards[maphash.String(k.seed, key)%keyShards]
+}
+
 // keyOps are a key's pending operations, by sequence number (0: none).
 type keyOps struct {
 	firstAdd   uint64 // the first add since the last commit
@@ -108,7 +128,10 @@ type keyFilter struct {
 // NewKeys returns the state of a writer that starts on cfg.Metadata, with
 // nothing pending. Start brings the filter up to date.
 func NewKeys(cfg KeysConfig) *Keys {
-	k := &Keys{key: cfg.Key, upsert: cfg.Upsert, dir: cfg.Dir, segments: cfg.Segments, logger: cfg.Logger, pending: map[string]keyOps{}}
+	k := &Keys{key: cfg.Key, upsert: cfg.Upsert, dir: cfg.Dir, segments: cfg.Segments, logger: cfg.Logger, seed: maphash.MakeSeed()}
+	for i := range k.shards {
+		k.shards[i].pending = map[string]keyOps{}
+	}
 	if k.logger == nil {
 		k.logger = slog.New(slog.DiscardHandler)
 	}
@@ -144,9 +167,10 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 	}
 	// The map keeps the key's bytes without a copy.
 	s := unsafe.String(unsafe.SliceData(key), len(key))
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ops, known := k.pending[s]
+	sh := k.shard(s)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	ops, known := sh.pending[s]
 	var replaces bool
 	switch {
 	case known && ops.lastAdd > ops.lastDelete: // a live add is pending
@@ -170,9 +194,9 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 		ops.firstAdd = seq
 	}
 	ops.lastAdd = seq
-	k.pending[s] = ops
+	sh.pending[s] = ops
 	if replaces {
-		k.deletes = append(k.deletes, &messages.DeleteOp{Key: key, Seq: seq})
+		k.logDelete(key, seq)
 	}
 	return seq, nil
 }
@@ -180,14 +204,23 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 // Delete numbers and logs a delete of the document with primary key key,
 // committed or pending: the key is free again.
 func (k *Keys) Delete(key []byte) (seq uint64) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	sh := k.shard(string(key))
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	seq = k.seq.Add(1)
-	ops := k.pending[string(key)]
+	ops := sh.pending[string(key)]
 	ops.lastDelete = seq
-	k.pending[string(key)] = ops
-	k.deletes = append(k.deletes, &messages.DeleteOp{Key: key, Seq: seq})
+	sh.pending[string(key)] = ops
+	k.logDelete(key, seq)
 	return seq
+}
+
+// logDelete appends to the delete log; call with the key's shard lock held,
+// so that one key's deletes are logged in the order they are numbered.
+func (k *Keys) logDelete(key []byte, seq uint64) {
+	k.deletesMu.Lock()
+	k.deletes = append(k.deletes, &messages.DeleteOp{Key: key, Seq: seq})
+	k.deletesMu.Unlock()
 }
 
 // Reject frees the key of a document numbered seq that was not indexed,
@@ -196,11 +229,12 @@ func (k *Keys) Reject(key []byte, seq uint64) {
 	if k.key.Name == "" {
 		return
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if ops, ok := k.pending[string(key)]; ok && ops.lastAdd == seq {
+	sh := k.shard(string(key))
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if ops, ok := sh.pending[string(key)]; ok && ops.lastAdd == seq {
 		ops.lastAdd = 0
-		k.pending[string(key)] = ops
+		sh.pending[string(key)] = ops
 	}
 }
 
@@ -214,8 +248,8 @@ type Cut struct {
 // Cut takes the operations numbered so far for a commit. No Add or Delete
 // may run meanwhile (see Keys).
 func (k *Keys) Cut() Cut {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.deletesMu.Lock()
+	defer k.deletesMu.Unlock()
 	c := Cut{Seq: k.seq.Load(), Deletes: k.deletes}
 	k.deletes = nil
 	return c
@@ -224,8 +258,8 @@ func (k *Keys) Cut() Cut {
 // Uncut gives back a cut whose commit was not prepared: its deletes go to
 // the next cut, before the ones logged since.
 func (k *Keys) Uncut(c Cut) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.deletesMu.Lock()
+	defer k.deletesMu.Unlock()
 	k.deletes = append(c.Deletes, k.deletes...)
 }
 
@@ -237,15 +271,18 @@ func (k *Keys) Committed(c Cut, segments []string) {
 	if k.key.Name == "" {
 		return
 	}
-	k.mu.Lock()
 	added := make(map[string]struct{})
-	for key, ops := range k.pending {
-		if ops.firstAdd != 0 && ops.firstAdd <= c.Seq {
-			added[key] = struct{}{}
+	for i := range k.shards {
+		sh := &k.shards[i]
+		sh.mu.Lock()
+		for key, ops := range sh.pending {
+			if ops.firstAdd != 0 && ops.firstAdd <= c.Seq {
+				added[key] = struct{}{}
+			}
+			sh.settle(key, ops, c.Seq)
 		}
-		k.settle(key, ops, c.Seq)
+		sh.mu.Unlock()
 	}
-	k.mu.Unlock()
 	k.addToFilter(added, segments)
 }
 
@@ -257,18 +294,21 @@ func (k *Keys) Aborted(c Cut) {
 	if k.key.Name == "" {
 		return
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for key, ops := range k.pending {
-		if ops.lastDelete != 0 && ops.lastDelete <= c.Seq && ops.lastAdd > c.Seq {
-			k.deletes = append(k.deletes, &messages.DeleteOp{Key: []byte(key), Seq: ops.lastAdd})
+	for i := range k.shards {
+		sh := &k.shards[i]
+		sh.mu.Lock()
+		for key, ops := range sh.pending {
+			if ops.lastDelete != 0 && ops.lastDelete <= c.Seq && ops.lastAdd > c.Seq {
+				k.logDelete([]byte(key), ops.lastAdd)
+			}
+			sh.settle(key, ops, c.Seq)
 		}
-		k.settle(key, ops, c.Seq)
+		sh.mu.Unlock()
 	}
 }
 
-// settle forgets a key's operations numbered up to cut; call with mu held.
-func (k *Keys) settle(key string, ops keyOps, cut uint64) {
+// settle forgets a key's operations numbered up to cut; call with sh.mu held.
+func (sh *keyShard) settle(key string, ops keyOps, cut uint64) {
 	if ops.lastAdd <= cut {
 		ops.lastAdd = 0
 	}
@@ -283,10 +323,10 @@ func (k *Keys) settle(key string, ops keyOps, cut uint64) {
 		ops.firstAdd = 0
 	}
 	if ops.lastAdd == 0 && ops.lastDelete == 0 {
-		delete(k.pending, key)
+		delete(sh.pending, key)
 		return
 	}
-	k.pending[key] = ops
+	sh.pending[key] = ops
 }
 
 func (k *Keys) duplicate(key []byte) error {
