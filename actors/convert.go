@@ -80,12 +80,6 @@ func removeFiles(cfg *Config, files []string) {
 	}
 }
 
-// heldBytes estimates the heap a document takes while the ledger holds it:
-// its bytes plus the protobuf structs around each value (measured with the
-// heap profiler: about 110 bytes a value and 60 a document on amd64).
-func heldBytes(m *messages.Document) int {
-	return messageBytes(m) + 64 + 112*len(m.Values)
-}
 
 // UserDocument is m.SegmentDocument() without index.SeqField: the document as the user
 // added it.
