@@ -31,7 +31,7 @@ import (
 // and runs at most MaxConcurrentMerges merges at once, each on its own
 // goroutine that reports MergeDone. A merged segment replaces its sources in
 // one metadata write; the sources' files go when no reader holds them
-// (Segments). A merge that fails leaves the index as it was.
+// (index.Segments). A merge that fails leaves the index as it was.
 type segmentManager struct {
 	cfg  *Config
 	meta *storage.Metadata
@@ -384,7 +384,7 @@ func (m *segmentManager) answerWaiters(ctx actor.Context) {
 // cleanupOrphans deletes the files of this index that nothing needs: files
 // of segments the segment-id journal or a kept generation names (never
 // files that only look like segment files) that no kept generation names,
-// no reader holds, are not in their grace period (Segments) and this
+// no reader holds, are not in their grace period (index.Segments) and this
 // writer did not issue since it started (a worker
 // may be writing those, a prepared commit or a merge may name them), and
 // the metadata of generations no longer kept. Ids whose files are all gone
