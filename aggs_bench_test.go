@@ -80,6 +80,7 @@ func BenchmarkAggregations(b *testing.B) {
 		{"stats", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"s": stats}}},
 		{"terms", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": &hermes.TermsAgg{Field: "cat"}}}},
 		{"terms_stats", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": terms}}},
+		{"terms_wide", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": &hermes.TermsAgg{Field: "price", Size: 10}}}}, // 10,007 values: not dense
 		{"histogram", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"h": hist}}},
 		{"range", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"r": &hermes.RangeAgg{Field: "price", Ranges: []hermes.NumericRange{{From: 0, To: 100}, {From: 100, To: 1000}, {From: 1000, To: 5000}}}}}},
 		{"sort_price_k10", hermes.SearchRequest{Query: "body:all", K: 10, Sort: []hermes.SortField{{Field: "price", Desc: true}}}},
