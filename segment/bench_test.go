@@ -1,12 +1,14 @@
 package segment
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/blevesearch/vellum"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/storage"
 	"github.com/klauspost/compress/zstd"
@@ -299,5 +301,61 @@ func BenchmarkStoredCompression(b *testing.B) {
 func reportCPURate(b *testing.B, bytes int64, cpu time.Duration) {
 	if cpu > 0 {
 		b.ReportMetric(float64(bytes)*float64(b.N)/1e6/cpu.Seconds(), "MB/CPU-s")
+	}
+}
+
+// BenchmarkFSTRegistry builds the term dictionaries of the BenchmarkBuild
+// documents with several sizes of vellum's suffix registry: CPU ns per term
+// and the FSTs' total bytes. It chose fstOptions.
+func BenchmarkFSTRegistry(b *testing.B) {
+	recs := benchRecords(b)
+	s := benchSchema(b)
+	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bl := NewBuilder(s, toks)
+	for _, r := range recs {
+		if err := bl.Add(new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])); err != nil {
+			b.Fatal(err)
+		}
+	}
+	terms := 0
+	sorted := make([][]uint32, len(bl.indexed))
+	for i, fx := range bl.indexed {
+		sorted[i] = fx.sortedTermIDs(nil)
+		terms += len(sorted[i])
+	}
+	for _, o := range []vellum.BuilderOpts{
+		{Encoder: 1, RegistryTableSize: 10000, RegistryMRUSize: 2}, // vellum's default
+		{Encoder: 1, RegistryTableSize: 2500, RegistryMRUSize: 2},
+		fstOptions,
+		{Encoder: 1, RegistryTableSize: 500, RegistryMRUSize: 2},
+	} {
+		b.Run(fmt.Sprintf("table=%d/mru=%d", o.RegistryTableSize, o.RegistryMRUSize), func(b *testing.B) {
+			var size int
+			cpu := processCPU()
+			for b.Loop() {
+				size = 0
+				for i, fx := range bl.indexed {
+					var buf bytes.Buffer
+					f, err := vellum.New(&buf, &o)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for j, id := range sorted[i] {
+						if err := f.Insert(fx.hash.term(id), uint64(j)); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := f.Close(); err != nil {
+						b.Fatal(err)
+					}
+					size += buf.Len()
+				}
+			}
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N*terms), "cpu-ns/term")
+			b.ReportMetric(float64(size), "bytes")
+		})
 	}
 }

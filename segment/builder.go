@@ -696,6 +696,12 @@ func (b *Builder) feedTerm(pw *postingsWriter, t *termAcc, positions bool) error
 	}
 }
 
+// fstOptions builds the term dictionaries with a registry of 1,000 x 2
+// suffix nodes instead of vellum's 10,000 x 2: 1.9-2.6x less CPU per term for
+// FSTs 3% larger (BenchmarkFSTRegistry; the big table's cache misses cost
+// more than the suffixes it shares save). The FST format is unchanged.
+var fstOptions = vellum.BuilderOpts{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 2}
+
 // dictWriter writes one FST per indexed field into the .tdict file,
 // followed by a directory of (field ordinal, offset, length).
 type dictWriter struct {
@@ -714,7 +720,7 @@ func (d *dictWriter) startField(ord int) error {
 	d.buf.Reset()
 	var err error
 	if d.fst == nil {
-		d.fst, err = vellum.New(&d.buf, nil)
+		d.fst, err = vellum.New(&d.buf, &fstOptions)
 	} else {
 		err = d.fst.Reset(&d.buf)
 	}
