@@ -80,7 +80,6 @@ func removeFiles(cfg *Config, files []string) {
 	}
 }
 
-
 // UserDocument is m.SegmentDocument() without index.SeqField: the document as the user
 // added it.
 func UserDocument(m *messages.Document) *segment.Document {
