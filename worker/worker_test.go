@@ -21,10 +21,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// The same worker runs in the writer's process: here with an in-memory
-// directory of its own, from which the fetcher installs into the index. A
-// builder past 80% of its budget (and 100 documents) is shipped unasked.
-func TestLocalWorkerShipsPastItsBudget(t *testing.T) {
+// A worker as on a node, run here: with a directory of its own and a file
+// server over it, from which the fetcher installs into the index. A builder
+// past 80% of its budget (and 100 documents) is shipped unasked.
+func TestWorkerShipsPastItsBudget(t *testing.T) {
 	sys := actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	defer sys.Shutdown()
 	schema, err := segment.NewSchema(
