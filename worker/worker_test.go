@@ -21,10 +21,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// The same worker runs in the writer's process: here with an in-memory
-// directory of its own, from which the fetcher installs into the index. A
-// builder past 80% of its budget (and 100 documents) is shipped unasked.
-func TestLocalWorkerShipsPastItsBudget(t *testing.T) {
+// A worker as on a node, run here: with a directory of its own and a file
+// server over it, from which the fetcher installs into the index. A builder
+// past 80% of its budget (and 100 documents) is shipped unasked.
+func TestWorkerShipsPastItsBudget(t *testing.T) {
 	sys := actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	defer sys.Shutdown()
 	schema, err := segment.NewSchema(
@@ -101,5 +101,89 @@ func TestLocalWorkerShipsPastItsBudget(t *testing.T) {
 	defer r.Close()
 	if r.NumDocs() != shipped.Segment.NumDocs {
 		t.Fatalf("installed segment holds %d documents, shipped %d", r.NumDocs(), shipped.Segment.NumDocs)
+	}
+}
+
+// Beside the writer a worker builds in the index directory (no Files): its
+// SegmentShipped names the files in place, without checksums nobody would
+// check, and the segment opens where it lies. Its budget also covers the
+// documents the writer's ledger holds for it (LedgerInBudget), so with the
+// same input and budget it ships sooner than a worker on a node.
+func TestInPlaceWorkerCountsTheLedger(t *testing.T) {
+	sys := actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	defer sys.Shutdown()
+	schema, err := segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := segment.ResolveTokenizers(schema, analysis.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// shipAfter feeds 20-document batches until the worker ships unasked,
+	// and returns what it shipped.
+	shipAfter := func(dir storage.Directory, ledgerInBudget bool) *messages.SegmentShipped {
+		events := make(chan proto.Message, 100)
+		coord := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+			switch m := ctx.Message().(type) {
+			case *messages.RequestWork, *messages.SegmentShipped:
+				events <- m.(proto.Message)
+			}
+		}))
+		defer func() { _ = sys.Root.StopFuture(coord).Wait() }()
+		w := sys.Root.Spawn(Props(Config{
+			Worker: 1, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
+			MemoryBudget: 1 << 20, LedgerInBudget: ledgerInBudget, Coordinator: coord, Dir: dir,
+			NewID: func() (segment.ID, error) { return segment.NewID(), nil },
+		}))
+		defer func() { _ = sys.Root.StopFuture(w).Wait() }()
+		for seq := uint64(1); ; {
+			select {
+			case m := <-events:
+				if s, ok := m.(*messages.SegmentShipped); ok {
+					return s
+				}
+				if seq > 500 {
+					t.Fatal("no segment shipped after 500 batches")
+				}
+				b := &messages.Batch{Seq: seq, Generation: 1}
+				for i := range 20 {
+					b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
+						{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint(seq, "-", i)}},
+						{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))}},
+					}})
+				}
+				sys.Root.Send(w, b)
+				seq++
+			case <-time.After(10 * time.Second):
+				t.Fatal("worker silent")
+			}
+		}
+	}
+	index := storage.NewMem()
+	local := shipAfter(index, true)
+	remote := shipAfter(storage.NewMem(), false)
+	if local.Files != nil || local.Round != 0 {
+		t.Fatalf("in-place segment shipped with a file server or a round: %v", local)
+	}
+	for _, f := range local.Segment.Files {
+		if f.Size != 0 || f.Xxhash64 != 0 {
+			t.Fatalf("in-place segment file %s described with a checksum", f.Name)
+		}
+	}
+	if local.Segment.NumDocs >= remote.Segment.NumDocs {
+		t.Fatalf("counting the ledger, the worker shipped %d documents; without, %d: want fewer", local.Segment.NumDocs, remote.Segment.NumDocs)
+	}
+	id, _ := segment.ParseID(local.Segment.Id)
+	r, err := segment.Open(index, id, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.NumDocs() != local.Segment.NumDocs {
+		t.Fatalf("segment in place holds %d documents, shipped %d", r.NumDocs(), local.Segment.NumDocs)
 	}
 }
