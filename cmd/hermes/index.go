@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -586,19 +585,3 @@ func (j *indexJob) add(ctx context.Context, w *hermes.Writer, schema *segment.Sc
 
 // defaultMemory is --memory's default, the library's MaxIndexingMemory.
 const defaultMemory = 256 << 20
-
-// limitMemory keeps the process near its indexing budget: Go's collector
-// lets the heap grow to twice the live data, so unless GOMEMLIMIT says
-// otherwise, a soft limit of the budget plus 20% is set for the run (the
-// default budget when budget is 0). It returns the function that restores
-// the previous limit.
-func limitMemory(budget int64) (restore func()) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	if budget == 0 {
-		budget = defaultMemory
-	}
-	prev := debug.SetMemoryLimit(budget + budget/5)
-	return func() { debug.SetMemoryLimit(prev) }
-}
