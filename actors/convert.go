@@ -11,7 +11,9 @@ import (
 
 // ToMessage converts a validated document for the trip to a worker, with
 // its sequence number in index.SeqField. Every add makes one, so its parts come in
-// a few slabs rather than an object per field and value.
+// one allocation for a document of up to smallDocFields fields of text,
+// keyword or bytes (the common case), and in a few slabs otherwise, rather
+// than an object per field and value.
 func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 	n := len(d.Values) + 1
 	strings := 0
@@ -20,13 +22,21 @@ func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 			strings++
 		}
 	}
-	m := &struct {
-		doc messages.Document
-		seq messages.FieldValue_U64
-	}{seq: messages.FieldValue_U64{U64: seq}}
-	values := make([]*messages.FieldValue, n)
-	fvs := make([]messages.FieldValue, n)
-	strs := make([]messages.FieldValue_Str, strings)
+	var m *messages.Document
+	var seqValue *messages.FieldValue_U64
+	var values []*messages.FieldValue
+	var fvs []messages.FieldValue
+	var strs []messages.FieldValue_Str
+	if n <= smallDocFields+1 {
+		s := new(smallDoc)
+		m, seqValue = &s.doc, &s.seq
+		values, fvs, strs = s.values[:n:n], s.fvs[:n:n], s.strs[:strings:strings]
+	} else {
+		s := new(bigDoc)
+		m, seqValue = &s.doc, &s.seq
+		values, fvs, strs = make([]*messages.FieldValue, n), make([]messages.FieldValue, n), make([]messages.FieldValue_Str, strings)
+	}
+	seqValue.U64 = seq
 	for i := range d.Values {
 		v := &d.Values[i]
 		fv := &fvs[i]
@@ -49,11 +59,31 @@ func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 		}
 		values[i] = fv
 	}
-	fvs[n-1].Field, fvs[n-1].Value = index.SeqField, &m.seq
+	fvs[n-1].Field, fvs[n-1].Value = index.SeqField, seqValue
 	values[n-1] = &fvs[n-1]
-	m.doc.Values = values
-	return &m.doc
+	m.Values = values
+	return m
 }
+
+// smallDocFields is how many fields a document may have for ToMessage to
+// build it in one allocation.
+const smallDocFields = 4
+
+// smallDoc is a converted document with room for smallDocFields fields and
+// index.SeqField; bigDoc holds the document and its number for larger ones.
+type (
+	smallDoc struct {
+		doc    messages.Document
+		seq    messages.FieldValue_U64
+		values [smallDocFields + 1]*messages.FieldValue
+		fvs    [smallDocFields + 1]messages.FieldValue
+		strs   [smallDocFields]messages.FieldValue_Str
+	}
+	bigDoc struct {
+		doc messages.Document
+		seq messages.FieldValue_U64
+	}
+)
 
 // messageBytes approximates a document's size for batch cutting.
 func messageBytes(m *messages.Document) int {
