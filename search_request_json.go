@@ -37,7 +37,7 @@ func (e *SearchRequestJSONError) Error() string {
 //	 "total_hits_threshold": 1000,
 //	 "fields": ["title"],
 //	 "highlight": {"fields": ["body"], "fragment_size": 150, "max_fragments": 3, "pre": "<em>", "post": "</em>"},
-//	 "aggs": {"NAME": {"terms"|"range"|"histogram"|"stats": {...}}}}
+//	 "aggs": {"NAME": {"terms"|"range"|"histogram"|"date_histogram"|"date_range"|"stats": {...}}}}
 //
 // A structured query is an object with one member naming a query type of
 // package query: term, phrase, boolean, range, prefix, fuzzy, wildcard,
@@ -392,6 +392,9 @@ func (d *requestDecoder) one(path string, v any, what string, kinds ...string) (
 	return o.keys[0], o.vals[o.keys[0]], nil
 }
 
+// aggKinds are the aggregation kinds, by their JSON names.
+var aggKinds = []string{"terms", "range", "histogram", "date_histogram", "date_range", "stats"}
+
 func (d *requestDecoder) aggs(path string, v any) (map[string]Aggregation, error) {
 	o, err := d.object(path, v)
 	if o == nil {
@@ -399,7 +402,7 @@ func (d *requestDecoder) aggs(path string, v any) (map[string]Aggregation, error
 	}
 	out := map[string]Aggregation{}
 	err = members(path, o, func(path, name string, v any) error {
-		kind, body, err := d.one(path, v, "aggregation kind", "terms", "range", "histogram", "stats")
+		kind, body, err := d.one(path, v, "aggregation kind", aggKinds...)
 		if err != nil {
 			return err
 		}
@@ -426,6 +429,23 @@ func (d *requestDecoder) aggs(path string, v any) (map[string]Aggregation, error
 				"field":    func(p string, v any) (err error) { a.Field, err = d.field(p, v); return },
 				"interval": func(p string, v any) (err error) { a.Interval, err = d.number(p, v); return },
 				"sub":      func(p string, v any) (err error) { a.Sub, err = d.subStats(p, v); return },
+			})
+		case "date_histogram":
+			a := &DateHistogramAgg{}
+			agg, err = a, d.aggBody(kp, body, map[string]func(string, any) error{
+				"field":    func(p string, v any) (err error) { a.Field, err = d.dateField(p, v); return },
+				"interval": func(p string, v any) (err error) { a.Interval, err = d.dateInterval(p, v); return },
+				"sub":      func(p string, v any) (err error) { a.Sub, err = d.subStats(p, v); return },
+			})
+			if err == nil && a.Interval == "" {
+				err = &SearchRequestJSONError{kp, `no "interval"`}
+			}
+		case "date_range":
+			a := &DateRangeAgg{}
+			agg, err = a, d.aggBody(kp, body, map[string]func(string, any) error{
+				"field":  func(p string, v any) (err error) { a.Field, err = d.dateField(p, v); return },
+				"ranges": func(p string, v any) (err error) { a.Ranges, err = d.dateRanges(p, v); return },
+				"sub":    func(p string, v any) (err error) { a.Sub, err = d.subStats(p, v); return },
 			})
 		case "stats":
 			a := &StatsAgg{}
@@ -511,6 +531,82 @@ func (d *requestDecoder) ranges(path string, v any) ([]NumericRange, error) {
 			return nil, err
 		}
 		out[i] = rg
+	}
+	return out, nil
+}
+
+// dateField checks that a field is a date field of the schema.
+func (d *requestDecoder) dateField(path string, v any) (string, error) {
+	name, err := d.field(path, v)
+	if err != nil {
+		return "", err
+	}
+	if f, _ := d.r.schema.Field(name); f.Type != segment.TypeDate {
+		return "", &SearchRequestJSONError{path, fmt.Sprintf("field %q is a %v field, not a date", name, f.Type)}
+	}
+	return name, nil
+}
+
+// dateInterval is a DateHistogramAgg interval such as "1d" or "3M".
+func (d *requestDecoder) dateInterval(path string, v any) (string, error) {
+	s, err := d.str(path, v)
+	if err != nil {
+		return "", err
+	}
+	if _, err := parseDateInterval(s); err != nil {
+		return "", &SearchRequestJSONError{path, err.Error()}
+	}
+	return s, nil
+}
+
+// dateRanges decodes DateRangeAgg ranges. A bound is a date string as in
+// queries or an integer of epoch milliseconds; null or absent is open.
+func (d *requestDecoder) dateRanges(path string, v any) ([]DateRange, error) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, wrongType(path, `an array of {"name", "from", "to"}`, v)
+	}
+	out := make([]DateRange, len(a))
+	bound := func(path string, v any) (string, error) {
+		switch v := v.(type) {
+		case nil:
+			return "", nil
+		case json.Number:
+			if _, err := strconv.ParseInt(string(v), 10, 64); err != nil {
+				return "", wrongType(path, "a date string, integer epoch milliseconds or null", v)
+			}
+			return string(v), nil
+		case string:
+			if v == "" {
+				return "", &SearchRequestJSONError{path, `an empty date (null is an open end)`}
+			}
+			if _, err := query.ParseDate(v); err != nil {
+				return "", &SearchRequestJSONError{path, err.Error()}
+			}
+			return v, nil
+		}
+		return "", wrongType(path, "a date string, integer epoch milliseconds or null", v)
+	}
+	for i, e := range a {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		o, err := d.object(p, e, "name", "from", "to")
+		if err != nil {
+			return nil, err
+		}
+		err = members(p, o, func(path, key string, v any) (err error) {
+			switch key {
+			case "name":
+				out[i].Name, err = d.str(path, v)
+			case "from":
+				out[i].From, err = bound(path, v)
+			case "to":
+				out[i].To, err = bound(path, v)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

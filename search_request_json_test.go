@@ -31,6 +31,7 @@ func shopReader(t testing.TB) *hermes.Reader {
 		hermes.Field{Name: "stock", Type: segment.TypeI64, Fast: true},
 		hermes.Field{Name: "shop", Type: segment.TypeU64, Fast: true},
 		hermes.Field{Name: "created", Type: segment.TypeDate, Fast: true},
+		hermes.Field{Name: "colour", Type: segment.TypeKeyword, Indexed: true, Fast: true},
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -41,12 +42,14 @@ func shopReader(t testing.TB) *hermes.Reader {
 	}
 	t.Cleanup(func() { w.Close() })
 	titles := []string{"Blue mug", "Red mug", "Blue cup", "Ceramic mugs, blue"}
+	colours := []string{"blue", "red", "blue", "blue"}
 	for i := range 40 {
 		doc := new(hermes.Document).AddString("id", fmt.Sprintf("p%02d", i)).
 			AddString("title", titles[i%len(titles)]).
 			AddString("body", fmt.Sprintf("A ceramic %s for the kitchen, number %d. Blue glaze, big mug.", titles[i%len(titles)], i)).
 			AddF64("price", float64(i%7)*2.5).AddI64("stock", int64(i*13%200)).AddU64("shop", uint64(i%5)).
-			AddDate("created", time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i*20))
+			AddDate("created", time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i*20)).
+			AddString("colour", colours[i%len(colours)])
 		if err := w.AddDocumentWait(ctx, doc); err != nil {
 			t.Fatal(err)
 		}
@@ -114,6 +117,14 @@ func TestSearchRequestJSONReadmeExamples(t *testing.T) {
 			"stock":      &hermes.HistogramAgg{Field: "stock", Interval: 50},
 			"all_prices": &hermes.StatsAgg{Field: "price"},
 		}},
+		{Query: "mug", Aggs: map[string]hermes.Aggregation{
+			"colours": &hermes.TermsAgg{Field: "colour", Sub: map[string]*hermes.StatsAgg{"price": {Field: "price"}}},
+			"quarters": &hermes.DateHistogramAgg{Field: "created", Interval: "1q",
+				Sub: map[string]*hermes.StatsAgg{"stock": {Field: "stock"}}},
+			"age": &hermes.DateRangeAgg{Field: "created", Ranges: []hermes.DateRange{
+				{Name: "2023", To: "2024-01-01"}, {From: "2024-01-01", To: "2024-07-01T00:00:00Z"},
+				{Name: "later", From: "1719792000000"}}},
+		}},
 	}
 	examples := readmeJSONExamples(t)
 	if len(examples) != len(want) {
@@ -133,6 +144,11 @@ func TestSearchRequestJSONReadmeExamples(t *testing.T) {
 		}
 		if len(res.Hits) == 0 && len(res.Aggs) == 0 {
 			t.Errorf("example %d finds nothing", i+1)
+		}
+		for name, a := range res.Aggs {
+			if len(a.Buckets) == 0 && (a.Stats == nil || a.Stats.Count == 0) {
+				t.Errorf("example %d: aggregation %q is empty: %+v", i+1, name, a)
+			}
 		}
 		if req.Highlight != nil && (len(res.Hits) == 0 || !strings.Contains(res.Hits[0].Highlights["body"][0].Marked, "<em>")) {
 			t.Errorf("example %d: no highlights in %+v", i+1, res.Hits)
@@ -160,10 +176,22 @@ func TestSearchRequestJSONErrors(t *testing.T) {
 		{`{"query": "a", "fields": ["title", 2]}`, `$.fields[1]: want a string, got number 2`},
 		{`{"query": "a", "highlight": {"fields": ["body"], "pre": null}}`, `$.highlight.pre: want a string, got null`},
 		{`{"query": "a", "aggs": {"by shop": {"terms": {"field": "shop", "size": "ten"}}}}`, `$.aggs["by shop"].terms.size: want a non-negative integer, got string "ten"`},
-		{`{"query": "a", "aggs": {"x": {"median": {"field": "price"}}}}`, `$.aggs.x.median: unknown member (want one of terms, range, histogram, stats)`},
+		{`{"query": "a", "aggs": {"x": {"median": {"field": "price"}}}}`, `$.aggs.x.median: unknown member (want one of terms, range, histogram, date_histogram, date_range, stats)`},
 		{`{"query": "a", "aggs": {"x": {"terms": {"field": "shop"}, "stats": {"field": "price"}}}}`, `$.aggs.x: want an object with exactly one member`},
 		{`{"query": "a", "aggs": {"x": {"range": {"field": "price", "ranges": [{"from": "1"}]}}}}`, `$.aggs.x.range.ranges[0].from: want a number, got string "1"`},
 		{`{"query": "a", "aggs": {"x": {"terms": {"size": 3}}}}`, `$.aggs.x.terms: no "field"`},
+		{`{"query": "a", "aggs": {"x": {"date_histogram": {"field": "created", "interval": "1 day"}}}}`, `$.aggs.x.date_histogram.interval: interval "1 day": unknown unit " day"`},
+		{`{"query": "a", "aggs": {"x": {"date_histogram": {"field": "created", "interval": 86400000}}}}`, `$.aggs.x.date_histogram.interval: want a string, got number 86400000`},
+		{`{"query": "a", "aggs": {"x": {"date_histogram": {"field": "created"}}}}`, `$.aggs.x.date_histogram: no "interval"`},
+		{`{"query": "a", "aggs": {"x": {"date_histogram": {"field": "price", "interval": "1d"}}}}`, `$.aggs.x.date_histogram.field: field "price" is a f64 field, not a date`},
+		{`{"query": "a", "aggs": {"x": {"date_histogram": {"field": "created", "interval": "1d", "sub": {"s": {"field": "nope"}}}}}}`, `$.aggs.x.date_histogram.sub.s.field: the schema has no field "nope"`},
+		{`{"query": "a", "aggs": {"x": {"date_range": {"field": "created", "ranges": [{"to": "2024-01-01"}, {"from": "last year"}]}}}}`, `$.aggs.x.date_range.ranges[1].from: `},
+		{`{"query": "a", "aggs": {"x": {"date_range": {"field": "created", "ranges": [{"from": 1.5}]}}}}`, `$.aggs.x.date_range.ranges[0].from: want a date string, integer epoch milliseconds or null, got number 1.5`},
+		{`{"query": "a", "aggs": {"x": {"date_range": {"field": "created", "ranges": [{"to": ""}]}}}}`, `$.aggs.x.date_range.ranges[0].to: an empty date (null is an open end)`},
+		{`{"query": "a", "aggs": {"x": {"date_range": {"field": "created", "ranges": [{"upto": "2024"}]}}}}`, `$.aggs.x.date_range.ranges[0].upto: unknown member (want one of name, from, to)`},
+		{`{"query": "a", "aggs": {"x": {"date_range": {"field": "created", "ranges": {}}}}}`, `$.aggs.x.date_range.ranges: want an array`},
+		{`{"query": "a", "aggs": {"x": {"date_range": {"field": "created", "interval": "1d"}}}}`, `$.aggs.x.date_range.interval: unknown member (want one of field, ranges, sub)`},
+		{`{"query": "a", "aggs": {"x": {"terms": {"field": "colour", "sub": {"s": {"terms": {"field": "shop"}}}}}}}`, `$.aggs.x.terms.sub.s.terms: unknown member (want one of field)`},
 		{`{"query": {"boolean": {"must": [{"term": {"field": "title"}}]}}}`, `$.query.boolean.must[0].term: no "term"`},
 		{`{"query": {"boolean": {"should": [{"match": {}}]}}}`, `$.query.boolean.should[0].match: unknown member (want one of term, phrase,`},
 		{`{"query": {"range": {"field": "price", "min": "cheap"}}}`, `$.query.range.min: want a number or null, got string "cheap"`},
@@ -192,6 +220,8 @@ func FuzzDecodeSearchRequest(f *testing.F) {
 		`{"query":{"boost":{"query":{"fuzzy":{"field":"title","term":"mgu","distance":1}},"boost":2}},"k":1}`,
 		`{"query":{"all":{}},"aggs":{"a":{"range":{"field":"price","ranges":[{"to":10},{"from":10}]}},"b":{"histogram":{"field":"stock","interval":50,"sub":{"p":{"field":"price"}}}}}}`,
 		`{"query":{"phrase":{"field":"body","terms":["blue","glaze"],"positions":[0,1],"slop":0}},"fields":["*"],"offset":2,"k":2}`,
+		`{"query":"mug","aggs":{"c":{"terms":{"field":"colour","size":1,"sub":{"p":{"field":"price"}}}},"q":{"date_histogram":{"field":"created","interval":"2w","sub":{"s":{"field":"stock"}}}}}}`,
+		`{"query":{"all":{}},"aggs":{"d":{"date_range":{"field":"created","ranges":[{"name":"old","to":"2024-01-01"},{"from":1704067200000,"to":"now-1d"},{"from":null}]}},"m":{"date_histogram":{"field":"created","interval":"1M"}}}}`,
 	} {
 		f.Add(s)
 	}
