@@ -141,16 +141,16 @@ func (s *Schema) hasKeywordColumns() bool {
 // openKeywords reads the keyword section, which follows the key section
 // when the schema has a fast keyword field.
 func (c *readerCore) openKeywords(d *decoder) error {
-	if !c.schema.hasKeywordColumns() {
+	if !c.built.hasKeywordColumns() {
 		return nil
 	}
 	n := d.uvarint()
 	if d.bad || n > uint64(len(c.fields)) {
 		return corrupt(d.file, "bad keyword section")
 	}
-	c.keywords = make([]*KeywordColumn, len(c.fields))
 	for i := uint64(0); i < n; i++ {
-		ord, numDocs, numTerms := d.uvarint(), d.uvarint(), d.uvarint()
+		fileOrd, numDocs, numTerms := d.uvarint(), d.uvarint(), d.uvarint()
+		ord := c.fileOrd(fileOrd)
 		if d.bad || ord >= uint64(len(c.fields)) || !c.fields[ord].field.FastKeyword() || c.keywords[ord] != nil {
 			return corrupt(d.file, "keyword column for field ordinal %d, which is not a fast keyword field", ord)
 		}

@@ -78,8 +78,9 @@ func (m *merger) tick() error {
 // a doc-id map per source with deletes, one norm byte per document and
 // indexed text field, and one term's postings block at a time.
 //
-// Every source must have been opened with a schema equal to schema and
-// stay open during the call; the sources are not changed. Ancestry (which
+// Every source must have been opened with a schema equal to schema (it
+// may have been built with an older one, see Open) and stay open during
+// the call; the sources are not changed. Ancestry (which
 // segments the result replaces) is the caller's to record. If the sources
 // hold no live documents, Merge writes nothing and returns ErrEmptyMerge.
 //
@@ -428,7 +429,7 @@ func (m *merger) writeStored(sw *segmentWriter) error {
 			copyBlocks = false
 		}
 	}
-	var raw, comp []byte
+	var raw, comp, remapped []byte
 	for _, s := range m.sources {
 		sr := s.r.core.store
 		for b := range sr.first {
@@ -442,7 +443,7 @@ func (m *merger) writeStored(sw *segmentWriter) error {
 			if s.docMap != nil && !s.anyLive(sr.first[b], end) {
 				continue
 			}
-			if copyBlocks && (s.docMap == nil || s.allLive(sr.first[b], end)) {
+			if copyBlocks && s.r.core.identity && (s.docMap == nil || s.allLive(sr.first[b], end)) {
 				if comp, err = sr.readCompressed(b, comp); err != nil {
 					return s.wrap(err)
 				}
@@ -464,6 +465,12 @@ func (m *merger) writeStored(sw *segmentWriter) error {
 				doc := s.newDoc(old)
 				if doc == NoMoreDocs {
 					continue
+				}
+				if !s.r.core.identity { // built without some fields: renumber
+					if remapped, err = remapStored(s.r.core.built, s.r.core.viewOrd, rec, remapped[:0]); err != nil {
+						return s.wrap(corrupt(sr.name, "doc %d: %v", old, err))
+					}
+					rec = remapped
 				}
 				err := walkStored(m.schema, rec, func(ord int) {
 					if lastDoc[ord] != doc+1 {
@@ -534,6 +541,34 @@ func splitStoredBlock(raw []byte, n int) ([][]byte, error) {
 		recs[i] = d.bytes(l)
 	}
 	return recs, nil
+}
+
+// remapStored appends to buf the stored record rec of a segment built with
+// s, its field ordinals i replaced by viewOrd[i]: the record as a segment
+// of the schema the segment was opened with holds it.
+func remapStored(s *Schema, viewOrd []int, rec, buf []byte) ([]byte, error) {
+	d := decoder{b: rec}
+	n := d.uvarint()
+	if n > uint64(len(rec)) {
+		return nil, errors.New("bad value count")
+	}
+	buf = binary.AppendUvarint(buf, n)
+	for i := uint64(0); i < n && !d.bad; i++ {
+		ord := d.uvarint()
+		if ord >= uint64(len(s.fields)) {
+			return nil, fmt.Errorf("field ordinal %d out of range", ord)
+		}
+		buf = binary.AppendUvarint(buf, uint64(viewOrd[ord]))
+		start := d.p
+		if err := skipStored(&d, kindFor(s.fields[ord].Type)); err != nil {
+			return nil, err
+		}
+		buf = append(buf, rec[start:d.p]...)
+	}
+	if d.bad || d.p != len(rec) {
+		return nil, errors.New("malformed record")
+	}
+	return buf, nil
 }
 
 // walkStored checks one stored record (see appendStoredValue) and calls fn

@@ -32,14 +32,21 @@ type readerField struct {
 // readerCore is the shared, immutable state of an open segment; Readers
 // made by WithDeletes share it and it is released when the last is closed.
 type readerCore struct {
-	id      ID
-	schema  *Schema
-	numDocs uint32
-	fields  []*readerField // by ordinal
-	post    []byte
-	pos     []byte
-	fast    []*FastColumn // by ordinal, nil if not fast
-	keys    *keyReader    // nil if the schema has no primary key
+	id     ID
+	schema *Schema // the schema the segment was opened with
+	// built is the schema the segment was built with: schema, or schema
+	// without some of its fields (see Open). viewOrd maps an ordinal of
+	// built, as the files hold them, to its ordinal in schema; identity
+	// says they are the same.
+	built    *Schema
+	viewOrd  []int
+	identity bool
+	numDocs  uint32
+	fields   []*readerField // by ordinal
+	post     []byte
+	pos      []byte
+	fast     []*FastColumn // by ordinal, nil if not fast
+	keys     *keyReader    // nil if the schema has no primary key
 	// keywords holds the keyword columns by ordinal; nil without fast
 	// keyword fields.
 	keywords []*KeywordColumn
@@ -78,8 +85,15 @@ type Reader struct {
 // length) and the structure of their directories and headers are
 // checked; their checksums are not: CheckIntegrity does that, and Merge
 // calls it on its sources. A truncated or structurally damaged file is an
-// error wrapping storage.ErrCorrupt that names the file. A segment built
-// with a different schema is an error.
+// error wrapping storage.ErrCorrupt that names the file.
+//
+// The segment must have been built with s or with an older version of s:
+// s with some of its fields missing, the others the same and in the same
+// order, and the same primary key (an index whose schema grows by adding
+// fields, see Schema.Extends). The fields the segment lacks read as
+// absent from every document: no terms or postings, zero norms, fast and
+// keyword columns without values, nothing stored. A segment built with
+// any other schema is an error.
 func Open(dir storage.Directory, id ID, s *Schema) (r *Reader, err error) {
 	c := &readerCore{id: id, schema: s, fields: make([]*readerField, len(s.fields)), fast: make([]*FastColumn, len(s.fields))}
 	defer func() {
@@ -226,9 +240,11 @@ func (c *readerCore) openMeta(dir storage.Directory) error {
 	if err != nil {
 		return corrupt(name, "bad schema: %v", err)
 	}
-	if !built.Equal(c.schema) {
+	viewOrd, ok := built.embedIn(c.schema)
+	if !ok {
 		return fmt.Errorf("%s: the segment was built with a different schema: %s", name, mf.Schema)
 	}
+	c.built, c.viewOrd, c.identity = built, viewOrd, built.Equal(c.schema)
 	for _, k := range allKinds {
 		if _, ok := mf.Files[fileName(c.id, k)]; !ok && k != kindMeta {
 			return corrupt(name, "does not list the segment's %s file", k.ext)
@@ -250,7 +266,69 @@ func (c *readerCore) openMeta(dir storage.Directory) error {
 	for i, f := range c.schema.fields {
 		c.fields[i] = &readerField{field: f, stats: mf.Fields[f.Name]}
 	}
+	return c.fillAbsent()
+}
+
+// fillAbsent gives the fields of the schema the segment was built without
+// the empty structures of a field no document has, so that every reader
+// and the merge see them as such.
+func (c *readerCore) fillAbsent() error {
+	present := make([]bool, len(c.fields))
+	for _, v := range c.viewOrd {
+		present[v] = true
+	}
+	if c.schema.hasKeywordColumns() {
+		c.keywords = make([]*KeywordColumn, len(c.fields))
+	}
+	for i, rf := range c.fields {
+		if present[i] {
+			continue
+		}
+		f := rf.field
+		if f.Indexed {
+			fst, err := emptyFST()
+			if err != nil {
+				return err
+			}
+			rf.fst = fst
+			if f.Type == TypeText {
+				rf.norms = make([]byte, c.numDocs)
+			}
+		}
+		if f.FastNumeric() {
+			c.fast[i] = &FastColumn{field: f.Name, typ: f.Type, numDocs: c.numDocs,
+				present: make([]uint64, (c.numDocs+63)/64), data: make([]byte, 8)}
+		}
+		if f.FastKeyword() {
+			c.keywords[i] = &KeywordColumn{file: fileName(c.id, kindFast), numDocs: c.numDocs,
+				starts: make([]byte, (int(c.numDocs)+1)*4), data: make([]byte, 8), ends: make([]byte, 4)}
+		}
+	}
 	return nil
+}
+
+// emptyFST returns the term dictionary of a field without terms, which
+// fields a segment was built without share.
+var emptyFST = sync.OnceValues(func() (*vellum.FST, error) {
+	var buf bytes.Buffer
+	b, err := vellum.New(&buf, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Close(); err != nil {
+		return nil, err
+	}
+	return vellum.Load(buf.Bytes())
+})
+
+// fileOrd returns the ordinal in the opened schema of field ordinal ord
+// of the segment's files, or an ordinal past the schema if ord is not one
+// of the built schema.
+func (c *readerCore) fileOrd(ord uint64) uint64 {
+	if ord >= uint64(len(c.viewOrd)) {
+		return math.MaxUint64
+	}
+	return uint64(c.viewOrd[ord])
 }
 
 func (c *readerCore) openDict(dir storage.Directory) error {
@@ -272,10 +350,11 @@ func (c *readerCore) openDict(dir storage.Directory) error {
 		return corrupt(name, "%d fields in the directory, schema has %d", n, len(c.fields))
 	}
 	for i := uint64(0); i < n; i++ {
-		ord, off, size := d.uvarint(), d.uvarint(), d.uvarint()
+		fileOrd, off, size := d.uvarint(), d.uvarint(), d.uvarint()
 		if d.bad {
 			break
 		}
+		ord := c.fileOrd(fileOrd)
 		if ord >= uint64(len(c.fields)) || !c.fields[ord].field.Indexed || c.fields[ord].fst != nil {
 			return corrupt(name, "directory entry for field ordinal %d, which is not an indexed field", ord)
 		}
@@ -321,7 +400,7 @@ func (c *readerCore) openNorms(dir storage.Directory) error {
 	}
 	ords := make([]uint64, n)
 	for i := range ords {
-		ords[i] = d.uvarint()
+		ords[i] = c.fileOrd(d.uvarint())
 	}
 	for _, ord := range ords {
 		if ord >= uint64(len(c.fields)) || c.fields[ord].field.Type != TypeText || !c.fields[ord].field.Indexed || c.fields[ord].norms != nil {
@@ -358,7 +437,7 @@ func (c *readerCore) openFast(dir storage.Directory) error {
 		return corrupt(name, "%d columns, schema has %d fields", n, len(c.fields))
 	}
 	for i := uint64(0); i < n && !d.bad; i++ {
-		ord := d.uvarint()
+		ord := c.fileOrd(d.uvarint())
 		typ := FieldType(d.byte())
 		numDocs := d.uvarint()
 		if d.bad {
@@ -409,13 +488,13 @@ func (c *readerCore) openFast(dir storage.Directory) error {
 // openKeys reads the key section that ends the fast file.
 func (c *readerCore) openKeys(d *decoder) error {
 	has := d.byte()
-	if d.bad || has > 1 || (has == 1) != (c.schema.primary >= 0) {
+	if d.bad || has > 1 || (has == 1) != (c.built.primary >= 0) {
 		return corrupt(d.file, "bad primary-key section")
 	}
 	if has == 1 {
 		ord, n := d.uvarint(), d.uvarint()
-		if d.bad || ord != uint64(c.schema.primary) || n != uint64(c.numDocs) {
-			return corrupt(d.file, "primary-key column of field ordinal %d for %d docs; want %d, %d docs", ord, n, c.schema.primary, c.numDocs)
+		if d.bad || ord != uint64(c.built.primary) || n != uint64(c.numDocs) {
+			return corrupt(d.file, "primary-key column of field ordinal %d for %d docs; want %d, %d docs", ord, n, c.built.primary, c.numDocs)
 		}
 		k := &keyReader{file: d.file, n: c.numDocs}
 		k.ends = d.bytes(int(n+1) * 4)
@@ -875,16 +954,18 @@ func (r *Reader) DocumentFields(doc uint32, cache *BlockCache, fields ...string)
 		return nil, corrupt(s.name, "malformed stored block %d", b)
 	}
 	rec := raw[d.p+skip : d.p+skip+size]
-	out, err := decodeStored(r.core.schema, rec, want)
+	out, err := decodeStored(r.core.built, r.core.viewOrd, rec, want)
 	if err != nil {
 		return nil, corrupt(s.name, "doc %d: %v", doc, err)
 	}
 	return out, nil
 }
 
-// decodeStored parses one stored record (see appendStoredValue). Strings
-// and byte slices are copied out of the shared block buffer.
-func decodeStored(s *Schema, rec []byte, want []bool) (*Document, error) {
+// decodeStored parses one stored record (see appendStoredValue) of a
+// segment built with s, whose ordinal i is viewOrd[i] in the schema want
+// is indexed by. Strings and byte slices are copied out of the shared
+// block buffer.
+func decodeStored(s *Schema, viewOrd []int, rec []byte, want []bool) (*Document, error) {
 	d := decoder{b: rec, what: "stored document"}
 	n := d.uvarint()
 	if n > uint64(len(rec)) {
@@ -898,7 +979,7 @@ func decodeStored(s *Schema, rec []byte, want []bool) (*Document, error) {
 		}
 		f := &s.fields[ord]
 		v := FieldValue{Field: f.Name, Kind: kindFor(f.Type)}
-		if want != nil && !want[ord] {
+		if want != nil && !want[viewOrd[ord]] {
 			if err := skipStored(&d, v.Kind); err != nil {
 				return nil, err
 			}

@@ -418,3 +418,36 @@ func (s *Schema) Equal(o *Schema) bool {
 	}
 	return true
 }
+
+// Extends reports whether s is old grown by adding fields: every field of
+// old is in s, the same and in the same order, and both have the same
+// primary key. A segment built with old opens with s (see Open), its
+// documents lacking the added fields; this is how an index's schema may
+// change (bleve's dynamic mapping), since a field's type never can.
+func (s *Schema) Extends(old *Schema) bool {
+	_, ok := old.embedIn(s)
+	return ok
+}
+
+// embedIn returns, when s extends into to (see Extends), the ordinal in to
+// of each field of s.
+func (s *Schema) embedIn(to *Schema) ([]int, bool) {
+	ords := make([]int, len(s.fields))
+	j := 0
+	for i, f := range to.fields {
+		if j < len(s.fields) && s.fields[j].Name == f.Name {
+			if s.fields[j] != f {
+				return nil, false
+			}
+			ords[j] = i
+			j++
+		}
+	}
+	if j != len(s.fields) {
+		return nil, false
+	}
+	if s.primary < 0 {
+		return ords, to.primary < 0
+	}
+	return ords, ords[s.primary] == to.primary
+}
