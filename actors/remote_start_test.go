@@ -109,7 +109,7 @@ func TestWorkersNameNoActorForALostNodesPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rem.Shutdown(true)
-	logs := &logWaiter{msg: "worker gone with its node", seen: make(chan struct{})}
+	logs := &logWaiter{msg: "node lost; its workers' batches are re-delivered", seen: make(chan struct{})}
 	cfg := testRemoteConfig(t, sys.Address())
 	cfg.Logger = slog.New(logs)
 	committer := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
