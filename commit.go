@@ -23,7 +23,8 @@ type CommitResult struct {
 	// Segments counts the segments it added.
 	Segments int
 	// Rejected lists documents isolated because they crashed workers
-	// repeatedly; they are not in the index. Everything else is.
+	// repeatedly; they are not in the index, and a rejected upsert
+	// replaced nothing (the older document stays). Everything else is.
 	Rejected []Rejected
 	// FlushRounds counts the flush rounds the prepare needed (more than one
 	// when a worker failed during the flush).
@@ -116,7 +117,11 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		if f, ok := w.schema.Primary(); ok {
 			if k, ok := w.schema.PrimaryKey(doc); ok {
 				rej.Key = index.DisplayKey(f, k)
-				w.keys.Reject(k, actors.DocSeq(r.Doc)) // not indexed: the key is free again
+				// Not indexed: the key is free again, and an older
+				// document it was to replace stays.
+				seq := actors.DocSeq(r.Doc)
+				w.keys.Reject(k, seq)
+				p.cut.Unreplace(k, seq)
 			}
 		}
 		p.result.Rejected = append(p.result.Rejected, rej)

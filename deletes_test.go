@@ -3,11 +3,17 @@ package hermes_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/segment/mergepolicy"
 	"github.com/hermes-search/hermes-go/storage"
+	"github.com/hermes-search/hermes-go/supervisor"
 )
 
 func bodies(t *testing.T, w *hermes.Writer) map[string]string {
@@ -212,4 +218,72 @@ func TestDeletesCommitAfterAFailedCommit(t *testing.T) {
 		w.Close()
 	}
 	w.Close()
+}
+
+// poison is a tokenizer that panics on text holding "POISON".
+type poison struct{ inner analysis.Tokenizer }
+
+func (p poison) Tokenize(text string, emit func(analysis.Token)) {
+	if strings.Contains(text, "POISON") {
+		panic("poison document")
+	}
+	p.inner.Tokenize(text, emit)
+}
+
+// An upsert whose new version is rejected (it crashed workers MaxCrashes
+// times) replaces nothing: the older version stays, as an add that fails
+// leaves the index as it was. A later good version in the same commit
+// still replaces it.
+func TestRejectedUpsertKeepsTheOlderDocument(t *testing.T) {
+	reg := analysis.NewRegistry()
+	inner, err := reg.Get("simple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register("poison", poison{inner}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		segment.Field{Name: "body", Type: segment.TypeText, Indexed: true, Stored: true, Tokenizer: "poison"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := hermes.Create(ctx, storage.NewMem(), s, hermes.Config{
+		Workers: 1, OnDuplicate: hermes.ReplaceDuplicates, Tokenizers: reg,
+		WorkerBackoff: supervisor.Backoff{Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 2},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	mustAdd(t, w, doc("a", "v1"))
+	mustAdd(t, w, doc("b", "v1"))
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, w, doc("a", "v2 POISON"))
+	mustAdd(t, w, doc("b", "v2 POISON"))
+	mustAdd(t, w, doc("b", "v3"))
+	res, err := w.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 2 {
+		t.Fatalf("rejected %d documents, want the 2 poison versions", len(res.Rejected))
+	}
+	want := map[string]string{"a": "v1", "b": "v3"}
+	if got := bodies(t, w); !maps.Equal(got, want) {
+		t.Fatalf("after rejected upserts: %v, want %v", got, want)
+	}
+	// The key is the committed document's again: an upsert replaces it.
+	mustAdd(t, w, doc("a", "v4"))
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := bodies(t, w); got["a"] != "v4" {
+		t.Fatalf("after upserting a again: %v", got)
+	}
 }

@@ -562,7 +562,10 @@ func (w *Writer) SetTokenizer(field, tokenizer string) error {
 type WorkerInfo struct {
 	ID         int
 	Generation uint64 // increases each time the worker is restarted or replaced
-	PID        *actor.PID
+	// PID is the worker's actor: for a worker on a node (Config.Nodes), nil
+	// while it starts or its node is lost. A local worker waiting out a
+	// backoff after failures names its stopped actor.
+	PID *actor.PID
 }
 
 // Workers lists the indexing workers' PIDs, for services that run their own

@@ -70,7 +70,7 @@ func (c *coordinator) Receive(ctx actor.Context) {
 	case *messages.WorkersRequest:
 		refs := make([]*messages.WorkerRef, len(c.workers))
 		for i, gen := range c.core.generations() {
-			refs[i] = &messages.WorkerRef{Worker: int32(i), Generation: gen, Pid: c.workers[i]}
+			refs[i] = &messages.WorkerRef{Worker: int32(i), Generation: gen, Pid: c.actorOf(int32(i), gen)}
 		}
 		ctx.Respond(&messages.WorkersResponse{Workers: refs})
 
@@ -249,6 +249,21 @@ func (c *coordinator) schedule(e after) {
 		}
 	})
 	c.timers[t] = struct{}{}
+}
+
+// actorOf returns the actor of position id for its current generation:
+// for a position on a node, nil while the worker starts or the node is lost
+// (the last worker's PID is of an ended generation). A local position
+// names its last actor, stopped while it waits out a backoff (stopping it
+// again changes nothing).
+func (c *coordinator) actorOf(id int32, generation uint64) *actor.PID {
+	if s := c.remote.slots[id]; s != nil {
+		if s.generation == generation {
+			return s.pid
+		}
+		return nil
+	}
+	return c.workers[id]
 }
 
 // position returns the worker position whose current actor is pid, or -1.

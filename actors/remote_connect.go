@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -19,7 +20,9 @@ import (
 // own goroutine, bounded by RemoteConfig.ConnectTimeout, and reports to the
 // coordinator as nodeConnected. A node that cannot be reached, or that is
 // lost later, is dialled again after a backoff, redialFirst doubling to
-// redialMax, for as long as the writer lives.
+// redialMax, for as long as the writer lives. When the coordinator stops,
+// the greetings under way are abandoned and waited for (stopDialing), so
+// none outlives the writer.
 
 const (
 	redialFirst = time.Second
@@ -53,6 +56,7 @@ func (r *remoteWorkers) connect(ctx actor.Context) {
 	if len(r.nodes) == 0 {
 		return
 	}
+	r.dialing, r.endDialing = context.WithCancel(context.Background())
 	if !remoteStarted(ctx.ActorSystem()) {
 		for _, n := range r.nodes {
 			n.lost = "the writer's actor system has no remote (start it with node.StartRemote)"
@@ -79,10 +83,21 @@ func (r *remoteWorkers) dial(system *actor.ActorSystem, self *actor.PID, n *remo
 	// when this writer greets the new one.
 	name := fmt.Sprintf("writer-%s-%s-%d", system.ID, strings.ReplaceAll(self.Id, "/", "-"), n.conn.attempts)
 	index, addr := n.conn.index, n.addr
+	r.dials.Add(1)
 	go func() {
-		h, err := node.Connect(system, addr, name, self, timeout)
+		defer r.dials.Done()
+		h, err := node.ConnectContext(r.dialing, system, addr, name, self, timeout)
 		system.Root.Send(self, nodeConnected{node: index, host: h, err: err})
 	}()
+}
+
+// stopDialing abandons the greetings under way and waits for them to end;
+// the coordinator is stopping.
+func (r *remoteWorkers) stopDialing() {
+	if r.endDialing != nil {
+		r.endDialing()
+	}
+	r.dials.Wait()
 }
 
 // connected takes the end of a greeting: the node's positions come back, or

@@ -1,9 +1,11 @@
 package actors
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -45,6 +47,12 @@ type remoteWorkers struct {
 	cfg   *Config
 	nodes []*remoteNode
 	slots map[int32]*remoteSlot // by worker position
+
+	// The greetings of nodes under way (remote_connect.go): dialing ends
+	// when the coordinator stops, and dials counts their goroutines.
+	dialing    context.Context
+	endDialing context.CancelFunc
+	dials      sync.WaitGroup
 }
 
 type remoteNode struct {
@@ -304,9 +312,10 @@ func (r *remoteWorkers) release(c *coordinator, m *messages.SegmentShipped) {
 	c.system.Root.Send(m.Files, rel)
 }
 
-// stop stops the hosts (they would also stop when they see the coordinator
-// terminate).
+// stop ends the greetings under way and stops the hosts (they would also
+// stop when they see the coordinator terminate).
 func (r *remoteWorkers) stop(ctx actor.Context) {
+	r.stopDialing()
 	for _, n := range r.nodes {
 		if n.host != nil && n.lost == "" {
 			ctx.Stop(n.host.PID)

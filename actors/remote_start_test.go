@@ -1,7 +1,10 @@
 package actors
 
 import (
+	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,30 +41,8 @@ func TestNodeSilentOnStartWorkerIsALostWorker(t *testing.T) {
 	}
 	defer writerRemote.Shutdown(true)
 
-	user, err := segment.NewSchema(segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema, err := index.InternalSchema(user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := storage.NewMem()
-	ids, err := NewSegmentIDs(dir, time.Now(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	toks, err := segment.ResolveTokenizers(schema, analysis.NewRegistry(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &Config{
-		Dir: dir, Schema: schema, Env: stubEnv{toks}, IDs: ids,
-		Workers: 1, WorkerMemory: 64 << 20, BatchDocs: 4, BatchBytes: 1 << 20, MaxCrashes: 2,
-		Backoff: supervisor.Backoff{Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 2},
-		Remote:  &RemoteConfig{Nodes: []string{writerSys.Address()}, ConnectTimeout: 10 * time.Second, StartTimeout: 100 * time.Millisecond},
-		Logger:  slog.New(slog.DiscardHandler),
-	}
+	cfg := testRemoteConfig(t, writerSys.Address())
+	cfg.Remote.StartTimeout = 100 * time.Millisecond
 	answers := make(chan *messages.DurableResponse, 1)
 	committer := writerSys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
@@ -97,3 +78,111 @@ func (e stubEnv) Tokenizers() map[string]analysis.Tokenizer { return e.toks }
 func (stubEnv) ReleaseCredits(int)                          {}
 func (stubEnv) Committed(*storage.Metadata)                 {}
 func (stubEnv) Fatal(error)                                 {}
+
+// Workers (WorkersRequest) names the actor of each position's current
+// generation, and none for a position whose node is lost: the old worker's
+// PID belongs to a generation that has ended.
+func TestWorkersNameNoActorForALostNodesPosition(t *testing.T) {
+	var hellos atomic.Int32
+	hosts := make(chan *actor.PID, 4)
+	workers := make(chan *actor.PID, 4)
+	host := actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *messages.Hello:
+			if hellos.Add(1) > 1 { // the node stays away after its loss
+				ctx.Respond(&messages.HelloAck{Error: "not again"})
+				return
+			}
+			hosts <- ctx.Self()
+			ctx.Respond(&messages.HelloAck{ProtocolVersion: node.ProtocolVersion, MessageSetHash: node.MessageSetHash(), Files: ctx.Self()})
+		case *messages.StartWorker:
+			// Not the host's child: it outlives the host, as a worker
+			// behind a partition does.
+			pid := ctx.ActorSystem().Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+			workers <- pid
+			ctx.Respond(&messages.WorkerStarted{Worker: m.Worker, Generation: m.Generation, Pid: pid})
+		}
+	})
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	rem, err := node.StartRemote(sys, "127.0.0.1", 0, nil, remote.WithKinds(remote.NewKind(node.HostKind, host)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rem.Shutdown(true)
+	logs := &logWaiter{msg: "node lost; its workers' batches are re-delivered", seen: make(chan struct{})}
+	cfg := testRemoteConfig(t, sys.Address())
+	cfg.Logger = slog.New(logs)
+	committer := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+	defer sys.Root.Stop(committer)
+	coordinator := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newCoordinator(cfg, committer) }))
+	defer func() { _ = sys.Root.StopFuture(coordinator).Wait() }()
+
+	hostPID, workerPID := <-hosts, <-workers
+	defer sys.Root.Stop(workerPID)
+	refs := askWorkers(t, sys, coordinator)
+	for !same(refs[1].Pid, workerPID) { // WorkerStarted may still be on its way
+		refs = askWorkers(t, sys, coordinator)
+	}
+	sys.Root.Stop(hostPID) // the node is lost
+	<-logs.seen
+	refs = askWorkers(t, sys, coordinator)
+	if refs[1].Generation == 0 || refs[1].Pid != nil {
+		t.Fatalf("after its node was lost, position 1 is generation %d with actor %v; want a new generation and no actor", refs[1].Generation, refs[1].Pid)
+	}
+}
+
+func askWorkers(t *testing.T, sys *actor.ActorSystem, coordinator *actor.PID) []*messages.WorkerRef {
+	t.Helper()
+	res, err := sys.Root.RequestFuture(coordinator, &messages.WorkersRequest{}, 10*time.Second).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.(*messages.WorkersResponse).Workers
+}
+
+// testRemoteConfig is a coordinator's config with one local worker and one
+// on the node at addr.
+func testRemoteConfig(t *testing.T, addr string) *Config {
+	t.Helper()
+	user, err := segment.NewSchema(segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := index.InternalSchema(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := storage.NewMem()
+	ids, err := NewSegmentIDs(dir, time.Now(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := segment.ResolveTokenizers(schema, analysis.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Config{
+		Dir: dir, Schema: schema, Env: stubEnv{toks}, IDs: ids,
+		Workers: 1, WorkerMemory: 64 << 20, BatchDocs: 4, BatchBytes: 1 << 20, MaxCrashes: 2,
+		Backoff: supervisor.Backoff{Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 2},
+		Remote:  &RemoteConfig{Nodes: []string{addr}, ConnectTimeout: 10 * time.Second, StartTimeout: 10 * time.Second},
+		Logger:  slog.New(slog.DiscardHandler),
+	}
+}
+
+// logWaiter closes seen the first time msg is logged.
+type logWaiter struct {
+	msg  string
+	once sync.Once
+	seen chan struct{}
+}
+
+func (h *logWaiter) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logWaiter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(func() { close(h.seen) })
+	}
+	return nil
+}
+func (h *logWaiter) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logWaiter) WithGroup(string) slog.Handler      { return h }

@@ -1,10 +1,12 @@
 package index
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -243,6 +245,16 @@ func (k *Keys) Reject(key []byte, seq uint64) {
 type Cut struct {
 	Seq     uint64
 	Deletes []*messages.DeleteOp
+}
+
+// Unreplace drops the delete that the add numbered seq logged of its key's
+// older document (an upsert, or an add after a delete that an abort
+// discarded), because that add was rejected: not indexed, it replaces
+// nothing, and the older document stays.
+func (c *Cut) Unreplace(key []byte, seq uint64) {
+	c.Deletes = slices.DeleteFunc(c.Deletes, func(op *messages.DeleteOp) bool {
+		return op.Seq == seq && bytes.Equal(op.Key, key)
+	})
 }
 
 // Cut takes the operations numbered so far for a commit. No Add or Delete

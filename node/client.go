@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -28,7 +29,15 @@ type Host struct {
 // part of it. A node of another protocol version or message set refuses the
 // Hello: the error says which. The host is stopped again on any error.
 func Connect(system *actor.ActorSystem, addr, name string, writer *actor.PID, timeout time.Duration) (*Host, error) {
-	res, err := remote.GetRemote(system).SpawnNamed(addr, name, HostKind, timeout)
+	return ConnectContext(context.Background(), system, addr, name, writer, timeout)
+}
+
+// ConnectContext is Connect that also gives up, at once, when ctx ends (a
+// writer closing while a node has not answered yet): its error is then
+// ctx's.
+func ConnectContext(ctx context.Context, system *actor.ActorSystem, addr, name string, writer *actor.PID, timeout time.Duration) (*Host, error) {
+	answer, err := request(ctx, system, remote.GetRemote(system).ActivatorForAddress(addr), &remote.ActorPidRequest{Name: name, Kind: HostKind}, timeout)
+	res, ok := answer.(*remote.ActorPidResponse)
 	switch {
 	case errors.Is(err, actor.ErrDeadLetter):
 		return nil, fmt.Errorf("hermes: cannot reach node %s (nothing listening, TLS on one side only, or no route): %w", addr, err)
@@ -36,6 +45,8 @@ func Connect(system *actor.ActorSystem, addr, name string, writer *actor.PID, ti
 		return nil, fmt.Errorf("hermes: node %s did not answer within %v: %w", addr, timeout, err)
 	case err != nil:
 		return nil, fmt.Errorf("hermes: start host on node %s: %w", addr, err)
+	case !ok:
+		return nil, fmt.Errorf("hermes: start host on node %s: unexpected answer %T", addr, answer)
 	}
 	if res.StatusCode != remote.ResponseStatusCodeOK.ToInt32() {
 		if res.Pid != nil && res.StatusCode == remote.ResponseStatusCodePROCESSNAMEALREADYEXIST.ToInt32() {
@@ -43,7 +54,7 @@ func Connect(system *actor.ActorSystem, addr, name string, writer *actor.PID, ti
 		}
 		return nil, fmt.Errorf("hermes: start host on node %s: %s", addr, remote.ResponseStatusCode(res.StatusCode).String())
 	}
-	reply, err := system.Root.RequestFuture(res.Pid, NewHello(writer), timeout).Result()
+	reply, err := request(ctx, system, res.Pid, NewHello(writer), timeout)
 	if err != nil {
 		system.Root.Stop(res.Pid)
 		return nil, fmt.Errorf("hermes: greet host on node %s: %w", addr, err)
@@ -64,5 +75,40 @@ func Connect(system *actor.ActorSystem, addr, name string, writer *actor.PID, ti
 	default:
 		system.Root.Stop(res.Pid)
 		return nil, fmt.Errorf("hermes: greet host on node %s: unexpected answer %T", addr, reply)
+	}
+}
+
+// request sends msg to pid and waits for the first answer, at most timeout
+// or until ctx ends. The answer goes to a one-off actor rather than a
+// protoactor Future, which cannot be abandoned before its timeout.
+func request(ctx context.Context, system *actor.ActorSystem, pid *actor.PID, msg interface{}, timeout time.Duration) (interface{}, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	answers := make(chan interface{}, 1)
+	inbox := system.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		switch m := c.Message().(type) {
+		case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
+		default:
+			select {
+			case answers <- m:
+			default: // only the first answer counts
+			}
+		}
+	}))
+	defer system.Root.Stop(inbox)
+	system.Root.RequestWithCustomSender(pid, msg, inbox)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case m := <-answers:
+		if _, ok := m.(*actor.DeadLetterResponse); ok {
+			return nil, actor.ErrDeadLetter
+		}
+		return m, nil
+	case <-timer.C:
+		return nil, actor.ErrTimeout
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }

@@ -44,9 +44,6 @@ func LeakOptions() []goleak.Option {
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initialize"),
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initializeInternal.func1"),
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewFuture"),
-		// A writer's greeting of a node that has not answered yet outlives
-		// the writer by at most its connect timeout.
-		goleak.IgnoreAnyFunction("github.com/hermes-search/hermes-go/actors.(*remoteWorkers).dial.func1"),
 	}
 }
 

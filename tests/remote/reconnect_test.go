@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,15 +114,21 @@ func TestUnreachableNodeDoesNotBlockTheWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	node := blackhole(t)
 	start := time.Now()
 	w, err := hermes.Create(context.Background(), dir, schema(t), hermes.Config{
-		Workers: 1, Nodes: []string{blackhole(t)}, ActorSystem: writer(), BatchDocs: 50,
+		Workers: 1, Nodes: []string{node}, ActorSystem: writer(), BatchDocs: 50,
 		FlushDeadline: flushDeadline, Logger: slog.New(logs),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			w.Close()
+		}
+	}()
 	const n = 500
 	addAll(t, w, 0, n)
 	ctx, cancel := context.WithTimeout(context.Background(), flushDeadline)
@@ -139,6 +147,36 @@ func TestUnreachableNodeDoesNotBlockTheWriter(t *testing.T) {
 		t.Fatalf("Create, adds and commit took %v: the writer waited for the node", took)
 	}
 	checkExactly(t, ids(t, w), n)
+
+	// Close ends the greeting still waiting for the node: nothing of the
+	// writer outlives it.
+	closed = true
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := goroutinesIn("actors.(*remoteWorkers).dial"); n > 0 {
+		t.Fatalf("%d greetings of the node outlive the writer's Close", n)
+	}
+}
+
+// goroutinesIn counts the goroutines with fn on their stack.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
 }
 
 // A node that dies comes back: the writer greets it again (with backoff)
