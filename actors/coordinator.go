@@ -40,6 +40,13 @@ type coordinator struct {
 	stopped  bool
 }
 
+// localStopped is the stop of a local worker's generation, handled in
+// order behind the messages the worker sent before it stopped.
+type localStopped struct {
+	worker     int32
+	generation uint64
+}
+
 // localSlot is what the coordinator knows of a local worker's actor.
 type localSlot struct {
 	generation uint64 // of the position's current actor
@@ -81,10 +88,20 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		if id := c.position(m.Who); id >= 0 && int(id) < len(c.local) {
 			s := c.local[id]
 			wasStopped := s.stopped
-			s.stopped = true
-			if !wasStopped && c.core.isCurrent(id, s.generation) {
-				c.perform(ctx, c.core.step(workerStopped{worker: id}))
+			s.stopped = true // nothing more is sent to it
+			if !wasStopped && !c.core.stopping {
+				// Terminated is a system message: it overtakes what the
+				// worker sent before it stopped, such as the segment of a
+				// build it finished after the stop was asked. Its stop is
+				// news only after those, or the core would hand that
+				// segment's batches out again and discard the segment.
+				ctx.Send(c.self, localStopped{worker: id, generation: s.generation})
 			}
+		}
+
+	case localStopped:
+		if c.core.isCurrent(m.worker, m.generation) {
+			c.perform(ctx, c.core.step(workerStopped{worker: m.worker}))
 		}
 
 	case *messages.WorkerFailed:
@@ -188,8 +205,9 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 				continue
 			}
 			// A local worker built it in the index directory, with an id
-			// from the index's journal: it is installed where it lies.
-			ctx.Send(c.self, &messages.SegmentInstalled{Id: e.shipped.Segment.Id, Bytes: e.shipped.Segment.Bytes})
+			// from the index's journal: it is installed where it lies, at
+			// once, so that no news of the worker's stop comes between.
+			c.perform(ctx, c.core.step(&messages.SegmentInstalled{Id: e.shipped.Segment.Id, Bytes: e.shipped.Segment.Bytes}))
 		case releaseSegment:
 			if c.remote.has(e.shipped.Worker) {
 				c.remote.release(c, e.shipped)
