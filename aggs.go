@@ -306,11 +306,14 @@ func (c *statsCollector) result() *AggResult { return &AggResult{Stats: c.acc.st
 // --- terms ---
 
 type termsCollector struct {
-	field   segment.Field
-	size    int
-	sub     *subStats
-	buckets map[uint64]*termBucket // by ordered value
-	flush   func()                 // adds the last segment's dense counts to buckets
+	field  segment.Field
+	size   int
+	sub    *subStats
+	nsub   int
+	values *valueTable // raw values, numbered
+	counts []int       // by value number
+	subs   []statsAcc  // number*nsub + i
+	flush  func()      // adds the last segment's dense counts
 }
 
 type termBucket struct {
@@ -337,13 +340,29 @@ func (a *TermsAgg) newCollector(r *Reader) (aggCollector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &termsCollector{field: f, size: size, sub: sub, buckets: map[uint64]*termBucket{}, flush: func() {}}, nil
+	return &termsCollector{field: f, size: size, sub: sub, nsub: len(sub.fields), values: newValueTable(), flush: func() {}}, nil
 }
 
-// maxDenseTermsSlots bounds the per-segment array a terms aggregation
-// counts in when the column's values span few raw values: an array index
-// instead of a map lookup per document.
-const maxDenseTermsSlots = 1 << 16
+// Terms on a numeric field count in a per-segment array indexed by
+// value-min when the column's values span few raw values (its bit width
+// is small) and the array is not much larger than the segment; otherwise
+// by value number in a valueTable shared by the segments.
+const (
+	maxDenseTermsSlots  = 1 << 16
+	denseSlotsPerDocMax = 4
+)
+
+// number returns v's number, with its counters.
+func (c *termsCollector) number(v uint64) int {
+	i := c.values.index(v)
+	if i == len(c.counts) {
+		c.counts = append(c.counts, 0)
+		for range c.nsub {
+			c.subs = append(c.subs, statsAcc{})
+		}
+	}
+	return i
+}
 
 func (c *termsCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	c.flush()
@@ -355,92 +374,111 @@ func (c *termsCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	if err != nil {
 		return nil, err
 	}
-	if min, width := col.c.Span(); width <= 16 && (1<<width)*max(1, len(subCols)) <= maxDenseTermsSlots {
-		counts := make([]int, 1<<width)
-		subs := make([]statsAcc, len(counts)*len(subCols))
-		c.flush = func() {
-			for i, n := range counts {
-				if n == 0 {
+	nsub := c.nsub
+	lo, width := col.c.Span()
+	if width <= 16 {
+		slots := 1 << width
+		if slots*max(1, nsub) <= maxDenseTermsSlots && slots <= max(1024, denseSlotsPerDocMax*int(r.view.readers[seg].NumDocs())) {
+			return c.denseSegment(col, subCols, lo, slots), nil
+		}
+	}
+	// The last value's number is cached: runs of equal values are common.
+	last, lastNum := uint64(0), -1
+	if nsub == 0 {
+		return func(docs []uint32) {
+			counts := c.counts
+			for _, doc := range docs {
+				v, ok := col.c.Raw(doc)
+				if !ok {
 					continue
 				}
-				b := c.bucket(min+uint64(i), len(subCols))
-				b.count += n
-				for j := range subCols {
-					b.sub[j].merge(&subs[i*len(subCols)+j])
-				}
-			}
-			c.flush = func() {}
-		}
-		if len(subCols) == 0 {
-			return func(docs []uint32) {
-				for _, doc := range docs {
-					if v, ok := col.c.Raw(doc); ok {
-						counts[v-min]++
+				if v != last || lastNum < 0 {
+					last, lastNum = v, c.values.index(v)
+					if lastNum == len(counts) {
+						counts = append(counts, 0)
 					}
 				}
-			}, nil
-		}
-		return func(docs []uint32) {
-			for _, doc := range docs {
-				if v, ok := col.c.Raw(doc); ok {
-					i := int(v - min)
-					counts[i]++
-					addSub(subs[i*len(subCols):(i+1)*len(subCols)], subCols, doc)
-				}
+				counts[lastNum]++
 			}
+			c.counts = counts
 		}, nil
 	}
-	// The last bucket is cached: runs of equal values are common.
-	var lastKey uint64
-	var last *termBucket
 	return func(docs []uint32) {
 		for _, doc := range docs {
 			v, ok := col.c.Raw(doc)
 			if !ok {
 				continue
 			}
-			b := last
-			if b == nil || v != lastKey {
-				b = c.bucket(v, len(subCols))
-				last, lastKey = b, v
+			if v != last || lastNum < 0 {
+				last, lastNum = v, c.number(v)
 			}
-			b.count++
-			addSub(b.sub, subCols, doc)
+			c.counts[lastNum]++
+			addSub(c.subs[lastNum*nsub:(lastNum+1)*nsub], subCols, doc)
 		}
 	}, nil
 }
 
-func (c *termsCollector) bucket(v uint64, subs int) *termBucket {
-	b := c.buckets[v]
-	if b == nil {
-		b = &termBucket{sub: make([]statsAcc, subs)}
-		c.buckets[v] = b
+// denseSegment counts a segment's values in an array indexed by
+// value-min, added to the table when the next segment starts or the
+// result is asked for.
+func (c *termsCollector) denseSegment(col numColumn, subCols []numColumn, lo uint64, slots int) func([]uint32) {
+	nsub := len(subCols)
+	counts := make([]int, slots)
+	subs := make([]statsAcc, slots*nsub)
+	c.flush = func() {
+		c.flush = func() {}
+		for i, n := range counts {
+			if n == 0 {
+				continue
+			}
+			j := c.number(lo + uint64(i))
+			c.counts[j] += n
+			for k := range nsub {
+				c.subs[j*nsub+k].merge(&subs[i*nsub+k])
+			}
+		}
 	}
-	return b
+	if nsub == 0 {
+		return func(docs []uint32) {
+			for _, doc := range docs {
+				if v, ok := col.c.Raw(doc); ok {
+					counts[v-lo]++
+				}
+			}
+		}
+	}
+	return func(docs []uint32) {
+		for _, doc := range docs {
+			if v, ok := col.c.Raw(doc); ok {
+				i := int(v - lo)
+				counts[i]++
+				addSub(subs[i*nsub:(i+1)*nsub], subCols, doc)
+			}
+		}
+	}
 }
 
 func (c *termsCollector) result() *AggResult {
 	c.flush()
-	keys := make([]uint64, 0, len(c.buckets))
-	for k := range c.buckets {
-		keys = append(keys, k)
+	nums := make([]int, len(c.counts))
+	for i := range nums {
+		nums[i] = i
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		ci, cj := c.buckets[keys[i]].count, c.buckets[keys[j]].count
+	sort.Slice(nums, func(i, j int) bool {
+		ci, cj := c.counts[nums[i]], c.counts[nums[j]]
 		if ci != cj {
 			return ci > cj
 		}
-		return keys[i] < keys[j]
+		return c.values.key(nums[i]) < c.values.key(nums[j])
 	})
 	res := &AggResult{}
-	for i, k := range keys {
-		b := c.buckets[k]
+	for i, n := range nums {
 		if i >= c.size {
-			res.Other += b.count
+			res.Other += c.counts[n]
 			continue
 		}
-		f, s := orderedValue(c.field.Type, k)
-		res.Buckets = append(res.Buckets, Bucket{Key: s, From: f, To: f, Count: b.count, Sub: c.sub.results(b.sub)})
+		f, s := orderedValue(c.field.Type, c.values.key(n))
+		res.Buckets = append(res.Buckets, Bucket{Key: s, From: f, To: f, Count: c.counts[n], Sub: c.sub.results(c.subs[n*c.nsub : (n+1)*c.nsub])})
 	}
 	return res
 }

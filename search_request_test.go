@@ -395,7 +395,8 @@ func TestSearchRequestAggregations(t *testing.T) {
 			"prices": &hermes.RangeAgg{Field: "price", Ranges: ranges},
 			"qty":    &hermes.HistogramAgg{Field: "qty", Interval: 3},
 			"price":  &hermes.StatsAgg{Field: "price"},
-			"pterms": &hermes.TermsAgg{Field: "price", Size: 1000}, // a wide column: counted in a map
+			"pterms": &hermes.TermsAgg{Field: "price", Size: 1000}, // a wide column: counted in a hash table
+			"ptop":   &hermes.TermsAgg{Field: "price", Size: 4, Sub: map[string]*hermes.StatsAgg{"q": {Field: "qty"}}},
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -469,6 +470,41 @@ func TestSearchRequestAggregations(t *testing.T) {
 			if priceCounts[b.Key] != b.Count {
 				t.Errorf("%s: price %s has %d docs, model %d", q, b.Key, b.Count, priceCounts[b.Key])
 			}
+		}
+		// The top prices, with qty stats per price, ties by price.
+		byPrice := map[float64][]*pageDoc{}
+		for _, d := range match {
+			if d.hasPrice {
+				byPrice[d.price] = append(byPrice[d.price], d)
+			}
+		}
+		var topPrices []float64
+		for p := range byPrice {
+			topPrices = append(topPrices, p)
+		}
+		slices.SortFunc(topPrices, func(a, b float64) int {
+			if c := -cmp.Compare(len(byPrice[a]), len(byPrice[b])); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		ptop, other := res.Aggs["ptop"], 0
+		for i, p := range topPrices {
+			if i >= 4 {
+				other += len(byPrice[p])
+				continue
+			}
+			var qtys []float64
+			for _, d := range byPrice[p] {
+				qtys = append(qtys, float64(d.qty))
+			}
+			b := ptop.Buckets[i]
+			if b.From != p || b.Count != len(byPrice[p]) || !sameStats(*b.Sub["q"], modelStats(qtys)) {
+				t.Errorf("%s: price terms bucket %d = %+v %+v, model %v: %d docs", q, i, b, *b.Sub["q"], p, len(byPrice[p]))
+			}
+		}
+		if len(ptop.Buckets) != min(4, len(topPrices)) || ptop.Other != other {
+			t.Errorf("%s: %d price terms buckets, other %d; model %d, %d", q, len(ptop.Buckets), ptop.Other, min(4, len(topPrices)), other)
 		}
 		for i, rg := range ranges {
 			n := 0

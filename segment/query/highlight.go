@@ -246,17 +246,14 @@ func (m *hlMatcher) collect(q Query, field string) error {
 		if q.Distance > 2 {
 			return fmt.Errorf("query: %s: edit distance %d; want 0, 1 or 2", q, q.Distance)
 		}
-		if n := utf8.RuneCountInString(q.Term); n > MaxFuzzyTermRunes {
-			return fmt.Errorf("query: fuzzy term of %d characters; at most %d can be searched fuzzily", n, MaxFuzzyTermRunes)
-		}
-		dfa, err := levenshteinDFA(q.Term, q.Distance)
+		fm, err := newFuzzyMatcher(q)
 		if err != nil {
-			return fmt.Errorf("query: %s: building its automaton: %w", q, err)
+			return err
 		}
 		qlen := utf8.RuneCountInString(q.Term)
 		m.preds = append(m.preds, func(t string) bool {
-			ok, ed := dfa.MatchAndDistance(t)
-			return ok && fuzzyBoost(int(ed), qlen, utf8.RuneCountInString(t)) > 0
+			ok, ed := fm.match(t)
+			return ok && fuzzyBoost(ed, qlen, utf8.RuneCountInString(t)) > 0
 		})
 	case Wildcard:
 		if q.Field != field {

@@ -107,14 +107,11 @@ func (c *collection) fuzzyWeight(q Fuzzy) (weight, error) {
 	if q.Distance == 0 {
 		return c.termWeight(q.Field, []byte(q.Term))
 	}
-	if n := utf8.RuneCountInString(q.Term); n > MaxFuzzyTermRunes {
-		return nil, fmt.Errorf("query: fuzzy term of %d characters; at most %d can be searched fuzzily", n, MaxFuzzyTermRunes)
-	}
-	dfa, err := levenshteinDFA(q.Term, q.Distance)
+	fm, err := newFuzzyMatcher(q)
 	if err != nil {
-		return nil, fmt.Errorf("query: %s: building its automaton: %w", q, err)
+		return nil, err
 	}
-	terms, err := c.expandTerms(q, q.Field, dfa, nil, nil, 0)
+	terms, err := c.expandTerms(q, q.Field, fm.automaton(), nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +122,11 @@ func (c *collection) fuzzyWeight(q Fuzzy) (weight, error) {
 	qlen := utf8.RuneCountInString(q.Term)
 	var cands []scored
 	for _, t := range terms {
-		ok, ed := dfa.MatchAndDistance(string(t))
+		ok, ed := fm.match(string(t))
 		if !ok {
 			continue
 		}
-		if b := fuzzyBoost(int(ed), qlen, utf8.RuneCount(t)); b > 0 {
+		if b := fuzzyBoost(ed, qlen, utf8.RuneCount(t)); b > 0 {
 			cands = append(cands, scored{t, b})
 		}
 	}

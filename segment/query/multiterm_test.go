@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/hermes-search/hermes-go/segment/analysis"
 )
 
 // This file checks Fuzzy, Wildcard, Regexp, Exists, Boost and sloppy
@@ -561,25 +563,155 @@ func TestExpansionLimit(t *testing.T) {
 	}
 }
 
-// A fuzzy term longer than MaxFuzzyTermRunes is refused before its
-// automaton is built: building one costs about 70 KB per character at
-// distance 2, so a pasted 100 KB word would take gigabytes.
+// A fuzzy term too long for a Levenshtein DFA (about 70 KB per character
+// at distance 2, so a pasted 20,000-character word would take gigabytes)
+// runs in bounded memory; one longer than MaxFuzzyTermRunes, which no
+// indexed term can be within 2 edits of, is refused.
 func TestFuzzyTermLengthBounded(t *testing.T) {
 	s, _ := memFixture(t)
+	ctx := context.Background()
 	long := strings.Repeat("x", 20000)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := s.Search(context.Background(), Fuzzy{Field: "body", Term: long, Distance: 2}, 10)
+	hits, err := s.Search(ctx, Fuzzy{Field: "body", Term: long, Distance: 2}, 10)
 	runtime.ReadMemStats(&after)
-	if err == nil || !strings.Contains(err.Error(), "characters") {
-		t.Errorf("fuzzy term of %d characters: error %v, want one saying it is too long", len(long), err)
+	if err != nil || len(hits) != 0 {
+		t.Errorf("fuzzy term of %d characters: %d hits, error %v; want none, no error", len(long), len(hits), err)
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
 		t.Errorf("fuzzy term of %d characters allocated %d MB", len(long), alloc>>20)
 	}
-	// The longest allowed term still runs.
-	if _, err := s.Search(context.Background(), Fuzzy{Field: "body", Term: strings.Repeat("x", MaxFuzzyTermRunes), Distance: 2}, 10); err != nil {
+	if _, err := s.Search(ctx, Fuzzy{Field: "body", Term: strings.Repeat("x", MaxFuzzyTermRunes), Distance: 2}, 10); err != nil {
 		t.Errorf("fuzzy term of %d characters: %v", MaxFuzzyTermRunes, err)
+	}
+	tooLong := Fuzzy{Field: "body", Term: strings.Repeat("é", MaxFuzzyTermRunes+1), Distance: 2}
+	_, err = s.Search(ctx, tooLong, 10)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("fuzzy term of %d characters; at most %d", MaxFuzzyTermRunes+1, MaxFuzzyTermRunes)) {
+		t.Errorf("fuzzy term of %d characters: error %v, want one saying it is too long", MaxFuzzyTermRunes+1, err)
+	}
+	if _, err := Highlight(tooLong, "body", "some text", analysis.SimpleTokenizer{}, HighlightOptions{}); err == nil {
+		t.Errorf("highlighting a fuzzy term of %d characters: no error", MaxFuzzyTermRunes+1)
+	}
+}
+
+// boundedOSADistance equals the model's full-table distance, capped at
+// max+1, and the Levenshtein DFA used for short terms agrees with it.
+func TestBoundedOSADistanceMatchesModelAndDFA(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	alphabet := []rune("abé")
+	word := func(n int) string {
+		rs := make([]rune, n)
+		for i := range rs {
+			rs[i] = alphabet[rng.Intn(len(alphabet))]
+		}
+		return string(rs)
+	}
+	for i := range 3000 {
+		a, b := word(rng.Intn(9)), word(rng.Intn(9))
+		if rng.Intn(3) == 0 { // close pairs: b is a with an edit or two
+			b = editWord(rng, a, 1+rng.Intn(2), alphabet)
+		}
+		max := rng.Intn(4)
+		want := min(osaDistance(a, b), max+1)
+		if got := boundedOSADistance([]rune(a), []rune(b), max); got != want {
+			t.Fatalf("boundedOSADistance(%q, %q, %d) = %d, want %d", a, b, max, got, want)
+		}
+		if (max == 1 || max == 2) && i%4 == 0 { // building a DFA costs about a millisecond
+			dfa, err := levenshteinDFA(a, max)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, d := dfa.MatchAndDistance(b)
+			if ok != (want <= max) || (ok && int(d) != want) {
+				t.Fatalf("DFA(%q, %d) on %q: %v %d; OSA distance %d", a, max, b, ok, d, want)
+			}
+		}
+	}
+}
+
+// editWord applies n random edits (insert, delete, substitute, transpose)
+// to w.
+func editWord(rng *rand.Rand, w string, n int, alphabet []rune) string {
+	rs := []rune(w)
+	for range n {
+		i := rng.Intn(len(rs) + 1)
+		switch op := rng.Intn(4); {
+		case op == 0 || len(rs) == 0:
+			rs = slices.Insert(rs, i, alphabet[rng.Intn(len(alphabet))])
+		case op == 1 && i < len(rs):
+			rs = slices.Delete(rs, i, i+1)
+		case op == 2 && i < len(rs):
+			rs[i] = alphabet[rng.Intn(len(alphabet))]
+		case i+1 < len(rs):
+			rs[i], rs[i+1] = rs[i+1], rs[i]
+		}
+	}
+	return string(rs)
+}
+
+// vellum's Levenshtein DFA for "ab" repeated 9 times at distance 1 does
+// not accept the term itself; such a term is matched without the DFA.
+func TestFuzzyTermTheDFAMisses(t *testing.T) {
+	term := strings.Repeat("ab", 9)
+	dfa, err := levenshteinDFA(term, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := dfa.MatchAndDistance(term); ok {
+		t.Log("vellum's DFA now accepts the term: this test no longer covers the fallback")
+	}
+	segs := [][]tdoc{{{id: "a", body: term}, {id: "b", body: term[1:]}, {id: "c", body: "ab"}}}
+	tk := analysis.SimpleTokenizer{}
+	s, m := memSearcher(segs, tk, 4), newModel(segs, tk, identityNorm)
+	for _, d := range []int{1, 2} {
+		q := Fuzzy{Field: "body", Term: term, Distance: d}
+		hits := searchBoth(t, s, q, 10)
+		if len(hits) != 2 {
+			t.Errorf("%s: %d hits, want 2", q, len(hits))
+		}
+		checkAgainstModel(t, m, q, 10, hits)
+	}
+}
+
+// Fuzzy queries on terms longer than the DFA takes (fuzzyDFARunes) find
+// the terms within their distance and score them as the model does, over
+// segments of long words a few edits apart, with multibyte characters.
+func TestLongFuzzyTermsMatchModel(t *testing.T) {
+	rng := rand.New(rand.NewSource(14))
+	alphabet := []rune("abcéжz")
+	base := make([]rune, fuzzyDFARunes+60)
+	for i := range base {
+		base[i] = alphabet[rng.Intn(len(alphabet))]
+	}
+	var words []string
+	for range 40 {
+		words = append(words, editWord(rng, string(base), rng.Intn(4), alphabet))
+	}
+	words = append(words, string(base[:fuzzyDFARunes-1]), string(base[:fuzzyDFARunes+1]), "w1", "w2")
+	var segs [][]tdoc
+	id := 0
+	for _, n := range []int{30, 0, 25} {
+		var docs []tdoc
+		for range n {
+			var body []string
+			for range 1 + rng.Intn(4) {
+				body = append(body, words[rng.Intn(len(words))])
+			}
+			docs = append(docs, tdoc{id: fmt.Sprintf("doc%d", id), title: "t", body: strings.Join(body, " "), deleted: rng.Intn(10) == 0})
+			id++
+		}
+		segs = append(segs, docs)
+	}
+	tk := analysis.SimpleTokenizer{}
+	s, m := memSearcher(segs, tk, 4), newModel(segs, tk, identityNorm)
+	for i := range 30 {
+		term := words[rng.Intn(len(words))]
+		if i%3 == 0 {
+			term = editWord(rng, term, 1+rng.Intn(2), alphabet)
+		}
+		q := Fuzzy{Field: "body", Term: term, Distance: 1 + rng.Intn(2), MaxExpansions: []int{0, 3}[rng.Intn(2)]}
+		hits := searchBoth(t, s, q, 10)
+		checkAgainstModel(t, m, q, 10, hits)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/hermes-search/hermes-go/segment"
 	"unicode/utf8"
 )
 
@@ -112,9 +114,13 @@ type Prefix struct {
 // score is the sum over the kept terms it holds. Terms past MaxExpansions
 // are dropped, never an error: the closest ones are the ones wanted.
 //
-// A Term longer than MaxFuzzyTermRunes characters is an error: its
-// automaton would cost memory in proportion to its length (about 70 KB a
-// character at distance 2), and no word is that long.
+// Terms of up to 256 characters are matched with a Levenshtein automaton
+// over the term dictionary. A longer term's automaton would cost memory in
+// proportion to its length (about 70 KB a character at distance 2), so it
+// is matched by walking the dictionary's terms long enough in bytes to be
+// within Distance (rare) and computing each one's edit distance. A Term
+// longer than MaxFuzzyTermRunes characters is an error: it would be more
+// than Distance edits from every term the index can hold.
 type Fuzzy struct {
 	Field    string
 	Term     string
@@ -182,8 +188,9 @@ const (
 	// max_expansions for fuzzy queries.
 	DefaultFuzzyExpansions = 50
 	// MaxFuzzyTermRunes bounds the length of a Fuzzy term, in characters
-	// (Unicode code points).
-	MaxFuzzyTermRunes = 256
+	// (Unicode code points): a longer term is more than 2 edits from any
+	// term the index can hold (segment.MaxTermBytes bytes at most).
+	MaxFuzzyTermRunes = segment.MaxTermBytes + 2
 	// DefaultMaxExpansions bounds Wildcard and Regexp expansions (the
 	// distinct matching terms over all searched segments).
 	DefaultMaxExpansions = 10000
