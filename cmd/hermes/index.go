@@ -126,7 +126,7 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 		job.schema = s
 	}
 	open := func() (*jsonl.Reader, error) { return jsonl.Open(o.input, io.in) }
-	if readsWholeInput(job.schema, o.inferAll, o.index) { // dynamic.go
+	if base, ok := wholeInputBase(job.schema, o.inferAll, o.index); ok { // dynamic.go
 		whole, err := newWholeInput(o.input, io.in)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 		if err != nil {
 			return fmt.Errorf("open the input: %w", err)
 		}
-		job.schema, err = inferWholeInput(ctx, first, job.schema, o.limit, io.err, o.quiet)
+		job.schema, err = inferWholeInput(ctx, first, base, o.limit, io.err, o.quiet)
 		first.Close()
 		if err != nil {
 			return err
@@ -285,8 +285,23 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 			return nil, fmt.Errorf("the schema of the index in %s: %w", j.dir, err)
 		}
 		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields()) && !grownFrom(schema, existing) {
-			return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, or index into a new directory",
-				j.dir, infer.Describe(existing))
+			if !schema.Extends(existing) {
+				return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, give one that only adds fields to it, or index into a new directory",
+					j.dir, infer.Describe(existing))
+			}
+			if err := hermes.ExtendSchema(ctx, dir, schema, j.cfg); err != nil { // dynamic.go's fields, or --schema's
+				if errors.Is(err, storage.ErrLocked) {
+					return nil, fmt.Errorf("the index in %s is locked by another writer; wait for it to finish", j.dir)
+				}
+				return nil, fmt.Errorf("add fields to the index in %s: %w", j.dir, err)
+			}
+			if !j.quiet {
+				fmt.Fprintf(j.log, "the index's schema now has %s too\n", addedFields(schema, existing))
+			}
+			if meta, err = storage.ReadMetadata(dir); err != nil {
+				return nil, fmt.Errorf("read the index in %s: %w", j.dir, err)
+			}
+			existing = schema
 		}
 		schema = existing
 		res.generation = meta.Generation
