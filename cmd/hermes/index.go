@@ -66,7 +66,7 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 	o := indexOptions{memory: defaultMemory}
 	fl.StringVar(&o.index, "index", "", "the index `directory`")
 	fl.StringVar(&o.input, "input", "", "the documents: a JSON-lines `file` (plain or gzip), or - for stdin")
-	fl.StringVar(&o.schema, "schema", "", "a schema `file` (JSON, {\"fields\":[...]}) for a new index; default: inferred")
+	fl.StringVar(&o.schema, "schema", "", "a schema `file` (JSON, {\"fields\":[...]}) for a new index, or one that adds fields to the existing index's; default: inferred")
 	fl.IntVar(&o.workers, "workers", 0, "`number` of indexing workers (default: the number of CPUs)")
 	fl.Var(&o.memory, "memory", "indexing memory `size` shared by the workers, e.g. 256MiB or 1GiB")
 	fl.IntVar(&o.commitEvery, "commit-every", 0, "commit after every `N` documents (default: once, at the end)")
