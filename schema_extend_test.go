@@ -271,6 +271,42 @@ func checkGrowModel(t *testing.T, r *hermes.Reader, schema *hermes.Schema, model
 		}
 	}
 
+	// Sorted by a new field: every document comes back, those with a
+	// price in price order.
+	sorted, err := r.SearchRequest(ctx, hermes.SearchRequest{Parsed: query.All{}, K: len(model) + 1, Sort: []hermes.SortField{{Field: "price"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sorted.Hits) != len(model) {
+		t.Fatalf("sorted by price: %d hits, want %d", len(sorted.Hits), len(model))
+	}
+	last := math.Inf(-1)
+	for _, h := range sorted.Hits {
+		m := model[h.Key.Str]
+		if m == nil {
+			t.Fatalf("sorted by price: hit %q is not in the model", h.Key.Str)
+		}
+		if m.hasPrice {
+			if m.price < last {
+				t.Fatalf("sorted by price: %v after %v", m.price, last)
+			}
+			last = m.price
+		}
+	}
+	// Highlighting a new field.
+	hl, err := r.SearchRequest(ctx, hermes.SearchRequest{Query: "note:alpha", K: len(model), Highlight: &hermes.HighlightRequest{Fields: []string{"note"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hl.Hits) != notes["alpha"] {
+		t.Fatalf("note:alpha: %d hits, want %d", len(hl.Hits), notes["alpha"])
+	}
+	for _, h := range hl.Hits {
+		if len(h.Highlights["note"]) == 0 {
+			t.Fatalf("hit %s: no highlight of note", h.Key.Str)
+		}
+	}
+
 	// Stored fields of every document, old and new.
 	for id, m := range model {
 		doc, err := r.Document(ctx, id)
