@@ -26,8 +26,11 @@ same without --schema), and the index is created with them, so its
 committed schema lists them. A field's values widen as inference widens them
 (integers and fractions to f64, dates and other strings to text); a value of
 another kind than the field's first (a string where numbers came first) is
-an error of that line. An existing index cannot gain fields yet: there an
-unknown field is an error of its line, as with "reject".`
+an error of that line. Into an existing index whose schema (or the --schema
+given) is dynamic, the run does the same: it reads the whole input first and
+adds the new fields to the index's schema (hermes.ExtendSchema) before
+indexing. A --schema that extends the index's schema (its fields, unchanged
+and in order, with more) adds its new fields to the index too.`
 
 // inferLinesFlag is --infer-lines N or --infer-lines all.
 type inferLinesFlag struct {
@@ -58,15 +61,80 @@ func (f inferLinesFlag) Set(s string) error {
 	return nil
 }
 
-// readsWholeInput reports whether a run must read its input once before
-// indexing: to add a dynamic schema's unknown fields, or to infer from
-// every line, when it creates the index in dir.
-func readsWholeInput(schema *segment.Schema, inferAll bool, dir string) bool {
+// wholeInputBase reports whether a run must read its input once before
+// indexing, and the schema that reading grows (nil: infer one): to add a
+// dynamic schema's unknown fields, to the new index in dir or to the
+// existing one, or to infer from every line when it creates the index.
+func wholeInputBase(schema *segment.Schema, inferAll bool, dir string) (*segment.Schema, bool) {
+	if existing := indexSchema(dir); existing != nil {
+		base := dynamicBase(schema, existing)
+		return base, base != nil
+	}
 	if schema == nil && !inferAll || schema != nil && schema.UnknownFields() != segment.DynamicUnknown {
-		return false
+		return nil, false
 	}
 	_, err := os.Stat(filepath.Join(dir, storage.MetadataFile))
-	return errors.Is(err, os.ErrNotExist)
+	return schema, errors.Is(err, os.ErrNotExist)
+}
+
+// indexSchema returns the schema of the index in dir; nil if there is
+// none, or if it cannot be read (the run then reports why).
+func indexSchema(dir string) *segment.Schema {
+	if _, err := os.Stat(filepath.Join(dir, storage.MetadataFile)); err != nil {
+		return nil
+	}
+	fsys, err := storage.NewFS(dir)
+	if err != nil {
+		return nil
+	}
+	meta, err := storage.ReadMetadata(fsys)
+	if err != nil {
+		return nil
+	}
+	schema, err := segment.ParseSchema(meta.Schema)
+	if err != nil {
+		return nil
+	}
+	return schema
+}
+
+// dynamicBase returns the schema that dynamic mapping grows in a run into
+// an index whose schema is existing, given the --schema (nil if none): the
+// given one if it extends existing, else existing if the run may use it;
+// nil if that schema is not dynamic, or the given one does not fit the
+// index (the run reports it).
+func dynamicBase(given, existing *segment.Schema) *segment.Schema {
+	var base *segment.Schema
+	switch {
+	case given != nil && given.Extends(existing):
+		base = given
+	case given == nil || grownFrom(given, existing):
+		base = existing
+	default:
+		return nil
+	}
+	if base.UnknownFields() != segment.DynamicUnknown {
+		return nil
+	}
+	return base
+}
+
+// addedFields describes the fields of grown that old lacks.
+func addedFields(grown, old *segment.Schema) string {
+	var added []segment.Field
+	for _, f := range grown.Fields() {
+		if _, ok := old.Field(f.Name); !ok {
+			added = append(added, f)
+		}
+	}
+	if len(added) == 0 {
+		return "no fields"
+	}
+	s, err := segment.NewSchema(added...)
+	if err != nil {
+		return fmt.Sprintf("%d fields", len(added))
+	}
+	return infer.Describe(s)
 }
 
 // wholeInput is an input that can be read twice: a file, or standard input

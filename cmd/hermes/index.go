@@ -65,7 +65,7 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 	o := indexOptions{memory: defaultMemory}
 	fl.StringVar(&o.index, "index", "", "the index `directory`")
 	fl.StringVar(&o.input, "input", "", "the documents: a JSON-lines `file` (plain or gzip), or - for stdin")
-	fl.StringVar(&o.schema, "schema", "", "a schema `file` (JSON, {\"fields\":[...]}) for a new index; default: inferred")
+	fl.StringVar(&o.schema, "schema", "", "a schema `file` (JSON, {\"fields\":[...]}) for a new index, or one that adds fields to the existing index's; default: inferred")
 	fl.IntVar(&o.workers, "workers", 0, "`number` of indexing workers (default: the number of CPUs)")
 	fl.Var(&o.memory, "memory", "indexing memory `size` shared by the workers, e.g. 256MiB or 1GiB")
 	fl.IntVar(&o.commitEvery, "commit-every", 0, "commit after every `N` documents (default: once, at the end)")
@@ -125,7 +125,7 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 		job.schema = s
 	}
 	open := func() (*jsonl.Reader, error) { return jsonl.Open(o.input, io.in) }
-	if readsWholeInput(job.schema, o.inferAll, o.index) { // dynamic.go
+	if base, ok := wholeInputBase(job.schema, o.inferAll, o.index); ok { // dynamic.go
 		whole, err := newWholeInput(o.input, io.in)
 		if err != nil {
 			return err
@@ -135,7 +135,7 @@ func runIndex(ctx context.Context, args []string, io stdio) error {
 		if err != nil {
 			return fmt.Errorf("open the input: %w", err)
 		}
-		job.schema, err = inferWholeInput(ctx, first, job.schema, o.limit, io.err, o.quiet)
+		job.schema, err = inferWholeInput(ctx, first, base, o.limit, io.err, o.quiet)
 		first.Close()
 		if err != nil {
 			return err
@@ -284,8 +284,23 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 			return nil, fmt.Errorf("the schema of the index in %s: %w", j.dir, err)
 		}
 		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields()) && !grownFrom(schema, existing) {
-			return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, or index into a new directory",
-				j.dir, infer.Describe(existing))
+			if !schema.Extends(existing) {
+				return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, give one that only adds fields to it, or index into a new directory",
+					j.dir, infer.Describe(existing))
+			}
+			if err := hermes.ExtendSchema(ctx, dir, schema, j.cfg); err != nil { // dynamic.go's fields, or --schema's
+				if errors.Is(err, storage.ErrLocked) {
+					return nil, fmt.Errorf("the index in %s is locked by another writer; wait for it to finish", j.dir)
+				}
+				return nil, fmt.Errorf("add fields to the index in %s: %w", j.dir, err)
+			}
+			if !j.quiet {
+				fmt.Fprintf(j.log, "the index's schema now has %s too\n", addedFields(schema, existing))
+			}
+			if meta, err = storage.ReadMetadata(dir); err != nil {
+				return nil, fmt.Errorf("read the index in %s: %w", j.dir, err)
+			}
+			existing = schema
 		}
 		schema = existing
 		res.generation = meta.Generation
