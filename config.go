@@ -77,7 +77,10 @@ type Config struct {
 	// primary-key filter's background save is done. Background merges
 	// (MergePolicy), the timers (RetiredFileGrace, WorkerBackoff,
 	// FlushDeadline) and faults still depend on time. It gives up all
-	// indexing concurrency: never for production.
+	// indexing concurrency: never for production. As documents wait in the
+	// queue for the commit, at most QueueCapacity can be added between two
+	// commits (past it AddDocument returns ErrQueueFull, and
+	// AddDocumentWait waits for the next commit).
 	Deterministic bool
 	// MaxCrashes is how often adding one document may crash workers before
 	// it is rejected (CommitResult.Rejected); default 2. The worker names

@@ -85,21 +85,6 @@ type (
 	}
 )
 
-// messageBytes approximates a document's size for batch cutting.
-func messageBytes(m *messages.Document) int {
-	n := 0
-	for _, fv := range m.Values {
-		n += len(fv.Field) + 8
-		switch x := fv.Value.(type) {
-		case *messages.FieldValue_Str:
-			n += len(x.Str)
-		case *messages.FieldValue_Raw:
-			n += len(x.Raw)
-		}
-	}
-	return n
-}
-
 // removeFiles deletes a discarded segment's files. Failure only leaves an
 // orphan for the next cleanup, so it is logged, not returned.
 func removeFiles(cfg *Config, files []string) {

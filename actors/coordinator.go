@@ -110,7 +110,7 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		}
 		// A local worker's, from HandleFailure (without an actor context),
 		// which stopped it.
-		if int(m.Worker) < len(c.local) && c.local[m.Worker].stopped && same(m.Pid, c.workers[m.Worker]) && c.core.isCurrent(m.Worker, m.Generation) {
+		if m.Worker >= 0 && int(m.Worker) < len(c.local) && c.local[m.Worker].stopped && same(m.Pid, c.workers[m.Worker]) && c.core.isCurrent(m.Worker, m.Generation) {
 			c.perform(ctx, c.core.step(failure(m, "")))
 		}
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/supervisor"
+	"github.com/hermes-search/hermes-go/worker"
 )
 
 // coordinatorCore is the coordinator's protocol as a pure state machine, in
@@ -339,7 +340,7 @@ func (c *coordinatorCore) startFlush(out []effect, m *messages.PrepareRequest) [
 func (c *coordinatorCore) openBatch(docs []*messages.Document) (*supervisor.Batch[*messages.Document], []*messages.Document) {
 	n, bytes := 0, 0
 	for n < len(docs) && n < c.cfg.BatchDocs && (n == 0 || bytes < c.cfg.BatchBytes) {
-		bytes += messageBytes(docs[n])
+		bytes += worker.MessageBytes(docs[n])
 		n++
 	}
 	return c.ledger.Open(docs[:n:n], bytes), docs[n:]

@@ -186,3 +186,40 @@ func (h *logWaiter) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *logWaiter) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *logWaiter) WithGroup(string) slog.Handler      { return h }
+
+// A WorkerFailed naming no worker position (a negative one, from a faulty
+// or hostile node) is ignored: it must not crash the coordinator, which
+// would fail the writer.
+func TestCoordinatorIgnoresAWorkerFailedOfNoPosition(t *testing.T) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	defer sys.Shutdown()
+	cfg := testRemoteConfig(t, "")
+	cfg.Remote = nil
+	failures := make(chan interface{}, 1)
+	committer := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+	defer sys.Root.Stop(committer)
+	coordinator := sys.Root.WithGuardian(failureRecorder(failures)).Spawn(actor.PropsFromProducer(func() actor.Actor { return newCoordinator(cfg, committer) }))
+	defer func() { _ = sys.Root.StopFuture(coordinator).Wait() }()
+
+	sys.Root.Send(coordinator, &messages.WorkerFailed{Worker: -1, Reason: "forged"})
+	if refs := askWorkers(t, sys, coordinator); len(refs) != 1 {
+		t.Fatalf("%d workers, want 1", len(refs))
+	}
+	select {
+	case reason := <-failures:
+		t.Fatalf("the coordinator failed: %v", reason)
+	default:
+	}
+}
+
+// failureRecorder is a supervisor strategy that records a failure and
+// stops the actor.
+type failureRecorder chan interface{}
+
+func (f failureRecorder) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, _ interface{}) {
+	select {
+	case f <- reason:
+	default:
+	}
+	sup.StopChildren(child)
+}
