@@ -30,12 +30,11 @@ func TestSearchQueryJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	titles := []string{"Blue mug", "Red mug", "Blue cup", "Ceramic mugs, blue"}
-	colours := []string{"blue", "red", "blue", "blue"}
 	var lines []string
 	for i := range 40 {
 		created := time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i*20).Format(time.RFC3339)
 		lines = append(lines, fmt.Sprintf(`{"id":"p%02d","title":%q,"body":"A ceramic %s for the kitchen, number %d. Blue glaze, big mug.","price":%g,"stock":%d,"shop":%d,"created":%q,"colour":%q}`,
-			i, titles[i%4], titles[i%4], i, float64(i%7)*2.5, i*13%200, i%5, created, colours[i%4]))
+			i, titles[i%4], titles[i%4], i, float64(i%7)*2.5, i*13%200, i%5, created, []string{"blue", "red", "blue", "blue"}[i%4]))
 	}
 	dir := filepath.Join(t.TempDir(), "idx")
 	if r := runHermes(t, "", "index", "--index", dir, "--schema", schemaPath, "--input", writeFile(t, lines)); r.code != 0 {
@@ -110,7 +109,7 @@ func TestSearchQueryJSON(t *testing.T) {
 		{[]string{"--query-json", "-", "mug"}, `{"query":"mug"}`, "no QUERY argument"},
 		{[]string{"--query-json", "-", "-k", "3"}, `{"query":"mug"}`, "--k: set these in the JSON request"},
 		{[]string{"--query-json", "-"}, `{"query":"mug","k":"3"}`, `$.k: want a non-negative integer, got string "3"`},
-		{[]string{"--query-json", "-"}, `{"query":"mug","sort":[{"field":"color"}]}`, `$.sort[0].field: the schema has no field "color"`},
+		{[]string{"--query-json", "-"}, `{"query":"mug","sort":[{"field":"flavour"}]}`, `$.sort[0].field: the schema has no field "flavour"`},
 		{[]string{"--query-json", "-"}, `{"query":"nope:mug"}`, `$.query: field at byte 0: unknown field "nope"`},
 		{[]string{"--query-json", filepath.Join(t.TempDir(), "missing.json")}, ``, "no such file"},
 	} {
