@@ -75,7 +75,9 @@ func TestOpenWithGrownSchema(t *testing.T) {
 				if !r.Schema().Equal(grown) {
 					t.Fatal("the reader's schema is not the one it was opened with")
 				}
-				checkSegment(t, grown, dir, r, meta, stripped)
+				if j == 0 { // the model check is slow; one old segment per case
+					checkSegment(t, grown, dir, r, meta, stripped)
+				}
 				r.Close()
 				srcs = append(srcs, openWithDeletes(t, grown, dir, id, stripped, 0.1, rng))
 			}
