@@ -200,8 +200,8 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 		case deleteFiles:
 			removeFiles(c.cfg, e.files)
 		case fetchSegment:
-			if c.remote.has(e.shipped.Worker) {
-				c.remote.fetch(c, e.shipped)
+			if !c.builtHere(e.shipped) {
+				c.remote.fetch(c, e.shipped) // which refuses a worker not on a node
 				continue
 			}
 			// A local worker built it in the index directory, with an id
@@ -209,7 +209,7 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 			// once, so that no news of the worker's stop comes between.
 			c.perform(ctx, c.core.step(&messages.SegmentInstalled{Id: e.shipped.Segment.Id, Bytes: e.shipped.Segment.Bytes}))
 		case releaseSegment:
-			if c.remote.has(e.shipped.Worker) {
+			if !c.builtHere(e.shipped) {
 				c.remote.release(c, e.shipped)
 				continue
 			}
@@ -220,6 +220,13 @@ func (c *coordinator) perform(ctx actor.Context, effects []effect) {
 			removeFiles(c.cfg, files)
 		}
 	}
+}
+
+// builtHere reports whether a shipped segment is a local worker's, built in
+// the index directory. Only then are its files the index directory's: a
+// message from a node (Files set), whatever position it names, never is.
+func (c *coordinator) builtHere(m *messages.SegmentShipped) bool {
+	return m.Files == nil && m.Worker >= 0 && int(m.Worker) < len(c.local)
 }
 
 // start starts generation of the worker at position id: on its node, or

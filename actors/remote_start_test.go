@@ -223,3 +223,51 @@ func (f failureRecorder) HandleFailure(_ *actor.ActorSystem, sup actor.Superviso
 	}
 	sup.StopChildren(child)
 }
+
+// A SegmentShipped from a node is never taken for a local worker's: a
+// segment of no worker position is not installed, and the files of one
+// refused are not deleted from the index directory (a local worker's stale
+// segment is deleted in place; a node's names files on the node).
+func TestNodeSegmentOfNoPositionTouchesNoIndexFile(t *testing.T) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	defer sys.Shutdown()
+	cfg := testRemoteConfig(t, "")
+	cfg.Remote = nil
+	f, err := cfg.Dir.Create("kept.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	answers := make(chan *messages.DurableResponse, 1)
+	committer := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
+			answers <- m
+		}
+	}))
+	defer sys.Root.Stop(committer)
+	coordinator := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newCoordinator(cfg, committer) }))
+	defer func() { _ = sys.Root.StopFuture(coordinator).Wait() }()
+
+	files := []*messages.FileDigest{{Name: "kept.bin"}}
+	// Refused (its batch is unknown): released.
+	sys.Root.Send(coordinator, &messages.SegmentShipped{Worker: 7, Segment: &messages.ShippedSegment{Id: "forged1", NumDocs: 1, Files: files}, Batches: []uint64{999}, Files: committer})
+	// No batch to check: it would be installed.
+	sys.Root.Send(coordinator, &messages.SegmentShipped{Worker: -1, Segment: &messages.ShippedSegment{Id: "forged2", NumDocs: 1, Files: files}, Files: committer})
+	// Behind this answer, any install the coordinator sent itself is in
+	// its mailbox, ahead of the prepare.
+	askWorkers(t, sys, coordinator)
+	sys.Root.Send(coordinator, &messages.PrepareRequest{DeadlineMs: time.Minute.Milliseconds()})
+	select {
+	case res := <-answers:
+		if len(res.Segments) != 0 {
+			t.Fatalf("the prepare holds %v; want no segment", res.Segments)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no answer to the prepare")
+	}
+	if _, err := cfg.Dir.Open("kept.bin"); err != nil {
+		t.Fatalf("a node's release deleted a file of the index directory: %v", err)
+	}
+}
