@@ -2,7 +2,9 @@ package hermes
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -618,11 +620,7 @@ func (c *histogramCollector) segment(r *Reader, seg int) (func([]uint32), error)
 }
 
 func (c *histogramCollector) result() *AggResult {
-	keys := make([]int64, 0, len(c.buckets))
-	for k := range c.buckets {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	keys := slices.Sorted(maps.Keys(c.buckets))
 	res := &AggResult{}
 	for _, k := range keys {
 		b := c.buckets[k]

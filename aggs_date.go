@@ -2,8 +2,9 @@ package hermes
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -217,11 +218,7 @@ func (c *dateHistogramCollector) segment(r *Reader, seg int) (func([]uint32), er
 }
 
 func (c *dateHistogramCollector) result() *AggResult {
-	starts := make([]int64, 0, len(c.buckets))
-	for s := range c.buckets {
-		starts = append(starts, s)
-	}
-	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+	starts := slices.Sorted(maps.Keys(c.buckets))
 	res := &AggResult{}
 	for _, s := range starts {
 		b := c.buckets[s]
