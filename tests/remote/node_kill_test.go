@@ -136,28 +136,21 @@ func checkIntegrity(t testing.TB, dir storage.Directory) {
 // loses that worker, its batches go to the local worker, and the commit
 // finishes with every document once.
 func TestNodeKilledMidBuild(t *testing.T) {
-	a := startNodeWith(t, nil, nodePauseEnv+"="+pauseBuild)
-	dir, err := storage.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, logs := newGate(t), &installs{}
-	w := gatedWriter(t, dir, a, g, logs)
-	done := startCommit(w)
-	a.WaitLine(t, pausedPrefix+pauseBuild, pauseWait)
-	a.kill(t)
-	g.release()
-	checkCommitted(t, w, dir, <-done)
-	if logs.count() != 0 {
-		t.Fatalf("%d segments installed from a node killed in its build", logs.count())
-	}
+	killNodeAtPause(t, pauseBuild, "killed in its build")
 }
 
 // kill -9 of a node after its worker reported its segment (SegmentShipped,
 // the flush's ack), as the writer asks for the first chunk: the fetch fails,
 // its partial files are removed, the batches go to the local worker.
 func TestNodeKilledAfterFlushAck(t *testing.T) {
-	a := startNodeWith(t, nil, nodePauseEnv+"="+pauseServe)
+	killNodeAtPause(t, pauseServe, "killed before it served one")
+}
+
+// killNodeAtPause kills the node where it pauses (its nodePauseEnv point)
+// during a commit, then checks the commit: every document once, and no
+// segment of that node installed.
+func killNodeAtPause(t *testing.T, pause, when string) {
+	a := startNodeWith(t, nil, nodePauseEnv+"="+pause)
 	dir, err := storage.NewFS(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -165,12 +158,12 @@ func TestNodeKilledAfterFlushAck(t *testing.T) {
 	g, logs := newGate(t), &installs{}
 	w := gatedWriter(t, dir, a, g, logs)
 	done := startCommit(w)
-	a.WaitLine(t, pausedPrefix+pauseServe, pauseWait)
+	a.WaitLine(t, pausedPrefix+pause, pauseWait)
 	a.kill(t)
 	g.release()
 	checkCommitted(t, w, dir, <-done)
 	if logs.count() != 0 {
-		t.Fatalf("%d segments installed from a node killed before it served one", logs.count())
+		t.Fatalf("%d segments installed from a node %s", logs.count(), when)
 	}
 }
 
