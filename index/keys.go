@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
@@ -62,7 +62,7 @@ type Keys struct {
 	// passes here, from many goroutines: the keys are spread over shards,
 	// each with its own lock, so that adds of different keys rarely wait
 	// for each other.
-	seed   maphash.Seed
+	hash   func(key []byte) uint64 // maphash with a seed; tests force collisions
 	shards [keyShards]keyShard
 
 	deletesMu sync.Mutex
@@ -102,15 +102,79 @@ type KeysConfig struct {
 
 const keyShards = 16
 
-// keyShard holds the pending keys whose hash falls in it.
+// keyShard holds the pending keys whose hash falls in it. They are kept
+// compactly, because a long commit holds one per document added since the
+// last one, outside the builders' budget: each key's bytes are appended to
+// arena, and pending maps the key's 64-bit hash to where they are and to the
+// key's operations, so that neither holds a pointer the collector scans.
+// A key whose hash a different pending key already holds goes to collided
+// (a hash collision, or a key too big for arena's 32-bit offsets); every
+// lookup that pending does not answer checks it. A key is in one of the two,
+// never both.
 type keyShard struct {
-	mu      sync.Mutex
-	pending map[string]keyOps
-	_       [64]byte // its own cache line: the next shard's lock is another's
+	mu       sync.Mutex
+	pending  map[uint64]pendingKey
+	arena    []byte // pending keys' bytes; never changed once written
+	collided map[string]keyOps
+	held     atomic.Int64 // about what the three hold; written under mu
+	_        [64]byte     // its own cache line: the next shard's lock is another's
 }
 
-func (k *Keys) shard(key string) *keyShard {
-	return &k.shards[maphash.String(k.seed, key)%keyShards]
+// pendingKey is a pending key's bytes, arena[off:off+len], and operations.
+type pendingKey struct {
+	off, len uint32
+	keyOps
+}
+
+// pendingKeyBytes is what a key in pending costs besides its bytes: a
+// map slot (8-byte hash, 32-byte pendingKey, a control byte) at the map's
+// average load (between 7/16 and 7/8), measured by BenchmarkKeysPending.
+const pendingKeyBytes = 64
+
+// collidedKeyBytes is what a key in collided costs besides its bytes: a
+// map slot (string header, keyOps) and the string's allocation header.
+const collidedKeyBytes = 80
+
+func (k *Keys) shard(h uint64) *keyShard {
+	return &k.shards[h%keyShards]
+}
+
+// find returns the operations pending for key, whose hash is h; call with
+// sh.mu held.
+func (sh *keyShard) find(h uint64, key []byte) (keyOps, bool) {
+	if e, ok := sh.pending[h]; ok && bytes.Equal(sh.arena[e.off:e.off+e.len], key) {
+		return e.keyOps, true
+	}
+	if len(sh.collided) == 0 {
+		return keyOps{}, false
+	}
+	ops, ok := sh.collided[string(key)]
+	return ops, ok
+}
+
+// store sets the operations pending for key, whose hash is h, copying the
+// key if it is new; call with sh.mu held.
+func (sh *keyShard) store(h uint64, key []byte, ops keyOps) {
+	e, taken := sh.pending[h]
+	if taken && bytes.Equal(sh.arena[e.off:e.off+e.len], key) {
+		e.keyOps = ops
+		sh.pending[h] = e
+		return
+	}
+	if _, ok := sh.collided[string(key)]; ok || taken || len(sh.arena)+len(key) > math.MaxUint32 {
+		if sh.collided == nil {
+			sh.collided = map[string]keyOps{}
+		}
+		if !ok {
+			sh.held.Add(collidedKeyBytes + int64(len(key)))
+		}
+		sh.collided[string(key)] = ops
+		return
+	}
+	off, was := len(sh.arena), cap(sh.arena)
+	sh.arena = append(sh.arena, key...)
+	sh.pending[h] = pendingKey{off: uint32(off), len: uint32(len(key)), keyOps: ops}
+	sh.held.Add(pendingKeyBytes + int64(cap(sh.arena)-was))
 }
 
 // keyOps are a key's pending operations, by sequence number (0: none).
@@ -130,9 +194,11 @@ type keyFilter struct {
 // NewKeys returns the state of a writer that starts on cfg.Metadata, with
 // nothing pending. Start brings the filter up to date.
 func NewKeys(cfg KeysConfig) *Keys {
-	k := &Keys{key: cfg.Key, upsert: cfg.Upsert, dir: cfg.Dir, segments: cfg.Segments, logger: cfg.Logger, seed: maphash.MakeSeed()}
+	k := &Keys{key: cfg.Key, upsert: cfg.Upsert, dir: cfg.Dir, segments: cfg.Segments, logger: cfg.Logger}
+	seed := maphash.MakeSeed()
+	k.hash = func(key []byte) uint64 { return maphash.Bytes(seed, key) }
 	for i := range k.shards {
-		k.shards[i].pending = map[string]keyOps{}
+		k.shards[i].pending = map[uint64]pendingKey{}
 	}
 	if k.logger == nil {
 		k.logger = slog.New(slog.DiscardHandler)
@@ -167,12 +233,11 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 	if k.key.Name == "" {
 		return k.seq.Add(1), nil
 	}
-	// The map keeps the key's bytes without a copy.
-	s := unsafe.String(unsafe.SliceData(key), len(key))
-	sh := k.shard(s)
+	h := k.hash(key)
+	sh := k.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	ops, known := sh.pending[s]
+	ops, known := sh.find(h, key)
 	var replaces bool
 	switch {
 	case known && ops.lastAdd > ops.lastDelete: // a live add is pending
@@ -196,7 +261,7 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 		ops.firstAdd = seq
 	}
 	ops.lastAdd = seq
-	sh.pending[s] = ops
+	sh.store(h, key, ops)
 	if replaces {
 		k.logDelete(key, seq)
 	}
@@ -206,13 +271,14 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 // Delete numbers and logs a delete of the document with primary key key,
 // committed or pending: the key is free again.
 func (k *Keys) Delete(key []byte) (seq uint64) {
-	sh := k.shard(string(key))
+	h := k.hash(key)
+	sh := k.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	seq = k.seq.Add(1)
-	ops := sh.pending[string(key)]
+	ops, _ := sh.find(h, key)
 	ops.lastDelete = seq
-	sh.pending[string(key)] = ops
+	sh.store(h, key, ops)
 	k.logDelete(key, seq)
 	return seq
 }
@@ -231,12 +297,13 @@ func (k *Keys) Reject(key []byte, seq uint64) {
 	if k.key.Name == "" {
 		return
 	}
-	sh := k.shard(string(key))
+	h := k.hash(key)
+	sh := k.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if ops, ok := sh.pending[string(key)]; ok && ops.lastAdd == seq {
+	if ops, ok := sh.find(h, key); ok && ops.lastAdd == seq {
 		ops.lastAdd = 0
-		sh.pending[string(key)] = ops
+		sh.store(h, key, ops)
 	}
 }
 
@@ -283,18 +350,12 @@ func (k *Keys) Committed(c Cut, segments []string) {
 	if k.key.Name == "" {
 		return
 	}
-	added := make(map[string]struct{})
-	for i := range k.shards {
-		sh := &k.shards[i]
-		sh.mu.Lock()
-		for key, ops := range sh.pending {
-			if ops.firstAdd != 0 && ops.firstAdd <= c.Seq {
-				added[key] = struct{}{}
-			}
-			sh.settle(key, ops, c.Seq)
+	var added [][]byte // into the shards' old arenas, which settle leaves as they are
+	k.settle(c.Seq, func(key []byte, ops keyOps) {
+		if ops.firstAdd != 0 && ops.firstAdd <= c.Seq {
+			added = append(added, key)
 		}
-		sh.mu.Unlock()
-	}
+	})
 	k.addToFilter(added, segments)
 }
 
@@ -306,21 +367,43 @@ func (k *Keys) Aborted(c Cut) {
 	if k.key.Name == "" {
 		return
 	}
+	k.settle(c.Seq, func(key []byte, ops keyOps) {
+		if ops.lastDelete != 0 && ops.lastDelete <= c.Seq && ops.lastAdd > c.Seq {
+			k.logDelete(slices.Clone(key), ops.lastAdd)
+		}
+	})
+}
+
+// settle forgets the operations numbered up to cut, after showing each
+// pending key to saw (with its shard's lock held). Each shard starts a new
+// arena and map with the keys that stay, so that a commit gives back what
+// its keys held (a Go map never shrinks).
+func (k *Keys) settle(cut uint64, saw func(key []byte, ops keyOps)) {
 	for i := range k.shards {
 		sh := &k.shards[i]
 		sh.mu.Lock()
-		for key, ops := range sh.pending {
-			if ops.lastDelete != 0 && ops.lastDelete <= c.Seq && ops.lastAdd > c.Seq {
-				k.logDelete([]byte(key), ops.lastAdd)
+		old, arena, collided := sh.pending, sh.arena, sh.collided
+		sh.pending, sh.arena, sh.collided = map[uint64]pendingKey{}, nil, nil
+		sh.held.Store(0)
+		keep := func(key []byte, ops keyOps) {
+			saw(key, ops)
+			if ops, ok := settled(ops, cut); ok {
+				sh.store(k.hash(key), key, ops)
 			}
-			sh.settle(key, ops, c.Seq)
+		}
+		for _, e := range old {
+			keep(arena[e.off:e.off+e.len:e.off+e.len], e.keyOps)
+		}
+		for key, ops := range collided {
+			keep([]byte(key), ops)
 		}
 		sh.mu.Unlock()
 	}
 }
 
-// settle forgets a key's operations numbered up to cut; call with sh.mu held.
-func (sh *keyShard) settle(key string, ops keyOps, cut uint64) {
+// settled returns a key's operations without those numbered up to cut, and
+// whether any are left.
+func settled(ops keyOps, cut uint64) (keyOps, bool) {
 	if ops.lastAdd <= cut {
 		ops.lastAdd = 0
 	}
@@ -334,11 +417,19 @@ func (sh *keyShard) settle(key string, ops keyOps, cut uint64) {
 	} else {
 		ops.firstAdd = 0
 	}
-	if ops.lastAdd == 0 && ops.lastDelete == 0 {
-		delete(sh.pending, key)
-		return
+	return ops, ops.lastAdd != 0 || ops.lastDelete != 0
+}
+
+// PendingBytes returns about what the keys with operations since the last
+// commit hold in memory (their bytes and their map slots; about 64 bytes
+// more than the key per document added since the last commit). The writer
+// counts it in its indexing budget.
+func (k *Keys) PendingBytes() int64 {
+	var n int64
+	for i := range k.shards {
+		n += k.shards[i].held.Load()
 	}
-	sh.pending[key] = ops
+	return n
 }
 
 func (k *Keys) duplicate(key []byte) error {

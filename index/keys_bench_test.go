@@ -15,7 +15,7 @@ import (
 // what a long commit costs past the indexing budget.
 func BenchmarkKeysPending(b *testing.B) {
 	const n = 600_000
-	var perKey float64
+	var perKey, counted float64
 	for range b.N {
 		var before, after runtime.MemStats
 		runtime.GC()
@@ -34,9 +34,11 @@ func BenchmarkKeysPending(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		perKey = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+		counted = float64(k.PendingBytes()) / n
 		runtime.KeepAlive(k)
 		k.Close()
 	}
 	b.ReportMetric(perKey, "pending-B/key")
+	b.ReportMetric(counted, "counted-B/key")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/add")
 }
