@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
@@ -104,19 +105,21 @@ const keyShards = 16
 
 // keyShard holds the pending keys whose hash falls in it. They are kept
 // compactly, because a long commit holds one per document added since the
-// last one, outside the builders' budget: each key's bytes are appended to
-// arena, and pending maps the key's 64-bit hash to where they are and to the
-// key's operations, so that neither holds a pointer the collector scans.
-// A key whose hash a different pending key already holds goes to collided
-// (a hash collision, or a key too big for arena's 32-bit offsets); every
-// lookup that pending does not answer checks it. A key is in one of the two,
-// never both.
+// last one, outside the builders' budget, and in memory the collector does
+// not scan: each key's bytes are appended to arena, its place there and its
+// operations to entries, and slots is an open-addressing table (linear
+// probing) over entries by the key's 64-bit hash. A lookup confirms the
+// key's bytes, so keys whose hashes collide are told apart. Keys are only
+// added between commits; a commit or abort rebuilds the shard with the keys
+// that stay (see settle). The rare key that does not fit arena's 32-bit
+// offsets goes to overflow; a key is in one place, never two.
 type keyShard struct {
 	mu       sync.Mutex
-	pending  map[uint64]pendingKey
-	arena    []byte // pending keys' bytes; never changed once written
-	collided map[string]keyOps
-	held     atomic.Int64 // about what the three hold; written under mu
+	slots    []uint64 // 0 empty; else the entry's index+1, the hash's high 32 bits above
+	entries  []pendingKey
+	arena    []byte // the keys' bytes; never changed once written
+	overflow map[string]keyOps
+	held     atomic.Int64 // what the four hold; written under mu
 	_        [64]byte     // its own cache line: the next shard's lock is another's
 }
 
@@ -126,55 +129,96 @@ type pendingKey struct {
 	keyOps
 }
 
-// pendingKeyBytes is what a key in pending costs besides its bytes: a
-// map slot (8-byte hash, 32-byte pendingKey, a control byte) at the map's
-// average load (between 7/16 and 7/8), measured by BenchmarkKeysPending.
-const pendingKeyBytes = 64
-
-// collidedKeyBytes is what a key in collided costs besides its bytes: a
-// map slot (string header, keyOps) and the string's allocation header.
-const collidedKeyBytes = 80
+// overflowKeyBytes is what a key in overflow costs besides its bytes: a map
+// slot (string header, keyOps) and the string's allocation header.
+const overflowKeyBytes = 80
 
 func (k *Keys) shard(h uint64) *keyShard {
 	return &k.shards[h%keyShards]
 }
 
+// slot returns where key, whose hash is h, is in slots, or the empty slot
+// where it would go (-1 with no table); call with sh.mu held.
+func (sh *keyShard) slot(h uint64, key []byte) (i int, found bool) {
+	if len(sh.slots) == 0 {
+		return -1, false
+	}
+	mask := uint64(len(sh.slots) - 1)
+	tag := h >> 32 << 32
+	for p := h / keyShards & mask; ; p = (p + 1) & mask {
+		s := sh.slots[p]
+		if s == 0 {
+			return int(p), false
+		}
+		if s>>32<<32 == tag {
+			e := &sh.entries[uint32(s)-1]
+			if bytes.Equal(sh.arena[e.off:e.off+e.len], key) {
+				return int(p), true
+			}
+		}
+	}
+}
+
 // find returns the operations pending for key, whose hash is h; call with
 // sh.mu held.
 func (sh *keyShard) find(h uint64, key []byte) (keyOps, bool) {
-	if e, ok := sh.pending[h]; ok && bytes.Equal(sh.arena[e.off:e.off+e.len], key) {
-		return e.keyOps, true
+	if i, ok := sh.slot(h, key); ok {
+		return sh.entries[uint32(sh.slots[i])-1].keyOps, true
 	}
-	if len(sh.collided) == 0 {
+	if len(sh.overflow) == 0 {
 		return keyOps{}, false
 	}
-	ops, ok := sh.collided[string(key)]
+	ops, ok := sh.overflow[string(key)]
 	return ops, ok
 }
 
-// store sets the operations pending for key, whose hash is h, copying the
-// key if it is new; call with sh.mu held.
-func (sh *keyShard) store(h uint64, key []byte, ops keyOps) {
-	e, taken := sh.pending[h]
-	if taken && bytes.Equal(sh.arena[e.off:e.off+e.len], key) {
-		e.keyOps = ops
-		sh.pending[h] = e
+// store sets the operations pending for key, whose hash is h (by hash),
+// copying the key if it is new; call with sh.mu held.
+func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
+	i, found := sh.slot(h, key)
+	if found {
+		sh.entries[uint32(sh.slots[i])-1].keyOps = ops
 		return
 	}
-	if _, ok := sh.collided[string(key)]; ok || taken || len(sh.arena)+len(key) > math.MaxUint32 {
-		if sh.collided == nil {
-			sh.collided = map[string]keyOps{}
+	if _, ok := sh.overflow[string(key)]; ok || len(sh.arena)+len(key) > math.MaxUint32 || len(sh.entries) >= math.MaxUint32-1 {
+		if sh.overflow == nil {
+			sh.overflow = map[string]keyOps{}
 		}
 		if !ok {
-			sh.held.Add(collidedKeyBytes + int64(len(key)))
+			sh.held.Add(overflowKeyBytes + int64(len(key)))
 		}
-		sh.collided[string(key)] = ops
+		sh.overflow[string(key)] = ops
 		return
 	}
-	off, was := len(sh.arena), cap(sh.arena)
+	before := sh.tableBytes()
+	if (len(sh.entries)+1)*4 > len(sh.slots)*3 { // at most 3/4 full
+		sh.grow(hash)
+		i, _ = sh.slot(h, key)
+	}
+	sh.entries = append(sh.entries, pendingKey{off: uint32(len(sh.arena)), len: uint32(len(key)), keyOps: ops})
 	sh.arena = append(sh.arena, key...)
-	sh.pending[h] = pendingKey{off: uint32(off), len: uint32(len(key)), keyOps: ops}
-	sh.held.Add(pendingKeyBytes + int64(cap(sh.arena)-was))
+	sh.slots[i] = h>>32<<32 | uint64(len(sh.entries))
+	sh.held.Add(sh.tableBytes() - before)
+}
+
+// grow doubles slots, placing the entries again; call with sh.mu held.
+func (sh *keyShard) grow(hash func([]byte) uint64) {
+	sh.slots = make([]uint64, max(2*len(sh.slots), 64))
+	mask := uint64(len(sh.slots) - 1)
+	for j := range sh.entries {
+		e := &sh.entries[j]
+		h := hash(sh.arena[e.off : e.off+e.len])
+		p := h / keyShards & mask
+		for sh.slots[p] != 0 {
+			p = (p + 1) & mask
+		}
+		sh.slots[p] = h>>32<<32 | uint64(j+1)
+	}
+}
+
+// tableBytes is what slots, entries and arena hold.
+func (sh *keyShard) tableBytes() int64 {
+	return int64(8*cap(sh.slots)) + int64(unsafe.Sizeof(pendingKey{}))*int64(cap(sh.entries)) + int64(cap(sh.arena))
 }
 
 // keyOps are a key's pending operations, by sequence number (0: none).
@@ -197,9 +241,6 @@ func NewKeys(cfg KeysConfig) *Keys {
 	k := &Keys{key: cfg.Key, upsert: cfg.Upsert, dir: cfg.Dir, segments: cfg.Segments, logger: cfg.Logger}
 	seed := maphash.MakeSeed()
 	k.hash = func(key []byte) uint64 { return maphash.Bytes(seed, key) }
-	for i := range k.shards {
-		k.shards[i].pending = map[uint64]pendingKey{}
-	}
 	if k.logger == nil {
 		k.logger = slog.New(slog.DiscardHandler)
 	}
@@ -261,7 +302,7 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 		ops.firstAdd = seq
 	}
 	ops.lastAdd = seq
-	sh.store(h, key, ops)
+	sh.store(h, key, ops, k.hash)
 	if replaces {
 		k.logDelete(key, seq)
 	}
@@ -278,7 +319,7 @@ func (k *Keys) Delete(key []byte) (seq uint64) {
 	seq = k.seq.Add(1)
 	ops, _ := sh.find(h, key)
 	ops.lastDelete = seq
-	sh.store(h, key, ops)
+	sh.store(h, key, ops, k.hash)
 	k.logDelete(key, seq)
 	return seq
 }
@@ -303,7 +344,7 @@ func (k *Keys) Reject(key []byte, seq uint64) {
 	defer sh.mu.Unlock()
 	if ops, ok := sh.find(h, key); ok && ops.lastAdd == seq {
 		ops.lastAdd = 0
-		sh.store(h, key, ops)
+		sh.store(h, key, ops, k.hash)
 	}
 }
 
@@ -382,19 +423,19 @@ func (k *Keys) settle(cut uint64, saw func(key []byte, ops keyOps)) {
 	for i := range k.shards {
 		sh := &k.shards[i]
 		sh.mu.Lock()
-		old, arena, collided := sh.pending, sh.arena, sh.collided
-		sh.pending, sh.arena, sh.collided = map[uint64]pendingKey{}, nil, nil
+		entries, arena, overflow := sh.entries, sh.arena, sh.overflow
+		sh.slots, sh.entries, sh.arena, sh.overflow = nil, nil, nil, nil
 		sh.held.Store(0)
 		keep := func(key []byte, ops keyOps) {
 			saw(key, ops)
 			if ops, ok := settled(ops, cut); ok {
-				sh.store(k.hash(key), key, ops)
+				sh.store(k.hash(key), key, ops, k.hash)
 			}
 		}
-		for _, e := range old {
+		for _, e := range entries {
 			keep(arena[e.off:e.off+e.len:e.off+e.len], e.keyOps)
 		}
-		for key, ops := range collided {
+		for key, ops := range overflow {
 			keep([]byte(key), ops)
 		}
 		sh.mu.Unlock()
@@ -420,10 +461,11 @@ func settled(ops keyOps, cut uint64) (keyOps, bool) {
 	return ops, ops.lastAdd != 0 || ops.lastDelete != 0
 }
 
-// PendingBytes returns about what the keys with operations since the last
-// commit hold in memory (their bytes and their map slots; about 64 bytes
-// more than the key per document added since the last commit). The writer
-// counts it in its indexing budget.
+// PendingBytes returns what the keys with operations since the last commit
+// hold in memory: the capacities of the shards' tables and arenas (about 50
+// bytes plus the key's length per document added since the last commit,
+// BenchmarkKeysPending measures it). A commit or abort gives back what its
+// keys held.
 func (k *Keys) PendingBytes() int64 {
 	var n int64
 	for i := range k.shards {
