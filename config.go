@@ -36,7 +36,7 @@ type Config struct {
 	// documents the ledger keeps for it until they are durable, passes 80%
 	// of it (and holds at least 100 documents). Default 256 MiB. Outside
 	// it: the primary keys of the documents added or deleted since the
-	// last commit, kept for duplicate detection (about 50 bytes plus the
+	// last commit, kept for duplicate detection (about 40 bytes plus the
 	// key's length each, reported by Stats' UncommittedKeyBytes, given
 	// back by the commit). The Go heap grows past it by the collector's
 	// headroom: see the README on GOMEMLIMIT.

@@ -92,7 +92,7 @@ type Stats struct {
 	LastMergeError string
 	// UncommittedKeyBytes is the memory the primary keys of the documents
 	// added or deleted since the last commit hold, for duplicate detection
-	// (about 50 bytes plus the key's length each). It is outside
+	// (about 40 bytes plus the key's length each). It is outside
 	// MaxIndexingMemory and given back by the next commit.
 	UncommittedKeyBytes int64
 }

@@ -112,7 +112,7 @@ const keyShards = 16
 // key's bytes, so keys whose hashes collide are told apart. Keys are only
 // added between commits; a commit or abort rebuilds the shard with the keys
 // that stay (see settle). The rare key that does not fit arena's 32-bit
-// offsets goes to overflow; a key is in one place, never two.
+// offsets, or is 2 GiB or longer, goes to overflow; a key is in one place, never two.
 type keyShard struct {
 	mu       sync.Mutex
 	slots    []uint64 // 0 empty; else the entry's index+1, the hash's high 32 bits above
@@ -123,10 +123,30 @@ type keyShard struct {
 	_        [64]byte     // its own cache line: the next shard's lock is another's
 }
 
-// pendingKey is a pending key's bytes, arena[off:off+len], and operations.
+// pendingKey is a pending key's bytes, arena[off:off+len], and operations,
+// in 24 bytes: keyOps.added is len's top bit.
 type pendingKey struct {
-	off, len uint32
-	keyOps
+	off, len            uint32
+	lastAdd, lastDelete uint64
+}
+
+const addedBit = 1 << 31
+
+func (e *pendingKey) key(arena []byte) []byte {
+	n := e.off + e.len&^addedBit
+	return arena[e.off:n:n]
+}
+
+func (e *pendingKey) ops() keyOps {
+	return keyOps{lastAdd: e.lastAdd, lastDelete: e.lastDelete, added: e.len&addedBit != 0}
+}
+
+func (e *pendingKey) setOps(ops keyOps) {
+	e.lastAdd, e.lastDelete = ops.lastAdd, ops.lastDelete
+	e.len &^= addedBit
+	if ops.added {
+		e.len |= addedBit
+	}
 }
 
 // overflowKeyBytes is what a key in overflow costs besides its bytes: a map
@@ -152,7 +172,7 @@ func (sh *keyShard) slot(h uint64, key []byte) (i int, found bool) {
 		}
 		if s>>32<<32 == tag {
 			e := &sh.entries[uint32(s)-1]
-			if bytes.Equal(sh.arena[e.off:e.off+e.len], key) {
+			if bytes.Equal(e.key(sh.arena), key) {
 				return int(p), true
 			}
 		}
@@ -163,7 +183,7 @@ func (sh *keyShard) slot(h uint64, key []byte) (i int, found bool) {
 // sh.mu held.
 func (sh *keyShard) find(h uint64, key []byte) (keyOps, bool) {
 	if i, ok := sh.slot(h, key); ok {
-		return sh.entries[uint32(sh.slots[i])-1].keyOps, true
+		return sh.entries[uint32(sh.slots[i])-1].ops(), true
 	}
 	if len(sh.overflow) == 0 {
 		return keyOps{}, false
@@ -177,10 +197,10 @@ func (sh *keyShard) find(h uint64, key []byte) (keyOps, bool) {
 func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
 	i, found := sh.slot(h, key)
 	if found {
-		sh.entries[uint32(sh.slots[i])-1].keyOps = ops
+		sh.entries[uint32(sh.slots[i])-1].setOps(ops)
 		return
 	}
-	if _, ok := sh.overflow[string(key)]; ok || len(sh.arena)+len(key) > math.MaxUint32 || len(sh.entries) >= math.MaxUint32-1 {
+	if _, ok := sh.overflow[string(key)]; ok || len(sh.arena)+len(key) > math.MaxUint32 || len(key) >= addedBit || len(sh.entries) >= math.MaxUint32-1 {
 		if sh.overflow == nil {
 			sh.overflow = map[string]keyOps{}
 		}
@@ -195,7 +215,8 @@ func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) ui
 		sh.grow(hash)
 		i, _ = sh.slot(h, key)
 	}
-	sh.entries = append(sh.entries, pendingKey{off: uint32(len(sh.arena)), len: uint32(len(key)), keyOps: ops})
+	sh.entries = append(sh.entries, pendingKey{off: uint32(len(sh.arena)), len: uint32(len(key))})
+	sh.entries[len(sh.entries)-1].setOps(ops)
 	sh.arena = append(sh.arena, key...)
 	sh.slots[i] = h>>32<<32 | uint64(len(sh.entries))
 	sh.held.Add(sh.tableBytes() - before)
@@ -207,7 +228,7 @@ func (sh *keyShard) grow(hash func([]byte) uint64) {
 	mask := uint64(len(sh.slots) - 1)
 	for j := range sh.entries {
 		e := &sh.entries[j]
-		h := hash(sh.arena[e.off : e.off+e.len])
+		h := hash(e.key(sh.arena))
 		p := h / keyShards & mask
 		for sh.slots[p] != 0 {
 			p = (p + 1) & mask
@@ -223,9 +244,12 @@ func (sh *keyShard) tableBytes() int64 {
 
 // keyOps are a key's pending operations, by sequence number (0: none).
 type keyOps struct {
-	firstAdd   uint64 // the first add since the last commit
 	lastAdd    uint64 // the last add; live if after lastDelete
 	lastDelete uint64 // the last delete
+	// added: an add since the last commit. The commit gives the key to
+	// the filter even if its adds came after the cut: one commit early, a
+	// false positive that the dictionary lookup behind it corrects.
+	added bool
 }
 
 // keyFilter is the filter with the committed segments it covers, published
@@ -298,9 +322,7 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 		replaces = dup
 	}
 	seq = k.seq.Add(1)
-	if ops.firstAdd == 0 {
-		ops.firstAdd = seq
-	}
+	ops.added = true
 	ops.lastAdd = seq
 	sh.store(h, key, ops, k.hash)
 	if replaces {
@@ -393,7 +415,7 @@ func (k *Keys) Committed(c Cut, segments []string) {
 	}
 	var added [][]byte // into the shards' old arenas, which settle leaves as they are
 	k.settle(c.Seq, func(key []byte, ops keyOps) {
-		if ops.firstAdd != 0 && ops.firstAdd <= c.Seq {
+		if ops.added {
 			added = append(added, key)
 		}
 	})
@@ -433,7 +455,7 @@ func (k *Keys) settle(cut uint64, saw func(key []byte, ops keyOps)) {
 			}
 		}
 		for _, e := range entries {
-			keep(arena[e.off:e.off+e.len:e.off+e.len], e.keyOps)
+			keep(e.key(arena), e.ops())
 		}
 		for key, ops := range overflow {
 			keep([]byte(key), ops)
@@ -451,18 +473,12 @@ func settled(ops keyOps, cut uint64) (keyOps, bool) {
 	if ops.lastDelete <= cut {
 		ops.lastDelete = 0
 	}
-	if ops.lastAdd != 0 {
-		// Its first add after the cut is not known: cut+1 is a lower
-		// bound, and the next commit gives the filter the key anyway.
-		ops.firstAdd = cut + 1
-	} else {
-		ops.firstAdd = 0
-	}
+	ops.added = ops.lastAdd != 0
 	return ops, ops.lastAdd != 0 || ops.lastDelete != 0
 }
 
 // PendingBytes returns what the keys with operations since the last commit
-// hold in memory: the capacities of the shards' tables and arenas (about 50
+// hold in memory: the capacities of the shards' tables and arenas (about 40
 // bytes plus the key's length per document added since the last commit,
 // BenchmarkKeysPending measures it). A commit or abort gives back what its
 // keys held.
