@@ -63,8 +63,14 @@ func TestDeleteByKey(t *testing.T) {
 	if err := w.DeleteByKey("nobody"); err != nil {
 		t.Fatal(err)
 	}
+	if st, err := w.Stats(ctx); err != nil || st.UncommittedKeyBytes < int64(len("a")+len("d")+len("nobody")) {
+		t.Fatalf("stats before the commit: %d bytes of uncommitted keys, %v; want them counted", st.UncommittedKeyBytes, err)
+	}
 	if _, err := w.Commit(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if st, err := w.Stats(ctx); err != nil || st.UncommittedKeyBytes != 0 {
+		t.Fatalf("stats after the commit: %d bytes of uncommitted keys, %v; want 0", st.UncommittedKeyBytes, err)
 	}
 	want := map[string]string{"a": "second a", "b": "first b", "c": "first c"}
 	if got := bodies(t, w); len(got) != len(want) || got["a"] != want["a"] || got["d"] != "" {

@@ -90,6 +90,11 @@ type Stats struct {
 	MergesRunning int
 	// LastMergeError is the last merge failure, "" if none.
 	LastMergeError string
+	// UncommittedKeyBytes is the memory the primary keys of the documents
+	// added or deleted since the last commit hold, for duplicate detection
+	// (about 40 bytes plus the key's length each). It is outside
+	// MaxIndexingMemory and given back by the next commit.
+	UncommittedKeyBytes int64
 }
 
 // SegmentStats describes one committed segment.
@@ -101,7 +106,7 @@ type SegmentStats struct {
 }
 
 // Stats reports the committed state: segments, live and deleted documents,
-// bytes, and running merges.
+// bytes, and running merges; and the memory uncommitted primary keys hold.
 func (w *Writer) Stats(ctx context.Context) (Stats, error) {
 	if err := w.usable(); err != nil {
 		return Stats{}, err
@@ -110,7 +115,8 @@ func (w *Writer) Stats(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	st := Stats{Generation: res.Generation, MergesRunning: int(res.MergesRunning), LastMergeError: res.LastMergeError}
+	st := Stats{Generation: res.Generation, MergesRunning: int(res.MergesRunning), LastMergeError: res.LastMergeError,
+		UncommittedKeyBytes: w.keys.PendingBytes()}
 	for _, s := range res.Segments {
 		st.Segments = append(st.Segments, SegmentStats{ID: s.Id, Docs: int(s.Docs), DeletedDocs: int(s.Deleted), Bytes: s.Bytes})
 		st.LiveDocs += int(s.Docs - s.Deleted)

@@ -56,7 +56,7 @@ func (k *Keys) sync(meta *storage.Metadata) {
 // covered, then saves the filter in the background. (Documents rejected as
 // poison left the pending keys before; keys of deleted documents only cost
 // false positives, which the term dictionaries answer.)
-func (k *Keys) addToFilter(keys map[string]struct{}, segments []string) {
+func (k *Keys) addToFilter(keys [][]byte, segments []string) {
 	if !k.filterMu.TryLock() {
 		// A sync (a rebuild at Open) is running: do not hold the commit
 		// up; the refresh after it reads these segments instead.
@@ -69,8 +69,8 @@ func (k *Keys) addToFilter(keys map[string]struct{}, segments []string) {
 		k.refresh() // the first sync has not finished (or failed): it covers them
 		return
 	}
-	for key := range keys {
-		kf.f.Add([]byte(key))
+	for _, key := range keys {
+		kf.f.Add(key)
 	}
 	kf.f.MarkCovered(segments...)
 	k.filterDirty = true

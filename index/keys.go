@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -62,7 +63,7 @@ type Keys struct {
 	// passes here, from many goroutines: the keys are spread over shards,
 	// each with its own lock, so that adds of different keys rarely wait
 	// for each other.
-	seed   maphash.Seed
+	hash   func(key []byte) uint64 // maphash with a seed; tests force collisions
 	shards [keyShards]keyShard
 
 	deletesMu sync.Mutex
@@ -102,22 +103,153 @@ type KeysConfig struct {
 
 const keyShards = 16
 
-// keyShard holds the pending keys whose hash falls in it.
+// keyShard holds the pending keys whose hash falls in it. They are kept
+// compactly, because a long commit holds one per document added since the
+// last one, outside the builders' budget, and in memory the collector does
+// not scan: each key's bytes are appended to arena, its place there and its
+// operations to entries, and slots is an open-addressing table (linear
+// probing) over entries by the key's 64-bit hash. A lookup confirms the
+// key's bytes, so keys whose hashes collide are told apart. Keys are only
+// added between commits; a commit or abort rebuilds the shard with the keys
+// that stay (see settle). The rare key that does not fit arena's 32-bit
+// offsets, or is 2 GiB or longer, goes to overflow; a key is in one place, never two.
 type keyShard struct {
-	mu      sync.Mutex
-	pending map[string]keyOps
-	_       [64]byte // its own cache line: the next shard's lock is another's
+	mu       sync.Mutex
+	slots    []uint64 // 0 empty; else the entry's index+1, the hash's high 32 bits above
+	entries  []pendingKey
+	arena    []byte // the keys' bytes; never changed once written
+	overflow map[string]keyOps
+	held     atomic.Int64 // what the four hold; written under mu
+	_        [64]byte     // its own cache line: the next shard's lock is another's
 }
 
-func (k *Keys) shard(key string) *keyShard {
-	return &k.shards[maphash.String(k.seed, key)%keyShards]
+// pendingKey is a pending key's bytes, arena[off:off+len], and operations,
+// in 24 bytes: keyOps.added is len's top bit.
+type pendingKey struct {
+	off, len            uint32
+	lastAdd, lastDelete uint64
+}
+
+const addedBit = 1 << 31
+
+func (e *pendingKey) key(arena []byte) []byte {
+	n := e.off + e.len&^addedBit
+	return arena[e.off:n:n]
+}
+
+func (e *pendingKey) ops() keyOps {
+	return keyOps{lastAdd: e.lastAdd, lastDelete: e.lastDelete, added: e.len&addedBit != 0}
+}
+
+func (e *pendingKey) setOps(ops keyOps) {
+	e.lastAdd, e.lastDelete = ops.lastAdd, ops.lastDelete
+	e.len &^= addedBit
+	if ops.added {
+		e.len |= addedBit
+	}
+}
+
+// overflowKeyBytes is what a key in overflow costs besides its bytes: a map
+// slot (string header, keyOps) and the string's allocation header.
+const overflowKeyBytes = 80
+
+func (k *Keys) shard(h uint64) *keyShard {
+	return &k.shards[h%keyShards]
+}
+
+// slot returns where key, whose hash is h, is in slots, or the empty slot
+// where it would go (-1 with no table); call with sh.mu held.
+func (sh *keyShard) slot(h uint64, key []byte) (i int, found bool) {
+	if len(sh.slots) == 0 {
+		return -1, false
+	}
+	mask := uint64(len(sh.slots) - 1)
+	tag := h >> 32 << 32
+	for p := h / keyShards & mask; ; p = (p + 1) & mask {
+		s := sh.slots[p]
+		if s == 0 {
+			return int(p), false
+		}
+		if s>>32<<32 == tag {
+			e := &sh.entries[uint32(s)-1]
+			if bytes.Equal(e.key(sh.arena), key) {
+				return int(p), true
+			}
+		}
+	}
+}
+
+// find returns the operations pending for key, whose hash is h; call with
+// sh.mu held.
+func (sh *keyShard) find(h uint64, key []byte) (keyOps, bool) {
+	if i, ok := sh.slot(h, key); ok {
+		return sh.entries[uint32(sh.slots[i])-1].ops(), true
+	}
+	if len(sh.overflow) == 0 {
+		return keyOps{}, false
+	}
+	ops, ok := sh.overflow[string(key)]
+	return ops, ok
+}
+
+// store sets the operations pending for key, whose hash is h (by hash),
+// copying the key if it is new; call with sh.mu held.
+func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
+	i, found := sh.slot(h, key)
+	if found {
+		sh.entries[uint32(sh.slots[i])-1].setOps(ops)
+		return
+	}
+	if _, ok := sh.overflow[string(key)]; ok || len(sh.arena)+len(key) > math.MaxUint32 || len(key) >= addedBit || len(sh.entries) >= math.MaxUint32-1 {
+		if sh.overflow == nil {
+			sh.overflow = map[string]keyOps{}
+		}
+		if !ok {
+			sh.held.Add(overflowKeyBytes + int64(len(key)))
+		}
+		sh.overflow[string(key)] = ops
+		return
+	}
+	before := sh.tableBytes()
+	if (len(sh.entries)+1)*4 > len(sh.slots)*3 { // at most 3/4 full
+		sh.grow(hash)
+		i, _ = sh.slot(h, key)
+	}
+	sh.entries = append(sh.entries, pendingKey{off: uint32(len(sh.arena)), len: uint32(len(key))})
+	sh.entries[len(sh.entries)-1].setOps(ops)
+	sh.arena = append(sh.arena, key...)
+	sh.slots[i] = h>>32<<32 | uint64(len(sh.entries))
+	sh.held.Add(sh.tableBytes() - before)
+}
+
+// grow doubles slots, placing the entries again; call with sh.mu held.
+func (sh *keyShard) grow(hash func([]byte) uint64) {
+	sh.slots = make([]uint64, max(2*len(sh.slots), 64))
+	mask := uint64(len(sh.slots) - 1)
+	for j := range sh.entries {
+		e := &sh.entries[j]
+		h := hash(e.key(sh.arena))
+		p := h / keyShards & mask
+		for sh.slots[p] != 0 {
+			p = (p + 1) & mask
+		}
+		sh.slots[p] = h>>32<<32 | uint64(j+1)
+	}
+}
+
+// tableBytes is what slots, entries and arena hold.
+func (sh *keyShard) tableBytes() int64 {
+	return int64(8*cap(sh.slots)) + int64(unsafe.Sizeof(pendingKey{}))*int64(cap(sh.entries)) + int64(cap(sh.arena))
 }
 
 // keyOps are a key's pending operations, by sequence number (0: none).
 type keyOps struct {
-	firstAdd   uint64 // the first add since the last commit
 	lastAdd    uint64 // the last add; live if after lastDelete
 	lastDelete uint64 // the last delete
+	// added: an add since the last commit. The commit gives the key to
+	// the filter even if its adds came after the cut: one commit early, a
+	// false positive that the dictionary lookup behind it corrects.
+	added bool
 }
 
 // keyFilter is the filter with the committed segments it covers, published
@@ -130,10 +262,9 @@ type keyFilter struct {
 // NewKeys returns the state of a writer that starts on cfg.Metadata, with
 // nothing pending. Start brings the filter up to date.
 func NewKeys(cfg KeysConfig) *Keys {
-	k := &Keys{key: cfg.Key, upsert: cfg.Upsert, dir: cfg.Dir, segments: cfg.Segments, logger: cfg.Logger, seed: maphash.MakeSeed()}
-	for i := range k.shards {
-		k.shards[i].pending = map[string]keyOps{}
-	}
+	k := &Keys{key: cfg.Key, upsert: cfg.Upsert, dir: cfg.Dir, segments: cfg.Segments, logger: cfg.Logger}
+	seed := maphash.MakeSeed()
+	k.hash = func(key []byte) uint64 { return maphash.Bytes(seed, key) }
 	if k.logger == nil {
 		k.logger = slog.New(slog.DiscardHandler)
 	}
@@ -167,12 +298,11 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 	if k.key.Name == "" {
 		return k.seq.Add(1), nil
 	}
-	// The map keeps the key's bytes without a copy.
-	s := unsafe.String(unsafe.SliceData(key), len(key))
-	sh := k.shard(s)
+	h := k.hash(key)
+	sh := k.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	ops, known := sh.pending[s]
+	ops, known := sh.find(h, key)
 	var replaces bool
 	switch {
 	case known && ops.lastAdd > ops.lastDelete: // a live add is pending
@@ -192,11 +322,9 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 		replaces = dup
 	}
 	seq = k.seq.Add(1)
-	if ops.firstAdd == 0 {
-		ops.firstAdd = seq
-	}
+	ops.added = true
 	ops.lastAdd = seq
-	sh.pending[s] = ops
+	sh.store(h, key, ops, k.hash)
 	if replaces {
 		k.logDelete(key, seq)
 	}
@@ -206,13 +334,14 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 // Delete numbers and logs a delete of the document with primary key key,
 // committed or pending: the key is free again.
 func (k *Keys) Delete(key []byte) (seq uint64) {
-	sh := k.shard(string(key))
+	h := k.hash(key)
+	sh := k.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	seq = k.seq.Add(1)
-	ops := sh.pending[string(key)]
+	ops, _ := sh.find(h, key)
 	ops.lastDelete = seq
-	sh.pending[string(key)] = ops
+	sh.store(h, key, ops, k.hash)
 	k.logDelete(key, seq)
 	return seq
 }
@@ -231,12 +360,13 @@ func (k *Keys) Reject(key []byte, seq uint64) {
 	if k.key.Name == "" {
 		return
 	}
-	sh := k.shard(string(key))
+	h := k.hash(key)
+	sh := k.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if ops, ok := sh.pending[string(key)]; ok && ops.lastAdd == seq {
+	if ops, ok := sh.find(h, key); ok && ops.lastAdd == seq {
 		ops.lastAdd = 0
-		sh.pending[string(key)] = ops
+		sh.store(h, key, ops, k.hash)
 	}
 }
 
@@ -283,18 +413,12 @@ func (k *Keys) Committed(c Cut, segments []string) {
 	if k.key.Name == "" {
 		return
 	}
-	added := make(map[string]struct{})
-	for i := range k.shards {
-		sh := &k.shards[i]
-		sh.mu.Lock()
-		for key, ops := range sh.pending {
-			if ops.firstAdd != 0 && ops.firstAdd <= c.Seq {
-				added[key] = struct{}{}
-			}
-			sh.settle(key, ops, c.Seq)
+	var added [][]byte // into the shards' old arenas, which settle leaves as they are
+	k.settle(c.Seq, func(key []byte, ops keyOps) {
+		if ops.added {
+			added = append(added, key)
 		}
-		sh.mu.Unlock()
-	}
+	})
 	k.addToFilter(added, segments)
 }
 
@@ -306,39 +430,64 @@ func (k *Keys) Aborted(c Cut) {
 	if k.key.Name == "" {
 		return
 	}
+	k.settle(c.Seq, func(key []byte, ops keyOps) {
+		if ops.lastDelete != 0 && ops.lastDelete <= c.Seq && ops.lastAdd > c.Seq {
+			k.logDelete(slices.Clone(key), ops.lastAdd)
+		}
+	})
+}
+
+// settle forgets the operations numbered up to cut, after showing each
+// pending key to saw (with its shard's lock held). Each shard starts a new
+// arena and map with the keys that stay, so that a commit gives back what
+// its keys held (a Go map never shrinks).
+func (k *Keys) settle(cut uint64, saw func(key []byte, ops keyOps)) {
 	for i := range k.shards {
 		sh := &k.shards[i]
 		sh.mu.Lock()
-		for key, ops := range sh.pending {
-			if ops.lastDelete != 0 && ops.lastDelete <= c.Seq && ops.lastAdd > c.Seq {
-				k.logDelete([]byte(key), ops.lastAdd)
+		entries, arena, overflow := sh.entries, sh.arena, sh.overflow
+		sh.slots, sh.entries, sh.arena, sh.overflow = nil, nil, nil, nil
+		sh.held.Store(0)
+		keep := func(key []byte, ops keyOps) {
+			saw(key, ops)
+			if ops, ok := settled(ops, cut); ok {
+				sh.store(k.hash(key), key, ops, k.hash)
 			}
-			sh.settle(key, ops, c.Seq)
+		}
+		for _, e := range entries {
+			keep(e.key(arena), e.ops())
+		}
+		for key, ops := range overflow {
+			keep([]byte(key), ops)
 		}
 		sh.mu.Unlock()
 	}
 }
 
-// settle forgets a key's operations numbered up to cut; call with sh.mu held.
-func (sh *keyShard) settle(key string, ops keyOps, cut uint64) {
+// settled returns a key's operations without those numbered up to cut, and
+// whether any are left.
+func settled(ops keyOps, cut uint64) (keyOps, bool) {
 	if ops.lastAdd <= cut {
 		ops.lastAdd = 0
 	}
 	if ops.lastDelete <= cut {
 		ops.lastDelete = 0
 	}
-	if ops.lastAdd != 0 {
-		// Its first add after the cut is not known: cut+1 is a lower
-		// bound, and the next commit gives the filter the key anyway.
-		ops.firstAdd = cut + 1
-	} else {
-		ops.firstAdd = 0
+	ops.added = ops.lastAdd != 0
+	return ops, ops.lastAdd != 0 || ops.lastDelete != 0
+}
+
+// PendingBytes returns what the keys with operations since the last commit
+// hold in memory: the capacities of the shards' tables and arenas (about 40
+// bytes plus the key's length per document added since the last commit,
+// BenchmarkKeysPending measures it). A commit or abort gives back what its
+// keys held.
+func (k *Keys) PendingBytes() int64 {
+	var n int64
+	for i := range k.shards {
+		n += k.shards[i].held.Load()
 	}
-	if ops.lastAdd == 0 && ops.lastDelete == 0 {
-		delete(sh.pending, key)
-		return
-	}
-	sh.pending[key] = ops
+	return n
 }
 
 func (k *Keys) duplicate(key []byte) error {

@@ -3,6 +3,7 @@ package index
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -125,5 +126,56 @@ func TestKeysAbortMakesALaterAddReplace(t *testing.T) {
 	wantDeletes(t, k.Cut(), fmt.Sprintf("a@%d", seq))
 	if _, err := k.Add([]byte("a"), nil); !errors.Is(err, ErrDuplicateKey) {
 		t.Fatalf("a third add of a: %v, want a duplicate", err)
+	}
+}
+
+// TestKeysHashCollisionsChangeNothing runs one seeded sequence of adds,
+// deletes, rejects, commits and aborts on two writers' keys, one with a
+// hash of three values, so that nearly every key shares its hash with
+// others, and checks that both answer alike: duplicates are found exactly
+// by the key's bytes, not its hash.
+func TestKeysHashCollisionsChangeNothing(t *testing.T) {
+	for _, upsert := range []bool{false, true} {
+		real, tiny := newTestKeys(t, upsert), newTestKeys(t, upsert)
+		tiny.hash = func(key []byte) uint64 { return uint64(len(key)) % 3 }
+		rng := rand.New(rand.NewPCG(13, 0))
+		lastAdd := map[string]uint64{}
+		sorted := func(c Cut) []string { return slices.Sorted(slices.Values(deletes(c))) }
+		for step := range 5000 {
+			key := []byte(fmt.Sprintf("k%d", rng.IntN(300)))
+			switch op := rng.IntN(20); {
+			case op < 12:
+				s1, err1 := real.Add(key, nil)
+				s2, err2 := tiny.Add(key, nil)
+				if s1 != s2 || (err1 == nil) != (err2 == nil) {
+					t.Fatalf("step %d: Add(%s) = %d, %v with a real hash; %d, %v with collisions", step, key, s1, err1, s2, err2)
+				}
+				if err1 == nil {
+					lastAdd[string(key)] = s1
+				}
+			case op < 16:
+				if s1, s2 := real.Delete(key), tiny.Delete(key); s1 != s2 {
+					t.Fatalf("step %d: Delete(%s) = %d, %d", step, key, s1, s2)
+				}
+			case op < 18:
+				real.Reject(key, lastAdd[string(key)])
+				tiny.Reject(key, lastAdd[string(key)])
+			default:
+				c1, c2 := real.Cut(), tiny.Cut()
+				if d1, d2 := sorted(c1), sorted(c2); c1.Seq != c2.Seq || !slices.Equal(d1, d2) {
+					t.Fatalf("step %d: cut %d %v with a real hash; %d %v with collisions", step, c1.Seq, d1, c2.Seq, d2)
+				}
+				if op == 18 {
+					real.Committed(c1, nil)
+					tiny.Committed(c2, nil)
+				} else {
+					real.Aborted(c1)
+					tiny.Aborted(c2)
+				}
+			}
+		}
+		if real.PendingBytes() == 0 || tiny.PendingBytes() == 0 {
+			t.Fatalf("pending keys count %d and %d bytes, want more", real.PendingBytes(), tiny.PendingBytes())
+		}
 	}
 }

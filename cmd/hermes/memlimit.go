@@ -13,7 +13,7 @@ import (
 // the live heap makes it collect again at once, over and over. The live
 // heap is the builders' budget plus what the writer holds outside it, above
 // all the primary keys of the documents added since the last commit (about
-// 110 bytes each), which a run of a million documents in one commit makes
+// 40 bytes plus the key each), which a run of a million documents in one commit makes
 // large. So unless GOMEMLIMIT says otherwise, the soft limit is the budget
 // plus 20% (the default budget when budget is 0), and while the live heap
 // is larger than that allows, it follows the live heap plus a quarter of
