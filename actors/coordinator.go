@@ -127,8 +127,12 @@ func (c *coordinator) Receive(ctx actor.Context) {
 
 	case *messages.AddDocuments, *messages.RequestWork, *messages.SegmentBuilt, *messages.FlushAck,
 		*messages.PrepareRequest, *messages.CancelPrepare, *messages.AbortRequest, *messages.ReturnDurable, restartDue, deadlineDue,
-		*messages.SegmentShipped, *messages.SegmentInstalled:
+		*messages.SegmentShipped:
 		c.perform(ctx, c.core.step(m))
+
+	case *messages.SegmentInstalled:
+		c.perform(ctx, c.core.step(m))
+		c.remote.installed(ctx, c) // news of a loss may wait for this fetch
 
 	default:
 		c.remote.receive(ctx, c, m)

@@ -6,9 +6,14 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
 
 	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/node"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/shipping"
+	"github.com/hermes-search/hermes-go/storage"
+	"github.com/hermes-search/hermes-go/worker"
 )
 
 // A local worker that panics right after it shipped its flush's segment:
@@ -72,6 +77,109 @@ func TestLocalPanicAfterShippingKeepsTheSegment(t *testing.T) {
 		t.Fatal("no answer to the prepare")
 	}
 	if !panicked {
+		t.Fatal("worker 0 shipped no segment for its flush")
+	}
+}
+
+// A remote worker lost right after it shipped its flush's segment: its
+// Terminated (a system message) overtakes the SegmentShipped in the
+// coordinator's mailbox, or its host's WorkerFailed comes while the segment
+// is fetched. Either way the loss is news only after the fetch: the
+// segment is kept, nothing is re-delivered, and the flush takes one round.
+func TestRemoteLossAfterShippingKeepsTheSegment(t *testing.T) {
+	for _, loss := range []string{"terminated", "failed"} {
+		t.Run(loss, func(t *testing.T) { testRemoteLossAfterShipping(t, loss) })
+	}
+}
+
+func testRemoteLossAfterShipping(t *testing.T, loss string) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	// The node: a host in the writer's own actor system (see
+	// TestNodeSilentOnStartWorkerIsALostWorker) whose workers build in
+	// their own directory, served by a file server.
+	nodeDir := storage.NewMem()
+	files := sys.Root.Spawn(shipping.NewFileServer(nodeDir, slog.New(slog.DiscardHandler)))
+	var cfg *Config
+	host := actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *messages.Hello:
+			ctx.Respond(&messages.HelloAck{ProtocolVersion: node.ProtocolVersion, MessageSetHash: node.MessageSetHash(), Files: files})
+		case *messages.StartWorker:
+			pid := ctx.Spawn(worker.Props(worker.Config{
+				Worker: m.Worker, Generation: m.Generation, Schema: cfg.Schema, Tokenizers: cfg.Env.Tokenizers,
+				MemoryBudget: m.MemoryBudget, Coordinator: m.Coordinator, Dir: nodeDir, Files: files,
+				NewID:  worker.IDsFrom(ctx.ActorSystem(), m.Coordinator, m.Worker, m.Generation, 10*time.Second),
+				Logger: slog.New(slog.DiscardHandler),
+			}))
+			ctx.Respond(&messages.WorkerStarted{Worker: m.Worker, Generation: m.Generation, Pid: pid})
+		}
+	})
+	rem, err := node.StartRemote(sys, "127.0.0.1", 0, nil, remote.WithKinds(remote.NewKind(node.HostKind, host)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rem.Shutdown(true)
+	cfg = testRemoteConfig(t, sys.Address())
+	cfg.Workers, cfg.BatchDocs, cfg.Serial = 0, 2, true
+	cfg.Remote.WorkersPerNode = 2
+	answers := make(chan *messages.DurableResponse, 1)
+	committer := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
+			answers <- m
+		}
+	}))
+	defer sys.Root.Stop(committer)
+
+	// The race, made certain: worker 0's SegmentShipped for its flush goes
+	// back to the mailbox, with the news of the worker's loss beside it.
+	var coord *coordinator
+	lost := false
+	loseAfterShipping := func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(ctx actor.ReceiverContext, env *actor.MessageEnvelope) {
+			if m, ok := env.Message.(*messages.SegmentShipped); ok && m.Worker == 0 && m.Round > 0 && !lost {
+				lost = true
+				self, w := ctx.Self(), coord.remote.slots[0].pid
+				sys.Root.Send(self, m)
+				sys.Root.Stop(w) // its own Terminated comes later, no news
+				switch loss {
+				case "terminated": // overtakes the SegmentShipped
+					p, _ := sys.ProcessRegistry.Get(self)
+					p.SendSystemMessage(self, &actor.Terminated{Who: w})
+				case "failed": // the host's, behind the SegmentShipped
+					sys.Root.Send(self, &messages.WorkerFailed{Worker: 0, Generation: m.Generation, Pid: w, Reason: "boom after shipping"})
+				}
+				return
+			}
+			next(ctx, env)
+		}
+	}
+	props := actor.PropsFromProducer(func() actor.Actor {
+		coord = newCoordinator(cfg, committer)
+		return coord
+	}, actor.WithReceiverMiddleware(loseAfterShipping))
+	coordinator := sys.Root.Spawn(props)
+	defer func() { _ = sys.Root.StopFuture(coordinator).Wait() }()
+
+	for refs := askWorkers(t, sys, coordinator); refs[0].Pid == nil || refs[1].Pid == nil; { // the node connects, the workers start
+		refs = askWorkers(t, sys, coordinator)
+	}
+	const docs = 4
+	add := &messages.AddDocuments{}
+	for i := 1; i <= docs; i++ {
+		add.Docs = append(add.Docs, ToMessage(&segment.Document{Values: []segment.FieldValue{{Field: "text", Kind: segment.KindString, Str: "words"}}}, uint64(i)))
+	}
+	sys.Root.Send(coordinator, add)
+	sys.Root.Send(coordinator, &messages.PrepareRequest{UpTo: docs, DeadlineMs: time.Minute.Milliseconds()})
+	select {
+	case res := <-answers:
+		if res.Error != "" || res.Docs != docs || len(res.Segments) != 2 || res.Rounds != 1 {
+			t.Fatalf("prepare answered docs=%d segments=%d rounds=%d error=%q; want %d docs in 2 segments after 1 round",
+				res.Docs, len(res.Segments), res.Rounds, res.Error, docs)
+		}
+	case <-time.After(time.Minute + 10*time.Second):
+		t.Fatal("no answer to the prepare")
+	}
+	if !lost {
 		t.Fatal("worker 0 shipped no segment for its flush")
 	}
 }
