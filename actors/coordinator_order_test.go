@@ -92,6 +92,15 @@ func TestRemoteLossAfterShippingKeepsTheSegment(t *testing.T) {
 	}
 }
 
+// The news of a worker's loss waits for the fetch of a segment it shipped
+// before, but not forever: when the fetch hangs (its node's file server is
+// silent), the worker is taken as lost after StartTimeout, long before the
+// fetch would fail (the fetcher's idle timeout, 30 s): its position has a
+// new generation.
+func TestRemoteLossWaitsForAFetchAtMostStartTimeout(t *testing.T) {
+	testRemoteLossAfterShipping(t, "fetch-hangs")
+}
+
 func testRemoteLossAfterShipping(t *testing.T, loss string) {
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	// The node: a host in the writer's own actor system (see
@@ -99,15 +108,21 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 	// their own directory, served by a file server.
 	nodeDir := storage.NewMem()
 	files := sys.Root.Spawn(shipping.NewFileServer(nodeDir, slog.New(slog.DiscardHandler)))
+	silent := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+	defer sys.Root.Stop(silent)
 	var cfg *Config
 	host := actor.PropsFromFunc(func(ctx actor.Context) {
 		switch m := ctx.Message().(type) {
 		case *messages.Hello:
 			ctx.Respond(&messages.HelloAck{ProtocolVersion: node.ProtocolVersion, MessageSetHash: node.MessageSetHash(), Files: files})
 		case *messages.StartWorker:
+			served := files
+			if loss == "fetch-hangs" && m.Worker == 0 && m.Generation == 1 {
+				served = silent // generation 1: the first after the node connected
+			}
 			pid := ctx.Spawn(worker.Props(worker.Config{
 				Worker: m.Worker, Generation: m.Generation, Schema: cfg.Schema, Tokenizers: cfg.Env.Tokenizers,
-				MemoryBudget: m.MemoryBudget, Coordinator: m.Coordinator, Dir: nodeDir, Files: files,
+				MemoryBudget: m.MemoryBudget, Coordinator: m.Coordinator, Dir: nodeDir, Files: served,
 				NewID:  worker.IDsFrom(ctx.ActorSystem(), m.Coordinator, m.Worker, m.Generation, 10*time.Second),
 				Logger: slog.New(slog.DiscardHandler),
 			}))
@@ -120,8 +135,13 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 	}
 	defer rem.Shutdown(true)
 	cfg = testRemoteConfig(t, sys.Address())
+	told := &logWaiter{msg: "segment fetch outlasted its worker's loss; the loss is news now", seen: make(chan struct{})}
 	cfg.Workers, cfg.BatchDocs, cfg.Serial = 0, 2, true
 	cfg.Remote.WorkersPerNode = 2
+	if loss == "fetch-hangs" {
+		cfg.Remote.StartTimeout = 500 * time.Millisecond
+		cfg.Logger = slog.New(told)
+	}
 	answers := make(chan *messages.DurableResponse, 1)
 	committer := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
@@ -139,13 +159,17 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 			if m, ok := env.Message.(*messages.SegmentShipped); ok && m.Worker == 0 && m.Round > 0 && !lost {
 				lost = true
 				self, w := ctx.Self(), coord.remote.slots[0].pid
-				sys.Root.Send(self, m)
+				if loss == "fetch-hangs" {
+					next(ctx, env) // its fetch starts, and hangs
+				} else {
+					sys.Root.Send(self, m)
+				}
 				sys.Root.Stop(w) // its own Terminated comes later, no news
 				switch loss {
 				case "terminated": // overtakes the SegmentShipped
 					p, _ := sys.ProcessRegistry.Get(self)
 					p.SendSystemMessage(self, &actor.Terminated{Who: w})
-				case "failed": // the host's, behind the SegmentShipped
+				case "failed", "fetch-hangs": // the host's, behind the SegmentShipped
 					sys.Root.Send(self, &messages.WorkerFailed{Worker: 0, Generation: m.Generation, Pid: w, Reason: "boom after shipping"})
 				}
 				return
@@ -170,6 +194,17 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 	}
 	sys.Root.Send(coordinator, add)
 	sys.Root.Send(coordinator, &messages.PrepareRequest{UpTo: docs, DeadlineMs: time.Minute.Milliseconds()})
+	if loss == "fetch-hangs" {
+		select {
+		case <-told.seen:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the loss of a worker whose segment's fetch hangs was held for 10 s")
+		}
+		if refs := askWorkers(t, sys, coordinator); refs[0].Generation < 2 {
+			t.Fatalf("position 0 is generation %d after its loss; want a new one", refs[0].Generation)
+		}
+		return
+	}
 	select {
 	case res := <-answers:
 		if res.Error != "" || res.Docs != docs || len(res.Segments) != 2 || res.Rounds != 1 {
