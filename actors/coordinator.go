@@ -108,8 +108,8 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		if c.remote.receive(ctx, c, m) {
 			return
 		}
-		// A local worker's, from HandleFailure (without an actor context),
-		// which stopped it.
+		// A local worker's, from HandleFailure, which stopped it: in order
+		// behind what the worker sent before it panicked.
 		if m.Worker >= 0 && int(m.Worker) < len(c.local) && c.local[m.Worker].stopped && same(m.Pid, c.workers[m.Worker]) && c.core.isCurrent(m.Worker, m.Generation) {
 			c.perform(ctx, c.core.step(failure(m, "")))
 		}
@@ -127,8 +127,12 @@ func (c *coordinator) Receive(ctx actor.Context) {
 
 	case *messages.AddDocuments, *messages.RequestWork, *messages.SegmentBuilt, *messages.FlushAck,
 		*messages.PrepareRequest, *messages.CancelPrepare, *messages.AbortRequest, *messages.ReturnDurable, restartDue, deadlineDue,
-		*messages.SegmentShipped, *messages.SegmentInstalled:
+		*messages.SegmentShipped:
 		c.perform(ctx, c.core.step(m))
+
+	case *messages.SegmentInstalled:
+		c.perform(ctx, c.core.step(m))
+		c.remote.installed(ctx, c) // news of a loss may wait for this fetch
 
 	default:
 		c.remote.receive(ctx, c, m)
@@ -139,8 +143,10 @@ func (c *coordinator) Receive(ctx actor.Context) {
 // worker that panics is stopped (each generation is a new actor) and
 // reported as WorkerFailed, with the document it was adding or the segment
 // write that failed; the core then decides. It runs on the coordinator's
-// goroutine, as a system message, so the core hears of the failure at
-// once rather than behind the intake waiting in the mailbox; the worker's
+// goroutine as a system message, ahead of what the worker sent before it
+// panicked, such as a segment it finished: the failure goes to the
+// mailbox behind those (as a local worker's stop does), or the core would
+// hand that segment's batches out again and discard it. The worker's
 // Terminated, which follows, is no news.
 func (c *coordinator) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, message interface{}) {
 	sup.StopChildren(child)
@@ -149,15 +155,8 @@ func (c *coordinator) HandleFailure(system *actor.ActorSystem, sup actor.Supervi
 		return // not a worker (a fetcher), or an old actor of a replaced one
 	}
 	s := c.local[id]
-	s.stopped = true
-	failed := worker.Failed(id, s.generation, child, reason, message)
-	if ctx, ok := sup.(actor.Context); ok { // protoactor passes the coordinator's context
-		if c.core.isCurrent(id, s.generation) {
-			c.perform(ctx, c.core.step(failure(failed, "")))
-		}
-		return
-	}
-	system.Root.Send(c.self, failed)
+	s.stopped = true // nothing more is sent to it
+	system.Root.Send(c.self, worker.Failed(id, s.generation, child, reason, message))
 }
 
 // failure is the core event for a worker's WorkerFailed; where says where

@@ -42,7 +42,9 @@ type RemoteConfig struct {
 //
 // The decisions stay in the core: a lost host is workerGone for each of its
 // positions, a lost worker workerStopped, a host's WorkerFailed workerFailed,
-// and the fetch's SegmentInstalled goes to the core as it is.
+// and the fetch's SegmentInstalled goes to the core as it is. Only the news
+// of a worker's loss is put in order here: behind what the worker sent
+// before, and the fetches of the segments it shipped (holdLoss).
 type remoteWorkers struct {
 	cfg   *Config
 	nodes []*remoteNode
@@ -69,6 +71,22 @@ type remoteSlot struct {
 	generation uint64
 	pid        *actor.PID    // nil while StartWorker is under way
 	pending    []interface{} // messages for the starting worker
+	// The news of the worker's loss (workerStopped or workerFailed), held
+	// while a segment it shipped before is fetched (holdLoss).
+	lossNews interface{}
+}
+
+// remoteStopped is a remote worker's Terminated, handled in order behind
+// the messages the worker sent before it stopped.
+type remoteStopped struct {
+	worker     int32
+	generation uint64
+}
+
+// remoteLossDue bounds how long the news of a worker's loss is held.
+type remoteLossDue struct {
+	worker     int32
+	generation uint64
 }
 
 // remoteStartFailed: a worker could not be started on its node.
@@ -135,7 +153,7 @@ func (r *remoteWorkers) start(c *coordinator, id int32, generation uint64) {
 	if s.pid != nil {
 		c.system.Root.Stop(s.pid) // an old generation still running (its segment failed to arrive)
 	}
-	s.generation, s.pid, s.pending = generation, nil, nil
+	s.generation, s.pid, s.pending, s.lossNews = generation, nil, nil, nil
 	c.workers[id] = nil
 	if s.node.lost != "" {
 		c.system.Root.Send(c.self, remoteStartFailed{worker: id, generation: generation, reason: "node " + s.node.addr + " lost: " + s.node.lost})
@@ -239,7 +257,22 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 		if r.slots[m.Worker] == nil {
 			return false // a local worker's
 		}
+		if c.core.isCurrent(m.Worker, m.Generation) {
+			r.holdLoss(ctx, c, m.Worker, failure(m, "on node: "))
+			return true
+		}
 		c.perform(ctx, c.core.step(failure(m, "on node: ")))
+
+	case remoteStopped:
+		if c.core.isCurrent(m.worker, m.generation) {
+			r.holdLoss(ctx, c, m.worker, workerStopped{worker: m.worker})
+		}
+
+	case remoteLossDue:
+		if s := r.slots[m.worker]; s != nil && s.generation == m.generation && s.lossNews != nil {
+			r.cfg.logger().Warn("segment fetch outlasted its worker's loss; the loss is news now", "worker", m.worker, "generation", m.generation, "waited", r.lossWait())
+			r.tellLoss(ctx, c, m.worker)
+		}
 
 	case *actor.Terminated:
 		for _, n := range r.nodes {
@@ -251,6 +284,10 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 				for _, id := range slices.Sorted(maps.Keys(r.slots)) {
 					if s := r.slots[id]; s.node == n {
 						s.pending = nil
+						if _, failed := s.lossNews.(workerFailed); failed {
+							r.tellLoss(ctx, c, id) // for its blame
+						}
+						s.lossNews = nil
 						c.perform(ctx, c.core.step(workerGone{worker: id, reason: "node " + n.addr + " lost"}))
 					}
 				}
@@ -264,7 +301,10 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 		for id, s := range r.slots {
 			if same(s.pid, m.Who) {
 				if c.core.isCurrent(id, s.generation) {
-					c.perform(ctx, c.core.step(workerStopped{worker: id}))
+					// Terminated is a system message: it overtakes what the
+					// worker sent before it stopped, such as a segment it
+					// shipped. Its stop is news only after those.
+					ctx.Send(c.self, remoteStopped{worker: id, generation: s.generation})
 				}
 				return true
 			}
@@ -276,6 +316,53 @@ func (r *remoteWorkers) receive(ctx actor.Context, c *coordinator, msg interface
 	}
 	return true
 }
+
+// holdLoss hands the core the news of a worker's loss (ev: workerStopped or
+// workerFailed of its current generation), unless a segment it shipped
+// before is being fetched: the news then waits for the fetch to end
+// (installed), or the core would hand that segment's batches out again and
+// refuse the segment once fetched. The wait is bounded by lossWait, so that
+// a fetch that hangs delays the re-delivery of the worker's other batches
+// no longer; the loss of the node itself is never held.
+func (r *remoteWorkers) holdLoss(ctx actor.Context, c *coordinator, id int32, ev interface{}) {
+	s := r.slots[id]
+	if !c.core.fetchingFrom(id, s.generation) {
+		c.perform(ctx, c.core.step(ev))
+		return
+	}
+	switch s.lossNews.(type) {
+	case nil:
+		c.schedule(after{d: r.lossWait(), event: remoteLossDue{worker: id, generation: s.generation}})
+		s.lossNews = ev
+	case workerStopped:
+		s.lossNews = ev // a failure carries blame
+	}
+}
+
+// installed hands the core the loss news held for workers whose fetches
+// have all ended.
+func (r *remoteWorkers) installed(ctx actor.Context, c *coordinator) {
+	for _, id := range slices.Sorted(maps.Keys(r.slots)) {
+		if s := r.slots[id]; s.lossNews != nil && !c.core.fetchingFrom(id, s.generation) {
+			r.tellLoss(ctx, c, id)
+		}
+	}
+}
+
+// tellLoss hands the core the news of the worker's loss held for it.
+func (r *remoteWorkers) tellLoss(ctx actor.Context, c *coordinator, id int32) {
+	s := r.slots[id]
+	ev := s.lossNews
+	s.lossNews = nil
+	if _, stopped := ev.(workerStopped); stopped && !c.core.isCurrent(id, s.generation) {
+		return // workerStopped names no generation
+	}
+	c.perform(ctx, c.core.step(ev))
+}
+
+// lossWait bounds how long the news of a worker's loss waits for its
+// segments' fetches: StartTimeout, as long as a node may take to answer.
+func (r *remoteWorkers) lossWait() time.Duration { return r.startTimeout() }
 
 // fetch has a shipped segment fetched by its node's fetcher, if this writer
 // allocated its id (SegmentIDRequest).
@@ -326,6 +413,17 @@ func (r *remoteWorkers) stop(ctx actor.Context) {
 // isCurrent reports whether generation is the worker's current one.
 func (c *coordinatorCore) isCurrent(id int32, generation uint64) bool {
 	return c.current(id, generation) != nil
+}
+
+// fetchingFrom reports whether a segment shipped by the worker's generation
+// is being fetched.
+func (c *coordinatorCore) fetchingFrom(id int32, generation uint64) bool {
+	for _, s := range c.fetching {
+		if s.Worker == id && s.Generation == generation {
+			return true
+		}
+	}
+	return false
 }
 
 // same reports whether a and b are the same actor (PID.Equal dereferences
