@@ -27,13 +27,7 @@ func TestLocalPanicAfterShippingKeepsTheSegment(t *testing.T) {
 	cfg := testRemoteConfig(t, "")
 	cfg.Remote = nil
 	cfg.Workers, cfg.BatchDocs, cfg.Serial = 2, 2, true
-	answers := make(chan *messages.DurableResponse, 1)
-	committer := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
-			answers <- m
-		}
-	}))
-	defer sys.Root.Stop(committer)
+	committer, answers := fakeCommitter(t, sys)
 
 	// The race, made certain: worker 0's SegmentShipped for its flush goes
 	// back to the mailbox, and the worker's panic (Failure, a system
@@ -142,13 +136,7 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 		cfg.Remote.StartTimeout = 500 * time.Millisecond
 		cfg.Logger = slog.New(told)
 	}
-	answers := make(chan *messages.DurableResponse, 1)
-	committer := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
-			answers <- m
-		}
-	}))
-	defer sys.Root.Stop(committer)
+	committer, answers := fakeCommitter(t, sys)
 
 	// The race, made certain: worker 0's SegmentShipped for its flush goes
 	// back to the mailbox, with the news of the worker's loss beside it.

@@ -43,13 +43,7 @@ func TestNodeSilentOnStartWorkerIsALostWorker(t *testing.T) {
 
 	cfg := testRemoteConfig(t, writerSys.Address())
 	cfg.Remote.StartTimeout = 100 * time.Millisecond
-	answers := make(chan *messages.DurableResponse, 1)
-	committer := writerSys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
-			answers <- m
-		}
-	}))
-	defer writerSys.Root.Stop(committer)
+	committer, answers := fakeCommitter(t, writerSys)
 	coordinator := writerSys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newCoordinator(cfg, committer) }))
 	defer func() { _ = writerSys.Root.StopFuture(coordinator).Wait() }()
 
@@ -240,13 +234,7 @@ func TestNodeSegmentOfNoPositionTouchesNoIndexFile(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	answers := make(chan *messages.DurableResponse, 1)
-	committer := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
-		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
-			answers <- m
-		}
-	}))
-	defer sys.Root.Stop(committer)
+	committer, answers := fakeCommitter(t, sys)
 	coordinator := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return newCoordinator(cfg, committer) }))
 	defer func() { _ = sys.Root.StopFuture(coordinator).Wait() }()
 
@@ -270,4 +258,17 @@ func TestNodeSegmentOfNoPositionTouchesNoIndexFile(t *testing.T) {
 	if _, err := cfg.Dir.Open("kept.bin"); err != nil {
 		t.Fatalf("a node's release deleted a file of the index directory: %v", err)
 	}
+}
+
+// fakeCommitter stands for the committer: it passes on the coordinator's
+// DurableResponses, and stops with the test.
+func fakeCommitter(t *testing.T, sys *actor.ActorSystem) (*actor.PID, chan *messages.DurableResponse) {
+	answers := make(chan *messages.DurableResponse, 1)
+	committer := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if m, ok := ctx.Message().(*messages.DurableResponse); ok {
+			answers <- m
+		}
+	}))
+	t.Cleanup(func() { sys.Root.Stop(committer) })
+	return committer, answers
 }
