@@ -131,6 +131,9 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		c.perform(ctx, c.core.step(m))
 
 	case *messages.SegmentInstalled:
+		if m.Code != messages.ErrorCode_ERROR_NONE {
+			c.remote.fetchFailed(ctx, c, m.Id)
+		}
 		c.perform(ctx, c.core.step(m))
 		c.remote.installed(ctx, c) // news of a loss may wait for this fetch
 

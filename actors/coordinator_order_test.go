@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/node"
@@ -95,6 +96,15 @@ func TestRemoteLossWaitsForAFetchAtMostStartTimeout(t *testing.T) {
 	testRemoteLossAfterShipping(t, "fetch-hangs")
 }
 
+// A worker panics on a document after shipping a segment, and the fetch
+// of that segment then fails: the failed fetch ends the worker's generation
+// while its failure was held. The failure still counts, late: its document
+// is blamed (and, with MaxCrashes 1, rejected), as when the failure comes
+// first.
+func TestRemoteFailureHeldByAFetchThatFailsKeepsItsBlame(t *testing.T) {
+	testRemoteLossAfterShipping(t, "fetch-fails")
+}
+
 func testRemoteLossAfterShipping(t *testing.T, loss string) {
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	// The node: a host in the writer's own actor system (see
@@ -136,6 +146,9 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 		cfg.Remote.StartTimeout = 500 * time.Millisecond
 		cfg.Logger = slog.New(told)
 	}
+	if loss == "fetch-fails" {
+		cfg.MaxCrashes = 1
+	}
 	committer, answers := fakeCommitter(t, sys)
 
 	// The race, made certain: worker 0's SegmentShipped for its flush goes
@@ -147,9 +160,14 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 			if m, ok := env.Message.(*messages.SegmentShipped); ok && m.Worker == 0 && m.Round > 0 && !lost {
 				lost = true
 				self, w := ctx.Self(), coord.remote.slots[0].pid
-				if loss == "fetch-hangs" {
+				switch loss {
+				case "fetch-hangs":
 					next(ctx, env) // its fetch starts, and hangs
-				} else {
+				case "fetch-fails": // an id this writer never issued: refused
+					failing := proto.Clone(m).(*messages.SegmentShipped)
+					failing.Segment.Id = "not-issued"
+					sys.Root.Send(self, failing)
+				default:
 					sys.Root.Send(self, m)
 				}
 				sys.Root.Stop(w) // its own Terminated comes later, no news
@@ -159,6 +177,9 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 					p.SendSystemMessage(self, &actor.Terminated{Who: w})
 				case "failed", "fetch-hangs": // the host's, behind the SegmentShipped
 					sys.Root.Send(self, &messages.WorkerFailed{Worker: 0, Generation: m.Generation, Pid: w, Reason: "boom after shipping"})
+				case "fetch-fails": // blaming the first document it holds
+					first := int32(0)
+					sys.Root.Send(self, &messages.WorkerFailed{Worker: 0, Generation: m.Generation, Pid: w, Reason: "boom after shipping", BlamedBatch: m.Batches[0], BlamedDoc: &first})
 				}
 				return
 			}
@@ -190,6 +211,18 @@ func testRemoteLossAfterShipping(t *testing.T, loss string) {
 		}
 		if refs := askWorkers(t, sys, coordinator); refs[0].Generation < 2 {
 			t.Fatalf("position 0 is generation %d after its loss; want a new one", refs[0].Generation)
+		}
+		return
+	}
+	if loss == "fetch-fails" {
+		select {
+		case res := <-answers:
+			if res.Error != "" || len(res.Rejected) != 1 || res.Docs != docs-1 {
+				t.Fatalf("prepare answered docs=%d rejected=%d error=%q; want %d docs and the blamed one rejected",
+					res.Docs, len(res.Rejected), res.Error, docs-1)
+			}
+		case <-time.After(time.Minute + 10*time.Second):
+			t.Fatal("no answer to the prepare")
 		}
 		return
 	}

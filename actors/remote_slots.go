@@ -339,6 +339,22 @@ func (r *remoteWorkers) holdLoss(ctx actor.Context, c *coordinator, id int32, ev
 	}
 }
 
+// fetchFailed hands the core a failure held for the worker whose segment
+// id failed to arrive, before the core hears of the failed fetch: the
+// fetch has ended, and the failed fetch would otherwise end the worker's
+// generation without the failure's blame and count.
+func (r *remoteWorkers) fetchFailed(ctx actor.Context, c *coordinator, id string) {
+	m := c.core.fetching[id]
+	if m == nil {
+		return
+	}
+	if s := r.slots[m.Worker]; s != nil && s.generation == m.Generation {
+		if _, failed := s.lossNews.(workerFailed); failed {
+			r.tellLoss(ctx, c, m.Worker)
+		}
+	}
+}
+
 // installed hands the core the loss news held for workers whose fetches
 // have all ended.
 func (r *remoteWorkers) installed(ctx actor.Context, c *coordinator) {
