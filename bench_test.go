@@ -1,43 +1,15 @@
 package hermes_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/internal/corpus"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
-
-// realmix reads the first n documents of the benchmark corpus.
-func realmix(b *testing.B, s *hermes.Schema, n int) ([]*hermes.Document, int64) {
-	f, err := os.Open("../shared/corpus/realmix.jsonl.gz")
-	if err != nil {
-		b.Skip("benchmark corpus not found:", err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sc := bufio.NewScanner(gz)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	var docs []*hermes.Document
-	var bytes int64
-	for sc.Scan() && len(docs) < n {
-		d, err := s.DecodeJSON(sc.Bytes())
-		if err != nil {
-			b.Fatal(err)
-		}
-		docs = append(docs, d)
-		bytes += int64(d.SizeBytes())
-	}
-	return docs, bytes
-}
 
 // BenchmarkWriter indexes realmix documents through the whole writer
 // (validation, actors, workers, segment builds, commit) into a file-system
@@ -51,7 +23,7 @@ func BenchmarkWriter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	docs, bytes := realmix(b, s, 50_000)
+	docs, bytes := corpus.Realmix(b, s, 50_000)
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.SetBytes(bytes)
@@ -96,7 +68,7 @@ func BenchmarkDedup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	realDocs, _ := realmix(b, corpusSchema, 50_000)
+	realDocs, _ := corpus.Realmix(b, corpusSchema, 50_000)
 	corpora := []struct {
 		name string
 		doc  func(i int) *hermes.Document

@@ -1,8 +1,6 @@
 package remote
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/internal/corpus"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
@@ -33,7 +32,7 @@ func BenchmarkRealmixRemote(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	docs, bytes := realmix(b, s, 50_000)
+	docs, bytes := corpus.Realmix(b, s, 50_000)
 	for _, remote := range []bool{false, true} {
 		name := "local=2"
 		if remote {
@@ -130,35 +129,4 @@ func peakRSS(b *testing.B, pid int) int64 {
 		}
 	}
 	return 0
-}
-
-// realmix reads the first n documents of the benchmark corpus.
-func realmix(b *testing.B, s *hermes.Schema, n int) ([]*hermes.Document, int64) {
-	// Next to the repository, as the root package's benchmarks expect it,
-	// or next to its worktrees' directory.
-	f, err := os.Open("../../../shared/corpus/realmix.jsonl.gz")
-	if err != nil {
-		f, err = os.Open("../../../../shared/corpus/realmix.jsonl.gz")
-	}
-	if err != nil {
-		b.Skip("benchmark corpus not found:", err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sc := bufio.NewScanner(gz)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	var docs []*hermes.Document
-	var bytes int64
-	for sc.Scan() && len(docs) < n {
-		d, err := s.DecodeJSON(sc.Bytes())
-		if err != nil {
-			b.Fatal(err)
-		}
-		docs = append(docs, d)
-		bytes += int64(d.SizeBytes())
-	}
-	return docs, bytes
 }
