@@ -1,7 +1,6 @@
 package query
 
 import (
-	"context"
 	"fmt"
 	"math/rand"
 	"slices"
@@ -92,32 +91,15 @@ func TestDateRangesAndBoolTerms(t *testing.T) {
 		readers = append(readers, rd)
 	}
 	searcher := NewSearcher(readers, s, nil)
-	ctx := context.Background()
 	check := func(in string, want func(d dateDoc) bool) {
 		t.Helper()
-		q, err := searcher.Parse(in, []string{"id"})
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", in, err)
-		}
-		hits, err := searcher.Search(ctx, q, len(docs)+1)
-		if err != nil {
-			t.Fatalf("Search(%s): %v", q, err)
-		}
-		var got, exp []string
-		for _, h := range hits {
-			doc, err := searcher.Document(h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, _ := doc.Get("id")
-			got = append(got, v.Str)
-		}
+		q, got := searchIDs(t, searcher, in, len(docs)+1)
+		var exp []string
 		for _, d := range docs {
 			if want(d) {
 				exp = append(exp, d.id)
 			}
 		}
-		slices.Sort(got)
 		slices.Sort(exp)
 		if fmt.Sprint(got) != fmt.Sprint(exp) {
 			t.Fatalf("%q (%s): %d docs, brute force %d", in, q, len(got), len(exp))

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"sort"
+	"slices"
 	"testing"
 
 	"github.com/hermes-search/hermes-go/segment"
@@ -80,7 +80,6 @@ func TestIndexedNumericRangesAndExists(t *testing.T) {
 		readers = append(readers, rd)
 	}
 	searcher := NewSearcher(readers, s, nil)
-	ctx := context.Background()
 	bound := func(inc bool, v string) (string, string) {
 		if inc {
 			return "[" + v, v + "]"
@@ -89,30 +88,14 @@ func TestIndexedNumericRangesAndExists(t *testing.T) {
 	}
 	check := func(in string, want func(d numDoc) bool) {
 		t.Helper()
-		q, err := searcher.Parse(in, []string{"id"})
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", in, err)
-		}
-		hits, err := searcher.Search(ctx, q, len(docs)+1)
-		if err != nil {
-			t.Fatalf("Search(%s): %v", q, err)
-		}
-		var got, exp []string
-		for _, h := range hits {
-			doc, err := searcher.Document(h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, _ := doc.Get("id")
-			got = append(got, v.Str)
-		}
+		q, got := searchIDs(t, searcher, in, len(docs)+1)
+		var exp []string
 		for _, d := range docs {
 			if want(d) {
 				exp = append(exp, d.id)
 			}
 		}
-		sort.Strings(got)
-		sort.Strings(exp)
+		slices.Sort(exp)
 		if fmt.Sprint(got) != fmt.Sprint(exp) {
 			t.Fatalf("%q (%s): %d docs, brute force %d", in, q, len(got), len(exp))
 		}
@@ -145,4 +128,29 @@ func TestIndexedNumericRangesAndExists(t *testing.T) {
 	check("tag:gren~1", func(d numDoc) bool { return d.tag == "green" })
 	check("tag:bleu~1", func(d numDoc) bool { return d.tag == "blue" })
 	check("u:[5 TO 3]", func(numDoc) bool { return false })
+}
+
+// searchIDs runs the query in (default field id) over searcher for its k
+// best hits and returns it with their ids, sorted.
+func searchIDs(t *testing.T, searcher *Searcher, in string, k int) (Query, []string) {
+	t.Helper()
+	q, err := searcher.Parse(in, []string{"id"})
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", in, err)
+	}
+	hits, err := searcher.Search(context.Background(), q, k)
+	if err != nil {
+		t.Fatalf("Search(%s): %v", q, err)
+	}
+	var ids []string
+	for _, h := range hits {
+		doc, err := searcher.Document(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := doc.Get("id")
+		ids = append(ids, v.Str)
+	}
+	slices.Sort(ids)
+	return q, ids
 }
