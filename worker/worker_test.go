@@ -25,19 +25,7 @@ func TestMain(m *testing.M) {
 // server over it, from which the fetcher installs into the index. A builder
 // past 80% of its budget (and 100 documents) is shipped unasked.
 func TestWorkerShipsPastItsBudget(t *testing.T) {
-	sys := actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	defer sys.Shutdown()
-	schema, err := segment.NewSchema(
-		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
-		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	toks, err := segment.ResolveTokenizers(schema, analysis.NewRegistry(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys, schema, toks := newTestWorld(t)
 	events := make(chan proto.Message, 100)
 	coord := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		if m, ok := ctx.Message().(*messages.RequestWork); ok {
@@ -110,19 +98,7 @@ func TestWorkerShipsPastItsBudget(t *testing.T) {
 // documents the writer's ledger holds for it (LedgerInBudget), so with the
 // same input and budget it ships sooner than a worker on a node.
 func TestInPlaceWorkerCountsTheLedger(t *testing.T) {
-	sys := actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	defer sys.Shutdown()
-	schema, err := segment.NewSchema(
-		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
-		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	toks, err := segment.ResolveTokenizers(schema, analysis.NewRegistry(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys, schema, toks := newTestWorld(t)
 	// shipAfter feeds 20-document batches until the worker ships unasked,
 	// and returns what it shipped.
 	shipAfter := func(dir storage.Directory, ledgerInBudget bool) *messages.SegmentShipped {
@@ -186,4 +162,23 @@ func TestInPlaceWorkerCountsTheLedger(t *testing.T) {
 	if r.NumDocs() != local.Segment.NumDocs {
 		t.Fatalf("segment in place holds %d documents, shipped %d", r.NumDocs(), local.Segment.NumDocs)
 	}
+}
+
+// newTestWorld is what a worker's tests run in: an actor system that stops
+// with the test, a keyed text schema and its tokenizers.
+func newTestWorld(t *testing.T) (*actor.ActorSystem, *segment.Schema, map[string]analysis.Tokenizer) {
+	sys := actor.NewActorSystem(actor.WithDeadLetterThrottleInterval(time.Millisecond), actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	t.Cleanup(sys.Shutdown)
+	schema, err := segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
+		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := segment.ResolveTokenizers(schema, analysis.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys, schema, toks
 }
