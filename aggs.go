@@ -252,6 +252,17 @@ func (s *subStats) columns(r *Reader, seg int) ([]numColumn, error) {
 	return cols, nil
 }
 
+// bucketColumns opens segment seg's column of field, which picks each
+// document's bucket, and the sub-aggregations' columns.
+func (s *subStats) bucketColumns(r *Reader, seg int, field segment.Field) (numColumn, []numColumn, error) {
+	col, err := r.column(seg, field)
+	if err != nil {
+		return numColumn{}, nil, err
+	}
+	subCols, err := s.columns(r, seg)
+	return col, subCols, err
+}
+
 // add feeds doc's sub-field values into a bucket's accumulators.
 func addSub(accs []statsAcc, cols []numColumn, doc uint32) {
 	for i := range cols {
@@ -368,11 +379,7 @@ func (c *termsCollector) number(v uint64) int {
 
 func (c *termsCollector) segment(r *Reader, seg int) (func([]uint32), error) {
 	c.flush()
-	col, err := r.column(seg, c.field)
-	if err != nil {
-		return nil, err
-	}
-	subCols, err := c.sub.columns(r, seg)
+	col, subCols, err := c.sub.bucketColumns(r, seg, c.field)
 	if err != nil {
 		return nil, err
 	}
@@ -520,11 +527,7 @@ func (a *RangeAgg) newCollector(r *Reader) (aggCollector, error) {
 }
 
 func (c *rangeCollector) segment(r *Reader, seg int) (func([]uint32), error) {
-	col, err := r.column(seg, c.field)
-	if err != nil {
-		return nil, err
-	}
-	subCols, err := c.sub.columns(r, seg)
+	col, subCols, err := c.sub.bucketColumns(r, seg, c.field)
 	if err != nil {
 		return nil, err
 	}
@@ -588,11 +591,7 @@ func (a *HistogramAgg) newCollector(r *Reader) (aggCollector, error) {
 }
 
 func (c *histogramCollector) segment(r *Reader, seg int) (func([]uint32), error) {
-	col, err := r.column(seg, c.field)
-	if err != nil {
-		return nil, err
-	}
-	subCols, err := c.sub.columns(r, seg)
+	col, subCols, err := c.sub.bucketColumns(r, seg, c.field)
 	if err != nil {
 		return nil, err
 	}

@@ -184,11 +184,7 @@ func (a *DateHistogramAgg) newCollector(r *Reader) (aggCollector, error) {
 }
 
 func (c *dateHistogramCollector) segment(r *Reader, seg int) (func([]uint32), error) {
-	col, err := r.column(seg, c.field)
-	if err != nil {
-		return nil, err
-	}
-	subCols, err := c.sub.columns(r, seg)
+	col, subCols, err := c.sub.bucketColumns(r, seg, c.field)
 	if err != nil {
 		return nil, err
 	}
