@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hermes-search/hermes-go/cmd/hermes/internal/infer"
 	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/infer"
 	"github.com/hermes-search/hermes-go/storage"
 )
 

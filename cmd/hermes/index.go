@@ -12,9 +12,9 @@ import (
 	"time"
 
 	hermes "github.com/hermes-search/hermes-go"
-	"github.com/hermes-search/hermes-go/cmd/hermes/internal/infer"
 	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/infer"
 	"github.com/hermes-search/hermes-go/storage"
 )
 

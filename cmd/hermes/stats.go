@@ -10,8 +10,8 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"github.com/hermes-search/hermes-go/cmd/hermes/internal/infer"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/infer"
 	"github.com/hermes-search/hermes-go/storage"
 )
 

@@ -1,5 +1,8 @@
-// Package infer guesses an index schema from the first lines of a JSON-lines
-// input, for `hermes index` without --schema.
+// Package infer guesses schema fields from values: from the lines of a
+// JSON-lines input (Sampler: `hermes index` without --schema, and dynamic
+// mapping of JSON in a running writer, hermes.Writer.DecodeJSON), and from
+// the typed values of a Go document (ValueField: dynamic mapping in
+// hermes.Writer.AddDocument).
 //
 // The rules are few and predictable, so that a user can tell what they got
 // and write a schema file when they need something else:
@@ -367,4 +370,24 @@ func Describe(s *segment.Schema) string {
 
 func trimJSONErr(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// ValueField returns the field dynamic mapping adds for a Go document's
+// value v of an unknown field, typed by the value's kind, with the options
+// Sampler gives: a string gives text (a Go value says nothing of dates:
+// AddDate and AddBool give i64 and u64 values, which give i64 and u64
+// fields; declare date and bool fields in the schema), an i64 a fast i64,
+// a u64 a fast u64, an f64 a fast f64, and bytes a stored bytes field.
+func ValueField(v segment.FieldValue) segment.Field {
+	switch v.Kind {
+	case segment.KindU64:
+		return (&fieldSeen{name: v.Field, kind: kindBig}).field()
+	case segment.KindI64:
+		return (&fieldSeen{name: v.Field, kind: kindInteger}).field()
+	case segment.KindF64:
+		return (&fieldSeen{name: v.Field, kind: kindFloat}).field()
+	case segment.KindBytes:
+		return segment.Field{Name: v.Field, Type: segment.TypeBytes, Stored: true}
+	}
+	return (&fieldSeen{name: v.Field, kind: kindString}).field()
 }

@@ -239,3 +239,17 @@ func TestSamplerDynamicFields(t *testing.T) {
 		t.Fatalf("fields\n got %+v\nwant %+v", got, want)
 	}
 }
+
+func TestValueFieldTypesByKind(t *testing.T) {
+	d := new(segment.Document).AddString("s", "x").AddU64("u", 1).AddI64("i", -1).AddF64("f", 1.5).AddBytes("b", []byte{1})
+	want := map[string]segment.FieldType{"s": segment.TypeText, "u": segment.TypeU64, "i": segment.TypeI64, "f": segment.TypeF64, "b": segment.TypeBytes}
+	for _, v := range d.Values {
+		f := ValueField(v)
+		if f.Name != v.Field || f.Type != want[v.Field] {
+			t.Errorf("ValueField(%s) = %+v, want type %v", v.Field, f, want[v.Field])
+		}
+		if _, err := segment.NewSchema(f); err != nil {
+			t.Errorf("ValueField(%s) = %+v is not a valid field: %v", v.Field, f, err)
+		}
+	}
+}
