@@ -34,8 +34,8 @@ func openView(segments *index.Segments, meta *storage.Metadata) (*view, error) {
 
 // release drops the view's references.
 func (v *view) release() {
-	for _, info := range v.meta.Segments[:len(v.readers)] {
-		v.segments.Release(info)
+	for i, info := range v.meta.Segments[:len(v.readers)] {
+		v.segments.Release(info, v.readers[i])
 	}
 	v.readers = nil
 }

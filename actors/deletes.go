@@ -77,7 +77,7 @@ func (m *segmentManager) deletesFor(info storage.SegmentInfo, pk string, ops []*
 	if err != nil {
 		return nil, err
 	}
-	defer m.cfg.Segments.Release(info)
+	defer m.cfg.Segments.Release(info, r)
 	var seqs *segment.FastColumn
 	if fresh {
 		if seqs, err = r.Fast(index.SeqField); err != nil {

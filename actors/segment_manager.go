@@ -50,6 +50,7 @@ type segmentManager struct {
 type runningMerge struct {
 	id          segment.ID
 	sources     []storage.SegmentInfo
+	readers     []*segment.Reader // of sources, from Segments.Acquire
 	cancel      context.CancelFunc
 	lateDeletes []*messages.DeleteOp // committed while it ran
 }
@@ -247,22 +248,21 @@ func (m *segmentManager) start(ctx actor.Context, p mergepolicy.Merge) {
 		return
 	}
 	r := &runningMerge{id: id}
-	var readers []*segment.Reader
 	for _, id := range p.Sources {
 		info, ok := byID[id]
 		if !ok || m.merging[id] {
-			m.releaseAll(r.sources)
+			m.releaseAll(r)
 			return // the policy named a segment it must not; skip this merge
 		}
 		rd, err := m.cfg.Segments.Acquire(info)
 		if err != nil {
-			m.releaseAll(r.sources)
+			m.releaseAll(r)
 			m.lastErr = fmt.Errorf("merge: open source %s: %w", id, err)
 			m.cfg.logger().Error("merge not started", "error", m.lastErr)
 			return
 		}
 		r.sources = append(r.sources, info)
-		readers = append(readers, rd)
+		r.readers = append(r.readers, rd)
 	}
 	m.nextMerge++
 	number := m.nextMerge
@@ -278,7 +278,9 @@ func (m *segmentManager) start(ctx actor.Context, p mergepolicy.Merge) {
 	go func() {
 		defer m.wg.Done()
 		start := time.Now()
-		meta, err := segment.Merge(mctx, m.cfg.Dir, m.cfg.Schema, r.id, readers)
+		// The sources opened with the schema of the committed state (see
+		// commit): the merged segment is built with it too.
+		meta, err := segment.Merge(mctx, m.cfg.Dir, r.readers[0].Schema(), r.id, r.readers)
 		done := &messages.MergeDone{Merge: number}
 		switch {
 		case errors.Is(err, segment.ErrEmptyMerge):
@@ -307,7 +309,7 @@ func (m *segmentManager) mergeDone(ctx actor.Context, done *messages.MergeDone) 
 	for _, s := range r.sources {
 		delete(m.merging, s.ID)
 	}
-	defer m.releaseAll(r.sources)
+	defer m.releaseAll(r)
 	defer m.answerWaiters(ctx)
 	defer m.maybeMerge(ctx)
 	r.cancel()
@@ -361,9 +363,9 @@ func (m *segmentManager) mergeDone(ctx actor.Context, done *messages.MergeDone) 
 	m.lastErr = nil // merges work again
 }
 
-func (m *segmentManager) releaseAll(infos []storage.SegmentInfo) {
-	for _, info := range infos {
-		m.cfg.Segments.Release(info)
+func (m *segmentManager) releaseAll(r *runningMerge) {
+	for i, info := range r.sources {
+		m.cfg.Segments.Release(info, r.readers[i])
 	}
 }
 

@@ -25,7 +25,7 @@ func (k *Keys) sync(meta *storage.Metadata) {
 		if err != nil {
 			return err
 		}
-		defer k.segments.Release(info)
+		defer k.segments.Release(info, r)
 		return r.Terms(k.key.Name, nil, func(term []byte) bool { emit(term); return true })
 	}
 	var f *pkindex.Filter

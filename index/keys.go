@@ -84,7 +84,7 @@ type Keys struct {
 // one).
 type SegmentSource interface {
 	Acquire(info storage.SegmentInfo) (*segment.Reader, error)
-	Release(info storage.SegmentInfo)
+	Release(info storage.SegmentInfo, r *segment.Reader)
 }
 
 // KeysConfig is what Keys is made of.

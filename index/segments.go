@@ -24,14 +24,20 @@ import (
 // It is safe for concurrent use.
 type Segments struct {
 	dir    storage.Directory
-	schema *segment.Schema
 	logger *slog.Logger
 
-	mu       sync.Mutex
-	holders  int // the writer and the Readers it handed out; see Retain
+	mu      sync.Mutex
+	schema  *segment.Schema // segments open with it; see SetSchema
+	holders int             // the writer and the Readers it handed out; see Retain
+	// versions and bases are the opens under schema: one verified open
+	// per segment, a view of it per deletes generation. Opens under an
+	// older schema (see SetSchema) stay, in byReader, until released.
 	versions map[version]*openVersion
-	bases    map[string]*openBase // one verified open per segment
-	retired  map[version]bool     // committed once, not any more
+	bases    map[string]*openBase
+	byReader map[*segment.Reader]*openVersion // every open version
+	opens    map[version]int                  // open versions of each, under any schema
+	baseOpen map[string]int                   // open bases of each segment, under any schema
+	retired  map[version]bool                 // committed once, not any more
 
 	// kept are the commit generations whose files stay (storage's kept
 	// generations), oldest first; the last is the committed state. named
@@ -66,11 +72,14 @@ type version struct {
 }
 
 type openVersion struct {
+	v    version
 	r    *segment.Reader
+	base *openBase
 	refs int
 }
 
 type openBase struct {
+	id    string
 	r     *segment.Reader
 	users int // open versions of this segment
 }
@@ -82,6 +91,9 @@ func NewSegments(dir storage.Directory, schema *segment.Schema, meta *storage.Me
 		dir: dir, schema: schema, logger: logger, holders: 1,
 		versions: map[version]*openVersion{},
 		bases:    map[string]*openBase{},
+		byReader: map[*segment.Reader]*openVersion{},
+		opens:    map[version]int{},
+		baseOpen: map[string]int{},
 		retired:  map[version]bool{},
 		keep:     1,
 	}
@@ -134,8 +146,38 @@ func (s *Segments) setKept(kept []*storage.Metadata) {
 	}
 }
 
-// Acquire returns the reader of a segment version, opening it if no one has,
-// and takes a reference to it: Release it when done.
+// SetSchema makes the set open segments with schema from now on, which
+// must extend the one it had (segment.Schema.Extends): the index's schema
+// grew (dynamic mapping), and the segments of the commit that grew it are
+// built with it. Segments already open stay open, under the older schema,
+// for those who hold them; the next Acquire opens them again under schema
+// (opening costs the same for any segment size), so that a search on a new
+// field finds it, empty, in every segment.
+func (s *Segments) SetSchema(schema *segment.Schema) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !schema.Extends(s.schema) {
+		return fmt.Errorf("index: the new schema does not extend the segments' schema")
+	}
+	if schema.Equal(s.schema) {
+		return nil
+	}
+	s.schema = schema
+	s.versions = map[version]*openVersion{}
+	s.bases = map[string]*openBase{}
+	return nil
+}
+
+// Schema returns the schema segments open with.
+func (s *Segments) Schema() *segment.Schema {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.schema
+}
+
+// Acquire returns the reader of a segment version, opened with the set's
+// schema, opening it if no one has, and takes a reference to it: Release
+// it when done.
 func (s *Segments) Acquire(info storage.SegmentInfo) (*segment.Reader, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -154,42 +196,52 @@ func (s *Segments) Acquire(info storage.SegmentInfo) (*segment.Reader, error) {
 		if err != nil {
 			return nil, err
 		}
-		base = &openBase{r: r}
+		base = &openBase{id: info.ID, r: r}
 		s.bases[info.ID] = base
+		s.baseOpen[info.ID]++
 	}
 	var deleted *roaring.Bitmap
 	if info.DelGen > 0 {
 		deleted, err = segment.ReadDeletes(s.dir, id, info.DelGen, base.r.NumDocs())
 		if err != nil {
-			s.dropBaseIfUnused(info.ID)
+			s.dropBaseIfUnused(base)
 			return nil, err
 		}
 	}
 	base.users++
-	ov := &openVersion{r: base.r.WithDeletes(deleted), refs: 1}
+	ov := &openVersion{v: v, r: base.r.WithDeletes(deleted), base: base, refs: 1}
 	s.versions[v] = ov
+	s.byReader[ov.r] = ov
+	s.opens[v]++
 	return ov.r, nil
 }
 
-// Release drops a reference taken by Acquire. The last reference to a
-// retired version closes it and deletes the files no one needs any more.
-func (s *Segments) Release(info storage.SegmentInfo) {
+// Release drops the reference to r, the reader of info that Acquire
+// returned. The last reference to a retired version closes it and deletes
+// the files no one needs any more.
+func (s *Segments) Release(info storage.SegmentInfo, r *segment.Reader) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := version{info.ID, info.DelGen}
-	ov, ok := s.versions[v]
-	if !ok {
+	ov, ok := s.byReader[r]
+	if !ok || ov.v != (version{info.ID, info.DelGen}) {
 		return
 	}
 	ov.refs--
 	if ov.refs > 0 {
 		return
 	}
-	delete(s.versions, v)
+	v := ov.v
+	delete(s.byReader, r)
+	if s.versions[v] == ov {
+		delete(s.versions, v)
+	}
+	if s.opens[v]--; s.opens[v] == 0 {
+		delete(s.opens, v)
+	}
 	_ = ov.r.Close()
-	s.bases[info.ID].users--
-	s.dropBaseIfUnused(info.ID)
-	if s.retired[v] {
+	ov.base.users--
+	s.dropBaseIfUnused(ov.base)
+	if s.retired[v] && s.opens[v] == 0 {
 		s.deleteRetired(v)
 	}
 }
@@ -207,7 +259,7 @@ func (s *Segments) Commit(meta *storage.Metadata) {
 			continue
 		}
 		s.retired[v] = true
-		if _, held := s.versions[v]; !held {
+		if s.opens[v] == 0 {
 			s.deleteRetired(v)
 		}
 	}
@@ -218,8 +270,7 @@ func (s *Segments) Commit(meta *storage.Metadata) {
 func (s *Segments) Held(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, open := s.bases[id]
-	return s.namedIDs[id] || open || s.pendingHolds(version{id: id}, true)
+	return s.namedIDs[id] || s.baseOpen[id] > 0 || s.pendingHolds(version{id: id}, true)
 }
 
 // HeldVersion reports whether a segment's deletes generation is named by a
@@ -228,8 +279,7 @@ func (s *Segments) HeldVersion(id string, delGen uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v := version{id, delGen}
-	_, open := s.versions[v]
-	return s.named[v] || open || s.pendingHolds(v, false)
+	return s.named[v] || s.opens[v] > 0 || s.pendingHolds(v, false)
 }
 
 // deleteRetired deletes what retired version v alone needed, now or after
@@ -247,7 +297,7 @@ func (s *Segments) deleteRetired(v version) {
 	if v.delGen > 0 {
 		p.names = append(p.names, segment.DeletesFileName(id, v.delGen))
 	}
-	if _, open := s.bases[v.id]; !s.namedIDs[v.id] && !open {
+	if !s.namedIDs[v.id] && s.baseOpen[v.id] == 0 {
 		p.names = append(p.names, segment.SegmentFiles(id)...)
 		p.whole = true
 	}
@@ -316,10 +366,16 @@ func (s *Segments) pendingHolds(v version, anyGen bool) bool {
 	return false
 }
 
-func (s *Segments) dropBaseIfUnused(id string) {
-	if b, ok := s.bases[id]; ok && b.users == 0 {
-		_ = b.r.Close()
-		delete(s.bases, id)
+func (s *Segments) dropBaseIfUnused(b *openBase) {
+	if b.users > 0 {
+		return
+	}
+	_ = b.r.Close()
+	if s.bases[b.id] == b {
+		delete(s.bases, b.id)
+	}
+	if s.baseOpen[b.id]--; s.baseOpen[b.id] == 0 {
+		delete(s.baseOpen, b.id)
 	}
 }
 
@@ -354,12 +410,20 @@ func (s *Segments) Close() {
 		s.timer.Stop()
 		s.timer = nil
 	}
-	for v, ov := range s.versions {
-		_ = ov.r.Close()
-		delete(s.versions, v)
+	bases := map[*openBase]bool{}
+	for r, ov := range s.byReader {
+		_ = r.Close()
+		bases[ov.base] = true
 	}
-	for id, b := range s.bases {
+	for _, b := range s.bases {
+		bases[b] = true
+	}
+	for b := range bases {
 		_ = b.r.Close()
-		delete(s.bases, id)
 	}
+	clear(s.byReader)
+	clear(s.versions)
+	clear(s.bases)
+	clear(s.opens)
+	clear(s.baseOpen)
 }
