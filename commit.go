@@ -147,9 +147,12 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 		return CommitResult{}, err // nothing sent: Commit or Abort again
 	}
 	p.done = true
+	// A schema grown by dynamic mapping goes in the same metadata write as
+	// the segments built with it.
+	schema, schemaJSON := w.schemaToCommit()
 	// Once asked, the metadata write is not interrupted by ctx: a commit
 	// half-cancelled would leave the writer unable to tell what is on disk.
-	res, err := ask[*messages.CommitResponse](w, context.WithoutCancel(ctx), w.pids.Committer, &messages.CommitRequest{Deletes: p.cut.Deletes}, w.cfg.FlushDeadline)
+	res, err := ask[*messages.CommitResponse](w, context.WithoutCancel(ctx), w.pids.Committer, &messages.CommitRequest{Deletes: p.cut.Deletes, Schema: schemaJSON}, w.cfg.FlushDeadline)
 	if err == nil && res.Error != "" {
 		err = codedError(res.Code, res.Error)
 	}
@@ -158,6 +161,7 @@ func (p *PreparedCommit) Commit(ctx context.Context) (CommitResult, error) {
 		w.resume()
 		return CommitResult{}, w.failed()
 	}
+	w.schemaCommitted(schema)
 	if err := w.refreshView(); err != nil {
 		w.fail(err)
 		w.resume()

@@ -169,7 +169,13 @@ func (w *Writer) Reader() (*Reader, error) {
 		return nil, err
 	}
 	w.segments.Retain()
-	r, err := newReader(w.schema, w.internal, v, w.cfg)
+	user, internal, err := w.schemasOf(v.meta)
+	if err != nil {
+		v.release()
+		w.segments.Close()
+		return nil, err
+	}
+	r, err := newReader(user, internal, v, w.cfg)
 	if err != nil {
 		v.release()
 		w.segments.Close()

@@ -44,6 +44,9 @@ type Writer struct {
 	pids     actors.PIDs
 	// ownSystem says the writer made system, and shuts it down on Close.
 	ownSystem bool
+	// dyn grows the schema for unknown fields; nil unless the schema is
+	// dynamic (schema_dynamic.go).
+	dyn *dynamicSchema
 
 	// Safe for concurrent use on their own: each guards its state.
 	credits  *credits        // intake backpressure
@@ -277,6 +280,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		internal: internal,
 		lock:     lock,
 		credits:  newCredits(cfg.QueueCapacity),
+		dyn:      newDynamicSchema(schema, internal, meta),
 	}
 	w.mu.tokenizerOverrides = map[string]string{}
 	w.mu.view = v
@@ -346,8 +350,9 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 	return w, nil
 }
 
-// Schema returns the index's schema.
-func (w *Writer) Schema() *Schema { return w.schema }
+// Schema returns the index's schema: with dynamic mapping, as grown so far,
+// committed or not.
+func (w *Writer) Schema() *Schema { return w.currentSchema() }
 
 // AddDocument validates doc and hands it to the workers. It never blocks:
 // it returns a *segment.DocumentError naming the field for an invalid
@@ -362,7 +367,9 @@ func (w *Writer) Schema() *Schema { return w.schema }
 // wait for the next.
 func (w *Writer) AddDocument(doc *Document) error {
 	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
-		return err
+		if err = w.validateDynamic(doc, err); err != nil {
+			return err
+		}
 	}
 	return w.add(doc)
 }
@@ -371,7 +378,9 @@ func (w *Writer) AddDocument(doc *Document) error {
 // returning ErrQueueFull, until ctx ends.
 func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
 	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
-		return err
+		if err = w.validateDynamic(doc, err); err != nil {
+			return err
+		}
 	}
 	err := w.add(doc)
 	for errors.Is(err, ErrQueueFull) {
@@ -397,8 +406,10 @@ func (w *Writer) AddDocuments(docs []*Document) (int, error) {
 	var invalid error
 	for i, d := range docs {
 		if err := w.schema.Validate(d, w.cfg.MaxDocumentBytes); err != nil {
-			valid, invalid = i, err
-			break
+			if err = w.validateDynamic(d, err); err != nil {
+				valid, invalid = i, err
+				break
+			}
 		}
 	}
 	w.mu.RLock()

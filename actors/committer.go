@@ -113,7 +113,7 @@ func (c *committerCore) step(ev interface{}) []effect {
 			return []effect{respond{&messages.CommitResponse{Error: "no prepared commit"}}}
 		}
 		c.state = committing
-		return []effect{toManager{&messages.RegisterSegments{Segments: c.prepared.Segments, Deletes: m.Deletes}}}
+		return []effect{toManager{&messages.RegisterSegments{Segments: c.prepared.Segments, Deletes: m.Deletes, Schema: m.Schema}}}
 
 	case *messages.RegisterSegmentsResponse:
 		if c.state != committing {

@@ -45,6 +45,12 @@ type coordinatorCore struct {
 	lastPrepare uint64      // prepare numbers; only increase
 
 	fetching map[string]*messages.SegmentShipped // remote segments being fetched, by id (coordinator_remote.go)
+
+	// The newest schema the writer grew (dynamic mapping), in force for
+	// the documents that came after it; version 0 is the one the workers
+	// start with. Batches carry its version (see send).
+	schemaVersion uint32
+	schema        []byte
 }
 
 // coreConfig is what the core needs of Config.
@@ -76,6 +82,9 @@ type workerState struct {
 	// still come, late (lateFailure).
 	unblamedGen  uint64
 	unblamedHeld map[uint64]int
+	// The newest schema version sent to generation schemaGen.
+	schemaSent uint32
+	schemaGen  uint64
 }
 
 // flushState is one prepare's flush.
@@ -186,6 +195,9 @@ func (c *coordinatorCore) step(ev interface{}) []effect {
 	switch m := ev.(type) {
 	case *messages.AddDocuments:
 		c.queue = append(c.queue, m.Docs...)
+		if m.SchemaVersion > c.schemaVersion {
+			c.schemaVersion, c.schema = m.SchemaVersion, m.Schema
+		}
 
 	case *messages.RequestWork:
 		w := c.current(m.Worker, m.Generation)
@@ -498,7 +510,17 @@ func (c *coordinatorCore) send(out []effect, w *workerState, b *supervisor.Batch
 	w.idle = false
 	w.sent++
 	w.unflushed = true
-	return append(out, toWorker{worker: w.id, msg: &messages.Batch{Seq: b.Seq, Docs: b.Docs, Generation: w.generation}})
+	// Every document came after the schema it needs (the writer sends a
+	// grown schema before the documents that use it), so the newest one
+	// covers the batch; it travels once to each generation of the worker.
+	msg := &messages.Batch{Seq: b.Seq, Docs: b.Docs, Generation: w.generation, SchemaVersion: c.schemaVersion}
+	if w.schemaGen != w.generation || w.schemaSent < c.schemaVersion {
+		w.schemaGen, w.schemaSent = w.generation, c.schemaVersion
+		if c.schemaVersion > 0 {
+			msg.Schema = c.schema
+		}
+	}
+	return append(out, toWorker{worker: w.id, msg: msg})
 }
 
 func (c *coordinatorCore) askFlush(out []effect, w *workerState) []effect {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/hermes-search/hermes-go/index"
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/mergepolicy"
@@ -65,7 +66,7 @@ func (m *segmentManager) Receive(ctx actor.Context) {
 		m.maybeMerge(ctx)
 
 	case *messages.RegisterSegments:
-		gen, err := m.commit(msg.Segments, msg.Deletes)
+		gen, err := m.commit(msg.Segments, msg.Deletes, msg.Schema)
 		res := &messages.RegisterSegmentsResponse{Generation: gen}
 		if err != nil {
 			res.Error, res.Code = err.Error(), errorCode(err)
@@ -128,9 +129,18 @@ func (m *segmentManager) Receive(ctx actor.Context) {
 	}
 }
 
-func (m *segmentManager) commit(segments []*messages.SegmentInfo, deletes []*messages.DeleteOp) (uint64, error) {
+// commit writes the next generation: the committed segments with these,
+// the deletes applied, and, when schema is set (the writer's schema grew),
+// that schema, in the same metadata write, so that no committed segment
+// ever has fields the committed schema lacks.
+func (m *segmentManager) commit(segments []*messages.SegmentInfo, deletes []*messages.DeleteOp, schema []byte) (uint64, error) {
 	start := time.Now()
 	next := m.nextMeta()
+	if len(schema) > 0 {
+		if err := m.growSchema(next, schema); err != nil {
+			return 0, err
+		}
+	}
 	docs := uint32(0)
 	fresh := map[string]bool{}
 	for _, s := range segments {
@@ -151,6 +161,26 @@ func (m *segmentManager) commit(segments []*messages.SegmentInfo, deletes []*mes
 	}
 	m.cfg.logger().Info("committed", "generation", next.Generation, "segments", len(segments), "docs", docs, "deletes", len(deletes), since(start))
 	return next.Generation, nil
+}
+
+// growSchema makes next hold the grown user schema (JSON), and has the
+// segments open with it from now on: those of this commit are built with
+// it, or an older version of it, and the deletes about to be applied read
+// them. Merges, which build with their sources' schema, follow.
+func (m *segmentManager) growSchema(next *storage.Metadata, schema []byte) error {
+	user, err := segment.ParseSchema(schema)
+	if err != nil {
+		return fmt.Errorf("grown schema: %w", err)
+	}
+	internal, err := index.InternalSchema(user)
+	if err != nil {
+		return fmt.Errorf("grown schema: %w", err)
+	}
+	if err := m.cfg.Segments.SetSchema(internal); err != nil {
+		return fmt.Errorf("grown schema: %w", err)
+	}
+	next.Schema = schema
+	return nil
 }
 
 // nextMeta is a copy of the committed state with the next generation.

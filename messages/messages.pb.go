@@ -277,9 +277,15 @@ func (x *Document) GetValues() []*FieldValue {
 
 // AddDocuments hands validated documents to the coordinator. Each holds one
 // intake credit, returned when a worker takes the document.
+//
+// With schema set (dynamic mapping grew the index's schema), the schema
+// (the internal one, as JSON) is in force from here on: the documents after
+// it may hold its new fields. Its version only increases.
 type AddDocuments struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Docs          []*Document            `protobuf:"bytes,1,rep,name=docs,proto3" json:"docs,omitempty"`
+	SchemaVersion uint32                 `protobuf:"varint,2,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
+	Schema        []byte                 `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -317,6 +323,20 @@ func (*AddDocuments) Descriptor() ([]byte, []int) {
 func (x *AddDocuments) GetDocs() []*Document {
 	if x != nil {
 		return x.Docs
+	}
+	return nil
+}
+
+func (x *AddDocuments) GetSchemaVersion() uint32 {
+	if x != nil {
+		return x.SchemaVersion
+	}
+	return 0
+}
+
+func (x *AddDocuments) GetSchema() []byte {
+	if x != nil {
+		return x.Schema
 	}
 	return nil
 }
@@ -383,7 +403,15 @@ type Batch struct {
 	Docs  []*Document            `protobuf:"bytes,2,rep,name=docs,proto3" json:"docs,omitempty"`
 	// The worker incarnation the batch is for. A restarted worker drops batches
 	// queued for its previous incarnation: the ledger re-delivers those.
-	Generation    uint64 `protobuf:"varint,3,opt,name=generation,proto3" json:"generation,omitempty"`
+	Generation uint64 `protobuf:"varint,3,opt,name=generation,proto3" json:"generation,omitempty"`
+	// The version of the schema the batch's documents are built with, 0 for
+	// the one the worker started with. A worker whose builder has an older
+	// one writes it as a segment and starts one with this schema (an older
+	// version is no change: a newer schema takes older documents). schema
+	// (JSON) is set when the coordinator has not sent this version to this
+	// generation of the worker yet.
+	SchemaVersion uint32 `protobuf:"varint,4,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
+	Schema        []byte `protobuf:"bytes,5,opt,name=schema,proto3" json:"schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -437,6 +465,20 @@ func (x *Batch) GetGeneration() uint64 {
 		return x.Generation
 	}
 	return 0
+}
+
+func (x *Batch) GetSchemaVersion() uint32 {
+	if x != nil {
+		return x.SchemaVersion
+	}
+	return 0
+}
+
+func (x *Batch) GetSchema() []byte {
+	if x != nil {
+		return x.Schema
+	}
+	return nil
 }
 
 // SegmentInfo describes a durable segment a worker built.
@@ -1189,8 +1231,11 @@ func (x *PrepareResponse) GetCode() ErrorCode {
 }
 
 type CommitRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Deletes       []*DeleteOp            `protobuf:"bytes,1,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Deletes []*DeleteOp            `protobuf:"bytes,1,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	// The user's schema (JSON) to commit, when it grew since the last commit
+	// (dynamic mapping); empty keeps the committed one.
+	Schema        []byte `protobuf:"bytes,2,opt,name=schema,proto3" json:"schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1228,6 +1273,13 @@ func (*CommitRequest) Descriptor() ([]byte, []int) {
 func (x *CommitRequest) GetDeletes() []*DeleteOp {
 	if x != nil {
 		return x.Deletes
+	}
+	return nil
+}
+
+func (x *CommitRequest) GetSchema() []byte {
+	if x != nil {
+		return x.Schema
 	}
 	return nil
 }
@@ -1389,7 +1441,11 @@ type RegisterSegments struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Segments []*SegmentInfo         `protobuf:"bytes,1,rep,name=segments,proto3" json:"segments,omitempty"`
 	// Deletes by primary key, applied in the same metadata write.
-	Deletes       []*DeleteOp `protobuf:"bytes,2,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	Deletes []*DeleteOp `protobuf:"bytes,2,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	// The grown user schema (JSON), written in the same metadata write; empty
+	// keeps the committed one. It extends the committed schema and every
+	// segment's.
+	Schema        []byte `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1434,6 +1490,13 @@ func (x *RegisterSegments) GetSegments() []*SegmentInfo {
 func (x *RegisterSegments) GetDeletes() []*DeleteOp {
 	if x != nil {
 		return x.Deletes
+	}
+	return nil
+}
+
+func (x *RegisterSegments) GetSchema() []byte {
+	if x != nil {
+		return x.Schema
 	}
 	return nil
 }
@@ -2236,20 +2299,24 @@ const file_messages_proto_rawDesc = "" +
 	"\x03raw\x18\x06 \x01(\fH\x00R\x03rawB\a\n" +
 	"\x05value\"?\n" +
 	"\bDocument\x123\n" +
-	"\x06values\x18\x01 \x03(\v2\x1b.hermes.messages.FieldValueR\x06values\"=\n" +
+	"\x06values\x18\x01 \x03(\v2\x1b.hermes.messages.FieldValueR\x06values\"|\n" +
 	"\fAddDocuments\x12-\n" +
-	"\x04docs\x18\x01 \x03(\v2\x19.hermes.messages.DocumentR\x04docs\"E\n" +
+	"\x04docs\x18\x01 \x03(\v2\x19.hermes.messages.DocumentR\x04docs\x12%\n" +
+	"\x0eschema_version\x18\x02 \x01(\rR\rschemaVersion\x12\x16\n" +
+	"\x06schema\x18\x03 \x01(\fR\x06schema\"E\n" +
 	"\vRequestWork\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x02 \x01(\x04R\n" +
-	"generation\"h\n" +
+	"generation\"\xa7\x01\n" +
 	"\x05Batch\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12-\n" +
 	"\x04docs\x18\x02 \x03(\v2\x19.hermes.messages.DocumentR\x04docs\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x03 \x01(\x04R\n" +
-	"generation\"d\n" +
+	"generation\x12%\n" +
+	"\x0eschema_version\x18\x04 \x01(\rR\rschemaVersion\x12\x16\n" +
+	"\x06schema\x18\x05 \x01(\fR\x06schema\"d\n" +
 	"\vSegmentInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bnum_docs\x18\x02 \x01(\rR\anumDocs\x12\x14\n" +
@@ -2310,9 +2377,10 @@ const file_messages_proto_rawDesc = "" +
 	"\brejected\x18\x03 \x03(\v2\x19.hermes.messages.RejectedR\brejected\x12\x12\n" +
 	"\x04docs\x18\x04 \x01(\x04R\x04docs\x12\x16\n" +
 	"\x06rounds\x18\x05 \x01(\x04R\x06rounds\x12.\n" +
-	"\x04code\x18\x06 \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"D\n" +
+	"\x04code\x18\x06 \x01(\x0e2\x1a.hermes.messages.ErrorCodeR\x04code\"\\\n" +
 	"\rCommitRequest\x123\n" +
-	"\adeletes\x18\x01 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\"v\n" +
+	"\adeletes\x18\x01 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\x12\x16\n" +
+	"\x06schema\x18\x02 \x01(\fR\x06schema\"v\n" +
 	"\x0eCommitResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1e\n" +
 	"\n" +
@@ -2322,10 +2390,11 @@ const file_messages_proto_rawDesc = "" +
 	"\fAbortRequest\x12\x12\n" +
 	"\x04keep\x18\x01 \x01(\bR\x04keep\"%\n" +
 	"\rAbortResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error\"\x81\x01\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x99\x01\n" +
 	"\x10RegisterSegments\x128\n" +
 	"\bsegments\x18\x01 \x03(\v2\x1c.hermes.messages.SegmentInfoR\bsegments\x123\n" +
-	"\adeletes\x18\x02 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\".\n" +
+	"\adeletes\x18\x02 \x03(\v2\x19.hermes.messages.DeleteOpR\adeletes\x12\x16\n" +
+	"\x06schema\x18\x03 \x01(\fR\x06schema\".\n" +
 	"\bDeleteOp\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x80\x01\n" +

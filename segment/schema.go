@@ -178,12 +178,13 @@ const (
 	// known fields of a nested object are still taken.
 	IgnoreUnknown
 	// DynamicUnknown asks for bleve's dynamic mapping: an unknown field is
-	// added to the schema with the type inferred from its values. Today
-	// `hermes index` does it when it creates an index: it reads the whole
-	// input first and creates the index with the fields it found added (so
-	// the committed schema lists them). An index's schema cannot grow yet
-	// (segments are written and opened against one fixed schema), so
-	// DecodeJSON treats unknown fields as RejectUnknown does.
+	// added to the schema with the type inferred from its values (package
+	// segment/infer). A running hermes.Writer does it in AddDocument and
+	// in its DecodeJSON, and commits the grown schema with the documents
+	// (see hermes.Writer.DecodeJSON); `hermes index` reads its whole input
+	// first and adds the fields before indexing. A Schema never changes, so
+	// its own DecodeJSON and Validate treat unknown fields as
+	// RejectUnknown does.
 	DynamicUnknown
 )
 
@@ -207,8 +208,8 @@ type Schema struct {
 }
 
 // WithUnknownFields returns a copy of s whose DecodeJSON treats unknown
-// fields as u says. It applies to JSON only: Validate and the writer still
-// reject a Document value of an unknown field, since the Go caller chose it.
+// fields as u says. Validate still rejects a Document value of an unknown
+// field; a hermes.Writer with DynamicUnknown adds the field instead.
 func (s *Schema) WithUnknownFields(u UnknownFields) *Schema {
 	c := *s
 	c.unknown = u

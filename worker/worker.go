@@ -9,10 +9,17 @@
 // Protocol, with the coordinator:
 //
 //	worker --RequestWork{worker, generation}--> coordinator      (when free)
-//	coordinator --Batch{seq, docs, generation}--> worker
+//	coordinator --Batch{seq, docs, generation, schema_version[, schema]}--> worker
 //	worker --SegmentShipped{round 0, segment, batches, files}--> coordinator   (past 80% of its budget)
 //	coordinator --FlushRequest{round, reply_to}--> worker
 //	worker --SegmentShipped{round, ...} | FlushAck{round} (nothing held)--> reply_to
+//
+// A Batch of a newer schema version (the writer's schema grew: dynamic
+// mapping) makes the worker write its builder, if it holds documents, as a
+// segment (SegmentShipped, round 0) and build the next one with the new
+// schema, which the first batch of each version to each generation
+// carries. Every segment is thus built with one schema, which the commit
+// that registers it extends.
 //
 // A SegmentShipped names a segment in the worker's directory. On a node
 // (Files set) the coordinator has it fetched (package shipping) before it
@@ -85,14 +92,18 @@ func Props(cfg Config) *actor.Props {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return actor.PropsFromProducer(func() actor.Actor { return &worker{cfg: cfg} })
+	return actor.PropsFromProducer(func() actor.Actor { return &worker{cfg: cfg, schema: cfg.Schema} })
 }
 
 type worker struct {
-	cfg       Config
-	builder   *segment.Builder
-	batches   []uint64 // sequence numbers of the batches in builder
-	heldBytes int64    // their memory in the writer's ledger (LedgerInBudget)
+	cfg Config
+	// The newest schema the worker was sent, and its version: the
+	// builder's, or the next builder's.
+	schema        *segment.Schema
+	schemaVersion uint32
+	builder       *segment.Builder
+	batches       []uint64 // sequence numbers of the batches in builder
+	heldBytes     int64    // their memory in the writer's ledger (LedgerInBudget)
 }
 
 // BuildError is the panic value of a failed segment write (an I/O error
@@ -150,6 +161,11 @@ func (w *worker) Receive(ctx actor.Context) {
 		if m.Generation != w.cfg.Generation {
 			return // for another incarnation; the ledger re-delivers it
 		}
+		if m.SchemaVersion > w.schemaVersion {
+			if s := w.useSchema(m); s != nil {
+				ctx.Send(w.cfg.Coordinator, s)
+			}
+		}
 		w.add(m)
 		if w.overBudget() {
 			if s := w.build(0); s != nil {
@@ -172,9 +188,29 @@ func (w *worker) askForWork(ctx actor.Context) {
 	ctx.Send(w.cfg.Coordinator, &messages.RequestWork{Worker: w.cfg.Worker, Generation: w.cfg.Generation})
 }
 
+// useSchema moves the worker to the newer schema of batch b, and returns
+// the segment of the builder that held documents of the older one, if any.
+// A batch of a version it was never sent the schema of (a message lost on
+// the way, which the coordinator then treats as a lost worker) is a panic:
+// the coordinator re-delivers the batch to the next generation, with the
+// schema.
+func (w *worker) useSchema(b *messages.Batch) *messages.SegmentShipped {
+	if len(b.Schema) == 0 {
+		panic(fmt.Sprintf("worker %d: batch %d needs schema version %d, which this worker was not sent", w.cfg.Worker, b.Seq, b.SchemaVersion))
+	}
+	s, err := segment.ParseSchema(b.Schema)
+	if err != nil || !s.Extends(w.schema) {
+		panic(fmt.Sprintf("worker %d: batch %d: schema version %d does not extend the worker's schema (%v)", w.cfg.Worker, b.Seq, b.SchemaVersion, err))
+	}
+	shipped := w.build(0)
+	w.schema, w.schemaVersion = s, b.SchemaVersion
+	w.cfg.Logger.Debug("schema grown", "worker", w.cfg.Worker, "generation", w.cfg.Generation, "version", b.SchemaVersion, "fields", s.NumFields())
+	return shipped
+}
+
 func (w *worker) add(b *messages.Batch) {
 	if w.builder == nil {
-		w.builder = segment.NewBuilder(w.cfg.Schema, w.cfg.Tokenizers())
+		w.builder = segment.NewBuilder(w.schema, w.cfg.Tokenizers())
 	}
 	adding := -1
 	defer func() {

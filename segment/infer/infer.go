@@ -322,6 +322,19 @@ func (s *Sampler) Fields() []segment.Field {
 	return fields
 }
 
+// TypedFields is Fields without the fields that held only null: what
+// dynamic mapping adds for one document, whose null says nothing of a
+// field's type (a later value types it).
+func (s *Sampler) TypedFields() []segment.Field {
+	var fields []segment.Field
+	for _, f := range s.fields {
+		if f.kind != kindNull {
+			fields = append(fields, f.field())
+		}
+	}
+	return fields
+}
+
 // field is the schema field of what was seen.
 func (f *fieldSeen) field() segment.Field {
 	switch f.kind {

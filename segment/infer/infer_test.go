@@ -253,3 +253,14 @@ func TestValueFieldTypesByKind(t *testing.T) {
 		}
 	}
 }
+
+func TestTypedFieldsLeaveOutNullOnlyFields(t *testing.T) {
+	s := sample(t, `{"a":null,"b":1,"c":{"d":null,"e":true}}`)
+	var names []string
+	for _, f := range s.TypedFields() {
+		names = append(names, f.Name)
+	}
+	if want := []string{"b", "c.e"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("TypedFields = %v, want %v", names, want)
+	}
+}
