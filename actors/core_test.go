@@ -131,6 +131,9 @@ func (h *coreHarness) run(t *testing.T, d *datadriven.TestData) string {
 			m.Docs = append(m.Docs, ToMessage(doc, h.nextDoc))
 		}
 		ev = m
+	case "grow": // the writer's schema grew to version
+		v := intArg(t, d, "version", 1)
+		ev = &messages.AddDocuments{SchemaVersion: uint32(v), Schema: fmt.Appendf(nil, "schema-v%d", v)}
 	case "request-work":
 		ev = &messages.RequestWork{Worker: worker, Generation: gen()}
 	case "prepare":
@@ -221,7 +224,7 @@ func showEffects(effects []effect, h *coreHarness) string {
 			}
 			switch m := e.msg.(type) {
 			case *messages.Batch:
-				fmt.Fprintf(&b, "-> worker %d: Batch seq=%d gen=%d docs=%v\n", e.worker, m.Seq, m.Generation, docSeqs(m.Docs))
+				fmt.Fprintf(&b, "-> worker %d: Batch seq=%d gen=%d docs=%v%s\n", e.worker, m.Seq, m.Generation, docSeqs(m.Docs), showSchema(m))
 				if sim != nil && sim.generation == m.Generation {
 					sim.batches = append(sim.batches, m.Seq)
 					sim.docs += len(m.Docs)
@@ -381,4 +384,16 @@ func durationArg(t *testing.T, d *datadriven.TestData, key string, def time.Dura
 		t.Fatalf("%s: %v", key, err)
 	}
 	return v
+}
+
+// showSchema shows a batch's schema version, and the schema it carries,
+// once the schema grew.
+func showSchema(m *messages.Batch) string {
+	if m.SchemaVersion == 0 && m.Schema == nil {
+		return ""
+	}
+	if m.Schema == nil {
+		return fmt.Sprintf(" schema=v%d", m.SchemaVersion)
+	}
+	return fmt.Sprintf(" schema=v%d carries=%s", m.SchemaVersion, m.Schema)
 }
