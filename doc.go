@@ -52,6 +52,13 @@
 //     their call belongs to (as an add's), in the same metadata write as
 //     the documents of that commit; they delete only documents added
 //     before them. Abort discards those of the aborted commit.
+//   - With a dynamic schema (UnknownFields DynamicUnknown), the fields an
+//     AddDocument or Writer.DecodeJSON adds to the schema are in memory
+//     only, as the documents are: the next Commit writes the grown schema
+//     in the same metadata write as the segments that hold them, so no
+//     committed segment ever has fields the committed schema lacks. A crash
+//     or Close before it loses them; an Abort discards the documents but
+//     the writer keeps the fields, and its next Commit writes them.
 //   - A document that crashed workers repeatedly is isolated and reported in
 //     CommitResult.Rejected, never silently dropped. (In upsert mode the
 //     document it was to replace is still deleted.)
