@@ -239,6 +239,14 @@ func (w *Writer) currentSchema() *Schema {
 	return w.dyn.cur.Load().user
 }
 
+// currentInternal is currentSchema's internal schema (index.InternalSchema).
+func (w *Writer) currentInternal() *Schema {
+	if w.dyn == nil {
+		return w.internal
+	}
+	return w.dyn.cur.Load().internal
+}
+
 // schemaToCommit returns the schema version a Commit writes, and its JSON
 // for the CommitRequest; nil JSON when it is the committed one. Call it
 // after the flush: it then extends the schema of every prepared segment.

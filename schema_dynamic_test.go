@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -504,5 +505,90 @@ func TestDynamicMappingCommitCrash(t *testing.T) {
 			t.Logf("cut before each of the commit's %d operations", cut-1)
 			return
 		}
+	}
+}
+
+// TestDynamicMappingConcurrentGrowth adds documents from several
+// goroutines that race to add the same new fields with different types:
+// each field gets one type, the first to grow it wins, every document of
+// that type is indexed and every other is refused naming the field, and the
+// committed counts agree.
+func TestDynamicMappingConcurrentGrowth(t *testing.T) {
+	ctx := context.Background()
+	w, err := hermes.Create(ctx, storage.NewMem(), dynamicSchema(t), hermes.Config{Workers: 2, BatchDocs: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const goroutines, each, fields = 8, 150, 10
+	type outcome struct {
+		field    string
+		isString bool
+		err      error
+	}
+	results := make([][]outcome, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				o := outcome{field: fmt.Sprintf("f%d", i%fields), isString: (g+i)%3 == 0}
+				doc := new(hermes.Document).AddString("id", fmt.Sprintf("g%d-%d", g, i)).AddString("body", "common")
+				if o.isString {
+					doc.AddString(o.field, "w")
+				} else {
+					doc.AddI64(o.field, int64(i))
+				}
+				o.err = w.AddDocumentWait(ctx, doc)
+				results[g] = append(results[g], o)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	schema := w.Schema()
+	if schema.NumFields() != 2+fields {
+		t.Fatalf("schema has %d fields, want %d", schema.NumFields(), 2+fields)
+	}
+	texts, ints, total := map[string]int{}, map[string]int{}, 0
+	for _, rs := range results {
+		for _, o := range rs {
+			f, _ := schema.Field(o.field)
+			matches := (f.Type == segment.TypeText) == o.isString
+			var de *segment.DocumentError
+			switch {
+			case matches && o.err != nil:
+				t.Fatalf("a %s value of %s (%v) was refused: %v", map[bool]string{true: "string", false: "i64"}[o.isString], o.field, f.Type, o.err)
+			case !matches && (!errors.As(o.err, &de) || de.Field != o.field):
+				t.Fatalf("a value of the wrong type for %s (%v): %v", o.field, f.Type, o.err)
+			case matches && o.isString:
+				texts[o.field]++
+				total++
+			case matches:
+				ints[o.field]++
+				total++
+			}
+		}
+	}
+	r, err := w.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for k := range fields {
+		name := fmt.Sprintf("f%d", k)
+		q, want := name+":[0 TO 1000]", ints[name]
+		if f, _ := schema.Field(name); f.Type == segment.TypeText {
+			q, want = name+":w", texts[name]
+		}
+		if n, err := r.Count(ctx, q); err != nil || n != want {
+			t.Fatalf("Count(%q) = %d (%v), want %d", q, n, err, want)
+		}
+	}
+	if n := r.NumDocs(); n != total {
+		t.Fatalf("%d documents, want %d", n, total)
 	}
 }

@@ -361,6 +361,9 @@ func (w *Writer) Schema() *Schema { return w.currentSchema() }
 // for a worker, and ErrClosed after Close. On any error nothing was added (a
 // registered key is rolled back).
 //
+// With a dynamic schema (UnknownFields DynamicUnknown), fields doc has and
+// the schema lacks are added to it first (see Writer.DecodeJSON).
+//
 // A nil return means the document is accepted. It belongs to the first
 // commit whose PrepareCommit starts after AddDocument returned: intake
 // stays open during a commit, and documents added while one is prepared
@@ -557,10 +560,10 @@ func (w *Writer) SetTokenizer(field, tokenizer string) error {
 	}
 	overrides := maps.Clone(w.mu.tokenizerOverrides)
 	overrides[field] = tokenizer
-	if f, ok := w.schema.Field(field); !ok || f.Type != segment.TypeText {
+	if f, ok := w.currentSchema().Field(field); !ok || f.Type != segment.TypeText {
 		return fmt.Errorf("hermes: SetTokenizer: %q is not a text field of the schema", field)
 	}
-	m, err := segment.ResolveTokenizers(w.internal, w.cfg.Tokenizers, overrides)
+	m, err := segment.ResolveTokenizers(w.currentInternal(), w.cfg.Tokenizers, overrides)
 	if err != nil {
 		return fmt.Errorf("hermes: SetTokenizer: %w", err)
 	}
