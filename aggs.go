@@ -20,7 +20,9 @@ type Aggregation interface {
 }
 
 // TermsAgg buckets the matches by the value of a fast field: the Size
-// (default 10) values with the most documents, most first, ties by value.
+// (default 10) values with the most documents, most first, ties by value
+// (numeric order; byte order for keywords). They are picked with a heap of
+// Size entries, not by sorting every distinct value.
 // Sub aggregations compute stats per bucket (one level of nesting).
 //
 // On a fast keyword field every value of a document counts (a document
@@ -347,7 +349,7 @@ func (a *TermsAgg) newCollector(r *Reader) (aggCollector, error) {
 		return nil, err
 	}
 	if f, ok := r.schema.Field(a.Field); ok && f.FastKeyword() {
-		return &keywordTermsCollector{field: f, size: size, sub: sub, buckets: map[string]*termBucket{}, flush: func() {}}, nil
+		return &keywordTermsCollector{field: f, size: size, sub: sub, buckets: map[string]*termBucket{}}, nil
 	}
 	f, err := r.fastField(a.Field, "terms")
 	if err != nil {
@@ -469,25 +471,19 @@ func (c *termsCollector) denseSegment(col numColumn, subCols []numColumn, lo uin
 
 func (c *termsCollector) result() *AggResult {
 	c.flush()
-	nums := make([]int, len(c.counts))
-	for i := range nums {
-		nums[i] = i
-	}
-	sort.Slice(nums, func(i, j int) bool {
-		ci, cj := c.counts[nums[i]], c.counts[nums[j]]
-		if ci != cj {
-			return ci > cj
-		}
-		return c.values.key(nums[i]) < c.values.key(nums[j])
+	counts := c.counts
+	top := topN(c.size, upTo(len(counts)), func(i, j int) bool {
+		// Raw keys order as the values do.
+		return counts[i] > counts[j] || counts[i] == counts[j] && c.values.key(i) < c.values.key(j)
 	})
 	res := &AggResult{}
-	for i, n := range nums {
-		if i >= c.size {
-			res.Other += c.counts[n]
-			continue
-		}
+	for _, n := range counts {
+		res.Other += n
+	}
+	for _, n := range top {
+		res.Other -= counts[n]
 		f, s := orderedValue(c.field.Type, c.values.key(n))
-		res.Buckets = append(res.Buckets, Bucket{Key: s, From: f, To: f, Count: c.counts[n], Sub: c.sub.results(c.subs[n*c.nsub : (n+1)*c.nsub])})
+		res.Buckets = append(res.Buckets, Bucket{Key: s, From: f, To: f, Count: counts[n], Sub: c.sub.results(c.subs[n*c.nsub : (n+1)*c.nsub])})
 	}
 	return res
 }

@@ -16,7 +16,8 @@ import (
 const aggBenchDocs = 265441
 
 // aggBenchReader indexes aggBenchDocs synthetic documents, every one
-// matching "body:all", with u64, i64 and f64 fast fields.
+// matching "body:all", with u64, i64 and f64 fast fields and a fast
+// keyword field of 10,007 values.
 func aggBenchReader(b *testing.B) *hermes.Reader {
 	b.Helper()
 	ctx := context.Background()
@@ -26,6 +27,7 @@ func aggBenchReader(b *testing.B) *hermes.Reader {
 		hermes.Field{Name: "cat", Type: segment.TypeU64, Fast: true},
 		hermes.Field{Name: "qty", Type: segment.TypeI64, Fast: true},
 		hermes.Field{Name: "price", Type: segment.TypeF64, Fast: true},
+		hermes.Field{Name: "tag", Type: segment.TypeKeyword, Indexed: true, Fast: true},
 	)
 	if err != nil {
 		b.Fatal(err)
@@ -39,7 +41,8 @@ func aggBenchReader(b *testing.B) *hermes.Reader {
 	for i := range aggBenchDocs {
 		docs = append(docs, new(hermes.Document).AddString("id", fmt.Sprint(i)).
 			AddString("body", fmt.Sprintf("all w%d", i%97)).
-			AddU64("cat", uint64(i*7919%50)).AddI64("qty", int64(i%1000-500)).AddF64("price", float64(i%10007)/4))
+			AddU64("cat", uint64(i*7919%50)).AddI64("qty", int64(i%1000-500)).AddF64("price", float64(i%10007)/4).
+			AddString("tag", fmt.Sprintf("t%05d", i*31%10007)))
 		if len(docs) == cap(docs) || i == aggBenchDocs-1 {
 			for _, d := range docs {
 				if err := w.AddDocumentWait(ctx, d); err != nil {
@@ -80,7 +83,8 @@ func BenchmarkAggregations(b *testing.B) {
 		{"stats", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"s": stats}}},
 		{"terms", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": &hermes.TermsAgg{Field: "cat"}}}},
 		{"terms_stats", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": terms}}},
-		{"terms_wide", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": &hermes.TermsAgg{Field: "price", Size: 10}}}}, // 10,007 values: not dense
+		{"terms_wide", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": &hermes.TermsAgg{Field: "price", Size: 10}}}},       // 10,007 values: not dense
+		{"terms_keyword_wide", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"t": &hermes.TermsAgg{Field: "tag", Size: 10}}}}, // 10,007 strings
 		{"histogram", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"h": hist}}},
 		{"range", hermes.SearchRequest{Query: "body:all", Aggs: map[string]hermes.Aggregation{"r": &hermes.RangeAgg{Field: "price", Ranges: []hermes.NumericRange{{From: 0, To: 100}, {From: 100, To: 1000}, {From: 1000, To: 5000}}}}}},
 		{"sort_price_k10", hermes.SearchRequest{Query: "body:all", K: 10, Sort: []hermes.SortField{{Field: "price", Desc: true}}}},

@@ -3,6 +3,7 @@ package hermes_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/hermes-search/hermes-go"
@@ -33,6 +34,7 @@ func BenchmarkQueryLanguage(b *testing.B) {
 		{"fuzzy1", "text:languge~1"},
 		{"fuzzy2", "text:languge~2"},
 		{"fuzzy2_short", "text:cat~2"},
+		{"fuzzy2_long", "text:" + strings.Repeat("language", 38) + "~2"}, // 304 characters: past vellum's DFA
 		{"prefix", "text:prog*"},
 		{"wildcard_infix", "text:lang*age"},
 		{"wildcard_leading", "text:*ization"},

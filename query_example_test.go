@@ -69,6 +69,7 @@ func Example_queryLanguage() {
 		`title:(rust pearls)`,        // a group on one field
 		`progr*`,                     // a prefix
 		`ac?i*n`,                     // wildcards anywhere
+		`*ing`,                       // a leading wildcard
 		`/pe.rls?/`,                  // a regular expression
 		`programing~1`,               // fuzzy: within one edit
 		`acton~`,                     // fuzzy: within two edits
@@ -80,6 +81,7 @@ func Example_queryLanguage() {
 		`programming~3`,              // refused: at most 2 edits
 		`/^go/`,                      // refused: anchors
 		`"go language"~1.5`,          // refused: slop is whole
+		`year:[2000 TO]`,             // refused: a bound is missing
 	} {
 		hits, err := r.Search(ctx, q, 10)
 		var pe *query.ParseError
@@ -113,6 +115,7 @@ func Example_queryLanguage() {
 	// title:(rust pearls)          Programming Pearls | Rust in Action
 	// progr*                       The Go Programming Language | Programming Pearls
 	// ac?i*n                       Go in Action | Rust in Action
+	// *ing                         The Go Programming Language | Programming Pearls
 	// /pe.rls?/                    Programming Pearls
 	// programing~1                 Programming Pearls | The Go Programming Language
 	// acton~                       Go in Action | Rust in Action
@@ -124,4 +127,5 @@ func Example_queryLanguage() {
 	// programming~3                error at byte 11 (fuzzy term)
 	// /^go/                        error at byte 0 (regular expression)
 	// "go language"~1.5            error at byte 13 (phrase slop)
+	// year:[2000 TO]               error at byte 5 (range)
 }

@@ -134,6 +134,7 @@ func BenchmarkRealmix(b *testing.B) {
 	for _, bc := range []struct{ name, q string }{
 		{"fuzzy1", "text:languge~1"},
 		{"fuzzy2", "text:languge~2"},
+		{"fuzzy2_long", "text:" + strings.Repeat("language", 38) + "~2"}, // 304 characters: past vellum's DFA
 		{"wildcard_infix", "text:lang*age"},
 		{"wildcard_leading", "text:*ization"},
 		{"regexp", "text:/lang[a-z]*e/"},

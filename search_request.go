@@ -250,11 +250,11 @@ func (r *Reader) SearchRequest(ctx context.Context, req SearchRequest) (*SearchR
 	if err != nil {
 		return nil, err
 	}
-	if err := aggs.err(); err != nil {
-		return nil, err
-	}
 	res.Total = TotalHits{Value: total, Relation: TotalEqual}
 	res.Aggs = aggs.results()
+	if err := aggs.err(); err != nil { // after results: they read the last segment's values
+		return nil, err
+	}
 	entries := top.sorted()
 	if res.Hits, err = r.entryHits(plan, entries[min(req.Offset, len(entries)):]); err != nil {
 		return nil, err

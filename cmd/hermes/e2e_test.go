@@ -503,7 +503,7 @@ func TestDuplicateKeysAreReported(t *testing.T) {
 		t.Fatalf("first run: %v", r)
 	}
 	r := runHermes(t, "", "index", "--index", dir, "--input", path)
-	if r.code != exitFailure || !strings.Contains(r.stderr, "line 1") || !strings.Contains(r.stderr, `duplicate id "doc-000"`) {
+	if r.code != exitFailure || !strings.Contains(r.stderr, "line 1") || !strings.Contains(r.stderr, `duplicate id "doc-000"`) || !strings.Contains(r.stderr, "--upsert") {
 		t.Fatalf("second run: %v", r)
 	}
 	if n := docCount(t, dir); n != 8 {

@@ -576,7 +576,7 @@ func lineProblem(err error) (reason string, ok bool) {
 		de.Line = 0
 		return de.Error(), true
 	case errors.As(err, &dk):
-		return fmt.Sprintf("duplicate %s %q (already in the index or earlier in the input)", dk.Field, dk.Key), true
+		return fmt.Sprintf("duplicate %s %q (already in the index or earlier in the input; --upsert replaces it)", dk.Field, dk.Key), true
 	case errors.As(err, &long):
 		return long.Reason(), true
 	}

@@ -96,8 +96,8 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 		if len(pos) == 0 {
 			return usagef("no query; e.g. hermes search --index %s 'civil war'", orDefault(o.index, "DIR"))
 		}
-		if o.k < 1 && (o.k < 0 || len(o.req.aggs) == 0) {
-			return usagef("-k %d: show at least 1 hit (or 0 with --agg)", o.k)
+		if o.k < 1 && (o.k < 0 || len(o.req.aggs) == 0 && !o.req.count) {
+			return usagef("-k %d: show at least 1 hit (or 0 with --agg or --count)", o.k)
 		}
 	}
 	_, schema, err := readIndexMeta(o.index)
@@ -214,7 +214,7 @@ func runSearch(ctx context.Context, args []string, io stdio) error {
 		return nil
 	}
 	p.printText(io.out, hits, docs)
-	printAggsText(io.out, res, aggs)
+	printAggsText(io.out, res, aggs, req.Aggs, schema)
 	fmt.Fprintln(io.out, summaryLine(res, took))
 	return nil
 }

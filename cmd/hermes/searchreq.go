@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	hermes "github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/segment"
 )
 
 // defaultTotalThreshold is how far hermes search counts the matches
@@ -262,19 +265,27 @@ func summaryLine(res *hermes.SearchResult, took time.Duration) string {
 	return fmt.Sprintf("%d of %s %s in %s", len(res.Hits), total, noun, took.Round(10*time.Microsecond))
 }
 
-// printAggsText writes each aggregation under its spec.
-func printAggsText(w io.Writer, res *hermes.SearchResult, specs []string) {
-	for _, spec := range specs {
-		a := res.Aggs[spec]
-		fmt.Fprintf(w, "%s:\n", spec)
+// printAggsText writes each aggregation under its name, its stats in the
+// type of their field (dates as dates).
+func printAggsText(w io.Writer, res *hermes.SearchResult, names []string, aggs map[string]hermes.Aggregation, schema *segment.Schema) {
+	isDate := func(field string) bool {
+		f, ok := schema.Field(field)
+		return ok && f.Type == segment.TypeDate
+	}
+	for _, name := range names {
+		a := res.Aggs[name]
+		fmt.Fprintf(w, "%s:\n", name)
 		if a.Stats != nil {
-			fmt.Fprintf(w, "    %s\n", statsText(a.Stats))
+			st, _ := aggs[name].(*hermes.StatsAgg)
+			fmt.Fprintf(w, "    %s\n", statsText(a.Stats, st != nil && isDate(st.Field)))
 			continue
 		}
+		subs := subStatsAggs(aggs[name])
 		for _, b := range a.Buckets {
 			fmt.Fprintf(w, "    %-12s %d", b.Key, b.Count)
-			for _, s := range b.Sub {
-				fmt.Fprintf(w, "  (%s)", statsText(s))
+			for _, sn := range slices.Sorted(maps.Keys(b.Sub)) {
+				st := subs[sn]
+				fmt.Fprintf(w, "  (%s)", statsText(b.Sub[sn], st != nil && isDate(st.Field)))
 			}
 			fmt.Fprintln(w)
 		}
@@ -284,11 +295,39 @@ func printAggsText(w io.Writer, res *hermes.SearchResult, specs []string) {
 	}
 }
 
-func statsText(s *hermes.FieldStats) string {
+// subStatsAggs returns an aggregation's per-bucket stats.
+func subStatsAggs(a hermes.Aggregation) map[string]*hermes.StatsAgg {
+	switch a := a.(type) {
+	case *hermes.TermsAgg:
+		return a.Sub
+	case *hermes.RangeAgg:
+		return a.Sub
+	case *hermes.HistogramAgg:
+		return a.Sub
+	case *hermes.DateHistogramAgg:
+		return a.Sub
+	case *hermes.DateRangeAgg:
+		return a.Sub
+	}
+	return nil
+}
+
+// statsText prints stats: integers in full, other numbers in 6 digits,
+// and for a date field min, max and avg as dates (no sum).
+func statsText(s *hermes.FieldStats, date bool) string {
 	if s.Count == 0 {
 		return "count 0"
 	}
-	g := func(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
+	if date {
+		d := func(f float64) string { return segment.FormatDate(int64(math.Round(f))) }
+		return fmt.Sprintf("count %d, min %s, max %s, avg %s", s.Count, d(s.Min), d(s.Max), d(s.Avg))
+	}
+	g := func(f float64) string {
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return strconv.FormatFloat(f, 'f', 0, 64)
+		}
+		return strconv.FormatFloat(f, 'g', 10, 64)
+	}
 	return fmt.Sprintf("count %d, min %s, max %s, avg %s, sum %s", s.Count, g(s.Min), g(s.Max), g(s.Avg), g(s.Sum))
 }
 

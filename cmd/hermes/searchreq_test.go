@@ -118,3 +118,34 @@ func searchJSONk(t *testing.T, dir, query string, extra ...string) []map[string]
 	}
 	return hits
 }
+
+// hermes search -k 0 --count prints only the exact total, and stats of a
+// date field print dates, and numbers exactly, not in six digits.
+func TestSearchCountOnlyAndStatsText(t *testing.T) {
+	lines := []string{
+		`{"id":"a","title":"a book","created":"2024-03-01T10:00:00Z","n":123456789}`,
+		`{"id":"b","title":"a book","created":"2025-06-15T08:30:00Z","n":123456790}`,
+		`{"id":"c","title":"a pen","created":"2023-01-10T00:00:00Z","n":1}`,
+	}
+	dir := filepath.Join(t.TempDir(), "idx")
+	if r := runHermes(t, "", "index", "--index", dir, "--input", writeFile(t, lines)); r.code != 0 {
+		t.Fatalf("index: %v", r)
+	}
+	r := runHermes(t, "", "search", "--index", dir, "-k", "0", "--count", "book")
+	if r.code != 0 || strings.TrimSpace(r.stdout) == "" || !strings.HasPrefix(r.stdout, "0 of 2 hits in") {
+		t.Errorf("-k 0 --count: %v", r)
+	}
+	r = runHermes(t, "", "search", "--index", dir, "-k", "0", "--agg", "stats:created", "--agg", "stats:n", "--agg", "terms:n>stats:created", "book")
+	if r.code != 0 {
+		t.Fatalf("search: %v", r)
+	}
+	for _, want := range []string{
+		"count 2, min 2024-03-01T10:00:00Z, max 2025-06-15T08:30:00Z, avg 2024-10-22T21:15:00Z",
+		"count 2, min 123456789, max 123456790, avg 123456789.5, sum 246913579",
+		"(count 1, min 2024-03-01T10:00:00Z, max 2024-03-01T10:00:00Z, avg 2024-03-01T10:00:00Z)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stats output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

@@ -11,19 +11,13 @@ import (
 
 // fuzzyDFARunes is the longest Fuzzy term matched with vellum's
 // precomputed Levenshtein DFA. Its size grows with the term (about 70 KB a
-// character at distance 2), so a longer term is matched another way:
-// the term dictionary is walked for the terms whose length in bytes allows
-// a match (at least len-distance bytes: such terms are rare), and each is
-// checked by computing its edit distance, in time proportional to the
-// term's length times the distance.
+// character at distance 2), so a longer term is matched with an
+// osaAutomaton, which computes the edit distance as it walks the term
+// dictionary and leaves every path as soon as no term below it can be
+// within the distance: the walk visits the prefixes within the distance
+// of the term's prefix, not the whole dictionary.
 const fuzzyDFARunes = 256
 
-// fuzzyMatcher finds the terms within a Fuzzy query's distance and their
-// distance, with the Levenshtein DFA for short terms and by computing the
-// distance for long ones. Both count distance as vellum's DFA with
-// transpositions does: the optimal string alignment distance over code
-// points (an adjacent transposition is one edit; no substring is edited
-// twice).
 type fuzzyMatcher struct {
 	dfa      *levenshtein.DFA // nil for a long term
 	term     []rune
@@ -52,14 +46,12 @@ func newFuzzyMatcher(q Fuzzy) (*fuzzyMatcher, error) {
 }
 
 // automaton accepts every term within the distance: the DFA, or for a long
-// term an automaton on byte lengths (a superset, checked by match).
+// term an osaAutomaton.
 func (m *fuzzyMatcher) automaton() vellum.Automaton {
 	if m.dfa != nil {
 		return m.dfa
 	}
-	// A match has at least len-distance code points, so at least as many
-	// bytes, and at most len+distance, so at most 4 times as many bytes.
-	return &byteLengthAutomaton{lo: len(m.term) - m.distance, hi: min(4*(len(m.term)+m.distance), segment.MaxTermBytes)}
+	return newOSAAutomaton(m.term, m.distance)
 }
 
 // match reports whether t is within the distance, and its distance.
@@ -72,15 +64,154 @@ func (m *fuzzyMatcher) match(t string) (bool, int) {
 	return d <= m.distance, d
 }
 
-// byteLengthAutomaton accepts the terms of lo to hi bytes. Its state is
-// the number of bytes read, hi+1 past hi (a dead state).
-type byteLengthAutomaton struct{ lo, hi int }
+// osaAutomaton is a byte automaton (vellum.Automaton) accepting the terms
+// within max edits of q, counted as boundedOSADistance counts them. A
+// state is a row of that function's table: after a term prefix of i code
+// points, the distances d[i][j] between the prefix and q[:j], kept for j
+// in the band i-max .. i+max (outside it they exceed max), with the row
+// before it (for transpositions), the prefix's last code point, and the
+// bytes of a code point not yet complete. A state whose row holds nothing
+// within max is dead: no term below it can match, so the walk of the term
+// dictionary leaves that path. This bounds the walk to the prefixes within
+// max edits of a prefix of q, and to terms of at most len(q)+max code
+// points.
+//
+// States are computed on each transition, never cached; Start begins a new
+// walk and drops the states of the last one. It is not safe for
+// concurrent use.
+type osaAutomaton struct {
+	q     []rune
+	max   int
+	width int // cells of a row: 2*max+1
+	// State s (s >= 1; 0 is dead) is rows[s*2*width:] (its row, then the
+	// row before it) and meta[s].
+	rows []uint8
+	meta []osaState
+}
 
-func (a *byteLengthAutomaton) Start() int                 { return 0 }
-func (a *byteLengthAutomaton) IsMatch(s int) bool         { return s >= a.lo && s <= a.hi }
-func (a *byteLengthAutomaton) CanMatch(s int) bool        { return s <= a.hi }
-func (a *byteLengthAutomaton) WillAlwaysMatch(s int) bool { return false }
-func (a *byteLengthAutomaton) Accept(s int, _ byte) int   { return min(s+1, a.hi+1) }
+type osaState struct {
+	i       int32 // code points read
+	last    rune  // the last of them
+	partial [3]byte
+	npart   uint8
+}
+
+func newOSAAutomaton(q []rune, max int) *osaAutomaton {
+	a := &osaAutomaton{q: q, max: max, width: 2*max + 1}
+	a.Start()
+	return a
+}
+
+// over is the value of every cell beyond max.
+func (a *osaAutomaton) over() uint8 { return uint8(a.max + 1) }
+
+// cell returns d[i][j] from row, the band of row i, or over outside it.
+func (a *osaAutomaton) cell(row []uint8, i, j int) uint8 {
+	k := j - (i - a.max)
+	if j < 0 || j > len(a.q) || k < 0 || k >= a.width {
+		return a.over()
+	}
+	return row[k]
+}
+
+// Start returns the start state (row 0: d[0][j] = j), dropping the states
+// of the previous walk.
+func (a *osaAutomaton) Start() int {
+	w := a.width
+	a.rows = a.rows[:0]
+	a.meta = a.meta[:0]
+	a.rows = append(a.rows, make([]uint8, 4*w)...) // the dead state and state 1
+	a.meta = append(a.meta, osaState{}, osaState{})
+	row, prev := a.rows[2*w:3*w], a.rows[3*w:4*w]
+	for k := range w {
+		row[k] = a.over()
+		prev[k] = a.over()
+		if j := k - a.max; j >= 0 && j <= len(a.q) {
+			row[k] = uint8(min(j, a.max+1))
+		}
+	}
+	return 1
+}
+
+func (a *osaAutomaton) IsMatch(s int) bool {
+	if s == 0 || a.meta[s].npart != 0 {
+		return false
+	}
+	i := int(a.meta[s].i)
+	return int(a.cell(a.rows[s*2*a.width:], i, len(a.q))) <= a.max
+}
+
+func (a *osaAutomaton) CanMatch(s int) bool        { return s != 0 }
+func (a *osaAutomaton) WillAlwaysMatch(s int) bool { return false }
+
+// Accept returns the state after reading b in state s: a new state
+// holding one more byte of an incomplete code point, the next row, or the
+// dead state.
+func (a *osaAutomaton) Accept(s int, b byte) int {
+	if s == 0 {
+		return 0
+	}
+	st := a.meta[s]
+	var buf [4]byte
+	n := copy(buf[:], st.partial[:st.npart])
+	buf[n] = b
+	n++
+	w := a.width
+	if !utf8.FullRune(buf[:n]) {
+		if n == 4 {
+			return 0
+		}
+		next := st
+		copy(next.partial[:], buf[:n])
+		next.npart = uint8(n)
+		a.meta = append(a.meta, next)
+		a.rows = append(a.rows, a.rows[s*2*w:(s+1)*2*w]...)
+		return len(a.meta) - 1
+	}
+	r, size := utf8.DecodeRune(buf[:n])
+	if size != n || r == utf8.RuneError && size == 1 {
+		return 0 // not UTF-8: never a match
+	}
+	// Row i+1 from row i (cur) and row i-1 (prev).
+	i := int(st.i)
+	base := len(a.rows)
+	a.rows = append(a.rows, make([]uint8, 2*w)...)
+	cur, prev := a.rows[s*2*w:s*2*w+w], a.rows[s*2*w+w:(s+1)*2*w]
+	row := a.rows[base : base+w]
+	copy(a.rows[base+w:base+2*w], cur)
+	over := a.over()
+	ni := i + 1
+	alive := false
+	for k := range w {
+		j := ni - a.max + k
+		v := over
+		switch {
+		case j < 0 || j > len(a.q):
+		case j == 0:
+			v = uint8(min(ni, int(over)))
+		default:
+			cost := uint8(1)
+			if r == a.q[j-1] {
+				cost = 0
+			}
+			v = min(a.cell(cur, i, j)+1, a.cell(cur, i, j-1)+cost, over)
+			if k > 0 {
+				v = min(v, row[k-1]+1)
+			}
+			if ni > 1 && j > 1 && r == a.q[j-2] && st.last == a.q[j-1] {
+				v = min(v, a.cell(prev, i-1, j-2)+1)
+			}
+		}
+		row[k] = v
+		alive = alive || v <= uint8(a.max)
+	}
+	if !alive {
+		a.rows = a.rows[:base]
+		return 0
+	}
+	a.meta = append(a.meta, osaState{i: int32(ni), last: r})
+	return len(a.meta) - 1
+}
 
 // boundedOSADistance is the optimal string alignment distance between a and b
 // (insertions, deletions, substitutions and transpositions of adjacent

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/blevesearch/vellum"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 )
 
@@ -773,5 +775,88 @@ func TestSloppyRepeatsMatchModel(t *testing.T) {
 	}
 	if matched < 15 {
 		t.Fatalf("only %d of 60 phrases matched anything: the test checks too little", matched)
+	}
+}
+
+// The osaAutomaton, walking a term dictionary, accepts exactly the terms
+// within the distance (as boundedOSADistance counts it), for queries of
+// any length and multibyte or invalid UTF-8 terms; and it prunes: a query
+// far from every term visits few states.
+func TestOSAAutomatonMatchesModel(t *testing.T) {
+	rng := rand.New(rand.NewSource(15))
+	alphabet := []rune("abcéжz")
+	var words []string
+	seen := map[string]bool{}
+	for len(words) < 3000 {
+		rs := make([]rune, 1+rng.Intn(12))
+		for i := range rs {
+			rs[i] = alphabet[rng.Intn(len(alphabet))]
+		}
+		w := string(rs)
+		if rng.Intn(50) == 0 {
+			w += "\xff" // not UTF-8: never a match
+		}
+		if !seen[w] {
+			seen[w] = true
+			words = append(words, w)
+		}
+	}
+	slices.Sort(words)
+	var buf bytes.Buffer
+	b, err := vellum.New(&buf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range words {
+		if err := b.Insert([]byte(w), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fst, err := vellum.Load(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk := func(a vellum.Automaton) []string {
+		var got []string
+		it, err := fst.Search(a, nil, nil)
+		for err == nil {
+			k, _ := it.Current()
+			got = append(got, string(k))
+			err = it.Next()
+		}
+		return got
+	}
+	for i := range 300 {
+		q := words[rng.Intn(len(words))]
+		if i%2 == 0 {
+			q = editWord(rng, q, rng.Intn(3), alphabet)
+		}
+		if !utf8.ValidString(q) {
+			continue
+		}
+		max := 1 + rng.Intn(2)
+		var want []string
+		for _, w := range words {
+			if utf8.ValidString(w) && boundedOSADistance([]rune(q), []rune(w), max) <= max {
+				want = append(want, w)
+			}
+		}
+		a := newOSAAutomaton([]rune(q), max)
+		if got := walk(a); !slices.Equal(got, want) {
+			t.Fatalf("%q within %d: walk found %q, want %q", q, max, got, want)
+		}
+	}
+	// A long query far from every term: the walk leaves each path within
+	// a few code points, so it builds far fewer states than the
+	// dictionary has terms (130 here).
+	a := newOSAAutomaton([]rune(strings.Repeat("q", 300)), 2)
+	if got := walk(a); len(got) != 0 {
+		t.Fatalf("far query matched %q", got)
+	}
+	if n := len(a.meta); n > len(words)/10 {
+		t.Errorf("a far query built %d states over %d terms: the walk is not pruned", n, len(words))
 	}
 }

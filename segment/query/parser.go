@@ -73,7 +73,9 @@ func parseErr(pos int, construct, format string, args ...any) error {
 // position and the construct: an unknown field given explicitly, a range or
 // comparison on a field that is not numeric and fast or indexed, a phrase on
 // a text field without positions, a value that is not a number on a
-// numeric field, a fuzzy edit distance above 2, a malformed boost or slop,
+// numeric field, a range without both bounds, TO or its closing bracket,
+// _exists_ on anything but a field name, a fuzzy edit distance above 2, a
+// malformed boost or slop, slop on a group or range,
 // an invalid regular expression or one using what the term automaton
 // cannot run (anchors, word boundaries, lazy quantifiers), a wildcard,
 // fuzzy or regular expression on a numeric field.
@@ -390,15 +392,16 @@ func boosted(q Query, boost float64) Query {
 	return Boost{Query: q, Boost: boost}
 }
 
-// suffixes reads the "~N" (a phrase's slop, when slop is allowed) and "^N"
-// (a boost) that may follow a phrase, group or range, in either order. It
-// returns -1 for what is absent. A '~' or '^' not followed by a number
-// ending the word is not a suffix, and is left to read as a word.
+// suffixes reads the "~N" (a phrase's slop, when slop is allowed, else an
+// error) and "^N" (a boost) that may follow a phrase, group or range, in
+// either order. It returns -1 for what is absent. A '~' or '^' not followed
+// by a number ending the word is not a suffix, and is left to read as a
+// word.
 func (p *parser) suffixes(slop bool) (int, float64, error) {
 	sl, boost := -1, -1.0
 	for !p.eof() {
 		c := p.in[p.pos]
-		if !(c == '^' && boost < 0) && !(c == '~' && slop && sl < 0) {
+		if !(c == '^' && boost < 0) && !(c == '~' && sl < 0) {
 			break
 		}
 		i := p.pos + 1
@@ -408,6 +411,9 @@ func (p *parser) suffixes(slop bool) (int, float64, error) {
 		num := p.in[p.pos+1 : i]
 		if num == "" || !(p.endsWord(i) || p.in[i] == '^' || p.in[i] == '~') {
 			break
+		}
+		if c == '~' && !slop {
+			return 0, 0, parseErr(p.pos, "phrase slop", "~%s: slop applies only to a phrase, not to a group or a range", num)
 		}
 		var err error
 		if c == '^' {
@@ -682,6 +688,11 @@ func (p *parser) bareWord(fields []string, explicit bool, w []wordChar) (Query, 
 func (p *parser) exists() (Query, error) {
 	p.valStart = p.pos
 	w := p.scanWord()
+	if len(w) == 0 {
+		// fieldPrefix saw something after the colon, so it is a group or a
+		// quote.
+		return nil, parseErr(p.pos, "field", "_exists_ takes one field name, as _exists_:year, not %q", p.in[p.pos:p.pos+1])
+	}
 	body, fuzzy, boost, err := wordSuffixes(w)
 	if err != nil {
 		return nil, err
@@ -1131,8 +1142,9 @@ func smallInt(v any) any {
 	return v
 }
 
-// rangeQuery parses [a TO b], {a TO b}, or a mix, leniently: a missing
-// closing bracket is taken as inclusive, a missing TO or end as unbounded.
+// rangeQuery parses [a TO b], {a TO b}, or a mix; * is an open end. A
+// range is written on a named numeric field, so it is never pasted
+// punctuation: a missing bound, TO or closing bracket is an error.
 func (p *parser) rangeQuery(name string) (Query, error) {
 	f, err := p.rangeField(name)
 	if err != nil {
@@ -1141,25 +1153,17 @@ func (p *parser) rangeQuery(name string) (Query, error) {
 	minInc := p.in[p.pos] == '['
 	p.pos++
 	end := strings.IndexAny(p.in[p.pos:], "]}")
-	body, maxInc := "", true
 	if end < 0 {
-		body = p.in[p.pos:]
-		p.pos = len(p.in)
-	} else {
-		body = p.in[p.pos : p.pos+end]
-		maxInc = p.in[p.pos+end] == ']'
-		p.pos += end + 1
+		return nil, parseErr(p.valStart, "range", "range on field %q: no closing ] or }; want [min TO max]", name)
 	}
-	var parts []string
-	for _, w := range strings.Fields(body) {
-		if !strings.EqualFold(w, "TO") {
-			parts = append(parts, w)
-		}
+	body := p.in[p.pos : p.pos+end]
+	maxInc := p.in[p.pos+end] == ']'
+	p.pos += end + 1
+	parts := strings.Fields(body)
+	if len(parts) != 3 || !strings.EqualFold(parts[1], "TO") {
+		return nil, parseErr(p.valStart, "range", "range on field %q: %q; want [min TO max], * for an open end", name, body)
 	}
-	if len(parts) > 2 {
-		return nil, parseErr(p.valStart, "range", "range on field %q: %q has %d bounds; want [min TO max]", name, body, len(parts))
-	}
-	parts = append(parts, "*", "*")
+	parts = []string{parts[0], parts[2]}
 	lo, err := p.rangeBound(f, parts[0])
 	if err != nil {
 		return nil, err

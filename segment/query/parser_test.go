@@ -120,7 +120,6 @@ func TestParse(t *testing.T) {
 		{"year:<=2000", []string{"title"}, "year:{* TO 2000]"},
 		{"year:1999", []string{"title"}, "year:[1999 TO 1999]"},
 		{"price:[0.5 TO 9.99]", []string{"title"}, "price:[0.5 TO 9.99]"},
-		{"year:[1990 TO 2000", []string{"title"}, "year:[1990 TO 2000]"},
 		{"code:-7", []string{"title"}, "code:[-7 TO -7]"},
 		{"code:[-7 TO 7}", []string{"title"}, "code:[-7 TO 7}"},
 		{"price:1.0", []string{"title"}, "price:[1.0 TO 1.0]"},
@@ -296,6 +295,21 @@ func TestParseErrorPositions(t *testing.T) {
 		{`x year:>""`, 7, "range"},
 		{`x body:"two words"`, 7, "phrase"},
 		{"_exists_:nosuch", 9, "field"},
+		// _exists_ takes one field name, not a group or a phrase.
+		{"x _exists_:(year tag)", 11, "field"},
+		{`_exists_:"year"`, 9, "field"},
+		// Slop belongs to phrases: on a group or a range it is refused, not
+		// read as a word.
+		{"x (a1 b1)~2", 9, "phrase slop"},
+		{"(a1 b1)^2~2", 9, "phrase slop"},
+		{"x year:[1 TO 2]~1", 15, "phrase slop"},
+		// A range names both bounds with TO, and is closed.
+		{"x year:[1 TO]", 7, "range"},
+		{"x year:[1 5]", 7, "range"},
+		{"x year:[TO 5]", 7, "range"},
+		{"x year:[]", 7, "range"},
+		{"x year:[1 TO 5", 7, "range"},
+		{"year:{1 TO 5 cats", 5, "range"},
 	}
 	for _, tc := range tests {
 		_, err := Parse(tc.in, s, []string{"title"}, parserTokenizers)

@@ -114,11 +114,13 @@ type Prefix struct {
 // score is the sum over the kept terms it holds. Terms past MaxExpansions
 // are dropped, never an error: the closest ones are the ones wanted.
 //
-// Terms of up to 256 characters are matched with a Levenshtein automaton
-// over the term dictionary. A longer term's automaton would cost memory in
-// proportion to its length (about 70 KB a character at distance 2), so it
-// is matched by walking the dictionary's terms long enough in bytes to be
-// within Distance (rare) and computing each one's edit distance. A Term
+// Terms of up to 256 characters are matched with vellum's precomputed
+// Levenshtein automaton over the term dictionary. A longer term's would
+// cost memory in proportion to its length (about 70 KB a character at
+// distance 2), so the walk computes the edit distance of each dictionary
+// prefix as it goes instead, leaving a path once its prefix is more than
+// Distance edits from every prefix of Term: either way the walk visits only
+// the prefixes within Distance, never the whole dictionary. A Term
 // longer than MaxFuzzyTermRunes characters is an error: it would be more
 // than Distance edits from every term the index can hold.
 type Fuzzy struct {
