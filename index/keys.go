@@ -65,6 +65,9 @@ type Keys struct {
 	// for each other.
 	hash   func(key []byte) uint64 // maphash with a seed; tests force collisions
 	shards [keyShards]keyShard
+	// askedCommitted, if set (by tests), runs when Add has asked the
+	// committed segments about key, before it takes the shard's lock again.
+	askedCommitted func(key []byte)
 
 	deletesMu sync.Mutex
 	deletes   []*messages.DeleteOp // since the last cut; a key's in order
@@ -179,25 +182,34 @@ func (sh *keyShard) slot(h uint64, key []byte) (i int, found bool) {
 	}
 }
 
-// find returns the operations pending for key, whose hash is h; call with
-// sh.mu held.
-func (sh *keyShard) find(h uint64, key []byte) (keyOps, bool) {
-	if i, ok := sh.slot(h, key); ok {
-		return sh.entries[uint32(sh.slots[i])-1].ops(), true
+// locate finds key, whose hash is h, with one probe: its place and its
+// pending operations, if any (known). Call with sh.mu held, and pass the
+// place to set before anything else changes the shard.
+func (sh *keyShard) locate(h uint64, key []byte) (p keyPlace, ops keyOps, known bool) {
+	i, found := sh.slot(h, key)
+	p.slot = i
+	if found {
+		p.entry = &sh.entries[uint32(sh.slots[i])-1]
+		return p, p.entry.ops(), true
 	}
-	if len(sh.overflow) == 0 {
-		return keyOps{}, false
+	if len(sh.overflow) > 0 {
+		ops, known = sh.overflow[string(key)]
 	}
-	ops, ok := sh.overflow[string(key)]
-	return ops, ok
+	return p, ops, known
 }
 
-// store sets the operations pending for key, whose hash is h (by hash),
-// copying the key if it is new; call with sh.mu held.
-func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
-	i, found := sh.slot(h, key)
-	if found {
-		sh.entries[uint32(sh.slots[i])-1].setOps(ops)
+// keyPlace is where locate found a key: its entry, or else the empty slot
+// where it would go (-1 with no table yet).
+type keyPlace struct {
+	slot  int
+	entry *pendingKey
+}
+
+// set sets the operations pending for key, whose hash is h, at the place
+// locate returned, copying the key if it is new; call with sh.mu held.
+func (sh *keyShard) set(p keyPlace, h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
+	if p.entry != nil {
+		p.entry.setOps(ops)
 		return
 	}
 	if _, ok := sh.overflow[string(key)]; ok || len(sh.arena)+len(key) > math.MaxUint32 || len(key) >= addedBit || len(sh.entries) >= math.MaxUint32-1 {
@@ -210,6 +222,7 @@ func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) ui
 		sh.overflow[string(key)] = ops
 		return
 	}
+	i := p.slot
 	before := sh.tableBytes()
 	if (len(sh.entries)+1)*4 > len(sh.slots)*3 { // at most 3/4 full
 		sh.grow(hash)
@@ -220,6 +233,13 @@ func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) ui
 	sh.arena = append(sh.arena, key...)
 	sh.slots[i] = h>>32<<32 | uint64(len(sh.entries))
 	sh.held.Add(sh.tableBytes() - before)
+}
+
+// store sets the operations pending for key, whose hash is h; call with
+// sh.mu held.
+func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
+	p, _, _ := sh.locate(h, key)
+	sh.set(p, h, key, ops, hash)
 }
 
 // grow doubles slots, placing the entries again; call with sh.mu held.
@@ -291,44 +311,60 @@ func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
 
 // Add numbers an add of a document with primary key key (nil without a
 // primary key), which the caller hands over: it must not change afterwards.
-// committed are the committed segments, open for the call. It returns a
-// *DuplicateKeyError if the key is in the index or pending (unless in upsert
-// mode: then the older document is deleted at commit).
+// committed are the committed segments, open and unchanged for the call.
+// It returns a *DuplicateKeyError if the key is in the index or pending
+// (unless in upsert mode: then the older document is deleted at commit).
 func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err error) {
 	if k.key.Name == "" {
 		return k.seq.Add(1), nil
 	}
 	h := k.hash(key)
 	sh := k.shard(h)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	ops, known := sh.find(h, key)
-	var replaces bool
-	switch {
-	case known && ops.lastAdd > ops.lastDelete: // a live add is pending
-		if !k.upsert {
-			return 0, k.duplicate(key)
+	var inCommitted, asked bool
+	for {
+		sh.mu.Lock()
+		p, ops, known := sh.locate(h, key)
+		var replaces bool
+		switch {
+		case known && ops.lastAdd > ops.lastDelete: // a live add is pending
+			if !k.upsert {
+				sh.mu.Unlock()
+				return 0, k.duplicate(key)
+			}
+			replaces = true
+		case known && ops.lastDelete > 0: // deleted since the last commit
+		case len(committed) > 0 && !asked:
+			// The committed segments are asked without the shard's lock,
+			// so that the filter's hashing and a dictionary lookup hold up
+			// no add of the shard's other keys. They do not change during
+			// the call; the key's pending operations may, so they are
+			// looked up again.
+			sh.mu.Unlock()
+			if inCommitted, err = k.committedHas(key, committed); err != nil {
+				return 0, err
+			}
+			asked = true
+			if k.askedCommitted != nil {
+				k.askedCommitted(key)
+			}
+			continue
+		default:
+			if inCommitted && !k.upsert {
+				sh.mu.Unlock()
+				return 0, k.duplicate(key)
+			}
+			replaces = inCommitted
 		}
-		replaces = true
-	case known && ops.lastDelete > 0: // deleted since the last commit
-	default:
-		dup, err := k.committedHas(key, committed)
-		if err != nil {
-			return 0, err
+		seq = k.seq.Add(1)
+		ops.added = true
+		ops.lastAdd = seq
+		sh.set(p, h, key, ops, k.hash)
+		if replaces {
+			k.logDelete(key, seq)
 		}
-		if dup && !k.upsert {
-			return 0, k.duplicate(key)
-		}
-		replaces = dup
+		sh.mu.Unlock()
+		return seq, nil
 	}
-	seq = k.seq.Add(1)
-	ops.added = true
-	ops.lastAdd = seq
-	sh.store(h, key, ops, k.hash)
-	if replaces {
-		k.logDelete(key, seq)
-	}
-	return seq, nil
 }
 
 // Delete numbers and logs a delete of the document with primary key key,
@@ -339,9 +375,9 @@ func (k *Keys) Delete(key []byte) (seq uint64) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	seq = k.seq.Add(1)
-	ops, _ := sh.find(h, key)
+	p, ops, _ := sh.locate(h, key)
 	ops.lastDelete = seq
-	sh.store(h, key, ops, k.hash)
+	sh.set(p, h, key, ops, k.hash)
 	k.logDelete(key, seq)
 	return seq
 }
@@ -364,9 +400,9 @@ func (k *Keys) Reject(key []byte, seq uint64) {
 	sh := k.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if ops, ok := sh.find(h, key); ok && ops.lastAdd == seq {
+	if p, ops, ok := sh.locate(h, key); ok && ops.lastAdd == seq {
 		ops.lastAdd = 0
-		sh.store(h, key, ops, k.hash)
+		sh.set(p, h, key, ops, k.hash)
 	}
 }
 
