@@ -111,8 +111,10 @@ const keyShards = 16
 // last one, outside the builders' budget, and in memory the collector does
 // not scan: each key's bytes are appended to arena, its place there and its
 // operations to entries, and slots is an open-addressing table (linear
-// probing) over entries by the key's 64-bit hash. A lookup confirms the
-// key's bytes, so keys whose hashes collide are told apart. Keys are only
+// probing) over entries by the key's 64-bit hash; a slot keeps the hash's
+// high 32 bits, which also place it, so the table grows without hashing
+// the keys again. A lookup confirms the key's bytes, so keys whose hashes
+// collide are told apart. Keys are only
 // added between commits; a commit or abort rebuilds the shard with the keys
 // that stay (see settle). The rare key that does not fit arena's 32-bit
 // offsets, or is 2 GiB or longer, goes to overflow; a key is in one place, never two.
@@ -168,7 +170,7 @@ func (sh *keyShard) slot(h uint64, key []byte) (i int, found bool) {
 	}
 	mask := uint64(len(sh.slots) - 1)
 	tag := h >> 32 << 32
-	for p := h / keyShards & mask; ; p = (p + 1) & mask {
+	for p := h >> 32 & mask; ; p = (p + 1) & mask {
 		s := sh.slots[p]
 		if s == 0 {
 			return int(p), false
@@ -207,7 +209,7 @@ type keyPlace struct {
 
 // set sets the operations pending for key, whose hash is h, at the place
 // locate returned, copying the key if it is new; call with sh.mu held.
-func (sh *keyShard) set(p keyPlace, h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
+func (sh *keyShard) set(p keyPlace, h uint64, key []byte, ops keyOps) {
 	if p.entry != nil {
 		p.entry.setOps(ops)
 		return
@@ -225,35 +227,41 @@ func (sh *keyShard) set(p keyPlace, h uint64, key []byte, ops keyOps, hash func(
 	i := p.slot
 	before := sh.tableBytes()
 	if (len(sh.entries)+1)*4 > len(sh.slots)*3 { // at most 3/4 full
-		sh.grow(hash)
+		sh.grow()
 		i, _ = sh.slot(h, key)
 	}
 	sh.entries = append(sh.entries, pendingKey{off: uint32(len(sh.arena)), len: uint32(len(key))})
 	sh.entries[len(sh.entries)-1].setOps(ops)
 	sh.arena = append(sh.arena, key...)
 	sh.slots[i] = h>>32<<32 | uint64(len(sh.entries))
-	sh.held.Add(sh.tableBytes() - before)
+	if grown := sh.tableBytes() - before; grown != 0 {
+		sh.held.Add(grown)
+	}
 }
 
 // store sets the operations pending for key, whose hash is h; call with
 // sh.mu held.
-func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
+func (sh *keyShard) store(h uint64, key []byte, ops keyOps) {
 	p, _, _ := sh.locate(h, key)
-	sh.set(p, h, key, ops, hash)
+	sh.set(p, h, key, ops)
 }
 
-// grow doubles slots, placing the entries again; call with sh.mu held.
-func (sh *keyShard) grow(hash func([]byte) uint64) {
-	sh.slots = make([]uint64, max(2*len(sh.slots), 64))
+// grow doubles slots, placing the entries again by the hash bits their
+// slots hold (a key's place in a table of any size is its hash's high 32
+// bits, masked), so that no key is hashed again; call with sh.mu held.
+func (sh *keyShard) grow() {
+	old := sh.slots
+	sh.slots = make([]uint64, max(2*len(old), 64))
 	mask := uint64(len(sh.slots) - 1)
-	for j := range sh.entries {
-		e := &sh.entries[j]
-		h := hash(e.key(sh.arena))
-		p := h / keyShards & mask
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		p := s >> 32 & mask
 		for sh.slots[p] != 0 {
 			p = (p + 1) & mask
 		}
-		sh.slots[p] = h>>32<<32 | uint64(j+1)
+		sh.slots[p] = s
 	}
 }
 
@@ -358,7 +366,7 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 		seq = k.seq.Add(1)
 		ops.added = true
 		ops.lastAdd = seq
-		sh.set(p, h, key, ops, k.hash)
+		sh.set(p, h, key, ops)
 		if replaces {
 			k.logDelete(key, seq)
 		}
@@ -377,7 +385,7 @@ func (k *Keys) Delete(key []byte) (seq uint64) {
 	seq = k.seq.Add(1)
 	p, ops, _ := sh.locate(h, key)
 	ops.lastDelete = seq
-	sh.set(p, h, key, ops, k.hash)
+	sh.set(p, h, key, ops)
 	k.logDelete(key, seq)
 	return seq
 }
@@ -402,7 +410,7 @@ func (k *Keys) Reject(key []byte, seq uint64) {
 	defer sh.mu.Unlock()
 	if p, ops, ok := sh.locate(h, key); ok && ops.lastAdd == seq {
 		ops.lastAdd = 0
-		sh.set(p, h, key, ops, k.hash)
+		sh.set(p, h, key, ops)
 	}
 }
 
@@ -487,7 +495,7 @@ func (k *Keys) settle(cut uint64, saw func(key []byte, ops keyOps)) {
 		keep := func(key []byte, ops keyOps) {
 			saw(key, ops)
 			if ops, ok := settled(ops, cut); ok {
-				sh.store(k.hash(key), key, ops, k.hash)
+				sh.store(k.hash(key), key, ops)
 			}
 		}
 		for _, e := range entries {
