@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
@@ -110,7 +109,8 @@ const keyShards = 16
 // compactly, because a long commit holds one per document added since the
 // last one, outside the builders' budget, and in memory the collector does
 // not scan: each key's bytes are appended to arena, its place there and its
-// operations to entries, and slots is an open-addressing table (linear
+// operations to entries (both grow without copying: keystore.go), and
+// slots is an open-addressing table (linear
 // probing) over entries by the key's 64-bit hash; a slot keeps the hash's
 // high 32 bits, which also place it, so the table grows without hashing
 // the keys again. A lookup confirms the key's bytes, so keys whose hashes
@@ -121,8 +121,8 @@ const keyShards = 16
 type keyShard struct {
 	mu       sync.Mutex
 	slots    []uint64 // 0 empty; else the entry's index+1, the hash's high 32 bits above
-	entries  []pendingKey
-	arena    []byte // the keys' bytes; never changed once written
+	entries  entryLog
+	arena    keyArena // the keys' bytes; never changed once written
 	overflow map[string]keyOps
 	held     atomic.Int64 // what the four hold; written under mu
 	_        [64]byte     // its own cache line: the next shard's lock is another's
@@ -137,9 +137,8 @@ type pendingKey struct {
 
 const addedBit = 1 << 31
 
-func (e *pendingKey) key(arena []byte) []byte {
-	n := e.off + e.len&^addedBit
-	return arena[e.off:n:n]
+func (e *pendingKey) key(arena *keyArena) []byte {
+	return arena.get(e.off, e.len&^addedBit)
 }
 
 func (e *pendingKey) ops() keyOps {
@@ -176,8 +175,8 @@ func (sh *keyShard) slot(h uint64, key []byte) (i int, found bool) {
 			return int(p), false
 		}
 		if s>>32<<32 == tag {
-			e := &sh.entries[uint32(s)-1]
-			if bytes.Equal(e.key(sh.arena), key) {
+			e := sh.entries.at(uint32(s) - 1)
+			if bytes.Equal(e.key(&sh.arena), key) {
 				return int(p), true
 			}
 		}
@@ -191,7 +190,7 @@ func (sh *keyShard) locate(h uint64, key []byte) (p keyPlace, ops keyOps, known 
 	i, found := sh.slot(h, key)
 	p.slot = i
 	if found {
-		p.entry = &sh.entries[uint32(sh.slots[i])-1]
+		p.entry = sh.entries.at(uint32(sh.slots[i]) - 1)
 		return p, p.entry.ops(), true
 	}
 	if len(sh.overflow) > 0 {
@@ -214,26 +213,32 @@ func (sh *keyShard) set(p keyPlace, h uint64, key []byte, ops keyOps) {
 		p.entry.setOps(ops)
 		return
 	}
-	if _, ok := sh.overflow[string(key)]; ok || len(sh.arena)+len(key) > math.MaxUint32 || len(key) >= addedBit || len(sh.entries) >= math.MaxUint32-1 {
+	_, inOverflow := sh.overflow[string(key)]
+	before := sh.tableBytes()
+	var off uint32
+	fits := !inOverflow && len(key) < addedBit && sh.entries.n < math.MaxUint32-1
+	if fits {
+		off, fits = sh.arena.put(key)
+	}
+	if !fits {
 		if sh.overflow == nil {
 			sh.overflow = map[string]keyOps{}
 		}
-		if !ok {
+		if !inOverflow {
 			sh.held.Add(overflowKeyBytes + int64(len(key)))
 		}
 		sh.overflow[string(key)] = ops
 		return
 	}
 	i := p.slot
-	before := sh.tableBytes()
-	if (len(sh.entries)+1)*4 > len(sh.slots)*3 { // at most 3/4 full
+	if (int(sh.entries.n)+1)*4 > len(sh.slots)*3 { // at most 3/4 full
 		sh.grow()
 		i, _ = sh.slot(h, key)
 	}
-	sh.entries = append(sh.entries, pendingKey{off: uint32(len(sh.arena)), len: uint32(len(key))})
-	sh.entries[len(sh.entries)-1].setOps(ops)
-	sh.arena = append(sh.arena, key...)
-	sh.slots[i] = h>>32<<32 | uint64(len(sh.entries))
+	e := pendingKey{off: off, len: uint32(len(key))}
+	e.setOps(ops)
+	j := sh.entries.push(e)
+	sh.slots[i] = h>>32<<32 | uint64(j+1)
 	if grown := sh.tableBytes() - before; grown != 0 {
 		sh.held.Add(grown)
 	}
@@ -267,7 +272,7 @@ func (sh *keyShard) grow() {
 
 // tableBytes is what slots, entries and arena hold.
 func (sh *keyShard) tableBytes() int64 {
-	return int64(8*cap(sh.slots)) + int64(unsafe.Sizeof(pendingKey{}))*int64(cap(sh.entries)) + int64(cap(sh.arena))
+	return int64(8*cap(sh.slots)) + sh.entries.held + sh.arena.held
 }
 
 // keyOps are a key's pending operations, by sequence number (0: none).
@@ -490,7 +495,7 @@ func (k *Keys) settle(cut uint64, saw func(key []byte, ops keyOps)) {
 		sh := &k.shards[i]
 		sh.mu.Lock()
 		entries, arena, overflow := sh.entries, sh.arena, sh.overflow
-		sh.slots, sh.entries, sh.arena, sh.overflow = nil, nil, nil, nil
+		sh.slots, sh.entries, sh.arena, sh.overflow = nil, entryLog{}, keyArena{}, nil
 		sh.held.Store(0)
 		keep := func(key []byte, ops keyOps) {
 			saw(key, ops)
@@ -498,8 +503,9 @@ func (k *Keys) settle(cut uint64, saw func(key []byte, ops keyOps)) {
 				sh.store(k.hash(key), key, ops)
 			}
 		}
-		for _, e := range entries {
-			keep(e.key(arena), e.ops())
+		for j := range entries.n {
+			e := entries.at(j)
+			keep(e.key(&arena), e.ops())
 		}
 		for key, ops := range overflow {
 			keep([]byte(key), ops)
