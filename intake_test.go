@@ -290,3 +290,79 @@ func TestAddDocumentsStopsAtTheFirstRefusal(t *testing.T) {
 	}
 	wantBodies(t, w, "after the commit", map[string]string{"a": "x", "b": "x", "c": "x", "d": "x", "e": "x"})
 }
+
+// Goroutines that add the same keys at once, after a commit, find exactly
+// the duplicates a lone caller would: a committed key is refused to all (or,
+// upserting, replaced, so that it stays once), and of the adds of a new key
+// exactly one is accepted. Keys ask the committed segments outside their
+// shard's lock, so an add of the key can come in between; this is the race
+// that must change nothing.
+func TestConcurrentAddsOfOneKeyAfterACommit(t *testing.T) {
+	const committed, fresh, goroutines = 100, 300, 4
+	for _, upsert := range []bool{false, true} {
+		t.Run(fmt.Sprintf("upsert=%v", upsert), func(t *testing.T) {
+			cfg := hermes.Config{Workers: 2}
+			if upsert {
+				cfg.OnDuplicate = hermes.ReplaceDuplicates
+			}
+			w := create(t, storage.NewMem(), cfg)
+			ctx := context.Background()
+			for k := range committed {
+				mustAdd(t, w, doc(fmt.Sprint("c", k), "first"))
+			}
+			if _, err := w.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var accepted [committed + fresh]atomic.Int32
+			var wg sync.WaitGroup
+			for g := range goroutines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range committed + fresh {
+						// Each goroutine walks the keys from another start, so
+						// that they meet on every key.
+						k := (i + g*(committed+fresh)/goroutines) % (committed + fresh)
+						id := fmt.Sprint("c", k)
+						if k >= committed {
+							id = fmt.Sprint("n", k)
+						}
+						err := w.AddDocumentWait(ctx, doc(id, fmt.Sprint("from ", g)))
+						switch {
+						case err == nil:
+							accepted[k].Add(1)
+						case !errors.Is(err, hermes.ErrDuplicateKey):
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			for k := range committed + fresh {
+				want := int32(1)
+				if k < committed {
+					want = 0
+				}
+				if upsert {
+					want = goroutines
+				}
+				if got := accepted[k].Load(); got != want {
+					t.Fatalf("key %d: %d adds accepted, want %d", k, got, want)
+				}
+			}
+			if _, err := w.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := committedIDs(t, w)
+			if len(got) != committed+fresh {
+				t.Fatalf("%d keys in the index, want %d", len(got), committed+fresh)
+			}
+			for id, n := range got {
+				if n != 1 {
+					t.Fatalf("key %s is in the index %d times", id, n)
+				}
+			}
+		})
+	}
+}

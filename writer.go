@@ -479,7 +479,9 @@ func (w *Writer) send(docs ...*messages.Document) {
 	q.sending = true
 	for len(q.docs) > 0 {
 		group := q.docs
-		q.docs = nil
+		// The coordinator keeps the group, so the next one is new, sized
+		// like this one: appends under q.mu then rarely grow it.
+		q.docs = make([]*messages.Document, 0, len(group))
 		q.mu.Unlock()
 		w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: group})
 		q.mu.Lock()

@@ -10,10 +10,12 @@ import (
 )
 
 // ToMessage converts a validated document for the trip to a worker, with
-// its sequence number in index.SeqField. Every add makes one, so its parts come in
-// one allocation for a document of up to smallDocFields fields of text,
-// keyword or bytes (the common case), and in a few slabs otherwise, rather
-// than an object per field and value.
+// its sequence number in index.SeqField. Every add makes one, so its parts
+// come in one allocation for a document of up to smallDocFields fields of
+// text, keyword or bytes (the common case), and in a few slabs otherwise,
+// rather than an object per field and value. That allocation is sized to
+// the document (see pairDoc), as the collector scans every converted
+// document that waits in the coordinator's queue.
 func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 	n := len(d.Values) + 1
 	strings := 0
@@ -27,11 +29,16 @@ func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 	var values []*messages.FieldValue
 	var fvs []messages.FieldValue
 	var strs []messages.FieldValue_Str
-	if n <= smallDocFields+1 {
+	switch {
+	case n <= pairDocFields+1:
+		s := new(pairDoc)
+		m, seqValue = &s.doc, &s.seq
+		values, fvs, strs = s.values[:n:n], s.fvs[:n:n], s.strs[:strings:strings]
+	case n <= smallDocFields+1:
 		s := new(smallDoc)
 		m, seqValue = &s.doc, &s.seq
 		values, fvs, strs = s.values[:n:n], s.fvs[:n:n], s.strs[:strings:strings]
-	} else {
+	default:
 		s := new(bigDoc)
 		m, seqValue = &s.doc, &s.seq
 		values, fvs, strs = make([]*messages.FieldValue, n), make([]messages.FieldValue, n), make([]messages.FieldValue_Str, strings)
@@ -66,12 +73,25 @@ func ToMessage(d *segment.Document, seq uint64) *messages.Document {
 }
 
 // smallDocFields is how many fields a document may have for ToMessage to
-// build it in one allocation.
-const smallDocFields = 4
+// build it in one allocation; pairDocFields, for the smaller one.
+const (
+	smallDocFields = 4
+	pairDocFields  = 2
+)
 
 // smallDoc is a converted document with room for smallDocFields fields and
-// index.SeqField; bigDoc holds the document and its number for larger ones.
+// index.SeqField (536 bytes); pairDoc, for pairDocFields (344 bytes, which
+// also keeps it under the 512 bytes above which an object with pointers
+// needs a type header); bigDoc holds the document and its number for
+// larger ones.
 type (
+	pairDoc struct {
+		doc    messages.Document
+		seq    messages.FieldValue_U64
+		values [pairDocFields + 1]*messages.FieldValue
+		fvs    [pairDocFields + 1]messages.FieldValue
+		strs   [pairDocFields]messages.FieldValue_Str
+	}
 	smallDoc struct {
 		doc    messages.Document
 		seq    messages.FieldValue_U64

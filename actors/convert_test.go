@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"github.com/hermes-search/hermes-go/segment"
 )
@@ -38,5 +39,22 @@ func TestToMessageRoundTrip(t *testing.T) {
 		if got := fmt.Sprint(UserDocument(m).Values); got != want {
 			t.Fatalf("%d fields: round trip gives %s, want %s", fields, got, want)
 		}
+	}
+}
+
+// A document of up to smallDocFields text or keyword fields converts in one
+// allocation, the smaller ones in the smaller pairDoc.
+func TestToMessageOneAllocation(t *testing.T) {
+	for fields := 0; fields <= smallDocFields; fields++ {
+		d := new(segment.Document)
+		for i := 0; i < fields; i++ {
+			d.AddString(fmt.Sprint("f", i), "text")
+		}
+		if allocs := testing.AllocsPerRun(100, func() { ToMessage(d, 1) }); allocs != 1 {
+			t.Fatalf("%d fields: %v allocations, want 1", fields, allocs)
+		}
+	}
+	if size := unsafe.Sizeof(pairDoc{}); size > 512 {
+		t.Fatalf("pairDoc takes %d bytes, more than the 512 of an object without a type header", size)
 	}
 }

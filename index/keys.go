@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
@@ -65,6 +64,9 @@ type Keys struct {
 	// for each other.
 	hash   func(key []byte) uint64 // maphash with a seed; tests force collisions
 	shards [keyShards]keyShard
+	// askedCommitted, if set (by tests), runs when Add has asked the
+	// committed segments about key, before it takes the shard's lock again.
+	askedCommitted func(key []byte)
 
 	deletesMu sync.Mutex
 	deletes   []*messages.DeleteOp // since the last cut; a key's in order
@@ -107,17 +109,20 @@ const keyShards = 16
 // compactly, because a long commit holds one per document added since the
 // last one, outside the builders' budget, and in memory the collector does
 // not scan: each key's bytes are appended to arena, its place there and its
-// operations to entries, and slots is an open-addressing table (linear
-// probing) over entries by the key's 64-bit hash. A lookup confirms the
-// key's bytes, so keys whose hashes collide are told apart. Keys are only
+// operations to entries (both grow without copying: keystore.go), and
+// slots is an open-addressing table (linear
+// probing) over entries by the key's 64-bit hash; a slot keeps the hash's
+// high 32 bits, which also place it, so the table grows without hashing
+// the keys again. A lookup confirms the key's bytes, so keys whose hashes
+// collide are told apart. Keys are only
 // added between commits; a commit or abort rebuilds the shard with the keys
 // that stay (see settle). The rare key that does not fit arena's 32-bit
 // offsets, or is 2 GiB or longer, goes to overflow; a key is in one place, never two.
 type keyShard struct {
 	mu       sync.Mutex
 	slots    []uint64 // 0 empty; else the entry's index+1, the hash's high 32 bits above
-	entries  []pendingKey
-	arena    []byte // the keys' bytes; never changed once written
+	entries  entryLog
+	arena    keyArena // the keys' bytes; never changed once written
 	overflow map[string]keyOps
 	held     atomic.Int64 // what the four hold; written under mu
 	_        [64]byte     // its own cache line: the next shard's lock is another's
@@ -132,9 +137,8 @@ type pendingKey struct {
 
 const addedBit = 1 << 31
 
-func (e *pendingKey) key(arena []byte) []byte {
-	n := e.off + e.len&^addedBit
-	return arena[e.off:n:n]
+func (e *pendingKey) key(arena *keyArena) []byte {
+	return arena.get(e.off, e.len&^addedBit)
 }
 
 func (e *pendingKey) ops() keyOps {
@@ -165,81 +169,110 @@ func (sh *keyShard) slot(h uint64, key []byte) (i int, found bool) {
 	}
 	mask := uint64(len(sh.slots) - 1)
 	tag := h >> 32 << 32
-	for p := h / keyShards & mask; ; p = (p + 1) & mask {
+	for p := h >> 32 & mask; ; p = (p + 1) & mask {
 		s := sh.slots[p]
 		if s == 0 {
 			return int(p), false
 		}
 		if s>>32<<32 == tag {
-			e := &sh.entries[uint32(s)-1]
-			if bytes.Equal(e.key(sh.arena), key) {
+			e := sh.entries.at(uint32(s) - 1)
+			if bytes.Equal(e.key(&sh.arena), key) {
 				return int(p), true
 			}
 		}
 	}
 }
 
-// find returns the operations pending for key, whose hash is h; call with
-// sh.mu held.
-func (sh *keyShard) find(h uint64, key []byte) (keyOps, bool) {
-	if i, ok := sh.slot(h, key); ok {
-		return sh.entries[uint32(sh.slots[i])-1].ops(), true
+// locate finds key, whose hash is h, with one probe: its place and its
+// pending operations, if any (known). Call with sh.mu held, and pass the
+// place to set before anything else changes the shard.
+func (sh *keyShard) locate(h uint64, key []byte) (p keyPlace, ops keyOps, known bool) {
+	i, found := sh.slot(h, key)
+	p.slot = i
+	if found {
+		p.entry = sh.entries.at(uint32(sh.slots[i]) - 1)
+		return p, p.entry.ops(), true
 	}
-	if len(sh.overflow) == 0 {
-		return keyOps{}, false
+	if len(sh.overflow) > 0 {
+		ops, known = sh.overflow[string(key)]
 	}
-	ops, ok := sh.overflow[string(key)]
-	return ops, ok
+	return p, ops, known
 }
 
-// store sets the operations pending for key, whose hash is h (by hash),
-// copying the key if it is new; call with sh.mu held.
-func (sh *keyShard) store(h uint64, key []byte, ops keyOps, hash func([]byte) uint64) {
-	i, found := sh.slot(h, key)
-	if found {
-		sh.entries[uint32(sh.slots[i])-1].setOps(ops)
+// keyPlace is where locate found a key: its entry, or else the empty slot
+// where it would go (-1 with no table yet).
+type keyPlace struct {
+	slot  int
+	entry *pendingKey
+}
+
+// set sets the operations pending for key, whose hash is h, at the place
+// locate returned, copying the key if it is new; call with sh.mu held.
+func (sh *keyShard) set(p keyPlace, h uint64, key []byte, ops keyOps) {
+	if p.entry != nil {
+		p.entry.setOps(ops)
 		return
 	}
-	if _, ok := sh.overflow[string(key)]; ok || len(sh.arena)+len(key) > math.MaxUint32 || len(key) >= addedBit || len(sh.entries) >= math.MaxUint32-1 {
+	_, inOverflow := sh.overflow[string(key)]
+	before := sh.tableBytes()
+	var off uint32
+	fits := !inOverflow && len(key) < addedBit && sh.entries.n < math.MaxUint32-1
+	if fits {
+		off, fits = sh.arena.put(key)
+	}
+	if !fits {
 		if sh.overflow == nil {
 			sh.overflow = map[string]keyOps{}
 		}
-		if !ok {
+		if !inOverflow {
 			sh.held.Add(overflowKeyBytes + int64(len(key)))
 		}
 		sh.overflow[string(key)] = ops
 		return
 	}
-	before := sh.tableBytes()
-	if (len(sh.entries)+1)*4 > len(sh.slots)*3 { // at most 3/4 full
-		sh.grow(hash)
+	i := p.slot
+	if (int(sh.entries.n)+1)*4 > len(sh.slots)*3 { // at most 3/4 full
+		sh.grow()
 		i, _ = sh.slot(h, key)
 	}
-	sh.entries = append(sh.entries, pendingKey{off: uint32(len(sh.arena)), len: uint32(len(key))})
-	sh.entries[len(sh.entries)-1].setOps(ops)
-	sh.arena = append(sh.arena, key...)
-	sh.slots[i] = h>>32<<32 | uint64(len(sh.entries))
-	sh.held.Add(sh.tableBytes() - before)
+	e := pendingKey{off: off, len: uint32(len(key))}
+	e.setOps(ops)
+	j := sh.entries.push(e)
+	sh.slots[i] = h>>32<<32 | uint64(j+1)
+	if grown := sh.tableBytes() - before; grown != 0 {
+		sh.held.Add(grown)
+	}
 }
 
-// grow doubles slots, placing the entries again; call with sh.mu held.
-func (sh *keyShard) grow(hash func([]byte) uint64) {
-	sh.slots = make([]uint64, max(2*len(sh.slots), 64))
+// store sets the operations pending for key, whose hash is h; call with
+// sh.mu held.
+func (sh *keyShard) store(h uint64, key []byte, ops keyOps) {
+	p, _, _ := sh.locate(h, key)
+	sh.set(p, h, key, ops)
+}
+
+// grow doubles slots, placing the entries again by the hash bits their
+// slots hold (a key's place in a table of any size is its hash's high 32
+// bits, masked), so that no key is hashed again; call with sh.mu held.
+func (sh *keyShard) grow() {
+	old := sh.slots
+	sh.slots = make([]uint64, max(2*len(old), 64))
 	mask := uint64(len(sh.slots) - 1)
-	for j := range sh.entries {
-		e := &sh.entries[j]
-		h := hash(e.key(sh.arena))
-		p := h / keyShards & mask
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		p := s >> 32 & mask
 		for sh.slots[p] != 0 {
 			p = (p + 1) & mask
 		}
-		sh.slots[p] = h>>32<<32 | uint64(j+1)
+		sh.slots[p] = s
 	}
 }
 
 // tableBytes is what slots, entries and arena hold.
 func (sh *keyShard) tableBytes() int64 {
-	return int64(8*cap(sh.slots)) + int64(unsafe.Sizeof(pendingKey{}))*int64(cap(sh.entries)) + int64(cap(sh.arena))
+	return int64(8*cap(sh.slots)) + sh.entries.held + sh.arena.held
 }
 
 // keyOps are a key's pending operations, by sequence number (0: none).
@@ -291,44 +324,60 @@ func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
 
 // Add numbers an add of a document with primary key key (nil without a
 // primary key), which the caller hands over: it must not change afterwards.
-// committed are the committed segments, open for the call. It returns a
-// *DuplicateKeyError if the key is in the index or pending (unless in upsert
-// mode: then the older document is deleted at commit).
+// committed are the committed segments, open and unchanged for the call.
+// It returns a *DuplicateKeyError if the key is in the index or pending
+// (unless in upsert mode: then the older document is deleted at commit).
 func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err error) {
 	if k.key.Name == "" {
 		return k.seq.Add(1), nil
 	}
 	h := k.hash(key)
 	sh := k.shard(h)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	ops, known := sh.find(h, key)
-	var replaces bool
-	switch {
-	case known && ops.lastAdd > ops.lastDelete: // a live add is pending
-		if !k.upsert {
-			return 0, k.duplicate(key)
+	var inCommitted, asked bool
+	for {
+		sh.mu.Lock()
+		p, ops, known := sh.locate(h, key)
+		var replaces bool
+		switch {
+		case known && ops.lastAdd > ops.lastDelete: // a live add is pending
+			if !k.upsert {
+				sh.mu.Unlock()
+				return 0, k.duplicate(key)
+			}
+			replaces = true
+		case known && ops.lastDelete > 0: // deleted since the last commit
+		case len(committed) > 0 && !asked:
+			// The committed segments are asked without the shard's lock,
+			// so that the filter's hashing and a dictionary lookup hold up
+			// no add of the shard's other keys. They do not change during
+			// the call; the key's pending operations may, so they are
+			// looked up again.
+			sh.mu.Unlock()
+			if inCommitted, err = k.committedHas(key, committed); err != nil {
+				return 0, err
+			}
+			asked = true
+			if k.askedCommitted != nil {
+				k.askedCommitted(key)
+			}
+			continue
+		default:
+			if inCommitted && !k.upsert {
+				sh.mu.Unlock()
+				return 0, k.duplicate(key)
+			}
+			replaces = inCommitted
 		}
-		replaces = true
-	case known && ops.lastDelete > 0: // deleted since the last commit
-	default:
-		dup, err := k.committedHas(key, committed)
-		if err != nil {
-			return 0, err
+		seq = k.seq.Add(1)
+		ops.added = true
+		ops.lastAdd = seq
+		sh.set(p, h, key, ops)
+		if replaces {
+			k.logDelete(key, seq)
 		}
-		if dup && !k.upsert {
-			return 0, k.duplicate(key)
-		}
-		replaces = dup
+		sh.mu.Unlock()
+		return seq, nil
 	}
-	seq = k.seq.Add(1)
-	ops.added = true
-	ops.lastAdd = seq
-	sh.store(h, key, ops, k.hash)
-	if replaces {
-		k.logDelete(key, seq)
-	}
-	return seq, nil
 }
 
 // Delete numbers and logs a delete of the document with primary key key,
@@ -339,9 +388,9 @@ func (k *Keys) Delete(key []byte) (seq uint64) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	seq = k.seq.Add(1)
-	ops, _ := sh.find(h, key)
+	p, ops, _ := sh.locate(h, key)
 	ops.lastDelete = seq
-	sh.store(h, key, ops, k.hash)
+	sh.set(p, h, key, ops)
 	k.logDelete(key, seq)
 	return seq
 }
@@ -364,9 +413,9 @@ func (k *Keys) Reject(key []byte, seq uint64) {
 	sh := k.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if ops, ok := sh.find(h, key); ok && ops.lastAdd == seq {
+	if p, ops, ok := sh.locate(h, key); ok && ops.lastAdd == seq {
 		ops.lastAdd = 0
-		sh.store(h, key, ops, k.hash)
+		sh.set(p, h, key, ops)
 	}
 }
 
@@ -446,16 +495,17 @@ func (k *Keys) settle(cut uint64, saw func(key []byte, ops keyOps)) {
 		sh := &k.shards[i]
 		sh.mu.Lock()
 		entries, arena, overflow := sh.entries, sh.arena, sh.overflow
-		sh.slots, sh.entries, sh.arena, sh.overflow = nil, nil, nil, nil
+		sh.slots, sh.entries, sh.arena, sh.overflow = nil, entryLog{}, keyArena{}, nil
 		sh.held.Store(0)
 		keep := func(key []byte, ops keyOps) {
 			saw(key, ops)
 			if ops, ok := settled(ops, cut); ok {
-				sh.store(k.hash(key), key, ops, k.hash)
+				sh.store(k.hash(key), key, ops)
 			}
 		}
-		for _, e := range entries {
-			keep(e.key(arena), e.ops())
+		for j := range entries.n {
+			e := entries.at(j)
+			keep(e.key(&arena), e.ops())
 		}
 		for key, ops := range overflow {
 			keep([]byte(key), ops)

@@ -179,3 +179,71 @@ func TestKeysHashCollisionsChangeNothing(t *testing.T) {
 		}
 	}
 }
+
+// committedKeys writes a segment holding keys under the "id" field of
+// newTestKeys and opens it, as a writer's view holds a committed segment.
+func committedKeys(t *testing.T, keys ...string) []*segment.Reader {
+	t.Helper()
+	s, err := segment.NewSchema(segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Primary: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := segment.ResolveTokenizers(s, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := segment.NewBuilder(s, toks)
+	for _, key := range keys {
+		if err := b.Add(new(segment.Document).AddString("id", key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, id := storage.NewMem(), segment.ID{15: 1}
+	if _, err := b.Build(dir, id); err != nil {
+		t.Fatal(err)
+	}
+	r, err := segment.Open(dir, id, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return []*segment.Reader{r}
+}
+
+// Add asks the committed segments without its shard's lock; an add of the
+// same key that comes in meanwhile counts as one that came before: the
+// later add is a duplicate of it or, upserting, replaces it.
+func TestKeysAnAddWhileTheSegmentsAreAskedComesFirst(t *testing.T) {
+	committed := committedKeys(t, "old")
+	for _, upsert := range []bool{false, true} {
+		for _, key := range []string{"old", "new"} {
+			k := newTestKeys(t, upsert)
+			var inner uint64
+			var innerErr error
+			k.askedCommitted = func(asked []byte) {
+				k.askedCommitted = nil // the add below asks too
+				inner, innerErr = k.Add(asked, committed)
+			}
+			outer, outerErr := k.Add([]byte(key), committed)
+			switch {
+			case upsert:
+				if innerErr != nil || outerErr != nil || inner != 1 || outer != 2 {
+					t.Fatalf("upsert %s: adds numbered %d (%v), then %d (%v); want 1 and 2", key, inner, innerErr, outer, outerErr)
+				}
+				want := []string{key + "@2"}
+				if key == "old" {
+					want = []string{"old@1", "old@2"}
+				}
+				wantDeletes(t, k.Cut(), want...)
+			case key == "old":
+				if !errors.Is(innerErr, ErrDuplicateKey) || !errors.Is(outerErr, ErrDuplicateKey) {
+					t.Fatalf("adds of a committed key: %v, %v; want two duplicates", innerErr, outerErr)
+				}
+			default:
+				if innerErr != nil || inner != 1 || !errors.Is(outerErr, ErrDuplicateKey) {
+					t.Fatalf("adds of a new key: %d (%v), then %v; want 1, then a duplicate", inner, innerErr, outerErr)
+				}
+			}
+		}
+	}
+}
