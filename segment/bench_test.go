@@ -409,6 +409,9 @@ func BenchmarkFSTRegistry(b *testing.B) {
 		{Encoder: 1, RegistryTableSize: 2500, RegistryMRUSize: 2},
 		fstOptions,
 		{Encoder: 1, RegistryTableSize: 500, RegistryMRUSize: 2},
+		{Encoder: 1, RegistryTableSize: 100, RegistryMRUSize: 2},
+		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 1},
+		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 4},
 	} {
 		b.Run(fmt.Sprintf("table=%d/mru=%d", o.RegistryTableSize, o.RegistryMRUSize), func(b *testing.B) {
 			var size int
