@@ -159,9 +159,9 @@ func BenchmarkBuildParts(b *testing.B) {
 	}
 	bl := filled()
 	terms := 0
-	sorted := make([][]uint32, len(bl.indexed))
+	sorted := make([][]prefixedID, len(bl.indexed))
 	for i, fx := range bl.indexed {
-		sorted[i] = fx.sortedTermIDs(nil)
+		sorted[i] = sortTerms(fx.hash, fx.terms.n, nil)
 		terms += len(sorted[i])
 	}
 	// measure runs part b.N times and reports its CPU time.
@@ -173,22 +173,23 @@ func BenchmarkBuildParts(b *testing.B) {
 		reportCPU(b, processCPU()-cpu, perTerm, terms)
 	}
 	b.Run("sort", func(b *testing.B) {
-		var ids []uint32
+		var keys []prefixedID
 		measure(b, true, func() {
 			for _, fx := range bl.indexed {
-				ids = fx.sortedTermIDs(ids)
+				keys = sortTerms(fx.hash, fx.terms.n, keys)
 			}
 		})
 	})
 	b.Run("fst", func(b *testing.B) {
 		dw := &dictWriter{w: storage.NewChecksumWriter(discardFile{})}
+		var buf [8]byte
 		measure(b, true, func() {
 			for i, fx := range bl.indexed {
 				if err := dw.startField(fx.ord); err != nil {
 					b.Fatal(err)
 				}
-				for j, id := range sorted[i] {
-					if err := dw.add(fx.hash.term(id), uint64(j)); err != nil {
+				for j, k := range sorted[i] {
+					if err := dw.add(k.term(fx.hash, &buf), uint64(j)); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -209,9 +210,9 @@ func BenchmarkBuildParts(b *testing.B) {
 		}
 		measure(b, true, func() {
 			for i, fx := range bl.indexed {
-				for _, id := range sorted[i] {
+				for _, k := range sorted[i] {
 					pw.startTerm(fx.positions, fx.norms)
-					if err := bl.feedTerm(pw, fx.terms.at(id), fx.positions); err != nil {
+					if err := bl.feedTerm(pw, fx.terms.at(k.id), fx.positions); err != nil {
 						b.Fatal(err)
 					}
 					if _, err := pw.finishTerm(); err != nil {

@@ -577,14 +577,16 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 	if err != nil {
 		return err
 	}
-	var ids []uint32
+	var keys []prefixedID
+	var termBuf [8]byte
 	for _, fx := range b.indexed {
-		ids = fx.sortedTermIDs(ids)
+		keys = sortTerms(fx.hash, fx.terms.n, keys)
 		h := fx.hash
 		if err := dw.startField(fx.ord); err != nil {
 			return err
 		}
-		for _, id := range ids {
+		for i := range keys {
+			id := keys[i].id
 			t := fx.terms.at(id)
 			if t.freq > 0 && !b.flushPending(t) {
 				return errPoolFull(fx)
@@ -597,7 +599,7 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 			if err != nil {
 				return err
 			}
-			if err := dw.add(h.term(id), off); err != nil {
+			if err := dw.add(keys[i].term(h, &termBuf), off); err != nil {
 				return err
 			}
 		}

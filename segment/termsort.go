@@ -16,21 +16,46 @@ import (
 const radixMinTerms = 1024
 
 // prefixedID is a term id with the term's first 8 bytes, big-endian and
-// zero-padded, so that most comparisons need not read the term.
+// zero-padded, and its length, so that most comparisons need not read the
+// term, and a term of up to 8 bytes (most words) is fed to the FST without
+// reading the term arena (where sorted order jumps around: a cache miss a
+// term).
 type prefixedID struct {
 	prefix uint64
 	id     uint32
+	len    uint32
+}
+
+// term returns k's bytes: built in buf from the prefix when they fit in it,
+// else h's. The result is valid until the next call with buf.
+func (k *prefixedID) term(h *termHash, buf *[8]byte) []byte {
+	if k.len <= 8 {
+		binary.BigEndian.PutUint64(buf[:], k.prefix)
+		return buf[:k.len]
+	}
+	return h.term(k.id)
 }
 
 // sortTermIDs returns the ids 0..n-1 of h's terms in the order of their
-// bytes, reusing ids' memory. It sorts the 8-byte prefixes by radix (half
-// the CPU of a comparison sort on realmix vocabularies,
-// BenchmarkBuildParts/sort), then orders each run of equal prefixes by
-// their next 8 bytes and, on a tie there too, by the whole terms.
+// bytes, reusing ids' memory (see sortTerms).
 func sortTermIDs(h *termHash, n int, ids []uint32) []uint32 {
-	keys := make([]prefixedID, n)
+	keys := sortTerms(h, n, nil)
+	ids = slices.Grow(ids[:0], n)
+	for _, k := range keys {
+		ids = append(ids, k.id)
+	}
+	return ids
+}
+
+// sortTerms returns h's terms 0..n-1 in the order of their bytes, reusing
+// keys' memory. It sorts the 8-byte prefixes by radix (half the CPU of a
+// comparison sort on realmix vocabularies, BenchmarkBuildParts/sort), then orders each run of equal prefixes by
+// their next 8 bytes and, on a tie there too, by the whole terms.
+func sortTerms(h *termHash, n int, keys []prefixedID) []prefixedID {
+	keys = slices.Grow(keys[:0], n)[:n]
 	for i := range keys {
-		keys[i] = prefixedID{prefixAt(h.term(uint32(i)), 0), uint32(i)}
+		t := h.term(uint32(i))
+		keys[i] = prefixedID{prefixAt(t, 0), uint32(i), uint32(len(t))}
 	}
 	byTerm := func(x, y prefixedID) int {
 		if x.prefix != y.prefix {
@@ -51,19 +76,19 @@ func sortTermIDs(h *termHash, n int, ids []uint32) []uint32 {
 				// The terms' first 8 bytes are equal (or zero-padded
 				// alike): compare the next 8, so that bytes.Compare
 				// runs only on a tie there too.
+				first8 := run[0].prefix
 				for x := range run {
 					run[x].prefix = prefixAt(h.term(run[x].id), 8)
 				}
 				slices.SortFunc(run, byTerm)
+				for x := range run {
+					run[x].prefix = first8
+				}
 			}
 			i = j
 		}
 	}
-	ids = slices.Grow(ids[:0], n)
-	for _, k := range keys {
-		ids = append(ids, k.id)
-	}
-	return ids
+	return keys
 }
 
 // prefixAt returns term[off:off+8] as a big-endian integer, zero-padded.

@@ -50,5 +50,12 @@ func TestSortTermIDs(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("n=%d: sorted ids differ from a comparison sort of the terms", n)
 		}
+		// The terms as Build feeds them to the FST, most from their prefix.
+		var buf [8]byte
+		for i, k := range sortTerms(h, n, nil) {
+			if term := k.term(h, &buf); !bytes.Equal(term, terms[want[i]]) {
+				t.Fatalf("n=%d: term %d is %q, want %q", n, i, term, terms[want[i]])
+			}
+		}
 	}
 }
