@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"sync"
@@ -127,11 +128,15 @@ func BenchmarkPostingsIterate(b *testing.B) {
 	}
 }
 
-// BenchmarkBuildParts measures the parts of writing a segment's term
-// dictionary and postings on their own, on the same 20,000 documents as
-// BenchmarkBuild: sorting the term ids by their bytes, building the FSTs
-// from the sorted terms, and encoding the postings. The metric is ns per
-// term.
+// BenchmarkBuildParts measures the parts of writing a segment on their
+// own, on the same 20,000 documents as BenchmarkBuild: sorting the term ids
+// by their bytes, building the FSTs from the sorted terms, encoding the
+// postings, compressing the stored records (which Add does, block by
+// block), the rest of Build (norms, fast and key columns, meta, fsyncs to
+// a memory directory), and the whole of Build for comparison. Each reports
+// cpu-ms/seg, the process CPU time per segment of these documents (so the
+// parts add up and other processes on the machine do not count), and the
+// term parts also cpu-ns/term.
 func BenchmarkBuildParts(b *testing.B) {
 	recs := benchRecords(b)
 	s := benchSchema(b)
@@ -139,10 +144,14 @@ func BenchmarkBuildParts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	docs := make([]*Document, len(recs))
+	for i, r := range recs {
+		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
+	}
 	filled := func() *Builder {
 		bl := NewBuilder(s, toks)
-		for _, r := range recs {
-			if err := bl.Add(new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])); err != nil {
+		for _, d := range docs {
+			if err := bl.Add(d); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -150,32 +159,37 @@ func BenchmarkBuildParts(b *testing.B) {
 	}
 	bl := filled()
 	terms := 0
-	sorted := make([][]uint32, len(bl.indexed))
+	sorted := make([][]prefixedID, len(bl.indexed))
 	for i, fx := range bl.indexed {
-		sorted[i] = fx.sortedTermIDs(nil)
+		sorted[i] = sortTerms(fx.hash, fx.terms.n, nil)
 		terms += len(sorted[i])
 	}
-	perTerm := func(b *testing.B) {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*terms), "ns/term")
+	// measure runs part b.N times and reports its CPU time.
+	measure := func(b *testing.B, perTerm bool, part func()) {
+		cpu := processCPU()
+		for b.Loop() {
+			part()
+		}
+		reportCPU(b, processCPU()-cpu, perTerm, terms)
 	}
 	b.Run("sort", func(b *testing.B) {
-		var ids []uint32
-		for b.Loop() {
+		var keys []prefixedID
+		measure(b, true, func() {
 			for _, fx := range bl.indexed {
-				ids = fx.sortedTermIDs(ids)
+				keys = sortTerms(fx.hash, fx.terms.n, keys)
 			}
-		}
-		perTerm(b)
+		})
 	})
 	b.Run("fst", func(b *testing.B) {
 		dw := &dictWriter{w: storage.NewChecksumWriter(discardFile{})}
-		for b.Loop() {
+		var buf [8]byte
+		measure(b, true, func() {
 			for i, fx := range bl.indexed {
 				if err := dw.startField(fx.ord); err != nil {
 					b.Fatal(err)
 				}
-				for j, id := range sorted[i] {
-					if err := dw.add(fx.hash.term(id), uint64(j)); err != nil {
+				for j, k := range sorted[i] {
+					if err := dw.add(k.term(fx.hash, &buf), uint64(j)); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -183,8 +197,7 @@ func BenchmarkBuildParts(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-		}
-		perTerm(b)
+		})
 	})
 	b.Run("postings", func(b *testing.B) {
 		pw := &postingsWriter{post: storage.NewChecksumWriter(discardFile{}), pos: storage.NewChecksumWriter(discardFile{})}
@@ -195,11 +208,11 @@ func BenchmarkBuildParts(b *testing.B) {
 				}
 			}
 		}
-		for b.Loop() {
+		measure(b, true, func() {
 			for i, fx := range bl.indexed {
-				for _, id := range sorted[i] {
+				for _, k := range sorted[i] {
 					pw.startTerm(fx.positions, fx.norms)
-					if err := bl.feedTerm(pw, fx.terms.at(id), fx.positions); err != nil {
+					if err := bl.feedTerm(pw, fx.terms.at(k.id), fx.positions); err != nil {
 						b.Fatal(err)
 					}
 					if _, err := pw.finishTerm(); err != nil {
@@ -207,9 +220,75 @@ func BenchmarkBuildParts(b *testing.B) {
 					}
 				}
 			}
-		}
-		perTerm(b)
+		})
 	})
+	b.Run("stored", func(b *testing.B) {
+		// The records as Add makes them: value count, then the values.
+		var records [][]byte
+		var raw int64
+		for _, d := range docs {
+			rec := binary.AppendUvarint(nil, uint64(len(d.Values)))
+			for i := range d.Values {
+				rec = appendStoredValue(rec, s.FieldIndex(d.Values[i].Field), &d.Values[i])
+			}
+			records = append(records, rec)
+			raw += int64(len(rec))
+		}
+		var sw storedWriter
+		var size int64
+		sw.write = func(p []byte) error { size += int64(len(p)); return nil }
+		measure(b, false, func() {
+			size = 0
+			for _, rec := range records {
+				if err := sw.addDoc(rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := sw.finish(); err != nil {
+				b.Fatal(err)
+			}
+			sw = storedWriter{write: sw.write, raw: sw.raw, lens: sw.lens, block: sw.block, comp: sw.comp, index: sw.index[:0]}
+		})
+		b.ReportMetric(float64(size)/float64(raw), "size/raw")
+	})
+	b.Run("rest", func(b *testing.B) {
+		measure(b, false, func() {
+			sw := newSegmentWriter(storage.NewMem(), NewID())
+			sw.keywords = newKeywordCollector(s, bl.numDocs)
+			if err := bl.writeNorms(sw); err != nil {
+				b.Fatal(err)
+			}
+			if err := bl.writeFast(sw); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := writeMeta(sw, s, bl.numDocs, nil); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("build", func(b *testing.B) {
+		var cpu time.Duration
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			bl := filled()
+			b.StartTimer()
+			start := processCPU()
+			if _, err := bl.Build(storage.NewMem(), NewID()); err != nil {
+				b.Fatal(err)
+			}
+			cpu += processCPU() - start
+		}
+		reportCPU(b, cpu, true, terms)
+	})
+}
+
+// reportCPU reports the CPU time of b.N segment writes, or of a part of
+// them, per segment and, for the parts that handle terms, per term.
+func reportCPU(b *testing.B, cpu time.Duration, perTerm bool, terms int) {
+	b.ReportMetric(float64(cpu.Nanoseconds())/1e6/float64(b.N), "cpu-ms/seg")
+	if perTerm {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*terms), "cpu-ns/term")
+	}
 }
 
 // discardFile is a file that keeps nothing, so that a benchmark of
@@ -331,6 +410,9 @@ func BenchmarkFSTRegistry(b *testing.B) {
 		{Encoder: 1, RegistryTableSize: 2500, RegistryMRUSize: 2},
 		fstOptions,
 		{Encoder: 1, RegistryTableSize: 500, RegistryMRUSize: 2},
+		{Encoder: 1, RegistryTableSize: 100, RegistryMRUSize: 2},
+		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 1},
+		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 4},
 	} {
 		b.Run(fmt.Sprintf("table=%d/mru=%d", o.RegistryTableSize, o.RegistryMRUSize), func(b *testing.B) {
 			var size int

@@ -20,25 +20,26 @@ func bitWidth(vals []uint32) uint8 {
 // packedLen is the byte length of n values packed at width w.
 func packedLen(n int, w uint8) int { return (n*int(w) + 7) / 8 }
 
-// appendPacked appends vals, each taking w bits, least significant bit
-// first, as packedLen(len(vals), w) bytes.
+// appendPacked appends vals, each taking w bits (<= 32), least significant
+// bit first, as packedLen(len(vals), w) bytes. It emits 4 bytes at a time.
 func appendPacked(dst []byte, vals []uint32, w uint8) []byte {
 	if w == 0 {
 		return dst
 	}
-	var acc uint64
+	var acc uint64 // n pending bits; n < 32 before each value
 	var n uint
 	for _, v := range vals {
 		acc |= uint64(v) << n
 		n += uint(w)
-		for n >= 8 {
-			dst = append(dst, byte(acc))
-			acc >>= 8
-			n -= 8
+		if n >= 32 {
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+			acc >>= 32
+			n -= 32
 		}
 	}
-	if n > 0 {
+	for ; n > 0; n -= min(n, 8) {
 		dst = append(dst, byte(acc))
+		acc >>= 8
 	}
 	return dst
 }

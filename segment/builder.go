@@ -2,12 +2,10 @@ package segment
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"unsafe"
 
 	"github.com/blevesearch/vellum"
@@ -579,14 +577,16 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 	if err != nil {
 		return err
 	}
-	var ids []uint32
+	var keys []prefixedID
+	var termBuf [8]byte
 	for _, fx := range b.indexed {
-		ids = fx.sortedTermIDs(ids)
+		keys = sortTerms(fx.hash, fx.terms.n, keys)
 		h := fx.hash
 		if err := dw.startField(fx.ord); err != nil {
 			return err
 		}
-		for _, id := range ids {
+		for i := range keys {
+			id := keys[i].id
 			t := fx.terms.at(id)
 			if t.freq > 0 && !b.flushPending(t) {
 				return errPoolFull(fx)
@@ -599,7 +599,7 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 			if err != nil {
 				return err
 			}
-			if err := dw.add(h.term(id), off); err != nil {
+			if err := dw.add(keys[i].term(h, &termBuf), off); err != nil {
 				return err
 			}
 		}
@@ -619,34 +619,9 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 }
 
 // sortedTermIDs returns the field's term ids in the order of their bytes,
-// reusing ids' memory. The term dictionary is built from them in one pass.
-// The sort compares 8-byte prefixes held beside the ids, and the terms
-// themselves only on a tie.
+// reusing ids' memory (see sortTermIDs).
 func (fx *fieldIndexer) sortedTermIDs(ids []uint32) []uint32 {
-	h := fx.hash
-	keys := make([]prefixedID, fx.terms.n)
-	for i := range keys {
-		t := h.term(uint32(i))
-		var p [8]byte
-		copy(p[:], t)
-		keys[i] = prefixedID{binary.BigEndian.Uint64(p[:]), uint32(i)}
-	}
-	slices.SortFunc(keys, func(x, y prefixedID) int {
-		if x.prefix != y.prefix {
-			return cmp.Compare(x.prefix, y.prefix)
-		}
-		return bytes.Compare(h.term(x.id), h.term(y.id))
-	})
-	ids = ids[:0]
-	for _, k := range keys {
-		ids = append(ids, k.id)
-	}
-	return ids
-}
-
-type prefixedID struct {
-	prefix uint64
-	id     uint32
+	return sortTermIDs(fx.hash, fx.terms.n, ids)
 }
 
 // feedTerm decodes a term's in-memory postings into pw.

@@ -66,21 +66,18 @@ func (w *postingsWriter) addDoc(doc, freq uint32, pos []byte) error {
 	w.df++
 	w.lastDoc = int64(doc)
 	if w.n == blockSize {
-		w.flushBlock()
+		w.flushBlock(false)
 	}
 	return nil
 }
 
 // flushBlock encodes the buffered docs as one block: bit-packed when full,
-// varints for a tail block.
-func (w *postingsWriter) flushBlock() {
+// varints for a tail block. last is true when no block follows.
+func (w *postingsWriter) flushBlock(last bool) {
 	start := len(w.data)
 	docs, freqs := w.docs[:w.n], w.freqs[:w.n]
-	maxFreq, minNorm := uint32(0), uint8(255)
-	if w.norms == nil {
-		minNorm = 0
-	}
 	prev := w.prevDoc
+	maxFreq := uint32(0)
 	if w.n == blockSize {
 		for i, d := range docs {
 			w.scratch[i] = uint32(int64(d) - prev - 1)
@@ -91,6 +88,7 @@ func (w *postingsWriter) flushBlock() {
 		w.data = appendPacked(w.data, w.scratch[:], bw)
 		for i, f := range freqs {
 			w.scratch[i] = f - 1
+			maxFreq = max(maxFreq, f)
 		}
 		fw := bitWidth(w.scratch[:])
 		w.data = append(w.data, fw)
@@ -99,22 +97,34 @@ func (w *postingsWriter) flushBlock() {
 		for i, d := range docs {
 			delta := uint64(int64(d) - prev - 1)
 			prev = int64(d)
-			if freqs[i] == 1 {
+			f := freqs[i]
+			maxFreq = max(maxFreq, f)
+			if f == 1 {
 				w.data = binary.AppendUvarint(w.data, delta<<1|1)
 			} else {
 				w.data = binary.AppendUvarint(w.data, delta<<1)
-				w.data = binary.AppendUvarint(w.data, uint64(freqs[i]))
+				w.data = binary.AppendUvarint(w.data, uint64(f))
 			}
 		}
 	}
-	for i, f := range freqs {
-		maxFreq = max(maxFreq, f)
-		if w.norms != nil && int(docs[i]) < len(w.norms) {
-			minNorm = min(minNorm, w.norms[docs[i]])
+	last32 := docs[len(docs)-1]
+	w.n = 0
+	w.nBlocks++
+	if last && w.nBlocks == 1 {
+		// A single-block term has no block index (FORMAT.md, post).
+		w.prevDoc = int64(last32)
+		return
+	}
+	minNorm := uint8(0)
+	if w.norms != nil {
+		minNorm = 255
+		for _, d := range docs {
+			if int(d) < len(w.norms) {
+				minNorm = min(minNorm, w.norms[d])
+			}
 		}
 	}
-	last := docs[len(docs)-1]
-	w.index = binary.AppendUvarint(w.index, uint64(int64(last)-max(w.prevDoc, 0)))
+	w.index = binary.AppendUvarint(w.index, uint64(int64(last32)-max(w.prevDoc, 0)))
 	w.index = binary.AppendUvarint(w.index, uint64(len(w.data)-start))
 	w.index = binary.AppendUvarint(w.index, uint64(maxFreq))
 	w.index = append(w.index, minNorm)
@@ -123,15 +133,13 @@ func (w *postingsWriter) flushBlock() {
 		w.index = binary.AppendUvarint(w.index, uint64(end-w.blockPos))
 		w.blockPos = end
 	}
-	w.prevDoc = int64(last)
-	w.n = 0
-	w.nBlocks++
+	w.prevDoc = int64(last32)
 }
 
 // finishTerm writes the term's record to .post and returns its offset.
 func (w *postingsWriter) finishTerm() (uint64, error) {
 	if w.n > 0 {
-		w.flushBlock()
+		w.flushBlock(true)
 	}
 	if w.df == 0 {
 		return 0, fmt.Errorf("segment: term without postings")
@@ -144,14 +152,16 @@ func (w *postingsWriter) finishTerm() (uint64, error) {
 	if w.nBlocks > 1 {
 		w.hdr = binary.AppendUvarint(w.hdr, uint64(len(w.index)))
 		w.hdr = append(w.hdr, w.index...)
+		if _, err := w.post.Write(w.hdr); err != nil {
+			return 0, err
+		}
+		_, err := w.post.Write(w.data)
+		return uint64(off), err
 	}
-	if _, err := w.post.Write(w.hdr); err != nil {
-		return 0, err
-	}
-	if _, err := w.post.Write(w.data); err != nil {
-		return 0, err
-	}
-	return uint64(off), nil
+	// Most terms have one block of a few bytes: one write for the record.
+	w.hdr = append(w.hdr, w.data...)
+	_, err := w.post.Write(w.hdr)
+	return uint64(off), err
 }
 
 // storedWriter collects stored-document records into blocks of about

@@ -1,0 +1,144 @@
+package segment
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"slices"
+)
+
+// The term dictionary is built in one pass over a field's terms in byte
+// order, so Build sorts each field's terms once, here, and feeds the FST
+// and the postings writer from the sorted ids with no copy of a term.
+
+// radixMinTerms is the number of terms from which sortTermIDs radix-sorts;
+// below it a comparison sort is as fast and needs no counting tables.
+const radixMinTerms = 1024
+
+// prefixedID is a term id with the term's first 8 bytes, big-endian and
+// zero-padded, and its length, so that most comparisons need not read the
+// term, and a term of up to 8 bytes (most words) is fed to the FST without
+// reading the term arena (where sorted order jumps around: a cache miss a
+// term).
+type prefixedID struct {
+	prefix uint64
+	id     uint32
+	len    uint32
+}
+
+// term returns k's bytes: built in buf from the prefix when they fit in it,
+// else h's. The result is valid until the next call with buf.
+func (k *prefixedID) term(h *termHash, buf *[8]byte) []byte {
+	if k.len <= 8 {
+		binary.BigEndian.PutUint64(buf[:], k.prefix)
+		return buf[:k.len]
+	}
+	return h.term(k.id)
+}
+
+// sortTermIDs returns the ids 0..n-1 of h's terms in the order of their
+// bytes, reusing ids' memory (see sortTerms).
+func sortTermIDs(h *termHash, n int, ids []uint32) []uint32 {
+	keys := sortTerms(h, n, nil)
+	ids = slices.Grow(ids[:0], n)
+	for _, k := range keys {
+		ids = append(ids, k.id)
+	}
+	return ids
+}
+
+// sortTerms returns h's terms 0..n-1 in the order of their bytes, reusing
+// keys' memory. It sorts the 8-byte prefixes by radix (half the CPU of a
+// comparison sort on realmix vocabularies, BenchmarkBuildParts/sort), then orders each run of equal prefixes by
+// their next 8 bytes and, on a tie there too, by the whole terms.
+func sortTerms(h *termHash, n int, keys []prefixedID) []prefixedID {
+	keys = slices.Grow(keys[:0], n)[:n]
+	for i := range keys {
+		t := h.term(uint32(i))
+		keys[i] = prefixedID{prefixAt(t, 0), uint32(i), uint32(len(t))}
+	}
+	byTerm := func(x, y prefixedID) int {
+		if x.prefix != y.prefix {
+			return cmp.Compare(x.prefix, y.prefix)
+		}
+		return bytes.Compare(h.term(x.id), h.term(y.id))
+	}
+	if n < radixMinTerms {
+		slices.SortFunc(keys, byTerm)
+	} else {
+		radixSortPrefixes(keys)
+		for i := 0; i < len(keys); {
+			j := i + 1
+			for j < len(keys) && keys[j].prefix == keys[i].prefix {
+				j++
+			}
+			if run := keys[i:j]; len(run) > 1 {
+				// The terms' first 8 bytes are equal (or zero-padded
+				// alike): compare the next 8, so that bytes.Compare
+				// runs only on a tie there too.
+				first8 := run[0].prefix
+				for x := range run {
+					run[x].prefix = prefixAt(h.term(run[x].id), 8)
+				}
+				slices.SortFunc(run, byTerm)
+				for x := range run {
+					run[x].prefix = first8
+				}
+			}
+			i = j
+		}
+	}
+	return keys
+}
+
+// prefixAt returns term[off:off+8] as a big-endian integer, zero-padded.
+// For terms whose bytes before off are equal, the order of these prefixes,
+// where they differ, is the order of the terms.
+func prefixAt(term []byte, off int) uint64 {
+	if len(term) >= off+8 {
+		return binary.BigEndian.Uint64(term[off:])
+	}
+	var p [8]byte
+	if off < len(term) {
+		copy(p[:], term[off:])
+	}
+	return binary.BigEndian.Uint64(p[:])
+}
+
+// radixSortPrefixes sorts keys by prefix: a least-significant-digit radix
+// sort, one byte per pass, that skips the passes whose byte is the same in
+// every key (the low bytes of short terms' zero padding, often).
+func radixSortPrefixes(keys []prefixedID) {
+	if len(keys) < 2 {
+		return
+	}
+	var counts [8][256]int
+	for _, k := range keys {
+		p := k.prefix
+		for d := range counts {
+			counts[d][byte(p>>(8*d))]++
+		}
+	}
+	src, dst := keys, make([]prefixedID, len(keys))
+	for d := range counts {
+		shift := uint(8 * d)
+		c := &counts[d]
+		if c[byte(src[0].prefix>>shift)] == len(src) {
+			continue
+		}
+		sum := 0
+		for i, v := range c {
+			c[i] = sum
+			sum += v
+		}
+		for _, k := range src {
+			b := byte(k.prefix >> shift)
+			dst[c[b]] = k
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+}
