@@ -34,12 +34,16 @@ type Config struct {
 	// ships a segment past 80% of its budget). Each local worker
 	// gets an equal share and writes a segment when its builder, plus the
 	// documents the ledger keeps for it until they are durable, passes 80%
-	// of it (and holds at least 100 documents). Default 256 MiB. Outside
-	// it: the primary keys of the documents added or deleted since the
+	// of it (and holds at least 100 documents). Default 256 MiB. It also
+	// covers the primary keys of the documents added or deleted since the
 	// last commit, kept for duplicate detection (about 40 bytes plus the
 	// key's length each, reported by Stats' UncommittedKeyBytes, given
-	// back by the commit). The Go heap grows past it by the collector's
-	// headroom: see the README on GOMEMLIMIT.
+	// back by the commit): each local worker counts an equal share of them,
+	// so a long commit writes smaller segments. They count up to half the
+	// budget (about 2.6 million keys of 12 bytes at the default), so a
+	// builder keeps at least 30% of its share; more keys than that are
+	// outside the budget: commit more often. The Go heap grows past the
+	// budget by the collector's headroom: see the README on GOMEMLIMIT.
 	MaxIndexingMemory int64
 	// QueueCapacity bounds the documents accepted but not yet taken by a
 	// worker; past it AddDocument returns ErrQueueFull. Default 10,000.

@@ -92,8 +92,9 @@ type Stats struct {
 	LastMergeError string
 	// UncommittedKeyBytes is the memory the primary keys of the documents
 	// added or deleted since the last commit hold, for duplicate detection
-	// (about 40 bytes plus the key's length each). It is outside
-	// MaxIndexingMemory and given back by the next commit.
+	// (about 40 bytes plus the key's length each). The local workers count
+	// it in MaxIndexingMemory, up to half of it; the next commit gives it
+	// back.
 	UncommittedKeyBytes int64
 }
 

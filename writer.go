@@ -668,6 +668,7 @@ func (e writerEnv) Tokenizers() map[string]analysis.Tokenizer { return *e.w.toke
 func (e writerEnv) ReleaseCredits(n int)                      { e.w.credits.give(n) }
 func (e writerEnv) Committed(m *storage.Metadata)             { e.w.committed(m) }
 func (e writerEnv) Fatal(reason error)                        { e.w.fail(reason) }
+func (e writerEnv) PendingKeyBytes() int64                    { return e.w.keys.PendingBytes() }
 
 func (w *Writer) fail(reason error) {
 	err := fmt.Errorf("%w: %w", ErrWriterFailed, reason)

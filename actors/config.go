@@ -28,6 +28,14 @@ type Env interface {
 	// Fatal reports that an actor that must not fail failed: the writer
 	// then refuses further work.
 	Fatal(reason error)
+	// PendingKeyBytes returns the memory the writer holds for the primary
+	// keys of the documents added or deleted since the last commit (for
+	// duplicate detection; the commit gives it back). It is part of the
+	// local workers' budget: each counts an equal share of it, up to
+	// worker.MaxSharedShare of its own budget, so a long commit flushes
+	// smaller segments rather than grow the process past its budget.
+	// Called after each batch, so it must be cheap.
+	PendingKeyBytes() int64
 }
 
 // Config is what the writer's actors share. It is built by the root package
@@ -39,7 +47,7 @@ type Config struct {
 	Env Env
 
 	Workers      int
-	WorkerMemory int64 // a worker builds a segment past 80% of this
+	WorkerMemory int64 // a worker builds a segment past 80% of this (Env.PendingKeyBytes included)
 	BatchDocs    int   // at most this many documents in a batch
 	BatchBytes   int   // and at most about this many bytes
 	MaxCrashes   int   // crashes of one document's add before it is rejected

@@ -231,6 +231,14 @@ func (c *coordinator) builtHere(m *messages.SegmentShipped) bool {
 	return m.Files == nil && m.Worker >= 0 && int(m.Worker) < len(c.local)
 }
 
+// keyShare returns a local worker's share of the writer's pending primary
+// keys, which its budget covers (worker.Config.SharedBytes); it runs on the
+// worker's goroutine.
+func (c *coordinator) keyShare() func() int64 {
+	env, workers := c.cfg.Env, int64(max(1, len(c.local)))
+	return func() int64 { return env.PendingKeyBytes() / workers }
+}
+
 // start starts generation of the worker at position id: on its node, or
 // here as a child.
 func (c *coordinator) start(ctx actor.Context, id int32, generation uint64) {
@@ -245,7 +253,7 @@ func (c *coordinator) start(ctx actor.Context, id int32, generation uint64) {
 	props := worker.Props(worker.Config{
 		Worker: id, Generation: generation, Schema: c.cfg.Schema,
 		Tokenizers:   c.cfg.Env.Tokenizers,
-		MemoryBudget: c.cfg.WorkerMemory, LedgerInBudget: true,
+		MemoryBudget: c.cfg.WorkerMemory, LedgerInBudget: true, SharedBytes: c.keyShare(),
 		Coordinator: c.self, Dir: c.cfg.Dir,
 		NewID:  c.cfg.newSegmentID,
 		Logger: c.cfg.logger(),

@@ -72,6 +72,7 @@ func (e stubEnv) Tokenizers() map[string]analysis.Tokenizer { return e.toks }
 func (stubEnv) ReleaseCredits(int)                          {}
 func (stubEnv) Committed(*storage.Metadata)                 {}
 func (stubEnv) Fatal(error)                                 {}
+func (stubEnv) PendingKeyBytes() int64                      { return 0 }
 
 // Workers (WorkersRequest) names the actor of each position's current
 // generation, and none for a position whose node is lost: the old worker's

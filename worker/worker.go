@@ -53,6 +53,11 @@ const (
 	// MinSegmentDocs keeps a worker from writing tiny segments when a few
 	// huge documents fill its budget.
 	MinSegmentDocs = 100
+	// MaxSharedShare caps what Config.SharedBytes counts against a budget,
+	// as a share of it, so a builder always gets at least BuildThreshold -
+	// MaxSharedShare (30%) of its budget and segments stay large. Past the
+	// cap, the memory SharedBytes reports is outside the budget.
+	MaxSharedShare = 0.5
 )
 
 // Config is what a worker needs.
@@ -70,7 +75,14 @@ type Config struct {
 	// (true beside the writer, whose MaxIndexingMemory covers both; on a
 	// node the ledger's memory is the writer's, bounded by its credits).
 	LedgerInBudget bool
-	Coordinator    *actor.PID
+	// SharedBytes, if set, returns memory outside the builder that this
+	// worker's budget covers too: beside the writer, its share of the
+	// primary keys the writer holds for the documents added since the last
+	// commit (actors.Env.PendingKeyBytes), which grow with the commit and
+	// go only when it ends. It counts up to MaxSharedShare of the budget.
+	// It is read after each batch, on the worker's goroutine.
+	SharedBytes func() int64
+	Coordinator *actor.PID
 	// Dir is where segments are built. They stay until the writer takes
 	// them: in place (Files nil: Dir is the index directory) or fetched
 	// through Files, which then releases them.
@@ -236,8 +248,11 @@ func (w *worker) overBudget() bool {
 	if w.builder == nil || w.builder.NumDocs() < MinSegmentDocs {
 		return false
 	}
-	used := w.builder.EstimatedMemoryBytes() + w.heldBytes
-	return float64(used) >= BuildThreshold*float64(w.cfg.MemoryBudget)
+	used := float64(w.builder.EstimatedMemoryBytes() + w.heldBytes)
+	if w.cfg.SharedBytes != nil {
+		used += min(float64(w.cfg.SharedBytes()), MaxSharedShare*float64(w.cfg.MemoryBudget))
+	}
+	return used >= BuildThreshold*float64(w.cfg.MemoryBudget)
 }
 
 // build writes the builder as a durable segment (every file fsynced) in the

@@ -3,6 +3,7 @@ package worker
 import (
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,4 +182,107 @@ func newTestWorld(t *testing.T) (*actor.ActorSystem, *segment.Schema, map[string
 		t.Fatal(err)
 	}
 	return sys, schema, toks
+}
+
+// keyedBatch is a batch of n small documents for generation 1.
+func keyedBatch(seq uint64, n int) *messages.Batch {
+	b := &messages.Batch{Seq: seq, Generation: 1}
+	for i := range n {
+		b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
+			{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint(seq, "-", i)}},
+			{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*1000+uint64(i))}},
+		}})
+	}
+	return b
+}
+
+// usedBy returns what a builder and the ledger hold for batches, as a
+// worker beside the writer counts them.
+func usedBy(t *testing.T, schema *segment.Schema, toks map[string]analysis.Tokenizer, batches ...*messages.Batch) int64 {
+	t.Helper()
+	w := &worker{cfg: Config{Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks }, LedgerInBudget: true}}
+	for _, b := range batches {
+		w.add(b)
+	}
+	return w.builder.EstimatedMemoryBytes() + w.heldBytes
+}
+
+// The writer's pending primary keys share a worker's budget
+// (Config.SharedBytes): with the same documents, a worker whose share of
+// the keys fills the budget writes its segment, one without does not.
+func TestPendingKeysFillTheBudget(t *testing.T) {
+	sys, schema, toks := newTestWorld(t)
+	first, second := keyedBatch(1, MinSegmentDocs), keyedBatch(2, MinSegmentDocs)
+	budget := 2 * usedBy(t, schema, toks, first, second) // both batches: 50% of it
+	var keys atomic.Int64
+	events := make(chan proto.Message, 10)
+	coord := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *messages.RequestWork, *messages.SegmentShipped:
+			events <- m.(proto.Message)
+		}
+	}))
+	w := sys.Root.Spawn(Props(Config{
+		Worker: 1, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
+		MemoryBudget: budget, LedgerInBudget: true, SharedBytes: keys.Load, Coordinator: coord, Dir: storage.NewMem(),
+		NewID: func() (segment.ID, error) { return segment.NewID(), nil },
+	}))
+	defer func() {
+		for _, pid := range []*actor.PID{w, coord} {
+			_ = sys.Root.StopFuture(pid).Wait()
+		}
+	}()
+	next := func() proto.Message {
+		select {
+		case m := <-events:
+			return m
+		case <-time.After(10 * time.Second):
+			t.Fatal("worker silent")
+			return nil
+		}
+	}
+	if m, ok := next().(*messages.RequestWork); !ok {
+		t.Fatalf("a started worker sent %T, want RequestWork", m)
+	}
+	sys.Root.Send(w, first) // 25% of the budget, no keys: kept
+	if m, ok := next().(*messages.RequestWork); !ok {
+		t.Fatalf("after the first batch the worker sent %T, want RequestWork (no segment)", m)
+	}
+	keys.Store(budget / 2) // the keys take half the budget: with 50% for the builder, past 80%
+	sys.Root.Send(w, second)
+	shipped, ok := next().(*messages.SegmentShipped)
+	if !ok {
+		t.Fatal("with the keys filling the budget the worker shipped no segment")
+	}
+	if shipped.Round != 0 || shipped.Segment.NumDocs != 2*MinSegmentDocs || len(shipped.Batches) != 2 {
+		t.Fatalf("shipped %v, want both batches", shipped)
+	}
+}
+
+// The keys count up to MaxSharedShare of a budget, so however many there
+// are, a builder keeps BuildThreshold - MaxSharedShare of it.
+func TestPendingKeysAreCapped(t *testing.T) {
+	_, schema, toks := newTestWorld(t)
+	b := keyedBatch(1, MinSegmentDocs)
+	used := usedBy(t, schema, toks, b)
+	for _, c := range []struct {
+		budget, keys int64
+		want         bool
+	}{
+		{budget: 4 * used, keys: 0, want: false},           // 25%
+		{budget: 4 * used, keys: used, want: false},        // 25% + 25%
+		{budget: 2 * used, keys: used / 2, want: false},    // 50% + 25%
+		{budget: 2 * used, keys: used*3/5 + 1, want: true}, // 50% + 30%
+		{budget: 4 * used, keys: 1 << 40, want: false},     // 25% + capped at 50%
+		{budget: 3 * used, keys: 1 << 40, want: true},      // 33% + capped at 50%
+		{budget: 10 * used, keys: 1 << 40, want: false},    // 10% + capped at 50%
+		{budget: used, keys: 0, want: true},                // 100%
+	} {
+		w := &worker{cfg: Config{Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
+			MemoryBudget: c.budget, LedgerInBudget: true, SharedBytes: func() int64 { return c.keys }}}
+		w.add(b)
+		if got := w.overBudget(); got != c.want {
+			t.Errorf("builder %d bytes, keys %d, budget %d: overBudget %v, want %v", used, c.keys, c.budget, got, c.want)
+		}
+	}
 }

@@ -25,20 +25,21 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	if len(args) > 0 && args[0] == "search" {
 		return runBenchSearch(ctx, args[1:], io)
 	}
-	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--positions] [--cpuprofile FILE]", benchAbout, io)
+	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--repeat N] [--positions] [--cpuprofile FILE]", benchAbout, io)
 	input := fl.String("input", "", "the corpus `file` (JSON lines, plain or gzip; default: realmix.jsonl.gz, if found)")
 	workers := fl.Int("workers", 0, "`number` of indexing workers (default: the number of CPUs)")
 	memory := byteSize(defaultMemory)
 	fl.Var(&memory, "memory", "indexing memory `size` shared by the workers, e.g. 256MiB")
 	limit := fl.Int("limit", 0, "index at most `N` documents (default: all)")
+	repeat := fl.Int("repeat", 0, "read the corpus `N` times over in one run, the ids of copy k suffixed -k (4: realmix at 4x)")
 	positions := fl.Bool("positions", false, "index positions of title and text (for phrase queries)")
 	dirPath := fl.String("dir", "", "build the index in this `directory` and keep it (default: temporary)")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the run to `file` (for go tool pprof)")
 	if err := fl.parseFlagsOnly(args); err != nil {
 		return err
 	}
-	if *workers < 0 || *limit < 0 {
-		return usagef("--workers and --limit cannot be negative")
+	if *workers < 0 || *limit < 0 || *repeat < 0 {
+		return usagef("--workers, --limit and --repeat cannot be negative")
 	}
 	if *input == "" {
 		*input = defaultCorpus()
@@ -55,7 +56,15 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 		defer os.RemoveAll(tmp)
 		path = filepath.Join(tmp, "index")
 	}
-	in, err := jsonl.Open(*input, io.in)
+	var in *jsonl.Reader
+	var err error
+	if *repeat > 0 {
+		copies := newRepeatReader(*input, *repeat)
+		defer copies.Close()
+		in, err = jsonl.Open("-", copies)
+	} else {
+		in, err = jsonl.Open(*input, io.in)
+	}
 	if err != nil {
 		return fmt.Errorf("open the corpus: %w", err)
 	}
@@ -78,7 +87,9 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	}
 	defer stopProfile()
 	before := readBenchStats()
+	rss := sampleRSS()
 	res, err := job.run(ctx, in)
+	peaks := rss.stop(res)
 	if err != nil {
 		return err
 	}
@@ -90,7 +101,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	secs := res.elapsed.Seconds()
 	w := io.out
 	fmt.Fprintf(w, "corpus      %s\n", *input)
-	fmt.Fprintf(w, "settings    workers %s, memory %s, positions %v\n", workersString(*workers), formatBytes(int64(memory)), *positions)
+	fmt.Fprintf(w, "settings    workers %s, memory %s, positions %v%s\n", workersString(*workers), formatBytes(int64(memory)), *positions, repeatString(*repeat))
 	fmt.Fprintf(w, "documents   %s in %.1f s, then %.1f s waiting for merges\n", formatCount(res.docs), secs, res.mergeWait.Seconds())
 	if n := len(res.rejected); n > 0 {
 		fmt.Fprintf(w, "rejected    %s (the schema is id, title, text), first: %s\n", plural(n, "line", "lines"), res.rejected[0])
@@ -99,8 +110,22 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	fmt.Fprintf(w, "CPU         %.1f s (%.2f cores)\n", rs.cpuSeconds, rs.cpuSeconds/max(secs, 1e-9))
 	fmt.Fprintf(w, "GC          %d cycles, %.0f%% of CPU\n", rs.gcCycles, 100*rs.gcShare())
 	fmt.Fprintf(w, "peak RSS    %s\n", formatBytes(peakRSS()))
+	if peaks.indexing > 0 {
+		fmt.Fprintf(w, "            sampled: %s while indexing (heap and stacks %s)", formatBytes(peaks.indexing), formatBytes(peaks.indexingAnon))
+		if peaks.merging > 0 {
+			fmt.Fprintf(w, ", %s while merging (heap and stacks %s)", formatBytes(peaks.merging), formatBytes(peaks.mergingAnon))
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "index size  %s (%s)\n", formatBytes(size), plural(res.segments, "segment", "segments"))
 	return nil
+}
+
+func repeatString(n int) string {
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf(", corpus %dx", n)
 }
 
 func workersString(n int) string {

@@ -1,6 +1,9 @@
 package main
 
-import "runtime/metrics"
+import (
+	"runtime/metrics"
+	"time"
+)
 
 // benchStats are process-wide counters for the bench summary: CPU time
 // (user and system, from the OS), GC cycles, and the share of the CPU the
@@ -46,3 +49,65 @@ func (s benchStats) since(earlier benchStats) benchStats {
 
 // gcShare is the fraction of the busy CPU time that went to the collector.
 func (s benchStats) gcShare() float64 { return s.gcSeconds / max(s.busySeconds, 1e-9) }
+
+// rssSampler samples the process's resident set (all of it, and its own
+// memory: heap and stacks, RssAnon) every 50 ms during a bench run, so the
+// summary can tell the peak while indexing from the peak while the merges
+// at the end run (they map their sources: file pages count in the resident
+// set too).
+type rssSampler struct {
+	start   time.Time
+	stopped chan struct{}
+	done    chan []rssSample
+}
+
+type rssSample struct {
+	at         time.Duration // since start
+	total, own int64
+}
+
+// rssPeaks are the sampled peaks of a run's two phases; zero where the
+// system does not report them.
+type rssPeaks struct {
+	indexing, indexingAnon int64
+	merging, mergingAnon   int64
+}
+
+func sampleRSS() *rssSampler {
+	s := &rssSampler{start: time.Now(), stopped: make(chan struct{}), done: make(chan []rssSample, 1)}
+	go func() {
+		var samples []rssSample
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			own := anonRSS()
+			samples = append(samples, rssSample{at: time.Since(s.start), total: own + fileRSS(), own: own})
+			select {
+			case <-s.stopped:
+				s.done <- samples
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends the sampling and splits the samples at the end of res's
+// indexing (res nil: a failed run, no peaks).
+func (s *rssSampler) stop(res *indexResult) rssPeaks {
+	close(s.stopped)
+	samples := <-s.done
+	var p rssPeaks
+	if res == nil {
+		return p
+	}
+	for _, x := range samples {
+		if x.at <= res.elapsed {
+			p.indexing, p.indexingAnon = max(p.indexing, x.total), max(p.indexingAnon, x.own)
+		} else {
+			p.merging, p.mergingAnon = max(p.merging, x.total), max(p.mergingAnon, x.own)
+		}
+	}
+	return p
+}
