@@ -68,7 +68,8 @@ func feed(ctx context.Context, r *jsonl.Reader, pending *lineBatch) <-chan *line
 			}
 		}
 		for {
-			b := &lineBatch{data: getLineBuf()}
+			b := &lineBatch{data: getLineBuf(), ends: make([]int, 0, batchLines),
+				nos: make([]int, 0, batchLines), offs: make([]int64, 0, batchLines)}
 			for b.len() < batchLines && len(b.data) < batchBytes {
 				if b.len() > 0 && !r.Buffered() {
 					break // hand on these lines before waiting for more
