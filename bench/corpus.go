@@ -27,6 +27,7 @@ type corpus struct {
 	f     *os.File
 	zr    *gzip.Reader
 	br    *bufio.Reader
+	long  []byte // a line longer than br's buffer
 	line  int
 	limit int // 0: no limit
 	read  int
@@ -55,15 +56,24 @@ func openCorpus(path string, limit int) (*corpus, error) {
 	return c, nil
 }
 
-// NextLine returns the next non-blank line, a new slice the caller may keep,
-// and its line number; it returns io.EOF at the end of the file or once the
-// limit is reached. It does not decode the line (nor count its text bytes).
+// NextLine returns the next non-blank line and its line number; the slice
+// is valid until the next call (as a line reader's is, with no allocation a
+// line). It returns io.EOF at the end of the file or once the limit is
+// reached. It does not decode the line (nor count its text bytes).
 func (c *corpus) NextLine() ([]byte, int, error) {
 	for {
 		if c.limit > 0 && c.read >= c.limit {
 			return nil, 0, io.EOF
 		}
-		b, err := c.br.ReadBytes('\n')
+		b, err := c.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull { // a line longer than the buffer
+			c.long = append(c.long[:0], b...)
+			for err == bufio.ErrBufferFull {
+				b, err = c.br.ReadSlice('\n')
+				c.long = append(c.long, b...)
+			}
+			b = c.long
+		}
 		if len(b) == 0 && err != nil {
 			if err == io.EOF {
 				return nil, 0, io.EOF

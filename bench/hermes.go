@@ -70,43 +70,66 @@ func runHermes(path string, c *corpus, positions bool, workers int, memory int64
 }
 
 // hermesIndex reads lines on one goroutine and decodes and adds them on
-// GOMAXPROCS goroutines with the schema's own JSON decoder, as hermes index
-// does (the order of the documents does not matter here: one commit at the
-// end). Lucene's child does the same with its threads.
+// GOMAXPROCS goroutines as hermes index does: each goroutine decodes a
+// batch of lines with its own segment.JSONDecoder and hands the documents
+// to the writer in runs (AddDocuments, waiting with AddDocumentWait when the
+// queue is full). The order of the documents does not matter here: one
+// commit at the end. Lucene's child does the same with its threads.
 func hermesIndex(ctx context.Context, w *hermes.Writer, schema *segment.Schema, c *corpus) (int, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	batches := make(chan [][]byte, 4)
+	batches := make(chan *lineBatch, 4)
+	free := make(chan *lineBatch, 8) // batches to reuse once decoded
 	var added, textBytes atomic.Int64
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for batch := range batches {
-				for _, line := range batch {
-					d, err := schema.DecodeJSON(line)
-					if err == nil {
-						err = w.AddDocumentWait(ctx, d)
+			dec := schema.NewJSONDecoder()
+			docs := make([]*segment.Document, 0, batchLines)
+			for b := range batches {
+				docs = docs[:0]
+				var err error
+				for i := range b.ends {
+					var d *segment.Document
+					if d, err = dec.Decode(b.line(i)); err != nil {
+						break
 					}
-					if err != nil {
-						cancel(err)
-						continue // drain, so the reader never blocks
-					}
+					docs = append(docs, d)
+				}
+				select {
+				case free <- b: // the documents share no memory with the lines
+				default:
+				}
+				if err == nil {
+					err = addRun(ctx, w, docs)
+				}
+				if err != nil {
+					cancel(err)
+					continue // drain, so the reader never blocks
+				}
+				for _, d := range docs {
 					for _, v := range d.Values {
 						if v.Field == "text" {
 							textBytes.Add(int64(len(v.Str)))
 						}
 					}
 				}
-				progress(int(added.Add(int64(len(batch)))))
+				progress(int(added.Add(int64(len(docs)))))
 			}
 		}()
 	}
 	var readErr error
 	for ctx.Err() == nil {
-		batch := make([][]byte, 0, 256)
-		for len(batch) < cap(batch) {
+		var b *lineBatch
+		select {
+		case b = <-free:
+			b.data, b.ends = b.data[:0], b.ends[:0]
+		default:
+			b = &lineBatch{}
+		}
+		for len(b.ends) < batchLines {
 			line, _, err := c.NextLine()
 			if err != nil {
 				if err != io.EOF {
@@ -114,12 +137,13 @@ func hermesIndex(ctx context.Context, w *hermes.Writer, schema *segment.Schema, 
 				}
 				break
 			}
-			batch = append(batch, line)
+			b.data = append(b.data, line...)
+			b.ends = append(b.ends, len(b.data))
 		}
-		if len(batch) > 0 {
-			batches <- batch
+		if len(b.ends) > 0 {
+			batches <- b
 		}
-		if len(batch) < cap(batch) {
+		if len(b.ends) < batchLines {
 			break
 		}
 	}
@@ -130,4 +154,38 @@ func hermesIndex(ctx context.Context, w *hermes.Writer, schema *segment.Schema, 
 		readErr = err
 	}
 	return int(added.Load()), readErr
+}
+
+// batchLines is the lines of a batch, as in hermes index.
+const batchLines = 256
+
+// lineBatch is lines back to back in data; ends[i] is the end of line i.
+type lineBatch struct {
+	data []byte
+	ends []int
+}
+
+func (b *lineBatch) line(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.data[start:b.ends[i]]
+}
+
+// addRun adds docs as hermes index does: up to 64 in one AddDocuments call,
+// and the one that finds the queue full with AddDocumentWait.
+func addRun(ctx context.Context, w *hermes.Writer, docs []*segment.Document) error {
+	for len(docs) > 0 {
+		n, err := w.AddDocuments(docs[:min(len(docs), 64)])
+		docs = docs[n:]
+		if errors.Is(err, hermes.ErrQueueFull) {
+			err = w.AddDocumentWait(ctx, docs[0])
+			docs = docs[1:]
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

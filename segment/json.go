@@ -32,7 +32,8 @@ import (
 // only; call Validate for the primary key and the size limit. It is safe
 // for concurrent use.
 func (s *Schema) DecodeJSON(line []byte) (*Document, error) {
-	if doc, ok := s.decodeJSONFast(line); ok {
+	var sl docSlab
+	if doc, ok := s.decodeJSONFast(line, &sl); ok {
 		return doc, nil
 	}
 	return s.decodeJSONSlow(line)

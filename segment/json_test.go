@@ -3,6 +3,7 @@ package segment
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -339,7 +340,7 @@ func FuzzDecodeJSON(f *testing.F) {
 // or decodes it differently. It reports whether the fast path accepted.
 func decodeBoth(t *testing.T, s *Schema, data []byte) bool {
 	t.Helper()
-	fast, ok := s.decodeJSONFast(data)
+	fast, ok := s.decodeJSONFast(data, &docSlab{})
 	slow, err := s.decodeJSONSlow(data)
 	switch {
 	case ok && err != nil:
@@ -347,7 +348,61 @@ func decodeBoth(t *testing.T, s *Schema, data []byte) bool {
 	case ok && !reflect.DeepEqual(fast, slow):
 		t.Fatalf("%q:\nfast %+v\nslow %+v", data, fast, slow)
 	}
+	// From tiny chunks, twice in a row, as a JSONDecoder carves them: the
+	// second document comes from what is left of the first one's chunks.
+	sl := docSlab{docChunk: 2, valChunk: 3, strChunk: 7}
+	first, ok1 := s.decodeJSONFast(data, &sl)
+	second, ok2 := s.decodeJSONFast(data, &sl)
+	if ok1 != ok || ok2 != ok || ok && (!reflect.DeepEqual(first, slow) || !reflect.DeepEqual(second, slow)) {
+		t.Fatalf("%q from chunks: %v %+v, %v %+v; want %v %+v", data, ok1, first, ok2, second, ok, slow)
+	}
 	return ok
+}
+
+// A JSONDecoder decodes as DecodeJSON does, errors included, and a
+// document it returned never changes as it decodes more, nor when the
+// caller appends to another's values.
+func TestJSONDecoderKeepsEarlierDocuments(t *testing.T) {
+	s := testSchema(t)
+	var lines []string
+	for i := range 3000 {
+		switch i % 7 {
+		case 0:
+			lines = append(lines, fmt.Sprintf(`{"id":"d%d","title":"t\u00e9\n%d","tag":["a","b\"%d"],"count":%d}`, i, i, i, i))
+		case 1:
+			lines = append(lines, fmt.Sprintf(`{"id":"d%d","body":"%s","draft":true,"created":"2024-05-01"}`, i, strings.Repeat("ü x ", i%300)))
+		case 2:
+			lines = append(lines, "{\"id\":\"bad\xff\"}") // invalid UTF-8: the slow path's error
+		case 3:
+			lines = append(lines, fmt.Sprintf(`{"id":"d%d","tag":[%s"x"]}`, i, strings.Repeat(`"many",`, i%1100))) // past a chunk of values
+		case 4:
+			lines = append(lines, `{"nope":1}`)
+		case 5:
+			lines = append(lines, fmt.Sprintf(`{"id":"d%d","author":{"name":"A","id":%d},"blob":"AAE=","score":1.5}`, i, i))
+		default:
+			lines = append(lines, `{}`)
+		}
+	}
+	dec := s.NewJSONDecoder()
+	var docs []*Document
+	for _, line := range lines {
+		got, err := dec.Decode([]byte(line))
+		want, wantErr := s.DecodeJSON([]byte(line))
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("%s: decoder gives %+v, %v; DecodeJSON %+v, %v", line, got, err, want, wantErr)
+		}
+		if got != nil && len(got.Values) > 0 {
+			got.AddString("tag", "appended") // must not reach the next document
+			got.Values = got.Values[:len(got.Values)-1]
+		}
+		docs = append(docs, got)
+	}
+	for i, line := range lines {
+		want, _ := s.DecodeJSON([]byte(line))
+		if !reflect.DeepEqual(docs[i], want) {
+			t.Fatalf("line %d changed after later decodes: %+v, want %+v", i, docs[i], want)
+		}
+	}
 }
 
 // The fast path accepts what a document may hold, escapes and all, and
@@ -421,6 +476,18 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		for b.Loop() {
 			for _, l := range lines {
 				if _, err := s.DecodeJSON(l); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("JSONDecoder", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		dec := s.NewJSONDecoder()
+		for b.Loop() {
+			for _, l := range lines {
+				if _, err := dec.Decode(l); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,7 +1,9 @@
 package segment
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -9,29 +11,95 @@ import (
 
 // decodeJSONFast is DecodeJSON's fast path: a scanner over one line that
 // knows only what a document may hold (an object of scalars, arrays of
-// scalars, and nested objects or arrays of objects to flatten). It allocates the document, its values, and one buffer that
-// holds the bytes of all its strings. It gives up (ok false) at the first
-// thing it does not accept, error or not, and DecodeJSON then runs the
-// encoding/json decoder, which names the problem; so what the fast path
-// accepts must be exactly what that decoder accepts, with the same result
-// (FuzzDecodeJSONFast checks both).
-func (s *Schema) decodeJSONFast(line []byte) (doc *Document, ok bool) {
-	if !utf8.Valid(line) {
-		return nil, false
-	}
+// scalars, and nested objects or arrays of objects to flatten). It takes
+// the document, its values and the bytes of its strings from sl. It gives
+// up (ok false) at the first thing it does not accept, error or not
+// (invalid UTF-8 too), and DecodeJSON then runs the encoding/json decoder,
+// which names the problem; so what the fast path accepts must be exactly
+// what that decoder accepts, with the same result (FuzzDecodeJSONFast
+// checks both).
+func (s *Schema) decodeJSONFast(line []byte, sl *docSlab) (doc *Document, ok bool) {
+	sl.reserve(s, len(line))
 	// Unescaping only shrinks a string, so the strings of the line fit in
 	// len(line) bytes and out never moves: each value's string can alias
 	// its own stretch of it.
-	sc := jsonScanner{data: line, out: make([]byte, 0, len(line)), schema: s}
-	doc = &Document{Values: make([]FieldValue, 0, min(len(s.fields), 8))}
+	sc := jsonScanner{data: line, out: sl.strs[len(sl.strs):len(sl.strs)], schema: s}
+	doc = &sl.docs[0]
+	doc.Values = sl.vals[:0]
 	sc.skipSpace()
-	if !sc.consume('{') || !sc.object(doc, 0) {
+	if !sc.consume('{') || !sc.object(doc, 0) || !sc.atEnd() {
+		doc.Values = nil
 		return nil, false
 	}
-	if len(doc.Values) == 0 {
-		doc.Values = nil // as encoding/json's path leaves it
+	sl.take(doc, len(sc.out))
+	return doc, true
+}
+
+// docSlab hands out documents, values and string bytes from chunks, so
+// that decoding many documents costs a few allocations a chunk rather than
+// three a document. A chunk is never reused: the documents carved from it
+// keep it alive as long as any of them is.
+type docSlab struct {
+	docs []Document   // free documents of the current chunk
+	vals []FieldValue // free values of the current chunk
+	strs []byte       // the current chunk of string bytes; cap is its end
+
+	// Chunk sizes; 0 sizes each chunk for the one document at hand
+	// (DecodeJSON's single document, in three allocations as before).
+	docChunk, valChunk, strChunk int
+}
+
+// reserve makes room for a document decoded from a line of n bytes.
+func (sl *docSlab) reserve(s *Schema, n int) {
+	if len(sl.docs) == 0 {
+		sl.docs = make([]Document, max(sl.docChunk, 1))
 	}
-	return doc, sc.atEnd()
+	if want := min(len(s.fields), 8); len(sl.vals) < want {
+		sl.vals = make([]FieldValue, max(sl.valChunk, want))
+	}
+	if cap(sl.strs)-len(sl.strs) < n {
+		sl.strs = make([]byte, 0, max(sl.strChunk, n))
+	}
+}
+
+// take marks doc, its values and strBytes string bytes as used. Values
+// that outgrew the chunk were reallocated by append and are left alone.
+func (sl *docSlab) take(doc *Document, strBytes int) {
+	sl.docs = sl.docs[1:]
+	sl.strs = sl.strs[:len(sl.strs)+strBytes]
+	n := len(doc.Values)
+	switch {
+	case n == 0:
+		doc.Values = nil // as encoding/json's path leaves it
+	case unsafe.SliceData(doc.Values) == unsafe.SliceData(sl.vals):
+		doc.Values = doc.Values[:n:n] // an append by the caller must not reach the next document's
+		sl.vals = sl.vals[n:]
+	}
+}
+
+// JSONDecoder decodes JSON documents as Schema.DecodeJSON does, for a
+// caller that decodes many: the documents, their values and their strings
+// are carved from chunks of memory it allocates as it goes, not allocated
+// one by one, and its scanner copies each string once. The documents share
+// no memory with the lines, nor with each other's values; a chunk is freed
+// once every document in it is unreachable. A JSONDecoder is not safe for
+// concurrent use: give each goroutine its own.
+type JSONDecoder struct {
+	schema *Schema
+	slab   docSlab
+}
+
+// NewJSONDecoder returns a decoder of documents of s.
+func (s *Schema) NewJSONDecoder() *JSONDecoder {
+	return &JSONDecoder{schema: s, slab: docSlab{docChunk: 128, valChunk: 512, strChunk: 256 << 10}}
+}
+
+// Decode decodes one JSON object into a document; see Schema.DecodeJSON.
+func (d *JSONDecoder) Decode(line []byte) (*Document, error) {
+	if doc, ok := d.schema.decodeJSONFast(line, &d.slab); ok {
+		return doc, nil
+	}
+	return d.schema.decodeJSONSlow(line)
 }
 
 // maxFastDepth is how deep the fast path follows nested objects before it
@@ -330,7 +398,9 @@ func (sc *jsonScanner) digits() int {
 
 // string scans a JSON string at sc.i and appends its decoded bytes to
 // sc.out, returning them. It decodes escapes as encoding/json does: a \u
-// escape of a lone surrogate becomes U+FFFD.
+// escape of a lone surrogate becomes U+FFFD. It gives up on invalid UTF-8,
+// so that the fast path needs no pass of its own to check it (outside
+// strings, it accepts only ASCII).
 func (sc *jsonScanner) string() ([]byte, bool) {
 	if !sc.consume('"') {
 		return nil, false
@@ -340,15 +410,32 @@ func (sc *jsonScanner) string() ([]byte, bool) {
 	out := sc.out
 	i := sc.i
 	for i < len(d) {
-		// Copy the run up to the next quote, backslash or control byte.
+		// Copy the run up to the next quote, backslash, control byte or
+		// non-ASCII byte, eight bytes at a time while there are eight.
 		j := i
-		for j < len(d) && d[j] != '"' && d[j] != '\\' && d[j] >= 0x20 {
+		for j+8 <= len(d) {
+			if m := specialBytes(binary.LittleEndian.Uint64(d[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+			j += 8
+		}
+		for j < len(d) && d[j] != '"' && d[j] != '\\' && d[j] >= 0x20 && d[j] < utf8.RuneSelf {
 			j++
 		}
 		out = append(out, d[i:j]...)
 		i = j
 		if i >= len(d) || d[i] < 0x20 {
 			return nil, false
+		}
+		if d[i] >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(d[i:])
+			if r == utf8.RuneError && size <= 1 {
+				return nil, false // invalid UTF-8: the slow path says where
+			}
+			out = append(out, d[i:i+size]...)
+			i += size
+			continue
 		}
 		if d[i] == '"' {
 			sc.i, sc.out = i+1, out
@@ -394,6 +481,18 @@ func (sc *jsonScanner) string() ([]byte, bool) {
 		i += 2
 	}
 	return nil, false
+}
+
+// specialBytes marks (with its high bit) each byte of the eight in w, read
+// little-endian, that ends a plain run of a JSON string: a quote, a
+// backslash, a control byte or a non-ASCII byte. Marks above the lowest
+// may be spurious (a borrow carries into the next byte), so only the
+// lowest is to be trusted.
+func specialBytes(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	return ((quote-ones) & ^quote | (backslash-ones) & ^backslash | (w-ones*0x20) & ^w | w) & highs
 }
 
 // hex4 parses the four hex digits at the start of b, or returns -1.

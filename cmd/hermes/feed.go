@@ -68,18 +68,18 @@ func feed(ctx context.Context, r *jsonl.Reader, pending *lineBatch) <-chan *line
 			}
 		}
 		for {
-			b := &lineBatch{data: getLineBuf()}
+			b := &lineBatch{data: getLineBuf(), ends: make([]int, 0, batchLines),
+				nos: make([]int, 0, batchLines), offs: make([]int64, 0, batchLines)}
 			for b.len() < batchLines && len(b.data) < batchBytes {
 				if b.len() > 0 && !r.Buffered() {
 					break // hand on these lines before waiting for more
 				}
 				line, no, err := r.Next()
-				var long *jsonl.LongLineError
-				if errors.As(err, &long) {
-					b.addBad(err, no, r.Bytes())
-					continue
-				}
 				if err != nil {
+					if isLongLine(err) {
+						b.addBad(err, no, r.Bytes())
+						continue
+					}
 					b.err = err
 					break
 				}
@@ -91,6 +91,17 @@ func feed(ctx context.Context, r *jsonl.Reader, pending *lineBatch) <-chan *line
 		}
 	}()
 	return ch
+}
+
+// isLongLine reports whether err is a *jsonl.LongLineError: a line to skip
+// rather than the end of the input. (Asked only of errors, as the target
+// errors.As writes to costs an allocation.)
+func isLongLine(err error) bool {
+	if err == nil {
+		return false
+	}
+	var long *jsonl.LongLineError
+	return errors.As(err, &long)
 }
 
 func (b *lineBatch) add(line []byte, no int, off int64) {
@@ -172,15 +183,18 @@ func decode(ctx context.Context, in <-chan *lineBatch, schema *segment.Schema, n
 	}()
 	for range n {
 		go func() {
+			// Each decoder carves its documents from chunks of its own,
+			// a few allocations a chunk rather than three a document.
+			dec := schema.NewJSONDecoder()
 			for d := range work {
-				d.decode(schema)
+				d.decode(dec)
 			}
 		}()
 	}
 	return out
 }
 
-func (d *decodedBatch) decode(schema *segment.Schema) {
+func (d *decodedBatch) decode(dec *segment.JSONDecoder) {
 	defer close(d.done)
 	d.docs = make([]*segment.Document, d.len())
 	d.errs = make([]error, d.len())
@@ -189,7 +203,7 @@ func (d *decodedBatch) decode(schema *segment.Schema) {
 			d.errs[i] = err
 			continue
 		}
-		d.docs[i], d.errs[i] = schema.DecodeJSON(d.line(i))
+		d.docs[i], d.errs[i] = dec.Decode(d.line(i))
 	}
 	putLineBuf(d.data) // the documents do not share the lines' memory
 	d.data = nil
@@ -227,8 +241,7 @@ func readPending(ctx context.Context, r *jsonl.Reader, n int) (*lineBatch, error
 			if err == io.EOF {
 				break
 			}
-			var long *jsonl.LongLineError
-			if errors.As(err, &long) {
+			if isLongLine(err) {
 				b.addBad(err, no, r.Bytes())
 				continue
 			}

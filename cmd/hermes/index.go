@@ -524,14 +524,33 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 			return ctx.Err()
 		case <-b.done:
 		}
-		for i := 0; i < b.len(); i++ {
+		for i := 0; i < b.len(); {
 			if j.limit > 0 && total >= j.limit {
 				return commit()
 			}
-			err := b.errs[i]
-			if err == nil {
-				err = j.add(ctx, w, schema, b.docs[i], res)
+			// A run of decoded documents goes to the writer in one call (one
+			// trip to the coordinator rather than one a document). It ends
+			// before the next bad line, at the limit, and at the line after
+			// which --commit-every commits, so the outcome is line by line
+			// what adding them one at a time gives.
+			end := i
+			for end < b.len() && b.errs[end] == nil {
+				end++
 			}
+			if j.limit > 0 {
+				end = min(end, i+j.limit-total)
+			}
+			if j.commitEvery > 0 && i < b.verified {
+				end = min(end, i+max(1, j.commitEvery-int(added)))
+			}
+			n, err := 0, b.errs[i]
+			if err == nil {
+				n, err = j.addRun(ctx, w, schema, b.docs[i:end], res)
+			}
+			total += n
+			added += int64(n)
+			prog.add(int64(n))
+			i += n
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -544,12 +563,9 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 					return &lineError{input: in.Name(), line: b.nos[i], reason: reason}
 				}
 				res.rejected = append(res.rejected, rejection{line: b.nos[i], reason: reason})
-			} else {
-				total++
-				added++
-				prog.add(1)
+				i++
 			}
-			if j.commitEvery > 0 && added >= int64(j.commitEvery) && i < b.verified {
+			if j.commitEvery > 0 && added >= int64(j.commitEvery) && i-1 < b.verified {
 				if err := commit(); err != nil {
 					return err
 				}
@@ -583,19 +599,49 @@ func lineProblem(err error) (reason string, ok bool) {
 	return "", false
 }
 
-// add hands one document to the writer, waiting while its queue is full.
-func (j *indexJob) add(ctx context.Context, w *hermes.Writer, schema *segment.Schema, d *segment.Document, res *indexResult) error {
-	if err := w.AddDocumentWait(ctx, d); err != nil {
-		return err
+// addRun hands documents to the writer in order, waiting while its queue
+// is full, and returns how many it added: all of them, or those before the
+// one whose error it returns.
+func (j *indexJob) addRun(ctx context.Context, w *hermes.Writer, schema *segment.Schema, docs []*segment.Document, res *indexResult) (int, error) {
+	added := 0
+	for added < len(docs) {
+		// At most addChunk at a time: AddDocuments validates all it is
+		// given before it finds the queue full, and then again.
+		n, err := w.AddDocuments(docs[added:min(len(docs), added+addChunk)])
+		j.addTextBytes(schema, docs[added:added+n], res)
+		added += n
+		if errors.Is(err, hermes.ErrQueueFull) {
+			// Wait for room with the one that did not fit, then go on
+			// with the rest as one run again.
+			err = w.AddDocumentWait(ctx, docs[added])
+			if err == nil {
+				j.addTextBytes(schema, docs[added:added+1], res)
+				added++
+			}
+		}
+		if err != nil {
+			return added, err
+		}
 	}
-	if j.countText {
+	return added, nil
+}
+
+// addChunk bounds the documents of one AddDocuments call.
+const addChunk = 64
+
+// addTextBytes adds the bytes of the text-field values of docs to
+// res.textBytes when the job counts them (hermes bench).
+func (j *indexJob) addTextBytes(schema *segment.Schema, docs []*segment.Document, res *indexResult) {
+	if !j.countText {
+		return
+	}
+	for _, d := range docs {
 		for _, v := range d.Values {
 			if f, ok := schema.Field(v.Field); ok && f.Type == segment.TypeText {
 				res.textBytes += int64(len(v.Str))
 			}
 		}
 	}
-	return nil
 }
 
 // defaultMemory is --memory's default, the library's MaxIndexingMemory.

@@ -3,10 +3,19 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	hermes "github.com/hermes-search/hermes-go"
+	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
+	"github.com/hermes-search/hermes-go/segment"
 )
 
 // The tests of bad input to hermes index: what a user gets wrong, or what a
@@ -122,5 +131,102 @@ func TestCorruptGzipMemberIsNotCommitted(t *testing.T) {
 	}
 	if n := docCount(t, dir); n != 6 {
 		t.Fatalf("index holds %d documents, want the 6 of the intact first member", n)
+	}
+}
+
+// hermes index hands runs of documents to the writer at once; what it
+// commits, rejects and stops at must be, line by line, what adding one at
+// a time gives: a model over random inputs of good, duplicate, malformed
+// and mistyped lines, with random --commit-every, --limit and --on-error,
+// and a queue of 2 so that runs keep finding it full.
+func TestIndexRunsAddAsLineByLine(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	schema, err := segment.ParseSchema([]byte(`{"fields":[
+		{"name":"id","type":"keyword","indexed":true,"stored":true,"primary":true},
+		{"name":"title","type":"text","indexed":true,"stored":true},
+		{"name":"n","type":"f64","stored":true}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 12 {
+		n := 1 + rng.Intn(300)
+		commitEvery, limit := []int{0, 7, 64, 100}[rng.Intn(4)], []int{0, 0, 1 + rng.Intn(n)}[rng.Intn(3)]
+		skip := rng.Intn(3) > 0
+		var lines []string
+		kinds := make([]int, n)
+		for i := range n {
+			kinds[i] = rng.Intn(20)
+			if i == 0 {
+				kinds[i] = 19 // one good line, so that the run never rejects everything
+			}
+			switch kinds[i] {
+			case 0:
+				lines = append(lines, `{"id":"x","title":`) // malformed
+			case 1:
+				lines = append(lines, fmt.Sprintf(`{"id":"k%d","n":"one"}`, i)) // wrong type
+			case 2:
+				lines = append(lines, fmt.Sprintf(`{"id":"k%d","title":"again"}`, rng.Intn(i+1))) // maybe a duplicate
+			default:
+				lines = append(lines, fmt.Sprintf(`{"id":"k%d","title":"line %d","n":%d}`, i, i+1, i))
+			}
+		}
+		// The model: one line at a time.
+		seen := map[string]bool{}
+		var wantRejected []int
+		total, pending, committed, stopLine := 0, 0, 0, 0
+		for i, line := range lines {
+			if limit > 0 && total >= limit {
+				break
+			}
+			var d struct{ ID string }
+			good := kinds[i] > 1 && json.Unmarshal([]byte(line), &d) == nil && !seen[d.ID]
+			if good {
+				seen[d.ID] = true
+				total++
+				pending++
+			} else if !skip {
+				stopLine = i + 1
+				break
+			} else {
+				wantRejected = append(wantRejected, i+1)
+			}
+			if commitEvery > 0 && pending >= commitEvery {
+				committed += pending
+				pending = 0
+			}
+		}
+		if stopLine == 0 {
+			committed += pending
+		}
+
+		dir := filepath.Join(t.TempDir(), fmt.Sprint(round))
+		in, err := jsonl.NewReader("input", strings.NewReader(strings.Join(lines, "\n")), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		job := indexJob{dir: dir, schema: schema, cfg: hermes.Config{Workers: 1, QueueCapacity: 2},
+			commitEvery: commitEvery, skip: skip, limit: limit, quiet: true, log: io.Discard}
+		res, err := job.run(context.Background(), in)
+		what := fmt.Sprintf("round %d: %d lines, --commit-every %d --limit %d skip %v", round, n, commitEvery, limit, skip)
+		if stopLine > 0 {
+			holds := fmt.Sprintf("holds what was committed: %s of this run", plural(committed, "document", "documents"))
+			if committed == 0 {
+				holds = "nothing was committed"
+			}
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d:", stopLine)) || !strings.Contains(err.Error(), holds) {
+				t.Fatalf("%s: got %v, want a stop at line %d, and %q", what, err, stopLine, holds)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var gotRejected []int
+		for _, rj := range res.rejected {
+			gotRejected = append(gotRejected, rj.line)
+		}
+		if res.docs != int64(committed) || fmt.Sprint(gotRejected) != fmt.Sprint(wantRejected) {
+			t.Fatalf("%s: committed %d, rejected lines %v; want %d, %v", what, res.docs, gotRejected, committed, wantRejected)
+		}
 	}
 }
