@@ -209,7 +209,10 @@ func (w *Writer) DecodeJSON(line []byte) (*Document, error) {
 	if err == nil || w.dyn == nil {
 		return doc, err
 	}
-	s := infer.Sampler{Known: func(name string) bool { _, ok := cur.Field(name); return ok }}
+	s := infer.Sampler{
+		Known: func(name string) bool { _, ok := cur.Field(name); return ok },
+		Fix:   "declare the field in the schema",
+	}
 	if serr := s.Add(line, 1); serr != nil {
 		return nil, fmt.Errorf("hermes: dynamic mapping: %s", strings.TrimPrefix(serr.Error(), "line 1: "))
 	}

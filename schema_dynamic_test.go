@@ -169,7 +169,7 @@ func TestDynamicMappingModel(t *testing.T) {
 		if !errors.As(err, &de) || de.Field != "twice" {
 			t.Fatalf("a new field of two types: %v", err)
 		}
-		if _, err := w.DecodeJSON([]byte(`{"id":"bad3","mixed":[1,"one"]}`)); err == nil || !strings.Contains(err.Error(), `"mixed"`) {
+		if _, err := w.DecodeJSON([]byte(`{"id":"bad3","mixed":[1,"one"]}`)); err == nil || !strings.Contains(err.Error(), `"mixed"`) || !strings.Contains(err.Error(), "declare the field in the schema") {
 			t.Fatalf("a JSON field of two types: %v", err)
 		}
 		if !w.Schema().Equal(before) {

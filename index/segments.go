@@ -168,13 +168,6 @@ func (s *Segments) SetSchema(schema *segment.Schema) error {
 	return nil
 }
 
-// Schema returns the schema segments open with.
-func (s *Segments) Schema() *segment.Schema {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.schema
-}
-
 // Acquire returns the reader of a segment version, opened with the set's
 // schema, opening it if no one has, and takes a reference to it: Release
 // it when done.

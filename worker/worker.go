@@ -104,14 +104,14 @@ func Props(cfg Config) *actor.Props {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return actor.PropsFromProducer(func() actor.Actor { return &worker{cfg: cfg, schema: cfg.Schema} })
+	return actor.PropsFromProducer(func() actor.Actor { return &worker{cfg: cfg} })
 }
 
 type worker struct {
-	cfg Config
-	// The newest schema the worker was sent, and its version: the
-	// builder's, or the next builder's.
-	schema        *segment.Schema
+	// cfg is the worker's own copy: cfg.Schema is the newest schema it was
+	// sent (the builder's, or the next builder's), of version
+	// schemaVersion.
+	cfg           Config
 	schemaVersion uint32
 	builder       *segment.Builder
 	batches       []uint64 // sequence numbers of the batches in builder
@@ -211,18 +211,18 @@ func (w *worker) useSchema(b *messages.Batch) *messages.SegmentShipped {
 		panic(fmt.Sprintf("worker %d: batch %d needs schema version %d, which this worker was not sent", w.cfg.Worker, b.Seq, b.SchemaVersion))
 	}
 	s, err := segment.ParseSchema(b.Schema)
-	if err != nil || !s.Extends(w.schema) {
+	if err != nil || !s.Extends(w.cfg.Schema) {
 		panic(fmt.Sprintf("worker %d: batch %d: schema version %d does not extend the worker's schema (%v)", w.cfg.Worker, b.Seq, b.SchemaVersion, err))
 	}
 	shipped := w.build(0)
-	w.schema, w.schemaVersion = s, b.SchemaVersion
+	w.cfg.Schema, w.schemaVersion = s, b.SchemaVersion
 	w.cfg.Logger.Debug("schema grown", "worker", w.cfg.Worker, "generation", w.cfg.Generation, "version", b.SchemaVersion, "fields", s.NumFields())
 	return shipped
 }
 
 func (w *worker) add(b *messages.Batch) {
 	if w.builder == nil {
-		w.builder = segment.NewBuilder(w.schema, w.cfg.Tokenizers())
+		w.builder = segment.NewBuilder(w.cfg.Schema, w.cfg.Tokenizers())
 	}
 	adding := -1
 	defer func() {

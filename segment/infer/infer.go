@@ -82,6 +82,9 @@ type Sampler struct {
 	// Known, if set, names the fields a schema already has: their values
 	// are not sampled (for dynamic mapping, which infers only the others).
 	Known func(name string) bool
+	// Fix is the way out Add's errors suggest to the user; "" is
+	// "pass --schema", the CLI's.
+	Fix string
 
 	fields []*fieldSeen
 	byName map[string]*fieldSeen
@@ -95,7 +98,7 @@ func (s *Sampler) Lines() int { return s.lines }
 // An error names the line and the field; a line that fails leaves the
 // sampler unchanged, so a caller may skip it and go on.
 func (s *Sampler) Add(line []byte, lineNo int) error {
-	obs, err := observe(line, lineNo)
+	obs, err := observe(line, lineNo, s.fix())
 	if err != nil {
 		return err
 	}
@@ -120,8 +123,8 @@ func (s *Sampler) Add(line []byte, lineNo int) error {
 		}
 		k, err := merge(cur, o.kind)
 		if err != nil {
-			return fmt.Errorf("line %d: field %q holds %v, but %v on line %d; make it one type, or pass --schema",
-				lineNo, o.name, o.kind, cur, first)
+			return fmt.Errorf("line %d: field %q holds %v, but %v on line %d; make it one type, or %s",
+				lineNo, o.name, o.kind, cur, first, s.fix())
 		}
 		pending[o.name] = k
 	}
@@ -142,6 +145,13 @@ func (s *Sampler) Add(line []byte, lineNo int) error {
 	}
 	s.lines++
 	return nil
+}
+
+func (s *Sampler) fix() string {
+	if s.Fix == "" {
+		return "pass --schema"
+	}
+	return s.Fix
 }
 
 // merge combines two kinds seen for one field: null gives way to anything,
@@ -173,7 +183,7 @@ type observation struct {
 }
 
 // observe lists the (field, kind) pairs of one line, one per value.
-func observe(line []byte, lineNo int) ([]observation, error) {
+func observe(line []byte, lineNo int, fix string) ([]observation, error) {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
@@ -186,7 +196,7 @@ func observe(line []byte, lineNo int) ([]observation, error) {
 			return nil, fmt.Errorf("line %d: invalid JSON: %v", lineNo, trimJSONErr(err))
 		}
 		name, _ := tok.(string)
-		obs, err = observeValue(dec, obs, name, lineNo, false)
+		obs, err = observeValue(dec, obs, name, lineNo, false, fix)
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +211,7 @@ func observe(line []byte, lineNo int) ([]observation, error) {
 }
 
 // observeValue reads the value of field name and appends what it holds.
-func observeValue(dec *json.Decoder, obs []observation, name string, lineNo int, inArray bool) ([]observation, error) {
+func observeValue(dec *json.Decoder, obs []observation, name string, lineNo int, inArray bool, fix string) ([]observation, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, fmt.Errorf("line %d: invalid JSON in field %q: %v", lineNo, name, trimJSONErr(err))
@@ -227,18 +237,18 @@ func observeValue(dec *json.Decoder, obs []observation, name string, lineNo int,
 					return nil, fmt.Errorf("line %d: invalid JSON in field %q: %v", lineNo, name, trimJSONErr(err))
 				}
 				key, _ := tok.(string)
-				if obs, err = observeValue(dec, obs, name+"."+key, lineNo, false); err != nil {
+				if obs, err = observeValue(dec, obs, name+"."+key, lineNo, false, fix); err != nil {
 					return nil, err
 				}
 			}
 		case t == '[' && !inArray:
 			for dec.More() {
-				if obs, err = observeValue(dec, obs, name, lineNo, true); err != nil {
+				if obs, err = observeValue(dec, obs, name, lineNo, true, fix); err != nil {
 					return nil, err
 				}
 			}
 		default:
-			return nil, fmt.Errorf("line %d: field %q holds a nested array, which is not supported: flatten it, or pass --schema", lineNo, name)
+			return nil, fmt.Errorf("line %d: field %q holds a nested array, which is not supported: flatten it, or %s", lineNo, name, fix)
 		}
 		if _, err := dec.Token(); err != nil { // ']' or '}'
 			return nil, fmt.Errorf("line %d: invalid JSON in field %q: %v", lineNo, name, trimJSONErr(err))

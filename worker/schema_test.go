@@ -1,0 +1,97 @@
+package worker
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hermes-search/hermes-go/messages"
+	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/storage"
+)
+
+// A batch of a newer schema version makes the worker write what it holds
+// as a segment of the older schema, unasked, and build the next segment
+// with the new one, which the batch carries; a later batch of the same (or
+// an older) version carries none and changes nothing.
+func TestWorkerRollsItsBuilderOnANewSchema(t *testing.T) {
+	sys, schema, toks := newTestWorld(t)
+	grown, err := segment.NewSchema(append(schema.Fields(), segment.Field{Name: "n", Type: segment.TypeI64, Stored: true, Fast: true})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grownJSON, err := grown.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan proto.Message, 100)
+	coord := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch m := ctx.Message().(type) {
+		case *messages.SegmentShipped, *messages.FlushAck:
+			events <- m.(proto.Message)
+		}
+	}))
+	dir := storage.NewMem()
+	w := sys.Root.Spawn(Props(Config{
+		Worker: 0, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
+		MemoryBudget: 64 << 20, Coordinator: coord, Dir: dir,
+		NewID: func() (segment.ID, error) { return segment.NewID(), nil },
+	}))
+	defer func() {
+		for _, pid := range []*actor.PID{w, coord} {
+			_ = sys.Root.StopFuture(pid).Wait()
+		}
+	}()
+	doc := func(id string, n bool) *messages.Document {
+		d := &messages.Document{Values: []*messages.FieldValue{{Field: "id", Value: &messages.FieldValue_Str{Str: id}}}}
+		if n {
+			d.Values = append(d.Values, &messages.FieldValue{Field: "n", Value: &messages.FieldValue_I64{I64: 7}})
+		}
+		return d
+	}
+	next := func() *messages.SegmentShipped {
+		t.Helper()
+		select {
+		case m := <-events:
+			s, ok := m.(*messages.SegmentShipped)
+			if !ok {
+				t.Fatalf("got %T, want a segment", m)
+			}
+			return s
+		case <-time.After(10 * time.Second):
+			t.Fatal("worker silent")
+		}
+		return nil
+	}
+	sys.Root.Send(w, &messages.Batch{Seq: 1, Generation: 1, Docs: []*messages.Document{doc("a", false), doc("b", false)}})
+	sys.Root.Send(w, &messages.Batch{Seq: 2, Generation: 1, SchemaVersion: 1, Schema: grownJSON, Docs: []*messages.Document{doc("c", true)}})
+	rolled := next()
+	if rolled.Round != 0 || fmt.Sprint(rolled.Batches) != "[1]" || rolled.Segment.NumDocs != 2 {
+		t.Fatalf("rolled segment %v, want batch 1's 2 documents, unasked", rolled)
+	}
+	sys.Root.Send(w, &messages.Batch{Seq: 3, Generation: 1, SchemaVersion: 1, Docs: []*messages.Document{doc("d", true)}})
+	sys.Root.Send(w, &messages.Batch{Seq: 4, Generation: 1, Docs: []*messages.Document{doc("e", false)}}) // re-delivered, older
+	sys.Root.Send(w, &messages.FlushRequest{Round: 9, ReplyTo: coord})
+	flushed := next()
+	if flushed.Round != 9 || fmt.Sprint(flushed.Batches) != "[2 3 4]" || flushed.Segment.NumDocs != 3 {
+		t.Fatalf("flushed segment %v, want batches 2-4", flushed)
+	}
+	for s, want := range map[*messages.SegmentShipped]*segment.Schema{rolled: schema, flushed: grown} {
+		id, _ := segment.ParseID(s.Segment.Id)
+		r, err := segment.Open(dir, id, want)
+		if err != nil {
+			t.Fatalf("segment %s under its schema: %v", s.Segment.Id, err)
+		}
+		r.Close()
+		if want == grown {
+			if r, err := segment.Open(dir, id, schema); err == nil {
+				r.Close()
+				t.Fatalf("segment %s opens under the older schema: it was not built with the grown one", s.Segment.Id)
+			}
+		}
+	}
+}
