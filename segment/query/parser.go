@@ -75,10 +75,10 @@ func parseErr(pos int, construct, format string, args ...any) error {
 // a text field without positions, a value that is not a number on a
 // numeric field, a range without both bounds, TO or its closing bracket,
 // _exists_ on anything but a field name, a fuzzy edit distance above 2, a
-// malformed boost or slop, slop on a group or range,
-// an invalid regular expression or one using what the term automaton
-// cannot run (anchors, word boundaries, lazy quantifiers), a wildcard,
-// fuzzy or regular expression on a numeric field.
+// malformed or repeated boost, slop or fuzzy suffix, slop on a group or
+// range, an invalid regular expression or one using what the term
+// automaton cannot run (anchors, word boundaries, lazy quantifiers), a
+// wildcard, fuzzy or regular expression on a numeric field.
 //
 // tokenizers maps field names to their tokenizers (see
 // segment.ResolveTokenizers); a text field missing from it uses the default
@@ -401,7 +401,7 @@ func (p *parser) suffixes(slop bool) (int, float64, error) {
 	sl, boost := -1, -1.0
 	for !p.eof() {
 		c := p.in[p.pos]
-		if !(c == '^' && boost < 0) && !(c == '~' && sl < 0) {
+		if c != '^' && c != '~' {
 			break
 		}
 		i := p.pos + 1
@@ -412,8 +412,13 @@ func (p *parser) suffixes(slop bool) (int, float64, error) {
 		if num == "" || !(p.endsWord(i) || p.in[i] == '^' || p.in[i] == '~') {
 			break
 		}
-		if c == '~' && !slop {
+		switch {
+		case c == '~' && !slop:
 			return 0, 0, parseErr(p.pos, "phrase slop", "~%s: slop applies only to a phrase, not to a group or a range", num)
+		case c == '~' && sl >= 0:
+			return 0, 0, parseErr(p.pos, "phrase slop", "~%s: a second slop; give one ~N", num)
+		case c == '^' && boost >= 0:
+			return 0, 0, parseErr(p.pos, "boost", "^%s: a second boost; give one ^N", num)
 		}
 		var err error
 		if c == '^' {
@@ -566,10 +571,11 @@ func literal(w []wordChar) string {
 // wordSuffixes strips a word's trailing "~N" / "~" (fuzzy) and "^N"
 // (boost), in either order. fuzzy and boost are -1 when absent. A '~' or
 // '^' that starts the word, or is followed by more than digits and dots,
-// is part of the word.
+// is part of the word. A second boost or fuzzy suffix is an error.
 func wordSuffixes(w []wordChar) (body []wordChar, fuzzy int, boost float64, err error) {
 	fuzzy, boost = -1, -1
-	for range 2 {
+	fuzzyAt, boostAt := 0, 0 // where each suffix read is, for a repeat's error
+	for range 3 {            // a third suffix is a repeat
 		i := len(w) - 1
 		for i > 0 && !(!w[i].esc && (w[i].c == '^' || w[i].c == '~')) {
 			i--
@@ -585,11 +591,17 @@ func wordSuffixes(w []wordChar) (body []wordChar, fuzzy int, boost float64, err 
 			num += string(c.c)
 		}
 		switch {
-		case w[i].c == '^' && boost < 0 && num != "":
+		case w[i].c == '^' && boost >= 0 && num != "":
+			return nil, 0, 0, parseErr(boostAt, "boost", "a second boost; give one ^N")
+		case w[i].c == '~' && fuzzy >= 0:
+			return nil, 0, 0, parseErr(fuzzyAt, "fuzzy term", "a second ~; give one ~N")
+		case w[i].c == '^' && num != "":
 			if boost, err = parseBoost(w[i].pos, num); err != nil {
 				return nil, 0, 0, err
 			}
-		case w[i].c == '~' && fuzzy < 0:
+			boostAt = w[i].pos
+		case w[i].c == '~':
+			fuzzyAt = w[i].pos
 			switch num {
 			case "":
 				fuzzy = 2 // Lucene's default

@@ -303,6 +303,14 @@ func TestParseErrorPositions(t *testing.T) {
 		{"x (a1 b1)~2", 9, "phrase slop"},
 		{"(a1 b1)^2~2", 9, "phrase slop"},
 		{"x year:[1 TO 2]~1", 15, "phrase slop"},
+		// A boost, slop or fuzzy suffix is given once.
+		{"x go^2^3", 6, "boost"},
+		{"x go~1~2", 6, "fuzzy term"},
+		{"go~1^2~1", 6, "fuzzy term"},
+		{`x "a1 b1"^2^3`, 11, "boost"},
+		{`"a1 b1"~1~2`, 9, "phrase slop"},
+		{"(a1 b1)^2^3", 9, "boost"},
+		{"x year:[1 TO 2]^2^3", 17, "boost"},
 		// A range names both bounds with TO, and is closed.
 		{"x year:[1 TO]", 7, "range"},
 		{"x year:[1 5]", 7, "range"},
