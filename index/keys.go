@@ -116,8 +116,9 @@ const keyShards = 16
 // the keys again. A lookup confirms the key's bytes, so keys whose hashes
 // collide are told apart. Keys are only
 // added between commits; a commit or abort rebuilds the shard with the keys
-// that stay (see settle). The rare key that does not fit arena's 32-bit
-// offsets, or is 2 GiB or longer, goes to overflow; a key is in one place, never two.
+// that stay (see settle). The rare key longer than an arena segment (64
+// KiB), or past the arena's 32-bit positions, goes to overflow; a key is in
+// one place, never two.
 type keyShard struct {
 	mu       sync.Mutex
 	slots    []uint64 // 0 empty; else the entry's index+1, the hash's high 32 bits above
