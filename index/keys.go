@@ -110,14 +110,14 @@ const keyShards = 16
 // last one, outside the builders' budget, and in memory the collector does
 // not scan: each key's bytes are appended to arena, its place there and its
 // operations to entries (both grow without copying: keystore.go), and
-// slots is an open-addressing table (linear
-// probing) over entries by the key's 64-bit hash; a slot keeps the hash's
-// high 32 bits, which also place it, so the table grows without hashing
-// the keys again. A lookup confirms the key's bytes, so keys whose hashes
-// collide are told apart. Keys are only
-// added between commits; a commit or abort rebuilds the shard with the keys
-// that stay (see settle). The rare key that does not fit arena's 32-bit
-// offsets, or is 2 GiB or longer, goes to overflow; a key is in one place, never two.
+// slots is an open-addressing table (linear probing) over entries by the
+// key's 64-bit hash; a slot keeps the hash's high 32 bits, which also
+// place it, so the table grows without hashing the keys again. A lookup
+// confirms the key's bytes, so keys whose hashes collide are told apart.
+// Keys are only added between commits; a commit or abort rebuilds the
+// shard with the keys that stay (see settle). The rare key longer than an arena segment (64
+// KiB), or past the arena's 32-bit positions, goes to overflow; a key is in
+// one place, never two.
 type keyShard struct {
 	mu       sync.Mutex
 	slots    []uint64 // 0 empty; else the entry's index+1, the hash's high 32 bits above

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -73,6 +74,8 @@ func (m *keysModel) settle(cut uint64, aborted bool) {
 	}
 }
 
+var longPrefix = strings.Repeat("x", int(segmentSize(lastDoubling, firstArenaBytes)))
+
 // TestKeysMatchAMapModel runs seeded sequences of adds, deletes, rejects,
 // cuts, commits and aborts, with adds and deletes also between a cut and
 // its settling, over enough keys that the shards' tables grow several
@@ -86,11 +89,15 @@ func TestKeysMatchAMapModel(t *testing.T) {
 		upsert bool
 		keys   int
 		hash   func([]byte) uint64
+		// longEvery: every longEvery-th key is longer than an arena
+		// segment, so it goes to the shard's overflow map.
+		longEvery int
 	}{
-		{"real hash", false, 5000, nil},
-		{"real hash, upsert", true, 5000, nil},
-		{"colliding hash", false, 400, func(key []byte) uint64 { return uint64(len(key)) % 5 }},
-		{"colliding hash, upsert", true, 400, func(key []byte) uint64 { return uint64(key[len(key)-1]) << 33 }},
+		{"real hash", false, 5000, nil, 0},
+		{"real hash, upsert", true, 5000, nil, 0},
+		{"colliding hash", false, 400, func(key []byte) uint64 { return uint64(len(key)) % 5 }, 0},
+		{"colliding hash, upsert", true, 400, func(key []byte) uint64 { return uint64(key[len(key)-1]) << 33 }, 0},
+		{"long keys, upsert", true, 400, nil, 100},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := newTestKeys(t, tc.upsert)
@@ -104,7 +111,11 @@ func TestKeysMatchAMapModel(t *testing.T) {
 			var modelCut uint64
 			var modelCutDeletes []string
 			for step := range 20_000 {
-				key := fmt.Sprintf("k%d", rng.IntN(tc.keys))
+				i := rng.IntN(tc.keys)
+				key := fmt.Sprintf("k%d", i)
+				if tc.longEvery > 0 && i%tc.longEvery == 0 {
+					key = longPrefix + key
+				}
 				switch op := rng.IntN(100); {
 				case op < 60:
 					seq, err := k.Add([]byte(key), nil)
