@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/blevesearch/vellum"
@@ -77,9 +78,16 @@ type termAccs struct {
 
 const termPageShift = 12
 
+// freeTermPages holds the pages of released termAccs, for reuse.
+var freeTermPages sync.Pool
+
 func (ts *termAccs) add(t termAcc) {
 	if ts.n&(1<<termPageShift-1) == 0 {
-		ts.pages = append(ts.pages, make([]termAcc, 0, 1<<termPageShift))
+		page, ok := freeTermPages.Get().(*[1 << termPageShift]termAcc)
+		if !ok {
+			page = new([1 << termPageShift]termAcc)
+		}
+		ts.pages = append(ts.pages, page[:0])
 	}
 	last := len(ts.pages) - 1
 	ts.pages[last] = append(ts.pages[last], t)
@@ -91,6 +99,14 @@ func (ts *termAccs) at(id uint32) *termAcc {
 }
 
 func (ts *termAccs) mem() int64 { return int64(len(ts.pages)) << termPageShift * termAccSize }
+
+// release hands the pages over for reuse; ts is empty afterwards.
+func (ts *termAccs) release() {
+	for _, p := range ts.pages {
+		freeTermPages.Put((*[1 << termPageShift]termAcc)(p[:1<<termPageShift]))
+	}
+	*ts = termAccs{}
+}
 
 // fieldIndexer holds the inverted index of one indexed field in memory.
 type fieldIndexer struct {
@@ -654,11 +670,16 @@ func writeMeta(sw *segmentWriter, s *Schema, numDocs uint32, fieldStats map[stri
 }
 
 func (b *Builder) release() {
+	indexed := b.indexed
 	b.fields, b.indexed, b.fast, b.fastL = nil, nil, nil, nil
 	b.stored, b.rec, b.termBuf = storedWriter{}, nil, nil
 	b.keys = keyColumn{}
 	b.storedB.release()
 	b.pool.release()
+	for _, fx := range indexed {
+		fx.hash.release()
+		fx.terms.release()
+	}
 }
 
 // createPostings creates the term dictionary, postings and positions files,

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
+	"sync"
 )
 
 // termHash interns term bytes into one arena and maps them to dense ids
@@ -45,9 +46,27 @@ const (
 	termSlotSize = 16
 )
 
+// termTables is the memory of a released termHash, for the next one.
+type termTables struct {
+	slots []termSlot // all empty
+	arena []byte
+	ends  []uint32
+}
+
+// freeTermTables holds the tables of released term hashes: a worker's
+// next segment reuses the memory of its last (no growing and re-hashing
+// from 16 slots again, no fresh pages to fault in) instead of leaving it
+// to the collector.
+var freeTermTables sync.Pool
+
 func newTermHash() *termHash {
-	h := &termHash{seed: maphash.MakeSeed(), slots: make([]termSlot, 16), hashedMask: slotHashMask}
+	h := &termHash{seed: maphash.MakeSeed(), hashedMask: slotHashMask}
 	h.seed0, h.seed1 = rand.Uint64(), rand.Uint64()|1
+	if t, ok := freeTermTables.Get().(*termTables); ok {
+		h.slots, h.arena, h.ends = t.slots, t.arena[:0], t.ends[:0]
+	} else {
+		h.slots = make([]termSlot, 16)
+	}
 	h.mask = uint64(len(h.slots) - 1)
 	return h
 }
@@ -148,6 +167,14 @@ func (h *termHash) grow() {
 		}
 		h.slots[i] = s
 	}
+}
+
+// release empties h and hands its memory over to the next newTermHash;
+// h is unusable afterwards.
+func (h *termHash) release() {
+	clear(h.slots)
+	freeTermTables.Put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends})
+	*h = termHash{}
 }
 
 func (h *termHash) memBytes() int64 {
