@@ -31,6 +31,7 @@ type termHash struct {
 	// hashedMask is the largest mask whose index bits the slots keep
 	// (slotHashMask); tests lower it to take the re-hashing path.
 	hashedMask uint64
+	field      string // for freeTermTables
 }
 
 // termSlot is one place of the table; id1 == 0 marks it empty.
@@ -53,16 +54,26 @@ type termTables struct {
 	ends  []uint32
 }
 
-// freeTermTables holds the tables of released term hashes: a worker's
-// next segment reuses the memory of its last (no growing and re-hashing
-// from 16 slots again, no fresh pages to fault in) instead of leaving it
-// to the collector.
-var freeTermTables sync.Pool
+// freeTermTables holds the tables of released term hashes by field name
+// (a *sync.Pool each): a worker's next segment reuses the memory of its
+// last (no growing and re-hashing from 16 slots again, no fresh pages to
+// fault in) instead of leaving it to the collector. By field, so that a
+// small field does not hold on to the large table of another.
+var freeTermTables sync.Map
 
-func newTermHash() *termHash {
-	h := &termHash{seed: maphash.MakeSeed(), hashedMask: slotHashMask}
+func termTablesPool(field string) *sync.Pool {
+	if p, ok := freeTermTables.Load(field); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := freeTermTables.LoadOrStore(field, new(sync.Pool))
+	return p.(*sync.Pool)
+}
+
+// newTermHash returns an empty term hash for the named field.
+func newTermHash(field string) *termHash {
+	h := &termHash{seed: maphash.MakeSeed(), hashedMask: slotHashMask, field: field}
 	h.seed0, h.seed1 = rand.Uint64(), rand.Uint64()|1
-	if t, ok := freeTermTables.Get().(*termTables); ok {
+	if t, ok := termTablesPool(field).Get().(*termTables); ok {
 		h.slots, h.arena, h.ends = t.slots, t.arena[:0], t.ends[:0]
 	} else {
 		h.slots = make([]termSlot, 16)
@@ -173,7 +184,7 @@ func (h *termHash) grow() {
 // h is unusable afterwards.
 func (h *termHash) release() {
 	clear(h.slots)
-	freeTermTables.Put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends})
+	termTablesPool(h.field).Put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends})
 	*h = termHash{}
 }
 

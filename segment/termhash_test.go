@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"testing"
+
+	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/storage"
 )
 
 // TestTermHashModel interns a seeded stream of terms built to stress the
@@ -16,7 +20,7 @@ func TestTermHashModel(t *testing.T) {
 	for _, hashedMask := range []uint64{slotHashMask, 63} {
 		t.Run(fmt.Sprintf("hashedMask=%d", hashedMask), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(13, hashedMask))
-			h := newTermHash()
+			h := newTermHash("")
 			h.hashedMask = hashedMask
 			ids := map[string]uint32{}
 			var byID []string
@@ -66,5 +70,49 @@ func TestTermHashModel(t *testing.T) {
 				t.Fatalf("%d slots for %d terms", len(h.slots), h.len())
 			}
 		})
+	}
+}
+
+// TestBuilderReusesTermTables builds the same documents twice: the second
+// builder starts on the first one's pooled term tables (already grown and
+// full of old bytes) and must write the same files.
+func TestBuilderReusesTermTables(t *testing.T) {
+	s := corpusSchema(t)
+	docs := corpusDocs(readRealmix(t, "testdata/realmix-head.jsonl.gz", 600), 3)
+	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No collection may empty the pools between the two builders.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	id := NewID()
+	var files [2]map[string][]byte
+	for round := range files {
+		b := NewBuilder(s, toks)
+		if round == 1 && len(b.indexed[0].hash.slots) == 16 {
+			t.Fatal("the second builder did not get the first one's term tables")
+		}
+		for _, d := range docs {
+			if err := b.Add(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dir := storage.NewMem()
+		if _, err := b.Build(dir, id); err != nil {
+			t.Fatal(err)
+		}
+		files[round] = map[string][]byte{}
+		for _, name := range SegmentFiles(id) {
+			data, err := storage.ReadAll(dir, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[round][name] = data
+		}
+	}
+	for name, data := range files[0] {
+		if !bytes.Equal(files[1][name], data) {
+			t.Errorf("%s differs when built on reused term tables", name)
+		}
 	}
 }
