@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/blevesearch/vellum"
@@ -75,9 +76,16 @@ type termAccs struct {
 
 const termPageShift = 12
 
+// freeTermPages holds the pages of released termAccs, for reuse.
+var freeTermPages sync.Pool
+
 func (ts *termAccs) add(t termAcc) {
 	if ts.n&(1<<termPageShift-1) == 0 {
-		ts.pages = append(ts.pages, make([]termAcc, 0, 1<<termPageShift))
+		page, ok := freeTermPages.Get().(*[1 << termPageShift]termAcc)
+		if !ok {
+			page = new([1 << termPageShift]termAcc)
+		}
+		ts.pages = append(ts.pages, page[:0])
 	}
 	last := len(ts.pages) - 1
 	ts.pages[last] = append(ts.pages[last], t)
@@ -89,6 +97,14 @@ func (ts *termAccs) at(id uint32) *termAcc {
 }
 
 func (ts *termAccs) mem() int64 { return int64(len(ts.pages)) << termPageShift * termAccSize }
+
+// release hands the pages over for reuse; ts is empty afterwards.
+func (ts *termAccs) release() {
+	for _, p := range ts.pages {
+		freeTermPages.Put((*[1 << termPageShift]termAcc)(p[:1<<termPageShift]))
+	}
+	*ts = termAccs{}
+}
 
 // fieldIndexer holds the inverted index of one indexed field in memory.
 type fieldIndexer struct {
@@ -130,6 +146,13 @@ type Builder struct {
 	doc    uint32
 	emitFn func(analysis.Token)
 
+	// Tokens emitted and not yet indexed (see addQueued), and their terms.
+	queue       [queueTokens]queuedToken
+	queueBytes  [4096]byte
+	queued      int
+	queuedBytes int
+	touched     uint32 // keeps addQueued's cache-warming loads
+
 	pool    *byteBlockPool // the postings and positions of every term
 	termBuf []byte
 	ordBuf  []int
@@ -153,10 +176,10 @@ func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
 		b.storedB.write(p)
 		return nil
 	}
-	b.emitFn = b.emit
+	b.emitFn = b.emitFunc()
 	for i, f := range s.fields {
 		if f.Indexed {
-			fx := &fieldIndexer{ord: i, field: f, hash: newTermHash(), positions: f.Positions}
+			fx := &fieldIndexer{ord: i, field: f, hash: newTermHash(f.Name), positions: f.Positions}
 			if f.Type == TypeText {
 				fx.tok = tokenizers[f.Name]
 				if fx.tok == nil {
@@ -253,6 +276,7 @@ func (b *Builder) Add(d *Document) error {
 			}
 			b.cur = fx
 			fx.tok.Tokenize(v.Str, b.emitFn)
+			b.addQueued(fx)
 			if b.err != nil {
 				return b.err
 			}
@@ -301,45 +325,138 @@ func (b *Builder) Add(d *Document) error {
 // field, as Elasticsearch's position_increment_gap does.
 const positionGap = 100
 
-// emit is the tokenizer callback for the field in b.cur.
-func (b *Builder) emit(tok analysis.Token) {
+// emitFunc returns the tokenizer callback (b.emitFn) for the field in
+// b.cur. It queues the token; addQueued indexes the queue when it is full
+// and after each value. The queue is made of arrays in the Builder, so
+// queuing stores no pointer (no write barrier while the collector runs),
+// and a closure rather than a method value saves a wrapper call per token.
+func (b *Builder) emitFunc() func(analysis.Token) {
+	return func(tok analysis.Token) {
+		// uint: an empty term goes to emitSlow too.
+		if b.queued == queueTokens || uint(len(tok.Term)-1) >= uint(len(b.queueBytes)-b.queuedBytes) || b.err != nil {
+			b.emitSlow(tok)
+			return
+		}
+		b.queuedBytes += copy(b.queueBytes[b.queuedBytes:], tok.Term)
+		b.queue[b.queued] = queuedToken{end: uint32(b.queuedBytes), pos: b.cur.posBase + uint32(min(max(tok.Position, 0), 1<<31))}
+		b.queued++
+	}
+}
+
+// emitSlow is b.emitFn for an empty term (dropped), a full queue, a term too
+// long for the queue (added directly) or after an error (dropped).
+func (b *Builder) emitSlow(tok analysis.Token) {
 	if len(tok.Term) == 0 || len(tok.Term) > MaxTermBytes || b.err != nil {
 		return
 	}
-	pos := uint32(0)
-	if tok.Position > 0 {
-		pos = uint32(min(tok.Position, 1<<31))
+	b.addQueued(b.cur)
+	if len(tok.Term) > len(b.queueBytes) {
+		b.addToken(b.cur, tok.Term, b.cur.posBase+uint32(min(max(tok.Position, 0), 1<<31)))
+		return
 	}
-	b.addToken(b.cur, tok.Term, b.cur.posBase+pos)
+	b.emitFn(tok)
+}
+
+// queueTokens is how many tokens addQueued indexes at a time: enough for
+// their cache misses to overlap, few enough that what the first passes
+// bring into the cache is still there for the last.
+const queueTokens = 128
+
+// queuedToken is a token waiting in Builder.queue; its term is
+// queueBytes[end of the previous token:end].
+type queuedToken struct {
+	end, pos uint32
+	id       uint32
+	hash     uint64
+	prefix   uint64
+}
+
+// addQueued indexes the queued tokens of fx, in order, and empties the
+// queue. On a large vocabulary each token costs a few cache misses (its
+// slot in the term hash, its termAcc, the end of its postings stream),
+// and one token's misses wait for each other. So the work goes in passes
+// over the queue, each of which issues one independent load per token
+// (the CPU overlaps them) for the next pass to find in the cache: hash
+// and touch the slots, then look up and touch the termAccs, then append.
+func (b *Builder) addQueued(fx *fieldIndexer) {
+	q, qb := b.queue[:b.queued], b.queueBytes[:b.queuedBytes]
+	b.queued, b.queuedBytes = 0, 0
+	if b.err != nil || len(q) == 0 {
+		return
+	}
+	h := fx.hash
+	var touched uint32
+	start := uint32(0)
+	for k := range q {
+		term := qb[start:q[k].end]
+		start = q[k].end
+		q[k].prefix = termPrefix(term)
+		q[k].hash = h.hash(term, q[k].prefix)
+		touched += h.slots[q[k].hash&h.mask].id1
+	}
+	start = 0
+	for k := range q {
+		term := qb[start:q[k].end]
+		start = q[k].end
+		id, isNew, ok := h.addHashed(term, q[k].hash, q[k].prefix)
+		if !ok {
+			b.err = errTermsFull(fx)
+			return
+		}
+		if isNew && !b.newTerm(fx) {
+			return
+		}
+		q[k].id = id
+		t := fx.terms.at(id)
+		touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
+	}
+	for k := range q {
+		if !b.addPosting(fx, fx.terms.at(q[k].id), q[k].pos) {
+			return
+		}
+	}
+	b.touched = touched
 }
 
 func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
 	id, isNew, ok := fx.hash.add(term)
 	if !ok {
-		b.err = fmt.Errorf("segment: field %q: more than 4 GiB of distinct terms in one segment", fx.field.Name)
+		b.err = errTermsFull(fx)
 		return
 	}
-	if isNew {
-		var t termAcc
-		var ok1, ok2 bool
-		t.postStart, ok1 = b.pool.newStream()
-		t.posStart, ok2 = t.postStart, true
-		if fx.positions {
-			t.posStart, ok2 = b.pool.newStream()
-		}
-		if !ok1 || !ok2 {
-			b.err = errPoolFull(fx)
-			return
-		}
-		t.postUpto, t.posUpto = t.postStart, t.posStart
-		fx.terms.add(t)
+	if isNew && !b.newTerm(fx) {
+		return
 	}
-	t := fx.terms.at(id)
+	b.addPosting(fx, fx.terms.at(id), pos)
+}
+
+// newTerm adds the termAcc of the term just interned in fx.hash. It
+// returns false, with b.err set, if the pool is full.
+func (b *Builder) newTerm(fx *fieldIndexer) bool {
+	var t termAcc
+	var ok1, ok2 bool
+	t.postStart, ok1 = b.pool.newStream()
+	t.posStart, ok2 = t.postStart, true
+	if fx.positions {
+		t.posStart, ok2 = b.pool.newStream()
+	}
+	if !ok1 || !ok2 {
+		b.err = errPoolFull(fx)
+		return false
+	}
+	t.postUpto, t.posUpto = t.postStart, t.posStart
+	fx.terms.add(t)
+	return true
+}
+
+// addPosting records one occurrence of term t at pos in the current
+// document. It returns false, with b.err set, if the pool is full.
+func (b *Builder) addPosting(fx *fieldIndexer, t *termAcc, pos uint32) bool {
 	doc := b.doc
 	if t.freq == 0 || t.curDoc != doc {
 		if t.freq > 0 && !b.flushPending(t) {
 			b.err = errPoolFull(fx)
-			return
+			return false
 		}
 		t.curDoc, t.freq, t.lastPos = doc, 0, 0
 	}
@@ -351,11 +468,16 @@ func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
 		}
 		if !b.pool.writeUvarint(&t.posUpto, uint64(pos-t.lastPos)) {
 			b.err = errPoolFull(fx)
-			return
+			return false
 		}
 		t.lastPos = pos
 		fx.maxPos = max(fx.maxPos, pos)
 	}
+	return true
+}
+
+func errTermsFull(fx *fieldIndexer) error {
+	return fmt.Errorf("segment: field %q: more than 4 GiB of distinct terms in one segment", fx.field.Name)
 }
 
 // flushPending appends the pending (doc, freq) of t to its post stream. It
@@ -546,11 +668,16 @@ func writeMeta(sw *segmentWriter, s *Schema, numDocs uint32, fieldStats map[stri
 }
 
 func (b *Builder) release() {
+	indexed := b.indexed
 	b.fields, b.indexed, b.fast, b.fastL = nil, nil, nil, nil
 	b.stored, b.rec, b.termBuf = storedWriter{}, nil, nil
 	b.keys = keyColumn{}
 	b.storedB.release()
 	b.pool.release()
+	for _, fx := range indexed {
+		fx.hash.release()
+		fx.terms.release()
+	}
 }
 
 // createPostings creates the term dictionary, postings and positions files,

@@ -66,7 +66,7 @@ func TestByteBlockPoolStreams(t *testing.T) {
 // Terms that tie on their 8-byte prefix, or differ only by trailing zero
 // bytes, still sort by their bytes.
 func TestSortedTermIDs(t *testing.T) {
-	fx := &fieldIndexer{hash: newTermHash()}
+	fx := &fieldIndexer{hash: newTermHash("")}
 	terms := []string{"abcdefgh2", "b", "abcdefgh", "abcdefgh1", "a\x00", "a", "", "abcdefgh\x00", "zz", "abcdefg"}
 	for _, term := range terms {
 		if _, isNew, _ := fx.hash.add([]byte(term)); isNew {

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -173,9 +174,9 @@ func (st *simpleState) scan(text string) {
 		}
 		if nonASCII {
 			st.term = appendLower(st.term[:0], text[i:j])
-			st.emitTerm(i, j)
+			st.emitTerm(st.term, i, j)
 		} else if text[i] != '_' || !allUnderscore(text[i:j]) {
-			st.emitLower(text[i:j], i)
+			st.emitLower(text, i, j)
 		}
 		i = j
 	}
@@ -221,16 +222,44 @@ func allUnderscore(s string) bool {
 	return true
 }
 
-// emitLower emits an ASCII word, lowercased in the state's term buffer.
-func (st *simpleState) emitLower(word string, start int) {
-	t := append(st.term[:0], word...)
-	for k, b := range t {
-		if 'A' <= b && b <= 'Z' {
-			t[k] = b + ('a' - 'A')
-		}
+// emitLower emits the ASCII word text[i:j], lowercased in the state's term
+// buffer 8 bytes at a time: a word is copied and lowercased in one pass,
+// with loads that may read past its end (within text) into the buffer's
+// slack.
+func (st *simpleState) emitLower(text string, i, j int) {
+	n := j - i
+	if cap(st.term) < n+8 {
+		// Stored only when it grows: a store per token would cost a
+		// write barrier per token while the collector runs.
+		st.term = make([]byte, 0, 2*n+8)
 	}
-	st.term = t
-	st.emitTerm(start, start+len(word))
+	t := st.term[:n+8]
+	k := 0
+	for ; k < n && i+k+8 <= len(text); k += 8 {
+		w := text[i+k : i+k+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		binary.LittleEndian.PutUint64(t[k:k+8], lowerASCII8(x))
+	}
+	for ; k < n; k++ {
+		c := text[i+k]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		t[k] = c
+	}
+	st.emitTerm(t[:n], i, j)
+}
+
+// lowerASCII8 lowercases the ASCII capitals among the 8 bytes of x and
+// leaves every other byte as it is.
+func lowerASCII8(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	low7 := x & (0x7f * ones) // no carry crosses a byte below
+	atLeastA := low7 + (0x80-'A')*ones
+	pastZ := low7 + (0x80-'Z'-1)*ones
+	upper := atLeastA &^ pastZ &^ x & (0x80 * ones) // high bit of each capital
+	return x | upper>>2                             // 0x80>>2 = 'a'-'A'
 }
 
 // fallback segments text[start:end'] with the segment package and returns
@@ -288,7 +317,7 @@ func (st *simpleState) segmentValid(b []byte, off int) {
 			done = len(b) - cap(tok) + len(tok)
 			if seg.Type() != segment.None && len(tok) > 0 && !connectorsOnly(tok) {
 				st.term = appendLower(st.term[:0], tok)
-				st.emitTerm(off+done-len(tok), off+done)
+				st.emitTerm(st.term, off+done-len(tok), off+done)
 			}
 		}
 		if done >= len(b) {
@@ -317,9 +346,9 @@ func connectorsOnly(tok []byte) bool {
 	return true
 }
 
-// emitTerm emits st.term as the next token, from text[start:end].
-func (st *simpleState) emitTerm(start, end int) {
-	st.emit(Token{Term: st.term, Position: st.pos, Start: start, End: end})
+// emitTerm emits term as the next token, from text[start:end].
+func (st *simpleState) emitTerm(term []byte, start, end int) {
+	st.emit(Token{Term: term, Position: st.pos, Start: start, End: end})
 	st.pos++
 }
 

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -289,5 +290,36 @@ func TestFastLettersAreALetter(t *testing.T) {
 	}
 	if n < 500 {
 		t.Errorf("only %d fast letters", n)
+	}
+}
+
+// TestLowerASCII8 checks the 8-bytes-at-a-time lowercasing against the
+// byte-by-byte rule for every byte value in every position, next to
+// neighbours that would carry if the arithmetic leaked across bytes.
+func TestLowerASCII8(t *testing.T) {
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	for _, fill := range []byte{0x00, 'Z', 0x7f, 0xff} {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				var in, want [8]byte
+				for k := range in {
+					in[k] = fill
+				}
+				in[pos] = byte(c)
+				for k := range in {
+					want[k] = lower(in[k])
+				}
+				var got [8]byte
+				binary.LittleEndian.PutUint64(got[:], lowerASCII8(binary.LittleEndian.Uint64(in[:])))
+				if got != want {
+					t.Fatalf("lowerASCII8(% x) = % x, want % x", in, got, want)
+				}
+			}
+		}
 	}
 }

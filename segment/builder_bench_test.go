@@ -1,0 +1,68 @@
+package segment
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hermes-search/hermes-go/segment/analysis"
+)
+
+// BenchmarkBuilderAdd measures a worker's in-memory indexing alone: Add of
+// the BenchmarkBuild documents into a fresh builder, without Build. Its
+// "tokenize" sub-benchmark runs the same tokenizer over the same text with a
+// callback that only counts, the floor that Add's own work comes on top of.
+// Metrics: MB/s of title+text, and wall and process CPU ns per token (the
+// CPU figure, which counts the collector's work too, is the one to compare
+// on a shared machine).
+func BenchmarkBuilderAdd(b *testing.B) {
+	recs := benchRecords(b)
+	s := benchSchema(b)
+	docs := make([]*Document, len(recs))
+	var size int64
+	for i, r := range recs {
+		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
+		size += int64(len(r[1]) + len(r[2]))
+	}
+	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tokens := 0
+	count := func(analysis.Token) { tokens++ }
+	for _, r := range recs {
+		toks["title"].Tokenize(r[1], count)
+		toks["text"].Tokenize(r[2], count)
+	}
+	perToken := func(b *testing.B, cpu time.Duration) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tokens), "ns/token")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*tokens), "CPU-ns/token")
+	}
+	b.Run("add", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		cpu0 := processCPU()
+		for b.Loop() {
+			bl := NewBuilder(s, toks)
+			for _, d := range docs {
+				if err := bl.Add(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			bl.release()
+		}
+		perToken(b, processCPU()-cpu0)
+	})
+	b.Run("tokenize", func(b *testing.B) {
+		b.SetBytes(size)
+		n := 0
+		count := func(analysis.Token) { n++ }
+		cpu0 := processCPU()
+		for b.Loop() {
+			for _, r := range recs {
+				toks["title"].Tokenize(r[1], count)
+				toks["text"].Tokenize(r[2], count)
+			}
+		}
+		perToken(b, processCPU()-cpu0)
+	})
+}
