@@ -408,11 +408,11 @@ func BenchmarkFSTRegistry(b *testing.B) {
 	for _, o := range []vellum.BuilderOpts{
 		{Encoder: 1, RegistryTableSize: 10000, RegistryMRUSize: 2}, // vellum's default
 		{Encoder: 1, RegistryTableSize: 2500, RegistryMRUSize: 2},
-		fstOptions,
+		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 2},
 		{Encoder: 1, RegistryTableSize: 500, RegistryMRUSize: 2},
-		{Encoder: 1, RegistryTableSize: 100, RegistryMRUSize: 2},
-		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 1},
-		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 4},
+		{Encoder: 1, RegistryTableSize: 2000, RegistryMRUSize: 1},
+		fstOptions,
+		{Encoder: 1, RegistryTableSize: 500, RegistryMRUSize: 1},
 	} {
 		b.Run(fmt.Sprintf("table=%d/mru=%d", o.RegistryTableSize, o.RegistryMRUSize), func(b *testing.B) {
 			var size int

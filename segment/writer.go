@@ -29,8 +29,9 @@ type postingsWriter struct {
 	freqs     [blockSize]uint32
 	n         int
 	nBlocks   int
-	posStart  int64 // offset in .pos where the term's positions start
-	blockPos  int64 // offset in .pos where the current block's positions start
+	posStart  int64  // offset in .pos where the term's positions start
+	blockPos  int64  // offset in .pos where the current block's positions start
+	posBuf    []byte // positions not yet written to .pos (one write per term, not per doc)
 	index     []byte
 	data      []byte
 	scratch   [blockSize]uint32
@@ -45,7 +46,7 @@ func (w *postingsWriter) startTerm(positions bool, norms []byte) {
 	w.prevDoc, w.lastDoc = -1, -1
 	w.n, w.nBlocks = 0, 0
 	w.index, w.data = w.index[:0], w.data[:0]
-	w.posStart = w.pos.Offset()
+	w.posStart = w.pos.Offset() + int64(len(w.posBuf))
 	w.blockPos = w.posStart
 }
 
@@ -56,8 +57,11 @@ func (w *postingsWriter) addDoc(doc, freq uint32, pos []byte) error {
 		return fmt.Errorf("segment: postings out of order: doc %d (freq %d) after doc %d", doc, freq, w.lastDoc)
 	}
 	if w.positions && len(pos) > 0 {
-		if _, err := w.pos.Write(pos); err != nil {
-			return err
+		w.posBuf = append(w.posBuf, pos...)
+		if len(w.posBuf) >= 32<<10 {
+			if err := w.writePositions(); err != nil {
+				return err
+			}
 		}
 	}
 	w.kw.addDoc(doc)
@@ -129,7 +133,7 @@ func (w *postingsWriter) flushBlock(last bool) {
 	w.index = binary.AppendUvarint(w.index, uint64(maxFreq))
 	w.index = append(w.index, minNorm)
 	if w.positions {
-		end := w.pos.Offset()
+		end := w.pos.Offset() + int64(len(w.posBuf))
 		w.index = binary.AppendUvarint(w.index, uint64(end-w.blockPos))
 		w.blockPos = end
 	}
@@ -143,6 +147,9 @@ func (w *postingsWriter) finishTerm() (uint64, error) {
 	}
 	if w.df == 0 {
 		return 0, fmt.Errorf("segment: term without postings")
+	}
+	if err := w.writePositions(); err != nil {
+		return 0, err
 	}
 	off := w.post.Offset()
 	w.hdr = binary.AppendUvarint(w.hdr[:0], uint64(w.df))
@@ -162,6 +169,16 @@ func (w *postingsWriter) finishTerm() (uint64, error) {
 	w.hdr = append(w.hdr, w.data...)
 	_, err := w.post.Write(w.hdr)
 	return uint64(off), err
+}
+
+// writePositions writes the buffered positions to .pos.
+func (w *postingsWriter) writePositions() error {
+	if len(w.posBuf) == 0 {
+		return nil
+	}
+	_, err := w.pos.Write(w.posBuf)
+	w.posBuf = w.posBuf[:0]
+	return err
 }
 
 // storedWriter collects stored-document records into blocks of about
