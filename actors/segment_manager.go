@@ -59,6 +59,8 @@ func newSegmentManager(cfg *Config) *segmentManager {
 }
 
 func (m *segmentManager) Receive(ctx actor.Context) {
+	// Merges someone waits for are the work: they run unpaced.
+	defer func() { m.cfg.MergePacer.SetFullSpeed(m.forcer != nil || len(m.waiters) > 0) }()
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		m.maybeMerge(ctx)
@@ -278,7 +280,7 @@ func (m *segmentManager) start(ctx actor.Context, p mergepolicy.Merge) {
 	go func() {
 		defer m.wg.Done()
 		start := time.Now()
-		meta, err := segment.Merge(mctx, m.cfg.Dir, m.cfg.Schema, r.id, readers)
+		meta, err := segment.Merge(mctx, m.cfg.Dir, m.cfg.Schema, r.id, readers, segment.PacedBy(m.cfg.MergePacer))
 		done := &messages.MergeDone{Merge: number}
 		switch {
 		case errors.Is(err, segment.ErrEmptyMerge):

@@ -25,21 +25,22 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	if len(args) > 0 && args[0] == "search" {
 		return runBenchSearch(ctx, args[1:], io)
 	}
-	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--repeat N] [--positions] [--cpuprofile FILE]", benchAbout, io)
+	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--repeat N] [--commit-every N] [--positions] [--cpuprofile FILE]", benchAbout, io)
 	input := fl.String("input", "", "the corpus `file` (JSON lines, plain or gzip; default: realmix.jsonl.gz, if found)")
 	workers := fl.Int("workers", 0, "`number` of indexing workers (default: the number of CPUs)")
 	memory := byteSize(defaultMemory)
 	fl.Var(&memory, "memory", "indexing memory `size` shared by the workers, e.g. 256MiB")
 	limit := fl.Int("limit", 0, "index at most `N` documents (default: all)")
 	repeat := fl.Int("repeat", 0, "read the corpus `N` times over in one run, the ids of copy k suffixed -k (4: realmix at 4x)")
+	commitEvery := fl.Int("commit-every", 0, "commit after every `N` documents, so merges run while indexing (default: once, at the end)")
 	positions := fl.Bool("positions", false, "index positions of title and text (for phrase queries)")
 	dirPath := fl.String("dir", "", "build the index in this `directory` and keep it (default: temporary)")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the run to `file` (for go tool pprof)")
 	if err := fl.parseFlagsOnly(args); err != nil {
 		return err
 	}
-	if *workers < 0 || *limit < 0 || *repeat < 0 {
-		return usagef("--workers, --limit and --repeat cannot be negative")
+	if *workers < 0 || *limit < 0 || *repeat < 0 || *commitEvery < 0 {
+		return usagef("--workers, --limit, --repeat and --commit-every cannot be negative")
 	}
 	if *input == "" {
 		*input = defaultCorpus()
@@ -71,15 +72,16 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	defer in.Close()
 
 	job := indexJob{
-		dir:        path,
-		schema:     benchSchema(*positions),
-		cfg:        hermes.Config{Workers: *workers, MaxIndexingMemory: int64(memory)},
-		limit:      *limit,
-		skip:       true, // a benchmark reports bad lines rather than stop
-		quiet:      !isTerminal(io.err),
-		inferLines: 1,
-		log:        io.err,
-		countText:  true,
+		dir:         path,
+		schema:      benchSchema(*positions),
+		cfg:         hermes.Config{Workers: *workers, MaxIndexingMemory: int64(memory)},
+		limit:       *limit,
+		commitEvery: *commitEvery,
+		skip:        true, // a benchmark reports bad lines rather than stop
+		quiet:       !isTerminal(io.err),
+		inferLines:  1,
+		log:         io.err,
+		countText:   true,
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
