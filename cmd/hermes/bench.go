@@ -111,7 +111,11 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 		fmt.Fprintf(w, "rejected    %s (the schema is id, title, text), first: %s\n", plural(n, "line", "lines"), res.rejected[0])
 	}
 	fmt.Fprintf(w, "throughput  %s docs/s, %.2f MB/s of text\n", formatCount(int64(float64(res.docs)/max(secs, 1e-9))), float64(res.textBytes)/1e6/max(secs, 1e-9))
-	fmt.Fprintf(w, "CPU         %.1f s (%.2f cores)\n", rs.cpuSeconds, rs.cpuSeconds/max(secs, 1e-9))
+	fmt.Fprintf(w, "CPU         %.1f s (%.2f cores)", rs.cpuSeconds, rs.cpuSeconds/max(secs, 1e-9))
+	if peaks.indexingCPU > 0 {
+		fmt.Fprintf(w, ", %.1f s of it indexing: %s docs per CPU second", peaks.indexingCPU, formatCount(int64(float64(res.docs)/peaks.indexingCPU)))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "GC          %d cycles, %.0f%% of CPU\n", rs.gcCycles, 100*rs.gcShare())
 	fmt.Fprintf(w, "peak RSS    %s\n", formatBytes(peakRSS()))
 	if peaks.indexing > 0 {
