@@ -108,6 +108,12 @@ type Config struct {
 	MergePolicy mergepolicy.Policy
 	// MaxConcurrentMerges bounds the merges running at once; default 4.
 	MaxConcurrentMerges int
+	// MergeCPUShare paces background merges so that they leave the cores
+	// to indexing: together they work at most this share of one core's
+	// time (after a burst of 100 ms), sleeping in between
+	// (mergepolicy.Pacer). While a ForceMerge or a WaitForMerges waits,
+	// they run at full speed. Default 0.5; negative: unpaced.
+	MergeCPUShare float64
 
 	// KeepGenerations is how many commit generations (commits and
 	// registered merges) the writer keeps, the current one included:

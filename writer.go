@@ -19,6 +19,7 @@ import (
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/analysis"
+	"github.com/hermes-search/hermes-go/segment/mergepolicy"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -325,6 +326,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 
 		MergePolicy:         cfg.MergePolicy,
 		MaxConcurrentMerges: cfg.MaxConcurrentMerges,
+		MergePacer:          mergepolicy.NewPacer(cfg.MergeCPUShare, nil), // real time: it paces CPU
 		KeepGenerations:     cfg.KeepGenerations,
 		Logger:              cfg.Logger,
 	}

@@ -75,6 +75,9 @@ type Config struct {
 
 	MergePolicy         mergepolicy.Policy
 	MaxConcurrentMerges int
+	// MergePacer paces the background merges (nil: unpaced); they run at
+	// full speed while a ForceMerge or a WaitForMerges waits for them.
+	MergePacer *mergepolicy.Pacer
 	// KeepGenerations is how many commit generations stay on disk, the
 	// committed one included (see storage.KeptGenerations).
 	KeepGenerations int

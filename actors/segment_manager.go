@@ -61,6 +61,8 @@ func newSegmentManager(cfg *Config) *segmentManager {
 }
 
 func (m *segmentManager) Receive(ctx actor.Context) {
+	// Merges someone waits for are the work: they run unpaced.
+	defer func() { m.cfg.MergePacer.SetFullSpeed(m.forcer != nil || len(m.waiters) > 0) }()
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		m.maybeMerge(ctx)
@@ -310,7 +312,7 @@ func (m *segmentManager) start(ctx actor.Context, p mergepolicy.Merge) {
 		start := time.Now()
 		// The sources opened with the schema of the committed state (see
 		// commit): the merged segment is built with it too.
-		meta, err := segment.Merge(mctx, m.cfg.Dir, r.readers[0].Schema(), r.id, r.readers)
+		meta, err := segment.Merge(mctx, m.cfg.Dir, r.readers[0].Schema(), r.id, r.readers, segment.PacedBy(m.cfg.MergePacer))
 		done := &messages.MergeDone{Merge: number}
 		switch {
 		case errors.Is(err, segment.ErrEmptyMerge):

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"time"
 
 	"github.com/blevesearch/vellum"
 	"github.com/hermes-search/hermes-go/storage"
@@ -45,8 +46,26 @@ func (s *mergeSource) wrap(err error) error {
 	return fmt.Errorf("source segment %s: %w", s.r.core.id, err)
 }
 
+// MergePacer paces a merge (mergepolicy.Pacer): Merge reports each stretch
+// of its work to Pace, every mergeCheckEvery terms or stored blocks, and
+// goes on when Pace returns (an error stops the merge).
+type MergePacer interface {
+	Pace(ctx context.Context, worked time.Duration) error
+}
+
+// MergeOption adjusts a Merge.
+type MergeOption func(*merger)
+
+// PacedBy makes a merge report its work to p, which may make it sleep so
+// that merges leave the CPU to indexing.
+func PacedBy(p MergePacer) MergeOption {
+	return func(m *merger) { m.pacer = p }
+}
+
 type merger struct {
 	ctx     context.Context
+	pacer   MergePacer // nil: unpaced
+	lastRun time.Time  // when the merge last went on after pacing
 	schema  *Schema
 	sources []*mergeSource
 	numDocs uint32
@@ -56,13 +75,20 @@ type merger struct {
 	keyErr  error // a source's key column was corrupt
 }
 
-// tick checks the context every mergeCheckEvery calls.
+// tick checks the context every mergeCheckEvery calls, and reports the
+// work since the last report to the pacer.
 func (m *merger) tick() error {
 	m.ticks++
-	if m.ticks%mergeCheckEvery == 0 {
+	if m.ticks%mergeCheckEvery != 0 {
+		return nil
+	}
+	if m.pacer == nil {
 		return m.ctx.Err()
 	}
-	return nil
+	now := time.Now()
+	err := m.pacer.Pace(m.ctx, now.Sub(m.lastRun))
+	m.lastRun = time.Now()
+	return err
 }
 
 // Merge writes one new segment, id, holding the live documents of sources
@@ -89,11 +115,15 @@ func (m *merger) tick() error {
 // removes every file it wrote and returns the error, which names the file
 // concerned; a corrupt source gives an error wrapping storage.ErrCorrupt
 // that names the source segment and its file. Every source's checksums
-// are verified (CheckIntegrity) before anything is written.
-func Merge(ctx context.Context, dir storage.Directory, schema *Schema, id ID, sources []*Reader) (meta *Meta, err error) {
+// are verified (CheckIntegrity) before anything is written. PacedBy paces
+// the copying (not the verification).
+func Merge(ctx context.Context, dir storage.Directory, schema *Schema, id ID, sources []*Reader, opts ...MergeOption) (meta *Meta, err error) {
 	m, err := newMerger(ctx, schema, id, sources)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(m)
 	}
 	// Open does not hash the files it maps; a merge must not copy damage
 	// into a new segment with a fresh, valid checksum (Lucene's
@@ -112,6 +142,7 @@ func Merge(ctx context.Context, dir storage.Directory, schema *Schema, id ID, so
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("segment: merge into %s: %w", id, err)
 	}
+	m.lastRun = time.Now()
 	sw := newSegmentWriter(dir, id)
 	sw.keywords = newKeywordCollector(m.schema, m.numDocs)
 	defer func() {

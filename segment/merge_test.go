@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/hermes-search/hermes-go/storage"
@@ -617,5 +618,50 @@ func BenchmarkMerge(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
 		})
+	}
+}
+
+// countingPacer records what a merge reports; its stopAt-th call stops the
+// merge, as a pacer does whose context ended while the merge slept.
+type countingPacer struct {
+	calls, stopAt int
+	worked        time.Duration
+}
+
+func (p *countingPacer) Pace(_ context.Context, worked time.Duration) error {
+	p.calls++
+	p.worked += worked
+	if p.calls == p.stopAt {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A paced merge reports its work as it goes (every mergeCheckEvery terms
+// or stored blocks) and writes the same segment; a pacer's error stops it
+// and leaves no file behind.
+func TestMergePacedBy(t *testing.T) {
+	s, dir, srcs := faultFixture(t)
+	before, _ := dir.List()
+	p := &countingPacer{}
+	meta, err := Merge(context.Background(), dir, s, NewID(), readers(srcs), PacedBy(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.calls == 0 || p.worked <= 0 {
+		t.Fatalf("the merge reported %d stretches of work (%v) to its pacer", p.calls, p.worked)
+	}
+	checkMerged(t, s, dir, meta, live(srcs), false)
+	for _, name := range meta.Files {
+		if err := dir.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := &countingPacer{stopAt: 1}
+	if _, err := Merge(context.Background(), dir, s, NewID(), readers(srcs), PacedBy(stop)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a merge its pacer stopped: %v", err)
+	}
+	if after, _ := dir.List(); !slices.Equal(before, after) {
+		t.Fatalf("a merge its pacer stopped left files behind: %v", after)
 	}
 }

@@ -25,21 +25,23 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	if len(args) > 0 && args[0] == "search" {
 		return runBenchSearch(ctx, args[1:], io)
 	}
-	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--repeat N] [--positions] [--cpuprofile FILE]", benchAbout, io)
+	fl := newFlags("bench", "hermes bench [--input FILE] [--workers N] [--memory SIZE] [--limit N] [--repeat N] [--commit-every N] [--merge-share F] [--positions] [--cpuprofile FILE]", benchAbout, io)
 	input := fl.String("input", "", "the corpus `file` (JSON lines, plain or gzip; default: realmix.jsonl.gz, if found)")
 	workers := fl.Int("workers", 0, "`number` of indexing workers (default: the number of CPUs)")
 	memory := byteSize(defaultMemory)
 	fl.Var(&memory, "memory", "indexing memory `size` shared by the workers, e.g. 256MiB")
 	limit := fl.Int("limit", 0, "index at most `N` documents (default: all)")
 	repeat := fl.Int("repeat", 0, "read the corpus `N` times over in one run, the ids of copy k suffixed -k (4: realmix at 4x)")
+	commitEvery := fl.Int("commit-every", 0, "commit after every `N` documents, so merges run while indexing (default: once, at the end)")
+	mergeShare := fl.Float64("merge-share", 0, "the share of one core background merges may take while indexing (default 0.5; negative: unpaced)")
 	positions := fl.Bool("positions", false, "index positions of title and text (for phrase queries)")
 	dirPath := fl.String("dir", "", "build the index in this `directory` and keep it (default: temporary)")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the run to `file` (for go tool pprof)")
 	if err := fl.parseFlagsOnly(args); err != nil {
 		return err
 	}
-	if *workers < 0 || *limit < 0 || *repeat < 0 {
-		return usagef("--workers, --limit and --repeat cannot be negative")
+	if *workers < 0 || *limit < 0 || *repeat < 0 || *commitEvery < 0 {
+		return usagef("--workers, --limit, --repeat and --commit-every cannot be negative")
 	}
 	if *input == "" {
 		*input = defaultCorpus()
@@ -71,15 +73,16 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	defer in.Close()
 
 	job := indexJob{
-		dir:        path,
-		schema:     benchSchema(*positions),
-		cfg:        hermes.Config{Workers: *workers, MaxIndexingMemory: int64(memory)},
-		limit:      *limit,
-		skip:       true, // a benchmark reports bad lines rather than stop
-		quiet:      !isTerminal(io.err),
-		inferLines: 1,
-		log:        io.err,
-		countText:  true,
+		dir:         path,
+		schema:      benchSchema(*positions),
+		cfg:         hermes.Config{Workers: *workers, MaxIndexingMemory: int64(memory), MergeCPUShare: *mergeShare},
+		limit:       *limit,
+		commitEvery: *commitEvery,
+		skip:        true, // a benchmark reports bad lines rather than stop
+		quiet:       !isTerminal(io.err),
+		inferLines:  1,
+		log:         io.err,
+		countText:   true,
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
@@ -101,13 +104,18 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	secs := res.elapsed.Seconds()
 	w := io.out
 	fmt.Fprintf(w, "corpus      %s\n", *input)
-	fmt.Fprintf(w, "settings    workers %s, memory %s, positions %v%s\n", workersString(*workers), formatBytes(int64(memory)), *positions, repeatString(*repeat))
+	fmt.Fprintf(w, "settings    workers %s, memory %s, positions %v%s%s\n", workersString(*workers), formatBytes(int64(memory)), *positions,
+		repeatString(*repeat), mergeString(*commitEvery, *mergeShare))
 	fmt.Fprintf(w, "documents   %s in %.1f s, then %.1f s waiting for merges\n", formatCount(res.docs), secs, res.mergeWait.Seconds())
 	if n := len(res.rejected); n > 0 {
 		fmt.Fprintf(w, "rejected    %s (the schema is id, title, text), first: %s\n", plural(n, "line", "lines"), res.rejected[0])
 	}
 	fmt.Fprintf(w, "throughput  %s docs/s, %.2f MB/s of text\n", formatCount(int64(float64(res.docs)/max(secs, 1e-9))), float64(res.textBytes)/1e6/max(secs, 1e-9))
-	fmt.Fprintf(w, "CPU         %.1f s (%.2f cores)\n", rs.cpuSeconds, rs.cpuSeconds/max(secs, 1e-9))
+	fmt.Fprintf(w, "CPU         %.1f s (%.2f cores)", rs.cpuSeconds, rs.cpuSeconds/max(secs, 1e-9))
+	if peaks.indexingCPU > 0 {
+		fmt.Fprintf(w, ", %.1f s of it indexing: %s docs per CPU second", peaks.indexingCPU, formatCount(int64(float64(res.docs)/peaks.indexingCPU)))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "GC          %d cycles, %.0f%% of CPU\n", rs.gcCycles, 100*rs.gcShare())
 	fmt.Fprintf(w, "peak RSS    %s\n", formatBytes(peakRSS()))
 	if peaks.indexing > 0 {
@@ -126,6 +134,20 @@ func repeatString(n int) string {
 		return ""
 	}
 	return fmt.Sprintf(", corpus %dx", n)
+}
+
+func mergeString(commitEvery int, share float64) string {
+	s := ""
+	if commitEvery > 0 {
+		s += fmt.Sprintf(", a commit every %s documents", formatCount(int64(commitEvery)))
+	}
+	switch {
+	case share < 0:
+		s += ", merges unpaced"
+	case share > 0:
+		s += fmt.Sprintf(", merges take %.2f of a core", share)
+	}
+	return s
 }
 
 func workersString(n int) string {

@@ -74,7 +74,7 @@ func TestBenchRepeat(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("bench: %v", r)
 	}
-	for _, want := range []string{"corpus 2x", "documents   40 in", "while indexing"} {
+	for _, want := range []string{"corpus 2x", "documents   40 in", "while indexing", "of it indexing", "docs per CPU second"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, r.stdout)
 		}

@@ -51,10 +51,10 @@ func (s benchStats) since(earlier benchStats) benchStats {
 func (s benchStats) gcShare() float64 { return s.gcSeconds / max(s.busySeconds, 1e-9) }
 
 // rssSampler samples the process's resident set (all of it, and its own
-// memory: heap and stacks, RssAnon) every 50 ms during a bench run, so the
-// summary can tell the peak while indexing from the peak while the merges
-// at the end run (they map their sources: file pages count in the resident
-// set too).
+// memory: heap and stacks, RssAnon) and its CPU time every 50 ms during a
+// bench run, so the summary can tell the indexing from the merges at the
+// end: their peaks (merges map their sources: file pages count in the
+// resident set too), and the CPU time indexing took.
 type rssSampler struct {
 	start   time.Time
 	stopped chan struct{}
@@ -64,6 +64,7 @@ type rssSampler struct {
 type rssSample struct {
 	at         time.Duration // since start
 	total, own int64
+	cpuSeconds float64 // the process's, since start
 }
 
 // rssPeaks are the sampled peaks of a run's two phases; zero where the
@@ -71,17 +72,19 @@ type rssSample struct {
 type rssPeaks struct {
 	indexing, indexingAnon int64
 	merging, mergingAnon   int64
+	indexingCPU            float64 // CPU seconds until the last sample while indexing
 }
 
 func sampleRSS() *rssSampler {
 	s := &rssSampler{start: time.Now(), stopped: make(chan struct{}), done: make(chan []rssSample, 1)}
+	cpu0 := processCPUSeconds()
 	go func() {
 		var samples []rssSample
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			own := anonRSS()
-			samples = append(samples, rssSample{at: time.Since(s.start), total: own + fileRSS(), own: own})
+			samples = append(samples, rssSample{at: time.Since(s.start), total: own + fileRSS(), own: own, cpuSeconds: processCPUSeconds() - cpu0})
 			select {
 			case <-s.stopped:
 				s.done <- samples
@@ -105,6 +108,7 @@ func (s *rssSampler) stop(res *indexResult) rssPeaks {
 	for _, x := range samples {
 		if x.at <= res.elapsed {
 			p.indexing, p.indexingAnon = max(p.indexing, x.total), max(p.indexingAnon, x.own)
+			p.indexingCPU = x.cpuSeconds
 		} else {
 			p.merging, p.mergingAnon = max(p.merging, x.total), max(p.mergingAnon, x.own)
 		}

@@ -1,4 +1,5 @@
-// Package mergepolicy decides which committed segments to merge.
+// Package mergepolicy decides which committed segments to merge, and
+// (Pacer) how much of the CPU the merges may take.
 //
 // A Policy is pure: it sees a snapshot of the committed segments and the
 // set already being merged, and returns merges to start. It does no I/O and
@@ -7,7 +8,8 @@
 // through long simulated histories.
 //
 // Two policies are provided: Tiered, the default (the original Hermes's
-// tiered policy), and NoMerge. ForceMergeRounds plans a ForceMerge.
+// tiered policy), and NoMerge. ForceMergeRounds plans a ForceMerge. A
+// Pacer, unlike a Policy, keeps state: the CPU time merges have used.
 package mergepolicy
 
 import (
