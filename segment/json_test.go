@@ -228,6 +228,25 @@ func TestDecodeJSONIgnoresUnknownFields(t *testing.T) {
 			t.Errorf("fast path accepted %s", in)
 		}
 	}
+	// The fast path checks UTF-8 as it scans strings eight bytes at a
+	// time: a bad sequence (or a quote, backslash or control byte) at
+	// every offset of a word, in values and keys, and outside strings.
+	for off := range 18 {
+		pad := strings.Repeat("a", off)
+		for _, seq := range []string{"\xff", "\xc0\x80", "\xed\xa0\x80", "\xe2\x82", "\xf4\x90\x80\x80", "\x01"} {
+			for _, in := range []string{`{"title":"` + pad + seq + `bcdefghij"}`, `{"title":"` + pad + seq + `"}`, `{"` + pad + seq + `":1}`, `{"title":"` + pad + `"` + seq + `}`} {
+				if decodeBoth(t, s, []byte(in)) {
+					t.Errorf("fast path accepted %q", in)
+				}
+			}
+		}
+		for _, seq := range []string{"é", "中", "😀", `\"`, `\\`, `\n`, `\u00e9`, "\x7f"} {
+			in := `{"title":"` + pad + seq + `bcdefghij` + seq + `"}`
+			if !decodeBoth(t, s, []byte(in)) {
+				t.Errorf("fast path refused %q", in)
+			}
+		}
+	}
 }
 
 func TestDecodeJSONErrors(t *testing.T) {
