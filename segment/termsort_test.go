@@ -15,7 +15,7 @@ import (
 func TestSortTermIDs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 1))
 	for _, n := range []int{0, 1, 2, 100, radixMinTerms - 1, radixMinTerms, 5000} {
-		h := newTermHash()
+		h := newTermHash("")
 		var terms [][]byte
 		for len(terms) < n {
 			var term []byte
