@@ -55,7 +55,9 @@ func parseErr(pos int, construct, format string, args ...any) error {
 // RFC 3339 timestamps (quoted when they hold ':'), bare days (a term
 // matches the whole UTC day), epoch milliseconds and now-7d style date
 // math (see parseDateValue), turned into epoch milliseconds; a bool field
-// takes true and false. Backslash escapes the next character.
+// takes true and false. A range without a field ([1990 TO 2000], TO in
+// upper case) runs on the numeric and date fields in scope. Backslash
+// escapes the next character.
 //
 // Multi-term words: '*' and '?' make a Wildcard ('*' alone at the end, a
 // Prefix; '*' alone, every document, or on a named field, Exists), and
@@ -74,7 +76,8 @@ func parseErr(pos int, construct, format string, args ...any) error {
 // comparison on a field that is not numeric and fast or indexed, a phrase on
 // a text field without positions, a value that is not a number on a
 // numeric field, a range without both bounds, TO or its closing bracket,
-// _exists_ on anything but a field name, a fuzzy edit distance above 2, a
+// _exists_ on anything but a field name, a range without a field where no
+// field in scope is numeric, a fuzzy edit distance above 2, a
 // malformed or repeated boost, slop or fuzzy suffix, slop on a group or
 // range, an invalid regular expression or one using what the term
 // automaton cannot run (anchors, word boundaries, lazy quantifiers), a
@@ -380,8 +383,52 @@ func (p *parser) value(fields []string, explicit bool) (Query, error) {
 		return boosted(q, boost), err
 	case explicit && len(fields) == 1 && (c == '>' || c == '<'):
 		return p.comparison(fields[0])
+	case (c == '[' || c == '{') && isRange(p.in[p.pos:]):
+		return p.unfieldedRange(fields)
 	}
 	return p.bareWord(fields, explicit, p.scanWord())
+}
+
+// isRange reports whether s starts with a range written in full, as
+// [2000 TO 2016} (TO in upper case): brackets around anything else, as a
+// footnote's [1], are punctuation.
+func isRange(s string) bool {
+	end := strings.IndexAny(s, "]}")
+	if end < 0 {
+		return false
+	}
+	parts := strings.Fields(s[1:end])
+	return len(parts) == 3 && parts[1] == "TO"
+}
+
+// unfieldedRange parses a range without a field: an OR of the range on
+// each numeric field in scope (the default fields when fields is nil), an
+// error if there is none.
+func (p *parser) unfieldedRange(fields []string) (Query, error) {
+	if fields == nil {
+		fields = p.defaults
+	}
+	start := p.pos
+	var cs []clause
+	end := start
+	for _, f := range fields {
+		if _, err := p.rangeField(f); err != nil {
+			continue
+		}
+		p.pos, p.valStart = start, start
+		q, err := p.rangeQuery(f)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, clause{occ: should, q: q})
+		end = p.pos
+	}
+	if len(cs) == 0 {
+		return nil, parseErr(start, "range", "a range needs a numeric or date field, as year:[2000 TO 2016]; the fields searched (%s) have none", strings.Join(fields, ", "))
+	}
+	p.pos = end
+	_, boost, err := p.suffixes(false)
+	return boosted(build(cs), boost), err
 }
 
 // boosted wraps q in a Boost when a boost was given (boost >= 0).

@@ -186,6 +186,11 @@ func TestParse(t *testing.T) {
 		{"see http://example.com/x", []string{"title"}, `title:see title:"http example.com x"`},
 		{`a\:b`, []string{"tag"}, `tag:"a:b"`},
 		{"year:1990 cats", []string{"title", "year"}, "year:[1990 TO 1990] title:cats"},
+		// A range without a field runs on the numeric default fields.
+		{"[1990 TO 2000} cats", []string{"title", "year"}, "year:[1990 TO 2000} title:cats"},
+		{"{1 TO *]^2", []string{"title", "year", "code"}, "(year:{1 TO *] code:{1 TO *])^2"},
+		// Brackets that are no range are punctuation.
+		{"see [1] and [citation needed]", []string{"title"}, "title:see title:1 title:citation title:needed"},
 	}
 	for _, tc := range tests {
 		q, err := Parse(tc.in, s, tc.defaults, parserTokenizers)
@@ -311,6 +316,8 @@ func TestParseErrorPositions(t *testing.T) {
 		{`"a1 b1"~1~2`, 9, "phrase slop"},
 		{"(a1 b1)^2^3", 9, "boost"},
 		{"x year:[1 TO 2]^2^3", 17, "boost"},
+		// A range without a field needs a numeric default field.
+		{"x [1 TO 2]", 2, "range"},
 		// A range names both bounds with TO, and is closed.
 		{"x year:[1 TO]", 7, "range"},
 		{"x year:[1 5]", 7, "range"},
