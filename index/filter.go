@@ -1,6 +1,7 @@
 package index
 
 import (
+	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/pkindex"
 	"github.com/hermes-search/hermes-go/storage"
 )
@@ -81,9 +82,11 @@ func (k *Keys) addToFilter(keys [][]byte, segments []string) {
 // publish makes f, with the segments it covers now, what intake reads. Call
 // with filterMu held.
 func (k *Keys) publish(f *pkindex.Filter) {
-	covered := map[string]bool{}
-	for _, id := range f.Covers() {
-		covered[id] = true
+	covered := map[segment.ID]bool{}
+	for _, s := range f.Covers() {
+		if id, err := segment.ParseID(s); err == nil {
+			covered[id] = true
+		} // else no segment has that name: nothing to skip
 	}
 	k.filter.Store(&keyFilter{f: f, covered: covered})
 }
@@ -101,12 +104,12 @@ func (k *Keys) coverMerged(meta *storage.Metadata) {
 	}
 	var merged []string
 	for _, s := range meta.Segments {
-		if kf.covered[s.ID] || len(s.Ancestors) == 0 {
+		if kf.covers(s.ID) || len(s.Ancestors) == 0 {
 			continue
 		}
 		all := true
 		for _, a := range s.Ancestors {
-			all = all && kf.covered[a]
+			all = all && kf.covers(a)
 		}
 		if all {
 			merged = append(merged, s.ID)

@@ -286,10 +286,43 @@ type keyOps struct {
 }
 
 // keyFilter is the filter with the committed segments it covers, published
-// together so that intake reads a consistent pair.
+// together so that intake reads a consistent pair. covered is by the
+// segments' IDs, not their names, so that an add looks up each committed
+// segment without formatting its name.
 type keyFilter struct {
 	f       *pkindex.Filter
-	covered map[string]bool
+	covered map[segment.ID]bool
+	// uncovered is, for the committed segments an add last asked about
+	// (a writer passes the same ones until a commit or merge), those the
+	// filter does not cover: an add then compares pointers instead of
+	// looking each segment up.
+	uncovered atomic.Pointer[uncoveredSegments]
+}
+
+type uncoveredSegments struct {
+	of, not []*segment.Reader
+}
+
+// notCovered returns the segments of committed that the filter does not
+// cover.
+func (kf *keyFilter) notCovered(committed []*segment.Reader) []*segment.Reader {
+	if u := kf.uncovered.Load(); u != nil && slices.Equal(u.of, committed) {
+		return u.not
+	}
+	u := &uncoveredSegments{of: slices.Clone(committed)}
+	for _, r := range committed {
+		if !kf.covered[r.ID()] {
+			u.not = append(u.not, r)
+		}
+	}
+	kf.uncovered.Store(u)
+	return u.not
+}
+
+// covers reports whether the filter covers the segment named id.
+func (kf *keyFilter) covers(id string) bool {
+	parsed, err := segment.ParseID(id)
+	return err == nil && kf.covered[parsed]
 }
 
 // NewKeys returns the state of a writer that starts on cfg.Metadata, with
@@ -603,12 +636,10 @@ func (k *Keys) committedHas(key []byte, committed []*segment.Reader) (bool, erro
 	if len(committed) == 0 {
 		return false, nil
 	}
-	kf := k.filter.Load()
-	ruledOut := kf != nil && !kf.f.MayContain(key)
+	if kf := k.filter.Load(); kf != nil && !kf.f.MayContain(key) {
+		committed = kf.notCovered(committed)
+	}
 	for _, r := range committed {
-		if ruledOut && kf.covered[r.ID().String()] {
-			continue
-		}
 		if live, err := hasLiveKey(r, k.key.Name, key); err != nil || live {
 			return live, err
 		}

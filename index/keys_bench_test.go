@@ -1,11 +1,13 @@
 package index
 
 import (
+	"fmt"
 	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/pkindex"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -41,4 +43,44 @@ func BenchmarkKeysPending(b *testing.B) {
 	b.ReportMetric(perKey, "pending-B/key")
 	b.ReportMetric(counted, "counted-B/key")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/add")
+}
+
+// BenchmarkKeysAddCommitted adds new keys to a writer whose index holds 20
+// committed segments, all covered by the primary-key filter: what the
+// duplicate check costs an add once commits have been made (the filter
+// rules each key out, so no dictionary is asked).
+func BenchmarkKeysAddCommitted(b *testing.B) {
+	const segments, perSegment = 20, 1000
+	k := NewKeys(KeysConfig{
+		Dir:      storage.NewMem(),
+		Key:      segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true},
+		Metadata: &storage.Metadata{Generation: 1},
+	})
+	defer k.Close()
+	f := pkindex.New(segments * perSegment)
+	var committed []*segment.Reader
+	for s := range segments {
+		keys := make([]string, perSegment)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("old-%d-%d", s, i)
+			f.Add([]byte(keys[i]))
+		}
+		r := committedSegment(b, segment.ID{14: byte(s), 15: 1}, keys...)
+		f.MarkCovered(r[0].ID().String())
+		committed = append(committed, r...)
+	}
+	k.filterMu.Lock()
+	k.publish(f)
+	k.filterMu.Unlock()
+	keys := make([][]byte, b.N)
+	for i := range keys {
+		keys[i] = strconv.AppendInt([]byte("new-"), int64(i), 10)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := k.Add(keys[i], committed); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

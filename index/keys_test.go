@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/segment/pkindex"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -182,7 +183,11 @@ func TestKeysHashCollisionsChangeNothing(t *testing.T) {
 
 // committedKeys writes a segment holding keys under the "id" field of
 // newTestKeys and opens it, as a writer's view holds a committed segment.
-func committedKeys(t *testing.T, keys ...string) []*segment.Reader {
+func committedKeys(t testing.TB, keys ...string) []*segment.Reader {
+	return committedSegment(t, segment.ID{15: 1}, keys...)
+}
+
+func committedSegment(t testing.TB, id segment.ID, keys ...string) []*segment.Reader {
 	t.Helper()
 	s, err := segment.NewSchema(segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Primary: true})
 	if err != nil {
@@ -198,7 +203,7 @@ func committedKeys(t *testing.T, keys ...string) []*segment.Reader {
 			t.Fatal(err)
 		}
 	}
-	dir, id := storage.NewMem(), segment.ID{15: 1}
+	dir := storage.NewMem()
 	if _, err := b.Build(dir, id); err != nil {
 		t.Fatal(err)
 	}
@@ -244,6 +249,43 @@ func TestKeysAnAddWhileTheSegmentsAreAskedComesFirst(t *testing.T) {
 					t.Fatalf("adds of a new key: %d (%v), then %v; want 1, then a duplicate", inner, innerErr, outerErr)
 				}
 			}
+		}
+	}
+}
+
+// The filter lets an add skip only the committed segments it covers: a key
+// it rules out is still found in a segment it does not cover, whichever
+// committed segments the add is given.
+func TestKeysSkipOnlyTheSegmentsTheFilterCovers(t *testing.T) {
+	k := newTestKeys(t, false)
+	covered := committedSegment(t, segment.ID{14: 1, 15: 1}, "a")
+	uncovered := committedSegment(t, segment.ID{14: 2, 15: 1}, "b")
+	f := pkindex.New(10)
+	f.Add([]byte("a"))
+	f.MarkCovered(covered[0].ID().String())
+	k.filterMu.Lock()
+	k.publish(f)
+	k.filterMu.Unlock()
+	both := append(slices.Clone(covered), uncovered...)
+	for _, tc := range []struct {
+		committed []*segment.Reader
+		key       string
+		dup       bool
+	}{
+		{both, "a", true}, // the filter may hold it: the dictionary says yes
+		{both, "b", true}, // ruled out, but its segment is not covered
+		{both, "c", false},
+		{covered, "b", false},
+		{uncovered, "b", true},
+		{both, "b", true},
+		{nil, "d", false},
+	} {
+		_, err := k.Add([]byte(tc.key), tc.committed)
+		if got := errors.Is(err, ErrDuplicateKey); got != tc.dup || (err != nil && !got) {
+			t.Fatalf("Add(%s) over %d segments: %v, want duplicate %v", tc.key, len(tc.committed), err, tc.dup)
+		}
+		if err == nil {
+			k.Reject([]byte(tc.key), k.seq.Load()) // free it for the next case
 		}
 	}
 }
