@@ -11,17 +11,23 @@
 //     if a value is past the i64 range) if every sampled value is an
 //     integer;
 //   - a field whose every string is an RFC 3339 timestamp or a day
-//     ("2024-05-01") becomes a stored, fast date;
+//     ("2024-05-01") becomes a stored, indexed, fast date;
 //   - any other field holding strings becomes stored text, tokenized by the
 //     "simple" tokenizer, with positions (so phrase queries work);
-//   - a field holding integers becomes a stored, fast i64 (u64 if a value
-//     is past the i64 range and none is negative), one holding any number
-//     written with a fraction or exponent a stored, fast f64;
+//   - a field holding integers becomes a stored, indexed, fast i64 (u64 if
+//     a value is past the i64 range and none is negative), one holding any
+//     number written with a fraction or exponent a stored, indexed, fast
+//     f64;
 //   - a field holding true/false becomes a stored, indexed, fast bool;
 //   - nested objects are flattened to dotted names ("author.name"), as
 //     DecodeJSON does, arrays of objects too;
 //   - arrays give multi-valued fields of their elements' type; null is
 //     ignored, and a field that is null in every sampled line becomes text.
+//
+// Numbers, dates and booleans are indexed as well as fast because a fast
+// column keeps one value per document, the first of an array, while the
+// term index keeps every value: term and range queries find a document by
+// any value of its array; sorts and aggregations read the fast column.
 //
 // Fields that mix strings, numbers and booleans, and arrays of arrays, are
 // errors naming the field and the line, with the fix: a schema file.
@@ -349,13 +355,13 @@ func (s *Sampler) TypedFields() []segment.Field {
 func (f *fieldSeen) field() segment.Field {
 	switch f.kind {
 	case kindDate:
-		return segment.Field{Name: f.name, Type: segment.TypeDate, Stored: true, Fast: true}
+		return segment.Field{Name: f.name, Type: segment.TypeDate, Indexed: true, Stored: true, Fast: true}
 	case kindInteger, kindNegative:
-		return segment.Field{Name: f.name, Type: segment.TypeI64, Stored: true, Fast: true}
+		return segment.Field{Name: f.name, Type: segment.TypeI64, Indexed: true, Stored: true, Fast: true}
 	case kindBig:
-		return segment.Field{Name: f.name, Type: segment.TypeU64, Stored: true, Fast: true}
+		return segment.Field{Name: f.name, Type: segment.TypeU64, Indexed: true, Stored: true, Fast: true}
 	case kindFloat:
-		return segment.Field{Name: f.name, Type: segment.TypeF64, Stored: true, Fast: true}
+		return segment.Field{Name: f.name, Type: segment.TypeF64, Indexed: true, Stored: true, Fast: true}
 	case kindBool:
 		return segment.Field{Name: f.name, Type: segment.TypeBool, Indexed: true, Stored: true, Fast: true}
 	}
@@ -399,8 +405,9 @@ func trimJSONErr(err error) string {
 // value v of an unknown field, typed by the value's kind, with the options
 // Sampler gives: a string gives text (a Go value says nothing of dates:
 // AddDate and AddBool give i64 and u64 values, which give i64 and u64
-// fields; declare date and bool fields in the schema), an i64 a fast i64,
-// a u64 a fast u64, an f64 a fast f64, and bytes a stored bytes field.
+// fields; declare date and bool fields in the schema), an i64 an indexed,
+// fast i64, a u64 an indexed, fast u64, an f64 an indexed, fast f64, and
+// bytes a stored bytes field.
 func ValueField(v segment.FieldValue) segment.Field {
 	switch v.Kind {
 	case segment.KindU64:

@@ -34,10 +34,10 @@ func TestSchemaFollowsTheRules(t *testing.T) {
 		return segment.Field{Name: name, Type: segment.TypeText, Indexed: true, Stored: true, Positions: true, Tokenizer: "simple"}
 	}
 	f64 := func(name string) segment.Field {
-		return segment.Field{Name: name, Type: segment.TypeF64, Stored: true, Fast: true}
+		return segment.Field{Name: name, Type: segment.TypeF64, Indexed: true, Stored: true, Fast: true}
 	}
 	fast := func(name string, typ segment.FieldType) segment.Field {
-		return segment.Field{Name: name, Type: typ, Stored: true, Fast: true}
+		return segment.Field{Name: name, Type: typ, Indexed: true, Stored: true, Fast: true}
 	}
 	want := []segment.Field{
 		{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
@@ -208,7 +208,7 @@ func TestDescribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := Describe(schema)
-	want := "id (keyword, primary), title (text, positions), year (i64, fast, not indexed)"
+	want := "id (keyword, primary), title (text, positions), year (i64, fast)"
 	if got != want {
 		t.Fatalf("Describe = %q, want %q", got, want)
 	}
@@ -231,9 +231,9 @@ func TestSamplerDynamicFields(t *testing.T) {
 	}
 	got := s.Fields()
 	want := []segment.Field{
-		{Name: "id", Type: segment.TypeI64, Stored: true, Fast: true},
-		{Name: "a.c", Type: segment.TypeF64, Stored: true, Fast: true},
-		{Name: "d", Type: segment.TypeDate, Stored: true, Fast: true},
+		{Name: "id", Type: segment.TypeI64, Indexed: true, Stored: true, Fast: true},
+		{Name: "a.c", Type: segment.TypeF64, Indexed: true, Stored: true, Fast: true},
+		{Name: "d", Type: segment.TypeDate, Indexed: true, Stored: true, Fast: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("fields\n got %+v\nwant %+v", got, want)

@@ -323,7 +323,7 @@ func (w *existsWeight) scorer(ctx context.Context, seg segmentSource) (scorer, e
 	return s, nil
 }
 
-// termRangeWeight is a numeric range on an indexed field that is not fast:
+// termRangeWeight is a numeric range on an indexed field (see rangeWeight):
 // the terms of the field's order-preserving encoding between two bounds.
 type termRangeWeight struct {
 	q          Range
@@ -333,7 +333,7 @@ type termRangeWeight struct {
 
 // termRange turns a range, already resolved to the field's domain, into
 // bounds on the encoded terms.
-func (w *rangeWeight) termRange(q Range) weight {
+func (w *rangeWeight) termRange(q Range) *termRangeWeight {
 	tr := &termRangeWeight{q: q}
 	after := func(t []byte) []byte { return append(t, 0) } // the least term above t
 	switch w.typ {

@@ -337,13 +337,19 @@ func (w *prefixWeight) scorer(ctx context.Context, seg segmentSource) (scorer, e
 }
 
 // rangeWeight holds a range converted to inclusive bounds in the field's
-// own domain.
+// own domain. A fast column holds one value per document, the first of an
+// array; the term index holds them all. So a field that is indexed runs on
+// the term index in a segment where some document has more than one value
+// (its indexed values outnumber its documents), and on the fast column,
+// which is quicker for wide ranges, where none has; a field that is fast
+// but not indexed sees only the first value of an array.
 type rangeWeight struct {
 	field  string
 	typ    segment.FieldType
 	empty  bool
-	lo, hi uint64 // TypeU64
-	ilo    int64  // TypeI64
+	terms  *termRangeWeight // when the field is indexed
+	lo, hi uint64           // TypeU64
+	ilo    int64            // TypeI64
 	ihi    int64
 	flo    float64 // TypeF64, with inclusivity
 	fhi    float64
@@ -419,8 +425,11 @@ func (c *collection) rangeWeight(q Range) (weight, error) {
 	default:
 		return nil, fmt.Errorf("query: %s: field %q has type %v; ranges need u64, i64 or f64", q, q.Field, f.Type)
 	}
-	if !f.Fast && !w.empty {
-		return w.termRange(q), nil
+	if f.Indexed && !w.empty {
+		w.terms = w.termRange(q)
+		if !f.Fast {
+			return w.terms, nil
+		}
 	}
 	return w, nil
 }
@@ -482,9 +491,14 @@ func intFloor(b *big.Float, strict bool) *big.Int {
 	return t
 }
 
-func (w *rangeWeight) scorer(_ context.Context, seg segmentSource) (scorer, error) {
+func (w *rangeWeight) scorer(ctx context.Context, seg segmentSource) (scorer, error) {
 	if w.empty || seg.NumDocs() == 0 {
 		return nil, nil
+	}
+	if w.terms != nil {
+		if docs, values := seg.FieldStats(w.field); values > docs {
+			return w.terms.scorer(ctx, seg)
+		}
 	}
 	col, err := seg.Fast(w.field)
 	if err != nil {
