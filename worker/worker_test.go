@@ -3,6 +3,7 @@ package worker
 import (
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -213,6 +214,11 @@ func usedBy(t *testing.T, schema *segment.Schema, toks map[string]analysis.Token
 func TestPendingKeysFillTheBudget(t *testing.T) {
 	sys, schema, toks := newTestWorld(t)
 	first, second := keyedBatch(1, MinSegmentDocs), keyedBatch(2, MinSegmentDocs)
+	// Builders take their term tables from a pool, grown by earlier tests;
+	// two collections empty it, so the measuring builder and the worker's
+	// both start on fresh tables of the same size.
+	runtime.GC()
+	runtime.GC()
 	budget := 2 * usedBy(t, schema, toks, first, second) // both batches: 50% of it
 	var keys atomic.Int64
 	events := make(chan proto.Message, 10)
@@ -264,25 +270,31 @@ func TestPendingKeysFillTheBudget(t *testing.T) {
 func TestPendingKeysAreCapped(t *testing.T) {
 	_, schema, toks := newTestWorld(t)
 	b := keyedBatch(1, MinSegmentDocs)
-	used := usedBy(t, schema, toks, b)
 	for _, c := range []struct {
-		budget, keys int64
-		want         bool
+		name   string
+		budget func(used int64) int64 // from what the builder and ledger hold
+		keys   func(used int64) int64
+		want   bool
 	}{
-		{budget: 4 * used, keys: 0, want: false},           // 25%
-		{budget: 4 * used, keys: used, want: false},        // 25% + 25%
-		{budget: 2 * used, keys: used / 2, want: false},    // 50% + 25%
-		{budget: 2 * used, keys: used*3/5 + 1, want: true}, // 50% + 30%
-		{budget: 4 * used, keys: 1 << 40, want: false},     // 25% + capped at 50%
-		{budget: 3 * used, keys: 1 << 40, want: true},      // 33% + capped at 50%
-		{budget: 10 * used, keys: 1 << 40, want: false},    // 10% + capped at 50%
-		{budget: used, keys: 0, want: true},                // 100%
+		{"25%", func(u int64) int64 { return 4 * u }, func(int64) int64 { return 0 }, false},
+		{"25% + 25%", func(u int64) int64 { return 4 * u }, func(u int64) int64 { return u }, false},
+		{"50% + 25%", func(u int64) int64 { return 2 * u }, func(u int64) int64 { return u / 2 }, false},
+		{"50% + 30%", func(u int64) int64 { return 2 * u }, func(u int64) int64 { return u*3/5 + 1 }, true},
+		{"25% + capped at 50%", func(u int64) int64 { return 4 * u }, func(int64) int64 { return 1 << 40 }, false},
+		{"33% + capped at 50%", func(u int64) int64 { return 3 * u }, func(int64) int64 { return 1 << 40 }, true},
+		{"10% + capped at 50%", func(u int64) int64 { return 10 * u }, func(int64) int64 { return 1 << 40 }, false},
+		{"100%", func(u int64) int64 { return u }, func(int64) int64 { return 0 }, true},
 	} {
+		var keys int64
 		w := &worker{cfg: Config{Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
-			MemoryBudget: c.budget, LedgerInBudget: true, SharedBytes: func() int64 { return c.keys }}}
+			LedgerInBudget: true, SharedBytes: func() int64 { return keys }}}
 		w.add(b)
+		// Measured on this worker's own builder: its term tables may come
+		// from a pool, so another builder's size could differ.
+		used := w.builder.EstimatedMemoryBytes() + w.heldBytes
+		w.cfg.MemoryBudget, keys = c.budget(used), c.keys(used)
 		if got := w.overBudget(); got != c.want {
-			t.Errorf("builder %d bytes, keys %d, budget %d: overBudget %v, want %v", used, c.keys, c.budget, got, c.want)
+			t.Errorf("%s: builder %d bytes, keys %d, budget %d: overBudget %v, want %v", c.name, used, keys, w.cfg.MemoryBudget, got, c.want)
 		}
 	}
 }
