@@ -119,7 +119,12 @@ func (h *termHash) hash(term []byte, prefix uint64) uint64 {
 	if len(term) > 8 {
 		return maphash.Bytes(h.seed, term)
 	}
-	hi, lo := bits.Mul64(prefix^h.seed0, h.seed1^uint64(len(term))<<56)
+	return h.hashShort(prefix, len(term))
+}
+
+// hashShort is hash for a term of n <= 8 bytes.
+func (h *termHash) hashShort(prefix uint64, n int) uint64 {
+	hi, lo := bits.Mul64(prefix^h.seed0, h.seed1^uint64(n)<<56)
 	return hi ^ lo
 }
 
