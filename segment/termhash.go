@@ -69,11 +69,19 @@ func termTablesPool(field string) *sync.Pool {
 	return p.(*sync.Pool)
 }
 
-// newTermHash returns an empty term hash for the named field.
+// newTermHash returns an empty term hash for the named field, on pooled
+// tables if there are some.
 func newTermHash(field string) *termHash {
+	t, _ := termTablesPool(field).Get().(*termTables)
+	return newTermHashOn(field, t)
+}
+
+// newTermHashOn returns an empty term hash on the memory of t (empty
+// slots), or on new memory if t is nil.
+func newTermHashOn(field string, t *termTables) *termHash {
 	h := &termHash{seed: maphash.MakeSeed(), hashedMask: slotHashMask, field: field}
 	h.seed0, h.seed1 = rand.Uint64(), rand.Uint64()|1
-	if t, ok := termTablesPool(field).Get().(*termTables); ok {
+	if t != nil {
 		h.slots, h.arena, h.ends = t.slots, t.arena[:0], t.ends[:0]
 	} else {
 		h.slots = make([]termSlot, 16)
