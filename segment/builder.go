@@ -147,7 +147,7 @@ type Builder struct {
 
 	// Tokens emitted and not yet indexed (see addQueued), and their terms.
 	queue       [queueTokens]queuedToken
-	queueBytes  [4096]byte
+	queueBytes  [queueBytesLen + 8]byte // 8 spare bytes: addQueued loads 8 at a time
 	queued      int
 	queuedBytes int
 	touched     uint32 // keeps addQueued's cache-warming loads
@@ -332,7 +332,7 @@ const positionGap = 100
 func (b *Builder) emitFunc() func(analysis.Token) {
 	return func(tok analysis.Token) {
 		// uint: an empty term goes to emitSlow too.
-		if b.queued == queueTokens || uint(len(tok.Term)-1) >= uint(len(b.queueBytes)-b.queuedBytes) || b.err != nil {
+		if b.queued == queueTokens || uint(len(tok.Term)-1) >= uint(queueBytesLen-b.queuedBytes) || b.err != nil {
 			b.emitSlow(tok)
 			return
 		}
@@ -349,7 +349,7 @@ func (b *Builder) emitSlow(tok analysis.Token) {
 		return
 	}
 	b.addQueued(b.cur)
-	if len(tok.Term) > len(b.queueBytes) {
+	if len(tok.Term) > queueBytesLen {
 		b.addToken(b.cur, tok.Term, b.cur.posBase+uint32(min(max(tok.Position, 0), 1<<31)))
 		return
 	}
@@ -360,6 +360,9 @@ func (b *Builder) emitSlow(tok analysis.Token) {
 // their cache misses to overlap, few enough that what the first passes
 // bring into the cache is still there for the last.
 const queueTokens = 128
+
+// queueBytesLen bounds the bytes of the queued terms.
+const queueBytesLen = 4096
 
 // queuedToken is a token waiting in Builder.queue; its term is
 // queueBytes[end of the previous token:end].
@@ -387,11 +390,20 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 	var touched uint32
 	start := uint32(0)
 	for k := range q {
-		term := qb[start:q[k].end]
-		start = q[k].end
-		q[k].prefix = termPrefix(term)
-		q[k].hash = h.hash(term, q[k].prefix)
+		end := q[k].end
+		// termPrefix and hash, from one 8-byte load.
+		prefix := binary.LittleEndian.Uint64(b.queueBytes[start : start+8])
+		if n := end - start; n < 8 {
+			prefix &= 1<<(8*n) - 1
+			q[k].hash = h.hashShort(prefix, int(n))
+		} else if n == 8 {
+			q[k].hash = h.hashShort(prefix, 8)
+		} else {
+			q[k].hash = h.hash(qb[start:end], prefix)
+		}
+		q[k].prefix = prefix
 		touched += h.slots[q[k].hash&h.mask].id1
+		start = end
 	}
 	start = 0
 	for k := range q {

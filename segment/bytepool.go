@@ -75,34 +75,50 @@ func (p *byteBlockPool) newStream() (uint32, bool) {
 	return addr, ok
 }
 
-// writeByte appends c to the stream whose next write is at *upto.
+// writeByte appends c to the stream whose next write is at *upto. It is
+// small enough to be inlined; writeByteSlow moves on to the next slice.
 func (p *byteBlockPool) writeByte(upto *uint32, c byte) bool {
 	b := p.blocks[*upto>>poolBlockShift]
 	i := *upto & poolBlockMask
 	if b[i] != 0 {
-		// The end marker of a full slice: move on to the next.
-		next, ok := p.nextSlice(*upto, b[i]&15)
-		if !ok {
-			return false
-		}
-		*upto = next
-		b = p.blocks[next>>poolBlockShift]
-		i = next & poolBlockMask
+		return p.writeByteSlow(upto, c)
 	}
 	b[i] = c
 	*upto++
 	return true
 }
 
-// writeUvarint appends v as a uvarint.
+// writeByteSlow is writeByte at the end marker of a full slice.
+func (p *byteBlockPool) writeByteSlow(upto *uint32, c byte) bool {
+	next, ok := p.nextSlice(*upto, p.blocks[*upto>>poolBlockShift][*upto&poolBlockMask]&15)
+	if !ok {
+		return false
+	}
+	p.blocks[next>>poolBlockShift][next&poolBlockMask] = c
+	*upto = next + 1
+	return true
+}
+
+// writeUvarint appends v as a uvarint. It writes the bytes itself rather
+// than through writeByte: one call per posting instead of one per byte.
 func (p *byteBlockPool) writeUvarint(upto *uint32, v uint64) bool {
-	for v >= 0x80 {
-		if !p.writeByte(upto, byte(v)|0x80) {
+	for {
+		c := byte(v)
+		if v >= 0x80 {
+			c |= 0x80
+		}
+		b := p.blocks[*upto>>poolBlockShift]
+		if i := *upto & poolBlockMask; b[i] == 0 {
+			b[i] = c
+			*upto++
+		} else if !p.writeByteSlow(upto, c) {
 			return false
+		}
+		if v < 0x80 {
+			return true
 		}
 		v >>= 7
 	}
-	return p.writeByte(upto, byte(v))
 }
 
 // nextSlice allocates the slice after the full one whose end marker (of

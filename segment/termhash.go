@@ -69,11 +69,19 @@ func termTablesPool(field string) *sync.Pool {
 	return p.(*sync.Pool)
 }
 
-// newTermHash returns an empty term hash for the named field.
+// newTermHash returns an empty term hash for the named field, on pooled
+// tables if there are some.
 func newTermHash(field string) *termHash {
+	t, _ := termTablesPool(field).Get().(*termTables)
+	return newTermHashOn(field, t)
+}
+
+// newTermHashOn returns an empty term hash on the memory of t (empty
+// slots), or on new memory if t is nil.
+func newTermHashOn(field string, t *termTables) *termHash {
 	h := &termHash{seed: maphash.MakeSeed(), hashedMask: slotHashMask, field: field}
 	h.seed0, h.seed1 = rand.Uint64(), rand.Uint64()|1
-	if t, ok := termTablesPool(field).Get().(*termTables); ok {
+	if t != nil {
 		h.slots, h.arena, h.ends = t.slots, t.arena[:0], t.ends[:0]
 	} else {
 		h.slots = make([]termSlot, 16)
@@ -119,7 +127,12 @@ func (h *termHash) hash(term []byte, prefix uint64) uint64 {
 	if len(term) > 8 {
 		return maphash.Bytes(h.seed, term)
 	}
-	hi, lo := bits.Mul64(prefix^h.seed0, h.seed1^uint64(len(term))<<56)
+	return h.hashShort(prefix, len(term))
+}
+
+// hashShort is hash for a term of n <= 8 bytes.
+func (h *termHash) hashShort(prefix uint64, n int) uint64 {
+	hi, lo := bits.Mul64(prefix^h.seed0, h.seed1^uint64(n)<<56)
 	return hi ^ lo
 }
 

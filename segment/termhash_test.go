@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"runtime/debug"
 	"testing"
 
 	"github.com/hermes-search/hermes-go/segment/analysis"
@@ -73,11 +72,10 @@ func TestTermHashModel(t *testing.T) {
 	}
 }
 
-// TestBuilderReusesTermTables builds the same documents again on pooled term
-// tables (already grown and full of old bytes) and requires the same files.
-// The pool is a sync.Pool, which may drop an item (under -race it drops one
-// Put in four on purpose), so the test builds until a builder has started
-// on reused tables, a few rounds at most.
+// TestBuilderReusesTermTables builds the same documents twice, the second
+// time on the first builder's term tables once Build has released them
+// (grown, and with old bytes in the arenas), and expects the same files.
+// It hands the tables over itself: sync.Pool may drop what it is given.
 func TestBuilderReusesTermTables(t *testing.T) {
 	s := corpusSchema(t)
 	docs := corpusDocs(readRealmix(t, "testdata/realmix-head.jsonl.gz", 600), 3)
@@ -85,43 +83,50 @@ func TestBuilderReusesTermTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No collection may empty the pools between the builders.
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	id := NewID()
-	build := func(b *Builder) map[string][]byte {
+	var released []*termTables
+	var files [2]map[string][]byte
+	for round := range files {
+		b := NewBuilder(s, toks)
+		for i, fx := range b.indexed {
+			if round == 1 {
+				fx.hash = newTermHashOn(fx.field.Name, released[i])
+			}
+		}
 		for _, d := range docs {
 			if err := b.Add(d); err != nil {
 				t.Fatal(err)
+			}
+		}
+		if round == 0 {
+			for _, fx := range b.indexed {
+				h := fx.hash
+				released = append(released, &termTables{slots: h.slots, arena: h.arena, ends: h.ends})
 			}
 		}
 		dir := storage.NewMem()
 		if _, err := b.Build(dir, id); err != nil {
 			t.Fatal(err)
 		}
-		files := map[string][]byte{}
+		files[round] = map[string][]byte{}
 		for _, name := range SegmentFiles(id) {
 			data, err := storage.ReadAll(dir, name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			files[name] = data
+			files[round][name] = data
 		}
-		return files
 	}
-	first := build(NewBuilder(s, toks))
-	for range 20 {
-		b := NewBuilder(s, toks)
-		reused := len(b.indexed[0].hash.slots) > 16
-		files := build(b)
-		if !reused {
-			continue
+	for name, data := range files[0] {
+		if !bytes.Equal(files[1][name], data) {
+			t.Errorf("%s differs when built on reused term tables", name)
 		}
-		for name, data := range first {
-			if !bytes.Equal(files[name], data) {
-				t.Errorf("%s differs when built on reused term tables", name)
+	}
+	for _, tt := range released {
+		for _, slot := range tt.slots {
+			if slot.id1 != 0 {
+				t.Fatal("released term tables still have occupied slots")
 			}
 		}
-		return
 	}
-	t.Fatal("no builder in 20 got the term tables of the one before")
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -128,6 +129,16 @@ func (st *simpleState) scan(text string) {
 		touchesHigh, nonASCII := false, false
 		for {
 			for j < n {
+				if j+8 <= n {
+					// Skip 8 word bytes at a time, or up to the first
+					// byte that is not one.
+					nw := nonWordBytes(load8(text, j))
+					if nw == 0 {
+						j += 8
+						continue
+					}
+					j += bits.TrailingZeros64(nw) >> 3
+				}
 				if asciiClass[text[j]]&clsWord != 0 {
 					j++
 				} else if isFastLetter(text, j) {
@@ -236,10 +247,7 @@ func (st *simpleState) emitLower(text string, i, j int) {
 	t := st.term[:n+8]
 	k := 0
 	for ; k < n && i+k+8 <= len(text); k += 8 {
-		w := text[i+k : i+k+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		binary.LittleEndian.PutUint64(t[k:k+8], lowerASCII8(x))
+		binary.LittleEndian.PutUint64(t[k:k+8], lowerASCII8(load8(text, i+k)))
 	}
 	for ; k < n; k++ {
 		c := text[i+k]
@@ -249,6 +257,29 @@ func (st *simpleState) emitLower(text string, i, j int) {
 		t[k] = c
 	}
 	st.emitTerm(t[:n], i, j)
+}
+
+// load8 returns text[i:i+8] as a little-endian integer.
+func load8(text string, i int) uint64 {
+	w := text[i : i+8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// nonWordBytes returns x with the high bit of each byte set if that byte
+// is not an ASCII word byte (clsWord: a letter, a digit or '_'), and every
+// other bit clear.
+func nonWordBytes(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	const high = 0x80 * ones
+	low7 := x &^ high // no sum below carries across a byte
+	folded := low7 | 0x20*ones
+	letter := (folded + (0x80-'a')*ones) &^ (folded + (0x80-'z'-1)*ones)
+	digit := (low7 + (0x80-'0')*ones) &^ (low7 + (0x80-'9'-1)*ones)
+	t := low7 ^ '_'*ones
+	underscore := ^((t + 0x7f*ones) | t) // high bit where t is 0
+	word := (letter | digit | underscore) &^ x & high
+	return ^word & high
 }
 
 // lowerASCII8 lowercases the ASCII capitals among the 8 bytes of x and

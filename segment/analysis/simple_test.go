@@ -323,3 +323,26 @@ func TestLowerASCII8(t *testing.T) {
 		}
 	}
 }
+
+// TestNonWordBytes checks the 8-bytes-at-a-time word test against the byte
+// classes, for every byte value in every position.
+func TestNonWordBytes(t *testing.T) {
+	for _, fill := range []byte{'a', '_', 0x00, 0xff} {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				var in [8]byte
+				for k := range in {
+					in[k] = fill
+				}
+				in[pos] = byte(c)
+				got := nonWordBytes(binary.LittleEndian.Uint64(in[:]))
+				for k, b := range in {
+					want := asciiClass[b]&clsWord == 0
+					if got>>(8*k)&0xff != 0 != want || got>>(8*k)&0x7f != 0 {
+						t.Fatalf("nonWordBytes(% x) = %016x: byte %d wrong", in, got, k)
+					}
+				}
+			}
+		}
+	}
+}
