@@ -222,7 +222,12 @@ func (w *Writer) DecodeJSON(line []byte) (*Document, error) {
 	}
 	next := w.dyn.cur.Load()
 	if len(fields) > 0 {
-		if _, err := grownSchema(cur, fields); err != nil {
+		grown, err := grownSchema(cur, fields)
+		if err != nil {
+			return nil, err
+		}
+		// Nothing grows for a line the grown schema would refuse too.
+		if _, err := grown.WithUnknownFields(segment.IgnoreUnknown).DecodeJSON(line); err != nil {
 			return nil, err
 		}
 		if next, err = w.growSchema(fields); err != nil {
