@@ -364,7 +364,10 @@ func (w *Writer) Schema() *Schema { return w.currentSchema() }
 // registered key is rolled back).
 //
 // With a dynamic schema (UnknownFields DynamicUnknown), fields doc has and
-// the schema lacks are added to it first (see Writer.DecodeJSON).
+// the schema lacks are added to it first (see Writer.DecodeJSON). They stay
+// in the schema even when doc is then refused (a full queue, a duplicate
+// key, a closed writer): the document is not added, and the next Commit
+// writes the fields, empty.
 //
 // A nil return means the document is accepted. It belongs to the first
 // commit whose PrepareCommit starts after AddDocument returned: intake
