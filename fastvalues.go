@@ -25,6 +25,10 @@ func (r *Reader) fastField(name, use string) (segment.Field, error) {
 		if f.FastKeyword() {
 			return f, fmt.Errorf("hermes: %s: field %q is a keyword field; its column serves terms aggregations only", use, name)
 		}
+		if f.Type == segment.TypeText {
+			// Inferred strings are text: say how to get a column.
+			return f, fmt.Errorf("hermes: %s: field %q is not a fast field: it is text, which has no column (declare it keyword or numeric with Fast in the schema)", use, name)
+		}
 		return f, fmt.Errorf("hermes: %s: field %q is not a fast field (set Fast in the schema)", use, name)
 	}
 	return f, nil
