@@ -89,7 +89,7 @@ func (p *Pacer) Pace(ctx context.Context, worked time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-done:
-		return nil
+		return ctx.Err() // a cancel that came with the wake-up wins
 	case <-wake:
 		return ctx.Err()
 	case <-ctx.Done():
