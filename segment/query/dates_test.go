@@ -80,15 +80,7 @@ func TestDateRangesAndBoolTerms(t *testing.T) {
 			}
 			docs = append(docs, d)
 		}
-		id := segment.ID{15: byte(seg + 1)}
-		if _, err := b.Build(dir, id); err != nil {
-			t.Fatal(err)
-		}
-		rd, err := segment.Open(dir, id, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readers = append(readers, rd)
+		readers = append(readers, buildAndOpen(t, dir, s, b, seg+1))
 	}
 	searcher := NewSearcher(readers, s, nil)
 	check := func(in string, want func(d dateDoc) bool) {

@@ -69,15 +69,7 @@ func TestIndexedNumericRangesAndExists(t *testing.T) {
 			}
 			docs = append(docs, d)
 		}
-		id := segment.ID{15: byte(seg + 1)}
-		if _, err := b.Build(dir, id); err != nil {
-			t.Fatal(err)
-		}
-		rd, err := segment.Open(dir, id, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readers = append(readers, rd)
+		readers = append(readers, buildAndOpen(t, dir, s, b, seg+1))
 	}
 	searcher := NewSearcher(readers, s, nil)
 	bound := func(inc bool, v string) (string, string) {
@@ -128,6 +120,20 @@ func TestIndexedNumericRangesAndExists(t *testing.T) {
 	check("tag:gren~1", func(d numDoc) bool { return d.tag == "green" })
 	check("tag:bleu~1", func(d numDoc) bool { return d.tag == "blue" })
 	check("u:[5 TO 3]", func(numDoc) bool { return false })
+}
+
+// buildAndOpen writes b as the segment numbered n in dir and opens it.
+func buildAndOpen(t *testing.T, dir storage.Directory, s *segment.Schema, b *segment.Builder, n int) *segment.Reader {
+	t.Helper()
+	id := segment.ID{15: byte(n)}
+	if _, err := b.Build(dir, id); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := segment.Open(dir, id, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd
 }
 
 // searchIDs runs the query in (default field id) over searcher for its k
