@@ -26,6 +26,19 @@ var benchDocs struct {
 
 // benchRecords returns the first 20,000 realmix records (about 14 MB of
 // text), read once.
+// benchDocuments returns the benchmark records as documents (id, title,
+// text) and the bytes of their title and text.
+func benchDocuments(b *testing.B) ([]*Document, int64) {
+	recs := benchRecords(b)
+	docs := make([]*Document, len(recs))
+	var size int64
+	for i, r := range recs {
+		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
+		size += int64(len(r[1]) + len(r[2]))
+	}
+	return docs, size
+}
+
 func benchRecords(b *testing.B) [][3]string {
 	benchDocs.once.Do(func() {
 		path := "testdata/realmix-head.jsonl.gz"
@@ -58,14 +71,8 @@ func benchSchema(b *testing.B) *Schema {
 // BenchmarkBuild measures single-core indexing throughput from the first
 // Add to the end of Build, in MB/s of title+text.
 func BenchmarkBuild(b *testing.B) {
-	recs := benchRecords(b)
 	s := benchSchema(b)
-	docs := make([]*Document, len(recs))
-	var size int64
-	for i, r := range recs {
-		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
-		size += int64(len(r[1]) + len(r[2]))
-	}
+	docs, size := benchDocuments(b)
 	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -90,13 +97,9 @@ func BenchmarkBuild(b *testing.B) {
 // BenchmarkPostingsIterate walks every posting of the most frequent terms
 // of the text field; the metric is postings per second.
 func BenchmarkPostingsIterate(b *testing.B) {
-	recs := benchRecords(b)
 	s := benchSchema(b)
 	dir := storage.NewMem()
-	docs := make([]*Document, len(recs))
-	for i, r := range recs {
-		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
-	}
+	docs, _ := benchDocuments(b)
 	id, _ := buildSegment(b, s, docs, dir)
 	r, err := Open(dir, id, s)
 	if err != nil {
@@ -138,16 +141,12 @@ func BenchmarkPostingsIterate(b *testing.B) {
 // parts add up and other processes on the machine do not count), and the
 // term parts also cpu-ns/term.
 func BenchmarkBuildParts(b *testing.B) {
-	recs := benchRecords(b)
 	s := benchSchema(b)
 	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	docs := make([]*Document, len(recs))
-	for i, r := range recs {
-		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
-	}
+	docs, _ := benchDocuments(b)
 	filled := func() *Builder {
 		bl := NewBuilder(s, toks)
 		for _, d := range docs {

@@ -17,12 +17,7 @@ import (
 func BenchmarkBuilderAdd(b *testing.B) {
 	recs := benchRecords(b)
 	s := benchSchema(b)
-	docs := make([]*Document, len(recs))
-	var size int64
-	for i, r := range recs {
-		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
-		size += int64(len(r[1]) + len(r[2]))
-	}
+	docs, size := benchDocuments(b)
 	toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
 	if err != nil {
 		b.Fatal(err)

@@ -585,12 +585,8 @@ func TestMergeGarbageNeverPanics(t *testing.T) {
 // segments (with 5% of the documents deleted in the "deletes" case); the
 // throughput is MB/s of source segment bytes.
 func BenchmarkMerge(b *testing.B) {
-	recs := benchRecords(b)
 	s := benchSchema(b)
-	docs := make([]*Document, len(recs))
-	for i, r := range recs {
-		docs[i] = new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
-	}
+	docs, _ := benchDocuments(b)
 	for _, pDel := range []float64{0, 0.05} {
 		b.Run(fmt.Sprintf("deletes=%.0f%%", pDel*100), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 1))
