@@ -346,3 +346,36 @@ func TestNonWordBytes(t *testing.T) {
 		}
 	}
 }
+
+// The 8-byte steps of the scanner (word runs, lowercasing) show only on
+// words of eight bytes and more, which the pieces above rarely make: mix
+// long ASCII words (capitals, digits, '_', middle characters inside) with
+// the pieces, so that words start and end at every offset of an 8-byte
+// load and meet non-ASCII bytes right after a run, and compare terms,
+// offsets and positions with the reference.
+func TestSimpleMatchesReferenceOnLongWords(t *testing.T) {
+	const wordBytes = "abcxyzABCXYZ0189_"
+	rng := rand.New(rand.NewSource(5))
+	for range 4000 {
+		var sb strings.Builder
+		for range 1 + rng.Intn(6) {
+			if rng.Intn(3) == 0 {
+				sb.WriteString(pieces[rng.Intn(len(pieces))])
+				continue
+			}
+			for range rng.Intn(40) {
+				if rng.Intn(12) == 0 {
+					sb.WriteByte(".':,"[rng.Intn(4)])
+				} else {
+					sb.WriteByte(wordBytes[rng.Intn(len(wordBytes))])
+				}
+			}
+		}
+		s := sb.String()
+		if diff := firstDiff(terms(SimpleTokenizer{}, s), referenceSimple(s)); diff != "" {
+			t.Fatalf("text %q: %s", s, diff)
+		}
+		checkInvariants(t, SimpleTokenizer{}, s)
+		checkSource(t, SimpleTokenizer{}, s, lowerSource)
+	}
+}
