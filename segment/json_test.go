@@ -555,3 +555,69 @@ func TestMarshalDocumentDatesAndBools(t *testing.T) {
 		t.Fatalf("decoded back %+v, %v; want %+v", back, err, d)
 	}
 }
+
+// The string scanner steps 8 bytes at a time: put each kind of byte that
+// ends a plain run (quote, escapes, control bytes, non-ASCII, invalid
+// UTF-8 whole or cut short) at every offset of a load and across its end,
+// and check the fast path against encoding/json there, then decode all the
+// lines with one JSONDecoder and check that no document changed after.
+func TestDecodeJSONFastStringsAtEveryOffset(t *testing.T) {
+	s := testSchema(t)
+	specials := []string{`\"`, `\\`, `\/`, `\n`, `\u00e9`, `\u0000`, `\ud83d\ude00`, `\ud800`, `\udc00\ud83d`, `\uD83D\uDE00`,
+		"é", "中", "😀", "\x7f", "\u2028", "\xff", "\xe2\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\x80", "\x1f", "\t", "\x00"}
+	var lines []string
+	for pre := range 18 {
+		for _, post := range []int{0, 1, 7, 9} {
+			for _, sp := range specials {
+				str := strings.Repeat("a", pre) + sp + strings.Repeat("B", post)
+				lines = append(lines, `{"title":"`+str+`","tag":["`+str+`","`+sp+sp+`"],"id":"x"}`)
+			}
+		}
+	}
+	accepted := 0
+	for _, line := range lines {
+		if decodeBoth(t, s, []byte(line)) {
+			accepted++
+		}
+	}
+	if accepted < len(lines)/2 {
+		t.Fatalf("the fast path took %d of %d lines", accepted, len(lines))
+	}
+	dec := s.NewJSONDecoder()
+	docs := make([]*Document, len(lines))
+	for i, line := range lines {
+		docs[i], _ = dec.Decode([]byte(line))
+	}
+	for i, line := range lines {
+		if want, _ := s.decodeJSONSlow([]byte(line)); !reflect.DeepEqual(docs[i], want) {
+			t.Fatalf("%q: decoded %+v, want %+v", line, docs[i], want)
+		}
+	}
+}
+
+// Numbers at the edges of each numeric type, as encoding/json's path takes
+// them.
+func TestDecodeJSONFastNumbersAgree(t *testing.T) {
+	s := testSchema(t)
+	for _, num := range []string{"0", "-0", "-0.0", "0e0", "0E-5", "1e400", "-1e400", "1e-400", "0e400", "0.0e99999999999999999999",
+		"18446744073709551615", "18446744073709551616", "1.8446744073709551615e19", "184467440737095516150e-1",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "-1",
+		"1.5", "1.0", "10e-1", "100e-2", "1E+2", "1e+0", "123456789012345678901234567890e-10", "5e-324", "1.7976931348623157e308", "1.8e308", "00", "-", "+1", ".5", "1.", "1e", "1e+"} {
+		for _, field := range []string{"count", "delta", "score", "created"} {
+			decodeBoth(t, s, []byte(`{"`+field+`":`+num+`}`))
+			decodeBoth(t, s, []byte(`{"`+field+`":[`+num+`,`+num+`]}`))
+		}
+	}
+	for _, line := range []string{`{"count":1e400}`, `{"count":18446744073709551616}`, `{"count":-1}`, `{"delta":-9223372036854775809}`,
+		`{"delta":9223372036854775808}`, `{"score":1e400}`, `{"score":-1.8e308}`, `{"created":1e400}`, `{"count":1.5}`} {
+		if d, err := s.DecodeJSON([]byte(line)); err == nil {
+			t.Errorf("%s: decoded %+v, want an error", line, d)
+		}
+	}
+	d, err := s.DecodeJSON([]byte(`{"count":[1.8446744073709551615e19,-0],"delta":[-9223372036854775808,-0.0],"score":[-0,5e-324,1e-400]}`))
+	want := new(Document).AddU64("count", math.MaxUint64).AddU64("count", 0).AddI64("delta", math.MinInt64).AddI64("delta", 0).
+		AddF64("score", math.Copysign(0, -1)).AddF64("score", 5e-324).AddF64("score", 0)
+	if err != nil || !reflect.DeepEqual(d, want) {
+		t.Errorf("got %+v, %v; want %+v", d, err, want)
+	}
+}
