@@ -571,6 +571,11 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 				}
 			}
 		}
+		if j.limit > 0 && total >= j.limit {
+			// Done at this batch's last line: wait for no further input,
+			// which may never come (a pipe left open) or fail.
+			return commit()
+		}
 		if b.err == io.EOF {
 			return commit()
 		}

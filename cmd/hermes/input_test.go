@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -228,5 +229,44 @@ func TestIndexRunsAddAsLineByLine(t *testing.T) {
 		if res.docs != int64(committed) || fmt.Sprint(gotRejected) != fmt.Sprint(wantRejected) {
 			t.Fatalf("%s: committed %d, rejected lines %v; want %d, %v", what, res.docs, gotRejected, committed, wantRejected)
 		}
+	}
+}
+
+// failingAfter reads its lines, then fails as a broken disk or pipe does.
+type failingAfter struct{ r io.Reader }
+
+func (f *failingAfter) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, errors.New("input/output error")
+	}
+	return n, err
+}
+
+// --limit N stops at the Nth document and commits it, whatever follows in
+// the input: it reads no further than it must, so that neither an input
+// that breaks after those lines nor one that waits for more (a pipe left
+// open) stops it from committing them. The lines end the first batch here,
+// so the next thing the loop sees is the read error.
+func TestIndexLimitCommitsBeforeLaterInputError(t *testing.T) {
+	schema, err := segment.ParseSchema([]byte(`{"fields":[{"name":"id","type":"keyword","indexed":true,"stored":true,"primary":true}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&lines, "{\"id\":\"k%d\"}\n", i)
+	}
+	in, err := jsonl.NewReader("input", &failingAfter{strings.NewReader(lines.String())}, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := indexJob{dir: t.TempDir(), schema: schema, cfg: hermes.Config{Workers: 1}, limit: 5, quiet: true, log: io.Discard}
+	res, err := job.run(context.Background(), in)
+	if err != nil {
+		t.Fatalf("--limit 5 over 5 good lines and a read error after them: %v; want the 5 committed", err)
+	}
+	if res.docs != 5 {
+		t.Fatalf("--limit 5 over 5 good lines: %d documents committed", res.docs)
 	}
 }
