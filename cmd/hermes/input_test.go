@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	hermes "github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
@@ -268,5 +269,43 @@ func TestIndexLimitCommitsBeforeLaterInputError(t *testing.T) {
 	}
 	if res.docs != 5 {
 		t.Fatalf("--limit 5 over 5 good lines: %d documents committed", res.docs)
+	}
+}
+
+// The same from a pipe that stays open after the lines: --limit 2 commits
+// the two and returns, rather than wait for a third line that never comes.
+func TestIndexLimitReturnsWithPipeLeftOpen(t *testing.T) {
+	schema, err := segment.ParseSchema([]byte(`{"fields":[{"name":"id","type":"keyword","indexed":true,"stored":true,"primary":true}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close() // ends the feeder's read, after the run
+	go pw.Write([]byte("{\"id\":\"a\"}\n{\"id\":\"b\"}\n"))
+	in, err := jsonl.NewReader("input", pr, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := indexJob{dir: t.TempDir(), schema: schema, cfg: hermes.Config{Workers: 1}, limit: 2, quiet: true, log: io.Discard}
+	type result struct {
+		docs int64
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := job.run(context.Background(), in)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		done <- result{docs: res.docs}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || r.docs != 2 {
+			t.Fatalf("--limit 2 from an open pipe: %v, %d documents committed; want 2", r.err, r.docs)
+		}
+	case <-time.After(30 * time.Second): // a bound on a hang, not a wait for something to happen
+		t.Fatal("--limit 2 from an open pipe: still running after 30 s, waiting for more input")
 	}
 }
