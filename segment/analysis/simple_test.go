@@ -234,7 +234,8 @@ func TestTokenOffsets(t *testing.T) {
 }
 
 func FuzzSimple(f *testing.F) {
-	for _, s := range []string{"", "Hello, World", "don't e-mail C++", "naïve café Straße", "東京タワー", "ab\xffcd", "1,000.5 v1.2", "a.\u0301b", "___ _a_"} {
+	for _, s := range []string{"", "Hello, World", "don't e-mail C++", "naïve café Straße", "東京タワー", "ab\xffcd", "1,000.5 v1.2", "a.\u0301b", "___ _a_",
+		"INTERNATIONALIZATION_Of8bytes", "ABCDEFGHé", "abcdefgh'ijklmnop.qrstuvwxYZ", "0123456789.0123456789,01", "aaaaaaa\xffBBBBBBBBB", "Zürich1234567ǅ"} {
 		f.Add(s)
 	}
 	r := NewRegistry()
