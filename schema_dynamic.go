@@ -72,6 +72,17 @@ func newDynamicSchema(user, internal *Schema, meta *storage.Metadata) *dynamicSc
 	return d
 }
 
+// validate checks doc against the schema the writer opened with and, only
+// if that refuses it, against the dynamic schema (validateDynamic): a valid
+// add pays nothing for dynamic mapping.
+func (w *Writer) validate(doc *Document) error {
+	err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes)
+	if err != nil {
+		err = w.validateDynamic(doc, err)
+	}
+	return err
+}
+
 // validateDynamic is AddDocument's hook for a document the opened schema
 // refused (err): with a dynamic schema, it validates doc against the
 // grown schema, growing it for doc's unknown fields.

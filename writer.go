@@ -374,10 +374,8 @@ func (w *Writer) Schema() *Schema { return w.currentSchema() }
 // stays open during a commit, and documents added while one is prepared
 // wait for the next.
 func (w *Writer) AddDocument(doc *Document) error {
-	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
-		if err = w.validateDynamic(doc, err); err != nil {
-			return err
-		}
+	if err := w.validate(doc); err != nil {
+		return err
 	}
 	return w.add(doc)
 }
@@ -385,10 +383,8 @@ func (w *Writer) AddDocument(doc *Document) error {
 // AddDocumentWait is AddDocument that waits for room in the queue instead of
 // returning ErrQueueFull, until ctx ends.
 func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
-	if err := w.schema.Validate(doc, w.cfg.MaxDocumentBytes); err != nil {
-		if err = w.validateDynamic(doc, err); err != nil {
-			return err
-		}
+	if err := w.validate(doc); err != nil {
+		return err
 	}
 	err := w.add(doc)
 	for errors.Is(err, ErrQueueFull) {
@@ -413,11 +409,9 @@ func (w *Writer) AddDocuments(docs []*Document) (int, error) {
 	valid := len(docs)
 	var invalid error
 	for i, d := range docs {
-		if err := w.schema.Validate(d, w.cfg.MaxDocumentBytes); err != nil {
-			if err = w.validateDynamic(d, err); err != nil {
-				valid, invalid = i, err
-				break
-			}
+		if err := w.validate(d); err != nil {
+			valid, invalid = i, err
+			break
 		}
 	}
 	w.mu.RLock()
