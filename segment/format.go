@@ -7,8 +7,9 @@ import (
 	"github.com/hermes-search/hermes-go/storage"
 )
 
-// FormatVersion is the version written in every segment file's footer.
-// Open rejects files of other versions. See FORMAT.md.
+// FormatVersion is the version written in every segment file's footer
+// but the store's (storeVersion, which reads this one too). Open rejects
+// files of other versions. See FORMAT.md.
 const FormatVersion = 2
 
 // A segment's files: name suffix and footer kind.
@@ -30,6 +31,14 @@ var (
 // allKinds lists the files in the order Build writes them; meta is last,
 // so a segment whose meta file is complete has all its other files.
 var allKinds = []fileKind{kindDict, kindPost, kindPos, kindNorm, kindStore, kindFast, kindMeta}
+
+// version is the format version written in the footer of k's files.
+func (k fileKind) version() uint32 {
+	if k == kindStore {
+		return storeVersion
+	}
+	return FormatVersion
+}
 
 func fileName(id ID, k fileKind) string { return id.String() + "." + k.ext }
 
