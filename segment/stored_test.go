@@ -540,3 +540,52 @@ func TestMergeCopiesBlocksOfItsCodec(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMergeStored merges two segments of 2,000 benchmark documents
+// each: into the sources' codec, which copies their stored blocks still
+// compressed, and into the other codec, which recompresses every block.
+// CPU ns per merged document for the whole merge.
+func BenchmarkMergeStored(b *testing.B) {
+	docs, _ := benchDocuments(b)
+	for _, src := range storedCodecs {
+		s := benchSchema(b).WithStoredCompression(src)
+		dir := storage.NewMem()
+		var readers []*Reader
+		for i := range 2 {
+			bl := NewBuilder(s, nil)
+			for _, d := range docs[i*2000 : (i+1)*2000] {
+				if err := bl.Add(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			id := NewID()
+			if _, err := bl.Build(dir, id); err != nil {
+				b.Fatal(err)
+			}
+			r, err := Open(dir, id, s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			readers = append(readers, r)
+		}
+		for _, target := range storedCodecs {
+			b.Run(fmt.Sprintf("from=%v/to=%v", src, target), func(b *testing.B) {
+				ts := s.WithStoredCompression(target)
+				cpu := processCPU()
+				for b.Loop() {
+					meta, err := Merge(context.Background(), dir, ts, NewID(), readers)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, name := range meta.Files {
+						if err := dir.Remove(name); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				reportPerDoc(b, processCPU()-cpu, 4000)
+			})
+		}
+	}
+}
