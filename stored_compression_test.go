@@ -13,8 +13,8 @@ import (
 
 // TestStoredCompressionOfIndex: the schema's stored-field codec reaches the
 // segments a Writer builds (the first byte of each store file), survives
-// reopening, and ExtendSchema changes it for the segments built after;
-// documents of both codecs read back.
+// reopening, and ExtendSchema changes it for the segments built and
+// merged after; documents of both codecs read back.
 func TestStoredCompressionOfIndex(t *testing.T) {
 	ctx := context.Background()
 	s, err := segment.NewSchema(
@@ -25,27 +25,26 @@ func TestStoredCompressionOfIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := storage.NewMem()
-	// codecs returns the codec byte of every store file in dir.
+	// codecs counts the committed segments by the codec byte of their
+	// store file.
 	codecs := func() map[byte]int {
 		t.Helper()
-		names, err := dir.List()
+		meta, err := storage.ReadMetadata(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out := map[byte]int{}
-		for _, name := range names {
-			if strings.HasSuffix(name, ".store") {
-				data, err := storage.ReadAll(dir, name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out[data[0]]++
+		for _, seg := range meta.Segments {
+			data, err := storage.ReadAll(dir, seg.ID+".store")
+			if err != nil {
+				t.Fatal(err)
 			}
+			out[data[0]]++
 		}
 		return out
 	}
 	next := 0
-	addCommit := func(w *hermes.Writer) {
+	addCommit := func(w *hermes.Writer, forceMerge bool) {
 		t.Helper()
 		for range 40 {
 			next++
@@ -57,6 +56,11 @@ func TestStoredCompressionOfIndex(t *testing.T) {
 		if _, err := w.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
+		if forceMerge {
+			if err := w.ForceMerge(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -65,11 +69,11 @@ func TestStoredCompressionOfIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addCommit(w)
+	addCommit(w, false)
 	if w, err = hermes.Open(ctx, dir, hermes.Config{}); err != nil {
 		t.Fatal(err)
 	}
-	addCommit(w)
+	addCommit(w, false)
 	if got := codecs(); got[byte(segment.StoredZstd)] == 0 || len(got) != 1 {
 		t.Fatalf("store codecs %v, want zstd only", got)
 	}
@@ -79,16 +83,24 @@ func TestStoredCompressionOfIndex(t *testing.T) {
 	if w, err = hermes.Open(ctx, dir, hermes.Config{}); err != nil {
 		t.Fatal(err)
 	}
-	addCommit(w)
+	addCommit(w, false)
 	if got := codecs(); got[byte(segment.StoredZstd)] == 0 || got[byte(segment.StoredS2)] == 0 {
 		t.Fatalf("store codecs %v, want zstd and S2", got)
+	}
+	// A merge writes the schema's codec, whatever its sources hold.
+	if w, err = hermes.Open(ctx, dir, hermes.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	addCommit(w, true)
+	if got := codecs(); got[byte(segment.StoredS2)] != 1 || len(got) != 1 {
+		t.Fatalf("store codecs %v after ForceMerge, want one S2 segment", got)
 	}
 	r, err := hermes.OpenReader(ctx, dir, hermes.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	for _, i := range []int{1, 60, 120} {
+	for _, i := range []int{1, 60, 120, 160} {
 		id := fmt.Sprintf("d%03d", i)
 		d, err := r.Document(ctx, id)
 		if err != nil || d == nil || len(d.Values) != 2 || d.Values[0].Str != id {
