@@ -147,7 +147,7 @@ func grownSchema(user *Schema, fields []Field) (*Schema, error) {
 		}
 		return nil, fmt.Errorf("hermes: dynamic mapping cannot add %s: %w", strings.Join(names, ", "), err)
 	}
-	return grown.WithUnknownFields(segment.DynamicUnknown), nil
+	return grown.WithUnknownFields(segment.DynamicUnknown).WithStoredCompression(user.StoredCompression()), nil
 }
 
 // growSchema adds to the writer's schema those of fields it lacks (one

@@ -14,7 +14,9 @@ import (
 // index's schema (Schema.Extends: every field of it, the same and in the
 // same order, with new fields between or after them, and the same primary
 // key), since a field's type or options can never change once documents
-// hold it. schema may also change UnknownFields. The index's segments are
+// hold it. schema may also change UnknownFields and StoredCompression (the
+// segments written from then on, merges included, use the new codec). The
+// index's segments are
 // kept as they are: their documents lack the new fields, so a search, sort
 // or aggregation on a new field does not see them, and merges carry them
 // into segments of the new schema.
@@ -58,7 +60,7 @@ func ExtendSchema(ctx context.Context, dir storage.Directory, schema *Schema, cf
 		return fmt.Errorf("hermes: ExtendSchema: the schema does not extend the index's %s: it must keep every field, unchanged and in order, and the primary key, and may only add fields",
 			string(meta.Schema))
 	}
-	if schema.Equal(old) && schema.UnknownFields() == old.UnknownFields() {
+	if schema.Equal(old) && schema.UnknownFields() == old.UnknownFields() && schema.StoredCompression() == old.StoredCompression() {
 		return nil
 	}
 	schemaJSON, err := schema.MarshalJSON()

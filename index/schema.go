@@ -20,5 +20,9 @@ func InternalSchema(user *segment.Schema) (*segment.Schema, error) {
 		return nil, fmt.Errorf("field name %q is reserved", SeqField)
 	}
 	fields := append(user.Fields(), segment.Field{Name: SeqField, Type: segment.TypeU64, Fast: true})
-	return segment.NewSchema(fields...)
+	s, err := segment.NewSchema(fields...)
+	if err != nil {
+		return nil, err
+	}
+	return s.WithStoredCompression(user.StoredCompression()), nil
 }

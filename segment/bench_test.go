@@ -12,7 +12,6 @@ import (
 	"github.com/blevesearch/vellum"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/storage"
-	"github.com/klauspost/compress/zstd"
 )
 
 // fullCorpus is the benchmark corpus (see /work/shared/DESIGN.md); the
@@ -298,80 +297,6 @@ func (discardFile) Write(p []byte) (int, error) { return len(p), nil }
 func (discardFile) Sync() error                 { return nil }
 func (discardFile) Close() error                { return nil }
 func (discardFile) Name() string                { return "discard" }
-
-// BenchmarkStoredCompression compresses the stored records of the
-// BenchmarkBuild documents in blocks as storedWriter does, at several zstd
-// levels and block sizes: MB/s of raw records (compression, then
-// decompression of every block, which a document fetch pays for one block)
-// and the compressed size as a share of the raw one. It is what chose the
-// stored-field settings in format.go (see FORMAT.md).
-func BenchmarkStoredCompression(b *testing.B) {
-	recs := benchRecords(b)
-	s := benchSchema(b)
-	split := func(blockBytes int) [][]byte {
-		var blocks [][]byte
-		var raw []byte
-		for _, r := range recs {
-			doc := new(Document).AddString("id", r[0]).AddString("title", r[1]).AddString("text", r[2])
-			for i := range doc.Values {
-				raw = appendStoredValue(raw, s.FieldIndex(doc.Values[i].Field), &doc.Values[i])
-			}
-			if len(raw) >= blockBytes {
-				blocks = append(blocks, raw)
-				raw = nil
-			}
-		}
-		return append(blocks, raw)
-	}
-	for _, blockBytes := range []int{8 << 10, 16 << 10} {
-		blocks := split(blockBytes)
-		var total int64
-		for _, bl := range blocks {
-			total += int64(len(bl))
-		}
-		for _, level := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression} {
-			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(256<<10))
-			if err != nil {
-				b.Fatal(err)
-			}
-			dec, err := zstd.NewReader(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			comp := make([][]byte, len(blocks))
-			name := fmt.Sprintf("block=%dKiB/level=%s", blockBytes>>10, level)
-			b.Run(name+"/compress", func(b *testing.B) {
-				b.SetBytes(total)
-				var n int64
-				cpu := processCPU()
-				for b.Loop() {
-					n = 0
-					for i, bl := range blocks {
-						comp[i] = enc.EncodeAll(bl, comp[i][:0])
-						n += int64(len(comp[i]))
-					}
-				}
-				reportCPURate(b, total, processCPU()-cpu)
-				b.ReportMetric(float64(n)/float64(total), "size/raw")
-			})
-			b.Run(name+"/decompress", func(b *testing.B) {
-				b.SetBytes(total)
-				var out []byte
-				cpu := processCPU()
-				for b.Loop() {
-					for _, c := range comp {
-						if out, err = dec.DecodeAll(c, out[:0]); err != nil {
-							b.Fatal(err)
-						}
-					}
-				}
-				reportCPURate(b, total, processCPU()-cpu)
-			})
-			enc.Close()
-			dec.Close()
-		}
-	}
-}
 
 // reportCPURate reports MB per CPU second of a loop that handled bytes per
 // iteration on one goroutine: unlike MB/s, it does not drop when other

@@ -171,6 +171,7 @@ func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
 		seen:   make([]uint32, len(s.fields)),
 		pool:   newByteBlockPool(),
 	}
+	b.stored.codec = s.compression
 	b.stored.write = func(p []byte) error {
 		b.storedB.write(p)
 		return nil
@@ -589,7 +590,7 @@ func (sw *segmentWriter) finish(k fileKind) error {
 	w := sw.open[k]
 	delete(sw.open, k)
 	size := w.Offset() + storage.FooterSize
-	if err := w.Finish(k.kind, FormatVersion); err != nil {
+	if err := w.Finish(k.kind, k.version()); err != nil {
 		return err
 	}
 	sw.sizes[fileName(sw.id, k)] = size

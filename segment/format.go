@@ -3,14 +3,13 @@ package segment
 import (
 	"encoding/binary"
 	"fmt"
-	"sync"
 
 	"github.com/hermes-search/hermes-go/storage"
-	"github.com/klauspost/compress/zstd"
 )
 
-// FormatVersion is the version written in every segment file's footer.
-// Open rejects files of other versions. See FORMAT.md.
+// FormatVersion is the version written in every segment file's footer
+// but the store's (storeVersion, which reads this one too). Open rejects
+// files of other versions. See FORMAT.md.
 const FormatVersion = 2
 
 // A segment's files: name suffix and footer kind.
@@ -33,6 +32,14 @@ var (
 // so a segment whose meta file is complete has all its other files.
 var allKinds = []fileKind{kindDict, kindPost, kindPos, kindNorm, kindStore, kindFast, kindMeta}
 
+// version is the format version written in the footer of k's files.
+func (k fileKind) version() uint32 {
+	if k == kindStore {
+		return storeVersion
+	}
+	return FormatVersion
+}
+
 func fileName(id ID, k fileKind) string { return id.String() + "." + k.ext }
 
 // SegmentFiles returns the names of the seven files of segment id, for
@@ -45,41 +52,6 @@ func SegmentFiles(id ID) []string {
 		out[i] = fileName(id, k)
 	}
 	return out
-}
-
-// storedBlockBytes is the raw size at which a stored-fields block is
-// compressed and a new one started.
-const storedBlockBytes = 8 << 10
-
-// maxStoredBlockRaw bounds a decompressed stored block, so corrupt input
-// cannot make the decoder allocate without limit. A block holds at most
-// one document beyond storedBlockBytes; documents are bounded by the
-// indexing limits far below this.
-const maxStoredBlockRaw = 1 << 30
-
-var (
-	zstdOnce sync.Once
-	zstdEnc  *zstd.Encoder
-	zstdDec  *zstd.Decoder
-	zstdErr  error
-)
-
-// zstdCodecs returns the process-wide encoder and decoder. Both are
-// expensive to create and safe for concurrent EncodeAll/DecodeAll.
-func zstdCodecs() (*zstd.Encoder, *zstd.Decoder, error) {
-	zstdOnce.Do(func() {
-		// Blocks are about storedBlockBytes and compressed alone, so a
-		// window past 256 KiB finds nothing more; the default 8 MiB one
-		// costs 16 MiB of history per concurrent encoder. SpeedFastest:
-		// 1.7x the MB per CPU second of SpeedDefault for 5% more bytes
-		// (FORMAT.md, BenchmarkStoredCompression).
-		zstdEnc, zstdErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(256<<10))
-		if zstdErr != nil {
-			return
-		}
-		zstdDec, zstdErr = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxStoredBlockRaw), zstd.WithDecoderConcurrency(0))
-	})
-	return zstdEnc, zstdDec, zstdErr
 }
 
 // versionError reports a segment file of another format version.

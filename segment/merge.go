@@ -437,16 +437,18 @@ func copyPostings(pw *postingsWriter, p *Postings, c *termCursor, st *FieldStats
 // writeStored copies the stored records of the live documents, block by
 // block, without decoding their values. Walking each record checks it and
 // counts the documents of fields that only the store knows about. When the
-// schema has no such field, a block whose documents are all live is copied
-// still compressed (Lucene's bulk merge of stored fields): recompressing
-// took most of a merge's CPU, and the sources' checksums were verified
-// before the merge began.
+// schema has no such field, a block whose documents are all live, of a
+// source with the schema's codec, is copied still compressed (Lucene's
+// bulk merge of stored fields): recompressing took most of a merge's CPU,
+// and the sources' checksums were verified before the merge began. Blocks
+// of another codec (a segment written before the schema's codec changed,
+// or a version 2 store) are recompressed.
 func (m *merger) writeStored(sw *segmentWriter) error {
 	w, err := sw.create(kindStore)
 	if err != nil {
 		return err
 	}
-	stw := storedWriter{write: func(p []byte) error {
+	stw := storedWriter{codec: m.schema.compression, write: func(p []byte) error {
 		_, err := w.Write(p)
 		return err
 	}}
@@ -474,7 +476,7 @@ func (m *merger) writeStored(sw *segmentWriter) error {
 			if s.docMap != nil && !s.anyLive(sr.first[b], end) {
 				continue
 			}
-			if copyBlocks && s.r.core.identity && (s.docMap == nil || s.allLive(sr.first[b], end)) {
+			if copyBlocks && sr.codec == stw.codec && s.r.core.identity && (s.docMap == nil || s.allLive(sr.first[b], end)) {
 				if comp, err = sr.readCompressed(b, comp); err != nil {
 					return s.wrap(err)
 				}

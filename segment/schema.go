@@ -205,6 +205,9 @@ type Schema struct {
 	byName  map[string]int
 	primary int // index into fields, -1 if none
 	unknown UnknownFields
+	// compression is the codec of stored fields in the segments built or
+	// merged with this schema.
+	compression StoredCompression
 }
 
 // WithUnknownFields returns a copy of s whose DecodeJSON treats unknown
@@ -218,6 +221,19 @@ func (s *Schema) WithUnknownFields(u UnknownFields) *Schema {
 
 // UnknownFields returns what DecodeJSON does with unknown fields.
 func (s *Schema) UnknownFields() UnknownFields { return s.unknown }
+
+// WithStoredCompression returns a copy of s whose segments compress their
+// stored fields with c (StoredS2 unless set). Segments already written
+// keep their codec; a merge rewrites its documents with c.
+func (s *Schema) WithStoredCompression(c StoredCompression) *Schema {
+	cp := *s
+	cp.compression = c
+	return &cp
+}
+
+// StoredCompression returns the codec of the stored fields of the segments
+// built with s.
+func (s *Schema) StoredCompression() StoredCompression { return s.compression }
 
 // NewSchema validates fields and returns a schema. Errors name the field
 // and the problem.
@@ -309,19 +325,23 @@ func checkField(f Field) error {
 }
 
 type schemaJSON struct {
-	Fields        []Field `json:"fields"`
-	UnknownFields string  `json:"unknown_fields,omitempty"`
+	Fields            []Field `json:"fields"`
+	UnknownFields     string  `json:"unknown_fields,omitempty"`
+	StoredCompression string  `json:"stored_compression,omitempty"`
 }
 
 // ParseSchema parses the JSON form {"fields":[{"name":...,"type":...},...]},
 // with an optional "unknown_fields": "reject" (the default), "ignore" or
-// "dynamic" (see UnknownFields). Unknown keys and trailing data are errors.
+// "dynamic" (see UnknownFields) and an optional "stored_compression": "s2"
+// (the default) or "zstd" (see StoredCompression). Unknown keys and
+// trailing data are errors.
 func ParseSchema(data []byte) (*Schema, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var raw struct {
-		Fields        []json.RawMessage `json:"fields"`
-		UnknownFields string            `json:"unknown_fields"`
+		Fields            []json.RawMessage `json:"fields"`
+		UnknownFields     string            `json:"unknown_fields"`
+		StoredCompression string            `json:"stored_compression"`
 	}
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("segment: parse schema: %w", err)
@@ -356,11 +376,19 @@ func ParseSchema(data []byte) (*Schema, error) {
 	default:
 		return nil, fmt.Errorf("segment: parse schema: unknown_fields %q: want reject, ignore or dynamic", raw.UnknownFields)
 	}
+	compression := StoredS2
+	if raw.StoredCompression != "" {
+		c, err := ParseStoredCompression(raw.StoredCompression)
+		if err != nil {
+			return nil, fmt.Errorf("segment: parse schema: stored_compression %q: want s2 or zstd", raw.StoredCompression)
+		}
+		compression = c
+	}
 	s, err := NewSchema(fields...)
 	if err != nil {
 		return nil, err
 	}
-	s.unknown = unknown
+	s.unknown, s.compression = unknown, compression
 	return s, nil
 }
 
@@ -369,6 +397,9 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 	j := schemaJSON{Fields: s.fields}
 	if s.unknown != RejectUnknown {
 		j.UnknownFields = s.unknown.String()
+	}
+	if s.compression != StoredS2 {
+		j.StoredCompression = s.compression.String()
 	}
 	return json.Marshal(j)
 }
@@ -407,7 +438,8 @@ func (s *Schema) Primary() (Field, bool) {
 }
 
 // Equal reports whether two schemas have the same fields in the same order
-// (what segment files depend on; UnknownFields is not compared).
+// (what segment files depend on; UnknownFields and StoredCompression are
+// not compared).
 func (s *Schema) Equal(o *Schema) bool {
 	if len(s.fields) != len(o.fields) {
 		return false

@@ -257,7 +257,7 @@ func inferWholeInput(ctx context.Context, in *jsonl.Reader, base *segment.Schema
 		addedOnly, _ := segment.NewSchema(added...)
 		fmt.Fprintf(log, "unknown_fields dynamic: %s read; added %s\n", plural(lines, "line", "lines"), infer.Describe(addedOnly))
 	}
-	return schema.WithUnknownFields(segment.DynamicUnknown), nil
+	return schema.WithUnknownFields(segment.DynamicUnknown).WithStoredCompression(base.StoredCompression()), nil
 }
 
 // grownFrom reports whether existing is schema with dynamic fields added:
