@@ -63,10 +63,7 @@ func TestWorkerShipsPastItsBudget(t *testing.T) {
 				}
 				b := &messages.Batch{Seq: seq, Generation: 1}
 				for i := range 20 {
-					b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
-						{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint(seq, "-", i)}},
-						{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))}},
-					}})
+					b.Docs = append(b.Docs, testDoc(fmt.Sprint(seq, "-", i), fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))))
 				}
 				sys.Root.Send(w, b)
 			case *messages.SegmentShipped:
@@ -129,10 +126,7 @@ func TestInPlaceWorkerCountsTheLedger(t *testing.T) {
 				}
 				b := &messages.Batch{Seq: seq, Generation: 1}
 				for i := range 20 {
-					b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
-						{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint(seq, "-", i)}},
-						{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))}},
-					}})
+					b.Docs = append(b.Docs, testDoc(fmt.Sprint(seq, "-", i), fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))))
 				}
 				sys.Root.Send(w, b)
 				seq++
@@ -189,10 +183,7 @@ func newTestWorld(t *testing.T) (*actor.ActorSystem, *segment.Schema, map[string
 func keyedBatch(seq uint64, n int) *messages.Batch {
 	b := &messages.Batch{Seq: seq, Generation: 1}
 	for i := range n {
-		b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
-			{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint(seq, "-", i)}},
-			{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*1000+uint64(i))}},
-		}})
+		b.Docs = append(b.Docs, testDoc(fmt.Sprint(seq, "-", i), fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*1000+uint64(i))))
 	}
 	return b
 }
@@ -297,4 +288,12 @@ func TestPendingKeysAreCapped(t *testing.T) {
 			t.Errorf("%s: builder %d bytes, keys %d, budget %d: overBudget %v, want %v", c.name, used, keys, w.cfg.MemoryBudget, got, c.want)
 		}
 	}
+}
+
+// testDoc is the wire form of a document of an id and a text.
+func testDoc(id, text string) []byte {
+	d := new(segment.Document)
+	d.AddString("id", id)
+	d.AddString("text", text)
+	return messages.AppendDocument(nil, d)
 }
