@@ -81,3 +81,25 @@ func TestUserDocumentOwnsItsMemory(t *testing.T) {
 		t.Fatalf("user document %s after its wire form was overwritten, want %s", got, fmt.Sprint(d.Values))
 	}
 }
+
+// BenchmarkToMessage: the conversion every add makes, for a document of an
+// id and a short text (BenchmarkIntake's) and one of realmix's average size
+// (title and 680 bytes of text).
+func BenchmarkToMessage(b *testing.B) {
+	for _, size := range []int{60, 680} {
+		d := new(segment.Document)
+		d.AddString("id", "d12345")
+		d.AddString("title", "a title of some words")
+		text := make([]byte, size)
+		for i := range text {
+			text[i] = "abcdefgh "[i%9]
+		}
+		d.AddString("text", string(text))
+		b.Run(fmt.Sprint("text=", size), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				_ = ToMessage(d, uint64(i))
+			}
+		})
+	}
+}
