@@ -18,15 +18,16 @@ import (
 // the same number. AppendDocument writes the form (as proto.Marshal would,
 // values in order); DecodeDocument reads any valid encoding of a Document.
 
-// Wire tags of FieldValue's fields and of Document's values.
+// Wire tags (field number << 3 | wire type) of FieldValue's fields and of
+// Document's values. Wire types: 0 varint, 1 fixed64, 2 length-delimited.
 const (
-	tagValues = 1<<3 | 2 // Document.values, length-delimited
-	tagField  = 1<<3 | 2 // FieldValue.field
-	tagStr    = 2<<3 | 2
-	tagU64    = 3<<3 | 0
-	tagI64    = 4<<3 | 0 // sint64: zigzag
-	tagF64    = 5<<3 | 1 // double: fixed64
-	tagRaw    = 6<<3 | 2
+	tagValues = 1<<3 + 2 // Document.values
+	tagField  = 1<<3 + 2 // FieldValue.field
+	tagStr    = 2<<3 + 2
+	tagU64    = 3<<3 + 0
+	tagI64    = 4<<3 + 0 // sint64: zigzag
+	tagF64    = 5<<3 + 1 // double
+	tagRaw    = 6<<3 + 2
 )
 
 // AppendDocument appends the wire form of d's values to b. The result,

@@ -2,7 +2,6 @@ package messages
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"testing"
 
@@ -151,11 +150,11 @@ func TestDocumentWireFormIsProtos(t *testing.T) {
 // twice, a field name repeated, values split across the message).
 func TestDecodeDocumentLikeProto(t *testing.T) {
 	unknown := AppendDocument(nil, sample())
-	unknown = append(unknown, 2<<3|0, 0x96, 0x01, 3<<3|5, 1, 2, 3, 4, 4<<3|1, 1, 2, 3, 4, 5, 6, 7, 8, 5<<3|2, 2, 'h', 'i')
+	unknown = append(unknown, 2<<3+0, 0x96, 0x01, 3<<3|5, 1, 2, 3, 4, 4<<3|1, 1, 2, 3, 4, 5, 6, 7, 8, 5<<3|2, 2, 'h', 'i')
 	value := func(inner ...byte) []byte { return append([]byte{tagValues, byte(len(inner))}, inner...) }
 	oneofTwice := value(tagField, 1, 'a', tagStr, 1, 'x', tagU64, 7)
 	nameTwice := value(tagField, 1, 'a', tagI64, 3, tagField, 2, 'b', 'c')
-	innerUnknown := value(7<<3|0, 1, tagField, 1, 'a', 8<<3|0, 0, 9<<3|1, 1, 2, 3, 4, 5, 6, 7, 8)
+	innerUnknown := value(7<<3+0, 1, tagField, 1, 'a', 8<<3+0, 0, 9<<3|1, 1, 2, 3, 4, 5, 6, 7, 8)
 	overlong := []byte{tagValues, 0x87, 0x80, 0x00, tagField, 1, 'a', tagU64, 0x81, 0x80, 0x00}
 	split := append(value(tagField, 1, 'a', tagStr, 2, 'h', 'i'), value(tagF64, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f)...)
 	for i, wire := range [][]byte{AppendDocument(nil, sample()), unknown, oneofTwice, nameTwice, innerUnknown, overlong, split, nil} {
@@ -236,7 +235,7 @@ func FuzzDecodeDocument(f *testing.F) {
 			t.Fatalf("proto reads %x, DecodeDocument: %v", wire, err)
 		}
 		if want := fromProto(&m); !same(d.Values, want) {
-			t.Fatal(fmt.Sprintf("decoded %v, proto reads %v", d.Values, want))
+			t.Fatalf("decoded %v, proto reads %v", d.Values, want)
 		}
 	})
 }

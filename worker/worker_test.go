@@ -297,3 +297,30 @@ func testDoc(id, text string) []byte {
 	d.AddString("text", text)
 	return messages.AppendDocument(nil, d)
 }
+
+// A document whose wire form is damaged (cut short) makes the worker panic
+// naming it, as an add that panics does, so the coordinator blames that
+// document alone and re-delivers the rest of its batch; the documents
+// before it were added, each decoded into the same reused values.
+func TestDamagedDocumentIsBlamed(t *testing.T) {
+	_, schema, toks := newTestWorld(t)
+	w := &worker{cfg: Config{Worker: 2, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks }}}
+	b := keyedBatch(7, 3)
+	b.Docs[1] = b.Docs[1][:len(b.Docs[1])-3]
+	var reason any
+	func() {
+		defer func() { reason = recover() }()
+		w.add(b)
+	}()
+	ap, ok := reason.(AddPanic)
+	if !ok || ap.Batch != 7 || ap.Doc != 1 {
+		t.Fatalf("panic %#v, want an AddPanic for document 1 of batch 7", reason)
+	}
+	failed := Failed(2, 1, nil, reason, b)
+	if failed.BlamedBatch != 7 || failed.GetBlamedDoc() != 1 {
+		t.Fatalf("WorkerFailed %v, want document 1 of batch 7 blamed", failed)
+	}
+	if n := w.builder.NumDocs(); n != 1 {
+		t.Fatalf("%d documents added before the damaged one, want 1", n)
+	}
+}
