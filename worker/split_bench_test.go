@@ -19,7 +19,8 @@ import (
 // it writes: the same realmix documents (about what one worker holds at
 // the default budget) built into one segment, into two halves one after the
 // other (what two workers with half the budget each write), and into two
-// halves at once on two goroutines (what they do). It reports the
+// halves at once on two goroutines (what they do), and, for the trend, into
+// four quarters in turn. It reports the
 // process's CPU time, a document and an iteration (adding and building,
 // the collector included). Segment count alone is the
 // difference between "1" and "2 in turn"; sharing the cores and caches,
@@ -50,7 +51,7 @@ func BenchmarkSegmentSplit(b *testing.B) {
 		}
 	}
 	half := len(docs) / 2
-	for _, mode := range []string{"1", "2-in-turn", "2-at-once"} {
+	for _, mode := range []string{"1", "2-in-turn", "2-at-once", "4-in-turn"} {
 		b.Run("segments="+mode, func(b *testing.B) {
 			var cpu time.Duration
 			for i := 0; i < b.N; i++ {
@@ -61,6 +62,11 @@ func BenchmarkSegmentSplit(b *testing.B) {
 				case "2-in-turn":
 					build(docs[:half])
 					build(docs[half:])
+				case "4-in-turn":
+					q := len(docs) / 4
+					for k := 0; k < 4; k++ {
+						build(docs[k*q : (k+1)*q])
+					}
 				case "2-at-once":
 					var wg sync.WaitGroup
 					for _, part := range [][]*segment.Document{docs[:half], docs[half:]} {
