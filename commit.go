@@ -112,7 +112,11 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		p.segments = append(p.segments, s.Id)
 	}
 	for _, r := range res.Rejected {
-		doc := actors.UserDocument(r.Doc)
+		doc, err := actors.UserDocument(r.Doc)
+		if err != nil { // not expected: the writer made its wire form
+			doc = new(Document)
+			r.Reason += fmt.Sprintf(" (and the document cannot be read back: %v)", err)
+		}
 		rej := Rejected{Reason: r.Reason, Doc: doc}
 		if f, ok := w.schema.Primary(); ok {
 			if k, ok := w.schema.PrimaryKey(doc); ok {

@@ -55,7 +55,7 @@ type Writer struct {
 	segments *index.Segments // open segments, shared with Readers and merges
 	outbox   struct {        // accepted documents on their way to the coordinator: send
 		mu      sync.Mutex
-		docs    []*messages.Document
+		docs    [][]byte
 		sending bool
 	}
 	// life ends when the writer closes (cause ErrClosed) or fails (cause
@@ -416,7 +416,7 @@ func (w *Writer) AddDocuments(docs []*Document) (int, error) {
 	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	accepted := make([]*messages.Document, 0, valid)
+	accepted := make([][]byte, 0, valid)
 	for _, d := range docs[:valid] {
 		m, err := w.accept(d)
 		if err != nil {
@@ -444,7 +444,7 @@ func (w *Writer) add(doc *Document) error {
 
 // accept takes a credit for a validated document, numbers it and reserves
 // its key; call with mu held for reading, and send what it returns.
-func (w *Writer) accept(doc *Document) (*messages.Document, error) {
+func (w *Writer) accept(doc *Document) ([]byte, error) {
 	if err := w.intakeErr(); err != nil {
 		return nil, err
 	}
@@ -467,7 +467,7 @@ func (w *Writer) accept(doc *Document) (*messages.Document, error) {
 // more documents, and under load one message carries many. The sender
 // holds mu for reading (add's) until the queue is empty, so a PrepareCommit
 // (mu for writing) finds every earlier add in the coordinator's mailbox.
-func (w *Writer) send(docs ...*messages.Document) {
+func (w *Writer) send(docs ...[]byte) {
 	q := &w.outbox
 	q.mu.Lock()
 	q.docs = append(q.docs, docs...)
@@ -480,7 +480,7 @@ func (w *Writer) send(docs ...*messages.Document) {
 		group := q.docs
 		// The coordinator keeps the group, so the next one is new, sized
 		// like this one: appends under q.mu then rarely grow it.
-		q.docs = make([]*messages.Document, 0, len(group))
+		q.docs = make([][]byte, 0, len(group))
 		q.mu.Unlock()
 		w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: group})
 		q.mu.Lock()

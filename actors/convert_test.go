@@ -3,16 +3,15 @@ package actors
 import (
 	"fmt"
 	"testing"
-	"unsafe"
 
 	"github.com/hermes-search/hermes-go/segment"
 )
 
 // A document survives the trip to a worker whole, with its number last,
-// whatever its size (ToMessage builds small ones in one allocation) and
-// kinds of values; bytes are copied, as the caller may reuse them.
+// whatever its size and kinds of values; bytes are copied, as the caller
+// may reuse them.
 func TestToMessageRoundTrip(t *testing.T) {
-	for fields := 0; fields <= smallDocFields+3; fields++ {
+	for fields := 0; fields <= 9; fields++ {
 		d := new(segment.Document)
 		raw := []byte("raw")
 		for i := 0; i < fields; i++ {
@@ -36,25 +35,71 @@ func TestToMessageRoundTrip(t *testing.T) {
 		if got := DocSeq(m); got != uint64(100+fields) {
 			t.Fatalf("%d fields: number %d, want %d", fields, got, 100+fields)
 		}
-		if got := fmt.Sprint(UserDocument(m).Values); got != want {
+		u, err := UserDocument(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(u.Values); got != want {
 			t.Fatalf("%d fields: round trip gives %s, want %s", fields, got, want)
 		}
 	}
 }
 
-// A document of up to smallDocFields text or keyword fields converts in one
-// allocation, the smaller ones in the smaller pairDoc.
+// A document converts in one allocation, of exactly its size, whatever its
+// number of fields.
 func TestToMessageOneAllocation(t *testing.T) {
-	for fields := 0; fields <= smallDocFields; fields++ {
+	for fields := 0; fields <= 8; fields++ {
 		d := new(segment.Document)
 		for i := 0; i < fields; i++ {
 			d.AddString(fmt.Sprint("f", i), "text")
 		}
+		d.AddU64("n", 1<<50)
 		if allocs := testing.AllocsPerRun(100, func() { ToMessage(d, 1) }); allocs != 1 {
 			t.Fatalf("%d fields: %v allocations, want 1", fields, allocs)
 		}
+		if m := ToMessage(d, 1<<40); len(m) != cap(m) {
+			t.Fatalf("%d fields: %d bytes in an allocation of %d", fields, len(m), cap(m))
+		}
 	}
-	if size := unsafe.Sizeof(pairDoc{}); size > 512 {
-		t.Fatalf("pairDoc takes %d bytes, more than the 512 of an object without a type header", size)
+}
+
+// A document's user form is its own memory: changing the wire form after
+// does not change it.
+func TestUserDocumentOwnsItsMemory(t *testing.T) {
+	d := new(segment.Document)
+	d.AddString("text", "hello")
+	d.AddBytes("raw", []byte("bytes"))
+	m := ToMessage(d, 7)
+	u, err := UserDocument(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m {
+		m[i] = 0
+	}
+	if got := fmt.Sprint(u.Values); got != fmt.Sprint(d.Values) {
+		t.Fatalf("user document %s after its wire form was overwritten, want %s", got, fmt.Sprint(d.Values))
+	}
+}
+
+// BenchmarkToMessage: the conversion every add makes, for a document of an
+// id and a short text (BenchmarkIntake's) and one of realmix's average size
+// (title and 680 bytes of text).
+func BenchmarkToMessage(b *testing.B) {
+	for _, size := range []int{60, 680} {
+		d := new(segment.Document)
+		d.AddString("id", "d12345")
+		d.AddString("title", "a title of some words")
+		text := make([]byte, size)
+		for i := range text {
+			text[i] = "abcdefgh "[i%9]
+		}
+		d.AddString("text", string(text))
+		b.Run(fmt.Sprint("text=", size), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				_ = ToMessage(d, uint64(i))
+			}
+		})
 	}
 }

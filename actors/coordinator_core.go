@@ -30,11 +30,11 @@ type coordinatorCore struct {
 	failures *supervisor.Failures
 	stopping bool
 
-	queue    []*messages.Document // accepted documents not yet in a batch
-	ledger   *supervisor.Ledger[*messages.Document]
-	fromCut  []*supervisor.Batch[*messages.Document] // cut for a flush, not yet sent
-	nextPush int                                     // round robin of pushes to workers
-	fairTurn bool                                    // the queue's turn before re-deliveries
+	queue    [][]byte // accepted documents (wire forms, see ToMessage) not yet in a batch
+	ledger   *supervisor.Ledger[[]byte]
+	fromCut  []*supervisor.Batch[[]byte] // cut for a flush, not yet sent
+	nextPush int                         // round robin of pushes to workers
+	fairTurn bool                        // the queue's turn before re-deliveries
 
 	segments   []*messages.SegmentInfo // durable, not yet handed to a commit
 	segmentDoc uint64                  // documents in segments
@@ -172,7 +172,7 @@ func newCoordinatorCore(cfg coreConfig) *coordinatorCore {
 	return &coordinatorCore{
 		cfg:      cfg,
 		failures: supervisor.NewFailures(cfg.Backoff, cfg.Seed),
-		ledger:   supervisor.NewLedger[*messages.Document](cfg.MaxCrashes),
+		ledger:   supervisor.NewLedger[[]byte](cfg.MaxCrashes),
 	}
 }
 
@@ -315,7 +315,7 @@ func (c *coordinatorCore) startFlush(out []effect, m *messages.PrepareRequest) [
 	}
 	f := c.flush
 	f.prepare, f.upTo = m.Prepare, m.UpTo
-	var cut, rest []*messages.Document
+	var cut, rest [][]byte
 	for _, d := range c.queue {
 		if DocSeq(d) <= m.UpTo {
 			cut = append(cut, d)
@@ -328,7 +328,7 @@ func (c *coordinatorCore) startFlush(out []effect, m *messages.PrepareRequest) [
 		out = append(out, releaseCredits{n: len(cut)})
 	}
 	for len(cut) > 0 {
-		var b *supervisor.Batch[*messages.Document]
+		var b *supervisor.Batch[[]byte]
 		b, cut = c.openBatch(cut)
 		c.fromCut = append(c.fromCut, b)
 	}
@@ -349,7 +349,7 @@ func (c *coordinatorCore) startFlush(out []effect, m *messages.PrepareRequest) [
 
 // openBatch opens a batch of the first documents of docs (at most
 // BatchDocs, about BatchBytes) and returns it with the documents left.
-func (c *coordinatorCore) openBatch(docs []*messages.Document) (*supervisor.Batch[*messages.Document], []*messages.Document) {
+func (c *coordinatorCore) openBatch(docs [][]byte) (*supervisor.Batch[[]byte], [][]byte) {
 	n, bytes := 0, 0
 	for n < len(docs) && n < c.cfg.BatchDocs && (n == 0 || bytes < c.cfg.BatchBytes) {
 		bytes += worker.MessageBytes(docs[n])
@@ -393,7 +393,7 @@ func (c *coordinatorCore) dispatch(out []effect) []effect {
 
 // nextBatch returns the next batch for an idle worker and the credits its
 // documents held (0 for a re-delivery).
-func (c *coordinatorCore) nextBatch() (*supervisor.Batch[*messages.Document], int) {
+func (c *coordinatorCore) nextBatch() (*supervisor.Batch[[]byte], int) {
 	if !c.fairTurn {
 		if b, ok := c.ledger.NextRedelivery(); ok {
 			c.fairTurn = true
@@ -402,7 +402,7 @@ func (c *coordinatorCore) nextBatch() (*supervisor.Batch[*messages.Document], in
 	}
 	c.fairTurn = false
 	if len(c.queue) > 0 {
-		var b *supervisor.Batch[*messages.Document]
+		var b *supervisor.Batch[[]byte]
 		b, c.queue = c.openBatch(c.queue)
 		if len(c.queue) == 0 {
 			c.queue = nil // let the backing array go
@@ -491,7 +491,7 @@ func (c *coordinatorCore) pushSerial(out []effect, live []*workerState) []effect
 }
 
 // nextFlushBatch returns a batch the flush waits for that no worker holds.
-func (c *coordinatorCore) nextFlushBatch() *supervisor.Batch[*messages.Document] {
+func (c *coordinatorCore) nextFlushBatch() *supervisor.Batch[[]byte] {
 	if len(c.fromCut) > 0 {
 		b := c.fromCut[0]
 		c.fromCut = c.fromCut[1:]
@@ -505,7 +505,7 @@ func (c *coordinatorCore) nextFlushBatch() *supervisor.Batch[*messages.Document]
 	return nil
 }
 
-func (c *coordinatorCore) send(out []effect, w *workerState, b *supervisor.Batch[*messages.Document]) []effect {
+func (c *coordinatorCore) send(out []effect, w *workerState, b *supervisor.Batch[[]byte]) []effect {
 	c.ledger.Assign(b.Seq, w.id)
 	w.idle = false
 	w.sent++

@@ -349,7 +349,7 @@ func (h *coreHarness) state() string {
 	return b.String()
 }
 
-func docSeqs(docs []*messages.Document) []uint64 {
+func docSeqs(docs [][]byte) []uint64 {
 	out := make([]uint64, len(docs))
 	for i, d := range docs {
 		out[i] = DocSeq(d)

@@ -31,7 +31,8 @@
 //
 // messages/messages.proto has 37 message types: 30 sent between actors
 // (below) and 7 carried inside them (Document, FieldValue, SegmentInfo, Rejected,
-// DeleteOp, WorkerRef, SegmentStats), plus the ErrorCode enum that carries
+// DeleteOp, WorkerRef, SegmentStats; documents travel as Document's wire
+// form, in bytes fields: see ToMessage), plus the ErrorCode enum that carries
 // typed errors across actors. A flush takes 5 of them (PrepareRequest,
 // Batch, FlushRequest, FlushAck, DurableResponse); before the coordinator
 // owned it, it took 7 and the file had 39.

@@ -230,7 +230,11 @@ func (*FieldValue_F64) isFieldValue_Value() {}
 
 func (*FieldValue_Raw) isFieldValue_Value() {}
 
-// Document is a validated document on its way to a worker.
+// Document is a validated document on its way to a worker. Messages carry
+// documents as its wire form (bytes fields, wire-compatible with Document
+// fields of the same number): see document.go. Held as bytes, the documents
+// the coordinator keeps until they are durable are a few objects without
+// pointers for the garbage collector, not a tree of structs each.
 type Document struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Values        []*FieldValue          `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
@@ -283,7 +287,7 @@ func (x *Document) GetValues() []*FieldValue {
 // it may hold its new fields. Its version only increases.
 type AddDocuments struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Docs          []*Document            `protobuf:"bytes,1,rep,name=docs,proto3" json:"docs,omitempty"`
+	Docs          [][]byte               `protobuf:"bytes,1,rep,name=docs,proto3" json:"docs,omitempty"` // each a Document's wire form
 	SchemaVersion uint32                 `protobuf:"varint,2,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
 	Schema        []byte                 `protobuf:"bytes,3,opt,name=schema,proto3" json:"schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -320,7 +324,7 @@ func (*AddDocuments) Descriptor() ([]byte, []int) {
 	return file_messages_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *AddDocuments) GetDocs() []*Document {
+func (x *AddDocuments) GetDocs() [][]byte {
 	if x != nil {
 		return x.Docs
 	}
@@ -400,7 +404,7 @@ func (x *RequestWork) GetGeneration() uint64 {
 type Batch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Docs  []*Document            `protobuf:"bytes,2,rep,name=docs,proto3" json:"docs,omitempty"`
+	Docs  [][]byte               `protobuf:"bytes,2,rep,name=docs,proto3" json:"docs,omitempty"` // each a Document's wire form
 	// The worker incarnation the batch is for. A restarted worker drops batches
 	// queued for its previous incarnation: the ledger re-delivers those.
 	Generation uint64 `protobuf:"varint,3,opt,name=generation,proto3" json:"generation,omitempty"`
@@ -453,7 +457,7 @@ func (x *Batch) GetSeq() uint64 {
 	return 0
 }
 
-func (x *Batch) GetDocs() []*Document {
+func (x *Batch) GetDocs() [][]byte {
 	if x != nil {
 		return x.Docs
 	}
@@ -1023,7 +1027,7 @@ type Rejected struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	Doc           *Document              `protobuf:"bytes,3,opt,name=doc,proto3" json:"doc,omitempty"`
+	Doc           []byte                 `protobuf:"bytes,3,opt,name=doc,proto3" json:"doc,omitempty"` // a Document's wire form
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1072,7 +1076,7 @@ func (x *Rejected) GetReason() string {
 	return ""
 }
 
-func (x *Rejected) GetDoc() *Document {
+func (x *Rejected) GetDoc() []byte {
 	if x != nil {
 		return x.Doc
 	}
@@ -2299,19 +2303,19 @@ const file_messages_proto_rawDesc = "" +
 	"\x03raw\x18\x06 \x01(\fH\x00R\x03rawB\a\n" +
 	"\x05value\"?\n" +
 	"\bDocument\x123\n" +
-	"\x06values\x18\x01 \x03(\v2\x1b.hermes.messages.FieldValueR\x06values\"|\n" +
-	"\fAddDocuments\x12-\n" +
-	"\x04docs\x18\x01 \x03(\v2\x19.hermes.messages.DocumentR\x04docs\x12%\n" +
+	"\x06values\x18\x01 \x03(\v2\x1b.hermes.messages.FieldValueR\x06values\"a\n" +
+	"\fAddDocuments\x12\x12\n" +
+	"\x04docs\x18\x01 \x03(\fR\x04docs\x12%\n" +
 	"\x0eschema_version\x18\x02 \x01(\rR\rschemaVersion\x12\x16\n" +
 	"\x06schema\x18\x03 \x01(\fR\x06schema\"E\n" +
 	"\vRequestWork\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x05R\x06worker\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x02 \x01(\x04R\n" +
-	"generation\"\xa7\x01\n" +
+	"generation\"\x8c\x01\n" +
 	"\x05Batch\x12\x10\n" +
-	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12-\n" +
-	"\x04docs\x18\x02 \x03(\v2\x19.hermes.messages.DocumentR\x04docs\x12\x1e\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04docs\x18\x02 \x03(\fR\x04docs\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x03 \x01(\x04R\n" +
 	"generation\x12%\n" +
@@ -2361,11 +2365,11 @@ const file_messages_proto_rawDesc = "" +
 	"generation\x18\x03 \x01(\x04R\n" +
 	"generation\x126\n" +
 	"\asegment\x18\x04 \x01(\v2\x1c.hermes.messages.SegmentInfoR\asegment\x12\x18\n" +
-	"\abatches\x18\x05 \x03(\x04R\abatches\"a\n" +
+	"\abatches\x18\x05 \x03(\x04R\abatches\"F\n" +
 	"\bRejected\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12+\n" +
-	"\x03doc\x18\x03 \x01(\v2\x19.hermes.messages.DocumentR\x03doc\"`\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x10\n" +
+	"\x03doc\x18\x03 \x01(\fR\x03doc\"`\n" +
 	"\x0ePrepareRequest\x12\x13\n" +
 	"\x05up_to\x18\x01 \x01(\x04R\x04upTo\x12\x1f\n" +
 	"\vdeadline_ms\x18\x02 \x01(\x03R\n" +
@@ -2508,34 +2512,31 @@ var file_messages_proto_goTypes = []any{
 }
 var file_messages_proto_depIdxs = []int32{
 	1,  // 0: hermes.messages.Document.values:type_name -> hermes.messages.FieldValue
-	2,  // 1: hermes.messages.AddDocuments.docs:type_name -> hermes.messages.Document
-	2,  // 2: hermes.messages.Batch.docs:type_name -> hermes.messages.Document
-	6,  // 3: hermes.messages.SegmentBuilt.segment:type_name -> hermes.messages.SegmentInfo
-	38, // 4: hermes.messages.WorkerRef.pid:type_name -> actor.PID
-	6,  // 5: hermes.messages.DurableResponse.segments:type_name -> hermes.messages.SegmentInfo
-	14, // 6: hermes.messages.DurableResponse.rejected:type_name -> hermes.messages.Rejected
-	0,  // 7: hermes.messages.DurableResponse.code:type_name -> hermes.messages.ErrorCode
-	6,  // 8: hermes.messages.ReturnDurable.segments:type_name -> hermes.messages.SegmentInfo
-	14, // 9: hermes.messages.ReturnDurable.rejected:type_name -> hermes.messages.Rejected
-	38, // 10: hermes.messages.FlushRequest.reply_to:type_name -> actor.PID
-	6,  // 11: hermes.messages.FlushAck.segment:type_name -> hermes.messages.SegmentInfo
-	2,  // 12: hermes.messages.Rejected.doc:type_name -> hermes.messages.Document
-	6,  // 13: hermes.messages.PrepareResponse.segments:type_name -> hermes.messages.SegmentInfo
-	14, // 14: hermes.messages.PrepareResponse.rejected:type_name -> hermes.messages.Rejected
-	0,  // 15: hermes.messages.PrepareResponse.code:type_name -> hermes.messages.ErrorCode
-	22, // 16: hermes.messages.CommitRequest.deletes:type_name -> hermes.messages.DeleteOp
-	0,  // 17: hermes.messages.CommitResponse.code:type_name -> hermes.messages.ErrorCode
-	6,  // 18: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
-	22, // 19: hermes.messages.RegisterSegments.deletes:type_name -> hermes.messages.DeleteOp
-	0,  // 20: hermes.messages.RegisterSegmentsResponse.code:type_name -> hermes.messages.ErrorCode
-	6,  // 21: hermes.messages.MergeDone.segment:type_name -> hermes.messages.SegmentInfo
-	34, // 22: hermes.messages.StatsResponse.segments:type_name -> hermes.messages.SegmentStats
-	8,  // 23: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	6,  // 1: hermes.messages.SegmentBuilt.segment:type_name -> hermes.messages.SegmentInfo
+	38, // 2: hermes.messages.WorkerRef.pid:type_name -> actor.PID
+	6,  // 3: hermes.messages.DurableResponse.segments:type_name -> hermes.messages.SegmentInfo
+	14, // 4: hermes.messages.DurableResponse.rejected:type_name -> hermes.messages.Rejected
+	0,  // 5: hermes.messages.DurableResponse.code:type_name -> hermes.messages.ErrorCode
+	6,  // 6: hermes.messages.ReturnDurable.segments:type_name -> hermes.messages.SegmentInfo
+	14, // 7: hermes.messages.ReturnDurable.rejected:type_name -> hermes.messages.Rejected
+	38, // 8: hermes.messages.FlushRequest.reply_to:type_name -> actor.PID
+	6,  // 9: hermes.messages.FlushAck.segment:type_name -> hermes.messages.SegmentInfo
+	6,  // 10: hermes.messages.PrepareResponse.segments:type_name -> hermes.messages.SegmentInfo
+	14, // 11: hermes.messages.PrepareResponse.rejected:type_name -> hermes.messages.Rejected
+	0,  // 12: hermes.messages.PrepareResponse.code:type_name -> hermes.messages.ErrorCode
+	22, // 13: hermes.messages.CommitRequest.deletes:type_name -> hermes.messages.DeleteOp
+	0,  // 14: hermes.messages.CommitResponse.code:type_name -> hermes.messages.ErrorCode
+	6,  // 15: hermes.messages.RegisterSegments.segments:type_name -> hermes.messages.SegmentInfo
+	22, // 16: hermes.messages.RegisterSegments.deletes:type_name -> hermes.messages.DeleteOp
+	0,  // 17: hermes.messages.RegisterSegmentsResponse.code:type_name -> hermes.messages.ErrorCode
+	6,  // 18: hermes.messages.MergeDone.segment:type_name -> hermes.messages.SegmentInfo
+	34, // 19: hermes.messages.StatsResponse.segments:type_name -> hermes.messages.SegmentStats
+	8,  // 20: hermes.messages.WorkersResponse.workers:type_name -> hermes.messages.WorkerRef
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_messages_proto_init() }

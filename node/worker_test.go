@@ -68,10 +68,15 @@ func next[M proto.Message](t *testing.T, ch <-chan proto.Message) M {
 func batch(seq, gen uint64, first, n int) *messages.Batch {
 	b := &messages.Batch{Seq: seq, Generation: gen}
 	for i := first; i < first+n; i++ {
-		b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
+		// Marshalled by proto: a document's wire form is a Document's.
+		wire, err := proto.Marshal(&messages.Document{Values: []*messages.FieldValue{
 			{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint("doc-", i)}},
 			{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("document number %d of the remote test", i)}},
 		}})
+		if err != nil {
+			panic(err)
+		}
+		b.Docs = append(b.Docs, wire)
 	}
 	return b
 }
@@ -150,7 +155,7 @@ func TestRemoteWorker(t *testing.T) {
 	// A poison batch: the worker stops and the batch is blamed.
 	gone := watch(t, sys, w)
 	poison := batch(3, 1, 200, 2)
-	poison.Docs[1].Values = append(poison.Docs[1].Values, &messages.FieldValue{Field: "nope", Value: &messages.FieldValue_U64{U64: 1}})
+	poison.Docs[1] = messages.AppendValue(poison.Docs[1], &segment.FieldValue{Field: "nope", Kind: segment.KindU64, U64: 1})
 	sys.Root.Send(w, poison)
 	failed := next[*messages.WorkerFailed](t, events)
 	if failed.BlamedBatch != 3 || failed.Worker != 1 || failed.Generation != 1 || !strings.Contains(failed.Reason, "nope") {

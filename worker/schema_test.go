@@ -46,12 +46,13 @@ func TestWorkerRollsItsBuilderOnANewSchema(t *testing.T) {
 			_ = sys.Root.StopFuture(pid).Wait()
 		}
 	}()
-	doc := func(id string, n bool) *messages.Document {
-		d := &messages.Document{Values: []*messages.FieldValue{{Field: "id", Value: &messages.FieldValue_Str{Str: id}}}}
+	doc := func(id string, n bool) []byte {
+		d := new(segment.Document)
+		d.AddString("id", id)
 		if n {
-			d.Values = append(d.Values, &messages.FieldValue{Field: "n", Value: &messages.FieldValue_I64{I64: 7}})
+			d.AddI64("n", 7)
 		}
-		return d
+		return messages.AppendDocument(nil, d)
 	}
 	next := func() *messages.SegmentShipped {
 		t.Helper()
@@ -67,14 +68,14 @@ func TestWorkerRollsItsBuilderOnANewSchema(t *testing.T) {
 		}
 		return nil
 	}
-	sys.Root.Send(w, &messages.Batch{Seq: 1, Generation: 1, Docs: []*messages.Document{doc("a", false), doc("b", false)}})
-	sys.Root.Send(w, &messages.Batch{Seq: 2, Generation: 1, SchemaVersion: 1, Schema: grownJSON, Docs: []*messages.Document{doc("c", true)}})
+	sys.Root.Send(w, &messages.Batch{Seq: 1, Generation: 1, Docs: [][]byte{doc("a", false), doc("b", false)}})
+	sys.Root.Send(w, &messages.Batch{Seq: 2, Generation: 1, SchemaVersion: 1, Schema: grownJSON, Docs: [][]byte{doc("c", true)}})
 	rolled := next()
 	if rolled.Round != 0 || fmt.Sprint(rolled.Batches) != "[1]" || rolled.Segment.NumDocs != 2 {
 		t.Fatalf("rolled segment %v, want batch 1's 2 documents, unasked", rolled)
 	}
-	sys.Root.Send(w, &messages.Batch{Seq: 3, Generation: 1, SchemaVersion: 1, Docs: []*messages.Document{doc("d", true)}})
-	sys.Root.Send(w, &messages.Batch{Seq: 4, Generation: 1, Docs: []*messages.Document{doc("e", false)}}) // re-delivered, older
+	sys.Root.Send(w, &messages.Batch{Seq: 3, Generation: 1, SchemaVersion: 1, Docs: [][]byte{doc("d", true)}})
+	sys.Root.Send(w, &messages.Batch{Seq: 4, Generation: 1, Docs: [][]byte{doc("e", false)}}) // re-delivered, older
 	sys.Root.Send(w, &messages.FlushRequest{Round: 9, ReplyTo: coord})
 	flushed := next()
 	if flushed.Round != 9 || fmt.Sprint(flushed.Batches) != "[2 3 4]" || flushed.Segment.NumDocs != 3 {

@@ -63,10 +63,7 @@ func TestWorkerShipsPastItsBudget(t *testing.T) {
 				}
 				b := &messages.Batch{Seq: seq, Generation: 1}
 				for i := range 20 {
-					b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
-						{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint(seq, "-", i)}},
-						{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))}},
-					}})
+					b.Docs = append(b.Docs, testDoc(fmt.Sprint(seq, "-", i), fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))))
 				}
 				sys.Root.Send(w, b)
 			case *messages.SegmentShipped:
@@ -129,10 +126,7 @@ func TestInPlaceWorkerCountsTheLedger(t *testing.T) {
 				}
 				b := &messages.Batch{Seq: seq, Generation: 1}
 				for i := range 20 {
-					b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
-						{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint(seq, "-", i)}},
-						{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))}},
-					}})
+					b.Docs = append(b.Docs, testDoc(fmt.Sprint(seq, "-", i), fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*100+uint64(i))))
 				}
 				sys.Root.Send(w, b)
 				seq++
@@ -189,10 +183,7 @@ func newTestWorld(t *testing.T) (*actor.ActorSystem, *segment.Schema, map[string
 func keyedBatch(seq uint64, n int) *messages.Batch {
 	b := &messages.Batch{Seq: seq, Generation: 1}
 	for i := range n {
-		b.Docs = append(b.Docs, &messages.Document{Values: []*messages.FieldValue{
-			{Field: "id", Value: &messages.FieldValue_Str{Str: fmt.Sprint(seq, "-", i)}},
-			{Field: "text", Value: &messages.FieldValue_Str{Str: fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*1000+uint64(i))}},
-		}})
+		b.Docs = append(b.Docs, testDoc(fmt.Sprint(seq, "-", i), fmt.Sprintf("batch %d document %d with some words w%d", seq, i, seq*1000+uint64(i))))
 	}
 	return b
 }
@@ -296,5 +287,40 @@ func TestPendingKeysAreCapped(t *testing.T) {
 		if got := w.overBudget(); got != c.want {
 			t.Errorf("%s: builder %d bytes, keys %d, budget %d: overBudget %v, want %v", c.name, used, keys, w.cfg.MemoryBudget, got, c.want)
 		}
+	}
+}
+
+// testDoc is the wire form of a document of an id and a text.
+func testDoc(id, text string) []byte {
+	d := new(segment.Document)
+	d.AddString("id", id)
+	d.AddString("text", text)
+	return messages.AppendDocument(nil, d)
+}
+
+// A document whose wire form is damaged (cut short) makes the worker panic
+// naming it, as an add that panics does, so the coordinator blames that
+// document alone and re-delivers the rest of its batch; the documents
+// before it were added, each decoded into the same reused values.
+func TestDamagedDocumentIsBlamed(t *testing.T) {
+	_, schema, toks := newTestWorld(t)
+	w := &worker{cfg: Config{Worker: 2, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks }}}
+	b := keyedBatch(7, 3)
+	b.Docs[1] = b.Docs[1][:len(b.Docs[1])-3]
+	var reason any
+	func() {
+		defer func() { reason = recover() }()
+		w.add(b)
+	}()
+	ap, ok := reason.(AddPanic)
+	if !ok || ap.Batch != 7 || ap.Doc != 1 {
+		t.Fatalf("panic %#v, want an AddPanic for document 1 of batch 7", reason)
+	}
+	failed := Failed(2, 1, nil, reason, b)
+	if failed.BlamedBatch != 7 || failed.GetBlamedDoc() != 1 {
+		t.Fatalf("WorkerFailed %v, want document 1 of batch 7 blamed", failed)
+	}
+	if n := w.builder.NumDocs(); n != 1 {
+		t.Fatalf("%d documents added before the damaged one, want 1", n)
 	}
 }
