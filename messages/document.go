@@ -1,13 +1,12 @@
 package messages
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"unsafe"
 
 	"github.com/hermes-search/hermes-go/segment"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // Documents travel, and wait in the coordinator until they are durable, as
@@ -18,16 +17,15 @@ import (
 // the same number. AppendDocument writes the form (as proto.Marshal would,
 // values in order); DecodeDocument reads any valid encoding of a Document.
 
-// Wire tags (field number << 3 | wire type) of FieldValue's fields and of
-// Document's values. Wire types: 0 varint, 1 fixed64, 2 length-delimited.
+// Field numbers of FieldValue's fields, and of Document's values.
 const (
-	tagValues = 1<<3 + 2 // Document.values
-	tagField  = 1<<3 + 2 // FieldValue.field
-	tagStr    = 2<<3 + 2
-	tagU64    = 3<<3 + 0
-	tagI64    = 4<<3 + 0 // sint64: zigzag
-	tagF64    = 5<<3 + 1 // double
-	tagRaw    = 6<<3 + 2
+	numValues protowire.Number = 1 // Document.values
+	numField  protowire.Number = 1 // FieldValue.field
+	numStr    protowire.Number = 2
+	numU64    protowire.Number = 3
+	numI64    protowire.Number = 4 // sint64: zigzag
+	numF64    protowire.Number = 5 // double
+	numRaw    protowire.Number = 6
 )
 
 // AppendDocument appends the wire form of d's values to b. The result,
@@ -45,31 +43,28 @@ func AppendDocument(b []byte, d *segment.Document) []byte {
 // no known kind is written with its field name alone (a FieldValue whose
 // oneof is unset), which DecodeDocument reads back as kind 0.
 func AppendValue(b []byte, v *segment.FieldValue) []byte {
-	b = append(b, tagValues)
-	b = binary.AppendUvarint(b, uint64(fieldValueSize(v)))
+	b = protowire.AppendTag(b, numValues, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(fieldValueSize(v)))
 	if v.Field != "" { // proto3 leaves out an empty string
-		b = append(b, tagField)
-		b = binary.AppendUvarint(b, uint64(len(v.Field)))
-		b = append(b, v.Field...)
+		b = protowire.AppendTag(b, numField, protowire.BytesType)
+		b = protowire.AppendString(b, v.Field)
 	}
 	switch v.Kind {
 	case segment.KindString:
-		b = append(b, tagStr)
-		b = binary.AppendUvarint(b, uint64(len(v.Str)))
-		b = append(b, v.Str...)
+		b = protowire.AppendTag(b, numStr, protowire.BytesType)
+		b = protowire.AppendString(b, v.Str)
 	case segment.KindU64:
-		b = append(b, tagU64)
-		b = binary.AppendUvarint(b, v.U64)
+		b = protowire.AppendTag(b, numU64, protowire.VarintType)
+		b = protowire.AppendVarint(b, v.U64)
 	case segment.KindI64:
-		b = append(b, tagI64)
-		b = binary.AppendUvarint(b, zigzag(v.I64))
+		b = protowire.AppendTag(b, numI64, protowire.VarintType)
+		b = protowire.AppendVarint(b, protowire.EncodeZigZag(v.I64))
 	case segment.KindF64:
-		b = append(b, tagF64)
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.F64))
+		b = protowire.AppendTag(b, numF64, protowire.Fixed64Type)
+		b = protowire.AppendFixed64(b, math.Float64bits(v.F64))
 	case segment.KindBytes:
-		b = append(b, tagRaw)
-		b = binary.AppendUvarint(b, uint64(len(v.Bytes)))
-		b = append(b, v.Bytes...)
+		b = protowire.AppendTag(b, numRaw, protowire.BytesType)
+		b = protowire.AppendBytes(b, v.Bytes)
 	}
 	return b
 }
@@ -85,38 +80,29 @@ func DocumentSize(d *segment.Document) int {
 
 // ValueSize is the length of AppendValue's output for v.
 func ValueSize(v *segment.FieldValue) int {
-	n := fieldValueSize(v)
-	return 1 + uvarintLen(uint64(n)) + n
+	return tagSize + protowire.SizeBytes(fieldValueSize(v))
 }
+
+// tagSize is the length of every tag above (field numbers below 16).
+const tagSize = 1
 
 // fieldValueSize is the length of v's FieldValue message.
 func fieldValueSize(v *segment.FieldValue) int {
 	n := 0
 	if v.Field != "" {
-		n = 1 + uvarintLen(uint64(len(v.Field))) + len(v.Field)
+		n = tagSize + protowire.SizeBytes(len(v.Field))
 	}
 	switch v.Kind {
 	case segment.KindString:
-		n += 1 + uvarintLen(uint64(len(v.Str))) + len(v.Str)
+		n += tagSize + protowire.SizeBytes(len(v.Str))
 	case segment.KindU64:
-		n += 1 + uvarintLen(v.U64)
+		n += tagSize + protowire.SizeVarint(v.U64)
 	case segment.KindI64:
-		n += 1 + uvarintLen(zigzag(v.I64))
+		n += tagSize + protowire.SizeVarint(protowire.EncodeZigZag(v.I64))
 	case segment.KindF64:
-		n += 1 + 8
+		n += tagSize + protowire.SizeFixed64()
 	case segment.KindBytes:
-		n += 1 + uvarintLen(uint64(len(v.Bytes))) + len(v.Bytes)
-	}
-	return n
-}
-
-func zigzag(x int64) uint64 { return uint64(x<<1) ^ uint64(x>>63) }
-
-func uvarintLen(x uint64) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
+		n += tagSize + protowire.SizeBytes(len(v.Bytes))
 	}
 	return n
 }
@@ -131,24 +117,14 @@ func uvarintLen(x uint64) int {
 func DecodeDocument(wire []byte, d *segment.Document) error {
 	d.Values = d.Values[:0]
 	for len(wire) > 0 {
-		tag, n := binary.Uvarint(wire)
-		if n <= 0 {
-			return errMalformed
-		}
-		wire = wire[n:]
-		if tag != tagValues {
-			rest, err := skipField(wire, tag)
-			if err != nil {
-				return err
-			}
-			wire = rest
-			continue
-		}
-		msg, rest, err := lengthDelimited(wire)
+		msg, rest, isValue, err := nextField(wire)
 		if err != nil {
 			return err
 		}
 		wire = rest
+		if !isValue {
+			continue
+		}
 		d.Values = append(d.Values, segment.FieldValue{})
 		if err := decodeValue(msg, &d.Values[len(d.Values)-1]); err != nil {
 			return err
@@ -162,21 +138,14 @@ func DecodeDocument(wire []byte, d *segment.Document) error {
 func LastValue(wire []byte) (v segment.FieldValue, ok bool, err error) {
 	var last []byte
 	for len(wire) > 0 {
-		tag, n := binary.Uvarint(wire)
-		if n <= 0 {
-			return v, false, errMalformed
-		}
-		wire = wire[n:]
-		if tag != tagValues {
-			if wire, err = skipField(wire, tag); err != nil {
-				return v, false, err
-			}
-			continue
-		}
-		if last, wire, err = lengthDelimited(wire); err != nil {
+		msg, rest, isValue, err := nextField(wire)
+		if err != nil {
 			return v, false, err
 		}
-		ok = true
+		wire = rest
+		if isValue {
+			last, ok = msg, true
+		}
 	}
 	if !ok {
 		return v, false, nil
@@ -184,57 +153,84 @@ func LastValue(wire []byte) (v segment.FieldValue, ok bool, err error) {
 	return v, true, decodeValue(last, &v)
 }
 
-var errMalformed = errors.New("messages: malformed document")
+// nextField splits the first field of a Document's wire form off wire:
+// msg is a value's FieldValue message if isValue, and other fields are
+// skipped.
+func nextField(wire []byte) (msg, rest []byte, isValue bool, err error) {
+	num, typ, n := protowire.ConsumeTag(wire)
+	if n < 0 {
+		return nil, nil, false, malformed(n)
+	}
+	wire = wire[n:]
+	if num != numValues || typ != protowire.BytesType {
+		n = protowire.ConsumeFieldValue(num, typ, wire)
+		if n < 0 {
+			return nil, nil, false, malformed(n)
+		}
+		return nil, wire[n:], false, nil
+	}
+	msg, n = protowire.ConsumeBytes(wire)
+	if n < 0 {
+		return nil, nil, false, malformed(n)
+	}
+	return msg, wire[n:], true, nil
+}
+
+// malformed is the error for protowire's negative length n.
+func malformed(n int) error {
+	return fmt.Errorf("messages: malformed document: %w", protowire.ParseError(n))
+}
 
 // decodeValue decodes a FieldValue message.
 func decodeValue(msg []byte, v *segment.FieldValue) error {
 	*v = segment.FieldValue{}
 	for len(msg) > 0 {
-		tag, n := binary.Uvarint(msg)
-		if n <= 0 {
-			return errMalformed
+		num, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return malformed(n)
 		}
 		msg = msg[n:]
-		switch tag {
-		case tagField, tagStr, tagRaw:
-			b, rest, err := lengthDelimited(msg)
-			if err != nil {
-				return err
-			}
-			msg = rest
-			switch tag {
-			case tagField:
-				v.Field = aliasString(b)
-			case tagStr:
-				v.Kind, v.Str, v.Bytes = segment.KindString, aliasString(b), nil
-			case tagRaw:
-				v.Kind, v.Str, v.Bytes = segment.KindBytes, "", b[:len(b):len(b)]
-			}
-		case tagU64, tagI64:
-			x, n := binary.Uvarint(msg)
-			if n <= 0 {
-				return errMalformed
+		switch {
+		case typ == protowire.BytesType && (num == numField || num == numStr || num == numRaw):
+			b, n := protowire.ConsumeBytes(msg)
+			if n < 0 {
+				return malformed(n)
 			}
 			msg = msg[n:]
-			if tag == tagU64 {
+			switch num {
+			case numField:
+				v.Field = aliasString(b)
+			case numStr:
+				v.Kind, v.Str, v.Bytes = segment.KindString, aliasString(b), nil
+			case numRaw:
+				v.Kind, v.Str, v.Bytes = segment.KindBytes, "", b[:len(b):len(b)]
+			}
+		case typ == protowire.VarintType && (num == numU64 || num == numI64):
+			x, n := protowire.ConsumeVarint(msg)
+			if n < 0 {
+				return malformed(n)
+			}
+			msg = msg[n:]
+			if num == numU64 {
 				v.Kind, v.U64 = segment.KindU64, x
 			} else {
-				v.Kind, v.I64 = segment.KindI64, int64(x>>1)^-int64(x&1)
+				v.Kind, v.I64 = segment.KindI64, protowire.DecodeZigZag(x)
 			}
 			v.Str, v.Bytes = "", nil
-		case tagF64:
-			if len(msg) < 8 {
-				return errMalformed
+		case typ == protowire.Fixed64Type && num == numF64:
+			x, n := protowire.ConsumeFixed64(msg)
+			if n < 0 {
+				return malformed(n)
 			}
-			v.Kind, v.F64 = segment.KindF64, math.Float64frombits(binary.LittleEndian.Uint64(msg))
+			msg = msg[n:]
+			v.Kind, v.F64 = segment.KindF64, math.Float64frombits(x)
 			v.Str, v.Bytes = "", nil
-			msg = msg[8:]
 		default:
-			rest, err := skipField(msg, tag)
-			if err != nil {
-				return err
+			n := protowire.ConsumeFieldValue(num, typ, msg)
+			if n < 0 {
+				return malformed(n)
 			}
-			msg = rest
+			msg = msg[n:]
 		}
 	}
 	// A oneof member set earlier and another after: proto keeps the last,
@@ -250,45 +246,6 @@ func decodeValue(msg []byte, v *segment.FieldValue) error {
 		v.U64, v.I64, v.F64 = 0, 0, 0
 	}
 	return nil
-}
-
-// lengthDelimited splits a length-delimited field's bytes off b.
-func lengthDelimited(b []byte) (field, rest []byte, err error) {
-	l, n := binary.Uvarint(b)
-	if n <= 0 || l > uint64(len(b)-n) {
-		return nil, nil, errMalformed
-	}
-	end := n + int(l)
-	return b[n:end], b[end:], nil
-}
-
-// skipField skips the value of an unknown field with tag.
-func skipField(b []byte, tag uint64) ([]byte, error) {
-	if tag>>3 == 0 {
-		return nil, errMalformed // field number 0 is invalid
-	}
-	switch tag & 7 {
-	case 0:
-		_, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, errMalformed
-		}
-		return b[n:], nil
-	case 1:
-		if len(b) < 8 {
-			return nil, errMalformed
-		}
-		return b[8:], nil
-	case 2:
-		_, rest, err := lengthDelimited(b)
-		return rest, err
-	case 5:
-		if len(b) < 4 {
-			return nil, errMalformed
-		}
-		return b[4:], nil
-	}
-	return nil, fmt.Errorf("messages: malformed document: wire type %d", tag&7)
 }
 
 // aliasString returns b's bytes as a string without copying them.

@@ -145,6 +145,16 @@ func TestDocumentWireFormIsProtos(t *testing.T) {
 	}
 }
 
+// Wire tag bytes (field number << 3 | wire type) for hand-made encodings.
+const (
+	tagValues = 1<<3 | 2 // Document.values
+	tagField  = 1<<3 | 2 // FieldValue.field
+	tagStr    = 2<<3 | 2
+	tagU64    = 3<<3 + 0 // varint
+	tagI64    = 4<<3 + 0
+	tagF64    = 5<<3 | 1
+)
+
 // DecodeDocument reads what proto reads, from proto's own encodings and
 // from encodings proto.Marshal does not make (unknown fields, a oneof set
 // twice, a field name repeated, values split across the message).
