@@ -164,7 +164,9 @@ func (c *readerCore) closeFiles() error {
 }
 
 // CheckIntegrity verifies the checksum of every file of the segment
-// (which Open does not, to open in constant time), reading each whole.
+// (which Open does not, to open in constant time), reading each whole
+// through a small buffer (not the mapping, whose pages would stay in the
+// process's resident set).
 // A mismatch is an error wrapping storage.ErrCorrupt naming the file.
 // Lucene calls this checkIntegrity; Merge runs it on every source before
 // copying from it, and hermes check on every segment.
@@ -179,13 +181,9 @@ func (r *Reader) checkIntegrity(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var err error
-		if of.data != nil {
-			_, err = storage.VerifyContents(of.f.Name(), of.data, of.kind.kind)
-		} else {
-			_, err = storage.Verify(of.f, of.kind.kind)
-		}
-		if err != nil {
+		// Through ReadAt, not the mapping: hashing a mapped file would
+		// leave all its pages in the process's resident set.
+		if _, err := storage.Verify(of.f, of.kind.kind); err != nil {
 			return fmt.Errorf("segment %s: %w", r.core.id, err)
 		}
 	}
