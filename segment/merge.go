@@ -27,7 +27,7 @@ const mergeCheckEvery = 256
 // postings, positions and fast columns, with the dictionaries walked
 // alongside) a merge reads between releases of their pages (see
 // merger.release). A variable for tests.
-var mergeReleaseEvery int64 = 4 << 20
+var mergeReleaseEvery int64 = 1 << 20
 
 // mergeSource is one source of a merge and where its documents go.
 type mergeSource struct {
@@ -327,7 +327,7 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 				}
 			}
 			if m.unreleased >= mergeReleaseEvery {
-				m.release(kindDict, kindPost, kindPos)
+				m.release(kindDict, kindPost, kindPos, kindNorm)
 			}
 			if pw.df > 0 { // else every document of the term was deleted
 				off, err := pw.finishTerm()
@@ -363,7 +363,7 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 		}
 		m.stats[f.Name] = st
 	}
-	m.release(kindDict, kindPost, kindPos)
+	m.release(kindDict, kindPost, kindPos, kindNorm) // the norms for block bounds
 	if err := dw.finish(); err != nil {
 		return err
 	}

@@ -128,6 +128,32 @@ func mappedSize(srcs []source) int64 {
 	return total
 }
 
+// Open reads a few bytes in several places of each mapped file, and the
+// system maps 64 KiB around each: Open releases them, so an open segment
+// costs no resident memory until it is searched.
+func TestOpenLeavesNothingResident(t *testing.T) {
+	s := corpusSchema(t)
+	dir, err := storage.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := buildSegment(t, s, mergeDocs(t), dir)
+	r, err := Open(dir, id, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n := mappedResident(t, dir.Path()); n != 0 {
+		t.Errorf("%d bytes of the segment's files resident after Open, want none", n)
+	}
+	if df, err := r.DocFreq("text", []byte("the")); err != nil || df == 0 {
+		t.Fatalf("DocFreq(text:the) = %d, %v", df, err)
+	}
+	if n := mappedResident(t, dir.Path()); n == 0 {
+		t.Error("nothing resident after a lookup: the measure does not tell")
+	}
+}
+
 // residentPacer samples the resident pages of the sources' mappings at
 // every 32nd call of a merge's pacer (reading smaps takes a while).
 type residentPacer struct {

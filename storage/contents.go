@@ -134,7 +134,8 @@ type PageReleaser interface {
 
 // ReleasePages tells the system that bytes [off, off+n) of f's Contents
 // will not be needed soon. When f is memory-mapped, the whole pages inside
-// the range leave the process's resident set: the page cache keeps them
+// the range (and the file's last, partial page, if the range ends the
+// file) leave the process's resident set: the page cache keeps them
 // (it is the system's, reclaimed under memory pressure), and the next read
 // of those bytes, from any goroutine, maps them again from the cache (or
 // the disk): they stay valid and keep their values. Elsewhere it does
@@ -159,7 +160,7 @@ func (r *fsReadFile) ReleasePages(off, n int64) error {
 	if r.mapping.m == nil {
 		return nil
 	}
-	if err := releasePages(r.mapping.m[off : off+n]); err != nil {
+	if err := releasePages(r.mapping.m, int(off), int(off+n)); err != nil {
 		return &os.PathError{Op: "madvise", Path: r.name, Err: err}
 	}
 	return nil

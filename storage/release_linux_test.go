@@ -90,12 +90,18 @@ func TestReleasePagesLeavesResidentSet(t *testing.T) {
 	if got, want := residentBytes(t, path), full-100*int64(pageSize); got != want {
 		t.Fatalf("after releasing 100 pages: %d bytes resident, want %d", got, want)
 	}
+	// A range that stops short of the end keeps the partial last page.
+	if err := ReleasePages(r, 0, r.Size()-1); err != nil {
+		t.Fatal(err)
+	}
+	if got := residentBytes(t, path); got != int64(pageSize) {
+		t.Fatalf("after releasing all but the last byte: %d bytes resident, want one page (%d)", got, pageSize)
+	}
 	if err := ReleasePages(r, 0, r.Size()); err != nil {
 		t.Fatal(err)
 	}
-	// The partial last page is not a whole page of the range.
-	if got := residentBytes(t, path); got != int64(pageSize) {
-		t.Fatalf("after releasing the whole file: %d bytes resident, want one page (%d)", got, pageSize)
+	if got := residentBytes(t, path); got != 0 {
+		t.Fatalf("after releasing the whole file: %d bytes resident, want none", got)
 	}
 	if !bytes.Equal(m, data) {
 		t.Fatal("the bytes read again after ReleasePages differ from the file's")
