@@ -29,6 +29,9 @@ const mergeCheckEvery = 256
 // merger.release). A variable for tests.
 var mergeReleaseEvery int64 = 1 << 20
 
+// mergeReleaseOff turns releasing off, for a benchmark's comparison.
+var mergeReleaseOff = false
+
 // mergeSource is one source of a merge and where its documents go.
 type mergeSource struct {
 	r       *Reader
@@ -399,6 +402,9 @@ func (m *merger) readPostings(s *mergeSource, n int, post uint64, pos int64) {
 // merge still walks (a dictionary's upper nodes) comes back the same way.
 func (m *merger) release(kinds ...fileKind) {
 	m.unreleased = 0
+	if mergeReleaseOff {
+		return
+	}
 	for _, s := range m.sources {
 		for _, of := range s.r.core.files {
 			if of.data != nil && slices.Contains(kinds, of.kind) {
