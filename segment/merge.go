@@ -120,7 +120,11 @@ func (m *merger) tick() error {
 // segment Build would write for the same live documents, byte for byte
 // apart from its id. Memory stays bounded by what Build's writers need:
 // a doc-id map per source with deletes, one norm byte per document and
-// indexed text field, and one term's postings block at a time.
+// indexed text field, and one term's postings block at a time. The pages
+// of the sources' mapped files it reads leave the process's resident set
+// behind it, every MiB read (see merger.release), and the checksums are
+// verified through ReadAt, so a merge of large segments does not make the
+// process as large as its sources.
 //
 // Every source must have been opened with a schema equal to schema (it
 // may have been built with an older one, see Open) and stay open during
