@@ -91,7 +91,7 @@ func releaseFixture(t *testing.T) (*Schema, *storage.FSDirectory, []source) {
 		}
 	}
 	var srcs []source
-	for part := range 2 {
+	for part := range releaseFixtureSources {
 		docs := make([]*Document, releaseFixtureDocs)
 		for i := range docs {
 			var id, text strings.Builder
@@ -113,7 +113,12 @@ func releaseFixture(t *testing.T) (*Schema, *storage.FSDirectory, []source) {
 }
 
 // releaseFixtureDocs is the number of documents of each source.
-const releaseFixtureDocs = 1500
+const releaseFixtureDocs = 2000
+
+// releaseFixtureSources is the number of sources: one (a merge that drops
+// deleted documents) keeps the test short, and the pages the kernel maps
+// around each read, which add to what the merge reads, few.
+const releaseFixtureSources = 1
 
 // mappedSize is the size of the sources' files that Open maps.
 func mappedSize(srcs []source) int64 {
@@ -155,7 +160,7 @@ func TestOpenLeavesNothingResident(t *testing.T) {
 }
 
 // residentPacer samples the resident pages of the sources' mappings at
-// every 32nd call of a merge's pacer (reading smaps takes a while).
+// every 4th call of a merge's pacer (reading smaps takes a while).
 type residentPacer struct {
 	t     *testing.T
 	dir   string
@@ -165,7 +170,7 @@ type residentPacer struct {
 
 func (p *residentPacer) Pace(context.Context, time.Duration) error {
 	p.calls++
-	if p.calls%32 == 0 {
+	if p.calls%4 == 0 {
 		p.peak = max(p.peak, mappedResident(p.t, p.dir))
 	}
 	return nil
@@ -201,13 +206,13 @@ func TestMergeReleasesSourcePages(t *testing.T) {
 }
 
 // At no point of a merge of sources whose mapped files are a few MiB do
-// more than 768 KiB of them stay resident (64 KiB read between releases,
+// more than 512 KiB of them stay resident (64 KiB read between releases,
 // and the pages the kernel maps around each read: 64 KiB in each file
 // being read), and none after it. The control merge, releasing
 // only at the end of each part, shows the measure sees them.
 func testMergeResident(t *testing.T, s *Schema, dir *storage.FSDirectory, srcs []source, controlPeak int64, sameFiles func(*testing.T, *Meta)) {
 	size := mappedSize(srcs)
-	const bound = 768 << 10
+	const bound = 512 << 10
 	if size < 2*bound || controlPeak < 2*bound {
 		t.Fatalf("the sources map %d bytes, of which at most %d were seen resident in a merge that does not release them: too few to tell a bound of %d", size, controlPeak, bound)
 	}
@@ -258,7 +263,7 @@ func searchTerm(r *Reader, term string, out []uint64) ([]uint64, error) {
 
 // Searches of the sources while a merge releases their pages (every 16 KiB
 // read) return what they returned before: released pages are read again
-// from the file. One search runs at every 8th pace of the merge, between
+// from the file. One search runs at every 4th pace of the merge, between
 // its releases, so that some of its reads come after a release and before
 // the merge's next; another searches all along. The merged segment is the
 // one a merge that releases nothing writes.
@@ -324,7 +329,7 @@ func testMergeReleaseSearches(t *testing.T, s *Schema, dir *storage.FSDirectory,
 	sameFiles(t, meta)
 }
 
-// searchingPacer searches at every 8th pace of a merge, until a search
+// searchingPacer searches at every 4th pace of a merge, until a search
 // fails.
 type searchingPacer struct {
 	search          func() error
@@ -334,7 +339,7 @@ type searchingPacer struct {
 
 func (p *searchingPacer) Pace(context.Context, time.Duration) error {
 	p.calls++
-	if p.calls%8 == 0 && p.err == nil {
+	if p.calls%4 == 0 && p.err == nil {
 		p.searches++
 		p.err = p.search()
 	}
