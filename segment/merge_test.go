@@ -583,26 +583,61 @@ func TestMergeGarbageNeverPanics(t *testing.T) {
 
 // BenchmarkMerge merges the first 20,000 realmix documents, built as 6
 // segments (with 5% of the documents deleted in the "deletes" case); the
-// throughput is MB/s of source segment bytes.
+// throughput is MB/s of source segment bytes. The "fs" cases read the
+// sources mapped from files, as a merge after a commit does, and report its
+// CPU time (its files are fsynced): "release=off" keeps their pages
+// resident, "release=on" (the default) drops them behind the merge, which
+// reads them again from the page cache in the next round.
 func BenchmarkMerge(b *testing.B) {
 	s := benchSchema(b)
 	docs, _ := benchDocuments(b)
-	for _, pDel := range []float64{0, 0.05} {
-		b.Run(fmt.Sprintf("deletes=%.0f%%", pDel*100), func(b *testing.B) {
+	cases := []struct {
+		name    string
+		fs      bool
+		release bool
+		pDel    float64
+	}{
+		{"deletes=0%", false, true, 0},
+		{"deletes=5%", false, true, 0.05},
+		{"fs/release=on", true, true, 0},
+		{"fs/release=off", true, false, 0},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 1))
-			dir := storage.NewMem()
+			var dir storage.Directory = storage.NewMem()
+			if c.fs {
+				fsDir, err := storage.NewFS(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				dir = fsDir
+			}
 			var srcs []*Reader
 			var size int64
 			for _, part := range splitDocs(docs, 6, rng) {
 				id, meta := buildSegment(b, s, part, dir)
 				size += meta.Bytes
-				srcs = append(srcs, openWithDeletes(b, s, dir, id, part, pDel, rng).r)
+				srcs = append(srcs, openWithDeletes(b, s, dir, id, part, c.pDel, rng).r)
+			}
+			if !c.release {
+				// Map every page once, as the first merge would, and keep them.
+				for _, r := range srcs {
+					for _, of := range r.core.files {
+						for i := 0; i < len(of.data); i += 4096 {
+							mergeSink += of.data[i]
+						}
+					}
+				}
 			}
 			b.SetBytes(size)
 			b.ReportAllocs()
 			b.ResetTimer()
+			var cpu time.Duration
 			for i := 0; i < b.N; i++ {
-				meta, err := Merge(context.Background(), dir, s, NewID(), srcs)
+				start := processCPU()
+				meta, err := mergeKeeping(dir, s, srcs, c.release)
+				cpu += processCPU() - start
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -613,8 +648,23 @@ func BenchmarkMerge(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/1e6/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// mergeSink keeps BenchmarkMerge's page touches.
+var mergeSink byte
+
+// mergeKeeping merges srcs into dir; without release, it releases none of
+// the sources' pages.
+func mergeKeeping(dir storage.Directory, s *Schema, srcs []*Reader, release bool) (*Meta, error) {
+	if release {
+		return Merge(context.Background(), dir, s, NewID(), srcs)
+	}
+	mergeReleaseOff = true
+	defer func() { mergeReleaseOff = false }()
+	return Merge(context.Background(), dir, s, NewID(), srcs)
 }
 
 // countingPacer records what a merge reports; its stopAt-th call stops the

@@ -162,6 +162,10 @@ func ReadFooter(f ReadFile, kind [4]byte) (Footer, error) {
 	return parseFooter(f.Name(), b[:], size, kind)
 }
 
+// verifyBuffer is how much of a file Verify reads at a time: large enough
+// that a read call costs little beside hashing its bytes.
+const verifyBuffer = 256 << 10
+
 // Verify checks f's footer and checksum, streaming the payload through the
 // hash without holding it in memory.
 func Verify(f ReadFile, kind [4]byte) (Footer, error) {
@@ -170,7 +174,8 @@ func Verify(f ReadFile, kind [4]byte) (Footer, error) {
 		return ft, err
 	}
 	h := xxhash.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, ft.PayloadLen)); err != nil {
+	buf := make([]byte, max(1, min(ft.PayloadLen, verifyBuffer)))
+	if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, ft.PayloadLen), buf); err != nil {
 		return ft, err
 	}
 	b, err := readFooterBytes(f, ft.PayloadLen)

@@ -382,6 +382,13 @@ func testContents(t *testing.T, d Directory) {
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("Contents = %d bytes, %v; want the %d bytes written", len(got), err, len(data))
 		}
+		// Released pages read again with the same bytes.
+		if err := ReleasePages(r, 0, r.Size()); err != nil {
+			t.Fatalf("ReleasePages: %v", err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatal("Contents changed after ReleasePages")
+		}
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 
@@ -34,8 +35,11 @@ func Contents(f ReadFile) ([]byte, error) {
 // fsMapping is the memory map of an fsReadFile, made on first use.
 type fsMapping struct {
 	once sync.Once
-	m    mmap.MMap
-	err  error
+	// mu orders ReleasePages before the unmapping: an madvise after it
+	// could reach memory mapped anew at the same address.
+	mu  sync.RWMutex
+	m   mmap.MMap
+	err error
 }
 
 // Map implements Mapper by memory-mapping the file. A mapped file that
@@ -66,7 +70,9 @@ func (r *fsReadFile) Map() ([]byte, error) {
 			r.mapping.err = &os.PathError{Op: "mmap", Path: r.name, Err: err}
 			return
 		}
+		r.mapping.mu.Lock()
 		r.mapping.m = m
+		r.mapping.mu.Unlock()
 	})
 	if r.mapping.err != nil {
 		return nil, r.mapping.err
@@ -83,8 +89,10 @@ func (r *fsReadFile) unmap() error {
 	if r.mapping.m == nil {
 		return nil
 	}
+	r.mapping.mu.Lock()
 	m := r.mapping.m
 	r.mapping.m = nil
+	r.mapping.mu.Unlock()
 	if err := m.Unmap(); err != nil {
 		return &os.PathError{Op: "munmap", Path: r.name, Err: err}
 	}
@@ -114,4 +122,46 @@ func VerifyContents(name string, data []byte, kind [4]byte) (Footer, error) {
 		return ft, checksumMismatch(name, ft.Checksum, sum)
 	}
 	return ft, nil
+}
+
+// PageReleaser is implemented by a ReadFile whose Contents are mapped
+// pages that count in the process's resident set (a file system's files).
+type PageReleaser interface {
+	// ReleasePages drops the pages of bytes [off, off+n) of the mapping
+	// from the process's resident set; see ReleasePages.
+	ReleasePages(off, n int64) error
+}
+
+// ReleasePages tells the system that bytes [off, off+n) of f's Contents
+// will not be needed soon. When f is memory-mapped, the whole pages inside
+// the range (and the file's last, partial page, if the range ends the
+// file) leave the process's resident set: the page cache keeps them
+// (it is the system's, reclaimed under memory pressure), and the next read
+// of those bytes, from any goroutine, maps them again from the cache (or
+// the disk): they stay valid and keep their values. Elsewhere it does
+// nothing. A merge reads its sources once, front to back, and calls it
+// behind itself, so that reading a large segment does not make the process
+// look as large as the file.
+func ReleasePages(f ReadFile, off, n int64) error {
+	if r, ok := f.(PageReleaser); ok {
+		return r.ReleasePages(off, n)
+	}
+	return nil
+}
+
+// ReleasePages implements PageReleaser; it does nothing before Map or
+// after Close.
+func (r *fsReadFile) ReleasePages(off, n int64) error {
+	if off < 0 || n < 0 || off > r.size-n {
+		return &os.PathError{Op: "release pages", Path: r.name, Err: fmt.Errorf("%w: range [%d, %d) outside the file's %d bytes", fs.ErrInvalid, off, off+n, r.size)}
+	}
+	r.mapping.mu.RLock()
+	defer r.mapping.mu.RUnlock()
+	if r.mapping.m == nil {
+		return nil
+	}
+	if err := releasePages(r.mapping.m, int(off), int(off+n)); err != nil {
+		return &os.PathError{Op: "madvise", Path: r.name, Err: err}
+	}
+	return nil
 }
