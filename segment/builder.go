@@ -55,13 +55,16 @@ func ResolveTokenizers(s *Schema, reg *analysis.Registry, overrides map[string]s
 // in a later document (or Build). Positions go straight to the pos stream
 // as uvarint deltas from the previous position in the same document. It
 // holds no pointers, so a field's terms are not scanned by the collector.
+//
+// While documents are added, the postingState of a term lives in its
+// slot of the term hash, where a token finds it without another cache
+// miss; the one here is stale until Build copies it back (syncTerms).
 type termAcc struct {
-	postStart, postUpto uint32 // the post stream: start, next write
-	posStart, posUpto   uint32 // the pos stream, with positions
-	prevDoc1            uint32 // previous flushed doc + 1 (0 before the first)
-	curDoc              uint32 // document the pending freq belongs to
-	freq                uint32 // pending freq; 0 = nothing pending
-	lastPos             uint32
+	postStart uint32 // the post stream's start
+	posStart  uint32 // the pos stream, with positions: start, next write
+	posUpto   uint32
+	lastPos   uint32 // position of the term's last token in curDoc
+	postingState
 }
 
 const termAccSize = int64(unsafe.Sizeof(termAcc{}))
@@ -368,18 +371,19 @@ const queueBytesLen = 4096
 // queueBytes[end of the previous token:end].
 type queuedToken struct {
 	end, pos uint32
-	id       uint32
 	hash     uint64
 	prefix   uint64
+	slot     uint64 // the term's slot in the term hash, once looked up
 }
 
 // addQueued indexes the queued tokens of fx, in order, and empties the
 // queue. On a large vocabulary each token costs a few cache misses (its
-// slot in the term hash, its termAcc, the end of its postings stream),
-// and one token's misses wait for each other. So the work goes in passes
-// over the queue, each of which issues one independent load per token
-// (the CPU overlaps them) for the next pass to find in the cache: hash
-// and touch the slots, then look up and touch the termAccs, then append.
+// slot in the term hash, which holds the term's postingState, then the end
+// of its postings stream), and one token's misses wait for each other. So
+// the work goes in passes over the queue, each of which issues one
+// independent load per token (the CPU overlaps them) for the next pass to
+// find in the cache: hash and touch the slots, then look up and touch the
+// ends of the streams, then append.
 func (b *Builder) addQueued(fx *fieldIndexer) {
 	q, qb := b.queue[:b.queued], b.queueBytes[:b.queuedBytes]
 	b.queued, b.queuedBytes = 0, 0
@@ -387,6 +391,7 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 		return
 	}
 	h := fx.hash
+	h.reserve(len(q)) // the slots stay where they are until the end
 	var touched uint32
 	start := uint32(0)
 	for k := range q {
@@ -406,23 +411,33 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 		start = end
 	}
 	start = 0
+	pool := b.pool
 	for k := range q {
 		term := qb[start:q[k].end]
 		start = q[k].end
-		id, isNew, ok := h.addHashed(term, q[k].hash, q[k].prefix)
+		slot, isNew, ok := h.addHashed(term, q[k].hash, q[k].prefix)
 		if !ok {
 			b.err = errTermsFull(fx)
 			return
 		}
-		if isNew && !b.newTerm(fx) {
+		s := &h.slots[slot]
+		if isNew && !b.newTerm(fx, s) {
 			return
 		}
-		q[k].id = id
-		t := fx.terms.at(id)
-		touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
+		q[k].slot = slot
+		touched += uint32(pool.blocks[s.postUpto>>poolBlockShift][s.postUpto&poolBlockMask])
+	}
+	if fx.positions {
+		for k := range q {
+			touched += fx.terms.at(h.slots[q[k].slot].id1 - 1).posUpto
+		}
+		for k := range q {
+			t := fx.terms.at(h.slots[q[k].slot].id1 - 1)
+			touched += uint32(pool.blocks[t.posUpto>>poolBlockShift][t.posUpto&poolBlockMask])
+		}
 	}
 	for k := range q {
-		if !b.addPosting(fx, fx.terms.at(q[k].id), q[k].pos) {
+		if !b.addPosting(fx, &h.slots[q[k].slot], q[k].pos) {
 			return
 		}
 	}
@@ -430,20 +445,24 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 }
 
 func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
-	id, isNew, ok := fx.hash.add(term)
+	h := fx.hash
+	h.reserve(1)
+	prefix := termPrefix(term)
+	slot, isNew, ok := h.addHashed(term, h.hash(term, prefix), prefix)
 	if !ok {
 		b.err = errTermsFull(fx)
 		return
 	}
-	if isNew && !b.newTerm(fx) {
+	s := &h.slots[slot]
+	if isNew && !b.newTerm(fx, s) {
 		return
 	}
-	b.addPosting(fx, fx.terms.at(id), pos)
+	b.addPosting(fx, s, pos)
 }
 
-// newTerm adds the termAcc of the term just interned in fx.hash. It
-// returns false, with b.err set, if the pool is full.
-func (b *Builder) newTerm(fx *fieldIndexer) bool {
+// newTerm adds the termAcc of the term just interned in fx.hash, in slot
+// s. It returns false, with b.err set, if the pool is full.
+func (b *Builder) newTerm(fx *fieldIndexer, s *termSlot) bool {
 	var t termAcc
 	var ok1, ok2 bool
 	t.postStart, ok1 = b.pool.newStream()
@@ -455,25 +474,30 @@ func (b *Builder) newTerm(fx *fieldIndexer) bool {
 		b.err = errPoolFull(fx)
 		return false
 	}
-	t.postUpto, t.posUpto = t.postStart, t.posStart
+	t.posUpto = t.posStart
+	s.postUpto = t.postStart
 	fx.terms.add(t)
 	return true
 }
 
-// addPosting records one occurrence of term t at pos in the current
-// document. It returns false, with b.err set, if the pool is full.
-func (b *Builder) addPosting(fx *fieldIndexer, t *termAcc, pos uint32) bool {
+// addPosting records one occurrence of the term in slot s at pos in the
+// current document. It returns false, with b.err set, if the pool is full.
+func (b *Builder) addPosting(fx *fieldIndexer, s *termSlot, pos uint32) bool {
 	doc := b.doc
-	if t.freq == 0 || t.curDoc != doc {
-		if t.freq > 0 && !b.flushPending(t) {
+	if s.freq == 0 || s.curDoc != doc {
+		if s.freq > 0 && !b.flushState(&s.postingState) {
 			b.err = errPoolFull(fx)
 			return false
 		}
-		t.curDoc, t.freq, t.lastPos = doc, 0, 0
+		s.curDoc, s.freq = doc, 0
 	}
-	t.freq++
+	s.freq++
 	fx.docTokens++
 	if fx.positions {
+		t := fx.terms.at(s.id1 - 1)
+		if s.freq == 1 {
+			t.lastPos = 0
+		}
 		if pos < t.lastPos {
 			pos = t.lastPos // tokenizers emit positions in order; never store a negative delta
 		}
@@ -487,22 +511,38 @@ func (b *Builder) addPosting(fx *fieldIndexer, t *termAcc, pos uint32) bool {
 	return true
 }
 
+// syncTerms copies the postingState of every term from its slot, where
+// Add keeps it, into its termAcc, for Build.
+func (b *Builder) syncTerms() {
+	for _, fx := range b.indexed {
+		for i := range fx.hash.slots {
+			if s := &fx.hash.slots[i]; s.id1 != 0 {
+				fx.terms.at(s.id1 - 1).postingState = s.postingState
+			}
+		}
+	}
+}
+
 func errTermsFull(fx *fieldIndexer) error {
 	return fmt.Errorf("segment: field %q: more than 4 GiB of distinct terms in one segment", fx.field.Name)
 }
 
 // flushPending appends the pending (doc, freq) of t to its post stream. It
 // returns false if the pool is full.
-func (b *Builder) flushPending(t *termAcc) bool {
-	delta := uint64(t.curDoc + 1 - t.prevDoc1)
+func (b *Builder) flushPending(t *termAcc) bool { return b.flushState(&t.postingState) }
+
+// flushState appends the pending (doc, freq) of st to its post stream. It
+// returns false if the pool is full.
+func (b *Builder) flushState(st *postingState) bool {
+	delta := uint64(st.curDoc + 1 - st.prevDoc1)
 	ok := true
-	if t.freq == 1 {
-		ok = b.pool.writeUvarint(&t.postUpto, delta<<1|1)
+	if st.freq == 1 {
+		ok = b.pool.writeUvarint(&st.postUpto, delta<<1|1)
 	} else {
-		ok = b.pool.writeUvarint(&t.postUpto, delta<<1) && b.pool.writeUvarint(&t.postUpto, uint64(t.freq))
+		ok = b.pool.writeUvarint(&st.postUpto, delta<<1) && b.pool.writeUvarint(&st.postUpto, uint64(st.freq))
 	}
-	t.prevDoc1 = t.curDoc + 1
-	t.freq = 0
+	st.prevDoc1 = st.curDoc + 1
+	st.freq = 0
 	return ok
 }
 
@@ -637,6 +677,7 @@ func (b *Builder) Build(dir storage.Directory, id ID) (meta *Meta, err error) {
 			fieldStats[f.Name] = b.stats[ord]
 		}
 	}
+	b.syncTerms()
 	if err := b.writePostings(sw); err != nil {
 		return nil, err
 	}

@@ -34,17 +34,30 @@ type termHash struct {
 	field      string // for freeTermTables
 }
 
-// termSlot is one place of the table; id1 == 0 marks it empty.
+// termSlot is one place of the table; id1 == 0 marks it empty. Beside the
+// term it holds the hot part of the term's postings state (see termAcc):
+// a token then touches one cache line after hashing, its slot (32 bytes,
+// aligned), instead of a slot and then a termAcc elsewhere.
 type termSlot struct {
 	prefix uint64 // the term's first 8 bytes, little-endian, zero-padded
 	meta   uint32 // hash & slotHashMask | min(len, 255)<<24
 	id1    uint32 // id + 1
+	postingState
+}
+
+// postingState is what a token of the term reads and writes when
+// positions are off: see termAcc, where Build finds it (syncTerms).
+type postingState struct {
+	postUpto uint32 // the post stream's next write
+	prevDoc1 uint32 // previous flushed doc + 1 (0 before the first)
+	curDoc   uint32 // document the pending freq belongs to
+	freq     uint32 // pending freq; 0 = nothing pending
 }
 
 const (
 	slotHashBits = 24
 	slotHashMask = 1<<slotHashBits - 1
-	termSlotSize = 16
+	termSlotSize = 32
 )
 
 // termTables is the memory of a released termHash, for the next one.
@@ -117,7 +130,21 @@ func termPrefix(term []byte) uint64 {
 // false only when the arena would pass 4 GiB.
 func (h *termHash) add(term []byte) (id uint32, isNew, ok bool) {
 	prefix := termPrefix(term)
-	return h.addHashed(term, h.hash(term, prefix), prefix)
+	h.reserve(1)
+	i, isNew, ok := h.addHashed(term, h.hash(term, prefix), prefix)
+	if !ok {
+		return 0, false, false
+	}
+	return h.slots[i].id1 - 1, isNew, true
+}
+
+// reserve grows the table, if need be, so that n more terms keep it at
+// most half full: addHashed does not grow it, so that the slot indexes it
+// returns stay valid until the next reserve.
+func (h *termHash) reserve(n int) {
+	for uint64(len(h.ends)+n)*2 > uint64(len(h.slots)) {
+		h.grow()
+	}
 }
 
 // hash returns the hash of term, whose termPrefix is prefix. A term of up
@@ -136,9 +163,11 @@ func (h *termHash) hashShort(prefix uint64, n int) uint64 {
 	return hi ^ lo
 }
 
-// addHashed is add, given prefix = termPrefix(term) and hv = h.hash(term,
-// prefix).
-func (h *termHash) addHashed(term []byte, hv, prefix uint64) (id uint32, isNew, ok bool) {
+// addHashed returns the index of term's slot, interning the term if new
+// (isNew true, with a zero postingState), given prefix = termPrefix(term)
+// and hv = h.hash(term, prefix). The caller has reserved room for it. ok
+// is false only when the arena would pass 4 GiB.
+func (h *termHash) addHashed(term []byte, hv, prefix uint64) (slot uint64, isNew, ok bool) {
 	meta := uint32(hv)&slotHashMask | uint32(min(len(term), 255))<<slotHashBits
 	i := hv & h.mask
 	for {
@@ -147,21 +176,18 @@ func (h *termHash) addHashed(term []byte, hv, prefix uint64) (id uint32, isNew, 
 			break
 		}
 		if s.meta == meta && s.prefix == prefix && (len(term) <= 8 || h.sameSuffix(s.id1-1, term)) {
-			return s.id1 - 1, false, true
+			return i, false, true
 		}
 		i = (i + 1) & h.mask
 	}
 	if uint64(len(h.arena))+uint64(len(term)) > 1<<32-1 {
 		return 0, false, false
 	}
-	id = uint32(len(h.ends))
+	id := uint32(len(h.ends))
 	h.arena = append(h.arena, term...)
 	h.ends = append(h.ends, uint32(len(h.arena)))
 	h.slots[i] = termSlot{prefix: prefix, meta: meta, id1: id + 1}
-	if uint64(len(h.ends))*2 > uint64(len(h.slots)) {
-		h.grow()
-	}
-	return id, true, true
+	return i, true, true
 }
 
 // sameSuffix reports whether term id, whose first 8 bytes and length match
