@@ -407,42 +407,77 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 			q[k].hash = h.hash(qb[start:end], prefix)
 		}
 		q[k].prefix = prefix
-		touched += h.slots[q[k].hash&h.mask].id1
 		start = end
+	}
+	for k := range q { // lean, as below
+		touched += h.slots[q[k].hash&h.mask].id1
 	}
 	start = 0
 	pool := b.pool
 	for k := range q {
 		term := qb[start:q[k].end]
 		start = q[k].end
-		slot, isNew, ok := h.addHashed(term, q[k].hash, q[k].prefix)
+		slot, isNew, ok := h.insert(term, q[k].hash, q[k].prefix, false)
 		if !ok {
 			b.err = errTermsFull(fx)
 			return
 		}
 		s := &h.slots[slot]
-		if isNew && !b.newTerm(fx, s) {
-			return
+		if isNew {
+			if !b.newTerm(fx, s) {
+				return
+			}
+		} else if len(term) > 8 {
+			slot |= checkSlot
 		}
 		q[k].slot = slot
+	}
+	// A lean pass, so that many of its loads are under way at once.
+	for k := range q {
+		s := &h.slots[q[k].slot&^checkSlot]
 		touched += uint32(pool.blocks[s.postUpto>>poolBlockShift][s.postUpto&poolBlockMask])
+		if q[k].slot&checkSlot != 0 {
+			touched += uint32(h.arena[uint32(s.key)]) // for isTerm below
+		}
 	}
 	if fx.positions {
 		for k := range q {
-			touched += fx.terms.at(h.slots[q[k].slot].id1 - 1).posUpto
+			touched += fx.terms.at(h.slots[q[k].slot&^checkSlot].id1 - 1).posUpto
 		}
 		for k := range q {
-			t := fx.terms.at(h.slots[q[k].slot].id1 - 1)
+			t := fx.terms.at(h.slots[q[k].slot&^checkSlot].id1 - 1)
 			touched += uint32(pool.blocks[t.posUpto>>poolBlockShift][t.posUpto&poolBlockMask])
 		}
 	}
+	start = 0
 	for k := range q {
-		if !b.addPosting(fx, &h.slots[q[k].slot], q[k].pos) {
+		slot := q[k].slot
+		if slot&checkSlot != 0 {
+			slot &^= checkSlot
+			if term := qb[start:q[k].end]; !h.isTerm(&h.slots[slot], term) {
+				// Another term with the same length and 56 bits of hash.
+				var isNew, ok bool
+				slot, isNew, ok = h.addHashed(term, q[k].hash, q[k].prefix)
+				if !ok {
+					b.err = errTermsFull(fx)
+					return
+				}
+				if isNew && !b.newTerm(fx, &h.slots[slot]) {
+					return
+				}
+			}
+		}
+		start = q[k].end
+		if !b.addPosting(fx, &h.slots[slot], q[k].pos) {
 			return
 		}
 	}
 	b.touched = touched
 }
+
+// checkSlot marks a queued token's slot as found by insert without
+// verify: addQueued checks that it holds the token's term.
+const checkSlot = 1 << 63
 
 func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
 	h := fx.hash

@@ -268,3 +268,56 @@ func checkInverter(t *testing.T, seed uint64) {
 		}
 	}
 }
+
+// TestLongTermHashCollision makes a long term's slot look like another
+// term of the same length (its 24 bits of slot hash and 32 more of key),
+// as a hash collision would, and adds that other term: addQueued must
+// find out from the bytes that it is not the slot's term, and intern it
+// apart.
+func TestLongTermHashCollision(t *testing.T) {
+	for _, positions := range []bool{false, true} {
+		t.Run(fmt.Sprint("positions=", positions), func(t *testing.T) {
+			s, err := NewSchema(Field{Name: "a", Type: TypeText, Indexed: true, Positions: positions})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := NewBuilder(s, map[string]analysis.Tokenizer{"a": spaceTokenizer})
+			termA, termB := "aaaaaaaaaaaa", "bbbbbbbbbbbb"
+			if err := b.Add(new(Document).AddString("a", termA)); err != nil {
+				t.Fatal(err)
+			}
+			h := b.fields[0].hash
+			prefixB := termPrefix([]byte(termB))
+			hvB := h.hash([]byte(termB), prefixB)
+			var slotA termSlot
+			for i := range h.slots {
+				if h.slots[i].id1 != 0 {
+					slotA, h.slots[i] = h.slots[i], termSlot{}
+				}
+			}
+			slotA.meta = uint32(hvB)&slotHashMask | uint32(len(termB))<<slotHashBits
+			slotA.key = longKey(hvB, uint32(slotA.key))
+			h.slots[hvB&h.mask] = slotA
+			if _, isNew, _ := h.insert([]byte(termB), hvB, prefixB, false); isNew {
+				t.Fatal("insert without verify did not take the disguised slot")
+			}
+			if err := b.Add(new(Document).AddString("a", "x "+termB+" "+termB)); err != nil {
+				t.Fatal(err)
+			}
+			got := inMemoryPostings(t, b)["a"]
+			want := map[string][]mposting{
+				termA: {{doc: 0, freq: 1}},
+				termB: {{doc: 1, freq: 2}},
+				"x":   {{doc: 1, freq: 1}},
+			}
+			if positions {
+				want[termA][0].pos = []uint32{0}
+				want[termB][0].pos = []uint32{1, 2}
+				want["x"][0].pos = []uint32{0}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
