@@ -339,8 +339,18 @@ func (b *Builder) emitFunc() func(analysis.Token) {
 			b.emitSlow(tok)
 			return
 		}
-		b.queuedBytes += copy(b.queueBytes[b.queuedBytes:], tok.Term)
-		b.queue[b.queued] = queuedToken{end: uint32(b.queuedBytes), pos: b.cur.posBase + uint32(min(max(tok.Position, 0), 1<<31))}
+		t, at := tok.Term, b.queuedBytes
+		if len(t) <= 8 && cap(t) >= 8 {
+			// A word, copied in one 8-byte load and store rather than
+			// a call to memmove; the bytes past its end are overwritten
+			// next (queueBytes has 8 spare bytes at the end).
+			binary.LittleEndian.PutUint64(b.queueBytes[at:at+8], binary.LittleEndian.Uint64(t[:8]))
+		} else {
+			copy(b.queueBytes[at:], t)
+		}
+		b.queuedBytes = at + len(t)
+		q := &b.queue[b.queued]
+		q.end, q.pos = uint32(at+len(t)), b.cur.posBase+uint32(min(max(tok.Position, 0), 1<<31))
 		b.queued++
 	}
 }
@@ -450,6 +460,7 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 		}
 	}
 	start = 0
+	doc := b.doc
 	for k := range q {
 		slot := q[k].slot
 		if slot&checkSlot != 0 {
@@ -468,9 +479,26 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 			}
 		}
 		start = q[k].end
-		if !b.addPosting(fx, &h.slots[slot], q[k].pos) {
+		s := &h.slots[slot]
+		if fx.positions {
+			if !b.addPosting(fx, s, q[k].pos) {
+				return
+			}
+			continue
+		}
+		// addPosting without positions, inline.
+		if s.curDoc == doc && s.freq != 0 {
+			s.freq++
+			continue
+		}
+		if s.freq != 0 && !b.flushState(&s.postingState) {
+			b.err = errPoolFull(fx)
 			return
 		}
+		s.curDoc, s.freq = doc, 1
+	}
+	if !fx.positions {
+		fx.docTokens += uint32(len(q))
 	}
 	b.touched = touched
 }
@@ -569,6 +597,23 @@ func (b *Builder) flushPending(t *termAcc) bool { return b.flushState(&t.posting
 // flushState appends the pending (doc, freq) of st to its post stream. It
 // returns false if the pool is full.
 func (b *Builder) flushState(st *postingState) bool {
+	if delta := st.curDoc + 1 - st.prevDoc1; st.freq == 1 && delta < 64 {
+		// The common case, one byte: inline, after a check for the
+		// end of the stream's slice as writeUvarint does.
+		blk := b.pool.blocks[st.postUpto>>poolBlockShift]
+		if i := st.postUpto & poolBlockMask; blk[i] == 0 {
+			blk[i] = byte(delta<<1 | 1)
+			st.postUpto++
+			st.prevDoc1 = st.curDoc + 1
+			st.freq = 0
+			return true
+		}
+	}
+	return b.flushAny(st)
+}
+
+// flushAny is flushState for any pending (doc, freq).
+func (b *Builder) flushAny(st *postingState) bool {
 	delta := uint64(st.curDoc + 1 - st.prevDoc1)
 	ok := true
 	if st.freq == 1 {
