@@ -328,8 +328,8 @@ func (b *Builder) Add(d *Document) error {
 const positionGap = 100
 
 // emitFunc returns the tokenizer callback (b.emitFn) for the field in
-// b.cur. It queues the token; addQueued indexes the queue when it is full
-// and after each value. The queue is made of arrays in the Builder, so
+// b.cur. It queues the token with its hash; addQueued indexes the queue
+// when it is full and after each value. The queue is made of arrays in the Builder, so
 // queuing stores no pointer (no write barrier while the collector runs),
 // and a closure rather than a method value saves a wrapper call per token.
 func (b *Builder) emitFunc() func(analysis.Token) {
@@ -339,18 +339,24 @@ func (b *Builder) emitFunc() func(analysis.Token) {
 			b.emitSlow(tok)
 			return
 		}
-		t, at := tok.Term, b.queuedBytes
+		t, at, fx := tok.Term, b.queuedBytes, b.cur
+		q := &b.queue[b.queued]
 		if len(t) <= 8 && cap(t) >= 8 {
 			// A word, copied in one 8-byte load and store rather than
 			// a call to memmove; the bytes past its end are overwritten
-			// next (queueBytes has 8 spare bytes at the end).
-			binary.LittleEndian.PutUint64(b.queueBytes[at:at+8], binary.LittleEndian.Uint64(t[:8]))
+			// next (queueBytes has 8 spare bytes at the end). The load
+			// is its termPrefix too.
+			w := binary.LittleEndian.Uint64(t[:8])
+			binary.LittleEndian.PutUint64(b.queueBytes[at:at+8], w)
+			w &= 1<<(8*len(t)) - 1
+			q.prefix, q.hash = w, fx.hash.hashShort(w, len(t))
 		} else {
 			copy(b.queueBytes[at:], t)
+			q.prefix = termPrefix(t)
+			q.hash = fx.hash.hash(t, q.prefix)
 		}
 		b.queuedBytes = at + len(t)
-		q := &b.queue[b.queued]
-		q.end, q.pos = uint32(at+len(t)), b.cur.posBase+uint32(min(max(tok.Position, 0), 1<<31))
+		q.end, q.pos = uint32(at+len(t)), fx.posBase+uint32(min(max(tok.Position, 0), 1<<31))
 		b.queued++
 	}
 }
@@ -390,10 +396,11 @@ type queuedToken struct {
 // queue. On a large vocabulary each token costs a few cache misses (its
 // slot in the term hash, which holds the term's postingState, then the end
 // of its postings stream), and one token's misses wait for each other. So
-// the work goes in passes over the queue, each of which issues one
-// independent load per token (the CPU overlaps them) for the next pass to
-// find in the cache: hash and touch the slots, then look up and touch the
-// ends of the streams, then append.
+// the work goes in passes over the queue (whose tokens the emit callback
+// hashed), and the passes that load what the next one needs do little
+// else, so that the CPU has many of their loads under way at once: touch
+// the slots; look the terms up; touch the ends of the streams (and the
+// bytes of long terms); append.
 func (b *Builder) addQueued(fx *fieldIndexer) {
 	q, qb := b.queue[:b.queued], b.queueBytes[:b.queuedBytes]
 	b.queued, b.queuedBytes = 0, 0
@@ -403,30 +410,22 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 	h := fx.hash
 	h.reserve(len(q)) // the slots stay where they are until the end
 	var touched uint32
-	start := uint32(0)
-	for k := range q {
-		end := q[k].end
-		// termPrefix and hash, from one 8-byte load.
-		prefix := binary.LittleEndian.Uint64(b.queueBytes[start : start+8])
-		if n := end - start; n < 8 {
-			prefix &= 1<<(8*n) - 1
-			q[k].hash = h.hashShort(prefix, int(n))
-		} else if n == 8 {
-			q[k].hash = h.hashShort(prefix, 8)
-		} else {
-			q[k].hash = h.hash(qb[start:end], prefix)
-		}
-		q[k].prefix = prefix
-		start = end
-	}
 	for k := range q { // lean, as below
 		touched += h.slots[q[k].hash&h.mask].id1
 	}
-	start = 0
+	start := uint32(0)
 	pool := b.pool
 	for k := range q {
 		term := qb[start:q[k].end]
 		start = q[k].end
+		if hv := q[k].hash; len(term) <= 8 {
+			// The common case, inline: a short term in its first slot.
+			i := hv & h.mask
+			if s := &h.slots[i]; s.key == q[k].prefix && s.meta == uint32(hv)&slotHashMask|uint32(len(term))<<slotHashBits {
+				q[k].slot = i
+				continue
+			}
+		}
 		slot, isNew, ok := h.insert(term, q[k].hash, q[k].prefix, false)
 		if !ok {
 			b.err = errTermsFull(fx)
