@@ -329,9 +329,10 @@ const positionGap = 100
 
 // emitFunc returns the tokenizer callback (b.emitFn) for the field in
 // b.cur. It queues the token with its hash; addQueued indexes the queue
-// when it is full and after each value. The queue is made of arrays in the Builder, so
-// queuing stores no pointer (no write barrier while the collector runs),
-// and a closure rather than a method value saves a wrapper call per token.
+// when it is full and after each value. The queue is made of arrays in
+// the Builder, so queuing stores no pointer (no write barrier while the
+// collector runs), and a closure rather than a method value saves a
+// wrapper call per token.
 func (b *Builder) emitFunc() func(analysis.Token) {
 	return func(tok analysis.Token) {
 		// uint: an empty term goes to emitSlow too.

@@ -167,7 +167,7 @@ func inMemoryPostings(t *testing.T, b *Builder) invModel {
 // more tokens than the queue, and enough distinct terms for the term
 // tables to grow many times.
 func TestInverterMatchesModel(t *testing.T) {
-	for _, seed := range []uint64{1, 2, 3} {
+	for _, seed := range []uint64{1, 2} { // field c with positions off, then on
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { checkInverter(t, seed) })
 	}
 }
@@ -203,7 +203,7 @@ func checkInverter(t *testing.T, seed uint64) {
 	}
 	value := func() string {
 		n := rng.IntN(40)
-		switch rng.IntN(30) {
+		switch rng.IntN(40) {
 		case 0:
 			n = 300 + rng.IntN(500) // more tokens than the queue holds
 		case 1:
@@ -219,7 +219,7 @@ func checkInverter(t *testing.T, seed uint64) {
 	b := NewBuilder(s, toks)
 	want := invModel{}
 	wantStats := map[string]FieldStats{}
-	for i := range 3000 {
+	for i := range 1000 {
 		d := new(Document).AddString("id", fmt.Sprintf("doc%05d", i))
 		for _, f := range []string{"a", "b", "c"} {
 			for k := rng.IntN(4); k > 0; k-- {
