@@ -156,6 +156,7 @@ func BenchmarkBuildParts(b *testing.B) {
 		return bl
 	}
 	bl := filled()
+	bl.syncTerms()
 	terms := 0
 	sorted := make([][]prefixedID, len(bl.indexed))
 	for i, fx := range bl.indexed {

@@ -55,13 +55,16 @@ func ResolveTokenizers(s *Schema, reg *analysis.Registry, overrides map[string]s
 // in a later document (or Build). Positions go straight to the pos stream
 // as uvarint deltas from the previous position in the same document. It
 // holds no pointers, so a field's terms are not scanned by the collector.
+//
+// While documents are added, the postingState of a term lives in its
+// slot of the term hash, where a token finds it without another cache
+// miss; the one here is stale until Build copies it back (syncTerms).
 type termAcc struct {
-	postStart, postUpto uint32 // the post stream: start, next write
-	posStart, posUpto   uint32 // the pos stream, with positions
-	prevDoc1            uint32 // previous flushed doc + 1 (0 before the first)
-	curDoc              uint32 // document the pending freq belongs to
-	freq                uint32 // pending freq; 0 = nothing pending
-	lastPos             uint32
+	postStart uint32 // the post stream's start
+	posStart  uint32 // the pos stream, with positions: start, next write
+	posUpto   uint32
+	lastPos   uint32 // position of the term's last token in curDoc
+	postingState
 }
 
 const termAccSize = int64(unsafe.Sizeof(termAcc{}))
@@ -326,10 +329,11 @@ func (b *Builder) Add(d *Document) error {
 const positionGap = 100
 
 // emitFunc returns the tokenizer callback (b.emitFn) for the field in
-// b.cur. It queues the token; addQueued indexes the queue when it is full
-// and after each value. The queue is made of arrays in the Builder, so
-// queuing stores no pointer (no write barrier while the collector runs),
-// and a closure rather than a method value saves a wrapper call per token.
+// b.cur. It queues the token with its hash; addQueued indexes the queue
+// when it is full and after each value. The queue is made of arrays in
+// the Builder, so queuing stores no pointer (no write barrier while the
+// collector runs), and a closure rather than a method value saves a
+// wrapper call per token.
 func (b *Builder) emitFunc() func(analysis.Token) {
 	return func(tok analysis.Token) {
 		// uint: an empty term goes to emitSlow too.
@@ -337,8 +341,24 @@ func (b *Builder) emitFunc() func(analysis.Token) {
 			b.emitSlow(tok)
 			return
 		}
-		b.queuedBytes += copy(b.queueBytes[b.queuedBytes:], tok.Term)
-		b.queue[b.queued] = queuedToken{end: uint32(b.queuedBytes), pos: b.cur.posBase + uint32(min(max(tok.Position, 0), 1<<31))}
+		t, at, fx := tok.Term, b.queuedBytes, b.cur
+		q := &b.queue[b.queued]
+		if len(t) <= 8 && cap(t) >= 8 {
+			// A word, copied in one 8-byte load and store rather than
+			// a call to memmove; the bytes past its end are overwritten
+			// next (queueBytes has 8 spare bytes at the end). The load
+			// is its termPrefix too.
+			w := binary.LittleEndian.Uint64(t[:8])
+			binary.LittleEndian.PutUint64(b.queueBytes[at:at+8], w)
+			w &= 1<<(8*len(t)) - 1
+			q.prefix, q.hash = w, fx.hash.hashShort(w, len(t))
+		} else {
+			copy(b.queueBytes[at:], t)
+			q.prefix = termPrefix(t)
+			q.hash = fx.hash.hash(t, q.prefix)
+		}
+		b.queuedBytes = at + len(t)
+		q.end, q.pos = uint32(at+len(t)), fx.posBase+uint32(min(max(tok.Position, 0), 1<<31))
 		b.queued++
 	}
 }
@@ -369,18 +389,20 @@ const queueBytesLen = 4096
 // queueBytes[end of the previous token:end].
 type queuedToken struct {
 	end, pos uint32
-	id       uint32
 	hash     uint64
 	prefix   uint64
+	slot     uint64 // the term's slot in the term hash, once looked up
 }
 
 // addQueued indexes the queued tokens of fx, in order, and empties the
 // queue. On a large vocabulary each token costs a few cache misses (its
-// slot in the term hash, its termAcc, the end of its postings stream),
-// and one token's misses wait for each other. So the work goes in passes
-// over the queue, each of which issues one independent load per token
-// (the CPU overlaps them) for the next pass to find in the cache: hash
-// and touch the slots, then look up and touch the termAccs, then append.
+// slot in the term hash, which holds the term's postingState, then the end
+// of its postings stream), and one token's misses wait for each other. So
+// the work goes in passes over the queue (whose tokens the emit callback
+// hashed), and the passes that load what the next one needs do little
+// else, so that the CPU has many of their loads under way at once: touch
+// the slots; look the terms up; touch the ends of the streams (and the
+// bytes of long terms); append.
 func (b *Builder) addQueued(fx *fieldIndexer) {
 	q, qb := b.queue[:b.queued], b.queueBytes[:b.queuedBytes]
 	b.queued, b.queuedBytes = 0, 0
@@ -388,63 +410,123 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 		return
 	}
 	h := fx.hash
+	h.reserve(len(q)) // the slots stay where they are until the end
 	var touched uint32
-	start := uint32(0)
-	for k := range q {
-		end := q[k].end
-		// termPrefix and hash, from one 8-byte load.
-		prefix := binary.LittleEndian.Uint64(b.queueBytes[start : start+8])
-		if n := end - start; n < 8 {
-			prefix &= 1<<(8*n) - 1
-			q[k].hash = h.hashShort(prefix, int(n))
-		} else if n == 8 {
-			q[k].hash = h.hashShort(prefix, 8)
-		} else {
-			q[k].hash = h.hash(qb[start:end], prefix)
-		}
-		q[k].prefix = prefix
+	for k := range q { // lean, as below
 		touched += h.slots[q[k].hash&h.mask].id1
-		start = end
 	}
-	start = 0
+	start := uint32(0)
+	pool := b.pool
 	for k := range q {
 		term := qb[start:q[k].end]
 		start = q[k].end
-		id, isNew, ok := h.addHashed(term, q[k].hash, q[k].prefix)
+		if hv := q[k].hash; len(term) <= 8 {
+			// The common case, inline: a short term in its first slot.
+			i := hv & h.mask
+			if s := &h.slots[i]; s.key == q[k].prefix && s.meta == uint32(hv)&slotHashMask|uint32(len(term))<<slotHashBits {
+				q[k].slot = i
+				continue
+			}
+		}
+		slot, isNew, ok := h.insert(term, q[k].hash, q[k].prefix, false)
 		if !ok {
 			b.err = errTermsFull(fx)
 			return
 		}
-		if isNew && !b.newTerm(fx) {
-			return
+		s := &h.slots[slot]
+		if isNew {
+			if !b.newTerm(fx, s) {
+				return
+			}
+		} else if len(term) > 8 {
+			slot |= checkSlot
 		}
-		q[k].id = id
-		t := fx.terms.at(id)
-		touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
+		q[k].slot = slot
 	}
+	// A lean pass, so that many of its loads are under way at once.
 	for k := range q {
-		if !b.addPosting(fx, fx.terms.at(q[k].id), q[k].pos) {
+		s := &h.slots[q[k].slot&^checkSlot]
+		touched += uint32(pool.blocks[s.postUpto>>poolBlockShift][s.postUpto&poolBlockMask])
+		if q[k].slot&checkSlot != 0 {
+			touched += uint32(h.arena[uint32(s.key)]) // for isTerm below
+		}
+	}
+	if fx.positions {
+		for k := range q {
+			touched += fx.terms.at(h.slots[q[k].slot&^checkSlot].id1 - 1).posUpto
+		}
+		for k := range q {
+			t := fx.terms.at(h.slots[q[k].slot&^checkSlot].id1 - 1)
+			touched += uint32(pool.blocks[t.posUpto>>poolBlockShift][t.posUpto&poolBlockMask])
+		}
+	}
+	start = 0
+	doc := b.doc
+	for k := range q {
+		slot := q[k].slot
+		if slot&checkSlot != 0 {
+			slot &^= checkSlot
+			if term := qb[start:q[k].end]; !h.isTerm(&h.slots[slot], term) {
+				// Another term with the same length and 56 bits of hash.
+				var isNew, ok bool
+				slot, isNew, ok = h.addHashed(term, q[k].hash, q[k].prefix)
+				if !ok {
+					b.err = errTermsFull(fx)
+					return
+				}
+				if isNew && !b.newTerm(fx, &h.slots[slot]) {
+					return
+				}
+			}
+		}
+		start = q[k].end
+		s := &h.slots[slot]
+		if fx.positions {
+			if !b.addPosting(fx, s, q[k].pos) {
+				return
+			}
+			continue
+		}
+		// addPosting without positions, inline.
+		if s.curDoc == doc && s.freq != 0 {
+			s.freq++
+			continue
+		}
+		if s.freq != 0 && !b.flushState(&s.postingState) {
+			b.err = errPoolFull(fx)
 			return
 		}
+		s.curDoc, s.freq = doc, 1
+	}
+	if !fx.positions {
+		fx.docTokens += uint32(len(q))
 	}
 	b.touched = touched
 }
 
+// checkSlot marks a queued token's slot as found by insert without
+// verify: addQueued checks that it holds the token's term.
+const checkSlot = 1 << 63
+
 func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
-	id, isNew, ok := fx.hash.add(term)
+	h := fx.hash
+	h.reserve(1)
+	prefix := termPrefix(term)
+	slot, isNew, ok := h.addHashed(term, h.hash(term, prefix), prefix)
 	if !ok {
 		b.err = errTermsFull(fx)
 		return
 	}
-	if isNew && !b.newTerm(fx) {
+	s := &h.slots[slot]
+	if isNew && !b.newTerm(fx, s) {
 		return
 	}
-	b.addPosting(fx, fx.terms.at(id), pos)
+	b.addPosting(fx, s, pos)
 }
 
-// newTerm adds the termAcc of the term just interned in fx.hash. It
-// returns false, with b.err set, if the pool is full.
-func (b *Builder) newTerm(fx *fieldIndexer) bool {
+// newTerm adds the termAcc of the term just interned in fx.hash, in slot
+// s. It returns false, with b.err set, if the pool is full.
+func (b *Builder) newTerm(fx *fieldIndexer, s *termSlot) bool {
 	var t termAcc
 	var ok1, ok2 bool
 	t.postStart, ok1 = b.pool.newStream()
@@ -456,25 +538,30 @@ func (b *Builder) newTerm(fx *fieldIndexer) bool {
 		b.err = errPoolFull(fx)
 		return false
 	}
-	t.postUpto, t.posUpto = t.postStart, t.posStart
+	t.posUpto = t.posStart
+	s.postUpto = t.postStart
 	fx.terms.add(t)
 	return true
 }
 
-// addPosting records one occurrence of term t at pos in the current
-// document. It returns false, with b.err set, if the pool is full.
-func (b *Builder) addPosting(fx *fieldIndexer, t *termAcc, pos uint32) bool {
+// addPosting records one occurrence of the term in slot s at pos in the
+// current document. It returns false, with b.err set, if the pool is full.
+func (b *Builder) addPosting(fx *fieldIndexer, s *termSlot, pos uint32) bool {
 	doc := b.doc
-	if t.freq == 0 || t.curDoc != doc {
-		if t.freq > 0 && !b.flushPending(t) {
+	if s.freq == 0 || s.curDoc != doc {
+		if s.freq > 0 && !b.flushState(&s.postingState) {
 			b.err = errPoolFull(fx)
 			return false
 		}
-		t.curDoc, t.freq, t.lastPos = doc, 0, 0
+		s.curDoc, s.freq = doc, 0
 	}
-	t.freq++
+	s.freq++
 	fx.docTokens++
 	if fx.positions {
+		t := fx.terms.at(s.id1 - 1)
+		if s.freq == 1 {
+			t.lastPos = 0
+		}
 		if pos < t.lastPos {
 			pos = t.lastPos // tokenizers emit positions in order; never store a negative delta
 		}
@@ -488,22 +575,55 @@ func (b *Builder) addPosting(fx *fieldIndexer, t *termAcc, pos uint32) bool {
 	return true
 }
 
+// syncTerms copies the postingState of every term from its slot, where
+// Add keeps it, into its termAcc, for Build.
+func (b *Builder) syncTerms() {
+	for _, fx := range b.indexed {
+		for i := range fx.hash.slots {
+			if s := &fx.hash.slots[i]; s.id1 != 0 {
+				fx.terms.at(s.id1 - 1).postingState = s.postingState
+			}
+		}
+	}
+}
+
 func errTermsFull(fx *fieldIndexer) error {
 	return fmt.Errorf("segment: field %q: more than 4 GiB of distinct terms in one segment", fx.field.Name)
 }
 
 // flushPending appends the pending (doc, freq) of t to its post stream. It
 // returns false if the pool is full.
-func (b *Builder) flushPending(t *termAcc) bool {
-	delta := uint64(t.curDoc + 1 - t.prevDoc1)
-	ok := true
-	if t.freq == 1 {
-		ok = b.pool.writeUvarint(&t.postUpto, delta<<1|1)
-	} else {
-		ok = b.pool.writeUvarint(&t.postUpto, delta<<1) && b.pool.writeUvarint(&t.postUpto, uint64(t.freq))
+func (b *Builder) flushPending(t *termAcc) bool { return b.flushState(&t.postingState) }
+
+// flushState appends the pending (doc, freq) of st to its post stream. It
+// returns false if the pool is full.
+func (b *Builder) flushState(st *postingState) bool {
+	if delta := st.curDoc + 1 - st.prevDoc1; st.freq == 1 && delta < 64 {
+		// The common case, one byte: inline, after a check for the
+		// end of the stream's slice as writeUvarint does.
+		blk := b.pool.blocks[st.postUpto>>poolBlockShift]
+		if i := st.postUpto & poolBlockMask; blk[i] == 0 {
+			blk[i] = byte(delta<<1 | 1)
+			st.postUpto++
+			st.prevDoc1 = st.curDoc + 1
+			st.freq = 0
+			return true
+		}
 	}
-	t.prevDoc1 = t.curDoc + 1
-	t.freq = 0
+	return b.flushAny(st)
+}
+
+// flushAny is flushState for any pending (doc, freq).
+func (b *Builder) flushAny(st *postingState) bool {
+	delta := uint64(st.curDoc + 1 - st.prevDoc1)
+	ok := true
+	if st.freq == 1 {
+		ok = b.pool.writeUvarint(&st.postUpto, delta<<1|1)
+	} else {
+		ok = b.pool.writeUvarint(&st.postUpto, delta<<1) && b.pool.writeUvarint(&st.postUpto, uint64(st.freq))
+	}
+	st.prevDoc1 = st.curDoc + 1
+	st.freq = 0
 	return ok
 }
 
@@ -638,6 +758,7 @@ func (b *Builder) Build(dir storage.Directory, id ID) (meta *Meta, err error) {
 			fieldStats[f.Name] = b.stats[ord]
 		}
 	}
+	b.syncTerms()
 	if err := b.writePostings(sw); err != nil {
 		return nil, err
 	}

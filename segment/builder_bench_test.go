@@ -47,6 +47,37 @@ func BenchmarkBuilderAdd(b *testing.B) {
 		}
 		perToken(b, processCPU()-cpu0)
 	})
+	// The indexing path alone: the same fields indexed and not stored,
+	// without and with positions on the text.
+	for _, positions := range []bool{false, true} {
+		name := "index"
+		if positions {
+			name = "index-positions"
+		}
+		s, err := NewSchema(
+			Field{Name: "id", Type: TypeKeyword, Indexed: true, Primary: true},
+			Field{Name: "title", Type: TypeText, Indexed: true},
+			Field{Name: "text", Type: TypeText, Indexed: true, Positions: positions},
+		)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			for b.Loop() {
+				bl := NewBuilder(s, toks)
+				for _, d := range docs {
+					if err := bl.Add(d); err != nil {
+						b.Fatal(err)
+					}
+				}
+				bl.release()
+			}
+			perToken(b, processCPU()-cpu0)
+		})
+	}
 	b.Run("tokenize", func(b *testing.B) {
 		b.SetBytes(size)
 		n := 0

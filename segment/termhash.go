@@ -1,7 +1,6 @@
 package segment
 
 import (
-	"bytes"
 	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
@@ -34,17 +33,39 @@ type termHash struct {
 	field      string // for freeTermTables
 }
 
-// termSlot is one place of the table; id1 == 0 marks it empty.
+// termSlot is one place of the table; id1 == 0 marks it empty. Beside the
+// term it holds the hot part of the term's postings state (see termAcc):
+// a token then touches one cache line after hashing, its slot (32 bytes,
+// aligned), instead of a slot and then a termAcc elsewhere.
+//
+// key identifies the term with meta: a term of up to 8 bytes by its bytes
+// (termPrefix); a longer one by the high 32 bits of its hash and the start
+// of its bytes in the arena (longKey), so that checking a match reads the
+// arena once, at a known place, rather than ends and then the arena.
 type termSlot struct {
-	prefix uint64 // the term's first 8 bytes, little-endian, zero-padded
-	meta   uint32 // hash & slotHashMask | min(len, 255)<<24
-	id1    uint32 // id + 1
+	key  uint64
+	meta uint32 // hash & slotHashMask | min(len, 255)<<24
+	id1  uint32 // id + 1
+	postingState
+}
+
+// longKey is the key of a term of more than 8 bytes, of hash hv, whose
+// bytes start at start in the arena.
+func longKey(hv uint64, start uint32) uint64 { return hv>>32<<32 | uint64(start) }
+
+// postingState is what a token of the term reads and writes when
+// positions are off: see termAcc, where Build finds it (syncTerms).
+type postingState struct {
+	postUpto uint32 // the post stream's next write
+	prevDoc1 uint32 // previous flushed doc + 1 (0 before the first)
+	curDoc   uint32 // document the pending freq belongs to
+	freq     uint32 // pending freq; 0 = nothing pending
 }
 
 const (
 	slotHashBits = 24
 	slotHashMask = 1<<slotHashBits - 1
-	termSlotSize = 16
+	termSlotSize = 32
 )
 
 // termTables is the memory of a released termHash, for the next one.
@@ -117,7 +138,23 @@ func termPrefix(term []byte) uint64 {
 // false only when the arena would pass 4 GiB.
 func (h *termHash) add(term []byte) (id uint32, isNew, ok bool) {
 	prefix := termPrefix(term)
-	return h.addHashed(term, h.hash(term, prefix), prefix)
+	h.reserve(1)
+	i, isNew, ok := h.addHashed(term, h.hash(term, prefix), prefix)
+	if !ok {
+		return 0, false, false
+	}
+	return h.slots[i].id1 - 1, isNew, true
+}
+
+// reserve grows the table, if need be, so that n more terms keep it at
+// most 3/4 full: addHashed does not grow it, so that the slot indexes it
+// returns stay valid until the next reserve. 3/4 rather than 1/2 keeps
+// the 32-byte slots to 43-85 bytes a term; most lookups still end in
+// their first slot or the next, in the same or the next cache line.
+func (h *termHash) reserve(n int) {
+	for uint64(len(h.ends)+n)*4 > uint64(len(h.slots))*3 {
+		h.grow()
+	}
 }
 
 // hash returns the hash of term, whose termPrefix is prefix. A term of up
@@ -136,39 +173,64 @@ func (h *termHash) hashShort(prefix uint64, n int) uint64 {
 	return hi ^ lo
 }
 
-// addHashed is add, given prefix = termPrefix(term) and hv = h.hash(term,
-// prefix).
-func (h *termHash) addHashed(term []byte, hv, prefix uint64) (id uint32, isNew, ok bool) {
+// addHashed returns the index of term's slot, interning the term if new
+// (isNew true, with a zero postingState), given prefix = termPrefix(term)
+// and hv = h.hash(term, prefix). The caller has reserved room for it. ok
+// is false only when the arena would pass 4 GiB.
+func (h *termHash) addHashed(term []byte, hv, prefix uint64) (slot uint64, isNew, ok bool) {
+	return h.insert(term, hv, prefix, true)
+}
+
+// insert is addHashed; with verify false, a term of more than 8 bytes is
+// found on a slot that matches its length and 56 bits of its hash without
+// reading the arena, and the caller checks the match later (isTerm), when
+// the bytes it touched meanwhile are in the cache.
+func (h *termHash) insert(term []byte, hv, prefix uint64, verify bool) (slot uint64, isNew, ok bool) {
 	meta := uint32(hv)&slotHashMask | uint32(min(len(term), 255))<<slotHashBits
+	long := len(term) > 8
+	key := prefix
+	if long {
+		key = longKey(hv, 0)
+	}
 	i := hv & h.mask
 	for {
 		s := &h.slots[i]
 		if s.id1 == 0 {
 			break
 		}
-		if s.meta == meta && s.prefix == prefix && (len(term) <= 8 || h.sameSuffix(s.id1-1, term)) {
-			return s.id1 - 1, false, true
+		if s.meta == meta {
+			if !long {
+				if s.key == key {
+					return i, false, true
+				}
+			} else if s.key>>32 == key>>32 && (!verify || h.isTerm(s, term)) {
+				return i, false, true
+			}
 		}
 		i = (i + 1) & h.mask
 	}
 	if uint64(len(h.arena))+uint64(len(term)) > 1<<32-1 {
 		return 0, false, false
 	}
-	id = uint32(len(h.ends))
+	if long {
+		key = longKey(hv, uint32(len(h.arena)))
+	}
+	id := uint32(len(h.ends))
 	h.arena = append(h.arena, term...)
 	h.ends = append(h.ends, uint32(len(h.arena)))
-	h.slots[i] = termSlot{prefix: prefix, meta: meta, id1: id + 1}
-	if uint64(len(h.ends))*2 > uint64(len(h.slots)) {
-		h.grow()
-	}
-	return id, true, true
+	h.slots[i] = termSlot{key: key, meta: meta, id1: id + 1}
+	return i, true, true
 }
 
-// sameSuffix reports whether term id, whose first 8 bytes and length match
-// term's (up to 255), equals term.
-func (h *termHash) sameSuffix(id uint32, term []byte) bool {
-	t := h.term(id)
-	return len(t) == len(term) && bytes.Equal(t[8:], term[8:])
+// isTerm reports whether s, a slot of a term of more than 8 bytes whose
+// meta matches term's (so, if shorter than 255 bytes, of its length),
+// holds term.
+func (h *termHash) isTerm(s *termSlot, term []byte) bool {
+	start := uint32(s.key)
+	if len(term) >= 255 && h.ends[s.id1-1]-start != uint32(len(term)) {
+		return false
+	}
+	return string(h.arena[start:start+uint32(len(term))]) == string(term)
 }
 
 func (h *termHash) grow() {
@@ -184,7 +246,7 @@ func (h *termHash) grow() {
 			i = uint64(s.meta) & h.mask
 		} else {
 			t := h.term(s.id1 - 1)
-			i = h.hash(t, s.prefix) & h.mask
+			i = h.hash(t, s.key) & h.mask // the key is the prefix of a short term
 		}
 		for h.slots[i].id1 != 0 {
 			i = (i + 1) & h.mask

@@ -65,7 +65,7 @@ func TestTermHashModel(t *testing.T) {
 					t.Fatalf("term(%d) = %q, want %q", id, got, term)
 				}
 			}
-			if len(h.slots) < 2*h.len() {
+			if 3*len(h.slots) < 4*h.len() {
 				t.Fatalf("%d slots for %d terms", len(h.slots), h.len())
 			}
 		})
