@@ -705,7 +705,8 @@ func (sw *segmentWriter) createPostings() (*dictWriter, *postingsWriter, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return &dictWriter{w: dictW, kw: sw.keywords}, &postingsWriter{post: postW, pos: posW, kw: sw.keywords}, nil
+	pw := &postingsWriter{post: postW, pos: posW, kw: sw.keywords}
+	return &dictWriter{w: dictW, kw: sw.keywords, post: pw}, pw, nil
 }
 
 // writePostings writes the term dictionary, postings and positions files.
@@ -818,6 +819,7 @@ type dictWriter struct {
 	dir     []byte
 	nFields int
 	kw      *keywordCollector
+	post    *postingsWriter // the postings of these terms, flushed by finish
 }
 
 func (d *dictWriter) startField(ord int) error {
@@ -849,7 +851,14 @@ func (d *dictWriter) finishField() error {
 	return nil
 }
 
+// finish writes the directory, and what the postings writer created with
+// d still buffers, so that the three files can be finished.
 func (d *dictWriter) finish() error {
+	if d.post != nil {
+		if err := d.post.flush(); err != nil {
+			return err
+		}
+	}
 	dirOff := d.w.Offset()
 	tail := binary.AppendUvarint(nil, uint64(d.nFields))
 	tail = append(tail, d.dir...)

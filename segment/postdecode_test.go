@@ -287,6 +287,9 @@ func termWriterRun(t *testing.T, terms []modelTerm, positions bool, norms []byte
 		offs = append(offs, off)
 		kw.addTerm([]byte{byte(i)})
 	}
+	if err := pw.flush(); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []*storage.ChecksumWriter{pw.post, pw.pos} {
 		if err := f.Finish([4]byte{'t', 'e', 's', 't'}, 1); err != nil {
 			t.Fatal(err)

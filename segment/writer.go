@@ -31,11 +31,11 @@ type postingsWriter struct {
 	nBlocks   int
 	posStart  int64  // offset in .pos where the term's positions start
 	blockPos  int64  // offset in .pos where the current block's positions start
-	posBuf    []byte // positions not yet written to .pos (one write per term, not per doc)
+	posBuf    []byte // positions not yet written to .pos
+	postBuf   []byte // term records not yet written to .post
 	index     []byte
 	data      []byte
 	scratch   [blockSize]uint32
-	hdr       []byte
 	kw        *keywordCollector // gathers keyword columns, or nil
 }
 
@@ -193,7 +193,9 @@ func (w *postingsWriter) encodeBlock(docs, freqs []uint32, last bool) {
 	w.prevDoc = int64(last32)
 }
 
-// finishTerm writes the term's record to .post and returns its offset.
+// finishTerm ends the term's record in .post and returns its offset. The
+// records and positions are written to the files 32 KiB at a time, not a
+// term at a time (most terms take a few bytes); flush writes the rest.
 func (w *postingsWriter) finishTerm() (uint64, error) {
 	if w.n > 0 {
 		w.flushBlock(true)
@@ -201,27 +203,33 @@ func (w *postingsWriter) finishTerm() (uint64, error) {
 	if w.df == 0 {
 		return 0, fmt.Errorf("segment: term without postings")
 	}
-	if err := w.writePositions(); err != nil {
-		return 0, err
-	}
-	off := w.post.Offset()
-	w.hdr = binary.AppendUvarint(w.hdr[:0], uint64(w.df))
+	off := w.post.Offset() + int64(len(w.postBuf))
+	w.postBuf = binary.AppendUvarint(w.postBuf, uint64(w.df))
 	if w.positions {
-		w.hdr = binary.AppendUvarint(w.hdr, uint64(w.posStart))
+		w.postBuf = binary.AppendUvarint(w.postBuf, uint64(w.posStart))
 	}
 	if w.nBlocks > 1 {
-		w.hdr = binary.AppendUvarint(w.hdr, uint64(len(w.index)))
-		w.hdr = append(w.hdr, w.index...)
-		if _, err := w.post.Write(w.hdr); err != nil {
+		w.postBuf = binary.AppendUvarint(w.postBuf, uint64(len(w.index)))
+		w.postBuf = append(w.postBuf, w.index...)
+	}
+	w.postBuf = append(w.postBuf, w.data...)
+	if len(w.postBuf) >= 32<<10 {
+		if err := w.flush(); err != nil {
 			return 0, err
 		}
-		_, err := w.post.Write(w.data)
-		return uint64(off), err
 	}
-	// Most terms have one block of a few bytes: one write for the record.
-	w.hdr = append(w.hdr, w.data...)
-	_, err := w.post.Write(w.hdr)
-	return uint64(off), err
+	return uint64(off), nil
+}
+
+// flush writes the buffered records and positions to .post and .pos.
+func (w *postingsWriter) flush() error {
+	if len(w.postBuf) > 0 {
+		if _, err := w.post.Write(w.postBuf); err != nil {
+			return err
+		}
+		w.postBuf = w.postBuf[:0]
+	}
+	return w.writePositions()
 }
 
 // writePositions writes the buffered positions to .pos.
