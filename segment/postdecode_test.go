@@ -73,11 +73,42 @@ func readStream(p *byteBlockPool, start, end uint32) []byte {
 	}
 }
 
+// feedTermSimple is how Build read a term's postings before termDecoder:
+// a uvarint at a time from the pool's stream reader, the pending doc
+// flushed to the stream first (so it changes t and the pool).
+func feedTermSimple(b *Builder, t *termAcc) (docs, freqs []uint32, err error) {
+	if t.freq > 0 && !b.flushPending(t) {
+		return nil, nil, errors.New("pool full")
+	}
+	var r streamReader
+	r.init(b.pool, t.postStart, t.postUpto)
+	prev1 := uint32(0)
+	for {
+		v, err := r.readUvarint()
+		if err == errStreamEnd {
+			return docs, freqs, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		freq := uint32(1)
+		if v&1 == 0 {
+			f, err := r.readUvarint()
+			if err != nil {
+				return nil, nil, err
+			}
+			freq = uint32(f)
+		}
+		prev1 += uint32(v >> 1)
+		docs, freqs = append(docs, prev1-1), append(freqs, freq)
+	}
+}
+
 // The termDecoder returns what the builder's pool holds: many terms whose
 // streams grow interleaved (so their slices chain across pool blocks), of
 // 0 (the pending doc only), 1, 127, 128, 129 and random numbers of docs,
 // with and without positions; the stream bytes equal the simple
-// byte-at-a-time reader's.
+// byte-at-a-time reader's, the docs and freqs the simple uvarint reading's.
 func TestTermDecoderModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 1))
 	for _, positions := range []bool{false, true} {
@@ -145,6 +176,13 @@ func TestTermDecoderModel(t *testing.T) {
 			}
 			if !bytes.Equal(pos, want) {
 				t.Fatalf("term %d of %d docs: positions differ", i, len(m.docs))
+			}
+		}
+		// The simple reading agrees (it flushes the pending docs, so after).
+		for i := range terms {
+			docs, freqs, err := feedTermSimple(b, &accs[i])
+			if err != nil || !slices.Equal(docs, terms[i].docs) || !slices.Equal(freqs, terms[i].freqs) {
+				t.Fatalf("term %d: the simple reading differs (%v)", i, err)
 			}
 		}
 		b.pool.release()
