@@ -2,46 +2,39 @@ package segment
 
 import (
 	"encoding/binary"
-	"math/bits"
+	"slices"
 )
 
 // blockSize is the number of documents in a full postings block.
 const blockSize = 128
 
-// bitWidth returns the number of bits needed for the largest of vals.
-func bitWidth(vals []uint32) uint8 {
-	var or uint32
-	for _, v := range vals {
-		or |= v
-	}
-	return uint8(bits.Len32(or))
-}
-
 // packedLen is the byte length of n values packed at width w.
 func packedLen(n int, w uint8) int { return (n*int(w) + 7) / 8 }
 
-// appendPacked appends vals, each taking w bits (<= 32), least significant
-// bit first, as packedLen(len(vals), w) bytes. It emits 4 bytes at a time.
-func appendPacked(dst []byte, vals []uint32, w uint8) []byte {
+// appendPackedBlock appends a full block's values, each taking w bits
+// (<= 32), least significant bit first (FORMAT.md, post): 16*w bytes.
+// 128 values fill 2*w words of 64 bits exactly, so it writes whole words.
+func appendPackedBlock(dst []byte, vals *[blockSize]uint32, w uint8) []byte {
 	if w == 0 {
 		return dst
 	}
-	var acc uint64 // n pending bits; n < 32 before each value
-	var n uint
+	n := 16 * int(w)
+	dst = slices.Grow(dst, n)
+	out := dst[len(dst) : len(dst)+n]
+	var acc uint64 // k pending bits, k < 64
+	var k uint
+	j := 0
 	for _, v := range vals {
-		acc |= uint64(v) << n
-		n += uint(w)
-		if n >= 32 {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-			acc >>= 32
-			n -= 32
+		acc |= uint64(v) << k
+		k += uint(w)
+		if k >= 64 {
+			binary.LittleEndian.PutUint64(out[j:], acc)
+			j += 8
+			k -= 64
+			acc = uint64(v) >> (uint(w) - k)
 		}
 	}
-	for ; n > 0; n -= min(n, 8) {
-		dst = append(dst, byte(acc))
-		acc >>= 8
-	}
-	return dst
+	return dst[:len(dst)+n]
 }
 
 // unpack decodes len(out) (<= blockSize) values of width w (<= 32) from

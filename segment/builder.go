@@ -158,7 +158,6 @@ type Builder struct {
 	pool    *byteBlockPool // the postings and positions of every term
 	termBuf []byte
 	ordBuf  []int
-	posBuf  []byte // one document's positions, while writing
 }
 
 // NewBuilder returns a builder for schema s. tokenizers maps every indexed
@@ -636,7 +635,7 @@ func errPoolFull(fx *fieldIndexer) error {
 // stored-field buffers. It is exact up to allocator rounding and small
 // fixed overheads.
 func (b *Builder) EstimatedMemoryBytes() int64 {
-	n := b.pool.mem() + b.stored.mem() + b.storedB.mem() + b.keys.mem() + int64(cap(b.rec)+cap(b.termBuf)+cap(b.posBuf)) + int64(cap(b.ordBuf))*8
+	n := b.pool.mem() + b.stored.mem() + b.storedB.mem() + b.keys.mem() + int64(cap(b.rec)+cap(b.termBuf)) + int64(cap(b.ordBuf))*8
 	for _, fx := range b.indexed {
 		n += fx.hash.memBytes() + fx.terms.mem() + int64(cap(fx.norms))
 	}
@@ -828,7 +827,8 @@ func (sw *segmentWriter) createPostings() (*dictWriter, *postingsWriter, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return &dictWriter{w: dictW, kw: sw.keywords}, &postingsWriter{post: postW, pos: posW, kw: sw.keywords}, nil
+	pw := &postingsWriter{post: postW, pos: posW, kw: sw.keywords}
+	return &dictWriter{w: dictW, kw: sw.keywords, post: pw}, pw, nil
 }
 
 // writePostings writes the term dictionary, postings and positions files.
@@ -839,29 +839,17 @@ func (b *Builder) writePostings(sw *segmentWriter) error {
 	}
 	var keys []prefixedID
 	var termBuf [8]byte
+	var dec termDecoder
 	for _, fx := range b.indexed {
 		keys = sortTerms(fx.hash, fx.terms.n, keys)
-		h := fx.hash
 		if err := dw.startField(fx.ord); err != nil {
 			return err
 		}
-		for i := range keys {
-			id := keys[i].id
-			t := fx.terms.at(id)
-			if t.freq > 0 && !b.flushPending(t) {
-				return errPoolFull(fx)
-			}
-			pw.startTerm(fx.positions, fx.norms)
-			if err := b.feedTerm(pw, t, fx.positions); err != nil {
-				return fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, h.term(id), err)
-			}
-			off, err := pw.finishTerm()
-			if err != nil {
-				return err
-			}
-			if err := dw.add(keys[i].term(h, &termBuf), off); err != nil {
-				return err
-			}
+		err := b.writeFieldPostings(pw, &dec, fx, keys, func(k *prefixedID, off uint64) error {
+			return dw.add(k.term(fx.hash, &termBuf), off)
+		})
+		if err != nil {
+			return err
 		}
 		if err := dw.finishField(); err != nil {
 			return err
@@ -884,51 +872,53 @@ func (fx *fieldIndexer) sortedTermIDs(ids []uint32) []uint32 {
 	return sortTermIDs(fx.hash, fx.terms.n, ids)
 }
 
-// feedTerm decodes a term's in-memory postings into pw.
-func (b *Builder) feedTerm(pw *postingsWriter, t *termAcc, positions bool) error {
-	var post, pos streamReader
-	post.init(b.pool, t.postStart, t.postUpto)
-	if positions {
-		pos.init(b.pool, t.posStart, t.posUpto)
-	}
-	prev1 := uint32(0)
-	for {
-		v, err := post.readUvarint()
-		if err == errStreamEnd {
-			return nil
+// writeFieldPostings writes the postings of fx's terms, keys (sorted),
+// and hands each term with its postings' offset to added.
+//
+// Sorted order visits the termAccs, the pool streams and the term bytes
+// at random places, a cache miss each: so terms go in batches, whose
+// termAccs are loaded in one loop and whose first stream and term bytes
+// in a second, before any is used, for the misses to overlap.
+func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, keys []prefixedID, added func(k *prefixedID, off uint64) error) error {
+	const batch = 32
+	var accs [batch]termAcc
+	touched := b.touched
+	for len(keys) > 0 {
+		chunk := keys[:min(batch, len(keys))]
+		keys = keys[len(chunk):]
+		for i := range chunk {
+			accs[i] = *fx.terms.at(chunk[i].id)
 		}
-		if err != nil {
-			return errors.New("internal error: bad in-memory postings")
+		for i := range chunk {
+			t := &accs[i]
+			touched += uint32(b.pool.blocks[t.postStart>>poolBlockShift][t.postStart&poolBlockMask])
+			if fx.positions {
+				touched += uint32(b.pool.blocks[t.posStart>>poolBlockShift][t.posStart&poolBlockMask])
+			}
+			if chunk[i].len > 8 {
+				touched += uint32(fx.hash.term(chunk[i].id)[0])
+			}
 		}
-		freq := uint32(1)
-		if v&1 == 0 {
-			f, err := post.readUvarint()
+		for i := range chunk {
+			pw.startTerm(fx.positions, fx.norms)
+			docs, freqs, pos, err := dec.decode(b.pool, &accs[i], fx.positions)
+			if err == nil {
+				err = pw.addDocs(docs, freqs, pos)
+			}
 			if err != nil {
-				return errors.New("internal error: bad in-memory postings")
+				return fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(chunk[i].id), err)
 			}
-			freq = uint32(f)
-		}
-		doc1 := prev1 + uint32(v>>1)
-		prev1 = doc1
-		p := b.posBuf[:0]
-		if positions {
-			// Copy the doc's freq uvarints as they are.
-			for k := freq; k > 0; {
-				c, err := pos.ReadByte()
-				if err != nil {
-					return errors.New("internal error: bad in-memory positions")
-				}
-				p = append(p, c)
-				if c < 0x80 {
-					k--
-				}
+			off, err := pw.finishTerm()
+			if err != nil {
+				return err
 			}
-			b.posBuf = p
-		}
-		if err := pw.addDoc(doc1-1, freq, p); err != nil {
-			return err
+			if err := added(&chunk[i], off); err != nil {
+				return err
+			}
 		}
 	}
+	b.touched = touched
+	return nil
 }
 
 // fstOptions builds the term dictionaries with a registry of 1,000 x 1
@@ -951,6 +941,7 @@ type dictWriter struct {
 	dir     []byte
 	nFields int
 	kw      *keywordCollector
+	post    *postingsWriter // the postings of these terms, flushed by finish
 }
 
 func (d *dictWriter) startField(ord int) error {
@@ -982,7 +973,14 @@ func (d *dictWriter) finishField() error {
 	return nil
 }
 
+// finish writes the directory, and what the postings writer created with
+// d still buffers, so that the three files can be finished.
 func (d *dictWriter) finish() error {
+	if d.post != nil {
+		if err := d.post.flush(); err != nil {
+			return err
+		}
+	}
 	dirOff := d.w.Offset()
 	tail := binary.AppendUvarint(nil, uint64(d.nFields))
 	tail = append(tail, d.dir...)

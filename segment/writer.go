@@ -31,11 +31,11 @@ type postingsWriter struct {
 	nBlocks   int
 	posStart  int64  // offset in .pos where the term's positions start
 	blockPos  int64  // offset in .pos where the current block's positions start
-	posBuf    []byte // positions not yet written to .pos (one write per term, not per doc)
+	posBuf    []byte // positions not yet written to .pos
+	postBuf   []byte // term records not yet written to .post
 	index     []byte
 	data      []byte
 	scratch   [blockSize]uint32
-	hdr       []byte
 	kw        *keywordCollector // gathers keyword columns, or nil
 }
 
@@ -75,28 +75,82 @@ func (w *postingsWriter) addDoc(doc, freq uint32, pos []byte) error {
 	return nil
 }
 
-// flushBlock encodes the buffered docs as one block: bit-packed when full,
-// varints for a tail block. last is true when no block follows.
+// addDocs adds all the documents of the current term at once: docs
+// (increasing) with their freqs and, with positions, pos, their positions
+// as encoded in the .pos file (freqs[i] uvarint deltas per doc). It is
+// addDoc for a whole term, which the builder decodes in one pass; the
+// term must have no documents yet.
+func (w *postingsWriter) addDocs(docs, freqs []uint32, pos []byte) error {
+	if w.n != 0 || w.df != 0 || len(docs) != len(freqs) || len(docs) == 0 {
+		return fmt.Errorf("segment: internal error: addDocs on a term with %d documents, given %d docs and %d freqs", w.df, len(docs), len(freqs))
+	}
+	w.df = uint32(len(docs))
+	w.lastDoc = int64(docs[len(docs)-1])
+	for len(docs) > 0 {
+		k := min(len(docs), blockSize)
+		last := k == len(docs)
+		if w.positions {
+			// The index says where each block's positions end, so they
+			// are cut at block bounds; the last block takes the rest.
+			n := len(pos)
+			if !last {
+				sum := uint64(0)
+				for _, f := range freqs[:k] {
+					sum += uint64(f)
+				}
+				if n = positionsLen(pos, sum); n < 0 {
+					return errBadPositions
+				}
+			}
+			w.posBuf = append(w.posBuf, pos[:n]...)
+			pos = pos[n:]
+		}
+		if w.kw != nil {
+			for _, d := range docs[:k] {
+				w.kw.addDoc(d)
+			}
+		}
+		w.encodeBlock(docs[:k], freqs[:k], last)
+		docs, freqs = docs[k:], freqs[k:]
+	}
+	if len(w.posBuf) >= 32<<10 {
+		return w.writePositions()
+	}
+	return nil
+}
+
+// flushBlock encodes the buffered docs as one block. last is true when no
+// block follows.
 func (w *postingsWriter) flushBlock(last bool) {
+	w.encodeBlock(w.docs[:w.n], w.freqs[:w.n], last)
+	w.n = 0
+}
+
+// encodeBlock encodes docs and freqs as one block: bit-packed when full,
+// varints for a tail block. last is true when no block follows.
+func (w *postingsWriter) encodeBlock(docs, freqs []uint32, last bool) {
 	start := len(w.data)
-	docs, freqs := w.docs[:w.n], w.freqs[:w.n]
 	prev := w.prevDoc
 	maxFreq := uint32(0)
-	if w.n == blockSize {
+	if len(docs) == blockSize {
+		docs, freqs := (*[blockSize]uint32)(docs), (*[blockSize]uint32)(freqs)
+		var or uint32
 		for i, d := range docs {
-			w.scratch[i] = uint32(int64(d) - prev - 1)
+			delta := uint32(int64(d) - prev - 1)
+			w.scratch[i] = delta
+			or |= delta
 			prev = int64(d)
 		}
-		bw := bitWidth(w.scratch[:])
-		w.data = append(w.data, bw)
-		w.data = appendPacked(w.data, w.scratch[:], bw)
+		bw := uint8(bits.Len32(or))
+		w.data = appendPackedBlock(append(w.data, bw), &w.scratch, bw)
+		or = 0
 		for i, f := range freqs {
 			w.scratch[i] = f - 1
+			or |= f - 1
 			maxFreq = max(maxFreq, f)
 		}
-		fw := bitWidth(w.scratch[:])
-		w.data = append(w.data, fw)
-		w.data = appendPacked(w.data, w.scratch[:], fw)
+		fw := uint8(bits.Len32(or))
+		w.data = appendPackedBlock(append(w.data, fw), &w.scratch, fw)
 	} else {
 		for i, d := range docs {
 			delta := uint64(int64(d) - prev - 1)
@@ -112,7 +166,6 @@ func (w *postingsWriter) flushBlock(last bool) {
 		}
 	}
 	last32 := docs[len(docs)-1]
-	w.n = 0
 	w.nBlocks++
 	if last && w.nBlocks == 1 {
 		// A single-block term has no block index (FORMAT.md, post).
@@ -140,7 +193,9 @@ func (w *postingsWriter) flushBlock(last bool) {
 	w.prevDoc = int64(last32)
 }
 
-// finishTerm writes the term's record to .post and returns its offset.
+// finishTerm ends the term's record in .post and returns its offset. The
+// records and positions are written to the files 32 KiB at a time, not a
+// term at a time (most terms take a few bytes); flush writes the rest.
 func (w *postingsWriter) finishTerm() (uint64, error) {
 	if w.n > 0 {
 		w.flushBlock(true)
@@ -148,27 +203,33 @@ func (w *postingsWriter) finishTerm() (uint64, error) {
 	if w.df == 0 {
 		return 0, fmt.Errorf("segment: term without postings")
 	}
-	if err := w.writePositions(); err != nil {
-		return 0, err
-	}
-	off := w.post.Offset()
-	w.hdr = binary.AppendUvarint(w.hdr[:0], uint64(w.df))
+	off := w.post.Offset() + int64(len(w.postBuf))
+	w.postBuf = binary.AppendUvarint(w.postBuf, uint64(w.df))
 	if w.positions {
-		w.hdr = binary.AppendUvarint(w.hdr, uint64(w.posStart))
+		w.postBuf = binary.AppendUvarint(w.postBuf, uint64(w.posStart))
 	}
 	if w.nBlocks > 1 {
-		w.hdr = binary.AppendUvarint(w.hdr, uint64(len(w.index)))
-		w.hdr = append(w.hdr, w.index...)
-		if _, err := w.post.Write(w.hdr); err != nil {
+		w.postBuf = binary.AppendUvarint(w.postBuf, uint64(len(w.index)))
+		w.postBuf = append(w.postBuf, w.index...)
+	}
+	w.postBuf = append(w.postBuf, w.data...)
+	if len(w.postBuf) >= 32<<10 {
+		if err := w.flush(); err != nil {
 			return 0, err
 		}
-		_, err := w.post.Write(w.data)
-		return uint64(off), err
 	}
-	// Most terms have one block of a few bytes: one write for the record.
-	w.hdr = append(w.hdr, w.data...)
-	_, err := w.post.Write(w.hdr)
-	return uint64(off), err
+	return uint64(off), nil
+}
+
+// flush writes the buffered records and positions to .post and .pos.
+func (w *postingsWriter) flush() error {
+	if len(w.postBuf) > 0 {
+		if _, err := w.post.Write(w.postBuf); err != nil {
+			return err
+		}
+		w.postBuf = w.postBuf[:0]
+	}
+	return w.writePositions()
 }
 
 // writePositions writes the buffered positions to .pos.
