@@ -13,12 +13,14 @@ import (
 // it makes no allocation per term and its memory is exactly the sum of a
 // few slice capacities, which keeps EstimatedMemoryBytes honest.
 //
-// A slot holds the term's first 8 bytes and its length beside its id, so a
-// lookup of a term of up to 8 bytes (most words) reads one slot and never
-// the arena: on a large vocabulary that saves the two cache misses (the
-// term's end, then its bytes) that dominated indexing. The slot also keeps
-// the low 24 bits of the hash, the bits that pick its place in a table of
-// up to 2^24 slots, so growing moves slots without reading terms.
+// A slot holds a term of up to 8 bytes (most words) and its length beside
+// its id, so that looking it up reads one slot and never the arena: on a
+// large vocabulary that saves the two cache misses (the term's end, then
+// its bytes) that dominated indexing. A longer term's slot holds the
+// start of its bytes in the arena, so that checking it costs one miss.
+// The slot also keeps the low 24 bits of the hash, the bits that pick its
+// place in a table of up to 2^24 slots, so growing moves slots without
+// reading terms.
 type termHash struct {
 	seed  maphash.Seed
 	seed0 uint64 // seeds of the hash of short terms; seed1 is odd
