@@ -877,8 +877,8 @@ func (fx *fieldIndexer) sortedTermIDs(ids []uint32) []uint32 {
 //
 // Sorted order visits the termAccs, the pool streams and the term bytes
 // at random places, a cache miss each: so terms go in batches, whose
-// termAccs are loaded in one loop and whose first stream and term bytes
-// in a second, before any is used, for the misses to overlap.
+// termAccs are loaded in one loop and whose stream and term bytes in a
+// second, before any is used, for the misses to overlap.
 func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, keys []prefixedID, added func(k *prefixedID, off uint64) error) error {
 	const batch = 32
 	var accs [batch]termAcc
@@ -892,6 +892,9 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 		for i := range chunk {
 			t := &accs[i]
 			touched += uint32(b.pool.blocks[t.postStart>>poolBlockShift][t.postStart&poolBlockMask])
+			// And the stream's last slice (upto is inside it): with the
+			// first, the whole of a short stream.
+			touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
 			if fx.positions {
 				touched += uint32(b.pool.blocks[t.posStart>>poolBlockShift][t.posStart&poolBlockMask])
 			}
