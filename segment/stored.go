@@ -44,6 +44,11 @@ func (c StoredCompression) String() string {
 
 func (c StoredCompression) valid() bool { return int(c) < len(storedCompressionNames) }
 
+// err reports c, a codec that does not exist (a conversion from a number).
+func (c StoredCompression) err() error {
+	return fmt.Errorf("unknown stored compression %v: want s2 or zstd", c)
+}
+
 // ParseStoredCompression returns the codec named "s2" or "zstd".
 func ParseStoredCompression(name string) (StoredCompression, error) {
 	for c, n := range storedCompressionNames {
