@@ -100,9 +100,12 @@ func (m *merger) tick() error {
 // Merge copies postings, positions, norms, stored fields and fast fields
 // from the readers without re-analysing any text, so the result is the
 // segment Build would write for the same live documents, byte for byte
-// apart from its id. Memory stays bounded by what Build's writers need:
-// a doc-id map per source with deletes, one norm byte per document and
-// indexed text field, and one term's postings block at a time.
+// apart from its id and its store, whose blocks may be copied still
+// compressed (see writeStored): the same records, in blocks bounded as
+// the sources' were, compressed by the build that wrote them. Memory
+// stays bounded by what Build's writers need: a doc-id map per source
+// with deletes, one norm byte per document and indexed text field, and
+// one term's postings block at a time.
 //
 // Every source must have been opened with a schema equal to schema (it
 // may have been built with an older one, see Open) and stay open during
