@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -50,5 +51,78 @@ func TestUnknownStoredCompression(t *testing.T) {
 	}
 	if after, _ := src.List(); len(after) != len(before) {
 		t.Fatalf("Merge into codec 7 left files: %v, had %v", after, before)
+	}
+}
+
+// TestMergeFaultsAndCrash merges a segment of each codec into S2 (so that
+// the S2 source's blocks are copied still compressed and the zstd one's
+// recompressed) in a directory that fails every mutating operation from
+// the n-th on, for every n: Merge returns the injected error, never
+// panics, and the next Merge into the same directory succeeds; once one
+// has returned nil, a crash keeps the whole segment, whose documents read
+// back.
+func TestMergeFaultsAndCrash(t *testing.T) {
+	var fields []Field
+	for _, f := range corpusSchema(t).Fields() {
+		if f.Name != "raw" { // stored only: a merge would rewrite every record
+			fields = append(fields, f)
+		}
+	}
+	base, err := NewSchema(fields...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := generatedDocs(40, 83) // no raw values
+	src := storage.NewMem()
+	var rs []*Reader
+	for i, c := range storedCodecs {
+		s := base.WithStoredCompression(c)
+		id, _ := buildSegment(t, s, docs[i*20:(i+1)*20], src)
+		r, err := Open(src, id, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		rs = append(rs, r)
+	}
+	s := base.WithStoredCompression(StoredS2)
+	for n := 0; ; n++ {
+		dir := storage.NewFaulty(int64(n))
+		dir.FailAfter(n)
+		meta, err := Merge(context.Background(), dir, s, NewID(), rs)
+		if err == nil {
+			if n < len(allKinds)*2 {
+				t.Fatalf("Merge succeeded with only %d I/O operations", n)
+			}
+			checkCrashed(t, dir.Crash(), s, meta.ID, docs)
+			break
+		}
+		if !errors.Is(err, storage.ErrInjected) {
+			t.Fatalf("fail after %d: %v does not wrap the injected error", n, err)
+		}
+		dir.FailAfter(-1)
+		if _, err := Merge(context.Background(), dir, s, NewID(), rs); err != nil {
+			t.Fatalf("fail after %d: the next Merge failed: %v", n, err)
+		}
+	}
+}
+
+// checkCrashed opens segment id in dir, a crashed directory: it must be
+// whole and hold docs.
+func checkCrashed(t *testing.T, dir storage.Directory, s *Schema, id ID, docs []*Document) {
+	t.Helper()
+	r, err := Open(dir, id, s)
+	if err != nil {
+		t.Fatalf("%v: the merged segment does not survive a crash: %v", s.StoredCompression(), err)
+	}
+	defer r.Close()
+	if err := r.CheckIntegrity(); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range docs {
+		got, err := r.Document(uint32(i))
+		if err != nil || !docsEqual(got, storedOnly(s, d)) {
+			t.Fatalf("%v: Document(%d) after a crash = %v, %v", s.StoredCompression(), i, got, err)
+		}
 	}
 }
