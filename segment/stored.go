@@ -204,14 +204,23 @@ func (w *storedWriter) flush() error {
 	if w.comp, err = compressStored(w.codec, w.comp, w.block); err != nil {
 		return err
 	}
-	if err := w.write(w.comp); err != nil {
+	if err := w.appendBlock(w.comp, uint32(len(w.lens))); err != nil {
 		return err
 	}
-	w.index = binary.AppendUvarint(w.index, uint64(len(w.lens)))
-	w.index = binary.AppendUvarint(w.index, uint64(len(w.comp)))
-	w.written += int64(len(w.comp))
-	w.nBlocks++
 	w.raw, w.lens = w.raw[:0], w.lens[:0]
+	return nil
+}
+
+// appendBlock writes the compressed block comp, of docs documents, and
+// indexes it.
+func (w *storedWriter) appendBlock(comp []byte, docs uint32) error {
+	if err := w.write(comp); err != nil {
+		return err
+	}
+	w.index = binary.AppendUvarint(w.index, uint64(docs))
+	w.index = binary.AppendUvarint(w.index, uint64(len(comp)))
+	w.written += int64(len(comp))
+	w.nBlocks++
 	return nil
 }
 
@@ -235,13 +244,9 @@ func (w *storedWriter) addCompressed(comp []byte, docs uint32) error {
 	if err := w.start(); err != nil {
 		return err
 	}
-	if err := w.write(comp); err != nil {
+	if err := w.appendBlock(comp, docs); err != nil {
 		return err
 	}
-	w.index = binary.AppendUvarint(w.index, uint64(docs))
-	w.index = binary.AppendUvarint(w.index, uint64(len(comp)))
-	w.written += int64(len(comp))
-	w.nBlocks++
 	w.numDocs += docs
 	return nil
 }

@@ -40,7 +40,8 @@ func FuzzStoreReader(f *testing.F) {
 			sc := s.WithStoredCompression(c)
 			dir := storage.NewMem()
 			id, _ := buildSegment(f, sc, docs, dir)
-			f.Add(uint8(len(bases)), mustReadPayload(f, dir, fileName(id, kindStore)))
+			payload, _ := readPayload(f, dir, fileName(id, kindStore), kindStore)
+			f.Add(uint8(len(bases)), payload)
 			bases = append(bases, base{sc, dir, id})
 		}
 	}
@@ -89,19 +90,4 @@ func FuzzStoreReader(f *testing.F) {
 			}
 		}
 	})
-}
-
-// mustReadPayload is readPayload for a testing.TB.
-func mustReadPayload(tb testing.TB, d storage.Directory, name string) []byte {
-	tb.Helper()
-	f, err := d.Open(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	payload, _, err := storage.ReadVerified(f, kindStore.kind)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return payload
 }
