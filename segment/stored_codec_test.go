@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -94,7 +95,7 @@ func TestMergeFaultsAndCrash(t *testing.T) {
 			if n < len(allKinds)*2 {
 				t.Fatalf("Merge succeeded with only %d I/O operations", n)
 			}
-			checkCrashed(t, dir.Crash(), s, meta.ID, docs)
+			checkSegmentDocs(t, dir.Crash(), s, meta.ID, docs)
 			break
 		}
 		if !errors.Is(err, storage.ErrInjected) {
@@ -107,13 +108,13 @@ func TestMergeFaultsAndCrash(t *testing.T) {
 	}
 }
 
-// checkCrashed opens segment id in dir, a crashed directory: it must be
-// whole and hold docs.
-func checkCrashed(t *testing.T, dir storage.Directory, s *Schema, id ID, docs []*Document) {
+// checkSegmentDocs opens segment id in dir (after a crash, say): it must
+// be whole and hold docs.
+func checkSegmentDocs(t *testing.T, dir storage.Directory, s *Schema, id ID, docs []*Document) {
 	t.Helper()
 	r, err := Open(dir, id, s)
 	if err != nil {
-		t.Fatalf("%v: the merged segment does not survive a crash: %v", s.StoredCompression(), err)
+		t.Fatalf("%v: the segment does not open: %v", s.StoredCompression(), err)
 	}
 	defer r.Close()
 	if err := r.CheckIntegrity(); err != nil {
@@ -122,7 +123,79 @@ func checkCrashed(t *testing.T, dir storage.Directory, s *Schema, id ID, docs []
 	for i, d := range docs {
 		got, err := r.Document(uint32(i))
 		if err != nil || !docsEqual(got, storedOnly(s, d)) {
-			t.Fatalf("%v: Document(%d) after a crash = %v, %v", s.StoredCompression(), i, got, err)
+			t.Fatalf("%v: Document(%d) = %v, %v", s.StoredCompression(), i, got, err)
 		}
+	}
+}
+
+// asStoreVersion2 rewrites the zstd store of segment id in dir as a build
+// before codecs wrote it: no codec byte, the index offset one less, footer
+// version 2.
+func asStoreVersion2(t *testing.T, dir storage.Directory, id ID) storage.Directory {
+	t.Helper()
+	out := withStorePayload(t, dir, id, func(p []byte) []byte {
+		if p[0] != byte(StoredZstd) {
+			t.Fatalf("store codec %d, want zstd", p[0])
+		}
+		p = p[storeHeaderLen:]
+		off := len(p) - 16
+		binary.LittleEndian.PutUint64(p[off:], binary.LittleEndian.Uint64(p[off:])-storeHeaderLen)
+		return p
+	})
+	name := fileName(id, kindStore)
+	payload, _ := readPayload(t, out, name, kindStore)
+	rewriteFile(t, out, name, kindStore, FormatVersion, payload)
+	return out
+}
+
+// TestMergeCopiesVersion2Blocks: a merge into zstd copies the zstd frames
+// of a version 2 store (no stored-only field, no deletes) into a version 3
+// store, and a merge into S2 recompresses them; every document reads back
+// from both.
+func TestMergeCopiesVersion2Blocks(t *testing.T) {
+	var fields []Field
+	for _, f := range corpusSchema(t).Fields() {
+		if f.Name != "raw" { // stored only
+			fields = append(fields, f)
+		}
+	}
+	base, err := NewSchema(fields...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := generatedDocs(120, 91) // no raw values
+	built := storage.NewMem()
+	id, _ := buildSegment(t, base.WithStoredCompression(StoredZstd), docs, built)
+	dir := asStoreVersion2(t, built, id)
+	for _, target := range storedCodecs {
+		s := base.WithStoredCompression(target)
+		src, err := Open(dir, id, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2 := src.core.store
+		if _, ver := readPayload(t, dir, fileName(id, kindStore), kindStore); ver != FormatVersion || v2.offs[0] != 0 || v2.codec != StoredZstd {
+			t.Fatalf("the rewritten store: version %d, first block at %d, codec %v", ver, v2.offs[0], v2.codec)
+		}
+		meta, err := Merge(context.Background(), dir, s, NewID(), []*Reader{src})
+		src.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ver, st := storeLayout(t, dir, s, meta.ID)
+		if ver != storeVersion || st.codec != target {
+			t.Fatalf("merged into %v: store version %d codec %v", target, ver, st.codec)
+		}
+		if target == StoredZstd {
+			if want := len(v2.first); len(st.first) != want {
+				t.Fatalf("merged into zstd: %d blocks, want the source's %d copied", len(st.first), want)
+			}
+			for b := range st.first {
+				if st.offs[b+1]-st.offs[b] != v2.offs[b+1]-v2.offs[b] {
+					t.Fatalf("merged into zstd: block %d of %d bytes, the source's %d", b, st.offs[b+1]-st.offs[b], v2.offs[b+1]-v2.offs[b])
+				}
+			}
+		}
+		checkSegmentDocs(t, dir, s, meta.ID, docs)
 	}
 }
