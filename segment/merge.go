@@ -103,9 +103,9 @@ func (m *merger) tick() error {
 // apart from its id and its store, whose blocks may be copied still
 // compressed (see writeStored): the same records, in blocks bounded as
 // the sources' were, compressed by the build that wrote them. Memory
-// stays bounded by what Build's writers need: a doc-id map per source
-// with deletes, one norm byte per document and indexed text field, and
-// one term's postings block at a time.
+// stays bounded by what Build's writers need:
+// a doc-id map per source with deletes, one norm byte per document and
+// indexed text field, and one term's postings block at a time.
 //
 // Every source must have been opened with a schema equal to schema (it
 // may have been built with an older one, see Open) and stay open during
