@@ -283,8 +283,11 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		if err != nil {
 			return nil, fmt.Errorf("the schema of the index in %s: %w", j.dir, err)
 		}
-		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields() ||
-			schema.StoredCompression() != existing.StoredCompression()) && !grownFrom(schema, existing) {
+		codec := schema != nil && schema.StoredCompression() != existing.StoredCompression()
+		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields() || codec) && (!grownFrom(schema, existing) || codec) {
+			if codec && grownFrom(schema, existing) { // the index schema made, another codec
+				schema = existing.WithStoredCompression(schema.StoredCompression())
+			}
 			if !schema.Extends(existing) {
 				return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, give one that only adds fields to it, or index into a new directory",
 					j.dir, infer.Describe(existing))
