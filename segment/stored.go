@@ -335,6 +335,11 @@ func (s *storedReader) loadIndex(start, size int64, numDocs uint32) error {
 	if idxOff < start || idxOff > size-16 || uint64(nBlocks) > uint64(numDocs) {
 		return corrupt(s.name, "bad trailer")
 	}
+	// An index entry takes at least 2 bytes: a damaged count must not
+	// size the tables below.
+	if uint64(nBlocks)*2 > uint64(size-16-idxOff) {
+		return corrupt(s.name, "bad trailer: %d blocks in an index of %d bytes", nBlocks, size-16-idxOff)
+	}
 	idx := make([]byte, size-16-idxOff)
 	if _, err := s.f.ReadAt(idx, idxOff); err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)

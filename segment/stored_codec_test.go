@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -197,5 +198,38 @@ func TestMergeCopiesVersion2Blocks(t *testing.T) {
 			}
 		}
 		checkSegmentDocs(t, dir, s, meta.ID, docs)
+	}
+}
+
+// TestStoredTrailerBlockCountBounded: a store whose trailer claims more
+// blocks than its index has room for (a damaged count; Open does not
+// verify the store's checksum) is corrupt before the reader sizes its
+// block tables by that count: with a segment of 64 Mi documents, a flipped
+// bit there cost 768 MiB of allocation before the index was found short.
+func TestStoredTrailerBlockCountBounded(t *testing.T) {
+	const numDocs = 1 << 26
+	payload := []byte{byte(StoredS2)}
+	payload = binary.AppendUvarint(payload, numDocs) // one block of every document
+	payload = binary.AppendUvarint(payload, 0)
+	payload = binary.LittleEndian.AppendUint64(payload, storeHeaderLen)
+	payload = binary.LittleEndian.AppendUint32(payload, numDocs) // the damaged block count
+	payload = binary.LittleEndian.AppendUint32(payload, numDocs)
+	dir := storage.NewMem()
+	copyFile(t, dir, "x.store", payload)
+	f, err := dir.Open("x.store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sr := &storedReader{f: f, name: "x.store", codec: StoredS2}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err = sr.loadIndex(storeHeaderLen, int64(len(payload)), numDocs)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, storage.ErrCorrupt) || !strings.Contains(err.Error(), "x.store") {
+		t.Fatalf("loadIndex with %d blocks in a %d-byte index: %v, want ErrCorrupt naming the file", numDocs, len(payload)-storeHeaderLen-16, err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Fatalf("loadIndex allocated %d bytes for a damaged block count", n)
 	}
 }
