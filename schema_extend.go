@@ -16,10 +16,9 @@ import (
 // key), since a field's type or options can never change once documents
 // hold it. schema may also change UnknownFields and StoredCompression (the
 // segments written from then on, merges included, use the new codec). The
-// index's segments are
-// kept as they are: their documents lack the new fields, so a search, sort
-// or aggregation on a new field does not see them, and merges carry them
-// into segments of the new schema.
+// index's segments are kept as they are: their documents lack the new
+// fields, so a search, sort or aggregation on a new field does not see
+// them, and merges carry them into segments of the new schema.
 //
 // ExtendSchema takes the index's lock, so no Writer may be open on dir; a
 // Reader may, and keeps the schema it opened with. cfg's Tokenizers must

@@ -174,6 +174,9 @@ func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
 		pool:   newByteBlockPool(),
 	}
 	b.stored.codec = s.compression
+	if !s.compression.valid() { // it would write a store Open refuses
+		b.err = fmt.Errorf("segment: %w", s.compression.err())
+	}
 	b.stored.write = func(p []byte) error {
 		b.storedB.write(p)
 		return nil

@@ -288,7 +288,7 @@ func TestBuildFailsCleanlyAtEveryIOError(t *testing.T) {
 
 // readPayload reads a checksummed file of kind k and returns its payload
 // and format version.
-func readPayload(t *testing.T, d storage.Directory, name string, k fileKind) ([]byte, uint32) {
+func readPayload(t testing.TB, d storage.Directory, name string, k fileKind) ([]byte, uint32) {
 	t.Helper()
 	f, err := d.Open(name)
 	if err != nil {

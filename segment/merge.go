@@ -118,7 +118,10 @@ func (m *merger) tick() error {
 // Merge copies postings, positions, norms, stored fields and fast fields
 // from the readers without re-analysing any text, so the result is the
 // segment Build would write for the same live documents, byte for byte
-// apart from its id. Memory stays bounded by what Build's writers need:
+// apart from its id and its store, whose blocks may be copied still
+// compressed (see writeStored): the same records, in blocks bounded as
+// the sources' were, compressed by the build that wrote them. Memory
+// stays bounded by what Build's writers need:
 // a doc-id map per source with deletes, one norm byte per document and
 // indexed text field, and one term's postings block at a time. The pages
 // of the sources' mapped files it reads leave the process's resident set

@@ -224,7 +224,9 @@ func (s *Schema) UnknownFields() UnknownFields { return s.unknown }
 
 // WithStoredCompression returns a copy of s whose segments compress their
 // stored fields with c (StoredS2 unless set). Segments already written
-// keep their codec; a merge rewrites its documents with c.
+// keep their codec; a merge rewrites its documents with c. A c that is
+// neither StoredS2 nor StoredZstd makes MarshalJSON (so hermes.Create),
+// Builder.Add and Merge fail naming it.
 func (s *Schema) WithStoredCompression(c StoredCompression) *Schema {
 	cp := *s
 	cp.compression = c
@@ -399,6 +401,9 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 		j.UnknownFields = s.unknown.String()
 	}
 	if s.compression != StoredS2 {
+		if !s.compression.valid() { // ParseSchema would refuse it
+			return nil, fmt.Errorf("segment: schema: %v", s.compression.err())
+		}
 		j.StoredCompression = s.compression.String()
 	}
 	return json.Marshal(j)

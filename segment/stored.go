@@ -44,6 +44,11 @@ func (c StoredCompression) String() string {
 
 func (c StoredCompression) valid() bool { return int(c) < len(storedCompressionNames) }
 
+// err reports c, a codec that does not exist (a conversion from a number).
+func (c StoredCompression) err() error {
+	return fmt.Errorf("unknown stored compression %v: want s2 or zstd", c)
+}
+
 // ParseStoredCompression returns the codec named "s2" or "zstd".
 func ParseStoredCompression(name string) (StoredCompression, error) {
 	for c, n := range storedCompressionNames {
@@ -199,14 +204,23 @@ func (w *storedWriter) flush() error {
 	if w.comp, err = compressStored(w.codec, w.comp, w.block); err != nil {
 		return err
 	}
-	if err := w.write(w.comp); err != nil {
+	if err := w.appendBlock(w.comp, uint32(len(w.lens))); err != nil {
 		return err
 	}
-	w.index = binary.AppendUvarint(w.index, uint64(len(w.lens)))
-	w.index = binary.AppendUvarint(w.index, uint64(len(w.comp)))
-	w.written += int64(len(w.comp))
-	w.nBlocks++
 	w.raw, w.lens = w.raw[:0], w.lens[:0]
+	return nil
+}
+
+// appendBlock writes the compressed block comp, of docs documents, and
+// indexes it.
+func (w *storedWriter) appendBlock(comp []byte, docs uint32) error {
+	if err := w.write(comp); err != nil {
+		return err
+	}
+	w.index = binary.AppendUvarint(w.index, uint64(docs))
+	w.index = binary.AppendUvarint(w.index, uint64(len(comp)))
+	w.written += int64(len(comp))
+	w.nBlocks++
 	return nil
 }
 
@@ -230,13 +244,9 @@ func (w *storedWriter) addCompressed(comp []byte, docs uint32) error {
 	if err := w.start(); err != nil {
 		return err
 	}
-	if err := w.write(comp); err != nil {
+	if err := w.appendBlock(comp, docs); err != nil {
 		return err
 	}
-	w.index = binary.AppendUvarint(w.index, uint64(docs))
-	w.index = binary.AppendUvarint(w.index, uint64(len(comp)))
-	w.written += int64(len(comp))
-	w.nBlocks++
 	w.numDocs += docs
 	return nil
 }
@@ -324,6 +334,11 @@ func (s *storedReader) loadIndex(start, size int64, numDocs uint32) error {
 	}
 	if idxOff < start || idxOff > size-16 || uint64(nBlocks) > uint64(numDocs) {
 		return corrupt(s.name, "bad trailer")
+	}
+	// An index entry takes at least 2 bytes: a damaged count must not
+	// size the tables below.
+	if uint64(nBlocks)*2 > uint64(size-16-idxOff) {
+		return corrupt(s.name, "bad trailer: %d blocks in an index of %d bytes", nBlocks, size-16-idxOff)
 	}
 	idx := make([]byte, size-16-idxOff)
 	if _, err := s.f.ReadAt(idx, idxOff); err != nil {

@@ -108,8 +108,11 @@ func dynamicBase(given, existing *segment.Schema) *segment.Schema {
 	switch {
 	case given != nil && given.Extends(existing):
 		base = given
-	case given == nil || grownFrom(given, existing):
+	case given == nil:
 		base = existing
+	case grownFrom(given, existing):
+		// The index given made: its grown fields, with given's codec.
+		base = existing.WithStoredCompression(given.StoredCompression())
 	default:
 		return nil
 	}

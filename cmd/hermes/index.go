@@ -283,7 +283,11 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 		if err != nil {
 			return nil, fmt.Errorf("the schema of the index in %s: %w", j.dir, err)
 		}
-		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields()) && !grownFrom(schema, existing) {
+		codec := schema != nil && schema.StoredCompression() != existing.StoredCompression()
+		if schema != nil && (!schema.Equal(existing) || schema.UnknownFields() != existing.UnknownFields() || codec) && (!grownFrom(schema, existing) || codec) {
+			if codec && grownFrom(schema, existing) { // the index schema made, another codec
+				schema = existing.WithStoredCompression(schema.StoredCompression())
+			}
 			if !schema.Extends(existing) {
 				return nil, fmt.Errorf("the index in %s already has a different schema (%s); drop --schema to add to it, give one that only adds fields to it, or index into a new directory",
 					j.dir, infer.Describe(existing))
@@ -294,8 +298,11 @@ func (j *indexJob) run(ctx context.Context, in *jsonl.Reader) (*indexResult, err
 				}
 				return nil, fmt.Errorf("add fields to the index in %s: %w", j.dir, err)
 			}
-			if !j.quiet {
+			if !j.quiet && !schema.Equal(existing) {
 				fmt.Fprintf(j.log, "the index's schema now has %s too\n", addedFields(schema, existing))
+			}
+			if c := schema.StoredCompression(); !j.quiet && c != existing.StoredCompression() {
+				fmt.Fprintf(j.log, "the index's new segments compress their stored fields with %s\n", c)
 			}
 			if meta, err = storage.ReadMetadata(dir); err != nil {
 				return nil, fmt.Errorf("read the index in %s: %w", j.dir, err)
