@@ -83,3 +83,63 @@ func TestSortedTermIDs(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// streamReader reads a stream from its start up to end (its next write
+// position), following the slices, a byte at a time: the plain reading
+// that termDecoder is checked against.
+type streamReader struct {
+	p     *byteBlockPool
+	buf   []byte // the unread bytes of the current slice
+	next  uint32 // the address of the next slice; 0 if buf is the last
+	level int
+	end   uint32
+}
+
+func (r *streamReader) init(p *byteBlockPool, start, end uint32) {
+	r.p, r.end, r.level = p, end, 0
+	r.setSlice(start)
+}
+
+func (r *streamReader) setSlice(addr uint32) {
+	size := uint32(sliceSizes[r.level])
+	if r.end >= addr && r.end < addr+size {
+		r.buf, r.next = r.p.at(addr)[:r.end-addr], 0 // the last slice
+		return
+	}
+	s := r.p.at(addr)[:size]
+	r.buf = s[:size-4]
+	r.next = uint32(s[size-4]) | uint32(s[size-3])<<8 | uint32(s[size-2])<<16 | uint32(s[size-1])<<24
+}
+
+// ReadByte returns the next byte, or errStreamEnd after the last.
+func (r *streamReader) ReadByte() (byte, error) {
+	for len(r.buf) == 0 {
+		if r.next == 0 {
+			return 0, errStreamEnd
+		}
+		r.level = min(r.level+1, len(sliceSizes)-1)
+		r.setSlice(r.next)
+	}
+	c := r.buf[0]
+	r.buf = r.buf[1:]
+	return c, nil
+}
+
+// readUvarint reads a uvarint; errStreamEnd at the end of the stream.
+func (r *streamReader) readUvarint() (uint64, error) {
+	var v uint64
+	for shift := uint(0); shift < 64; shift += 7 {
+		c, err := r.ReadByte()
+		if err != nil {
+			if shift > 0 {
+				err = errBadStream
+			}
+			return 0, err
+		}
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return v, nil
+		}
+	}
+	return 0, errBadStream
+}
