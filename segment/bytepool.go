@@ -142,8 +142,6 @@ func (p *byteBlockPool) nextSlice(end uint32, level byte) (uint32, bool) {
 
 var errBadStream = errors.New("segment: internal error: bad in-memory postings")
 
-var errStreamEnd = errors.New("segment: internal error: in-memory postings end early")
-
 // blockBuffer is an append-only byte buffer in pooled blocks: it grows
 // without copying, and its blocks are reused after release.
 type blockBuffer struct {

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -143,3 +144,5 @@ func (r *streamReader) readUvarint() (uint64, error) {
 	}
 	return 0, errBadStream
 }
+
+var errStreamEnd = errors.New("segment: internal error: in-memory postings end early")
