@@ -292,3 +292,56 @@ func TestBuildWriteErrorMidPostings(t *testing.T) {
 
 // The size of TestBuildMatchesModelAdversarial, small enough for -race.
 var adversarialSegments, adversarialDocs = 2, 150
+
+// FuzzInverterMatchesModel adds the lines of the input as documents (the
+// first byte of a line picks the tokenizer's slack, the rest goes to a
+// field without positions and one with) to a builder whose tables re-hash
+// as they grow, and compares its in-memory postings with the model's.
+func FuzzInverterMatchesModel(f *testing.F) {
+	f.Add([]byte("0a b a\n1samepref1 samepref2 samepref1\n2\n3 =x y  12345678 123456789"))
+	f.Add([]byte("0" + strings.Repeat("abcdefgh ", 600) + "\n1\xff\x00 \xff\x00"))
+	s, err := NewSchema(
+		Field{Name: "a", Type: TypeText, Indexed: true},
+		Field{Name: "b", Type: TypeText, Indexed: true, Positions: true},
+	)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := strings.Split(string(data), "\n")
+		if len(lines) > 200 {
+			return
+		}
+		seed := uint64(0)
+		if len(data) > 0 {
+			seed = uint64(data[0])
+		}
+		tok := slackTokenizer(seed)
+		b := NewBuilder(s, map[string]analysis.Tokenizer{"a": tok, "b": tok})
+		for _, fx := range b.indexed {
+			fx.hash.hashedMask = 0
+		}
+		want := invModel{}
+		for i, line := range lines {
+			d := new(Document).AddString("a", line).AddString("b", line)
+			if len(line) > 0 && line[0]&1 == 1 {
+				d = new(Document).AddString("b", line).AddString("a", line).AddString("b", line)
+			}
+			if err := b.Add(d); err != nil {
+				t.Fatal(err)
+			}
+			want.addDoc(t, s, uint32(i), d)
+		}
+		got := inMemoryPostings(t, b)
+		for _, field := range []string{"a", "b"} {
+			if len(got[field]) != len(want[field]) {
+				t.Fatalf("field %q: %d terms, want %d", field, len(got[field]), len(want[field]))
+			}
+			for term, wp := range want[field] {
+				if gp := got[field][term]; fmt.Sprint(gp) != fmt.Sprint(wp) {
+					t.Fatalf("field %q term %q:\n got %v\nwant %v", field, term, gp, wp)
+				}
+			}
+		}
+	})
+}
