@@ -345,3 +345,60 @@ func FuzzInverterMatchesModel(f *testing.F) {
 		}
 	})
 }
+
+// TestLongTermHashCollisionInterleaved disguises a long term A's slot as
+// another term B's would look after a collision of 56 bits of their
+// hashes (for lengths below and past the 255 at which a slot's length
+// saturates, and B one byte longer than A, with A's next byte in the
+// arena B's last), then adds B several times in one queue, in the next
+// queues and in later documents: B's tokens must not go to A, in memory
+// and in the built segment.
+func TestLongTermHashCollisionInterleaved(t *testing.T) {
+	for _, n := range [][2]int{{9, 9}, {16, 16}, {254, 254}, {300, 300}, {300, 301}} {
+		for _, positions := range []bool{false, true} {
+			t.Run(fmt.Sprintf("len=%d,%d/positions=%v", n[0], n[1], positions), func(t *testing.T) {
+				s, err := NewSchema(Field{Name: "a", Type: TypeText, Indexed: true, Positions: positions})
+				if err != nil {
+					t.Fatal(err)
+				}
+				termA := strings.Repeat("a", n[0])
+				termB := termA[:n[0]-1] + "b"
+				if n[1] > n[0] {
+					termB = termA + "b"
+				}
+				b := NewBuilder(s, map[string]analysis.Tokenizer{"a": spaceTokenizer})
+				docs := []string{termA + " bcd", termB + " x " + termB, "x " + termB, termB}
+				want := invModel{}
+				for i, text := range docs {
+					d := new(Document).AddString("a", text)
+					if err := b.Add(d); err != nil {
+						t.Fatal(err)
+					}
+					want.addDoc(t, s, uint32(i), d)
+					if i > 0 {
+						continue
+					}
+					h := b.fields[0].hash
+					hvB := h.hash([]byte(termB), termPrefix([]byte(termB)))
+					slotA := termSlot{}
+					for j := range h.slots {
+						if s := h.slots[j]; s.id1 != 0 && string(h.term(s.id1-1)) == termA {
+							slotA, h.slots[j] = s, termSlot{}
+						}
+					}
+					slotA.meta = uint32(hvB)&slotHashMask | uint32(min(len(termB), 255))<<slotHashBits
+					slotA.key = longKey(hvB, uint32(slotA.key))
+					j := hvB & h.mask
+					for h.slots[j].id1 != 0 {
+						j = (j + 1) & h.mask
+					}
+					h.slots[j] = slotA
+				}
+				got := inMemoryPostings(t, b)["a"]
+				if fmt.Sprint(got) != fmt.Sprint(map[string][]mposting(want["a"])) {
+					t.Fatalf("got %v\nwant %v", got, want["a"])
+				}
+			})
+		}
+	}
+}
