@@ -96,3 +96,53 @@ func TestWorkerRollsItsBuilderOnANewSchema(t *testing.T) {
 		}
 	}
 }
+
+// An empty batch makes an empty builder, of the schema it came with; a
+// newer schema then replaces it like a full one, so the next document,
+// which uses a new field, is not refused (a panic, blamed on it).
+func TestWorkerReplacesAnEmptyBuilderOnANewSchema(t *testing.T) {
+	sys, schema, toks := newTestWorld(t)
+	grown, err := segment.NewSchema(append(schema.Fields(), segment.Field{Name: "n", Type: segment.TypeI64, Stored: true, Fast: true})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grownJSON, err := grown.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped := make(chan *messages.SegmentShipped, 10)
+	coord := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if m, ok := ctx.Message().(*messages.SegmentShipped); ok {
+			shipped <- m
+		}
+	}))
+	dir := storage.NewMem()
+	w := sys.Root.Spawn(Props(Config{
+		Worker: 0, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
+		MemoryBudget: 64 << 20, Coordinator: coord, Dir: dir,
+		NewID: func() (segment.ID, error) { return segment.NewID(), nil },
+	}))
+	defer func() {
+		for _, pid := range []*actor.PID{w, coord} {
+			_ = sys.Root.StopFuture(pid).Wait()
+		}
+	}()
+	d := new(segment.Document).AddString("id", "c").AddI64("n", 7)
+	sys.Root.Send(w, &messages.Batch{Seq: 1, Generation: 1})
+	sys.Root.Send(w, &messages.Batch{Seq: 2, Generation: 1, SchemaVersion: 1, Schema: grownJSON, Docs: [][]byte{messages.AppendDocument(nil, d)}})
+	sys.Root.Send(w, &messages.FlushRequest{Round: 9, ReplyTo: coord})
+	select {
+	case s := <-shipped:
+		if s.Round != 9 || s.Segment.NumDocs != 1 {
+			t.Fatalf("flushed segment %v, want batch 2's document", s)
+		}
+		id, _ := segment.ParseID(s.Segment.Id)
+		r, err := segment.Open(dir, id, grown)
+		if err != nil {
+			t.Fatalf("segment under the grown schema: %v", err)
+		}
+		r.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("worker silent: the document with the new field was refused")
+	}
+}

@@ -218,6 +218,7 @@ func (w *worker) useSchema(b *messages.Batch) *messages.SegmentShipped {
 		panic(fmt.Sprintf("worker %d: batch %d: schema version %d does not extend the worker's schema (%v)", w.cfg.Worker, b.Seq, b.SchemaVersion, err))
 	}
 	shipped := w.build(0)
+	w.builder = nil // one left holds no document (an empty batch made it), but the old schema
 	w.cfg.Schema, w.schemaVersion = s, b.SchemaVersion
 	w.cfg.Logger.Debug("schema grown", "worker", w.cfg.Worker, "generation", w.cfg.Generation, "version", b.SchemaVersion, "fields", s.NumFields())
 	return shipped
