@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hermes-search/hermes-go/storage"
 )
 
 // The end-to-end tests build the hermes binary once and run it as a user
@@ -526,6 +528,41 @@ func TestBenchCommand(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// hermes bench's index size is the committed segments', not the directory's,
+// which also holds the segments merges retired (kept for
+// Config.RetiredFileGrace after the run) and the key filter.
+func TestBenchIndexSizeIsTheCommittedSegments(t *testing.T) {
+	lines, _ := corpus(60)
+	for i := range lines { // the benchmark's schema is id, title, text
+		lines[i] = strings.Replace(lines[i], fmt.Sprintf(`,"n":%d`, i), "", 1)
+	}
+	path := filepath.Join(t.TempDir(), "idx")
+	r := runHermes(t, "", "bench", "--input", writeFile(t, lines), "--workers", "1", "--commit-every", "5", "--dir", path)
+	if r.code != 0 {
+		t.Fatalf("bench: %v", r)
+	}
+	dir, err := storage.NewFS(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := storage.ReadMetadata(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var committed int64
+	for _, s := range meta.Segments {
+		committed += s.Bytes
+	}
+	onDisk, err := dirSize(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("index size  %s (%s); %s on disk", formatBytes(committed), plural(len(meta.Segments), "segment", "segments"), formatBytes(onDisk))
+	if !strings.Contains(r.stdout, want) {
+		t.Fatalf("bench output lacks %q (12 commits, merged):\n%s", want, r.stdout)
 	}
 }
 
