@@ -15,14 +15,7 @@ import (
 // (validation, actors, workers, segment builds, commit) into a file-system
 // directory. The full-corpus figures with peak RSS come from `hermes bench`.
 func BenchmarkWriter(b *testing.B) {
-	s, err := segment.NewSchema(
-		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
-		segment.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
-		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
-	)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := corpus.Schema(true)
 	docs, bytes := corpus.Realmix(b, s, 50_000)
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
@@ -60,14 +53,7 @@ func BenchmarkWriter(b *testing.B) {
 // share of the little work per document. `-benchtime 1000000x` gives the
 // 1M-document figures.
 func BenchmarkDedup(b *testing.B) {
-	corpusSchema, err := segment.NewSchema(
-		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true},
-		segment.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
-		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
-	)
-	if err != nil {
-		b.Fatal(err)
-	}
+	corpusSchema := corpus.Schema(false)
 	realDocs, _ := corpus.Realmix(b, corpusSchema, 50_000)
 	corpora := []struct {
 		name string
@@ -87,21 +73,14 @@ func BenchmarkDedup(b *testing.B) {
 			return new(hermes.Document).AddString("id", fmt.Sprint("doc-", i)).AddString("text", "a short body of words")
 		}},
 	}
-	for _, corpus := range corpora {
+	for _, c := range corpora {
 		for _, withKey := range []bool{false, true} {
-			name := corpus.name + "/without-key"
+			name := c.name + "/without-key"
 			if withKey {
-				name = corpus.name + "/with-key"
+				name = c.name + "/with-key"
 			}
 			b.Run(name, func(b *testing.B) {
-				s, err := segment.NewSchema(
-					segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: withKey},
-					segment.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
-					segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
-				)
-				if err != nil {
-					b.Fatal(err)
-				}
+				s := corpus.Schema(withKey)
 				ctx := context.Background()
 				w, err := hermes.Create(ctx, storage.NewMem(), s, hermes.Config{Workers: 2})
 				if err != nil {
@@ -110,7 +89,7 @@ func BenchmarkDedup(b *testing.B) {
 				defer w.Close()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					if err := w.AddDocumentWait(ctx, corpus.doc(i)); err != nil {
+					if err := w.AddDocumentWait(ctx, c.doc(i)); err != nil {
 						b.Fatal(err)
 					}
 					if i == b.N/2 {

@@ -26,14 +26,7 @@ import (
 // difference between "1" and "2 in turn"; sharing the cores and caches,
 // between "2 in turn" and "2 at once".
 func BenchmarkSegmentSplit(b *testing.B) {
-	s, err := segment.NewSchema(
-		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
-		segment.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
-		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
-	)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := corpus.Schema(true)
 	docs, _ := corpus.Realmix(b, s, 80_000)
 	toks, err := segment.ResolveTokenizers(s, analysis.NewRegistry(), nil)
 	if err != nil {

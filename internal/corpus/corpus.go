@@ -16,6 +16,20 @@ import (
 // benchmark: beside the repository (or beside its worktrees' directory).
 const realmixPath = "shared/corpus/realmix.jsonl.gz"
 
+// Schema is realmix's schema: id a stored keyword (the primary key if
+// primary), title and text stored text.
+func Schema(primary bool) *segment.Schema {
+	s, err := segment.NewSchema(
+		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: primary},
+		segment.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
+		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
+	)
+	if err != nil {
+		panic(err) // fixed fields: a bug
+	}
+	return s
+}
+
 // Realmix decodes the first n documents of realmix with s and returns them
 // with their total size in bytes. It skips tb when the corpus is not found
 // in a parent of the working directory.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/internal/corpus"
-	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
@@ -24,14 +23,7 @@ import (
 // Run the two alternately, each in its own process, to compare them on a
 // shared machine.
 func BenchmarkRealmixRemote(b *testing.B) {
-	s, err := segment.NewSchema(
-		segment.Field{Name: "id", Type: segment.TypeKeyword, Indexed: true, Stored: true, Primary: true},
-		segment.Field{Name: "title", Type: segment.TypeText, Indexed: true, Stored: true},
-		segment.Field{Name: "text", Type: segment.TypeText, Indexed: true, Stored: true},
-	)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := corpus.Schema(true)
 	docs, bytes := corpus.Realmix(b, s, 50_000)
 	for _, remote := range []bool{false, true} {
 		name := "local=2"
