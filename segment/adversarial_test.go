@@ -122,14 +122,7 @@ func TestBuildMatchesModelAdversarial(t *testing.T) {
 			if err := b.Add(d); err != nil {
 				t.Fatal(err)
 			}
-			for field, k := range want.addDoc(t, s, uint32(n), d) {
-				st := wantStats[field]
-				if k > 0 {
-					st.DocCount++
-					st.SumTokens += uint64(k)
-				}
-				wantStats[field] = st
-			}
+			countTokens(wantStats, want.addDoc(t, s, uint32(n), d))
 			n++
 		}
 		value := func() string {
