@@ -20,14 +20,7 @@ import (
 // an older) version carries none and changes nothing.
 func TestWorkerRollsItsBuilderOnANewSchema(t *testing.T) {
 	sys, schema, toks := newTestWorld(t)
-	grown, err := segment.NewSchema(append(schema.Fields(), segment.Field{Name: "n", Type: segment.TypeI64, Stored: true, Fast: true})...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	grownJSON, err := grown.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
+	grown, grownJSON := grownSchema(t, schema)
 	events := make(chan proto.Message, 100)
 	coord := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		switch m := ctx.Message().(type) {
@@ -36,16 +29,7 @@ func TestWorkerRollsItsBuilderOnANewSchema(t *testing.T) {
 		}
 	}))
 	dir := storage.NewMem()
-	w := sys.Root.Spawn(Props(Config{
-		Worker: 0, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
-		MemoryBudget: 64 << 20, Coordinator: coord, Dir: dir,
-		NewID: func() (segment.ID, error) { return segment.NewID(), nil },
-	}))
-	defer func() {
-		for _, pid := range []*actor.PID{w, coord} {
-			_ = sys.Root.StopFuture(pid).Wait()
-		}
-	}()
+	w := spawnSchemaWorker(t, sys, schema, toks, coord, dir)
 	doc := func(id string, n bool) []byte {
 		d := new(segment.Document)
 		d.AddString("id", id)
@@ -102,14 +86,7 @@ func TestWorkerRollsItsBuilderOnANewSchema(t *testing.T) {
 // which uses a new field, is not refused (a panic, blamed on it).
 func TestWorkerReplacesAnEmptyBuilderOnANewSchema(t *testing.T) {
 	sys, schema, toks := newTestWorld(t)
-	grown, err := segment.NewSchema(append(schema.Fields(), segment.Field{Name: "n", Type: segment.TypeI64, Stored: true, Fast: true})...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	grownJSON, err := grown.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
+	grown, grownJSON := grownSchema(t, schema)
 	shipped := make(chan *messages.SegmentShipped, 10)
 	coord := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
 		if m, ok := ctx.Message().(*messages.SegmentShipped); ok {
@@ -117,16 +94,7 @@ func TestWorkerReplacesAnEmptyBuilderOnANewSchema(t *testing.T) {
 		}
 	}))
 	dir := storage.NewMem()
-	w := sys.Root.Spawn(Props(Config{
-		Worker: 0, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
-		MemoryBudget: 64 << 20, Coordinator: coord, Dir: dir,
-		NewID: func() (segment.ID, error) { return segment.NewID(), nil },
-	}))
-	defer func() {
-		for _, pid := range []*actor.PID{w, coord} {
-			_ = sys.Root.StopFuture(pid).Wait()
-		}
-	}()
+	w := spawnSchemaWorker(t, sys, schema, toks, coord, dir)
 	d := new(segment.Document).AddString("id", "c").AddI64("n", 7)
 	sys.Root.Send(w, &messages.Batch{Seq: 1, Generation: 1})
 	sys.Root.Send(w, &messages.Batch{Seq: 2, Generation: 1, SchemaVersion: 1, Schema: grownJSON, Docs: [][]byte{messages.AppendDocument(nil, d)}})
@@ -145,4 +113,34 @@ func TestWorkerReplacesAnEmptyBuilderOnANewSchema(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("worker silent: the document with the new field was refused")
 	}
+}
+
+// grownSchema is schema with a field "n" added, and its JSON.
+func grownSchema(t *testing.T, schema *segment.Schema) (*segment.Schema, []byte) {
+	t.Helper()
+	grown, err := segment.NewSchema(append(schema.Fields(), segment.Field{Name: "n", Type: segment.TypeI64, Stored: true, Fast: true})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grownJSON, err := grown.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return grown, grownJSON
+}
+
+// spawnSchemaWorker spawns worker 0 of generation 1 with schema, reporting
+// to coord and writing to dir; the test's end stops it and coord.
+func spawnSchemaWorker(t *testing.T, sys *actor.ActorSystem, schema *segment.Schema, toks map[string]analysis.Tokenizer, coord *actor.PID, dir storage.Directory) *actor.PID {
+	w := sys.Root.Spawn(Props(Config{
+		Worker: 0, Generation: 1, Schema: schema, Tokenizers: func() map[string]analysis.Tokenizer { return toks },
+		MemoryBudget: 64 << 20, Coordinator: coord, Dir: dir,
+		NewID: func() (segment.ID, error) { return segment.NewID(), nil },
+	}))
+	t.Cleanup(func() {
+		for _, pid := range []*actor.PID{w, coord} {
+			_ = sys.Root.StopFuture(pid).Wait()
+		}
+	})
+	return w
 }
