@@ -32,21 +32,25 @@ func BenchmarkBuilderAdd(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tokens), "ns/token")
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*tokens), "CPU-ns/token")
 	}
-	b.Run("add", func(b *testing.B) {
-		b.SetBytes(size)
-		b.ReportAllocs()
-		cpu0 := processCPU()
-		for b.Loop() {
-			bl := NewBuilder(s, toks)
-			for _, d := range docs {
-				if err := bl.Add(d); err != nil {
-					b.Fatal(err)
+	// addAll adds every document to a builder of schema s, once a loop.
+	addAll := func(s *Schema) func(*testing.B) {
+		return func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			for b.Loop() {
+				bl := NewBuilder(s, toks)
+				for _, d := range docs {
+					if err := bl.Add(d); err != nil {
+						b.Fatal(err)
+					}
 				}
+				bl.release()
 			}
-			bl.release()
+			perToken(b, processCPU()-cpu0)
 		}
-		perToken(b, processCPU()-cpu0)
-	})
+	}
+	b.Run("add", addAll(s))
 	// The indexing path alone: the same fields indexed and not stored,
 	// without and with positions on the text.
 	for _, positions := range []bool{false, true} {
@@ -62,21 +66,7 @@ func BenchmarkBuilderAdd(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(size)
-			b.ReportAllocs()
-			cpu0 := processCPU()
-			for b.Loop() {
-				bl := NewBuilder(s, toks)
-				for _, d := range docs {
-					if err := bl.Add(d); err != nil {
-						b.Fatal(err)
-					}
-				}
-				bl.release()
-			}
-			perToken(b, processCPU()-cpu0)
-		})
+		b.Run(name, addAll(s))
 	}
 	b.Run("tokenize", func(b *testing.B) {
 		b.SetBytes(size)
