@@ -122,16 +122,7 @@ func BenchmarkStored(b *testing.B) {
 			s := benchSchema(b).WithStoredCompression(c)
 			docs, _ := benchDocuments(b)
 			dir := storage.NewMem()
-			bl := NewBuilder(s, nil)
-			for _, d := range docs[:2000] {
-				if err := bl.Add(d); err != nil {
-					b.Fatal(err)
-				}
-			}
-			id := NewID()
-			if _, err := bl.Build(dir, id); err != nil {
-				b.Fatal(err)
-			}
+			id, _ := buildSegment(b, s, docs[:2000], dir)
 			r, err := Open(dir, id, s)
 			if err != nil {
 				b.Fatal(err)
@@ -552,16 +543,7 @@ func BenchmarkMergeStored(b *testing.B) {
 		dir := storage.NewMem()
 		var readers []*Reader
 		for i := range 2 {
-			bl := NewBuilder(s, nil)
-			for _, d := range docs[i*2000 : (i+1)*2000] {
-				if err := bl.Add(d); err != nil {
-					b.Fatal(err)
-				}
-			}
-			id := NewID()
-			if _, err := bl.Build(dir, id); err != nil {
-				b.Fatal(err)
-			}
+			id, _ := buildSegment(b, s, docs[i*2000:(i+1)*2000], dir)
 			r, err := Open(dir, id, s)
 			if err != nil {
 				b.Fatal(err)
