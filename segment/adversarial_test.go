@@ -239,17 +239,7 @@ func TestBuildWriteErrorMidPostings(t *testing.T) {
 		want.addDoc(t, s, uint32(i), docs[i])
 	}
 	toks := map[string]analysis.Tokenizer{"b": spaceTokenizer}
-	build := func(dir storage.Directory) (ID, error) {
-		b := NewBuilder(s, toks)
-		for _, d := range docs {
-			if err := b.Add(d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		id := NewID()
-		_, err := b.Build(dir, id)
-		return id, err
-	}
+	build := func(dir storage.Directory) (ID, error) { return tryBuild(t, s, toks, docs, dir) }
 	dir := storage.NewFaulty(1)
 	for _, ext := range []string{".post", ".pos"} {
 		for _, failAt := range []int{1, 2} { // in Build's loop, in the last flush

@@ -238,6 +238,21 @@ func rewriteFile(t *testing.T, d storage.Directory, name string, k fileKind, ver
 	}
 }
 
+// tryBuild adds docs to a builder of s and builds them into dir, returning
+// Build's error: for tests of write failures.
+func tryBuild(t *testing.T, s *Schema, toks map[string]analysis.Tokenizer, docs []*Document, dir storage.Directory) (ID, error) {
+	t.Helper()
+	b := NewBuilder(s, toks)
+	for _, d := range docs {
+		if err := b.Add(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := NewID()
+	_, err := b.Build(dir, id)
+	return id, err
+}
+
 // TestBuildFailsCleanlyAtEveryIOError injects an I/O error at each
 // mutating operation of Build in turn (pebble's error-injection loop):
 // Build must return that error, never panic, and the directory must stay
@@ -249,17 +264,7 @@ func TestBuildFailsCleanlyAtEveryIOError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	build := func(dir storage.Directory) (ID, error) {
-		b := NewBuilder(s, toks)
-		for _, d := range docs {
-			if err := b.Add(d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		id := NewID()
-		_, err := b.Build(dir, id)
-		return id, err
-	}
+	build := func(dir storage.Directory) (ID, error) { return tryBuild(t, s, toks, docs, dir) }
 	for n := 0; ; n++ {
 		dir := storage.NewFaulty(int64(n))
 		dir.FailAfter(n)
