@@ -3,66 +3,39 @@
 package segment
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hermes-search/hermes-go/internal/smaps"
 	"github.com/hermes-search/hermes-go/storage"
 )
 
 // mappedResident returns how many bytes of this process's mappings of the
-// files under dir are resident, from /proc/self/smaps.
+// files under dir are resident.
 func mappedResident(t *testing.T, dir string) int64 {
-	n, _ := mappedResidentByFile(t, dir)
-	return n
-}
-
-func mappedResidentByFile(t *testing.T, dir string) (int64, map[string]int64) {
 	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
+	// A path with a space is not one of dir's segment files (a file
+	// deleted while mapped: " (deleted)").
+	n, err := smaps.Resident(func(p string) bool { return !strings.Contains(p, " ") && filepath.Dir(p) == dir })
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 		t.Skipf("no /proc/self/smaps: %v", err)
 	}
-	defer f.Close()
-	var total int64
-	by := map[string]int64{}
-	in := false
-	name := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 5 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
-			in = len(fields) == 6 && filepath.Dir(fields[5]) == dir
-			if in {
-				name = filepath.Base(fields[5])
-			}
-			continue
-		}
-		if in && len(fields) == 3 && fields[0] == "Rss:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			total += kb << 10
-			by[name] += kb << 10
-		}
-	}
-	if err := sc.Err(); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
-	return total, by
+	return n
 }
 
 // releaseFixture builds sources of several MiB of mapped files in a file

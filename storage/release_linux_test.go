@@ -1,46 +1,28 @@
 package storage
 
 import (
-	"bufio"
 	"bytes"
-	"os"
+	"errors"
+	"io/fs"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hermes-search/hermes-go/internal/smaps"
 )
 
 // residentBytes returns the resident set of this process's mappings of
-// the file at path, from /proc/self/smaps.
+// the file at path.
 func residentBytes(t *testing.T, path string) int64 {
 	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
+	n, err := smaps.Resident(func(p string) bool { return p == path })
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 		t.Skipf("no /proc/self/smaps: %v", err)
 	}
-	defer f.Close()
-	var total int64
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		fields := strings.Fields(line)
-		if len(fields) >= 5 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
-			in = len(fields) >= 6 && strings.Join(fields[5:], " ") == path
-			continue
-		}
-		if in && len(fields) == 3 && fields[0] == "Rss:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				t.Fatalf("smaps line %q: %v", line, err)
-			}
-			total += kb << 10
-		}
-	}
-	if err := sc.Err(); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
-	return total
+	return n
 }
 
 // pageSink keeps the compiler from dropping touchPages' reads.
