@@ -80,17 +80,7 @@ func TestIndexedNumericRangesAndExists(t *testing.T) {
 	}
 	check := func(in string, want func(d numDoc) bool) {
 		t.Helper()
-		q, got := searchIDs(t, searcher, in, len(docs)+1)
-		var exp []string
-		for _, d := range docs {
-			if want(d) {
-				exp = append(exp, d.id)
-			}
-		}
-		slices.Sort(exp)
-		if fmt.Sprint(got) != fmt.Sprint(exp) {
-			t.Fatalf("%q (%s): %d docs, brute force %d", in, q, len(got), len(exp))
-		}
+		checkAgainst(t, searcher, in, docs, func(d numDoc) string { return d.id }, want)
 	}
 	for n := 0; n < 60; n++ {
 		loInc, hiInc := r.Intn(2) == 0, r.Intn(2) == 0
@@ -159,4 +149,21 @@ func searchIDs(t *testing.T, searcher *Searcher, in string, k int) (Query, []str
 	}
 	slices.Sort(ids)
 	return q, ids
+}
+
+// checkAgainst searches in and fails t unless it finds exactly the ids of
+// the docs that want accepts (by brute force).
+func checkAgainst[D any](t *testing.T, searcher *Searcher, in string, docs []D, id func(D) string, want func(D) bool) {
+	t.Helper()
+	q, got := searchIDs(t, searcher, in, len(docs)+1)
+	var exp []string
+	for _, d := range docs {
+		if want(d) {
+			exp = append(exp, id(d))
+		}
+	}
+	slices.Sort(exp)
+	if fmt.Sprint(got) != fmt.Sprint(exp) {
+		t.Fatalf("%q (%s): got %d docs %v\nbrute force %d docs %v", in, q, len(got), got, len(exp), exp)
+	}
 }
