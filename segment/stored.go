@@ -192,9 +192,6 @@ func (w *storedWriter) flush() error {
 	if len(w.lens) == 0 {
 		return nil
 	}
-	if err := w.start(); err != nil {
-		return err
-	}
 	w.block = binary.AppendUvarint(w.block[:0], uint64(len(w.lens)))
 	for _, l := range w.lens {
 		w.block = binary.AppendUvarint(w.block, uint64(l))
@@ -211,9 +208,12 @@ func (w *storedWriter) flush() error {
 	return nil
 }
 
-// appendBlock writes the compressed block comp, of docs documents, and
-// indexes it.
+// appendBlock writes the compressed block comp, of docs documents (after
+// the header, if it is the first), and indexes it.
 func (w *storedWriter) appendBlock(comp []byte, docs uint32) error {
+	if err := w.start(); err != nil {
+		return err
+	}
 	if err := w.write(comp); err != nil {
 		return err
 	}
@@ -239,9 +239,6 @@ func (w *storedWriter) start() error {
 // blocks this way.
 func (w *storedWriter) addCompressed(comp []byte, docs uint32) error {
 	if err := w.flush(); err != nil {
-		return err
-	}
-	if err := w.start(); err != nil {
 		return err
 	}
 	if err := w.appendBlock(comp, docs); err != nil {
