@@ -11,17 +11,8 @@ import (
 // peakRSS returns the process's peak resident set size in bytes: VmHWM from
 // /proc/self/status, or getrusage's maxrss (KiB on Linux) as a fallback.
 func peakRSS() int64 {
-	if data, err := os.ReadFile("/proc/self/status"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				f := strings.Fields(rest) // "123456 kB"
-				if len(f) == 2 && f[1] == "kB" {
-					if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
-						return kb << 10
-					}
-				}
-			}
-		}
+	if n := residentKiB("VmHWM"); n > 0 {
+		return n
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -30,8 +21,8 @@ func peakRSS() int64 {
 	return ru.Maxrss << 10
 }
 
-// residentKiB returns a field of /proc/self/status in bytes ("RssAnon",
-// "RssFile"), 0 if it cannot be read.
+// residentKiB returns a field of /proc/self/status in bytes ("VmHWM",
+// "RssAnon", "RssFile"), 0 if it cannot be read.
 func residentKiB(field string) int64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
@@ -39,7 +30,7 @@ func residentKiB(field string) int64 {
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			f := strings.Fields(rest)
+			f := strings.Fields(rest) // "123456 kB"
 			if len(f) == 2 && f[1] == "kB" {
 				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
 					return kb << 10
