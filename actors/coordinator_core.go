@@ -108,8 +108,9 @@ type (
 		generation uint64
 		blame      *supervisor.Blame // the document it was adding, if any
 		reason     string
-		// A failed segment write (a full disk) for a FlushRequest of the
-		// flush being served (flushID) fails it at once.
+		// A failed segment write (a full disk) by a worker that had been
+		// asked for the flush being served (flushID: the newest round it
+		// had seen) fails it at once.
 		buildFailed bool
 		flushID     uint64
 		code        messages.ErrorCode
@@ -614,10 +615,14 @@ func (c *coordinatorCore) workerFailed(out []effect, m workerFailed) []effect {
 		w.live = false
 		out = append(out, after{d: delay, event: restartDue{worker: w.id, generation: w.generation}})
 	}
-	// A failed write of a segment built under memory pressure (round 0)
-	// while a flush waits fails it too: the disk is failing, and the flush
-	// would otherwise re-deliver until its deadline.
-	if m.buildFailed && c.flush != nil && (m.flushID == 0 || m.flushID >= c.flush.firstID) {
+	// A failed write fails the flush being served if the worker had been
+	// asked for it (m.flushID, the newest round it had seen), also when
+	// the write was of a segment built under memory pressure: the disk is
+	// failing, and the flush would otherwise re-deliver until its
+	// deadline. A failure from before the request reached the worker (the
+	// disk may have been freed since) leaves the flush to the next
+	// generation, which is asked again.
+	if m.buildFailed && c.flush != nil && m.flushID >= c.flush.firstID {
 		out = c.answer(out, "flush failed: "+m.reason, m.code)
 	}
 	return out

@@ -1123,8 +1123,9 @@ type WorkerFailed struct {
 	BlamedBatch uint64                 `protobuf:"varint,3,opt,name=blamed_batch,json=blamedBatch,proto3" json:"blamed_batch,omitempty"`
 	Reason      string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// build_failed: writing a segment failed (an I/O error such as a full
-	// disk on the node), in flush round round (0: a build under memory
-	// pressure); no document is blamed.
+	// disk on the node); round is the newest flush round the worker had
+	// been asked for (the one it served, in a flush; 0: none); no document
+	// is blamed.
 	BuildFailed bool       `protobuf:"varint,5,opt,name=build_failed,json=buildFailed,proto3" json:"build_failed,omitempty"`
 	Round       uint64     `protobuf:"varint,6,opt,name=round,proto3" json:"round,omitempty"`
 	Pid         *actor.PID `protobuf:"bytes,7,opt,name=pid,proto3" json:"pid,omitempty"`

@@ -116,6 +116,8 @@ type worker struct {
 	builder       *segment.Builder
 	batches       []uint64 // sequence numbers of the batches in builder
 	heldBytes     int64    // their memory in the writer's ledger (LedgerInBudget)
+	// flushSeen is the newest flush round asked of this worker.
+	flushSeen uint64
 	// doc is the document being added, decoded from its wire form into
 	// the same values each time (the builder keeps no part of it).
 	doc segment.Document
@@ -125,7 +127,11 @@ type worker struct {
 // such as a full disk), so the supervisor can report it as such.
 type BuildError struct {
 	Err   error
-	Round uint64 // the flush round, 0 outside one
+	// Round is the newest flush round the worker had been asked for when
+	// the write failed (the one it was serving, in a flush); 0 if none. A
+	// failure under memory pressure that came before a flush's request
+	// reached the worker is not that flush's.
+	Round uint64
 }
 
 func (e BuildError) Error() string { return "build segment: " + e.Err.Error() }
@@ -191,6 +197,7 @@ func (w *worker) Receive(ctx actor.Context) {
 
 	case *messages.FlushRequest:
 		w.cfg.Logger.Debug("flush requested", "worker", w.cfg.Worker, "generation", w.cfg.Generation, "round", m.Round)
+		w.flushSeen = max(w.flushSeen, m.Round)
 		if s := w.build(m.Round); s != nil {
 			ctx.Send(m.ReplyTo, s)
 		} else {
@@ -284,7 +291,7 @@ func (w *worker) build(round uint64) *messages.SegmentShipped {
 	}
 	if err != nil {
 		w.cfg.Logger.Error("segment build failed", "worker", w.cfg.Worker, "generation", w.cfg.Generation, "error", err)
-		panic(BuildError{Err: err, Round: round})
+		panic(BuildError{Err: err, Round: max(round, w.flushSeen)})
 	}
 	w.cfg.Logger.Info("segment built", "worker", w.cfg.Worker, "generation", w.cfg.Generation,
 		"segment", seg.Id, "docs", seg.NumDocs, "bytes", seg.Bytes, "duration", time.Since(start))
