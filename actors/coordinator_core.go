@@ -76,6 +76,7 @@ type workerState struct {
 	idle       bool   // asked for work and got none yet
 	sent       int    // batches sent to this generation
 	flushID    uint64 // the FlushRequest it owes an ack for; 0 if none
+	bornIn     uint64 // the prepare whose flush this generation began during; 0 if none
 	unflushed  bool   // got batches since its last FlushRequest
 	// The last generation lost without blame (stopped, or its node lost)
 	// and the batches it held, with their sizes then: its WorkerFailed may
@@ -605,6 +606,9 @@ func (c *coordinatorCore) workerFailed(out []effect, m workerFailed) []effect {
 			input = DocSeq(b.Docs[m.blame.Index])
 		}
 	}
+	// Whether the failing generation began during the flush being served:
+	// then all it did, it did for that flush.
+	bornInFlush := c.flush != nil && w.bornIn == c.flush.prepare
 	c.lost(w, m.blame, "worker panicked: "+m.reason)
 	delay, count := c.failures.Failed(w.id, input, c.cfg.Now())
 	c.cfg.Logger.Warn("worker failed; restarting", "worker", w.id, "generation", w.generation,
@@ -616,13 +620,13 @@ func (c *coordinatorCore) workerFailed(out []effect, m workerFailed) []effect {
 		out = append(out, after{d: delay, event: restartDue{worker: w.id, generation: w.generation}})
 	}
 	// A failed write fails the flush being served if the worker had been
-	// asked for it (m.flushID, the newest round it had seen), also when
-	// the write was of a segment built under memory pressure: the disk is
-	// failing, and the flush would otherwise re-deliver until its
-	// deadline. A failure from before the request reached the worker (the
-	// disk may have been freed since) leaves the flush to the next
-	// generation, which is asked again.
-	if m.buildFailed && c.flush != nil && m.flushID >= c.flush.firstID {
+	// asked for it (m.flushID, the newest round it had seen) or began
+	// during it, also when the write was of a segment built under memory
+	// pressure: the disk is failing, and the flush would otherwise
+	// re-deliver until its deadline. A failure of a generation from before
+	// the flush that had not seen its request (the disk may have been
+	// freed since) leaves the flush to the next generation.
+	if m.buildFailed && c.flush != nil && (m.flushID >= c.flush.firstID || bornInFlush) {
 		out = c.answer(out, "flush failed: "+m.reason, m.code)
 	}
 	return out
@@ -669,6 +673,10 @@ func (c *coordinatorCore) lost(w *workerState, blame *supervisor.Blame, reason s
 	}
 	w.generation++
 	w.idle, w.sent, w.flushID, w.unflushed = false, 0, 0, false
+	w.bornIn = 0
+	if c.flush != nil {
+		w.bornIn = c.flush.prepare
+	}
 	if c.flush != nil && held > 0 {
 		c.flush.rounds++
 		c.flush.careful = true

@@ -126,7 +126,7 @@ type worker struct {
 // BuildError is the panic value of a failed segment write (an I/O error
 // such as a full disk), so the supervisor can report it as such.
 type BuildError struct {
-	Err   error
+	Err error
 	// Round is the newest flush round the worker had been asked for when
 	// the write failed (the one it was serving, in a flush); 0 if none. A
 	// failure under memory pressure that came before a flush's request
