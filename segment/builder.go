@@ -894,10 +894,14 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 		}
 		for i := range chunk {
 			t := &accs[i]
-			touched += uint32(b.pool.blocks[t.postStart>>poolBlockShift][t.postStart&poolBlockMask])
-			// And the stream's last slice (upto is inside it): with the
-			// first, the whole of a short stream.
-			touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
+			// A term with one document has an empty post stream: its
+			// doc and freq are pending in its termAcc.
+			if t.postStart != t.postUpto {
+				touched += uint32(b.pool.blocks[t.postStart>>poolBlockShift][t.postStart&poolBlockMask])
+				// And the stream's last slice (upto is inside it): with the
+				// first, the whole of a short stream.
+				touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
+			}
 			if fx.positions {
 				touched += uint32(b.pool.blocks[t.posStart>>poolBlockShift][t.posStart&poolBlockMask])
 			}
@@ -906,15 +910,7 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 			}
 		}
 		for i := range chunk {
-			pw.startTerm(fx.positions, fx.norms)
-			docs, freqs, pos, err := dec.decode(b.pool, &accs[i], fx.positions)
-			if err == nil {
-				err = pw.addDocs(docs, freqs, pos)
-			}
-			if err != nil {
-				return fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(chunk[i].id), err)
-			}
-			off, err := pw.finishTerm()
+			off, err := b.writeTerm(pw, dec, fx, chunk[i].id, &accs[i])
 			if err != nil {
 				return err
 			}
@@ -925,6 +921,27 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 	}
 	b.touched = touched
 	return nil
+}
+
+// writeTerm writes the postings of fx's term id, whose termAcc is t, and
+// returns their offset.
+func (b *Builder) writeTerm(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, id uint32, t *termAcc) (uint64, error) {
+	if t.postStart == t.postUpto && t.freq > 0 {
+		var pos []byte
+		if fx.positions {
+			pos, dec.pos = streamBytes(b.pool, t.posStart, t.posUpto, dec.pos)
+		}
+		return pw.addSingleTerm(fx.positions, t.curDoc, t.freq, pos)
+	}
+	pw.startTerm(fx.positions, fx.norms)
+	docs, freqs, pos, err := dec.decode(b.pool, t, fx.positions)
+	if err == nil {
+		err = pw.addDocs(docs, freqs, pos)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(id), err)
+	}
+	return pw.finishTerm()
 }
 
 // fstOptions builds the term dictionaries with a registry of 1,000 x 1
