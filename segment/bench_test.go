@@ -298,8 +298,8 @@ func reportCPURate(b *testing.B, bytes int64, cpu time.Duration) {
 }
 
 // BenchmarkFSTRegistry builds the term dictionaries of the BenchmarkBuild
-// documents with several sizes of vellum's suffix registry: CPU ns per term
-// and the FSTs' total bytes. It chose fstOptions.
+// documents with several sizes of vellum's suffix registry, and none: CPU
+// ns per term and the FSTs' total bytes. It chose fstOptions.
 func BenchmarkFSTRegistry(b *testing.B) {
 	recs := benchRecords(b)
 	s := benchSchema(b)
@@ -325,10 +325,16 @@ func BenchmarkFSTRegistry(b *testing.B) {
 		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 2},
 		{Encoder: 1, RegistryTableSize: 500, RegistryMRUSize: 2},
 		{Encoder: 1, RegistryTableSize: 2000, RegistryMRUSize: 1},
-		fstOptions,
+		{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 1},
 		{Encoder: 1, RegistryTableSize: 500, RegistryMRUSize: 1},
+		{Encoder: 1, RegistryTableSize: 100, RegistryMRUSize: 1},
+		fstOptions, // no registry
 	} {
-		b.Run(fmt.Sprintf("table=%d/mru=%d", o.RegistryTableSize, o.RegistryMRUSize), func(b *testing.B) {
+		name := fmt.Sprintf("table=%d/mru=%d", o.RegistryTableSize, o.RegistryMRUSize)
+		if o.RegistryTableSize == 0 {
+			name = "none"
+		}
+		b.Run(name, func(b *testing.B) {
 			var size int
 			cpu := processCPU()
 			for b.Loop() {

@@ -894,10 +894,14 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 		}
 		for i := range chunk {
 			t := &accs[i]
-			touched += uint32(b.pool.blocks[t.postStart>>poolBlockShift][t.postStart&poolBlockMask])
-			// And the stream's last slice (upto is inside it): with the
-			// first, the whole of a short stream.
-			touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
+			// A term with one document has an empty post stream: its
+			// doc and freq are pending in its termAcc.
+			if t.postStart != t.postUpto {
+				touched += uint32(b.pool.blocks[t.postStart>>poolBlockShift][t.postStart&poolBlockMask])
+				// And the stream's last slice (upto is inside it): with the
+				// first, the whole of a short stream.
+				touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
+			}
 			if fx.positions {
 				touched += uint32(b.pool.blocks[t.posStart>>poolBlockShift][t.posStart&poolBlockMask])
 			}
@@ -906,15 +910,7 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 			}
 		}
 		for i := range chunk {
-			pw.startTerm(fx.positions, fx.norms)
-			docs, freqs, pos, err := dec.decode(b.pool, &accs[i], fx.positions)
-			if err == nil {
-				err = pw.addDocs(docs, freqs, pos)
-			}
-			if err != nil {
-				return fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(chunk[i].id), err)
-			}
-			off, err := pw.finishTerm()
+			off, err := b.writeTerm(pw, dec, fx, chunk[i].id, &accs[i])
 			if err != nil {
 				return err
 			}
@@ -927,13 +923,40 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 	return nil
 }
 
-// fstOptions builds the term dictionaries with a registry of 1,000 x 1
-// suffix nodes instead of vellum's 10,000 x 2: 1.9-2.6x less CPU per term
-// at 1,000 x 2 for FSTs 3% larger, and 1,000 x 1 another 0.8x for 4% more
-// (BenchmarkFSTRegistry, BenchmarkBuildParts/fst; the registry's cache
-// misses cost more than the suffixes it shares save). The FST format is
-// unchanged.
-var fstOptions = vellum.BuilderOpts{Encoder: 1, RegistryTableSize: 1000, RegistryMRUSize: 1}
+// writeTerm writes the postings of fx's term id, whose termAcc is t, and
+// returns their offset.
+func (b *Builder) writeTerm(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, id uint32, t *termAcc) (uint64, error) {
+	if t.postStart == t.postUpto && t.freq > 0 {
+		var pos []byte
+		if fx.positions {
+			pos, dec.pos = streamBytes(b.pool, t.posStart, t.posUpto, dec.pos)
+		}
+		return pw.addSingleTerm(fx.positions, t.curDoc, t.freq, pos)
+	}
+	pw.startTerm(fx.positions, fx.norms)
+	docs, freqs, pos, err := dec.decode(b.pool, t, fx.positions)
+	if err == nil {
+		err = pw.addDocs(docs, freqs, pos)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(id), err)
+	}
+	return pw.finishTerm()
+}
+
+// fstOptions builds the term dictionaries without vellum's registry of
+// suffix nodes (RegistryTableSize 0), which shares a node with an equal one
+// compiled before. A term's postings offset makes most nodes unique, so the
+// registry mostly misses, and its lookups (a hash of the node and a
+// comparison with a node compiled long before, a cache miss) cost more than
+// the rest of the FST. On 20,000 realmix documents (BenchmarkFSTRegistry,
+// interleaved, loaded): 1,000 x 1 cells, the setting before December 8,
+// 2026 (vellum's default is 10,000 x 2, 3.2x slower), cost 370 CPU ns a
+// term and none 288 (0.78x; text terms 0.67x, primary keys 0.87x), for
+// FSTs 13.6% larger (1.38 -> 1.57 MB; the .tdict is a tenth of a segment,
+// so a segment 1.4% larger). The FST format is unchanged: old readers read
+// these and the reader reads the old ones.
+var fstOptions = vellum.BuilderOpts{Encoder: 1}
 
 // dictWriter writes one FST per indexed field into the .tdict file,
 // followed by a directory of (field ordinal, offset, length). vellum

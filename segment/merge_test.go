@@ -711,3 +711,54 @@ func TestMergePacedBy(t *testing.T) {
 		t.Fatalf("a merge its pacer stopped left files behind: %v", after)
 	}
 }
+
+// readSingleDoc, which a merge uses to copy a term of one document, reads
+// back what addSingleTerm wrote: the doc, the freq and where the positions
+// are, for docs and freqs across the uvarint lengths; it declines the
+// records of several documents, and every record or positions cut short.
+func TestReadSingleDoc(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 7))
+	var terms []modelTerm
+	for _, doc := range []uint32{0, 1, 63, 64, 8191, 8192, 1 << 20, 1<<31 - 1, NoMoreDocs - 1} {
+		for _, freq := range []uint32{1, 2, 127, 128, 300} {
+			m := randomTerm(rng, 1)
+			m.docs[0], m.freqs[0] = doc, freq
+			m.pos[0] = make([]uint32, freq)
+			for j := range m.pos[0] {
+				m.pos[0][j] = rng.Uint32() >> uint(rng.IntN(32))
+			}
+			terms = append(terms, m, randomTerm(rng, 2+rng.IntN(200)))
+		}
+	}
+	for _, positions := range []bool{false, true} {
+		post, pos, offs, _ := termWriterRun(t, terms, positions, nil, singles)
+		for i := range terms[:len(terms)-1] {
+			m := &terms[i]
+			doc, freq, ps, pe, ok := readSingleDoc(post, pos, offs[i], positions)
+			if len(m.docs) > 1 {
+				if ok {
+					t.Fatalf("positions %v: a term of %d docs read as one", positions, len(m.docs))
+				}
+				continue
+			}
+			var want []byte
+			if positions {
+				want = m.encodedPositions()
+			}
+			if !ok || doc != m.docs[0] || freq != m.freqs[0] || !bytes.Equal(pos[ps:pe], want) {
+				t.Fatalf("positions %v: read doc %d freq %d (ok %v), want doc %d freq %d", positions, doc, freq, ok, m.docs[0], m.freqs[0])
+			}
+			rec := post[offs[i]:offs[i+1]]
+			for k := range rec {
+				if _, _, _, _, ok := readSingleDoc(rec[:k], pos, 0, positions); ok {
+					t.Fatalf("positions %v: a record cut to %d of %d bytes read", positions, k, len(rec))
+				}
+			}
+			if positions {
+				if _, _, _, _, ok := readSingleDoc(post, pos[:pe-1], offs[i], positions); ok {
+					t.Fatalf("positions cut short read")
+				}
+			}
+		}
+	}
+}

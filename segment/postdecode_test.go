@@ -285,19 +285,40 @@ func (*bufferFile) Sync() error  { return nil }
 func (*bufferFile) Close() error { return nil }
 func (*bufferFile) Name() string { return "buffer" }
 
-// termWriterRun writes terms through a postingsWriter, by whole terms
-// (addDocs) or one doc at a time (addDoc, which merges use), and returns
-// the .post and .pos bytes, the terms' offsets and the keyword column's
-// docs.
-func termWriterRun(t *testing.T, terms []modelTerm, positions bool, norms []byte, whole bool) (post, pos []byte, offs []uint64, kwDocs []uint32) {
+// termWriteMode is how termWriterRun hands terms to the postingsWriter.
+type termWriteMode int
+
+const (
+	byDoc      termWriteMode = iota // addDoc, a doc at a time, as merges do
+	wholeTerms                      // addDocs
+	singles                         // addSingleTerm for terms of one doc, else addDocs, as Build does
+)
+
+// termWriterRun writes terms through a postingsWriter as mode says, and
+// returns the .post and .pos bytes, the terms' offsets and the keyword
+// column's docs.
+func termWriterRun(t *testing.T, terms []modelTerm, positions bool, norms []byte, mode termWriteMode) (post, pos []byte, offs []uint64, kwDocs []uint32) {
 	t.Helper()
 	pf, posf := &bufferFile{}, &bufferFile{}
 	kw := &keywordCollector{cur: &keywordColumnData{}}
 	pw := &postingsWriter{post: storage.NewChecksumWriter(pf), pos: storage.NewChecksumWriter(posf), kw: kw}
 	for i := range terms {
 		m := &terms[i]
+		if mode == singles && len(m.docs) == 1 {
+			var p []byte
+			if positions {
+				p = m.encodedPositions()
+			}
+			off, err := pw.addSingleTerm(positions, m.docs[0], m.freqs[0], p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			offs = append(offs, off)
+			kw.addTerm([]byte{byte(i)})
+			continue
+		}
 		pw.startTerm(positions, norms)
-		if whole {
+		if mode != byDoc {
 			var p []byte
 			if positions {
 				p = m.encodedPositions()
@@ -358,11 +379,55 @@ func TestAddDocsModel(t *testing.T) {
 	}
 	for _, positions := range []bool{false, true} {
 		for _, nm := range [][]byte{nil, norms} {
-			post, pos, offs, kw := termWriterRun(t, terms, positions, nm, true)
-			post1, pos1, offs1, kw1 := termWriterRun(t, terms, positions, nm, false)
+			post, pos, offs, kw := termWriterRun(t, terms, positions, nm, wholeTerms)
+			post1, pos1, offs1, kw1 := termWriterRun(t, terms, positions, nm, byDoc)
 			if !bytes.Equal(post, post1) || !bytes.Equal(pos, pos1) || !slices.Equal(offs, offs1) || !slices.Equal(kw, kw1) {
 				t.Fatalf("positions %v, norms %v: addDocs wrote other bytes than addDoc", positions, nm != nil)
 			}
+		}
+	}
+}
+
+// addSingleTerm writes the bytes of addDoc for a term of one document:
+// docs and freqs across the uvarint lengths (the doc shifted left by one),
+// positions that fill the 32 KiB write buffers, among terms of many docs.
+func TestAddSingleTermModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 6))
+	var terms []modelTerm
+	edges := []uint32{0, 1, 63, 64, 127, 128, 8191, 8192, 1<<20 - 1, 1 << 20, 1<<27 - 1, 1 << 27, 1<<31 - 1, 1 << 31, NoMoreDocs - 1}
+	for _, doc := range edges {
+		for _, freq := range []uint32{1, 2, 127, 128, 300} {
+			m := randomTerm(rng, 1)
+			m.docs[0] = doc
+			m.freqs[0] = freq
+			m.pos[0] = make([]uint32, freq)
+			for j := range m.pos[0] {
+				m.pos[0][j] = rng.Uint32() >> uint(rng.IntN(32))
+			}
+			terms = append(terms, m)
+		}
+	}
+	for range 4000 {
+		n := 1
+		if rng.IntN(4) == 0 {
+			n += rng.IntN(200)
+		}
+		terms = append(terms, randomTerm(rng, n))
+	}
+	for _, positions := range []bool{false, true} {
+		post, pos, offs, kw := termWriterRun(t, terms, positions, nil, singles)
+		post1, pos1, offs1, kw1 := termWriterRun(t, terms, positions, nil, byDoc)
+		if !bytes.Equal(post, post1) || !bytes.Equal(pos, pos1) || !slices.Equal(offs, offs1) || !slices.Equal(kw, kw1) {
+			t.Fatalf("positions %v: addSingleTerm wrote other bytes than addDoc", positions)
+		}
+		if positions && len(pos) < 40<<10 || len(post) < 40<<10 {
+			t.Fatalf("positions %v: %d bytes of postings and %d of positions, want the 32 KiB buffers flushed", positions, len(post), len(pos))
+		}
+	}
+	pw := &postingsWriter{post: storage.NewChecksumWriter(&bufferFile{}), pos: storage.NewChecksumWriter(&bufferFile{})}
+	for _, c := range [][2]uint32{{NoMoreDocs, 1}, {5, 0}} {
+		if _, err := pw.addSingleTerm(false, c[0], c[1], nil); err == nil {
+			t.Errorf("addSingleTerm(doc %d, freq %d): no error", c[0], c[1])
 		}
 	}
 }

@@ -49,46 +49,62 @@ func sortTermIDs(h *termHash, n int, ids []uint32) []uint32 {
 
 // sortTerms returns h's terms 0..n-1 in the order of their bytes, reusing
 // keys' memory. It sorts the 8-byte prefixes by radix (half the CPU of a
-// comparison sort on realmix vocabularies, BenchmarkBuildParts/sort), then orders each run of equal prefixes by
-// their next 8 bytes and, on a tie there too, by the whole terms.
+// comparison sort on realmix vocabularies, BenchmarkBuildParts/sort), then
+// each run of equal prefixes by the next 8 bytes (sortFrom).
 func sortTerms(h *termHash, n int, keys []prefixedID) []prefixedID {
 	keys = slices.Grow(keys[:0], n)[:n]
 	for i := range keys {
 		t := h.term(uint32(i))
 		keys[i] = prefixedID{prefixAt(t, 0), uint32(i), uint32(len(t))}
 	}
-	byTerm := func(x, y prefixedID) int {
-		if x.prefix != y.prefix {
-			return cmp.Compare(x.prefix, y.prefix)
-		}
-		return bytes.Compare(h.term(x.id), h.term(y.id))
+	var scratch []prefixedID
+	if n >= radixMinTerms {
+		scratch = make([]prefixedID, n)
 	}
-	if n < radixMinTerms {
-		slices.SortFunc(keys, byTerm)
-	} else {
-		radixSortPrefixes(keys)
-		for i := 0; i < len(keys); {
-			j := i + 1
-			for j < len(keys) && keys[j].prefix == keys[i].prefix {
-				j++
-			}
-			if run := keys[i:j]; len(run) > 1 {
-				// The terms' first 8 bytes are equal (or zero-padded
-				// alike): compare the next 8, so that bytes.Compare
-				// runs only on a tie there too.
-				first8 := run[0].prefix
-				for x := range run {
-					run[x].prefix = prefixAt(h.term(run[x].id), 8)
-				}
-				slices.SortFunc(run, byTerm)
-				for x := range run {
-					run[x].prefix = first8
-				}
-			}
-			i = j
-		}
-	}
+	sortFrom(h, keys, 0, scratch)
 	return keys
+}
+
+// maxRadixOffset bounds sortFrom's recursion: runs that still share their
+// first maxRadixOffset bytes are left to the comparison sort.
+const maxRadixOffset = 64
+
+// sortFrom sorts keys, whose terms' bytes before off are equal (zero-padded
+// alike) and whose prefix holds the 8 bytes at off (prefixAt), by their
+// terms; scratch holds at least len(keys) keys when len(keys) reaches
+// radixMinTerms. Where those 8 bytes differ, their order is the terms'. A
+// run of equal ones is sorted the same way by the next 8 bytes: by radix
+// while it is long (the primary keys of one source, as "gcide:gcide-1...",
+// share their first 12 bytes), by comparison, then whole terms on a tie,
+// once it is short. Each key's prefix is as it was on return.
+func sortFrom(h *termHash, keys []prefixedID, off int, scratch []prefixedID) {
+	if len(keys) < radixMinTerms || off >= maxRadixOffset {
+		slices.SortFunc(keys, func(x, y prefixedID) int {
+			if x.prefix != y.prefix {
+				return cmp.Compare(x.prefix, y.prefix)
+			}
+			return bytes.Compare(h.term(x.id), h.term(y.id))
+		})
+		return
+	}
+	radixSortPrefixes(keys, scratch)
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && keys[j].prefix == keys[i].prefix {
+			j++
+		}
+		if run := keys[i:j]; len(run) > 1 {
+			these8 := run[0].prefix
+			for x := range run {
+				run[x].prefix = prefixAt(h.term(run[x].id), off+8)
+			}
+			sortFrom(h, run, off+8, scratch)
+			for x := range run {
+				run[x].prefix = these8
+			}
+		}
+		i = j
+	}
 }
 
 // prefixAt returns term[off:off+8] as a big-endian integer, zero-padded.
@@ -107,8 +123,9 @@ func prefixAt(term []byte, off int) uint64 {
 
 // radixSortPrefixes sorts keys by prefix: a least-significant-digit radix
 // sort, one byte per pass, that skips the passes whose byte is the same in
-// every key (the low bytes of short terms' zero padding, often).
-func radixSortPrefixes(keys []prefixedID) {
+// every key (the low bytes of short terms' zero padding, often). scratch
+// holds at least len(keys) keys.
+func radixSortPrefixes(keys, scratch []prefixedID) {
 	if len(keys) < 2 {
 		return
 	}
@@ -119,7 +136,7 @@ func radixSortPrefixes(keys []prefixedID) {
 			counts[d][byte(p>>(8*d))]++
 		}
 	}
-	src, dst := keys, make([]prefixedID, len(keys))
+	src, dst := keys, scratch[:len(keys)]
 	for d := range counts {
 		shift := uint(8 * d)
 		c := &counts[d]

@@ -11,15 +11,17 @@ import (
 // sort of the terms, on vocabularies that exercise its edge cases: terms
 // shorter than, as long as and longer than the 8-byte prefix, shared
 // prefixes, zero bytes (which the prefix's padding also holds), the empty
-// term, and sizes on both sides of radixMinTerms.
+// term, sizes on both sides of radixMinTerms, and runs of more than
+// radixMinTerms terms that share their first 8 and 16 bytes (sorted by
+// radix again, on their next 8 bytes), with zero bytes there too.
 func TestSortTermIDs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 1))
-	for _, n := range []int{0, 1, 2, 100, radixMinTerms - 1, radixMinTerms, 5000} {
+	for _, n := range []int{0, 1, 2, 100, radixMinTerms - 1, radixMinTerms, 5000, 12000} {
 		h := newTermHash("")
 		var terms [][]byte
 		for len(terms) < n {
 			var term []byte
-			switch rng.IntN(4) {
+			switch rng.IntN(5) {
 			case 0: // short, from a tiny alphabet, so with zero bytes and repeats
 				term = make([]byte, rng.IntN(9))
 				for i := range term {
@@ -29,6 +31,11 @@ func TestSortTermIDs(t *testing.T) {
 				term = append([]byte("internationali"), byte('a'+rng.IntN(26)), byte('a'+rng.IntN(26)))
 			case 2: // 8 bytes, like numeric terms
 				term = []byte{0, 0, 0, 0, byte(rng.IntN(256)), byte(rng.IntN(256)), 0, byte(rng.IntN(256))}
+			case 3: // a stem of 20 bytes, then up to 12 from a tiny alphabet
+				term = []byte("internationalization")
+				for range rng.IntN(13) {
+					term = append(term, byte(rng.IntN(3)))
+				}
 			default:
 				term = make([]byte, 1+rng.IntN(20))
 				for i := range term {
