@@ -89,6 +89,10 @@ func hermesIndex(ctx context.Context, w *hermes.Writer, schema *segment.Schema, 
 			dec := schema.NewJSONDecoder()
 			docs := make([]*segment.Document, 0, batchLines)
 			for b := range batches {
+				// The last batch's documents were added (the writer keeps
+				// copies): decode this one into their memory, as hermes
+				// index does.
+				dec.Reuse()
 				docs = docs[:0]
 				var err error
 				for i := range b.ends {

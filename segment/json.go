@@ -257,54 +257,62 @@ func appendJSONToken(doc *Document, f *Field, tok any, inArray bool) error {
 			return nil
 		}
 	case json.Number:
-		s := string(t)
-		switch f.Type {
-		case TypeU64:
-			neg, mag, err := parseIntegral(s)
-			if err == nil && neg && mag != 0 {
-				err = errIntRange
-			}
-			if err != nil {
-				return docErr(f.Name, "%s for u64: %s", err.Error(), s)
-			}
-			doc.AddU64(f.Name, mag)
-			return nil
-		case TypeI64, TypeDate:
-			neg, mag, err := parseIntegral(s)
-			if err == nil && (!neg && mag > math.MaxInt64 || neg && mag > 1<<63) {
-				err = errIntRange
-			}
-			if err != nil {
-				if f.Type == TypeDate {
-					return docErr(f.Name, "%s for a date in epoch milliseconds: %s", err.Error(), s)
-				}
-				return docErr(f.Name, "%s for i64: %s", err.Error(), s)
-			}
-			v := int64(mag)
-			if neg {
-				v = int64(-mag) // two's complement; exact for mag == 1<<63 too
-			}
-			doc.AddI64(f.Name, v)
-			return nil
-		case TypeBool:
-			// 0 and 1 too, so that Document.MarshalJSON (which writes a bool
-			// as the u64 it holds) round-trips.
-			neg, mag, err := parseIntegral(s)
-			if err != nil || mag > 1 || neg && mag != 0 {
-				return docErr(f.Name, "wrong type: got number %s, schema says bool (true, false, 0 or 1)", s)
-			}
-			doc.AddBool(f.Name, mag == 1)
-			return nil
-		case TypeF64:
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil && (math.IsInf(v, 0) || !errors.Is(err, strconv.ErrRange)) {
-				return docErr(f.Name, "out of range for f64: %s", s)
-			}
-			doc.AddF64(f.Name, v)
-			return nil
+		if ok, err := appendJSONNumber(doc, f, string(t)); ok {
+			return err
 		}
 	}
 	return docErr(f.Name, "wrong type: got %s, schema says %v", describeToken(tok), f.Type)
+}
+
+// appendJSONNumber converts the JSON number s into a value of field f,
+// which it reads and does not keep; ok is false if f takes no numbers.
+func appendJSONNumber(doc *Document, f *Field, s string) (ok bool, err error) {
+	switch f.Type {
+	case TypeU64:
+		neg, mag, err := parseIntegral(s)
+		if err == nil && neg && mag != 0 {
+			err = errIntRange
+		}
+		if err != nil {
+			return true, docErr(f.Name, "%s for u64: %s", err.Error(), s)
+		}
+		doc.AddU64(f.Name, mag)
+		return true, nil
+	case TypeI64, TypeDate:
+		neg, mag, err := parseIntegral(s)
+		if err == nil && (!neg && mag > math.MaxInt64 || neg && mag > 1<<63) {
+			err = errIntRange
+		}
+		if err != nil {
+			if f.Type == TypeDate {
+				return true, docErr(f.Name, "%s for a date in epoch milliseconds: %s", err.Error(), s)
+			}
+			return true, docErr(f.Name, "%s for i64: %s", err.Error(), s)
+		}
+		v := int64(mag)
+		if neg {
+			v = int64(-mag) // two's complement; exact for mag == 1<<63 too
+		}
+		doc.AddI64(f.Name, v)
+		return true, nil
+	case TypeBool:
+		// 0 and 1 too, so that Document.MarshalJSON (which writes a bool
+		// as the u64 it holds) round-trips.
+		neg, mag, err := parseIntegral(s)
+		if err != nil || mag > 1 || neg && mag != 0 {
+			return true, docErr(f.Name, "wrong type: got number %s, schema says bool (true, false, 0 or 1)", s)
+		}
+		doc.AddBool(f.Name, mag == 1)
+		return true, nil
+	case TypeF64:
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil && (math.IsInf(v, 0) || !errors.Is(err, strconv.ErrRange)) {
+			return true, docErr(f.Name, "out of range for f64: %s", s)
+		}
+		doc.AddF64(f.Name, v)
+		return true, nil
+	}
+	return false, nil
 }
 
 var (

@@ -424,6 +424,72 @@ func TestJSONDecoderKeepsEarlierDocuments(t *testing.T) {
 	}
 }
 
+// A reused JSONDecoder decodes each batch as DecodeJSON does, into the
+// memory of the batches before it: once warm, a batch of the same lines
+// allocates nothing but what the slow path and appends need.
+func TestJSONDecoderReuse(t *testing.T) {
+	s := testSchema(t)
+	var lines []string
+	for i := range 600 {
+		switch i % 5 {
+		case 0:
+			lines = append(lines, fmt.Sprintf(`{"id":"d%d","title":"t\u00e9\n%d","tag":["a","b\"%d"],"count":%d}`, i, i, i, i))
+		case 1:
+			lines = append(lines, fmt.Sprintf(`{"id":"d%d","body":"%s","draft":true}`, i, strings.Repeat("ü x ", i%700))) // past a chunk of strings
+		case 2:
+			lines = append(lines, fmt.Sprintf(`{"id":"d%d","tag":[%s"x"]}`, i, strings.Repeat(`"many",`, i%1100))) // past a chunk of values
+		case 3:
+			lines = append(lines, `{"nope":1}`) // the slow path's error
+		default:
+			lines = append(lines, fmt.Sprintf(`{"id":"d%d","body":"%s"}`, i, strings.Repeat("y", 300<<10))) // longer than a chunk
+		}
+	}
+	dec := s.NewJSONDecoder()
+	dec.Reuse()
+	decodeBatch := func(batch []string) {
+		docs := make([]*Document, len(batch))
+		errs := make([]error, len(batch))
+		for i, line := range batch {
+			docs[i], errs[i] = dec.Decode([]byte(line))
+		}
+		for i, line := range batch { // after the whole batch: nothing overwrote another's
+			want, wantErr := s.DecodeJSON([]byte(line))
+			if !reflect.DeepEqual(docs[i], want) || fmt.Sprint(errs[i]) != fmt.Sprint(wantErr) {
+				t.Fatalf("%.80s: decoder gives %+v, %v; DecodeJSON %+v, %v", line, docs[i], errs[i], want, wantErr)
+			}
+		}
+		dec.Reuse()
+	}
+	for round := range 3 {
+		for start := 0; start < len(lines); start += 100 + round*50 {
+			decodeBatch(lines[start:min(len(lines), start+100+round*50)])
+		}
+	}
+	warm := lines[:len(lines)/2]
+	var plain []string // lines of the fast path, within a chunk
+	for i, line := range warm {
+		if i%5 == 0 || i%5 == 1 {
+			plain = append(plain, line)
+		}
+	}
+	decodeBatch(plain)
+	lineBytes := make([][]byte, len(plain))
+	for i, line := range plain {
+		lineBytes[i] = []byte(line)
+	}
+	allocs := testing.AllocsPerRun(10, func() {
+		for _, line := range lineBytes {
+			if _, err := dec.Decode(line); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dec.Reuse()
+	})
+	if allocs > 0 {
+		t.Errorf("a warm reused decoder allocates %.1f times a batch of %d documents, want 0", allocs, len(plain))
+	}
+}
+
 // The fast path accepts what a document may hold, escapes and all, and
 // decodes it as encoding/json does.
 func TestDecodeJSONFastAgreesWithEncodingJSON(t *testing.T) {

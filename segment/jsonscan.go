@@ -2,7 +2,6 @@ package segment
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -37,8 +36,8 @@ func (s *Schema) decodeJSONFast(line []byte, sl *docSlab) (doc *Document, ok boo
 
 // docSlab hands out documents, values and string bytes from chunks, so
 // that decoding many documents costs a few allocations a chunk rather than
-// three a document. A chunk is never reused: the documents carved from it
-// keep it alive as long as any of them is.
+// three a document. Unless reuse is set, a chunk is never reused: the
+// documents carved from it keep it alive as long as any of them is.
 type docSlab struct {
 	docs []Document   // free documents of the current chunk
 	vals []FieldValue // free values of the current chunk
@@ -47,19 +46,51 @@ type docSlab struct {
 	// Chunk sizes; 0 sizes each chunk for the one document at hand
 	// (DecodeJSON's single document, in three allocations as before).
 	docChunk, valChunk, strChunk int
+
+	// With reuse, the chunks carved from since the last restart, to be
+	// carved from again after the next (JSONDecoder.Reuse), and how many
+	// of each are in use.
+	reuse                        bool
+	docChunks                    [][]Document
+	valChunks                    [][]FieldValue
+	strChunks                    [][]byte
+	docsUsed, valsUsed, strsUsed int
 }
 
 // reserve makes room for a document decoded from a line of n bytes.
 func (sl *docSlab) reserve(s *Schema, n int) {
 	if len(sl.docs) == 0 {
-		sl.docs = make([]Document, max(sl.docChunk, 1))
+		sl.docs = nextChunk(sl, &sl.docChunks, &sl.docsUsed, max(sl.docChunk, 1))
 	}
 	if want := min(len(s.fields), 8); len(sl.vals) < want {
-		sl.vals = make([]FieldValue, max(sl.valChunk, want))
+		sl.vals = nextChunk(sl, &sl.valChunks, &sl.valsUsed, max(sl.valChunk, want))
 	}
 	if cap(sl.strs)-len(sl.strs) < n {
-		sl.strs = make([]byte, 0, max(sl.strChunk, n))
+		if n > sl.strChunk {
+			sl.strs = make([]byte, 0, n) // a huge line's, not kept
+		} else {
+			sl.strs = nextChunk(sl, &sl.strChunks, &sl.strsUsed, sl.strChunk)[:0]
+		}
 	}
+}
+
+// nextChunk returns the next chunk of size elements: with reuse, the next
+// of chunks not in use, else a new one (kept in chunks with reuse).
+func nextChunk[T any](sl *docSlab, chunks *[][]T, used *int, size int) []T {
+	if !sl.reuse {
+		return make([]T, size)
+	}
+	for *used < len(*chunks) {
+		c := (*chunks)[*used]
+		*used++
+		if len(c) >= size {
+			return c
+		}
+	}
+	c := make([]T, size)
+	*chunks = append(*chunks, c)
+	*used = len(*chunks)
+	return c
 }
 
 // take marks doc, its values and strBytes string bytes as used. Values
@@ -77,13 +108,20 @@ func (sl *docSlab) take(doc *Document, strBytes int) {
 	}
 }
 
+// restart makes the chunks of a reusing slab free again, all of them.
+func (sl *docSlab) restart() {
+	sl.docs, sl.vals, sl.strs = nil, nil, nil
+	sl.docsUsed, sl.valsUsed, sl.strsUsed = 0, 0, 0
+}
+
 // JSONDecoder decodes JSON documents as Schema.DecodeJSON does, for a
 // caller that decodes many: the documents, their values and their strings
 // are carved from chunks of memory it allocates as it goes, not allocated
 // one by one, and its scanner copies each string once. The documents share
 // no memory with the lines, nor with each other's values; a chunk is freed
-// once every document in it is unreachable. A JSONDecoder is not safe for
-// concurrent use: give each goroutine its own.
+// once every document in it is unreachable, or, with Reuse, carved from
+// again. A JSONDecoder is not safe for concurrent use: give each goroutine
+// its own.
 type JSONDecoder struct {
 	schema *Schema
 	slab   docSlab
@@ -100,6 +138,18 @@ func (d *JSONDecoder) Decode(line []byte) (*Document, error) {
 		return doc, nil
 	}
 	return d.schema.decodeJSONSlow(line)
+}
+
+// Reuse makes the decoder carve the next documents from the memory of
+// those it decoded since the last Reuse, overwriting them, rather than
+// allocate more (the first call starts keeping that memory). Call it only when none of them, nor their values or
+// strings, is in use any more: a caller that decodes batches of lines and
+// hands their documents to a Writer (which copies what it keeps before
+// AddDocuments returns) can so decode each batch into the same memory,
+// which the collector then neither allocates nor scans again.
+func (d *JSONDecoder) Reuse() {
+	d.slab.reuse = true
+	d.slab.restart()
 }
 
 // maxFastDepth is how deep the fast path follows nested objects before it
@@ -296,7 +346,10 @@ func (sc *jsonScanner) value(doc *Document, f *Field) bool {
 		if !sc.number() {
 			return false
 		}
-		return appendJSONToken(doc, f, json.Number(sc.data[start:sc.i]), false) == nil
+		// The number's text is read, not kept: no copy of it.
+		num := sc.data[start:sc.i]
+		ok, err := appendJSONNumber(doc, f, unsafe.String(unsafe.SliceData(num), len(num)))
+		return ok && err == nil
 	}
 	return false // objects, nested arrays: wrong types, or not JSON
 }

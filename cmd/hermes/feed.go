@@ -149,24 +149,40 @@ type decodedBatch struct {
 	docs []*segment.Document // docs[i] is line i's, nil if errs[i] is set
 	errs []error
 	done chan struct{}
+
+	// dec decoded the documents, into its memory; release gives it back
+	// to decoders for the next batch.
+	dec      *segment.JSONDecoder
+	decoders *sync.Pool
 }
 
 // decode decodes the lines of the batches from in on n goroutines (the
 // number of CPUs if n is 0) and returns the batches in input order, each
-// to be waited for on its done channel. Decoding so runs ahead of the
-// indexing loop and in parallel, while the loop still sees the lines in
-// order, so line numbers and --on-error stay exact.
+// to be waited for on its done channel and released once its documents
+// are no longer used. Decoding so runs ahead of the indexing loop and in
+// parallel, while the loop still sees the lines in order, so line numbers
+// and --on-error stay exact.
 func decode(ctx context.Context, in <-chan *lineBatch, schema *segment.Schema, n int) <-chan *decodedBatch {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
 	work := make(chan *decodedBatch, n)
 	out := make(chan *decodedBatch, 2*n)
+	// Each batch is decoded into the memory of a decoder of its own, which
+	// carves its documents from chunks (a few allocations a chunk rather
+	// than three a document) and, once the batch is released, decodes a
+	// later batch into the same chunks: the documents' memory is allocated
+	// once per batch in flight, not once per batch.
+	decoders := &sync.Pool{New: func() any {
+		dec := schema.NewJSONDecoder()
+		dec.Reuse()
+		return dec
+	}}
 	go func() {
 		defer close(out)
 		defer close(work)
 		for b := range in {
-			d := &decodedBatch{lineBatch: b, done: make(chan struct{})}
+			d := &decodedBatch{lineBatch: b, done: make(chan struct{}), decoders: decoders}
 			// out first: the loop waits on the oldest batch, which is
 			// then always already on its way to a decoder.
 			select {
@@ -183,19 +199,17 @@ func decode(ctx context.Context, in <-chan *lineBatch, schema *segment.Schema, n
 	}()
 	for range n {
 		go func() {
-			// Each decoder carves its documents from chunks of its own,
-			// a few allocations a chunk rather than three a document.
-			dec := schema.NewJSONDecoder()
 			for d := range work {
-				d.decode(dec)
+				d.decode()
 			}
 		}()
 	}
 	return out
 }
 
-func (d *decodedBatch) decode(dec *segment.JSONDecoder) {
+func (d *decodedBatch) decode() {
 	defer close(d.done)
+	d.dec = d.decoders.Get().(*segment.JSONDecoder)
 	d.docs = make([]*segment.Document, d.len())
 	d.errs = make([]error, d.len())
 	for i := range d.len() {
@@ -203,10 +217,22 @@ func (d *decodedBatch) decode(dec *segment.JSONDecoder) {
 			d.errs[i] = err
 			continue
 		}
-		d.docs[i], d.errs[i] = dec.Decode(d.line(i))
+		d.docs[i], d.errs[i] = d.dec.Decode(d.line(i))
 	}
 	putLineBuf(d.data) // the documents do not share the lines' memory
 	d.data = nil
+}
+
+// release hands the batch's decoder on to a later batch, whose documents
+// then overwrite this one's: call it once they are no longer used. The
+// writer keeps none of a document's memory once AddDocuments returns: it
+// keeps the document's wire form (actors.ToMessage) and a copy of its
+// primary key, and the decoder's field names are the schema's strings.
+func (d *decodedBatch) release() {
+	d.docs = nil
+	d.dec.Reuse()
+	d.decoders.Put(d.dec)
+	d.dec = nil
 }
 
 // lineBufs recycles the line buffers of decoded batches.

@@ -578,6 +578,7 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 				}
 			}
 		}
+		b.release() // the writer holds copies of the documents
 		if j.limit > 0 && total >= j.limit {
 			// Done at this batch's last line: wait for no further input,
 			// which may never come (a pipe left open) or fail.

@@ -50,6 +50,7 @@ func BenchmarkIndexInput(b *testing.B) {
 							}
 						}
 						docs += len(d.docs)
+						d.release()
 					}
 				}
 				cpu += processCPUSeconds() - cpu0

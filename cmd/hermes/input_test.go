@@ -18,6 +18,7 @@ import (
 	hermes "github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/storage"
 )
 
 // The tests of bad input to hermes index: what a user gets wrong, or what a
@@ -307,5 +308,70 @@ func TestIndexLimitReturnsWithPipeLeftOpen(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second): // a bound on a hang, not a wait for something to happen
 		t.Fatal("--limit 2 from an open pipe: still running after 30 s, waiting for more input")
+	}
+}
+
+// Every document indexed holds exactly its line's values, however the
+// batches of lines were decoded: decoders reuse their memory batch after
+// batch, so a document handed on before the writer copied it would hold a
+// later line's text.
+func TestIndexedDocumentsAreTheirLines(t *testing.T) {
+	rng := rand.New(rand.NewSource(14))
+	words := []string{"alpha", "beta", "gamma", "délta", "ε", "中文", "tab\\there", "quote\\\"d", "line\\nbreak", "x"}
+	want := map[string]string{}
+	var lines []string
+	for i := range 3000 {
+		var text strings.Builder
+		for range rng.Intn(400) {
+			text.WriteString(words[rng.Intn(len(words))])
+			text.WriteByte(' ')
+		}
+		id := fmt.Sprintf("k%d", i)
+		line := fmt.Sprintf(`{"id":%q,"title":"common %d","text":"%s"}`, id, i, text.String())
+		var d struct{ Text string }
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatal(err)
+		}
+		want[id] = fmt.Sprintf("common %d|%s", i, d.Text)
+		lines = append(lines, line)
+	}
+	dir := t.TempDir()
+	in, err := jsonl.NewReader("input", strings.NewReader(strings.Join(lines, "\n")), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := indexJob{dir: dir, schema: benchSchema(false), cfg: hermes.Config{Workers: 2, QueueCapacity: 64},
+		quiet: true, log: io.Discard}
+	if _, err := job.run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := storage.NewFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := hermes.OpenReader(context.Background(), fs, hermes.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	hits, err := r.Search(context.Background(), "title:common", 2*len(lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != len(lines) {
+		t.Fatalf("%d documents found, want %d", len(hits), len(lines))
+	}
+	for _, h := range hits {
+		d, err := h.Document(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, v := range d.Values {
+			got[v.Field] = v.Str
+		}
+		if w := want[got["id"]]; got["title"]+"|"+got["text"] != w {
+			t.Fatalf("document %q holds %.60q | %.60q, want %.80q", got["id"], got["title"], got["text"], w)
+		}
 	}
 }
