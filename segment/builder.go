@@ -610,6 +610,19 @@ func (b *Builder) flushState(st *postingState) bool {
 // flushAny is flushState for any pending (doc, freq).
 func (b *Builder) flushAny(st *postingState) bool {
 	delta := uint64(st.curDoc + 1 - st.prevDoc1)
+	// Two bytes, most of the rest, in one check and two stores where
+	// both are free (zero, so no slice's end marker among them).
+	if two, ok := twoBytePosting(delta, st.freq); ok {
+		if i := st.postUpto & poolBlockMask; i < poolBlockMask {
+			if blk := b.pool.blocks[st.postUpto>>poolBlockShift]; blk[i]|blk[i+1] == 0 {
+				blk[i], blk[i+1] = two[0], two[1]
+				st.postUpto += 2
+				st.prevDoc1 = st.curDoc + 1
+				st.freq = 0
+				return true
+			}
+		}
+	}
 	ok := true
 	if st.freq == 1 {
 		ok = b.pool.writeUvarint(&st.postUpto, delta<<1|1)
@@ -619,6 +632,19 @@ func (b *Builder) flushAny(st *postingState) bool {
 	st.prevDoc1 = st.curDoc + 1
 	st.freq = 0
 	return ok
+}
+
+// twoBytePosting returns the encoding of a posting (doc delta, freq) if
+// it takes two bytes with a delta below 8192: uvarint(delta<<1|1) with
+// freq 1, or uvarint(delta<<1) uvarint(freq) of one byte each.
+func twoBytePosting(delta uint64, freq uint32) ([2]byte, bool) {
+	switch {
+	case freq == 1 && 64 <= delta && delta < 1<<13:
+		return [2]byte{byte(delta<<1|1) | 0x80, byte(delta >> 6)}, true
+	case 1 < freq && freq < 0x80 && delta < 64:
+		return [2]byte{byte(delta << 1), byte(freq)}, true
+	}
+	return [2]byte{}, false
 }
 
 func errPoolFull(fx *fieldIndexer) error {

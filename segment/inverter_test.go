@@ -1,6 +1,8 @@
 package segment
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -354,5 +356,24 @@ func TestLongTermHashCollision(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// twoBytePosting gives the bytes the uvarints of the post stream give,
+// for every posting of two bytes with a delta below 8192, and no other.
+func TestTwoBytePosting(t *testing.T) {
+	for delta := uint64(0); delta < 1<<14; delta++ {
+		for _, freq := range []uint32{1, 2, 3, 64, 126, 127, 128, 129, 1 << 14} {
+			var want []byte
+			if freq == 1 {
+				want = binary.AppendUvarint(nil, delta<<1|1)
+			} else {
+				want = binary.AppendUvarint(binary.AppendUvarint(nil, delta<<1), uint64(freq))
+			}
+			two, ok := twoBytePosting(delta, freq)
+			if wantOK := len(want) == 2 && delta < 1<<13; ok != wantOK || ok && !bytes.Equal(two[:], want) {
+				t.Fatalf("delta %d freq %d: %x %v, want %x %v", delta, freq, two, ok, want, wantOK)
+			}
+		}
 	}
 }
