@@ -113,6 +113,7 @@ type fieldIndexer struct {
 	ord       int
 	field     Field
 	tok       analysis.Tokenizer
+	qtok      analysis.QueueTokenizer // tok, if it is one
 	hash      *termHash
 	terms     termAccs
 	norms     []byte // one norm code per doc, text fields only
@@ -142,18 +143,18 @@ type Builder struct {
 	err     error        // sticky error (e.g. missing tokenizer)
 	done    bool
 
-	// Per-token state, set before each Tokenize call so the emit callback
-	// (created once) needs no closure allocation.
+	// Per-token state, set before each Tokenize call so the callbacks
+	// (created once) need no closure allocation.
 	cur    *fieldIndexer
 	doc    uint32
 	emitFn func(analysis.Token)
+	fullFn func() // indexes the queue (TokenizeQueue's full)
 
-	// Tokens emitted and not yet indexed (see addQueued), and their terms.
-	queue       [queueTokens]queuedToken
-	queueBytes  [queueBytesLen + 8]byte // 8 spare bytes: addQueued loads 8 at a time
-	queued      int
-	queuedBytes int
-	touched     uint32 // keeps addQueued's cache-warming loads
+	// Tokens queued and not yet indexed (see addQueued), and what
+	// addQueued finds out about each.
+	queue   analysis.TermQueue
+	lookup  [analysis.QueueTokens]queuedLookup
+	touched uint32 // keeps addQueued's cache-warming loads
 
 	pool    *byteBlockPool // the postings and positions of every term
 	termBuf []byte
@@ -182,6 +183,7 @@ func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
 		return nil
 	}
 	b.emitFn = b.emitFunc()
+	b.fullFn = func() { b.addQueued(b.cur) }
 	for i, f := range s.fields {
 		if f.Indexed {
 			fx := &fieldIndexer{ord: i, field: f, hash: newTermHash(f.Name), positions: f.Positions}
@@ -197,6 +199,7 @@ func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
 					}
 					fx.tok = tok
 				}
+				fx.qtok, _ = fx.tok.(analysis.QueueTokenizer)
 			}
 			b.fields[i] = fx
 			b.indexed = append(b.indexed, fx)
@@ -280,7 +283,11 @@ func (b *Builder) Add(d *Document) error {
 				fx.posBase = fx.maxPos + 1 + positionGap
 			}
 			b.cur = fx
-			fx.tok.Tokenize(v.Str, b.emitFn)
+			if fx.qtok != nil {
+				fx.qtok.TokenizeQueue(v.Str, &b.queue, b.fullFn, b.emitFn)
+			} else {
+				fx.tok.Tokenize(v.Str, b.emitFn)
+			}
 			b.addQueued(fx)
 			if b.err != nil {
 				return b.err
@@ -331,37 +338,17 @@ func (b *Builder) Add(d *Document) error {
 const positionGap = 100
 
 // emitFunc returns the tokenizer callback (b.emitFn) for the field in
-// b.cur. It queues the token with its hash; addQueued indexes the queue
-// when it is full and after each value. The queue is made of arrays in
-// the Builder, so queuing stores no pointer (no write barrier while the
-// collector runs), and a closure rather than a method value saves a
-// wrapper call per token.
+// b.cur. It queues the token; addQueued indexes the queue when it is full
+// and after each value. The queue is made of arrays in the Builder, so
+// queuing stores no pointer (no write barrier while the collector runs),
+// and a closure rather than a method value saves a wrapper call per token.
+// A QueueTokenizer writes into the queue itself, and calls b.emitFn only
+// for a term too long for it.
 func (b *Builder) emitFunc() func(analysis.Token) {
 	return func(tok analysis.Token) {
-		// uint: an empty term goes to emitSlow too.
-		if b.queued == queueTokens || uint(len(tok.Term)-1) >= uint(queueBytesLen-b.queuedBytes) || b.err != nil {
+		if len(tok.Term) == 0 || b.err != nil || !b.queue.Push(tok.Term, tok.Position) {
 			b.emitSlow(tok)
-			return
 		}
-		t, at, fx := tok.Term, b.queuedBytes, b.cur
-		q := &b.queue[b.queued]
-		if len(t) <= 8 && cap(t) >= 8 {
-			// A word, copied in one 8-byte load and store rather than
-			// a call to memmove; the bytes past its end are overwritten
-			// next (queueBytes has 8 spare bytes at the end). The load
-			// is its termPrefix too.
-			w := binary.LittleEndian.Uint64(t[:8])
-			binary.LittleEndian.PutUint64(b.queueBytes[at:at+8], w)
-			w &= 1<<(8*len(t)) - 1
-			q.prefix, q.hash = w, fx.hash.hashShort(w, len(t))
-		} else {
-			copy(b.queueBytes[at:], t)
-			q.prefix = termPrefix(t)
-			q.hash = fx.hash.hash(t, q.prefix)
-		}
-		b.queuedBytes = at + len(t)
-		q.end, q.pos = uint32(at+len(t)), fx.posBase+uint32(min(max(tok.Position, 0), 1<<31))
-		b.queued++
 	}
 }
 
@@ -372,56 +359,61 @@ func (b *Builder) emitSlow(tok analysis.Token) {
 		return
 	}
 	b.addQueued(b.cur)
-	if len(tok.Term) > queueBytesLen {
+	if !b.queue.Push(tok.Term, tok.Position) {
 		b.addToken(b.cur, tok.Term, b.cur.posBase+uint32(min(max(tok.Position, 0), 1<<31)))
-		return
 	}
-	b.emitFn(tok)
 }
 
-// queueTokens is how many tokens addQueued indexes at a time: enough for
-// their cache misses to overlap, few enough that what the first passes
-// bring into the cache is still there for the last.
-const queueTokens = 128
-
-// queueBytesLen bounds the bytes of the queued terms.
-const queueBytesLen = 4096
-
-// queuedToken is a token waiting in Builder.queue; its term is
-// queueBytes[end of the previous token:end].
-type queuedToken struct {
-	end, pos uint32
-	hash     uint64
-	prefix   uint64
-	slot     uint64 // the term's slot in the term hash, once looked up
+// queuedLookup is what addQueued finds out about a queued token: its
+// term's hash and termPrefix, then its slot in the term hash.
+type queuedLookup struct {
+	hash   uint64
+	prefix uint64
+	slot   uint64
 }
 
 // addQueued indexes the queued tokens of fx, in order, and empties the
 // queue. On a large vocabulary each token costs a few cache misses (its
 // slot in the term hash, which holds the term's postingState, then the end
 // of its postings stream), and one token's misses wait for each other. So
-// the work goes in passes over the queue (whose tokens the emit callback
-// hashed), and the passes that load what the next one needs do little
-// else, so that the CPU has many of their loads under way at once: touch
-// the slots; look the terms up; touch the ends of the streams (and the
-// bytes of long terms); append.
+// the work goes in passes over the queue, and the passes that load what
+// the next one needs do little else, so that the CPU has many of their
+// loads under way at once: hash the terms; touch their slots; look the
+// terms up; touch the ends of the streams (and the bytes of long
+// terms); append.
 func (b *Builder) addQueued(fx *fieldIndexer) {
-	q, qb := b.queue[:b.queued], b.queueBytes[:b.queuedBytes]
-	b.queued, b.queuedBytes = 0, 0
-	if b.err != nil || len(q) == 0 {
+	n := b.queue.N
+	b.queue.Reset()
+	if b.err != nil || n == 0 {
 		return
 	}
+	ends, qb := b.queue.Ends[:n], b.queue.Bytes[:]
+	q := b.lookup[:n]
 	h := fx.hash
-	h.reserve(len(q)) // the slots stay where they are until the end
+	h.reserve(n) // the slots stay where they are until the end
 	var touched uint32
+	start := uint32(0)
+	for k := range q {
+		// A term of up to 8 bytes, most of them, is its prefix: one
+		// 8-byte load (Bytes has 8 spare bytes at the end), masked.
+		end := ends[k]
+		w := binary.LittleEndian.Uint64(qb[start : start+8])
+		if l := end - start; l <= 8 {
+			w &= 1<<(8*l) - 1
+			q[k].prefix, q[k].hash = w, h.hashShort(w, int(l))
+		} else {
+			q[k].prefix, q[k].hash = w, h.hash(qb[start:end], w)
+		}
+		start = end
+	}
 	for k := range q { // lean, as below
 		touched += h.slots[q[k].hash&h.mask].id1
 	}
-	start := uint32(0)
+	start = 0
 	pool := b.pool
 	for k := range q {
-		term := qb[start:q[k].end]
-		start = q[k].end
+		term := qb[start:ends[k]]
+		start = ends[k]
 		if hv := q[k].hash; len(term) <= 8 {
 			// The common case, inline: a short term in its first slot.
 			i := hv & h.mask
@@ -468,7 +460,7 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 		slot := q[k].slot
 		if slot&checkSlot != 0 {
 			slot &^= checkSlot
-			if term := qb[start:q[k].end]; !h.isTerm(&h.slots[slot], term) {
+			if term := qb[start:ends[k]]; !h.isTerm(&h.slots[slot], term) {
 				// Another term with the same length and 56 bits of hash.
 				var isNew, ok bool
 				slot, isNew, ok = h.addHashed(term, q[k].hash, q[k].prefix)
@@ -481,10 +473,10 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 				}
 			}
 		}
-		start = q[k].end
+		start = ends[k]
 		s := &h.slots[slot]
 		if fx.positions {
-			if !b.addPosting(fx, s, q[k].pos) {
+			if !b.addPosting(fx, s, fx.posBase+b.queue.Positions[k]) {
 				return
 			}
 			continue
@@ -501,7 +493,7 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 		s.curDoc, s.freq = doc, 1
 	}
 	if !fx.positions {
-		fx.docTokens += uint32(len(q))
+		fx.docTokens += uint32(n)
 	}
 	b.touched = touched
 }
@@ -618,6 +610,19 @@ func (b *Builder) flushState(st *postingState) bool {
 // flushAny is flushState for any pending (doc, freq).
 func (b *Builder) flushAny(st *postingState) bool {
 	delta := uint64(st.curDoc + 1 - st.prevDoc1)
+	// Two bytes, most of the rest, in one check and two stores where
+	// both are free (zero, so no slice's end marker among them).
+	if two, ok := twoBytePosting(delta, st.freq); ok {
+		if i := st.postUpto & poolBlockMask; i < poolBlockMask {
+			if blk := b.pool.blocks[st.postUpto>>poolBlockShift]; blk[i]|blk[i+1] == 0 {
+				blk[i], blk[i+1] = two[0], two[1]
+				st.postUpto += 2
+				st.prevDoc1 = st.curDoc + 1
+				st.freq = 0
+				return true
+			}
+		}
+	}
 	ok := true
 	if st.freq == 1 {
 		ok = b.pool.writeUvarint(&st.postUpto, delta<<1|1)
@@ -627,6 +632,19 @@ func (b *Builder) flushAny(st *postingState) bool {
 	st.prevDoc1 = st.curDoc + 1
 	st.freq = 0
 	return ok
+}
+
+// twoBytePosting returns the encoding of a posting (doc delta, freq) if
+// it takes two bytes with a delta below 8192: uvarint(delta<<1|1) with
+// freq 1, or uvarint(delta<<1) uvarint(freq) of one byte each.
+func twoBytePosting(delta uint64, freq uint32) ([2]byte, bool) {
+	switch {
+	case freq == 1 && 64 <= delta && delta < 1<<13:
+		return [2]byte{byte(delta<<1|1) | 0x80, byte(delta >> 6)}, true
+	case 1 < freq && freq < 0x80 && delta < 64:
+		return [2]byte{byte(delta << 1), byte(freq)}, true
+	}
+	return [2]byte{}, false
 }
 
 func errPoolFull(fx *fieldIndexer) error {

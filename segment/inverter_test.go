@@ -1,6 +1,8 @@
 package segment
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -179,13 +181,42 @@ func inMemoryPostings(t *testing.T, b *Builder) invModel {
 // longer than the builder's token queue or than MaxTermBytes, values of
 // more tokens than the queue, and enough distinct terms for the term
 // tables to grow many times.
+//
+// It runs with the tokenizer's callback (Tokenize), then with the same
+// tokenizer writing into the builder's queue (TokenizeQueue).
 func TestInverterMatchesModel(t *testing.T) {
-	for _, seed := range []uint64{1, 2} { // field c with positions off, then on
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { checkInverter(t, seed) })
+	for _, tok := range []analysis.Tokenizer{spaceTokenizer, spaceQueueTokenizer{spaceTokenizer}} {
+		for _, seed := range []uint64{1, 2} { // field c with positions off, then on
+			_, queue := tok.(analysis.QueueTokenizer)
+			t.Run(fmt.Sprintf("queue=%v/%d", queue, seed), func(t *testing.T) { checkInverter(t, seed, tok) })
+		}
 	}
 }
 
-func checkInverter(t *testing.T, seed uint64) {
+// spaceQueueTokenizer is spaceTokenizer as a QueueTokenizer. As the
+// interface asks, it queues no empty term (an empty word only takes its
+// position), and hands a term longer than the queue to long once the
+// queue is empty.
+type spaceQueueTokenizer struct{ analysis.Tokenizer }
+
+func (spaceQueueTokenizer) TokenizeQueue(text string, q *analysis.TermQueue, full func(), long func(analysis.Token)) {
+	spaceTokenizer(text, func(tok analysis.Token) {
+		switch {
+		case len(tok.Term) == 0:
+		case q.Push(tok.Term, tok.Position):
+		case len(tok.Term) <= analysis.QueueBytes:
+			full()
+			q.Push(tok.Term, tok.Position)
+		default:
+			if q.N > 0 {
+				full()
+			}
+			long(tok)
+		}
+	})
+}
+
+func checkInverter(t *testing.T, seed uint64, tok analysis.Tokenizer) {
 	rng := rand.New(rand.NewPCG(seed, 13))
 	s, err := NewSchema(
 		Field{Name: "id", Type: TypeKeyword, Indexed: true, Primary: true},
@@ -198,7 +229,7 @@ func checkInverter(t *testing.T, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toks := map[string]analysis.Tokenizer{"a": spaceTokenizer, "b": spaceTokenizer, "c": spaceTokenizer}
+	toks := map[string]analysis.Tokenizer{"a": tok, "b": tok, "c": tok}
 	zipf := rand.NewZipf(rng, 1.2, 3, 50000)
 	word := func() string {
 		switch r := rng.IntN(100); {
@@ -325,5 +356,24 @@ func TestLongTermHashCollision(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// twoBytePosting gives the bytes the uvarints of the post stream give,
+// for every posting of two bytes with a delta below 8192, and no other.
+func TestTwoBytePosting(t *testing.T) {
+	for delta := uint64(0); delta < 1<<14; delta++ {
+		for _, freq := range []uint32{1, 2, 3, 64, 126, 127, 128, 129, 1 << 14} {
+			var want []byte
+			if freq == 1 {
+				want = binary.AppendUvarint(nil, delta<<1|1)
+			} else {
+				want = binary.AppendUvarint(binary.AppendUvarint(nil, delta<<1), uint64(freq))
+			}
+			two, ok := twoBytePosting(delta, freq)
+			if wantOK := len(want) == 2 && delta < 1<<13; ok != wantOK || ok && !bytes.Equal(two[:], want) {
+				t.Fatalf("delta %d freq %d: %x %v, want %x %v", delta, freq, two, ok, want, wantOK)
+			}
+		}
 	}
 }

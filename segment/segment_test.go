@@ -893,9 +893,8 @@ func TestEstimatedMemoryFollowsHeap(t *testing.T) {
 	}
 	// The warm-up's term tables would be reused: memory the builder holds
 	// (and counts) without growing the heap. Drop them.
-	freeTermTables.Range(func(_, p any) bool {
-		for p.(*sync.Pool).Get() != nil {
-		}
+	freeTermTables.Range(func(_, f any) bool {
+		f.(*freeTables).drop()
 		return true
 	})
 	for freeTermPages.Get() != nil {

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"sync"
+	"weak"
 )
 
 // termHash interns term bytes into one arena and maps them to dense ids
@@ -77,25 +78,85 @@ type termTables struct {
 	ends  []uint32
 }
 
-// freeTermTables holds the tables of released term hashes by field name
-// (a *sync.Pool each): a worker's next segment reuses the memory of its
-// last (no growing and re-hashing from 16 slots again, no fresh pages to
-// fault in) instead of leaving it to the collector. By field, so that a
-// small field does not hold on to the large table of another.
+// freeTermTables holds, by field name, what released term hashes leave
+// for the next term hash of the same field (a *freeTables each): a
+// worker's next segment reuses the memory of its last (no growing and
+// re-hashing from 16 slots again, no fresh pages to fault in) instead of
+// leaving it to the collector. By field, so that a small field does not
+// hold on to the large table of another.
 var freeTermTables sync.Map
 
-func termTablesPool(field string) *sync.Pool {
-	if p, ok := freeTermTables.Load(field); ok {
-		return p.(*sync.Pool)
-	}
-	p, _ := freeTermTables.LoadOrStore(field, new(sync.Pool))
-	return p.(*sync.Pool)
+// freeTables are the released tables of one field, held weakly: tables
+// that no term hash takes before the next collection are freed, as a
+// sync.Pool would free them. (A sync.Pool keeps an item in the private
+// slot of the P that put it, out of reach of every other P: a worker that
+// ran on another P for its next segment found no tables for most fields,
+// and grew and re-hashed them from 16 slots, 4% of a realmix run's CPU.)
+// If the tables were freed, the next term hash is sized for the terms,
+// the term bytes and the slots of the last one released.
+type freeTables struct {
+	mu     sync.Mutex
+	tables []weak.Pointer[termTables] // the last released at the end
+	hint   termTablesHint
 }
 
-// newTermHash returns an empty term hash for the named field, on pooled
-// tables if there are some.
+// termTablesHint is the size of a released term hash.
+type termTablesHint struct{ terms, arena, slots int }
+
+// maxFreeTables bounds the weak pointers a field keeps.
+const maxFreeTables = 8
+
+func freeTablesOf(field string) *freeTables {
+	if f, ok := freeTermTables.Load(field); ok {
+		return f.(*freeTables)
+	}
+	f, _ := freeTermTables.LoadOrStore(field, new(freeTables))
+	return f.(*freeTables)
+}
+
+// get returns released tables that are still there, or nil and the
+// size of the last released.
+func (f *freeTables) get() (*termTables, termTablesHint) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for n := len(f.tables); n > 0; n-- {
+		t := f.tables[n-1].Value()
+		f.tables = f.tables[:n-1]
+		if t != nil {
+			return t, termTablesHint{}
+		}
+	}
+	return nil, f.hint
+}
+
+func (f *freeTables) put(t *termTables, hint termTablesHint) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.tables) == maxFreeTables {
+		f.tables = append(f.tables[:0], f.tables[1:]...)
+	}
+	f.tables = append(f.tables, weak.Make(t))
+	f.hint = hint
+}
+
+// drop forgets the field's released tables and their size.
+func (f *freeTables) drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tables, f.hint = nil, termTablesHint{}
+}
+
+// newTermHash returns an empty term hash for the named field, on released
+// tables if there are some, else sized like the last released.
 func newTermHash(field string) *termHash {
-	t, _ := termTablesPool(field).Get().(*termTables)
+	t, hint := freeTablesOf(field).get()
+	if t == nil && hint.slots > 0 {
+		t = &termTables{
+			slots: make([]termSlot, hint.slots),
+			arena: make([]byte, 0, hint.arena),
+			ends:  make([]uint32, 0, hint.terms),
+		}
+	}
 	return newTermHashOn(field, t)
 }
 
@@ -261,7 +322,8 @@ func (h *termHash) grow() {
 // h is unusable afterwards.
 func (h *termHash) release() {
 	clear(h.slots)
-	termTablesPool(h.field).Put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends})
+	hint := termTablesHint{terms: len(h.ends), arena: len(h.arena), slots: len(h.slots)}
+	freeTablesOf(h.field).put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends}, hint)
 	*h = termHash{}
 }
 

@@ -2,8 +2,11 @@ package segment
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/hermes-search/hermes-go/segment/analysis"
@@ -129,4 +132,130 @@ func TestBuilderReusesTermTables(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNextBuilderTakesReleasedTermTables follows a field's term tables
+// from builder to builder: a failed Build releases them too; the next
+// builder, of a schema with one more field, takes them for the fields it
+// shares; once the collector has freed them, the next is sized like the
+// last released. Each builds the same files as a builder on new tables.
+func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
+	// The released tables are held weakly: no collection unless the test
+	// asks for one.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	dropAll := func() {
+		freeTermTables.Range(func(_, f any) bool {
+			f.(*freeTables).drop()
+			return true
+		})
+	}
+	defer dropAll()
+	s1 := corpusSchema(t)
+	s2, err := NewSchema(append(s1.Fields(), Field{Name: "body", Type: TypeText, Indexed: true})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := readRealmix(t, "testdata/realmix-head.jsonl.gz", 300)
+	docs1, docs2 := corpusDocs(recs, 5), corpusDocs(recs, 5)
+	for i, d := range docs2 {
+		d.AddString("body", recs[len(recs)-1-i][2])
+	}
+	tokens := func(s *Schema) map[string]analysis.Tokenizer {
+		toks, err := ResolveTokenizers(s, analysis.NewRegistry(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return toks
+	}
+	toks1, toks2 := tokens(s1), tokens(s2)
+	id := NewID()
+	// build adds docs2 to b and returns the files it builds, and each
+	// field's slots before Build released them.
+	build := func(b *Builder) (map[string][]byte, map[string][]termSlot) {
+		for _, d := range docs2 {
+			if err := b.Add(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		slots := map[string][]termSlot{}
+		for _, fx := range b.indexed {
+			slots[fx.field.Name] = fx.hash.slots
+		}
+		dir := storage.NewMem()
+		if _, err := b.Build(dir, id); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string][]byte{}
+		for _, name := range SegmentFiles(id) {
+			data, err := storage.ReadAll(dir, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[name] = data
+		}
+		return files, slots
+	}
+	sameFiles := func(what string, got, want map[string][]byte) {
+		t.Helper()
+		for name, data := range want {
+			if !bytes.Equal(got[name], data) {
+				t.Errorf("%s: %s differs from the one built on new tables", what, name)
+			}
+		}
+	}
+
+	dropAll()
+	want, _ := build(NewBuilder(s2, toks2))
+	dropAll()
+
+	// A failed Build of schema s1.
+	b1 := NewBuilder(s1, toks1)
+	for _, d := range docs1 {
+		if err := b1.Add(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed := map[string][]termSlot{}
+	for _, fx := range b1.indexed {
+		failed[fx.field.Name] = fx.hash.slots
+	}
+	dir := storage.NewFaulty(1)
+	dir.FailAfter(0)
+	if _, err := b1.Build(dir, id); !errors.Is(err, storage.ErrInjected) {
+		t.Fatalf("Build on a failing directory: %v", err)
+	}
+
+	// The next builder, of s2, takes the failed builder's tables (empty).
+	b2 := NewBuilder(s2, toks2)
+	for _, fx := range b2.indexed {
+		h, old := fx.hash, failed[fx.field.Name]
+		switch {
+		case old == nil && len(h.slots) != 16:
+			t.Errorf("new field %q: %d slots, want 16", fx.field.Name, len(h.slots))
+		case old != nil && &h.slots[0] != &old[0]:
+			t.Errorf("field %q: new slots, not the released ones", fx.field.Name)
+		case h.len() != 0 || len(h.arena) != 0:
+			t.Errorf("field %q: %d terms in a new term hash", fx.field.Name, h.len())
+		}
+		for _, s := range h.slots {
+			if s != (termSlot{}) {
+				t.Fatalf("field %q: released slots are not empty", fx.field.Name)
+			}
+		}
+	}
+	got, released := build(b2)
+	sameFiles("on the failed builder's tables", got, want)
+
+	// Once collected, the next tables are new, sized like the last.
+	runtime.GC()
+	runtime.GC()
+	b3 := NewBuilder(s2, toks2)
+	for _, fx := range b3.indexed {
+		h, old := fx.hash, released[fx.field.Name]
+		if &h.slots[0] == &old[0] || len(h.slots) != len(old) {
+			t.Errorf("field %q: %d slots at %p after a collection, want %d new ones", fx.field.Name, len(h.slots), &h.slots[0], len(old))
+		}
+	}
+	got, _ = build(b3)
+	sameFiles("on tables sized like the last", got, want)
 }

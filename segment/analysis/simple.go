@@ -76,6 +76,12 @@ type simpleState struct {
 	region []byte // a copy of the non-ASCII region being segmented
 	pos    int    // the next token's position
 	emit   func(Token)
+
+	// With TokenizeQueue, tokens go to q instead of emit; full empties
+	// it and long takes the terms that do not fit in an empty one.
+	q    *TermQueue
+	full func()
+	long func(Token)
 }
 
 var simplePool = sync.Pool{New: func() any { return new(simpleState) }}
@@ -100,6 +106,18 @@ func (SimpleTokenizer) Tokenize(text string, emit func(Token)) {
 	st.pos, st.emit = 0, emit
 	st.scan(text)
 	st.emit = nil
+	if cap(st.term) <= maxPooledBuf && cap(st.region) <= maxPooledBuf {
+		simplePool.Put(st)
+	}
+}
+
+// TokenizeQueue implements QueueTokenizer: the tokens of Tokenize, written
+// into q (ASCII words lowercased straight into it).
+func (SimpleTokenizer) TokenizeQueue(text string, q *TermQueue, full func(), long func(Token)) {
+	st := simplePool.Get().(*simpleState)
+	st.pos, st.q, st.full, st.long = 0, q, full, long
+	st.scan(text)
+	st.q, st.full, st.long = nil, nil, nil
 	if cap(st.term) <= maxPooledBuf && cap(st.region) <= maxPooledBuf {
 		simplePool.Put(st)
 	}
@@ -239,6 +257,32 @@ func allUnderscore(s string) bool {
 // slack.
 func (st *simpleState) emitLower(text string, i, j int) {
 	n := j - i
+	if q := st.q; q != nil && n <= QueueBytes {
+		// Into the queue, the same way. at+n <= QueueBytes, so the
+		// 8-byte stores stay within its 8 spare bytes.
+		if q.N == QueueTokens || n > QueueBytes-q.Used {
+			st.full()
+		}
+		at := q.Used
+		t := q.Bytes[at : at+n+8]
+		k := 0
+		for ; k < n && i+k+8 <= len(text); k += 8 {
+			binary.LittleEndian.PutUint64(t[k:k+8], lowerASCII8(load8(text, i+k)))
+		}
+		for ; k < n; k++ {
+			c := text[i+k]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			t[k] = c
+		}
+		q.Used = at + n
+		q.Ends[q.N] = uint32(at + n)
+		q.Positions[q.N] = uint32(min(st.pos, 1<<31))
+		q.N++
+		st.pos++
+		return
+	}
 	if cap(st.term) < n+8 {
 		// Stored only when it grows: a store per token would cost a
 		// write barrier per token while the collector runs.
@@ -379,6 +423,21 @@ func connectorsOnly(tok []byte) bool {
 
 // emitTerm emits term as the next token, from text[start:end].
 func (st *simpleState) emitTerm(term []byte, start, end int) {
+	if q := st.q; q != nil {
+		if !q.Push(term, st.pos) {
+			if len(term) <= QueueBytes {
+				st.full()
+				q.Push(term, st.pos)
+			} else {
+				if q.N > 0 {
+					st.full()
+				}
+				st.long(Token{Term: term, Position: st.pos, Start: start, End: end})
+			}
+		}
+		st.pos++
+		return
+	}
 	st.emit(Token{Term: term, Position: st.pos, Start: start, End: end})
 	st.pos++
 }

@@ -246,6 +246,7 @@ func FuzzSimple(f *testing.F) {
 		if diff := firstDiff(terms(SimpleTokenizer{}, text), referenceSimple(text)); diff != "" {
 			t.Fatalf("%q: %s", text, diff)
 		}
+		sameTokens(t, text, queueTokens(t, SimpleTokenizer{}, text), tokens(SimpleTokenizer{}, text))
 		for _, name := range r.Names() { // every built-in, all stemmers included
 			tk, err := r.Get(name)
 			if err != nil {
