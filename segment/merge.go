@@ -295,6 +295,7 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 	}
 	seen := make([]uint64, (m.numDocs+63)/64) // docs with a token in the field
 	p := new(Postings)                        // reused for every term
+	var short shortTerm                       // likewise
 	var term []byte
 	for ord, f := range m.schema.fields {
 		if !f.Indexed {
@@ -328,11 +329,11 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 				}
 			}
 			term = append(term[:0], minT...)
-			single, err := m.copySingle(pw, dw, cursors, term, f.Positions, &st, seen)
+			copied, err := m.copyShort(pw, dw, cursors, term, f.Positions, m.norms[ord], &st, seen, &short)
 			if err != nil {
 				return err
 			}
-			if !single {
+			if !copied {
 				pw.startTerm(f.Positions, m.norms[ord])
 				for _, c := range cursors {
 					if bytes.Equal(c.term, term) {
@@ -392,84 +393,130 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 	return nil
 }
 
-// copySingle copies term when one source has it, in one document: most
-// terms (72% of a realmix segment's), which it copies from their record
-// without a Postings (whose setup costs more than the copy). It returns
-// false, having written nothing, for other terms and for a record it
-// cannot read, which copyPostings then reports.
-func (m *merger) copySingle(pw *postingsWriter, dw *dictWriter, cursors []*termCursor, term []byte, positions bool, st *FieldStats, seen []uint64) (bool, error) {
-	var c *termCursor
-	for _, x := range cursors {
-		if bytes.Equal(x.term, term) {
-			if c != nil {
-				return false, nil
-			}
-			c = x
+// shortTerm holds a term's documents gathered by copyShort, renumbered,
+// with their positions as the pos file holds them; reused from term to
+// term.
+type shortTerm struct {
+	docs, freqs []uint32
+	pos         []byte
+	posStarts   []uint64 // per source with the term: where its positions start
+}
+
+// copyShort copies term when each source that has it holds it in one tail
+// block (fewer than blockSize documents): most terms (a term of one
+// document is 72% of a realmix segment's), which it decodes from their
+// records in one pass and writes as Build does, without setting up a
+// Postings per source (which costs more than the copy). It returns false,
+// having written nothing, for other terms and for a record it cannot read,
+// which copyPostings then reports.
+func (m *merger) copyShort(pw *postingsWriter, dw *dictWriter, cursors []*termCursor, term []byte, positions bool, norms []byte, st *FieldStats, seen []uint64, t *shortTerm) (bool, error) {
+	t.docs, t.freqs, t.pos, t.posStarts = t.docs[:0], t.freqs[:0], t.pos[:0], t.posStarts[:0]
+	for _, c := range cursors {
+		if !bytes.Equal(c.term, term) {
+			continue
+		}
+		// A source whose field has positions and a schema's without (or
+		// the reverse) go through copyPostings.
+		if c.rf.field.Positions != positions {
+			return false, nil
+		}
+		posStart, ok := readTailRecord(c.src, c.off, positions, t)
+		if !ok {
+			return false, nil
+		}
+		t.posStarts = append(t.posStarts, posStart)
+	}
+	k := 0
+	for _, c := range cursors {
+		if bytes.Equal(c.term, term) {
+			m.readPostings(c.src, len(term), c.off, int64(t.posStarts[k]))
+			k++
 		}
 	}
-	s := c.src
-	// The record is read as the source's field has it (Postings does
-	// too), and written as the schema's.
-	doc, freq, posStart, posEnd, ok := readSingleDoc(s.r.core.post, s.r.core.pos, c.off, c.rf.field.Positions)
-	if !ok || doc >= s.numDocs {
-		return false, nil
+	if len(t.docs) == 0 {
+		return true, nil // every document of the term was deleted
 	}
-	m.readPostings(s, len(term), c.off, int64(posStart))
-	doc = s.newDoc(doc)
-	if doc == NoMoreDocs {
-		return true, nil // deleted, and the term with it
+	for i, doc := range t.docs {
+		st.SumTokens += uint64(t.freqs[i])
+		seen[doc/64] |= 1 << (doc % 64)
 	}
-	off, err := pw.addSingleTerm(positions, doc, freq, s.r.core.pos[posStart:posEnd])
+	var off uint64
+	var err error
+	if len(t.docs) == 1 {
+		off, err = pw.addSingleTerm(positions, t.docs[0], t.freqs[0], t.pos)
+	} else {
+		pw.startTerm(positions, norms)
+		if err = pw.addDocs(t.docs, t.freqs, t.pos); err == nil {
+			off, err = pw.finishTerm()
+		}
+	}
 	if err != nil {
 		return true, err
 	}
-	st.SumTokens += uint64(freq)
-	seen[doc/64] |= 1 << (doc % 64)
 	st.Terms++
 	return true, dw.add(term, off)
 }
 
-// readSingleDoc reads the term record at off in post (see FORMAT.md, post)
-// if it holds one document: its doc, freq and, with positions, where its
-// positions are in pos. ok is false for a record of several documents and
-// for one that is not well formed.
-func readSingleDoc(post, pos []byte, off uint64, positions bool) (doc, freq uint32, posStart, posEnd uint64, ok bool) {
+// readTailRecord appends to t the live documents of source s's term record
+// at off (see FORMAT.md, post), renumbered, with their freqs and, with
+// positions, their positions, if the record is one tail block (fewer than
+// blockSize documents); it returns where the term's positions start. ok is
+// false for any other record and for one that is not well formed; t may
+// then hold some of its documents.
+func readTailRecord(s *mergeSource, off uint64, positions bool, t *shortTerm) (posStart uint64, ok bool) {
+	post, pos := s.r.core.post, s.r.core.pos
 	if off >= uint64(len(post)) {
-		return 0, 0, 0, 0, false
+		return 0, false
 	}
 	b := post[off:]
 	df, n := binary.Uvarint(b)
-	if n <= 0 || df != 1 {
-		return 0, 0, 0, 0, false
+	if n <= 0 || df == 0 || df >= blockSize {
+		return 0, false
 	}
 	b = b[n:]
 	if positions {
 		if posStart, n = binary.Uvarint(b); n <= 0 || posStart > uint64(len(pos)) {
-			return 0, 0, 0, 0, false
+			return 0, false
 		}
 		b = b[n:]
+		pos = pos[posStart:]
 	}
-	// A single tail block: the doc (its delta from -1) shifted left by
-	// one, the low bit set for freq 1, else the freq after it.
-	v, n := binary.Uvarint(b)
-	if n <= 0 || v>>1 >= uint64(NoMoreDocs) {
-		return 0, 0, 0, 0, false
-	}
-	f := uint64(1)
-	if v&1 == 0 {
-		if f, n = binary.Uvarint(b[n:]); n <= 0 || f == 0 || f > math.MaxUint32 {
-			return 0, 0, 0, 0, false
+	// Per doc: its delta from the previous doc (-1 before the first) minus
+	// one, shifted left by one, the low bit set for freq 1, else the freq
+	// after it.
+	next := uint64(0) // the previous doc + 1
+	for range df {
+		v, n := binary.Uvarint(b)
+		if n <= 0 || v>>1 >= uint64(s.numDocs) {
+			return 0, false
+		}
+		b = b[n:]
+		f := uint64(1)
+		if v&1 == 0 {
+			if f, n = binary.Uvarint(b); n <= 0 || f == 0 || f > math.MaxUint32 {
+				return 0, false
+			}
+			b = b[n:]
+		}
+		doc := next + v>>1
+		if doc >= uint64(s.numDocs) {
+			return 0, false
+		}
+		next = doc + 1
+		var docPos []byte
+		if positions {
+			k := skipUvarints(pos, uint32(f))
+			if k < 0 {
+				return 0, false
+			}
+			docPos, pos = pos[:k], pos[k:]
+		}
+		if d := s.newDoc(uint32(doc)); d != NoMoreDocs {
+			t.docs, t.freqs = append(t.docs, d), append(t.freqs, uint32(f))
+			t.pos = append(t.pos, docPos...)
 		}
 	}
-	posEnd = posStart
-	if positions {
-		k := skipUvarints(pos[posStart:], uint32(f))
-		if k < 0 {
-			return 0, 0, 0, 0, false
-		}
-		posEnd += uint64(k)
-	}
-	return uint32(v >> 1), uint32(f), posStart, posEnd, true
+	return posStart, true
 }
 
 // readPostings records that the merge has read s's postings up to the term

@@ -3,6 +3,7 @@ package segment
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -712,11 +713,13 @@ func TestMergePacedBy(t *testing.T) {
 	}
 }
 
-// readSingleDoc, which a merge uses to copy a term of one document, reads
-// back what addSingleTerm wrote: the doc, the freq and where the positions
-// are, for docs and freqs across the uvarint lengths; it declines the
-// records of several documents, and every record or positions cut short.
-func TestReadSingleDoc(t *testing.T) {
+// readTailRecord, which a merge uses to copy a term of fewer than
+// blockSize documents, reads back what Build wrote (addSingleTerm,
+// addDocs): the docs, renumbered or dropped as the source's document map
+// says, their freqs and positions, for docs and freqs across the uvarint
+// lengths; it declines a term of more documents, a doc past the source's
+// documents, and every record or positions cut short.
+func TestReadTailRecord(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 7))
 	var terms []modelTerm
 	for _, doc := range []uint32{0, 1, 63, 64, 8191, 8192, 1 << 20, 1<<31 - 1, NoMoreDocs - 1} {
@@ -730,33 +733,76 @@ func TestReadSingleDoc(t *testing.T) {
 			terms = append(terms, m, randomTerm(rng, 2+rng.IntN(200)))
 		}
 	}
+	terms = append(terms, randomTerm(rng, blockSize-1), randomTerm(rng, blockSize), randomTerm(rng, blockSize+1), randomTerm(rng, 1))
+	source := func(post, pos []byte, numDocs uint32, docMap []uint32) *mergeSource {
+		return &mergeSource{r: &Reader{core: &readerCore{post: post, pos: pos}}, numDocs: numDocs, docMap: docMap}
+	}
 	for _, positions := range []bool{false, true} {
 		post, pos, offs, _ := termWriterRun(t, terms, positions, nil, singles)
 		for i := range terms[:len(terms)-1] {
 			m := &terms[i]
-			doc, freq, ps, pe, ok := readSingleDoc(post, pos, offs[i], positions)
-			if len(m.docs) > 1 {
-				if ok {
-					t.Fatalf("positions %v: a term of %d docs read as one", positions, len(m.docs))
-				}
-				continue
-			}
-			var want []byte
-			if positions {
-				want = m.encodedPositions()
-			}
-			if !ok || doc != m.docs[0] || freq != m.freqs[0] || !bytes.Equal(pos[ps:pe], want) {
-				t.Fatalf("positions %v: read doc %d freq %d (ok %v), want doc %d freq %d", positions, doc, freq, ok, m.docs[0], m.freqs[0])
-			}
-			rec := post[offs[i]:offs[i+1]]
-			for k := range rec {
-				if _, _, _, _, ok := readSingleDoc(rec[:k], pos, 0, positions); ok {
-					t.Fatalf("positions %v: a record cut to %d of %d bytes read", positions, k, len(rec))
+			last := m.docs[len(m.docs)-1]
+			var docMap []uint32 // every third doc deleted, the others moved up by 7
+			if last < 1<<20 {
+				docMap = make([]uint32, last+1)
+				for d := range docMap {
+					docMap[d] = uint32(d) + 7
+					if d%3 == 0 {
+						docMap[d] = NoMoreDocs
+					}
 				}
 			}
-			if positions {
-				if _, _, _, _, ok := readSingleDoc(post, pos[:pe-1], offs[i], positions); ok {
-					t.Fatalf("positions cut short read")
+			for _, dm := range [][]uint32{nil, docMap} {
+				if dm == nil && last < 1<<20 && i%2 == 1 {
+					continue // the map-less case once in a while is enough
+				}
+				var got shortTerm
+				ps, ok := readTailRecord(source(post, pos, NoMoreDocs, dm), offs[i], positions, &got)
+				if len(m.docs) >= blockSize {
+					if ok {
+						t.Fatalf("positions %v: a term of %d docs read as one tail block", positions, len(m.docs))
+					}
+					continue
+				}
+				var want shortTerm
+				var all []byte
+				for j, d := range m.docs {
+					var p []byte
+					if positions {
+						for _, x := range m.pos[j] {
+							p = binary.AppendUvarint(p, uint64(x))
+						}
+					}
+					all = append(all, p...)
+					if dm != nil {
+						if d = dm[d]; d == NoMoreDocs {
+							continue
+						}
+					}
+					want.docs, want.freqs, want.pos = append(want.docs, d), append(want.freqs, m.freqs[j]), append(want.pos, p...)
+				}
+				if !ok || !slices.Equal(got.docs, want.docs) || !slices.Equal(got.freqs, want.freqs) || !bytes.Equal(got.pos, want.pos) {
+					t.Fatalf("positions %v, term %d of %d docs: read %v %v (ok %v), want %v %v", positions, i, len(m.docs), got.docs, got.freqs, ok, want.docs, want.freqs)
+				}
+				if positions && !bytes.Equal(pos[ps:ps+uint64(len(all))], all) {
+					t.Fatalf("term %d: positions start at %d, not where the term's are", i, ps)
+				}
+				if dm != nil {
+					continue
+				}
+				if _, ok := readTailRecord(source(post, pos, last, nil), offs[i], positions, &got); ok {
+					t.Fatalf("term %d: doc %d read in a source of %d docs", i, last, last)
+				}
+				rec := post[offs[i]:offs[i+1]]
+				for k := range rec {
+					if _, ok := readTailRecord(source(rec[:k], pos, NoMoreDocs, nil), 0, positions, &got); ok {
+						t.Fatalf("positions %v: a record cut to %d of %d bytes read", positions, k, len(rec))
+					}
+				}
+				if positions {
+					if _, ok := readTailRecord(source(post, pos[:ps+uint64(len(all))-1], NoMoreDocs, nil), offs[i], positions, &got); ok {
+						t.Fatalf("term %d: positions cut short read", i)
+					}
 				}
 			}
 		}
