@@ -53,11 +53,7 @@ type Writer struct {
 	credits  *credits        // intake backpressure
 	keys     *index.Keys     // sequence numbers, delete log, primary keys
 	segments *index.Segments // open segments, shared with Readers and merges
-	outbox   struct {        // accepted documents on their way to the coordinator: send
-		mu      sync.Mutex
-		docs    [][]byte
-		sending bool
-	}
+	intake   *actors.Intake  // accepted documents on their way to the coordinator: send
 	// life ends when the writer closes (cause ErrClosed) or fails (cause
 	// the failure): every call waiting on an actor returns then.
 	life    context.Context
@@ -281,6 +277,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		internal: internal,
 		lock:     lock,
 		credits:  newCredits(cfg.QueueCapacity),
+		intake:   new(actors.Intake),
 		dyn:      newDynamicSchema(schema, internal, meta),
 	}
 	w.mu.tokenizerOverrides = map[string]string{}
@@ -310,6 +307,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		Dir:          dir,
 		Schema:       internal,
 		Env:          writerEnv{w},
+		Intake:       w.intake,
 		Workers:      cfg.Workers,
 		WorkerMemory: cfg.MaxIndexingMemory / int64(cfg.Workers),
 		Remote:       cfg.remoteWorkers(),
@@ -460,33 +458,24 @@ func (w *Writer) accept(doc *Document) ([]byte, error) {
 	return actors.ToMessage(doc, seq), nil
 }
 
-// send hands accepted documents to the coordinator, grouped with the
-// documents added meanwhile (the commit pipeline of pebble): it joins the
-// queue, and the add that finds no send in flight sends the whole queue as
-// one message, again until the queue is empty. So no document waits for
-// more documents, and under load one message carries many. The sender
-// holds mu for reading (add's) until the queue is empty, so a PrepareCommit
-// (mu for writing) finds every earlier add in the coordinator's mailbox.
+// send hands accepted documents to the coordinator through the intake
+// (actors.Intake): many adds, one message. Call with mu held for reading,
+// so that a PrepareCommit (mu for writing) finds every earlier add on its
+// way to the coordinator (see flushIntake).
 func (w *Writer) send(docs ...[]byte) {
-	q := &w.outbox
-	q.mu.Lock()
-	q.docs = append(q.docs, docs...)
-	if q.sending {
-		q.mu.Unlock()
-		return
+	if wake := w.intake.Put(docs...); wake != nil {
+		w.system.Root.Send(w.pids.Coordinator, wake)
 	}
-	q.sending = true
-	for len(q.docs) > 0 {
-		group := q.docs
-		// The coordinator keeps the group, so the next one is new, sized
-		// like this one: appends under q.mu then rarely grow it.
-		q.docs = make([][]byte, 0, len(group))
-		q.mu.Unlock()
-		w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: group})
-		q.mu.Lock()
+}
+
+// flushIntake sends the accepted documents that wait in the intake to the
+// coordinator now, ahead of the message the caller sends next (a prepare,
+// a grown schema), which must follow every earlier add. Call with mu held
+// for writing.
+func (w *Writer) flushIntake() {
+	if m := w.intake.Flush(); m != nil {
+		w.system.Root.Send(w.pids.Coordinator, m)
 	}
-	q.sending = false
-	q.mu.Unlock()
 }
 
 // DeleteByKey deletes the document whose primary key is key (a string for
