@@ -69,30 +69,37 @@ func AppendValueChecked(b []byte, v *segment.FieldValue) (_ []byte, ok bool) {
 // appendValueHead appends v's wire form without a string value's bytes,
 // which end it: the caller appends them.
 func appendValueHead(b []byte, v *segment.FieldValue) []byte {
-	b = protowire.AppendTag(b, numValues, protowire.BytesType)
+	b = appendTag(b, numValues, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(fieldValueSize(v)))
 	if v.Field != "" { // proto3 leaves out an empty string
-		b = protowire.AppendTag(b, numField, protowire.BytesType)
-		b = protowire.AppendString(b, v.Field)
+		b = appendTag(b, numField, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(len(v.Field)))
+		b = append(b, v.Field...)
 	}
 	switch v.Kind {
 	case segment.KindString:
-		b = protowire.AppendTag(b, numStr, protowire.BytesType)
+		b = appendTag(b, numStr, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(len(v.Str)))
 	case segment.KindU64:
-		b = protowire.AppendTag(b, numU64, protowire.VarintType)
+		b = appendTag(b, numU64, protowire.VarintType)
 		b = protowire.AppendVarint(b, v.U64)
 	case segment.KindI64:
-		b = protowire.AppendTag(b, numI64, protowire.VarintType)
+		b = appendTag(b, numI64, protowire.VarintType)
 		b = protowire.AppendVarint(b, protowire.EncodeZigZag(v.I64))
 	case segment.KindF64:
-		b = protowire.AppendTag(b, numF64, protowire.Fixed64Type)
+		b = appendTag(b, numF64, protowire.Fixed64Type)
 		b = protowire.AppendFixed64(b, math.Float64bits(v.F64))
 	case segment.KindBytes:
-		b = protowire.AppendTag(b, numRaw, protowire.BytesType)
+		b = appendTag(b, numRaw, protowire.BytesType)
 		b = protowire.AppendBytes(b, v.Bytes)
 	}
 	return b
+}
+
+// appendTag appends a tag, one byte for every field number here (see
+// tagSize): protowire.AppendTag without its call to AppendVarint.
+func appendTag(b []byte, num protowire.Number, typ protowire.Type) []byte {
+	return append(b, byte(protowire.EncodeTag(num, typ)))
 }
 
 // appendUTF8 appends s to b and reports whether s is valid UTF-8, in one

@@ -3,6 +3,7 @@ package messages
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -272,7 +273,7 @@ func utf8Cases() []string {
 // AppendValueChecked writes what AppendValue writes and reports exactly
 // what utf8.ValidString reports.
 func TestAppendValueChecked(t *testing.T) {
-	for _, s := range utf8Cases() {
+	for _, s := range append(utf8Cases(), strings.Repeat("x", 200), strings.Repeat("é", 9000)) {
 		checkAppendValueChecked(t, s)
 	}
 	for _, v := range []segment.FieldValue{
@@ -301,5 +302,17 @@ func checkAppendValueChecked(t *testing.T, s string) {
 	}
 	if want := AppendValue([]byte("prefix"), &v); ok && !bytes.Equal(got, want) {
 		t.Fatalf("%q: got %x, want %x", s, got, want)
+	}
+	if !ok {
+		return
+	}
+	// And AppendValue writes what proto does, s as a value and as a name.
+	d := &segment.Document{Values: []segment.FieldValue{v, {Field: s, Kind: segment.KindU64, U64: uint64(len(s))}}}
+	want, err := proto.MarshalOptions{Deterministic: true}.Marshal(toProto(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := AppendDocument(nil, d); !bytes.Equal(got, want) {
+		t.Fatalf("%q: AppendDocument wrote %x, proto %x", s, got, want)
 	}
 }
