@@ -445,7 +445,10 @@ type intakeDoc struct {
 // form, so each is read once; a document that fails any check gets
 // Validate's error (w.validate), which names its first problem.
 func (w *Writer) prepare(doc *Document) (intakeDoc, error) {
-	primary, err := w.schema.ValidateFields(doc, w.cfg.MaxDocumentBytes)
+	// The schema as grown so far (dynamic mapping): a document that needs
+	// a grown field follows the grown schema to the coordinator (see
+	// growSchema).
+	primary, err := w.currentSchema().ValidateFields(doc, w.cfg.MaxDocumentBytes)
 	if err != nil {
 		// The error in Validate's order, or a dynamic schema grown for
 		// doc's unknown fields.
