@@ -74,10 +74,12 @@ func (w *Writer) PrepareCommit(ctx context.Context) (*PreparedCommit, error) {
 		return nil, ErrCommitInProgress
 	}
 	w.mu.state = stateCommitting
-	// Every add numbered up to here has reached the coordinator's mailbox
-	// (adds send under mu, read-locked), and the request follows them there
-	// before mu is released: later adds go to the next commit. The deletes
-	// are the ones numbered before the cut.
+	// Every add numbered up to here is in the intake or on its way to the
+	// coordinator (adds send under mu, read-locked); flushIntake sends what
+	// waits, and the request follows it there before mu is released: later
+	// adds go to the next commit. The deletes are the ones numbered before
+	// the cut.
+	w.flushIntake()
 	cut := w.keys.Cut()
 	start := time.Now()
 	w.cfg.Logger.Debug("preparing commit", "up_to", cut.Seq)

@@ -90,6 +90,9 @@ func BenchmarkAddWhileCommitting(b *testing.B) {
 // queue=all makes the queue hold every document of an iteration, so the
 // callers never wait for the workers: intake's own rate. queue=default
 // (10,000) measures the sustained rate, which the workers bound.
+// queue=held is queue=all with the documents held in the coordinator's
+// queue (Config.Deterministic: workers take them only at a commit), so
+// that its CPU per document is intake's alone.
 // It also reports the process's CPU time per document, workers included.
 func BenchmarkIntake(b *testing.B) {
 	const goroutines, perGoroutine = 8, 25_000
@@ -106,16 +109,17 @@ func BenchmarkIntake(b *testing.B) {
 		docs[i] = doc(fmt.Sprint("d", i), wordsFor(i))
 	}
 	for _, key := range []bool{false, true} {
-		for _, queue := range []string{"all", "default"} {
+		for _, queue := range []string{"all", "default", "held"} {
 			b.Run(fmt.Sprintf("key=%v/queue=%s", key, queue), func(b *testing.B) {
 				s := unkeyed
 				if key {
 					s = keyed
 				}
 				cfg := hermes.Config{Workers: 2}
-				if queue == "all" {
+				if queue != "default" {
 					cfg.QueueCapacity = len(docs)
 				}
+				cfg.Deterministic = queue == "held"
 				ctx := context.Background()
 				var elapsed, cpu time.Duration
 				for i := 0; i < b.N; i++ {

@@ -196,6 +196,7 @@ func (w *Writer) growSchema(fields []Field) (*schemaVersion, error) {
 	}
 	next := &schemaVersion{version: cur.version + 1, user: user, internal: internal, json: userJSON}
 	w.tokenizers.Store(&tokenizers)
+	w.flushIntake() // no document that needs the new schema overtakes it
 	w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{SchemaVersion: next.version, Schema: internalJSON})
 	d.cur.Store(next)
 	w.cfg.Logger.Info("schema grown", "version", next.version, "fields", user.NumFields(), "added", len(add))

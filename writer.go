@@ -53,11 +53,7 @@ type Writer struct {
 	credits  *credits        // intake backpressure
 	keys     *index.Keys     // sequence numbers, delete log, primary keys
 	segments *index.Segments // open segments, shared with Readers and merges
-	outbox   struct {        // accepted documents on their way to the coordinator: send
-		mu      sync.Mutex
-		docs    [][]byte
-		sending bool
-	}
+	intake   *actors.Intake  // accepted documents on their way to the coordinator: send
 	// life ends when the writer closes (cause ErrClosed) or fails (cause
 	// the failure): every call waiting on an actor returns then.
 	life    context.Context
@@ -281,6 +277,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		internal: internal,
 		lock:     lock,
 		credits:  newCredits(cfg.QueueCapacity),
+		intake:   new(actors.Intake),
 		dyn:      newDynamicSchema(schema, internal, meta),
 	}
 	w.mu.tokenizerOverrides = map[string]string{}
@@ -310,6 +307,7 @@ func start(ctx context.Context, dir storage.Directory, lock io.Closer, schema *S
 		Dir:          dir,
 		Schema:       internal,
 		Env:          writerEnv{w},
+		Intake:       w.intake,
 		Workers:      cfg.Workers,
 		WorkerMemory: cfg.MaxIndexingMemory / int64(cfg.Workers),
 		Remote:       cfg.remoteWorkers(),
@@ -374,30 +372,32 @@ func (w *Writer) Schema() *Schema { return w.currentSchema() }
 // stays open during a commit, and documents added while one is prepared
 // wait for the next.
 func (w *Writer) AddDocument(doc *Document) error {
-	if err := w.validate(doc); err != nil {
+	d, err := w.prepare(doc)
+	if err != nil {
 		return err
 	}
-	return w.add(doc)
+	return w.add(d)
 }
 
 // AddDocumentWait is AddDocument that waits for room in the queue instead of
 // returning ErrQueueFull, until ctx ends.
 func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
-	if err := w.validate(doc); err != nil {
+	d, err := w.prepare(doc)
+	if err != nil {
 		return err
 	}
-	err := w.add(doc)
+	err = w.add(d)
 	for errors.Is(err, ErrQueueFull) {
 		// Credits returned after changed() wake the wait, so the try
 		// between them misses none.
 		changed := w.credits.changed()
-		if err = w.add(doc); !errors.Is(err, ErrQueueFull) {
+		if err = w.add(d); !errors.Is(err, ErrQueueFull) {
 			break
 		}
 		if err := w.credits.wait(ctx, changed); err != nil {
 			return err
 		}
-		err = w.add(doc)
+		err = w.add(d)
 	}
 	return err
 }
@@ -406,18 +406,20 @@ func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
 // at the first error (ErrQueueFull included), which it returns. It is
 // AddDocument for each, with one trip to the workers for all.
 func (w *Writer) AddDocuments(docs []*Document) (int, error) {
-	valid := len(docs)
 	var invalid error
-	for i, d := range docs {
-		if err := w.validate(d); err != nil {
-			valid, invalid = i, err
+	valid := make([]intakeDoc, 0, len(docs))
+	for _, doc := range docs {
+		d, err := w.prepare(doc)
+		if err != nil {
+			invalid = err
 			break
 		}
+		valid = append(valid, d)
 	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	accepted := make([][]byte, 0, valid)
-	for _, d := range docs[:valid] {
+	accepted := make([][]byte, 0, len(valid))
+	for _, d := range valid {
 		m, err := w.accept(d)
 		if err != nil {
 			invalid = err
@@ -431,10 +433,48 @@ func (w *Writer) AddDocuments(docs []*Document) (int, error) {
 	return len(accepted), invalid
 }
 
-func (w *Writer) add(doc *Document) error {
+// intakeDoc is a document on its way in: valid, in wire form without its
+// sequence number (actors.EncodeDocument), with its primary key's term
+// (nil without a primary key).
+type intakeDoc struct {
+	wire, key []byte
+}
+
+// prepare validates doc and encodes it, outside the intake lock. The
+// strings are checked for valid UTF-8 as they are copied into the wire
+// form, so each is read once; a document that fails any check gets
+// Validate's error (w.validate), which names its first problem.
+func (w *Writer) prepare(doc *Document) (intakeDoc, error) {
+	// The schema as grown so far (dynamic mapping): a document that needs
+	// a grown field follows the grown schema to the coordinator (see
+	// growSchema).
+	primary, err := w.currentSchema().ValidateFields(doc, w.cfg.MaxDocumentBytes)
+	if err != nil {
+		// The error in Validate's order, or a dynamic schema grown for
+		// doc's unknown fields.
+		if err := w.validate(doc); err != nil {
+			return intakeDoc{}, err
+		}
+		primary = -1 // the key is looked up below
+	}
+	wire, key, ok := actors.EncodeDocument(doc, primary)
+	if !ok { // a string of invalid UTF-8, which Validate names
+		err := w.validate(doc)
+		if err == nil { // not expected: Validate checks every string
+			err = &segment.DocumentError{Problem: "invalid UTF-8"}
+		}
+		return intakeDoc{}, err
+	}
+	if key == nil { // a numeric key (or none)
+		key, _ = w.schema.PrimaryKey(doc)
+	}
+	return intakeDoc{wire: wire, key: key}, nil
+}
+
+func (w *Writer) add(d intakeDoc) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	m, err := w.accept(doc)
+	m, err := w.accept(d)
 	if err != nil {
 		return err
 	}
@@ -442,51 +482,41 @@ func (w *Writer) add(doc *Document) error {
 	return nil
 }
 
-// accept takes a credit for a validated document, numbers it and reserves
+// accept takes a credit for a prepared document, numbers it and reserves
 // its key; call with mu held for reading, and send what it returns.
-func (w *Writer) accept(doc *Document) ([]byte, error) {
+func (w *Writer) accept(d intakeDoc) ([]byte, error) {
 	if err := w.intakeErr(); err != nil {
 		return nil, err
 	}
 	if !w.credits.tryTake(1) {
 		return nil, ErrQueueFull
 	}
-	key, _ := w.schema.PrimaryKey(doc)
-	seq, err := w.keys.Add(key, w.mu.view.readers)
+	seq, err := w.keys.Add(d.key, w.mu.view.readers)
 	if err != nil {
 		w.credits.give(1)
 		return nil, err
 	}
-	return actors.ToMessage(doc, seq), nil
+	return actors.AppendSeq(d.wire, seq), nil
 }
 
-// send hands accepted documents to the coordinator, grouped with the
-// documents added meanwhile (the commit pipeline of pebble): it joins the
-// queue, and the add that finds no send in flight sends the whole queue as
-// one message, again until the queue is empty. So no document waits for
-// more documents, and under load one message carries many. The sender
-// holds mu for reading (add's) until the queue is empty, so a PrepareCommit
-// (mu for writing) finds every earlier add in the coordinator's mailbox.
+// send hands accepted documents to the coordinator through the intake
+// (actors.Intake): many adds, one message. Call with mu held for reading,
+// so that a PrepareCommit (mu for writing) finds every earlier add on its
+// way to the coordinator (see flushIntake).
 func (w *Writer) send(docs ...[]byte) {
-	q := &w.outbox
-	q.mu.Lock()
-	q.docs = append(q.docs, docs...)
-	if q.sending {
-		q.mu.Unlock()
-		return
+	if wake := w.intake.Put(docs...); wake != nil {
+		w.system.Root.Send(w.pids.Coordinator, wake)
 	}
-	q.sending = true
-	for len(q.docs) > 0 {
-		group := q.docs
-		// The coordinator keeps the group, so the next one is new, sized
-		// like this one: appends under q.mu then rarely grow it.
-		q.docs = make([][]byte, 0, len(group))
-		q.mu.Unlock()
-		w.system.Root.Send(w.pids.Coordinator, &messages.AddDocuments{Docs: group})
-		q.mu.Lock()
+}
+
+// flushIntake sends the accepted documents that wait in the intake to the
+// coordinator now, ahead of the message the caller sends next (a prepare,
+// a grown schema), which must follow every earlier add. Call with mu held
+// for writing.
+func (w *Writer) flushIntake() {
+	if m := w.intake.Flush(); m != nil {
+		w.system.Root.Send(w.pids.Coordinator, m)
 	}
-	q.sending = false
-	q.mu.Unlock()
 }
 
 // DeleteByKey deletes the document whose primary key is key (a string for

@@ -45,6 +45,9 @@ type Config struct {
 	Schema *segment.Schema
 	// Env is the writer the actors work for.
 	Env Env
+	// Intake carries the writer's accepted documents to the coordinator
+	// (nil: they come as AddDocuments messages only).
+	Intake *Intake
 
 	Workers      int
 	WorkerMemory int64 // a worker builds a segment past 80% of this (Env.PendingKeyBytes included)

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"bytes"
+	"math"
 	"slices"
 
 	"github.com/hermes-search/hermes-go/index"
@@ -20,6 +21,42 @@ func ToMessage(d *segment.Document, seq uint64) []byte {
 	b := make([]byte, 0, messages.DocumentSize(d)+messages.ValueSize(&sv))
 	b = messages.AppendDocument(b, d)
 	return messages.AppendValue(b, &sv)
+}
+
+// EncodeDocument is ToMessage in two steps, for the writer's intake: the
+// document's values in wire form, with room for the sequence number that
+// AppendSeq adds once the document is accepted. d must have passed
+// Schema.ValidateFields, which returned primary (the index of its primary
+// key's value, or -1); EncodeDocument makes the check that leaves out,
+// that string values are valid UTF-8, as it copies them (ok is false if
+// one is not). key is a keyword primary key's term, which the wire form
+// holds (nil for another key: see Schema.PrimaryKey).
+func EncodeDocument(d *segment.Document, primary int) (wire, key []byte, ok bool) {
+	b := make([]byte, 0, messages.DocumentSize(d)+maxSeqSize)
+	keyEnd := -1
+	for i := range d.Values {
+		v := &d.Values[i]
+		if b, ok = messages.AppendValueChecked(b, v); !ok {
+			return nil, nil, false
+		}
+		if i == primary && v.Kind == segment.KindString {
+			keyEnd = len(b) // a string value's bytes end its encoding
+		}
+	}
+	if keyEnd >= 0 {
+		n := len(d.Values[primary].Str)
+		key = b[keyEnd-n : keyEnd : keyEnd]
+	}
+	return b, key, true
+}
+
+// maxSeqSize is the most AppendSeq adds.
+var maxSeqSize = messages.ValueSize(&segment.FieldValue{Field: index.SeqField, Kind: segment.KindU64, U64: math.MaxUint64})
+
+// AppendSeq completes EncodeDocument's wire form with the document's
+// sequence number, as ToMessage does, in the room left for it.
+func AppendSeq(wire []byte, seq uint64) []byte {
+	return messages.AppendValue(wire, &segment.FieldValue{Field: index.SeqField, Kind: segment.KindU64, U64: seq})
 }
 
 // removeFiles deletes a discarded segment's files. Failure only leaves an

@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"bytes"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/hermes-search/hermes-go/segment"
@@ -101,5 +103,35 @@ func BenchmarkToMessage(b *testing.B) {
 				_ = ToMessage(d, uint64(i))
 			}
 		})
+	}
+}
+
+// EncodeDocument then AppendSeq make ToMessage's bytes, with the keyword
+// key sliced from them; a string of invalid UTF-8 is refused.
+func TestEncodeDocument(t *testing.T) {
+	d := new(segment.Document).AddU64("n", 7).AddString("id", "key-1").AddString("body", "héllo wörld, more than eight bytes")
+	for _, seq := range []uint64{1, 300, math.MaxUint64} {
+		wire, key, ok := EncodeDocument(d, 1)
+		if !ok || string(key) != "key-1" {
+			t.Fatalf("EncodeDocument: key %q, ok %v", key, ok)
+		}
+		c := cap(wire)
+		m := AppendSeq(wire, seq)
+		if want := ToMessage(d, seq); !bytes.Equal(m, want) {
+			t.Fatalf("seq %d: %x, want %x", seq, m, want)
+		}
+		if cap(m) != c {
+			t.Fatalf("seq %d: AppendSeq grew the wire form (cap %d to %d)", seq, c, cap(m))
+		}
+		if DocSeq(m) != seq {
+			t.Fatalf("DocSeq = %d, want %d", DocSeq(m), seq)
+		}
+	}
+	if _, key, ok := EncodeDocument(d, 0); !ok || key != nil {
+		t.Fatalf("a numeric key: %q, %v; want nil (the caller makes its term)", key, ok)
+	}
+	bad := new(segment.Document).AddString("id", "k").AddString("body", "fine, then \xff")
+	if _, _, ok := EncodeDocument(bad, 0); ok {
+		t.Fatal("invalid UTF-8 encoded")
 	}
 }

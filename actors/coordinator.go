@@ -125,6 +125,11 @@ func (c *coordinator) Receive(ctx actor.Context) {
 		c.timers = nil
 		c.timersMu.Unlock()
 
+	case *IntakeReady:
+		if docs := c.cfg.Intake.take(m); len(docs) > 0 {
+			c.perform(ctx, c.core.step(&messages.AddDocuments{Docs: docs}))
+		}
+
 	case *messages.AddDocuments, *messages.RequestWork, *messages.SegmentBuilt, *messages.FlushAck,
 		*messages.PrepareRequest, *messages.CancelPrepare, *messages.AbortRequest, *messages.ReturnDurable, restartDue, deadlineDue,
 		*messages.SegmentShipped:

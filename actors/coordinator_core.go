@@ -30,7 +30,7 @@ type coordinatorCore struct {
 	failures *supervisor.Failures
 	stopping bool
 
-	queue    [][]byte // accepted documents (wire forms, see ToMessage) not yet in a batch
+	queue    docQueue // accepted documents (wire forms, see ToMessage) not yet in a batch
 	ledger   *supervisor.Ledger[[]byte]
 	fromCut  []*supervisor.Batch[[]byte] // cut for a flush, not yet sent
 	nextPush int                         // round robin of pushes to workers
@@ -196,7 +196,7 @@ func (c *coordinatorCore) step(ev interface{}) []effect {
 	var out []effect
 	switch m := ev.(type) {
 	case *messages.AddDocuments:
-		c.queue = append(c.queue, m.Docs...)
+		c.queue.push(m.Docs)
 		if m.SchemaVersion > c.schemaVersion {
 			c.schemaVersion, c.schema = m.SchemaVersion, m.Schema
 		}
@@ -318,21 +318,21 @@ func (c *coordinatorCore) startFlush(out []effect, m *messages.PrepareRequest) [
 	f := c.flush
 	f.prepare, f.upTo = m.Prepare, m.UpTo
 	var cut, rest [][]byte
-	for _, d := range c.queue {
+	for _, d := range c.queue.drain() {
 		if DocSeq(d) <= m.UpTo {
 			cut = append(cut, d)
 		} else {
 			rest = append(rest, d)
 		}
 	}
-	c.queue = rest
+	c.queue.push(rest)
 	if len(cut) > 0 {
 		out = append(out, releaseCredits{n: len(cut)})
 	}
-	for len(cut) > 0 {
-		var b *supervisor.Batch[[]byte]
-		b, cut = c.openBatch(cut)
-		c.fromCut = append(c.fromCut, b)
+	cutQ := docQueue{}
+	cutQ.push(cut)
+	for cutQ.len() > 0 {
+		c.fromCut = append(c.fromCut, c.openBatch(&cutQ))
 	}
 	if n := c.ledger.LastSeq(); n > f.lastBatch {
 		f.lastBatch = n
@@ -349,15 +349,11 @@ func (c *coordinatorCore) startFlush(out []effect, m *messages.PrepareRequest) [
 	return out
 }
 
-// openBatch opens a batch of the first documents of docs (at most
-// BatchDocs, about BatchBytes) and returns it with the documents left.
-func (c *coordinatorCore) openBatch(docs [][]byte) (*supervisor.Batch[[]byte], [][]byte) {
-	n, bytes := 0, 0
-	for n < len(docs) && n < c.cfg.BatchDocs && (n == 0 || bytes < c.cfg.BatchBytes) {
-		bytes += worker.MessageBytes(docs[n])
-		n++
-	}
-	return c.ledger.Open(docs[:n:n], bytes), docs[n:]
+// openBatch opens a batch of the first documents of q (at most BatchDocs,
+// about BatchBytes); q must not be empty.
+func (c *coordinatorCore) openBatch(q *docQueue) *supervisor.Batch[[]byte] {
+	docs, bytes := q.take(c.cfg.BatchDocs, c.cfg.BatchBytes, worker.MessageBytes)
+	return c.ledger.Open(docs, bytes)
 }
 
 // dispatch hands out work. Outside a flush, idle workers pull batches,
@@ -403,12 +399,8 @@ func (c *coordinatorCore) nextBatch() (*supervisor.Batch[[]byte], int) {
 		}
 	}
 	c.fairTurn = false
-	if len(c.queue) > 0 {
-		var b *supervisor.Batch[[]byte]
-		b, c.queue = c.openBatch(c.queue)
-		if len(c.queue) == 0 {
-			c.queue = nil // let the backing array go
-		}
+	if c.queue.len() > 0 {
+		b := c.openBatch(&c.queue)
 		return b, len(b.Docs)
 	}
 	if b, ok := c.ledger.NextRedelivery(); ok {

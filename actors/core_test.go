@@ -337,7 +337,7 @@ func (h *coreHarness) state() string {
 	c := h.core
 	var b strings.Builder
 	var queued []uint64
-	for _, d := range c.queue {
+	for _, d := range c.queue.list() {
 		queued = append(queued, DocSeq(d))
 	}
 	fmt.Fprintf(&b, "queue: %v\n", queued)

@@ -37,7 +37,9 @@
 // Batch, FlushRequest, FlushAck, DurableResponse); before the coordinator
 // owned it, it took 7 and the file had 39.
 //
-//	writer ─AddDocuments(doc n)─► coordinator ◄─RequestWork──── worker
+//	writer ─Intake.Put, IntakeReady─► coordinator ◄─RequestWork──── worker
+//	       (many adds, one wake-up;
+//	        AddDocuments on a flush)
 //	                              (queue,     ──Batch─────────►
 //	                               ledger)    ◄─SegmentShipped─ (80% of budget;
 //	                                           installed in place, or fetched
@@ -45,7 +47,8 @@
 //	       ◄─Env.ReleaseCredits── (documents left the queue for a batch)
 //
 //	writer ─PrepareRequest(up to n)─► coordinator   (sent under the intake
-//	        lock: it follows documents 1..n in the mailbox; later ones wait)
+//	        lock, after Intake.Flush: it follows documents 1..n in the
+//	        mailbox; later ones wait)
 //	       coordinator ─PrepareRequest(prepare p)─► committer (forwarded; the
 //	                                                writer is the requester)
 //	       coordinator ─Batch, FlushRequest─► live workers ─SegmentShipped | FlushAck─►

@@ -1,8 +1,11 @@
 package messages
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/hermes-search/hermes-go/segment"
@@ -43,30 +46,87 @@ func AppendDocument(b []byte, d *segment.Document) []byte {
 // no known kind is written with its field name alone (a FieldValue whose
 // oneof is unset), which DecodeDocument reads back as kind 0.
 func AppendValue(b []byte, v *segment.FieldValue) []byte {
-	b = protowire.AppendTag(b, numValues, protowire.BytesType)
+	b = appendValueHead(b, v)
+	if v.Kind == segment.KindString {
+		b = append(b, v.Str...)
+	}
+	return b
+}
+
+// AppendValueChecked is AppendValue that also reports whether a string
+// value is valid UTF-8 (always true for other kinds), checked as the
+// string is copied: the writer's intake, which must refuse invalid UTF-8,
+// so reads each string once (segment.Schema.ValidateFields). b is
+// unspecified when ok is false.
+func AppendValueChecked(b []byte, v *segment.FieldValue) (_ []byte, ok bool) {
+	b = appendValueHead(b, v)
+	if v.Kind != segment.KindString {
+		return b, true
+	}
+	return appendUTF8(b, v.Str)
+}
+
+// appendValueHead appends v's wire form without a string value's bytes,
+// which end it: the caller appends them.
+func appendValueHead(b []byte, v *segment.FieldValue) []byte {
+	b = appendTag(b, numValues, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(fieldValueSize(v)))
 	if v.Field != "" { // proto3 leaves out an empty string
-		b = protowire.AppendTag(b, numField, protowire.BytesType)
-		b = protowire.AppendString(b, v.Field)
+		b = appendTag(b, numField, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(len(v.Field)))
+		b = append(b, v.Field...)
 	}
 	switch v.Kind {
 	case segment.KindString:
-		b = protowire.AppendTag(b, numStr, protowire.BytesType)
-		b = protowire.AppendString(b, v.Str)
+		b = appendTag(b, numStr, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(len(v.Str)))
 	case segment.KindU64:
-		b = protowire.AppendTag(b, numU64, protowire.VarintType)
+		b = appendTag(b, numU64, protowire.VarintType)
 		b = protowire.AppendVarint(b, v.U64)
 	case segment.KindI64:
-		b = protowire.AppendTag(b, numI64, protowire.VarintType)
+		b = appendTag(b, numI64, protowire.VarintType)
 		b = protowire.AppendVarint(b, protowire.EncodeZigZag(v.I64))
 	case segment.KindF64:
-		b = protowire.AppendTag(b, numF64, protowire.Fixed64Type)
+		b = appendTag(b, numF64, protowire.Fixed64Type)
 		b = protowire.AppendFixed64(b, math.Float64bits(v.F64))
 	case segment.KindBytes:
-		b = protowire.AppendTag(b, numRaw, protowire.BytesType)
+		b = appendTag(b, numRaw, protowire.BytesType)
 		b = protowire.AppendBytes(b, v.Bytes)
 	}
 	return b
+}
+
+// appendTag appends a tag, one byte for every field number here (see
+// tagSize): protowire.AppendTag without its call to AppendVarint.
+func appendTag(b []byte, num protowire.Number, typ protowire.Type) []byte {
+	return append(b, byte(protowire.EncodeTag(num, typ)))
+}
+
+// appendUTF8 appends s to b and reports whether s is valid UTF-8, in one
+// pass while s is ASCII (8 bytes at a time, as utf8.ValidString checks
+// it); from the first word with a byte past ASCII on, it copies the rest
+// and validates it.
+func appendUTF8(b []byte, s string) ([]byte, bool) {
+	n := len(b)
+	b = slices.Grow(b, len(s))[:n+len(s)]
+	dst, src := b[n:], unsafe.Slice(unsafe.StringData(s), len(s))
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		x := binary.LittleEndian.Uint64(src[i:])
+		if x&0x8080808080808080 != 0 {
+			break
+		}
+		binary.LittleEndian.PutUint64(dst[i:], x)
+	}
+	for ; i < len(src) && src[i] < utf8.RuneSelf; i++ { // a short tail
+		dst[i] = src[i]
+	}
+	if i == len(src) {
+		return b, true
+	}
+	copy(dst[i:], src[i:])
+	// Every byte before i is ASCII, so no character starts before it.
+	return b, utf8.Valid(dst[i:])
 }
 
 // DocumentSize is the length of AppendDocument's output for d.

@@ -3,7 +3,9 @@ package messages
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -248,4 +250,69 @@ func FuzzDecodeDocument(f *testing.F) {
 			t.Fatalf("decoded %v, proto reads %v", d.Values, want)
 		}
 	})
+}
+
+// utf8Cases are strings around the 8-byte words AppendValueChecked checks
+// at a time: ASCII of every length to 20, and a multi-byte character, an
+// invalid byte, a truncated sequence and an encoded surrogate at every
+// position of them.
+func utf8Cases() []string {
+	var out []string
+	for n := 0; n <= 20; n++ {
+		ascii := string(bytes.Repeat([]byte{'a'}, n))
+		out = append(out, ascii)
+		for at := 0; at <= n; at++ {
+			for _, bad := range []string{"é", "世", "😀", "\xff", "\x80", "\xc3", "\xe4\xb8", "\xed\xa0\x80", "\xc0\xaf"} {
+				out = append(out, ascii[:at]+bad+ascii[at:])
+			}
+		}
+	}
+	return out
+}
+
+// AppendValueChecked writes what AppendValue writes and reports exactly
+// what utf8.ValidString reports.
+func TestAppendValueChecked(t *testing.T) {
+	for _, s := range append(utf8Cases(), strings.Repeat("x", 200), strings.Repeat("é", 9000)) {
+		checkAppendValueChecked(t, s)
+	}
+	for _, v := range []segment.FieldValue{
+		{Field: "n", Kind: segment.KindU64, U64: 300},
+		{Field: "b", Kind: segment.KindBytes, Bytes: []byte("\xff")},
+	} {
+		got, ok := AppendValueChecked([]byte("x"), &v)
+		if want := AppendValue([]byte("x"), &v); !ok || !bytes.Equal(got, want) {
+			t.Errorf("%v: got %x, %v; want %x, true", v, got, ok, want)
+		}
+	}
+}
+
+func FuzzAppendValueChecked(f *testing.F) {
+	for _, s := range utf8Cases() {
+		f.Add(s)
+	}
+	f.Fuzz(checkAppendValueChecked)
+}
+
+func checkAppendValueChecked(t *testing.T, s string) {
+	v := segment.FieldValue{Field: "body", Kind: segment.KindString, Str: s}
+	got, ok := AppendValueChecked([]byte("prefix"), &v)
+	if valid := utf8.ValidString(s); ok != valid {
+		t.Fatalf("%q: ok = %v, utf8.ValidString says %v", s, ok, valid)
+	}
+	if want := AppendValue([]byte("prefix"), &v); ok && !bytes.Equal(got, want) {
+		t.Fatalf("%q: got %x, want %x", s, got, want)
+	}
+	if !ok {
+		return
+	}
+	// And AppendValue writes what proto does, s as a value and as a name.
+	d := &segment.Document{Values: []segment.FieldValue{v, {Field: s, Kind: segment.KindU64, U64: uint64(len(s))}}}
+	want, err := proto.MarshalOptions{Deterministic: true}.Marshal(toProto(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := AppendDocument(nil, d); !bytes.Equal(got, want) {
+		t.Fatalf("%q: AppendDocument wrote %x, proto %x", s, got, want)
+	}
 }

@@ -313,59 +313,127 @@ func docErr(field, format string, args ...any) *DocumentError {
 // empty string), and, if maxBytes > 0, SizeBytes at most maxBytes. It
 // returns nil or a *DocumentError.
 func (s *Schema) Validate(d *Document, maxBytes int) error {
+	_, err := s.validate(d, maxBytes, true)
+	return err
+}
+
+// ValidateFields is Validate without its check that string values are
+// valid UTF-8, for a caller that makes that check in a pass over the
+// strings of its own (the writer's, as it copies them into a document's
+// wire form) and calls Validate for the error when it fails. On success it
+// returns the index in d.Values of the primary key's value (-1 without a
+// primary key). On failure its error may differ from Validate's, which
+// reports the first problem in order, an invalid string included.
+func (s *Schema) ValidateFields(d *Document, maxBytes int) (primary int, err error) {
+	return s.validate(d, maxBytes, false)
+}
+
+func (s *Schema) validate(d *Document, maxBytes int, checkUTF8 bool) (primary int, err error) {
 	if d == nil {
-		return docErr("", "nil document")
+		return -1, docErr("", "nil document")
 	}
-	if maxBytes > 0 {
-		if n := d.SizeBytes(); n > maxBytes {
-			return docErr("", "too large: %d bytes, the limit is %d", n, maxBytes)
-		}
-	}
-	primaries := 0
+	// SizeBytes, summed in the same pass: a document too large is
+	// reported before any problem of its values.
+	size, primaries, primary := 0, 0, -1
+	fi := -1 // the last value's field: values mostly come in the schema's order
 	for i := range d.Values {
 		v := &d.Values[i]
-		fi, ok := s.byName[v.Field]
-		if !ok {
-			return docErr(v.Field, "unknown field (not in the schema)")
-		}
-		f := &s.fields[fi]
-		if want := kindFor(f.Type); v.Kind != want {
-			return docErr(v.Field, "wrong type: got %v, schema says %v", v.Kind, f.Type)
-		}
+		size += len(v.Field)
 		switch v.Kind {
 		case KindString:
-			if !utf8.ValidString(v.Str) {
-				return docErr(v.Field, "invalid UTF-8 at byte %d", invalidUTF8At(v.Str))
-			}
-			if f.Type == TypeKeyword && f.Indexed && len(v.Str) > MaxTermBytes {
-				return docErr(v.Field, "keyword is %d bytes, longer than the %d-byte term limit", len(v.Str), MaxTermBytes)
-			}
-		case KindF64:
-			if math.IsNaN(v.F64) {
-				return docErr(v.Field, "NaN is not allowed")
-			}
-		case KindU64:
-			if f.Type == TypeBool && v.U64 > 1 {
-				return docErr(v.Field, "bool value must be 0 (false) or 1 (true), got %d", v.U64)
-			}
+			size += len(v.Str)
+		case KindBytes:
+			size += len(v.Bytes)
+		default:
+			size += 8
+		}
+		fi = s.fieldAfter(fi, v.Field)
+		if fi < 0 {
+			return -1, s.tooLarge(d, maxBytes, docErr(v.Field, "unknown field (not in the schema)"))
+		}
+		if err := s.validateValue(v, fi, checkUTF8); err != nil {
+			return -1, s.tooLarge(d, maxBytes, err)
 		}
 		if fi == s.primary {
 			primaries++
-			if v.Kind == KindString && v.Str == "" {
-				return docErr(v.Field, "empty primary key")
-			}
+			primary = i
 		}
+	}
+	if maxBytes > 0 && size > maxBytes {
+		return -1, docErr("", "too large: %d bytes, the limit is %d", size, maxBytes)
 	}
 	if s.primary >= 0 {
 		name := s.fields[s.primary].Name
 		switch {
 		case primaries == 0:
-			return docErr(name, "missing primary key")
+			return -1, docErr(name, "missing primary key")
 		case primaries > 1:
-			return docErr(name, "primary key given %d times, want exactly once", primaries)
+			return -1, docErr(name, "primary key given %d times, want exactly once", primaries)
 		}
 	}
+	return primary, nil
+}
+
+// fieldAfter returns the index of the field named name, trying the field
+// of the value before (at prev, a repeated field) and the one after it
+// before the map; -1 if the schema has no such field.
+func (s *Schema) fieldAfter(prev int, name string) int {
+	if prev >= 0 && s.fields[prev].Name == name {
+		return prev
+	}
+	if next := prev + 1; next < len(s.fields) && s.fields[next].Name == name {
+		return next
+	}
+	if i, ok := s.byName[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// tooLarge returns the error for a document too large if d is, and err
+// otherwise: the size is reported first.
+func (s *Schema) tooLarge(d *Document, maxBytes int, err error) error {
+	if maxBytes > 0 {
+		if n := d.SizeBytes(); n > maxBytes {
+			return docErr("", "too large: %d bytes, the limit is %d", n, maxBytes)
+		}
+	}
+	return err
+}
+
+// validateValue checks one value of field fi.
+func (s *Schema) validateValue(v *FieldValue, fi int, checkUTF8 bool) error {
+	f := &s.fields[fi]
+	if want := kindFor(f.Type); v.Kind != want {
+		return docErr(v.Field, "wrong type: got %v, schema says %v", v.Kind, f.Type)
+	}
+	switch v.Kind {
+	case KindString:
+		if checkUTF8 && !utf8.ValidString(v.Str) {
+			return invalidUTF8(v.Field, v.Str)
+		}
+		if f.Type == TypeKeyword && f.Indexed && len(v.Str) > MaxTermBytes {
+			return docErr(v.Field, "keyword is %d bytes, longer than the %d-byte term limit", len(v.Str), MaxTermBytes)
+		}
+	case KindF64:
+		if math.IsNaN(v.F64) {
+			return docErr(v.Field, "NaN is not allowed")
+		}
+	case KindU64:
+		if f.Type == TypeBool && v.U64 > 1 {
+			return docErr(v.Field, "bool value must be 0 (false) or 1 (true), got %d", v.U64)
+		}
+	}
+	if fi == s.primary && v.Kind == KindString && v.Str == "" {
+		return docErr(v.Field, "empty primary key")
+	}
 	return nil
+}
+
+// invalidUTF8 is the error for a string value of field that is not valid
+// UTF-8, naming the byte where it stops being.
+func invalidUTF8(field, str string) *DocumentError {
+	return docErr(field, "invalid UTF-8 at byte %d", invalidUTF8At(str))
 }
 
 func invalidUTF8At(s string) int {

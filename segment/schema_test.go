@@ -192,11 +192,32 @@ func TestValidate(t *testing.T) {
 		{"empty pk", new(Document).AddString("id", ""), 0, "id", "empty primary key"},
 		{"long keyword", ok().AddString("tag", strings.Repeat("k", MaxTermBytes+1)), 0, "tag", "term limit"},
 		{"too large", ok().AddString("body", strings.Repeat("x", 100)), 50, "", "too large"},
+		{"too large first", ok().AddString("nope", strings.Repeat("x", 100)), 50, "", "too large"},
 		{"at limit", ok(), len("id") + len("doc1"), "", ""},
+		{"fields out of order", new(Document).AddU64("count", 1).AddString("title", "t").AddString("tag", "a").AddString("id", "d").AddString("tag", "b").AddString("title", "u"), 0, "", ""},
+		{"bad utf8 before unknown", ok().AddString("body", "\xff").AddString("nope", "x"), 0, "body", "invalid UTF-8 at byte 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := s.Validate(c.doc, c.max)
+			// ValidateFields makes every check but UTF-8's; on success
+			// it names the primary key's value.
+			primary, ferr := s.ValidateFields(c.doc, c.max)
+			switch {
+			case strings.Contains(c.name, "utf8"):
+				if ferr == nil && c.name == "bad utf8 before unknown" {
+					t.Fatal("ValidateFields accepted an unknown field")
+				}
+				if ferr != nil && c.name == "bad utf8" {
+					t.Fatalf("ValidateFields checked UTF-8: %v", ferr)
+				}
+			case (err == nil) != (ferr == nil) || err != nil && err.Error() != ferr.Error():
+				t.Fatalf("ValidateFields = %v, Validate = %v", ferr, err)
+			case err == nil:
+				if v := c.doc.Values[primary]; v.Field != "id" {
+					t.Fatalf("ValidateFields named value %d (%+v) as the primary key", primary, v)
+				}
+			}
 			if c.problem == "" {
 				if err != nil {
 					t.Fatalf("valid document rejected: %v", err)
