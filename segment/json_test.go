@@ -1,10 +1,13 @@
 package segment
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
+	"math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -420,6 +423,35 @@ func TestJSONDecoderKeepsEarlierDocuments(t *testing.T) {
 		want, _ := s.DecodeJSON([]byte(line))
 		if !reflect.DeepEqual(docs[i], want) {
 			t.Fatalf("line %d changed after later decodes: %+v, want %+v", i, docs[i], want)
+		}
+	}
+}
+
+// specialBytes's lowest mark is the first byte that ends a plain run of a
+// string (a quote, a backslash, a control or non-ASCII byte), in words of
+// every mix of such bytes, and there is none without one.
+func TestSpecialBytesLowestMark(t *testing.T) {
+	rng := rand.New(rand.NewSource(14))
+	pick := []byte{'"', '\\', 0, 0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff, 'a', 'n', 0x01, 0xa2, 0xdc}
+	var word [8]byte
+	for range 200_000 {
+		for k := range word {
+			if rng.Intn(3) == 0 {
+				word[k] = byte(rng.Intn(256))
+			} else {
+				word[k] = pick[rng.Intn(len(pick))]
+			}
+		}
+		want := 8
+		for k, c := range word {
+			if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+				want = k
+				break
+			}
+		}
+		m := specialBytes(binary.LittleEndian.Uint64(word[:]))
+		if got := bits.TrailingZeros64(m) / 8; got != want {
+			t.Fatalf("% x: lowest mark at byte %d, want %d", word, got, want)
 		}
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -172,7 +173,23 @@ func Failed(id int32, generation uint64, pid *actor.PID, reason, message any) *m
 	return failed
 }
 
+// busyTime and buildTime add up the time this process's workers spent on
+// their messages, and the part of it building segments (see Busy).
+var busyTime, buildTime atomic.Int64
+
+// Busy returns the time this process's workers, all of them, have spent
+// handling messages since it started (adding batches, building segments),
+// and the part of it they spent building segments: against the wall time
+// of a run, how busy they were (with one worker, whether it or what feeds
+// it sets the pace). Benchmarks read it; it costs two clock reads a
+// message.
+func Busy() (handling, building time.Duration) {
+	return time.Duration(busyTime.Load()), time.Duration(buildTime.Load())
+}
+
 func (w *worker) Receive(ctx actor.Context) {
+	start := time.Now()
+	defer func() { busyTime.Add(int64(time.Since(start))) }()
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		w.cfg.Logger.Debug("worker started", "worker", w.cfg.Worker, "generation", w.cfg.Generation)
@@ -278,6 +295,7 @@ func (w *worker) build(round uint64) *messages.SegmentShipped {
 		return nil
 	}
 	start := time.Now()
+	defer func() { buildTime.Add(int64(time.Since(start))) }()
 	b := w.builder
 	w.builder, w.heldBytes = nil, 0
 	id, err := w.cfg.NewID()

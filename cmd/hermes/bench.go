@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 
 	hermes "github.com/hermes-search/hermes-go"
 	"github.com/hermes-search/hermes-go/cmd/hermes/internal/jsonl"
 	"github.com/hermes-search/hermes-go/segment"
+	"github.com/hermes-search/hermes-go/worker"
 )
 
 const benchAbout = `Indexes a corpus of JSON lines {"id","title","text"} with Hermes alone and
@@ -90,6 +92,7 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	}
 	defer stopProfile()
 	before := readBenchStats()
+	busyBefore, buildBefore := worker.Busy()
 	rss := sampleRSS()
 	res, err := job.run(ctx, in)
 	peaks := rss.stop(res)
@@ -97,6 +100,8 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	rs := readBenchStats().since(before)
+	busy, build := worker.Busy()
+	busy, build = busy-busyBefore, build-buildBefore
 	size, err := dirSize(path)
 	if err != nil {
 		return err
@@ -117,6 +122,15 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "GC          %d cycles, %.0f%% of CPU\n", rs.gcCycles, 100*rs.gcShare())
+	// How busy the workers were tells what set the pace: busy all along,
+	// they did; idle, the loop shows what they waited for.
+	n := *workers
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0) // hermes.Config's default
+	}
+	fmt.Fprintf(w, "workers     busy %.1f s, %.0f%% of %s time (building segments %.1f s); the loop waited %.1f s for decoded lines, %.1f s for room in the queue\n",
+		busy.Seconds(), 100*busy.Seconds()/(float64(n)*max(secs, 1e-9)), plural(n, "worker's", "workers'"), build.Seconds(),
+		res.waitInput.Seconds(), res.waitQueue.Seconds())
 	fmt.Fprintf(w, "peak RSS    %s\n", formatBytes(peakRSS()))
 	if peaks.indexing > 0 {
 		fmt.Fprintf(w, "            sampled: %s while indexing (heap and stacks %s)", formatBytes(peaks.indexing), formatBytes(peaks.indexingAnon))

@@ -195,6 +195,10 @@ type indexResult struct {
 	mergeWait  time.Duration // then waiting for background merges
 	inputBytes int64         // uncompressed JSON read
 	textBytes  int64         // bytes of text-field values added, with countText
+	// The indexing loop's waits: for the next decoded batch (reading,
+	// gunzip and decoding fell behind) and for room in the writer's queue
+	// (the workers fell behind).
+	waitInput, waitQueue time.Duration
 }
 
 func (r *indexResult) print(w io.Writer, dir string) {
@@ -518,6 +522,7 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 	total := 0
 	for {
 		var b *decodedBatch
+		waitStart := time.Now()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -531,6 +536,7 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 			return ctx.Err()
 		case <-b.done:
 		}
+		res.waitInput += time.Since(waitStart)
 		for i := 0; i < b.len(); {
 			if j.limit > 0 && total >= j.limit {
 				return commit()
@@ -626,7 +632,9 @@ func (j *indexJob) addRun(ctx context.Context, w *hermes.Writer, schema *segment
 		if errors.Is(err, hermes.ErrQueueFull) {
 			// Wait for room with the one that did not fit, then go on
 			// with the rest as one run again.
+			waitStart := time.Now()
 			err = w.AddDocumentWait(ctx, docs[added])
+			res.waitQueue += time.Since(waitStart)
 			if err == nil {
 				j.addTextBytes(schema, docs[added:added+1], res)
 				added++
