@@ -92,8 +92,8 @@ var freeTermTables sync.Map
 // slot of the P that put it, out of reach of every other P: a worker that
 // ran on another P for its next segment found no tables for most fields,
 // and grew and re-hashed them from 16 slots, 4% of a realmix run's CPU.)
-// If the tables were freed, the next term hash is sized for the terms,
-// the term bytes and the slots of the last one released.
+// If the tables were freed, the next term hash is sized for the terms
+// and term bytes of the last one released.
 type freeTables struct {
 	mu     sync.Mutex
 	tables []weak.Pointer[termTables] // the last released at the end
@@ -158,6 +158,15 @@ func newTermHash(field string) *termHash {
 		}
 	}
 	return newTermHashOn(field, t)
+}
+
+// slotsFor returns the slots reserve grows a table to for n terms.
+func slotsFor(n int) int {
+	slots := 16
+	for n*4 > slots*3 {
+		slots *= 2
+	}
+	return slots
 }
 
 // newTermHashOn returns an empty term hash on the memory of t (empty
@@ -322,7 +331,10 @@ func (h *termHash) grow() {
 // h is unusable afterwards.
 func (h *termHash) release() {
 	clear(h.slots)
-	hint := termTablesHint{terms: len(h.ends), arena: len(h.arena), slots: len(h.slots)}
+	// The slots its terms need (with room for a queue of tokens), at
+	// most what it has: after a small segment, the next new table is
+	// small again.
+	hint := termTablesHint{terms: len(h.ends), arena: len(h.arena), slots: min(slotsFor(len(h.ends)+128), len(h.slots))}
 	freeTablesOf(h.field).put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends}, hint)
 	*h = termHash{}
 }

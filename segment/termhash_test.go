@@ -137,8 +137,9 @@ func TestBuilderReusesTermTables(t *testing.T) {
 // TestNextBuilderTakesReleasedTermTables follows a field's term tables
 // from builder to builder: a failed Build releases them too; the next
 // builder, of a schema with one more field, takes them for the fields it
-// shares; once the collector has freed them, the next is sized like the
-// last released. Each builds the same files as a builder on new tables.
+// shares; once the collector has freed them, the next is sized for the
+// terms of the last released. Each builds the same files as a builder on
+// new tables.
 func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 	// The released tables are held weakly: no collection unless the test
 	// asks for one.
@@ -246,16 +247,40 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 	got, released := build(b2)
 	sameFiles("on the failed builder's tables", got, want)
 
-	// Once collected, the next tables are new, sized like the last.
+	// Once collected, the next tables are new, sized for the terms of
+	// the last: the same documents do not grow them.
 	runtime.GC()
 	runtime.GC()
 	b3 := NewBuilder(s2, toks2)
+	presized := map[string]int{}
 	for _, fx := range b3.indexed {
 		h, old := fx.hash, released[fx.field.Name]
-		if &h.slots[0] == &old[0] || len(h.slots) != len(old) {
-			t.Errorf("field %q: %d slots at %p after a collection, want %d new ones", fx.field.Name, len(h.slots), &h.slots[0], len(old))
+		if &h.slots[0] == &old[0] || len(h.slots) < 16 || len(h.slots) > len(old) {
+			t.Errorf("field %q: %d slots at %p after a collection, want at most %d new ones", fx.field.Name, len(h.slots), &h.slots[0], len(old))
+		}
+		presized[fx.field.Name] = len(h.slots)
+	}
+	got, grown := build(b3)
+	for name, n := range presized {
+		if len(grown[name]) != n {
+			t.Errorf("field %q: the presized table grew from %d to %d slots", name, n, len(grown[name]))
 		}
 	}
-	got, _ = build(b3)
 	sameFiles("on tables sized like the last", got, want)
+
+	// After a small segment, new tables are small again.
+	b4 := NewBuilder(s2, toks2)
+	if err := b4.Add(docs2[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b4.Build(storage.NewMem(), id); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.GC()
+	for _, fx := range NewBuilder(s2, toks2).indexed {
+		if len(fx.hash.slots) > 1024 {
+			t.Errorf("field %q: %d slots after a segment of one document", fx.field.Name, len(fx.hash.slots))
+		}
+	}
 }

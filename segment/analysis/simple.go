@@ -260,26 +260,22 @@ func (st *simpleState) emitLower(text string, i, j int) {
 	if q := st.q; q != nil && n <= QueueBytes {
 		// Into the queue, the same way. at+n <= QueueBytes, so the
 		// 8-byte stores stay within its 8 spare bytes.
-		if q.N == QueueTokens || n > QueueBytes-q.Used {
+		k, at := q.N, q.Used
+		if k == QueueTokens || n > QueueBytes-at {
 			st.full()
+			k, at = q.N, q.Used
 		}
-		at := q.Used
 		t := q.Bytes[at : at+n+8]
-		k := 0
-		for ; k < n && i+k+8 <= len(text); k += 8 {
-			binary.LittleEndian.PutUint64(t[k:k+8], lowerASCII8(load8(text, i+k)))
-		}
-		for ; k < n; k++ {
-			c := text[i+k]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			t[k] = c
+		if n <= 8 && i+8 <= len(text) {
+			// Most words: one load and one store.
+			binary.LittleEndian.PutUint64(t[:8], lowerASCII8(load8(text, i)))
+		} else {
+			st.lowerInto(t, text, i, n)
 		}
 		q.Used = at + n
-		q.Ends[q.N] = uint32(at + n)
-		q.Positions[q.N] = uint32(min(st.pos, 1<<31))
-		q.N++
+		q.Ends[k] = uint32(at + n)
+		q.Positions[k] = uint32(min(st.pos, 1<<31))
+		q.N = k + 1
 		st.pos++
 		return
 	}
@@ -289,6 +285,13 @@ func (st *simpleState) emitLower(text string, i, j int) {
 		st.term = make([]byte, 0, 2*n+8)
 	}
 	t := st.term[:n+8]
+	st.lowerInto(t, text, i, n)
+	st.emitTerm(t[:n], i, j)
+}
+
+// lowerInto writes text[i:i+n] lowercased into t, which has 8 bytes of
+// slack past n.
+func (st *simpleState) lowerInto(t []byte, text string, i, n int) {
 	k := 0
 	for ; k < n && i+k+8 <= len(text); k += 8 {
 		binary.LittleEndian.PutUint64(t[k:k+8], lowerASCII8(load8(text, i+k)))
@@ -300,7 +303,6 @@ func (st *simpleState) emitLower(text string, i, j int) {
 		}
 		t[k] = c
 	}
-	st.emitTerm(t[:n], i, j)
 }
 
 // load8 returns text[i:i+8] as a little-endian integer.
