@@ -51,7 +51,7 @@ func (c *credits) give(n int) {
 	}
 }
 
-// close wakes every waiter for good: the writer is closing.
+// close wakes every waiter for good: the writer is closing or failed.
 func (c *credits) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

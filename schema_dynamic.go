@@ -168,6 +168,10 @@ func (w *Writer) growSchema(fields []Field) (*schemaVersion, error) {
 	var add []Field
 	for _, f := range fields {
 		if _, known := cur.user.Field(f.Name); !known {
+			// The name is the document's string, whose memory its caller
+			// may reuse once the add returns (JSONDecoder.Reuse does):
+			// the schema keeps a copy.
+			f.Name = strings.Clone(f.Name)
 			add = append(add, f)
 		}
 	}

@@ -703,6 +703,9 @@ func (w *Writer) fail(reason error) {
 	err := fmt.Errorf("%w: %w", ErrWriterFailed, reason)
 	if w.failure.CompareAndSwap(nil, &err) {
 		w.endLife(err)
+		// Adds waiting for room in the queue return the failure now: the
+		// credits they wait for may never come back.
+		w.credits.close()
 	}
 }
 

@@ -186,7 +186,7 @@ func NewBuilder(s *Schema, tokenizers map[string]analysis.Tokenizer) *Builder {
 	b.fullFn = func() { b.addQueued(b.cur) }
 	for i, f := range s.fields {
 		if f.Indexed {
-			fx := &fieldIndexer{ord: i, field: f, hash: newTermHash(f.Name), positions: f.Positions}
+			fx := &fieldIndexer{ord: i, field: f, hash: newOwnedTermHash(s, f.Name), positions: f.Positions}
 			if f.Type == TypeText {
 				fx.tok = tokenizers[f.Name]
 				if fx.tok == nil {

@@ -33,7 +33,8 @@ type termHash struct {
 	// hashedMask is the largest mask whose index bits the slots keep
 	// (slotHashMask); tests lower it to take the re-hashing path.
 	hashedMask uint64
-	field      string // for freeTermTables
+	field      string               // for freeTermTables
+	owner      weak.Pointer[Schema] // the builder's schema, for freeTables.hint
 }
 
 // termSlot is one place of the table; id1 == 0 marks it empty. Beside the
@@ -93,11 +94,18 @@ var freeTermTables sync.Map
 // ran on another P for its next segment found no tables for most fields,
 // and grew and re-hashed them from 16 slots, 4% of a realmix run's CPU.)
 // If the tables were freed, the next term hash is sized for the terms
-// and term bytes of the last one released.
+// and term bytes of the last one released, if that was a builder's of the
+// same schema: of the same writer, so under the same memory budget. A
+// process may hold writers with budgets far apart whose schemas share
+// field names, and a hint does not pass from one to another, or a small
+// writer's first builder would hold a large one's tables for good (its own
+// release keeps their slots) and, counting them in EstimatedMemoryBytes,
+// write a segment every few documents.
 type freeTables struct {
-	mu     sync.Mutex
-	tables []weak.Pointer[termTables] // the last released at the end
-	hint   termTablesHint
+	mu        sync.Mutex
+	tables    []weak.Pointer[termTables] // the last released at the end
+	hint      termTablesHint
+	hintOwner weak.Pointer[Schema] // whose builder left hint
 }
 
 // termTablesHint is the size of a released term hash.
@@ -115,8 +123,8 @@ func freeTablesOf(field string) *freeTables {
 }
 
 // get returns released tables that are still there, or nil and the
-// size of the last released.
-func (f *freeTables) get() (*termTables, termTablesHint) {
+// size of the last released if a builder of owner released it.
+func (f *freeTables) get(owner weak.Pointer[Schema]) (*termTables, termTablesHint) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for n := len(f.tables); n > 0; n-- {
@@ -126,30 +134,38 @@ func (f *freeTables) get() (*termTables, termTablesHint) {
 			return t, termTablesHint{}
 		}
 	}
+	if f.hintOwner != owner {
+		return nil, termTablesHint{}
+	}
 	return nil, f.hint
 }
 
-func (f *freeTables) put(t *termTables, hint termTablesHint) {
+func (f *freeTables) put(t *termTables, hint termTablesHint, owner weak.Pointer[Schema]) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.tables) == maxFreeTables {
 		f.tables = append(f.tables[:0], f.tables[1:]...)
 	}
 	f.tables = append(f.tables, weak.Make(t))
-	f.hint = hint
+	f.hint, f.hintOwner = hint, owner
 }
 
 // drop forgets the field's released tables and their size.
 func (f *freeTables) drop() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tables, f.hint = nil, termTablesHint{}
+	f.tables, f.hint, f.hintOwner = nil, termTablesHint{}, weak.Pointer[Schema]{}
 }
 
 // newTermHash returns an empty term hash for the named field, on released
 // tables if there are some, else sized like the last released.
-func newTermHash(field string) *termHash {
-	t, hint := freeTablesOf(field).get()
+func newTermHash(field string) *termHash { return newOwnedTermHash(nil, field) }
+
+// newOwnedTermHash is newTermHash for a builder of schema owner: only the
+// size a builder of owner released sizes it (see freeTables).
+func newOwnedTermHash(owner *Schema, field string) *termHash {
+	wo := weak.Make(owner)
+	t, hint := freeTablesOf(field).get(wo)
 	if t == nil && hint.slots > 0 {
 		t = &termTables{
 			slots: make([]termSlot, hint.slots),
@@ -157,7 +173,9 @@ func newTermHash(field string) *termHash {
 			ends:  make([]uint32, 0, hint.terms),
 		}
 	}
-	return newTermHashOn(field, t)
+	h := newTermHashOn(field, t)
+	h.owner = wo
+	return h
 }
 
 // slotsFor returns the slots reserve grows a table to for n terms.
@@ -335,7 +353,7 @@ func (h *termHash) release() {
 	// most what it has: after a small segment, the next new table is
 	// small again.
 	hint := termTablesHint{terms: len(h.ends), arena: len(h.arena), slots: min(slotsFor(len(h.ends)+128), len(h.slots))}
-	freeTablesOf(h.field).put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends}, hint)
+	freeTablesOf(h.field).put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends}, hint, h.owner)
 	*h = termHash{}
 }
 

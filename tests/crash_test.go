@@ -1050,24 +1050,38 @@ func randomErrors(t *testing.T, sameWriter bool) {
 
 			// reopen closes w and checks that the index holds one of
 			// allowed; then it opens the index again with errors injected:
-			// Open must fail cleanly or succeed.
+			// Open must fail cleanly or succeed. Open reads every segment
+			// (~30 faultable operations each, and NoMerge lets them pile
+			// up: 350+ by the last rounds, so at 1% it succeeds about one
+			// try in 40), so after openTries failures it must succeed at
+			// once without faults: each failed Open left nothing behind
+			// (the lock, a damaged file) that a clean one trips on.
 			reopen := func(allowed []map[string]bool, why error) {
 				closeWriter(t, w)
 				dir.InjectErrors(0)
 				ids, g := openReaderIDs(t, dir, fmt.Sprintf("after %v", why))
 				acked = checkOneOf(t, ids, allowed, fmt.Sprintf("after %v", why))
 				gen, pending = g, map[string]bool{}
-				dir.InjectErrors(p)
+				const openTries = 20
 				for try := 0; ; try++ {
+					if try < openTries {
+						dir.InjectErrors(p)
+					} else {
+						dir.InjectErrors(0)
+					}
 					ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 					nw, err := hermes.Open(ctx, dir, crashConfig())
 					cancel()
+					dir.InjectErrors(p)
 					if err == nil {
 						w = nw
 						return
 					}
-					if try == 50 {
-						t.Fatalf("Open failed 50 times with %.0f%% of operations failing: %v", p*100, err)
+					if try >= openTries {
+						t.Fatalf("Open failed without faults after %d tries with %.0f%% of operations failing: %v", openTries, p*100, err)
+					}
+					if !errors.Is(err, storage.ErrInjected) {
+						t.Fatalf("Open failed with %.0f%% of operations failing, not by an injected fault: %v", p*100, err)
 					}
 				}
 			}
