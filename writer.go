@@ -371,6 +371,10 @@ func (w *Writer) Schema() *Schema { return w.currentSchema() }
 // commit whose PrepareCommit starts after AddDocument returned: intake
 // stays open during a commit, and documents added while one is prepared
 // wait for the next.
+//
+// The writer keeps nothing of doc once AddDocument returns, accepted or
+// not: it keeps an encoded copy, and copies of new field names. The caller
+// may change doc, or reuse the memory of its strings, at once.
 func (w *Writer) AddDocument(doc *Document) error {
 	d, err := w.prepare(doc)
 	if err != nil {
