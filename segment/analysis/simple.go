@@ -203,7 +203,7 @@ func (st *simpleState) scan(text string) {
 		}
 		if nonASCII {
 			st.term = appendLower(st.term[:0], text[i:j])
-			st.emitTerm(st.term, i, j)
+			st.emitAny(st.term, i, j)
 		} else if text[i] != '_' || !allUnderscore(text[i:j]) {
 			st.emitLower(text, i, j)
 		}
@@ -285,7 +285,15 @@ func (st *simpleState) emitLower(text string, i, j int) {
 		st.term = make([]byte, 0, 2*n+8)
 	}
 	t := st.term[:n+8]
-	st.lowerInto(t, text, i, n)
+	if n <= 8 && i+8 <= len(text) {
+		binary.LittleEndian.PutUint64(t[:8], lowerASCII8(load8(text, i)))
+	} else {
+		st.lowerInto(t, text, i, n)
+	}
+	if st.q != nil {
+		st.queueTerm(t[:n], i, j) // longer than the queue
+		return
+	}
 	st.emitTerm(t[:n], i, j)
 }
 
@@ -394,7 +402,7 @@ func (st *simpleState) segmentValid(b []byte, off int) {
 			done = len(b) - cap(tok) + len(tok)
 			if seg.Type() != segment.None && len(tok) > 0 && !connectorsOnly(tok) {
 				st.term = appendLower(st.term[:0], tok)
-				st.emitTerm(st.term, off+done-len(tok), off+done)
+				st.emitAny(st.term, off+done-len(tok), off+done)
 			}
 		}
 		if done >= len(b) {
@@ -424,23 +432,35 @@ func connectorsOnly(tok []byte) bool {
 }
 
 // emitTerm emits term as the next token, from text[start:end].
+// With TokenizeQueue, emitAny calls queueTerm instead.
 func (st *simpleState) emitTerm(term []byte, start, end int) {
-	if q := st.q; q != nil {
-		if !q.Push(term, st.pos) {
-			if len(term) <= QueueBytes {
-				st.full()
-				q.Push(term, st.pos)
-			} else {
-				if q.N > 0 {
-					st.full()
-				}
-				st.long(Token{Term: term, Position: st.pos, Start: start, End: end})
-			}
-		}
-		st.pos++
+	st.emit(Token{Term: term, Position: st.pos, Start: start, End: end})
+	st.pos++
+}
+
+// emitAny is emitTerm, or queueTerm with TokenizeQueue.
+func (st *simpleState) emitAny(term []byte, start, end int) {
+	if st.q != nil {
+		st.queueTerm(term, start, end)
 		return
 	}
-	st.emit(Token{Term: term, Position: st.pos, Start: start, End: end})
+	st.emitTerm(term, start, end)
+}
+
+// queueTerm is emitTerm for TokenizeQueue.
+func (st *simpleState) queueTerm(term []byte, start, end int) {
+	q := st.q
+	if !q.Push(term, st.pos) {
+		if len(term) <= QueueBytes {
+			st.full()
+			q.Push(term, st.pos)
+		} else {
+			if q.N > 0 {
+				st.full()
+			}
+			st.long(Token{Term: term, Position: st.pos, Start: start, End: end})
+		}
+	}
 	st.pos++
 }
 
