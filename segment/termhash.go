@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"weak"
+
+	"github.com/hermes-search/hermes-go/segment/analysis"
 )
 
 // termHash interns term bytes into one arena and maps them to dense ids
@@ -111,6 +113,15 @@ type freeTables struct {
 // termTablesHint is the size of a released term hash.
 type termTablesHint struct{ terms, arena, slots int }
 
+// hintOf is the size that sizes the next term hash of h's field when h's
+// tables are gone: the slots its terms need, with room for a queue of
+// tokens (addQueued reserves that many), at most what it has, so that
+// after a small segment the next new table is small again.
+func hintOf(h *termHash) termTablesHint {
+	slots := min(slotsFor(len(h.ends)+analysis.QueueTokens), len(h.slots))
+	return termTablesHint{terms: len(h.ends), arena: len(h.arena), slots: slots}
+}
+
 // maxFreeTables bounds the weak pointers a field keeps.
 const maxFreeTables = 8
 
@@ -178,14 +189,18 @@ func newOwnedTermHash(owner *Schema, field string) *termHash {
 	return h
 }
 
-// slotsFor returns the slots reserve grows a table to for n terms.
+// slotsFor returns the slots reserve grows a new table to for n terms.
 func slotsFor(n int) int {
 	slots := 16
-	for n*4 > slots*3 {
+	for overFull(n, slots) {
 		slots *= 2
 	}
 	return slots
 }
+
+// overFull reports whether terms terms fill more than 3/4 of slots slots,
+// the most reserve lets a table hold.
+func overFull(terms, slots int) bool { return uint64(terms)*4 > uint64(slots)*3 }
 
 // newTermHashOn returns an empty term hash on the memory of t (empty
 // slots), or on new memory if t is nil.
@@ -242,7 +257,7 @@ func (h *termHash) add(term []byte) (id uint32, isNew, ok bool) {
 // the 32-byte slots to 43-85 bytes a term; most lookups still end in
 // their first slot or the next, in the same or the next cache line.
 func (h *termHash) reserve(n int) {
-	for uint64(len(h.ends)+n)*4 > uint64(len(h.slots))*3 {
+	for overFull(len(h.ends)+n, len(h.slots)) {
 		h.grow()
 	}
 }
@@ -349,11 +364,7 @@ func (h *termHash) grow() {
 // h is unusable afterwards.
 func (h *termHash) release() {
 	clear(h.slots)
-	// The slots its terms need (with room for a queue of tokens), at
-	// most what it has: after a small segment, the next new table is
-	// small again.
-	hint := termTablesHint{terms: len(h.ends), arena: len(h.arena), slots: min(slotsFor(len(h.ends)+128), len(h.slots))}
-	freeTablesOf(h.field).put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends}, hint, h.owner)
+	freeTablesOf(h.field).put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends}, hintOf(h), h.owner)
 	*h = termHash{}
 }
 
