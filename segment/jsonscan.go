@@ -142,11 +142,12 @@ func (d *JSONDecoder) Decode(line []byte) (*Document, error) {
 
 // Reuse makes the decoder carve the next documents from the memory of
 // those it decoded since the last Reuse, overwriting them, rather than
-// allocate more (the first call starts keeping that memory). Call it only when none of them, nor their values or
-// strings, is in use any more: a caller that decodes batches of lines and
-// hands their documents to a Writer (which copies what it keeps before
-// AddDocuments returns) can so decode each batch into the same memory,
-// which the collector then neither allocates nor scans again.
+// allocate more (the first call starts keeping that memory). Call it only
+// when none of them, nor their values or strings, is in use any more: a
+// caller that decodes batches of lines and hands their documents to a
+// Writer (which copies what it keeps before AddDocuments returns) can so
+// decode each batch into the same memory, which the collector then
+// neither allocates nor scans again.
 func (d *JSONDecoder) Reuse() {
 	d.slab.reuse = true
 	d.slab.restart()

@@ -458,7 +458,7 @@ func (st *simpleState) queueTerm(term []byte, start, end int) {
 	if !q.Push(term, st.pos) {
 		if len(term) <= QueueBytes {
 			st.full()
-			q.Push(term, st.pos)
+			q.Push(term, st.pos) // q is empty now: it fits
 		} else {
 			if q.N > 0 {
 				st.full()
