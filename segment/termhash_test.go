@@ -170,10 +170,10 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 	}
 	toks1, toks2 := tokens(s1), tokens(s2)
 	id := NewID()
-	// build adds docs2 to b and returns the files it builds, and each
-	// field's slots before Build released them.
-	build := func(b *Builder) (map[string][]byte, map[string][]termSlot) {
-		for _, d := range docs2 {
+	// add adds docs to b and returns each field's slots, before a Build
+	// releases them.
+	add := func(b *Builder, docs []*Document) map[string][]termSlot {
+		for _, d := range docs {
 			if err := b.Add(d); err != nil {
 				t.Fatal(err)
 			}
@@ -182,6 +182,12 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 		for _, fx := range b.indexed {
 			slots[fx.field.Name] = fx.hash.slots
 		}
+		return slots
+	}
+	// build adds docs2 to b and returns the files it builds, and each
+	// field's slots before Build released them.
+	build := func(b *Builder) (map[string][]byte, map[string][]termSlot) {
+		slots := add(b, docs2)
 		dir := storage.NewMem()
 		if _, err := b.Build(dir, id); err != nil {
 			t.Fatal(err)
@@ -211,15 +217,7 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 
 	// A failed Build of schema s1.
 	b1 := NewBuilder(s1, toks1)
-	for _, d := range docs1 {
-		if err := b1.Add(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	failed := map[string][]termSlot{}
-	for _, fx := range b1.indexed {
-		failed[fx.field.Name] = fx.hash.slots
-	}
+	failed := add(b1, docs1)
 	dir := storage.NewFaulty(1)
 	dir.FailAfter(0)
 	if _, err := b1.Build(dir, id); !errors.Is(err, storage.ErrInjected) {
