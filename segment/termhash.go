@@ -168,12 +168,9 @@ func (f *freeTables) drop() {
 	f.tables, f.hint, f.hintOwner = nil, termTablesHint{}, weak.Pointer[Schema]{}
 }
 
-// newTermHash returns an empty term hash for the named field, on released
-// tables if there are some, else sized like the last released.
-func newTermHash(field string) *termHash { return newOwnedTermHash(nil, field) }
-
-// newOwnedTermHash is newTermHash for a builder of schema owner: only the
-// size a builder of owner released sizes it (see freeTables).
+// newOwnedTermHash returns an empty term hash for the named field of a
+// builder of schema owner, on released tables if there are some, else
+// sized like the last released by a builder of owner (see freeTables).
 func newOwnedTermHash(owner *Schema, field string) *termHash {
 	wo := weak.Make(owner)
 	t, hint := freeTablesOf(field).get(wo)
@@ -360,7 +357,7 @@ func (h *termHash) grow() {
 	}
 }
 
-// release empties h and hands its memory over to the next newTermHash;
+// release empties h and hands its memory over to the next newOwnedTermHash;
 // h is unusable afterwards.
 func (h *termHash) release() {
 	clear(h.slots)

@@ -18,6 +18,9 @@ import (
 // terms that share their first 8 bytes and length, the empty term, terms
 // longer than 255 bytes) and checks every id against a map, across growth
 // with and without re-hashing the terms.
+// newTermHash is newOwnedTermHash for a term hash of no builder.
+func newTermHash(field string) *termHash { return newOwnedTermHash(nil, field) }
+
 func TestTermHashModel(t *testing.T) {
 	for _, hashedMask := range []uint64{slotHashMask, 63} {
 		t.Run(fmt.Sprintf("hashedMask=%d", hashedMask), func(t *testing.T) {
