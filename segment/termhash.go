@@ -161,13 +161,6 @@ func (f *freeTables) put(t *termTables, hint termTablesHint, owner weak.Pointer[
 	f.hint, f.hintOwner = hint, owner
 }
 
-// drop forgets the field's released tables and their size.
-func (f *freeTables) drop() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tables, f.hint, f.hintOwner = nil, termTablesHint{}, weak.Pointer[Schema]{}
-}
-
 // newOwnedTermHash returns an empty term hash for the named field of a
 // builder of schema owner, on released tables if there are some, else
 // sized like the last released by a builder of owner (see freeTables).

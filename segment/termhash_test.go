@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"weak"
 
 	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/storage"
@@ -18,6 +19,14 @@ import (
 // terms that share their first 8 bytes and length, the empty term, terms
 // longer than 255 bytes) and checks every id against a map, across growth
 // with and without re-hashing the terms.
+// drop forgets the field's released tables and their size, so that a
+// test starts from none.
+func (f *freeTables) drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tables, f.hint, f.hintOwner = nil, termTablesHint{}, weak.Pointer[Schema]{}
+}
+
 // newTermHash is newOwnedTermHash for a term hash of no builder.
 func newTermHash(field string) *termHash { return newOwnedTermHash(nil, field) }
 
