@@ -27,6 +27,25 @@ func (f *freeTables) drop() {
 	f.tables, f.hint, f.hintOwner = nil, termTablesHint{}, weak.Pointer[Schema]{}
 }
 
+// buildFiles builds b as segment id in memory and returns its files' bytes
+// by name.
+func buildFiles(t *testing.T, b *Builder, id ID) map[string][]byte {
+	t.Helper()
+	dir := storage.NewMem()
+	if _, err := b.Build(dir, id); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, name := range SegmentFiles(id) {
+		data, err := storage.ReadAll(dir, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = data
+	}
+	return files
+}
+
 // newTermHash is newOwnedTermHash for a term hash of no builder.
 func newTermHash(field string) *termHash { return newOwnedTermHash(nil, field) }
 
@@ -119,18 +138,7 @@ func TestBuilderReusesTermTables(t *testing.T) {
 				released = append(released, &termTables{slots: h.slots, arena: h.arena, ends: h.ends})
 			}
 		}
-		dir := storage.NewMem()
-		if _, err := b.Build(dir, id); err != nil {
-			t.Fatal(err)
-		}
-		files[round] = map[string][]byte{}
-		for _, name := range SegmentFiles(id) {
-			data, err := storage.ReadAll(dir, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[round][name] = data
-		}
+		files[round] = buildFiles(t, b, id)
 	}
 	for name, data := range files[0] {
 		if !bytes.Equal(files[1][name], data) {
@@ -200,19 +208,7 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 	// field's slots before Build released them.
 	build := func(b *Builder) (map[string][]byte, map[string][]termSlot) {
 		slots := add(b, docs2)
-		dir := storage.NewMem()
-		if _, err := b.Build(dir, id); err != nil {
-			t.Fatal(err)
-		}
-		files := map[string][]byte{}
-		for _, name := range SegmentFiles(id) {
-			data, err := storage.ReadAll(dir, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[name] = data
-		}
-		return files, slots
+		return buildFiles(t, b, id), slots
 	}
 	sameFiles := func(what string, got, want map[string][]byte) {
 		t.Helper()
