@@ -206,7 +206,7 @@ func (st *simpleState) scan(text string) {
 		}
 		if nonASCII {
 			st.term = appendLower(st.term[:0], text[i:j])
-			st.emitAny(st.term, i, j)
+			st.emitOrQueue(st.term, i, j)
 		} else if text[i] != '_' || !allUnderscore(text[i:j]) {
 			st.emitLower(text, i, j)
 		}
@@ -407,7 +407,7 @@ func (st *simpleState) segmentValid(b []byte, off int) {
 			done = len(b) - cap(tok) + len(tok)
 			if seg.Type() != segment.None && len(tok) > 0 && !connectorsOnly(tok) {
 				st.term = appendLower(st.term[:0], tok)
-				st.emitAny(st.term, off+done-len(tok), off+done)
+				st.emitOrQueue(st.term, off+done-len(tok), off+done)
 			}
 		}
 		if done >= len(b) {
@@ -437,14 +437,14 @@ func connectorsOnly(tok []byte) bool {
 }
 
 // emitTerm emits term as the next token, from text[start:end].
-// With TokenizeQueue, emitAny calls queueTerm instead.
+// With TokenizeQueue, emitOrQueue calls queueTerm instead.
 func (st *simpleState) emitTerm(term []byte, start, end int) {
 	st.emit(Token{Term: term, Position: st.pos, Start: start, End: end})
 	st.pos++
 }
 
-// emitAny is emitTerm, or queueTerm with TokenizeQueue.
-func (st *simpleState) emitAny(term []byte, start, end int) {
+// emitOrQueue is emitTerm, or queueTerm with TokenizeQueue.
+func (st *simpleState) emitOrQueue(term []byte, start, end int) {
 	if st.q != nil {
 		st.queueTerm(term, start, end)
 		return
