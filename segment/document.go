@@ -368,9 +368,10 @@ func (s *Schema) validate(d *Document, maxBytes int, checkUTF8 bool) (primary in
 	return primary, nil
 }
 
-// fieldAfter returns the index of the field named name, trying the field
-// of the value before (at prev, a repeated field) and the one after it
-// before the map; -1 if the schema has no such field.
+// fieldAfter returns the index of the field named name, -1 if the schema
+// has none. prev is the previous value's field (-1 for none): values
+// mostly come in the schema's order, so it tries prev (a repeated field)
+// and the field after prev before it looks name up in the map.
 func (s *Schema) fieldAfter(prev int, name string) int {
 	if prev >= 0 && s.fields[prev].Name == name {
 		return prev
