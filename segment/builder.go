@@ -338,12 +338,12 @@ func (b *Builder) Add(d *Document) error {
 const positionGap = 100
 
 // emitFunc returns the tokenizer callback (b.emitFn) for the field in
-// b.cur. It queues the token; addQueued indexes the queue when it is full
-// and after each value. The queue is made of arrays in the Builder, so
-// queuing stores no pointer (no write barrier while the collector runs),
-// and a closure rather than a method value saves a wrapper call per token.
-// A QueueTokenizer writes into the queue itself, and calls b.emitFn only
-// for a term too long for it.
+// b.cur. It queues the token in b.queue; addQueued indexes the queue when
+// it is full and after each value. The queue (an analysis.TermQueue held in
+// the Builder) has no pointer, so queuing stores none (no write barrier
+// while the collector runs), and a closure rather than a method value
+// saves a wrapper call per token. A QueueTokenizer writes into the queue
+// itself, and calls b.emitFn only for a term too long for it.
 func (b *Builder) emitFunc() func(analysis.Token) {
 	return func(tok analysis.Token) {
 		if len(tok.Term) == 0 || b.err != nil || !b.queue.Push(tok.Term, tok.Position) {
@@ -359,7 +359,7 @@ func (b *Builder) emitSlow(tok analysis.Token) {
 		return
 	}
 	b.addQueued(b.cur)
-	if !b.queue.Push(tok.Term, tok.Position) {
+	if !b.queue.Push(tok.Term, tok.Position) { // the queue is empty: the term is longer than it
 		b.addToken(b.cur, tok.Term, b.cur.posBase+uint32(min(max(tok.Position, 0), 1<<31)))
 	}
 }

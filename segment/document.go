@@ -151,18 +151,20 @@ func (d *Document) GetAll(field string) []FieldValue {
 func (d *Document) SizeBytes() int {
 	n := 0
 	for i := range d.Values {
-		v := &d.Values[i]
-		n += len(v.Field)
-		switch v.Kind {
-		case KindString:
-			n += len(v.Str)
-		case KindBytes:
-			n += len(v.Bytes)
-		default:
-			n += 8
-		}
+		n += d.Values[i].sizeBytes()
 	}
 	return n
+}
+
+// sizeBytes is v's part of its document's SizeBytes.
+func (v *FieldValue) sizeBytes() int {
+	switch v.Kind {
+	case KindString:
+		return len(v.Field) + len(v.Str)
+	case KindBytes:
+		return len(v.Field) + len(v.Bytes)
+	}
+	return len(v.Field) + 8
 }
 
 // MarshalJSON writes the document as one JSON object in the form DecodeJSON
@@ -338,15 +340,7 @@ func (s *Schema) validate(d *Document, maxBytes int, checkUTF8 bool) (primary in
 	fi := -1 // the last value's field: values mostly come in the schema's order
 	for i := range d.Values {
 		v := &d.Values[i]
-		size += len(v.Field)
-		switch v.Kind {
-		case KindString:
-			size += len(v.Str)
-		case KindBytes:
-			size += len(v.Bytes)
-		default:
-			size += 8
-		}
+		size += v.sizeBytes()
 		fi = s.fieldAfter(fi, v.Field)
 		if fi < 0 {
 			return -1, s.tooLarge(d, maxBytes, docErr(v.Field, "unknown field (not in the schema)"))
@@ -374,9 +368,10 @@ func (s *Schema) validate(d *Document, maxBytes int, checkUTF8 bool) (primary in
 	return primary, nil
 }
 
-// fieldAfter returns the index of the field named name, trying the field
-// of the value before (at prev, a repeated field) and the one after it
-// before the map; -1 if the schema has no such field.
+// fieldAfter returns the index of the field named name, -1 if the schema
+// has none. prev is the previous value's field (-1 for none): values
+// mostly come in the schema's order, so it tries prev (a repeated field)
+// and the field after prev before it looks name up in the map.
 func (s *Schema) fieldAfter(prev int, name string) int {
 	if prev >= 0 && s.fields[prev].Name == name {
 		return prev

@@ -60,24 +60,24 @@ type docSlab struct {
 // reserve makes room for a document decoded from a line of n bytes.
 func (sl *docSlab) reserve(s *Schema, n int) {
 	if len(sl.docs) == 0 {
-		sl.docs = nextChunk(sl, &sl.docChunks, &sl.docsUsed, max(sl.docChunk, 1))
+		sl.docs = nextChunk(sl.reuse, &sl.docChunks, &sl.docsUsed, max(sl.docChunk, 1))
 	}
 	if want := min(len(s.fields), 8); len(sl.vals) < want {
-		sl.vals = nextChunk(sl, &sl.valChunks, &sl.valsUsed, max(sl.valChunk, want))
+		sl.vals = nextChunk(sl.reuse, &sl.valChunks, &sl.valsUsed, max(sl.valChunk, want))
 	}
 	if cap(sl.strs)-len(sl.strs) < n {
 		if n > sl.strChunk {
 			sl.strs = make([]byte, 0, n) // a huge line's, not kept
 		} else {
-			sl.strs = nextChunk(sl, &sl.strChunks, &sl.strsUsed, sl.strChunk)[:0]
+			sl.strs = nextChunk(sl.reuse, &sl.strChunks, &sl.strsUsed, sl.strChunk)[:0]
 		}
 	}
 }
 
 // nextChunk returns the next chunk of size elements: with reuse, the next
 // of chunks not in use, else a new one (kept in chunks with reuse).
-func nextChunk[T any](sl *docSlab, chunks *[][]T, used *int, size int) []T {
-	if !sl.reuse {
+func nextChunk[T any](reuse bool, chunks *[][]T, used *int, size int) []T {
+	if !reuse {
 		return make([]T, size)
 	}
 	for *used < len(*chunks) {
@@ -142,11 +142,12 @@ func (d *JSONDecoder) Decode(line []byte) (*Document, error) {
 
 // Reuse makes the decoder carve the next documents from the memory of
 // those it decoded since the last Reuse, overwriting them, rather than
-// allocate more (the first call starts keeping that memory). Call it only when none of them, nor their values or
-// strings, is in use any more: a caller that decodes batches of lines and
-// hands their documents to a Writer (which copies what it keeps before
-// AddDocuments returns) can so decode each batch into the same memory,
-// which the collector then neither allocates nor scans again.
+// allocate more (the first call starts keeping that memory). Call it only
+// when none of them, nor their values or strings, is in use any more: a
+// caller that decodes batches of lines and hands their documents to a
+// Writer (which copies what it keeps before AddDocuments returns) can so
+// decode each batch into the same memory, which the collector then
+// neither allocates nor scans again.
 func (d *JSONDecoder) Reuse() {
 	d.slab.reuse = true
 	d.slab.restart()

@@ -426,6 +426,8 @@ func (m *merger) copyShort(pw *postingsWriter, dw *dictWriter, cursors []*termCu
 		}
 		t.posStarts = append(t.posStarts, posStart)
 	}
+	// Recorded only now that every source's record was read: on false,
+	// copyPostings reads and records them.
 	k := 0
 	for _, c := range cursors {
 		if bytes.Equal(c.term, term) {

@@ -3,7 +3,6 @@ package segment
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -769,9 +768,7 @@ func TestReadTailRecord(t *testing.T) {
 				for j, d := range m.docs {
 					var p []byte
 					if positions {
-						for _, x := range m.pos[j] {
-							p = binary.AppendUvarint(p, uint64(x))
-						}
+						p = m.docPositions(j)
 					}
 					all = append(all, p...)
 					if dm != nil {

@@ -51,10 +51,18 @@ func randomTerm(rng *rand.Rand, n int) modelTerm {
 // encodedPositions returns m's positions as the .pos file holds them.
 func (m *modelTerm) encodedPositions() []byte {
 	var b []byte
-	for _, ps := range m.pos {
-		for _, p := range ps {
-			b = binary.AppendUvarint(b, uint64(p))
-		}
+	for j := range m.pos {
+		b = append(b, m.docPositions(j)...)
+	}
+	return b
+}
+
+// docPositions returns the positions of the term's doc j as the .pos
+// file holds them.
+func (m *modelTerm) docPositions(j int) []byte {
+	var b []byte
+	for _, p := range m.pos[j] {
+		b = binary.AppendUvarint(b, uint64(p))
 	}
 	return b
 }
@@ -330,9 +338,7 @@ func termWriterRun(t *testing.T, terms []modelTerm, positions bool, norms []byte
 			for j, d := range m.docs {
 				var p []byte
 				if positions {
-					for _, x := range m.pos[j] {
-						p = binary.AppendUvarint(p, uint64(x))
-					}
+					p = m.docPositions(j)
 				}
 				if err := pw.addDoc(d, m.freqs[j], p); err != nil {
 					t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"weak"
+
+	"github.com/hermes-search/hermes-go/segment/analysis"
 )
 
 // termHash interns term bytes into one arena and maps them to dense ids
@@ -111,6 +113,15 @@ type freeTables struct {
 // termTablesHint is the size of a released term hash.
 type termTablesHint struct{ terms, arena, slots int }
 
+// hintOf is the size that sizes the next term hash of h's field when h's
+// tables are gone: the slots its terms need, with room for a queue of
+// tokens (addQueued reserves that many), at most what it has, so that
+// after a small segment the next new table is small again.
+func hintOf(h *termHash) termTablesHint {
+	slots := min(slotsFor(len(h.ends)+analysis.QueueTokens), len(h.slots))
+	return termTablesHint{terms: len(h.ends), arena: len(h.arena), slots: slots}
+}
+
 // maxFreeTables bounds the weak pointers a field keeps.
 const maxFreeTables = 8
 
@@ -150,19 +161,9 @@ func (f *freeTables) put(t *termTables, hint termTablesHint, owner weak.Pointer[
 	f.hint, f.hintOwner = hint, owner
 }
 
-// drop forgets the field's released tables and their size.
-func (f *freeTables) drop() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tables, f.hint, f.hintOwner = nil, termTablesHint{}, weak.Pointer[Schema]{}
-}
-
-// newTermHash returns an empty term hash for the named field, on released
-// tables if there are some, else sized like the last released.
-func newTermHash(field string) *termHash { return newOwnedTermHash(nil, field) }
-
-// newOwnedTermHash is newTermHash for a builder of schema owner: only the
-// size a builder of owner released sizes it (see freeTables).
+// newOwnedTermHash returns an empty term hash for the named field of a
+// builder of schema owner, on released tables if there are some, else
+// sized like the last released by a builder of owner (see freeTables).
 func newOwnedTermHash(owner *Schema, field string) *termHash {
 	wo := weak.Make(owner)
 	t, hint := freeTablesOf(field).get(wo)
@@ -178,14 +179,18 @@ func newOwnedTermHash(owner *Schema, field string) *termHash {
 	return h
 }
 
-// slotsFor returns the slots reserve grows a table to for n terms.
+// slotsFor returns the slots reserve grows a new table to for n terms.
 func slotsFor(n int) int {
 	slots := 16
-	for n*4 > slots*3 {
+	for overFull(n, slots) {
 		slots *= 2
 	}
 	return slots
 }
+
+// overFull reports whether terms terms fill more than 3/4 of slots slots,
+// the most reserve lets a table hold.
+func overFull(terms, slots int) bool { return uint64(terms)*4 > uint64(slots)*3 }
 
 // newTermHashOn returns an empty term hash on the memory of t (empty
 // slots), or on new memory if t is nil.
@@ -242,7 +247,7 @@ func (h *termHash) add(term []byte) (id uint32, isNew, ok bool) {
 // the 32-byte slots to 43-85 bytes a term; most lookups still end in
 // their first slot or the next, in the same or the next cache line.
 func (h *termHash) reserve(n int) {
-	for uint64(len(h.ends)+n)*4 > uint64(len(h.slots))*3 {
+	for overFull(len(h.ends)+n, len(h.slots)) {
 		h.grow()
 	}
 }
@@ -345,15 +350,11 @@ func (h *termHash) grow() {
 	}
 }
 
-// release empties h and hands its memory over to the next newTermHash;
+// release empties h and hands its memory over to the next newOwnedTermHash;
 // h is unusable afterwards.
 func (h *termHash) release() {
 	clear(h.slots)
-	// The slots its terms need (with room for a queue of tokens), at
-	// most what it has: after a small segment, the next new table is
-	// small again.
-	hint := termTablesHint{terms: len(h.ends), arena: len(h.arena), slots: min(slotsFor(len(h.ends)+128), len(h.slots))}
-	freeTablesOf(h.field).put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends}, hint, h.owner)
+	freeTablesOf(h.field).put(&termTables{slots: h.slots, arena: h.arena, ends: h.ends}, hintOf(h), h.owner)
 	*h = termHash{}
 }
 

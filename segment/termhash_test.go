@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"weak"
 
 	"github.com/hermes-search/hermes-go/segment/analysis"
 	"github.com/hermes-search/hermes-go/storage"
@@ -18,6 +19,36 @@ import (
 // terms that share their first 8 bytes and length, the empty term, terms
 // longer than 255 bytes) and checks every id against a map, across growth
 // with and without re-hashing the terms.
+// drop forgets the field's released tables and their size, so that a
+// test starts from none.
+func (f *freeTables) drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tables, f.hint, f.hintOwner = nil, termTablesHint{}, weak.Pointer[Schema]{}
+}
+
+// buildFiles builds b as segment id in memory and returns its files' bytes
+// by name.
+func buildFiles(t *testing.T, b *Builder, id ID) map[string][]byte {
+	t.Helper()
+	dir := storage.NewMem()
+	if _, err := b.Build(dir, id); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, name := range SegmentFiles(id) {
+		data, err := storage.ReadAll(dir, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = data
+	}
+	return files
+}
+
+// newTermHash is newOwnedTermHash for a term hash of no builder.
+func newTermHash(field string) *termHash { return newOwnedTermHash(nil, field) }
+
 func TestTermHashModel(t *testing.T) {
 	for _, hashedMask := range []uint64{slotHashMask, 63} {
 		t.Run(fmt.Sprintf("hashedMask=%d", hashedMask), func(t *testing.T) {
@@ -107,18 +138,7 @@ func TestBuilderReusesTermTables(t *testing.T) {
 				released = append(released, &termTables{slots: h.slots, arena: h.arena, ends: h.ends})
 			}
 		}
-		dir := storage.NewMem()
-		if _, err := b.Build(dir, id); err != nil {
-			t.Fatal(err)
-		}
-		files[round] = map[string][]byte{}
-		for _, name := range SegmentFiles(id) {
-			data, err := storage.ReadAll(dir, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[round][name] = data
-		}
+		files[round] = buildFiles(t, b, id)
 	}
 	for name, data := range files[0] {
 		if !bytes.Equal(files[1][name], data) {
@@ -170,10 +190,10 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 	}
 	toks1, toks2 := tokens(s1), tokens(s2)
 	id := NewID()
-	// build adds docs2 to b and returns the files it builds, and each
-	// field's slots before Build released them.
-	build := func(b *Builder) (map[string][]byte, map[string][]termSlot) {
-		for _, d := range docs2 {
+	// add adds docs to b and returns each field's slots, before a Build
+	// releases them.
+	add := func(b *Builder, docs []*Document) map[string][]termSlot {
+		for _, d := range docs {
 			if err := b.Add(d); err != nil {
 				t.Fatal(err)
 			}
@@ -182,19 +202,13 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 		for _, fx := range b.indexed {
 			slots[fx.field.Name] = fx.hash.slots
 		}
-		dir := storage.NewMem()
-		if _, err := b.Build(dir, id); err != nil {
-			t.Fatal(err)
-		}
-		files := map[string][]byte{}
-		for _, name := range SegmentFiles(id) {
-			data, err := storage.ReadAll(dir, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[name] = data
-		}
-		return files, slots
+		return slots
+	}
+	// build adds docs2 to b and returns the files it builds, and each
+	// field's slots before Build released them.
+	build := func(b *Builder) (map[string][]byte, map[string][]termSlot) {
+		slots := add(b, docs2)
+		return buildFiles(t, b, id), slots
 	}
 	sameFiles := func(what string, got, want map[string][]byte) {
 		t.Helper()
@@ -211,15 +225,7 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 
 	// A failed Build of schema s1.
 	b1 := NewBuilder(s1, toks1)
-	for _, d := range docs1 {
-		if err := b1.Add(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	failed := map[string][]termSlot{}
-	for _, fx := range b1.indexed {
-		failed[fx.field.Name] = fx.hash.slots
-	}
+	failed := add(b1, docs1)
 	dir := storage.NewFaulty(1)
 	dir.FailAfter(0)
 	if _, err := b1.Build(dir, id); !errors.Is(err, storage.ErrInjected) {

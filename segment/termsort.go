@@ -76,7 +76,9 @@ const maxRadixOffset = 64
 // run of equal ones is sorted the same way by the next 8 bytes: by radix
 // while it is long (the primary keys of one source, as "gcide:gcide-1...",
 // share their first 12 bytes), by comparison, then whole terms on a tie,
-// once it is short. Each key's prefix is as it was on return.
+// once it is short. On return each key's prefix is what it was on entry,
+// so that sortTerms's keys hold their terms' first 8 bytes (term reads
+// them).
 func sortFrom(h *termHash, keys []prefixedID, off int, scratch []prefixedID) {
 	if len(keys) < radixMinTerms || off >= maxRadixOffset {
 		slices.SortFunc(keys, func(x, y prefixedID) int {

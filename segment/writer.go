@@ -39,6 +39,12 @@ type postingsWriter struct {
 	kw        *keywordCollector // gathers keyword columns, or nil
 }
 
+// postingsWriteBytes is how much of the records and of the positions a
+// postingsWriter buffers before it writes them to their file: a write per
+// term would cost a call per few bytes (most terms take a few bytes). flush
+// writes the rest.
+const postingsWriteBytes = 32 << 10
+
 func (w *postingsWriter) startTerm(positions bool, norms []byte) {
 	w.positions = positions
 	w.norms = norms
@@ -58,7 +64,7 @@ func (w *postingsWriter) addDoc(doc, freq uint32, pos []byte) error {
 	}
 	if w.positions && len(pos) > 0 {
 		w.posBuf = append(w.posBuf, pos...)
-		if len(w.posBuf) >= 32<<10 {
+		if len(w.posBuf) >= postingsWriteBytes {
 			if err := w.writePositions(); err != nil {
 				return err
 			}
@@ -113,7 +119,7 @@ func (w *postingsWriter) addDocs(docs, freqs []uint32, pos []byte) error {
 		w.encodeBlock(docs[:k], freqs[:k], last)
 		docs, freqs = docs[k:], freqs[k:]
 	}
-	if len(w.posBuf) >= 32<<10 {
+	if len(w.posBuf) >= postingsWriteBytes {
 		return w.writePositions()
 	}
 	return nil
@@ -146,12 +152,12 @@ func (w *postingsWriter) addSingleTerm(positions bool, doc, freq uint32, pos []b
 		b = binary.AppendUvarint(b, uint64(freq))
 	}
 	w.postBuf = b
-	if len(w.posBuf) >= 32<<10 {
+	if len(w.posBuf) >= postingsWriteBytes {
 		if err := w.writePositions(); err != nil {
 			return 0, err
 		}
 	}
-	if len(w.postBuf) >= 32<<10 {
+	if len(w.postBuf) >= postingsWriteBytes {
 		if err := w.flush(); err != nil {
 			return 0, err
 		}
@@ -233,9 +239,7 @@ func (w *postingsWriter) encodeBlock(docs, freqs []uint32, last bool) {
 	w.prevDoc = int64(last32)
 }
 
-// finishTerm ends the term's record in .post and returns its offset. The
-// records and positions are written to the files 32 KiB at a time, not a
-// term at a time (most terms take a few bytes); flush writes the rest.
+// finishTerm ends the term's record in .post and returns its offset.
 func (w *postingsWriter) finishTerm() (uint64, error) {
 	if w.n > 0 {
 		w.flushBlock(true)
@@ -253,7 +257,7 @@ func (w *postingsWriter) finishTerm() (uint64, error) {
 		w.postBuf = append(w.postBuf, w.index...)
 	}
 	w.postBuf = append(w.postBuf, w.data...)
-	if len(w.postBuf) >= 32<<10 {
+	if len(w.postBuf) >= postingsWriteBytes {
 		if err := w.flush(); err != nil {
 			return 0, err
 		}

@@ -56,9 +56,9 @@ func (q *TermQueue) Push(term []byte, pos int) bool {
 type QueueTokenizer interface {
 	Tokenizer
 	// TokenizeQueue queues the tokens that Tokenize would emit, in
-	// order, in q, and no empty term. When q has no room for the next term it calls full,
-	// which must empty q (Reset); a term too long for an empty q goes to
-	// long instead, once full has emptied q, so that the tokens arrive in
-	// order. It returns with the last tokens in q.
+	// order, in q, and no empty term. When q has no room for the next
+	// term it calls full, which must empty q (Reset); a term too long for
+	// an empty q goes to long instead, once full has emptied q, so that
+	// the tokens arrive in order. It returns with the last tokens in q.
 	TokenizeQueue(text string, q *TermQueue, full func(), long func(Token))
 }

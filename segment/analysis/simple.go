@@ -103,21 +103,24 @@ const maxPooledBuf = 64 << 10
 // pieces segment exactly as the whole text would.
 func (SimpleTokenizer) Tokenize(text string, emit func(Token)) {
 	st := simplePool.Get().(*simpleState)
-	st.pos, st.emit = 0, emit
-	st.scan(text)
-	st.emit = nil
-	if cap(st.term) <= maxPooledBuf && cap(st.region) <= maxPooledBuf {
-		simplePool.Put(st)
-	}
+	st.emit = emit
+	st.run(text)
 }
 
 // TokenizeQueue implements QueueTokenizer: the tokens of Tokenize, written
 // into q (ASCII words lowercased straight into it).
 func (SimpleTokenizer) TokenizeQueue(text string, q *TermQueue, full func(), long func(Token)) {
 	st := simplePool.Get().(*simpleState)
-	st.pos, st.q, st.full, st.long = 0, q, full, long
+	st.q, st.full, st.long = q, full, long
+	st.run(text)
+}
+
+// run tokenizes text for the callbacks set on st, fresh from simplePool,
+// then drops them and hands st back to the pool.
+func (st *simpleState) run(text string) {
+	st.pos = 0
 	st.scan(text)
-	st.q, st.full, st.long = nil, nil, nil
+	st.emit, st.q, st.full, st.long = nil, nil, nil, nil
 	if cap(st.term) <= maxPooledBuf && cap(st.region) <= maxPooledBuf {
 		simplePool.Put(st)
 	}
@@ -203,7 +206,7 @@ func (st *simpleState) scan(text string) {
 		}
 		if nonASCII {
 			st.term = appendLower(st.term[:0], text[i:j])
-			st.emitAny(st.term, i, j)
+			st.emitOrQueue(st.term, i, j)
 		} else if text[i] != '_' || !allUnderscore(text[i:j]) {
 			st.emitLower(text, i, j)
 		}
@@ -251,55 +254,57 @@ func allUnderscore(s string) bool {
 	return true
 }
 
-// emitLower emits the ASCII word text[i:j], lowercased in the state's term
-// buffer 8 bytes at a time: a word is copied and lowercased in one pass,
-// with loads that may read past its end (within text) into the buffer's
-// slack.
+// emitLower emits the ASCII word text[i:j], lowercased 8 bytes at a time
+// into the queue (TokenizeQueue) or the state's term buffer: a word is
+// copied and lowercased in one pass, with loads that may read past its end
+// (within text) into the 8 bytes of slack past it.
 func (st *simpleState) emitLower(text string, i, j int) {
 	n := j - i
-	if q := st.q; q != nil && n <= QueueBytes {
-		// Into the queue, the same way. at+n <= QueueBytes, so the
-		// 8-byte stores stay within its 8 spare bytes.
-		k, at := q.N, q.Used
+	// With TokenizeQueue, a word that fits goes straight into the queue
+	// (k, at: its index and first byte), lowercased the same way: at+n <=
+	// QueueBytes, so the 8-byte stores stay within its 8 spare bytes.
+	q := st.q
+	queued := q != nil && n <= QueueBytes
+	var t []byte
+	var k, at int
+	if queued {
+		k, at = q.N, q.Used
 		if k == QueueTokens || n > QueueBytes-at {
 			st.full()
 			k, at = q.N, q.Used
 		}
-		t := q.Bytes[at : at+n+8]
-		if n <= 8 && i+8 <= len(text) {
-			// Most words: one load and one store.
-			binary.LittleEndian.PutUint64(t[:8], lowerASCII8(load8(text, i)))
-		} else {
-			st.lowerInto(t, text, i, n)
+		t = q.Bytes[at : at+n+8]
+	} else {
+		if cap(st.term) < n+8 {
+			// Stored only when it grows: a store per token would cost a
+			// write barrier per token while the collector runs.
+			st.term = make([]byte, 0, 2*n+8)
 		}
+		t = st.term[:n+8]
+	}
+	if n <= 8 && i+8 <= len(text) {
+		// Most words: one load and one store, inline.
+		binary.LittleEndian.PutUint64(t[:8], lowerASCII8(load8(text, i)))
+	} else {
+		lowerInto(t, text, i, n)
+	}
+	switch {
+	case queued:
 		q.Used = at + n
 		q.Ends[k] = uint32(at + n)
 		q.Positions[k] = uint32(min(st.pos, 1<<31))
 		q.N = k + 1
 		st.pos++
-		return
-	}
-	if cap(st.term) < n+8 {
-		// Stored only when it grows: a store per token would cost a
-		// write barrier per token while the collector runs.
-		st.term = make([]byte, 0, 2*n+8)
-	}
-	t := st.term[:n+8]
-	if n <= 8 && i+8 <= len(text) {
-		binary.LittleEndian.PutUint64(t[:8], lowerASCII8(load8(text, i)))
-	} else {
-		st.lowerInto(t, text, i, n)
-	}
-	if st.q != nil {
+	case q != nil:
 		st.queueTerm(t[:n], i, j) // longer than the queue
-		return
+	default:
+		st.emitTerm(t[:n], i, j)
 	}
-	st.emitTerm(t[:n], i, j)
 }
 
 // lowerInto writes text[i:i+n] lowercased into t, which has 8 bytes of
 // slack past n.
-func (st *simpleState) lowerInto(t []byte, text string, i, n int) {
+func lowerInto(t []byte, text string, i, n int) {
 	k := 0
 	for ; k < n && i+k+8 <= len(text); k += 8 {
 		binary.LittleEndian.PutUint64(t[k:k+8], lowerASCII8(load8(text, i+k)))
@@ -402,7 +407,7 @@ func (st *simpleState) segmentValid(b []byte, off int) {
 			done = len(b) - cap(tok) + len(tok)
 			if seg.Type() != segment.None && len(tok) > 0 && !connectorsOnly(tok) {
 				st.term = appendLower(st.term[:0], tok)
-				st.emitAny(st.term, off+done-len(tok), off+done)
+				st.emitOrQueue(st.term, off+done-len(tok), off+done)
 			}
 		}
 		if done >= len(b) {
@@ -432,14 +437,14 @@ func connectorsOnly(tok []byte) bool {
 }
 
 // emitTerm emits term as the next token, from text[start:end].
-// With TokenizeQueue, emitAny calls queueTerm instead.
+// With TokenizeQueue, emitOrQueue calls queueTerm instead.
 func (st *simpleState) emitTerm(term []byte, start, end int) {
 	st.emit(Token{Term: term, Position: st.pos, Start: start, End: end})
 	st.pos++
 }
 
-// emitAny is emitTerm, or queueTerm with TokenizeQueue.
-func (st *simpleState) emitAny(term []byte, start, end int) {
+// emitOrQueue is emitTerm, or queueTerm with TokenizeQueue.
+func (st *simpleState) emitOrQueue(term []byte, start, end int) {
 	if st.q != nil {
 		st.queueTerm(term, start, end)
 		return
@@ -453,7 +458,7 @@ func (st *simpleState) queueTerm(term []byte, start, end int) {
 	if !q.Push(term, st.pos) {
 		if len(term) <= QueueBytes {
 			st.full()
-			q.Push(term, st.pos)
+			q.Push(term, st.pos) // q is empty now: it fits
 		} else {
 			if q.N > 0 {
 				st.full()
