@@ -3,6 +3,7 @@ package segment
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -802,6 +803,29 @@ func TestReadTailRecord(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// A record of blockSize or more documents starts with a packed block, not
+// a tail, so readTailRecord refuses it by its document count alone, even
+// where the bytes after the count would parse as a tail's varints (as
+// these do: blockSize documents of freq 1, one after another). A packed
+// block that parsed as a tail would be read as wrong documents.
+func TestReadTailRecordRefusesAFullBlock(t *testing.T) {
+	for _, df := range []int{blockSize - 1, blockSize, blockSize + 1} {
+		post := binary.AppendUvarint(nil, uint64(df))
+		for range df {
+			post = append(post, 1) // doc delta 0 (the next doc), freq 1
+		}
+		s := &mergeSource{r: &Reader{core: &readerCore{post: post}}, numDocs: NoMoreDocs}
+		var got shortTerm
+		_, ok := readTailRecord(s, 0, false, &got)
+		if want := df < blockSize; ok != want {
+			t.Fatalf("a record of %d docs: read as a tail %v, want %v", df, ok, want)
+		}
+		if ok && len(got.docs) != df {
+			t.Fatalf("a record of %d docs: read %d", df, len(got.docs))
 		}
 	}
 }
