@@ -504,9 +504,7 @@ const checkSlot = 1 << 63
 
 func (b *Builder) addToken(fx *fieldIndexer, term []byte, pos uint32) {
 	h := fx.hash
-	h.reserve(1)
-	prefix := termPrefix(term)
-	slot, isNew, ok := h.addHashed(term, h.hash(term, prefix), prefix)
+	slot, isNew, ok := h.addSlot(term)
 	if !ok {
 		b.err = errTermsFull(fx)
 		return
@@ -584,10 +582,6 @@ func (b *Builder) syncTerms() {
 func errTermsFull(fx *fieldIndexer) error {
 	return fmt.Errorf("segment: field %q: more than 4 GiB of distinct terms in one segment", fx.field.Name)
 }
-
-// flushPending appends the pending (doc, freq) of t to its post stream. It
-// returns false if the pool is full.
-func (b *Builder) flushPending(t *termAcc) bool { return b.flushState(&t.postingState) }
 
 // flushState appends the pending (doc, freq) of st to its post stream. It
 // returns false if the pool is full.

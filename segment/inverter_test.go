@@ -119,7 +119,7 @@ func inMemoryPostings(t *testing.T, b *Builder) invModel {
 				t.Fatalf("field %q: term %q interned twice", fx.field.Name, term)
 			}
 			acc := fx.terms.at(id)
-			if acc.freq > 0 && !b.flushPending(acc) {
+			if acc.freq > 0 && !b.flushState(&acc.postingState) {
 				t.Fatal("pool full")
 			}
 			var post, pos streamReader

@@ -85,7 +85,7 @@ func readStream(p *byteBlockPool, start, end uint32) []byte {
 // a uvarint at a time from the pool's stream reader, the pending doc
 // flushed to the stream first (so it changes t and the pool).
 func feedTermSimple(b *Builder, t *termAcc) (docs, freqs []uint32, err error) {
-	if t.freq > 0 && !b.flushPending(t) {
+	if t.freq > 0 && !b.flushState(&t.postingState) {
 		return nil, nil, errors.New("pool full")
 	}
 	var r streamReader
@@ -148,7 +148,7 @@ func TestTermDecoderModel(t *testing.T) {
 					continue
 				}
 				more = true
-				if a.freq > 0 && !b.flushPending(a) {
+				if a.freq > 0 && !b.flushState(&a.postingState) {
 					t.Fatal("pool full")
 				}
 				a.curDoc, a.freq = m.docs[k], m.freqs[k]

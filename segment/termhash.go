@@ -229,16 +229,13 @@ func termPrefix(term []byte) uint64 {
 	return p
 }
 
-// add returns the id of term, interning it if new (isNew true). ok is
-// false only when the arena would pass 4 GiB.
-func (h *termHash) add(term []byte) (id uint32, isNew, ok bool) {
+// addSlot returns the slot of term, interning it if new (isNew true),
+// after growing the table if need be. ok is false only when the arena
+// would pass 4 GiB.
+func (h *termHash) addSlot(term []byte) (slot uint64, isNew, ok bool) {
 	prefix := termPrefix(term)
 	h.reserve(1)
-	i, isNew, ok := h.addHashed(term, h.hash(term, prefix), prefix)
-	if !ok {
-		return 0, false, false
-	}
-	return h.slots[i].id1 - 1, isNew, true
+	return h.addHashed(term, h.hash(term, prefix), prefix)
 }
 
 // reserve grows the table, if need be, so that n more terms keep it at

@@ -290,3 +290,13 @@ func TestNextBuilderTakesReleasedTermTables(t *testing.T) {
 		}
 	}
 }
+
+// add is addSlot returning the term's id, for tests that index terms
+// by id.
+func (h *termHash) add(term []byte) (id uint32, isNew, ok bool) {
+	i, isNew, ok := h.addSlot(term)
+	if !ok {
+		return 0, false, false
+	}
+	return h.slots[i].id1 - 1, isNew, true
+}
