@@ -309,7 +309,7 @@ func (w *worker) build(round uint64) *messages.SegmentShipped {
 	}
 	if err != nil {
 		w.cfg.Logger.Error("segment build failed", "worker", w.cfg.Worker, "generation", w.cfg.Generation, "error", err)
-		panic(BuildError{Err: err, Round: max(round, w.flushSeen)})
+		panic(BuildError{Err: err, Round: w.flushSeen}) // round, if a flush asked: the FlushRequest set flushSeen
 	}
 	w.cfg.Logger.Info("segment built", "worker", w.cfg.Worker, "generation", w.cfg.Generation,
 		"segment", seg.Id, "docs", seg.NumDocs, "bytes", seg.Bytes, "duration", time.Since(start))
