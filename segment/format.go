@@ -153,19 +153,16 @@ func (d *decoder) u64() uint64 {
 
 // skipUvarints returns the byte length of the first n uvarints of b, or -1
 // if b holds fewer.
-func skipUvarints(b []byte, n uint32) int {
-	p := 0
-	for ; n > 0; n-- {
-		for {
-			if p >= len(b) {
-				return -1
-			}
-			c := b[p]
-			p++
-			if c < 0x80 {
-				break
+func skipUvarints(b []byte, n uint64) int {
+	if n == 0 {
+		return 0
+	}
+	for i, c := range b {
+		if c < 0x80 {
+			if n--; n == 0 {
+				return i + 1
 			}
 		}
 	}
-	return p
+	return -1
 }

@@ -507,7 +507,7 @@ func readTailRecord(s *mergeSource, off uint64, positions bool, t *shortTerm) (p
 		next = doc + 1
 		var docPos []byte
 		if positions {
-			k := skipUvarints(pos, uint32(f))
+			k := skipUvarints(pos, f)
 			if k < 0 {
 				return 0, false
 			}

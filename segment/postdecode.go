@@ -104,19 +104,3 @@ func decodePostStream(src []byte, docs, freqs []uint32) ([]uint32, []uint32, err
 	}
 	return docs, freqs, nil
 }
-
-// positionsLen returns the length of the first n uvarints of pos, or -1
-// if pos holds fewer.
-func positionsLen(pos []byte, n uint64) int {
-	if n == 0 {
-		return 0
-	}
-	for i, c := range pos {
-		if c < 0x80 {
-			if n--; n == 0 {
-				return i + 1
-			}
-		}
-	}
-	return -1
-}

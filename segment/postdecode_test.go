@@ -444,7 +444,7 @@ func TestAddDocsShortPositions(t *testing.T) {
 	p := m.encodedPositions()
 	pw := &postingsWriter{post: storage.NewChecksumWriter(&bufferFile{}), pos: storage.NewChecksumWriter(&bufferFile{})}
 	pw.startTerm(true, nil)
-	n := positionsLen(p, 10) // well inside the first block
+	n := skipUvarints(p, 10) // well inside the first block
 	if err := pw.addDocs(m.docs, m.freqs, p[:n]); !errors.Is(err, errBadPositions) {
 		t.Fatalf("positions cut short: %v, want %v", err, errBadPositions)
 	}

@@ -403,7 +403,7 @@ func (p *Postings) BlockMax(target uint32) (lastDoc, maxFreq, minNorm uint32, ok
 // current one. It reports false (and records the error) on truncation.
 func (p *Postings) seekPositions() bool {
 	for p.posDoc < p.i {
-		k := skipUvarints(p.pos[p.posAt:], p.freqs[p.posDoc])
+		k := skipUvarints(p.pos[p.posAt:], uint64(p.freqs[p.posDoc]))
 		if k < 0 {
 			p.fail(p.posName, "truncated positions")
 			return false
@@ -425,7 +425,7 @@ func (p *Postings) rawPositions() []byte {
 	if !p.seekPositions() {
 		return nil
 	}
-	k := skipUvarints(p.pos[p.posAt:], p.freqs[p.i])
+	k := skipUvarints(p.pos[p.posAt:], uint64(p.freqs[p.i]))
 	if k < 0 {
 		p.fail(p.posName, "truncated positions")
 		return nil

@@ -104,7 +104,7 @@ func (w *postingsWriter) addDocs(docs, freqs []uint32, pos []byte) error {
 				for _, f := range freqs[:k] {
 					sum += uint64(f)
 				}
-				if n = positionsLen(pos, sum); n < 0 {
+				if n = skipUvarints(pos, sum); n < 0 {
 					return errBadPositions
 				}
 			}
