@@ -53,7 +53,7 @@ type Writer struct {
 	credits  *credits        // intake backpressure
 	keys     *index.Keys     // sequence numbers, delete log, primary keys
 	segments *index.Segments // open segments, shared with Readers and merges
-	intake   *actors.Intake  // accepted documents on their way to the coordinator: send
+	intake   *actors.Intake  // accepted documents on their way to the coordinator (see send)
 	// life ends when the writer closes (cause ErrClosed) or fails (cause
 	// the failure): every call waiting on an actor returns then.
 	life    context.Context
