@@ -2,7 +2,8 @@ package pages
 
 import "testing"
 
-type slot struct{ a, b uint64 }
+// slot is an element of 16 bytes, as a hash table's might be.
+type slot [2]uint64
 
 func TestTouchForWriteKeepsTheSliceZero(t *testing.T) {
 	for _, n := range []int{0, 1, minBytes/16 - 1, minBytes / 16, 3*minBytes/16 + 5} {
