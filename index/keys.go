@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hermes-search/hermes-go/internal/pages"
 	"github.com/hermes-search/hermes-go/messages"
 	"github.com/hermes-search/hermes-go/segment"
 	"github.com/hermes-search/hermes-go/segment/pkindex"
@@ -257,6 +258,7 @@ func (sh *keyShard) store(h uint64, key []byte, ops keyOps) {
 func (sh *keyShard) grow() {
 	old := sh.slots
 	sh.slots = make([]uint64, max(2*len(old), 64))
+	pages.TouchForWrite(sh.slots) // the loop below reads slots before writing them
 	mask := uint64(len(sh.slots) - 1)
 	for _, s := range old {
 		if s == 0 {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"weak"
 
+	"github.com/hermes-search/hermes-go/internal/pages"
 	"github.com/hermes-search/hermes-go/segment/analysis"
 )
 
@@ -173,6 +174,7 @@ func newOwnedTermHash(owner *Schema, field string) *termHash {
 			arena: make([]byte, 0, hint.arena),
 			ends:  make([]uint32, 0, hint.terms),
 		}
+		pages.TouchForWrite(t.slots) // insert reads slots before writing them
 	}
 	h := newTermHashOn(field, t)
 	h.owner = wo
@@ -328,6 +330,7 @@ func (h *termHash) isTerm(s *termSlot, term []byte) bool {
 func (h *termHash) grow() {
 	old := h.slots
 	h.slots = make([]termSlot, len(old)*2)
+	pages.TouchForWrite(h.slots) // the loop below reads slots before writing them
 	h.mask = uint64(len(h.slots) - 1)
 	for _, s := range old {
 		if s.id1 == 0 {
