@@ -495,7 +495,16 @@ func (k *Keys) Committed(c Cut, segments []string) {
 	if k.key.Name == "" {
 		return
 	}
-	var added [][]byte // into the shards' old arenas, which settle leaves as they are
+	// Into the shards' old arenas, which settle leaves as they are; sized
+	// for every pending key (adds may come in meanwhile: a hint).
+	var pending int
+	for i := range k.shards {
+		sh := &k.shards[i]
+		sh.mu.Lock()
+		pending += int(sh.entries.n) + len(sh.overflow)
+		sh.mu.Unlock()
+	}
+	added := make([][]byte, 0, pending)
 	k.settle(c.Seq, func(key []byte, ops keyOps) {
 		if ops.added {
 			added = append(added, key)
