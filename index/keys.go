@@ -406,7 +406,10 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 		ops.lastAdd = seq
 		sh.set(p, h, key, ops)
 		if replaces {
-			k.logDelete(key, seq)
+			// A copy: key may share the memory of many documents (the
+			// writer's intake carves a batch's wire forms from one slab),
+			// and the delete log keeps it until the commit.
+			k.logDelete(slices.Clone(key), seq)
 		}
 		sh.mu.Unlock()
 		return seq, nil
