@@ -40,6 +40,21 @@ func (c *credits) tryTake(n int) bool {
 	}
 }
 
+// takeUpTo takes as many of n credits as are available and returns how
+// many it took.
+func (c *credits) takeUpTo(n int) int {
+	for {
+		a := c.available.Load()
+		k := min(a, int64(n))
+		if k <= 0 {
+			return 0
+		}
+		if c.available.CompareAndSwap(a, a-k) {
+			return int(k)
+		}
+	}
+}
+
 // give returns n credits and wakes waiters.
 func (c *credits) give(n int) {
 	c.available.Add(int64(n))

@@ -366,3 +366,60 @@ func TestConcurrentAddsOfOneKeyAfterACommit(t *testing.T) {
 		})
 	}
 }
+
+// AddDocuments given more documents than the queue has room for adds as
+// many as fit, in order, and returns ErrQueueFull; one that stops at a
+// refusal (a duplicate, invalid UTF-8) leaves the room of the documents
+// after it free: what fits afterwards is exactly what is left. At a full
+// queue, a first document of invalid UTF-8 is refused as such, as
+// AddDocument refuses it.
+func TestAddDocumentsTakesTheRoomThereIs(t *testing.T) {
+	const capacity = 10
+	w, g := gatedWriter(t, hermes.Config{Workers: 1, QueueCapacity: capacity, BatchDocs: 5})
+	defer w.Close()
+	defer g.release()
+	if err := w.AddDocument(doc("first", "blocks the worker")); err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered // from now on no document leaves the queue
+
+	n, err := w.AddDocuments([]*hermes.Document{doc("a", "x"), doc("b", "x"), doc("a", "dup"), doc("never", "x")})
+	if n != 2 || !errors.Is(err, hermes.ErrDuplicateKey) {
+		t.Fatalf("AddDocuments with a duplicate third = %d, %v; want 2 and a duplicate", n, err)
+	}
+	n, err = w.AddDocuments([]*hermes.Document{doc("c", "x"), doc("bad", "bad \xff utf8"), doc("never", "x")})
+	var de *segment.DocumentError
+	if n != 1 || !errors.As(err, &de) {
+		t.Fatalf("AddDocuments with an invalid second = %d, %v; want 1 and a DocumentError", n, err)
+	}
+	var more []*hermes.Document
+	for i := range capacity {
+		more = append(more, doc(fmt.Sprint("d", i), "x"))
+	}
+	left := capacity - 3
+	if n, err := w.AddDocuments(more); n != left || !errors.Is(err, hermes.ErrQueueFull) {
+		t.Fatalf("AddDocuments of %d with room for %d = %d, %v; want %d, ErrQueueFull", len(more), left, n, err, left)
+	}
+	if n, err := w.AddDocuments([]*hermes.Document{doc("bad", "bad \xff utf8"), doc("never", "x")}); n != 0 || !errors.As(err, &de) {
+		t.Fatalf("AddDocuments at a full queue, invalid first = %d, %v; want 0 and a DocumentError", n, err)
+	}
+	if n, err := w.AddDocuments(more[left:]); n != 0 || !errors.Is(err, hermes.ErrQueueFull) {
+		t.Fatalf("AddDocuments at a full queue = %d, %v; want 0, ErrQueueFull", n, err)
+	}
+
+	g.release()
+	// The keys of the documents that found no room were not taken.
+	for _, d := range more[left:] {
+		if err := w.AddDocumentWait(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := w.Commit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := committedIDs(t, w)
+	if res.Docs != 1+3+capacity || len(got) != 1+3+capacity || got["a"] != 1 || got["never"] != 0 || got["bad"] != 0 {
+		t.Fatalf("committed %d documents, ids %v; want first, a, b, c and d0-d%d", res.Docs, got, capacity-1)
+	}
+}

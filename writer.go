@@ -410,31 +410,96 @@ func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
 // at the first error (ErrQueueFull included), which it returns. It is
 // AddDocument for each, with one trip to the workers for all.
 func (w *Writer) AddDocuments(docs []*Document) (int, error) {
+	// Validated first, outside the intake lock (a dynamic schema grows
+	// here); encoded only once they have credits, so that a full queue
+	// costs no encoding, and into one allocation for all of them.
 	var invalid error
-	valid := make([]intakeDoc, 0, len(docs))
+	primaries := make([]int, 0, len(docs))
 	for _, doc := range docs {
-		d, err := w.prepare(doc)
+		primary, err := w.check(doc)
 		if err != nil {
 			invalid = err
 			break
 		}
-		valid = append(valid, d)
+		primaries = append(primaries, primary)
 	}
+	valid := docs[:len(primaries)]
 	w.mu.RLock()
-	defer w.mu.RUnlock()
-	accepted := make([][]byte, 0, len(valid))
-	for _, d := range valid {
-		m, err := w.accept(d)
-		if err != nil {
-			invalid = err
+	n, badUTF8, err := w.acceptAll(valid, primaries)
+	w.mu.RUnlock()
+	if badUTF8 {
+		return n, w.utf8Error(valid[n])
+	}
+	if err != nil {
+		return n, err
+	}
+	return n, invalid
+}
+
+// acceptAll is AddDocuments' part under the intake lock (mu held for
+// reading): it takes what credits there are for docs, all checked (w.check
+// returned primaries), encodes them into one slab (actors.EncodeDocument),
+// numbers them and reserves their keys, in order, and sends those accepted.
+// It stops at the first document it cannot accept: badUTF8 if that one
+// holds a string of invalid UTF-8 (an error for the caller to name, out of
+// the lock), else err says why. Unused credits go back.
+func (w *Writer) acceptAll(docs []*Document, primaries []int) (n int, badUTF8 bool, err error) {
+	if len(docs) == 0 {
+		return 0, false, nil
+	}
+	// A document of invalid UTF-8 is refused as such before anything
+	// else: AddDocument would name it before it asks for a credit.
+	if err := w.intakeErr(); err != nil {
+		return 0, !validUTF8(docs[0]), err
+	}
+	k := w.credits.takeUpTo(len(docs))
+	size := 0
+	for _, doc := range docs[:k] {
+		size += actors.WireSize(doc)
+	}
+	slab := make([]byte, 0, size)
+	accepted := make([][]byte, 0, k)
+	for i, doc := range docs[:k] {
+		wire, key, ok := actors.EncodeDocument(doc, primaries[i], &slab)
+		if !ok {
+			badUTF8 = true
 			break
 		}
-		accepted = append(accepted, m)
+		if err = w.intakeErr(); err != nil {
+			break
+		}
+		if key == nil { // a numeric key (or none)
+			key, _ = w.schema.PrimaryKey(doc)
+		}
+		seq, kerr := w.keys.Add(key, w.mu.view.readers)
+		if kerr != nil {
+			err = kerr
+			break
+		}
+		accepted = append(accepted, actors.AppendSeq(wire, seq))
+	}
+	if unused := k - len(accepted); unused > 0 {
+		w.credits.give(unused)
 	}
 	if len(accepted) > 0 {
 		w.send(accepted...)
 	}
-	return len(accepted), invalid
+	if err == nil && !badUTF8 && k < len(docs) {
+		// The first without a credit: AddDocument would name invalid
+		// UTF-8 before the full queue.
+		badUTF8 = !validUTF8(docs[k])
+		if !badUTF8 {
+			err = ErrQueueFull
+		}
+	}
+	return len(accepted), badUTF8, err
+}
+
+// validUTF8 reports whether doc's strings are valid UTF-8 (the one check
+// that w.check leaves to the encoding).
+func validUTF8(doc *Document) bool {
+	_, _, ok := actors.EncodeDocument(doc, -1, nil)
+	return ok
 }
 
 // intakeDoc is a document on its way in: valid, in wire form without its
@@ -449,30 +514,47 @@ type intakeDoc struct {
 // form, so each is read once; a document that fails any check gets
 // Validate's error (w.validate), which names its first problem.
 func (w *Writer) prepare(doc *Document) (intakeDoc, error) {
-	// The schema as grown so far (dynamic mapping): a document that needs
-	// a grown field follows the grown schema to the coordinator (see
-	// growSchema).
-	primary, err := w.currentSchema().ValidateFields(doc, w.cfg.MaxDocumentBytes)
+	primary, err := w.check(doc)
 	if err != nil {
-		// The error in Validate's order, or a dynamic schema grown for
-		// doc's unknown fields.
-		if err := w.validate(doc); err != nil {
-			return intakeDoc{}, err
-		}
-		primary = -1 // the key is looked up below
-	}
-	wire, key, ok := actors.EncodeDocument(doc, primary)
-	if !ok { // a string of invalid UTF-8, which Validate names
-		err := w.validate(doc)
-		if err == nil { // not expected: Validate checks every string
-			err = &segment.DocumentError{Problem: "invalid UTF-8"}
-		}
 		return intakeDoc{}, err
+	}
+	wire, key, ok := actors.EncodeDocument(doc, primary, nil)
+	if !ok {
+		return intakeDoc{}, w.utf8Error(doc)
 	}
 	if key == nil { // a numeric key (or none)
 		key, _ = w.schema.PrimaryKey(doc)
 	}
 	return intakeDoc{wire: wire, key: key}, nil
+}
+
+// check validates doc but for the UTF-8 of its strings, which encoding it
+// checks (actors.EncodeDocument), and returns the index of its primary
+// key's value for the encoding (-1: look it up).
+func (w *Writer) check(doc *Document) (primary int, err error) {
+	// The schema as grown so far (dynamic mapping): a document that needs
+	// a grown field follows the grown schema to the coordinator (see
+	// growSchema).
+	primary, err = w.currentSchema().ValidateFields(doc, w.cfg.MaxDocumentBytes)
+	if err != nil {
+		// The error in Validate's order, or a dynamic schema grown for
+		// doc's unknown fields.
+		if err := w.validate(doc); err != nil {
+			return 0, err
+		}
+		primary = -1 // the key is looked up after encoding
+	}
+	return primary, nil
+}
+
+// utf8Error is the error for doc, whose encoding found a string of invalid
+// UTF-8: Validate's, which names it.
+func (w *Writer) utf8Error(doc *Document) error {
+	err := w.validate(doc)
+	if err == nil { // not expected: Validate checks every string
+		err = &segment.DocumentError{Problem: "invalid UTF-8"}
+	}
+	return err
 }
 
 func (w *Writer) add(d intakeDoc) error {

@@ -31,8 +31,24 @@ func ToMessage(d *segment.Document, seq uint64) []byte {
 // that string values are valid UTF-8, as it copies them (ok is false if
 // one is not). key is a keyword primary key's term, which the wire form
 // holds (nil for another key: see Schema.PrimaryKey).
-func EncodeDocument(d *segment.Document, primary int) (wire, key []byte, ok bool) {
-	b := make([]byte, 0, messages.DocumentSize(d)+maxSeqSize)
+//
+// The wire form is carved from the free capacity of *slab if it has
+// WireSize(d) bytes free, else allocated alone (slab may be nil): the
+// writer sizes one slab for the documents of an AddDocuments call that
+// have credits, one allocation rather than one a document. A carved wire
+// form's capacity is its own, so cap still tells what it holds; the slab
+// is freed once all of its documents are (they were added together, and
+// go to the workers together).
+func EncodeDocument(d *segment.Document, primary int, slab *[]byte) (wire, key []byte, ok bool) {
+	size := WireSize(d)
+	var b []byte
+	if slab != nil && cap(*slab)-len(*slab) >= size {
+		n := len(*slab)
+		b = (*slab)[n : n : n+size]
+		*slab = (*slab)[:n+size]
+	} else {
+		b = make([]byte, 0, size)
+	}
 	keyEnd := -1
 	for i := range d.Values {
 		v := &d.Values[i]
@@ -48,6 +64,12 @@ func EncodeDocument(d *segment.Document, primary int) (wire, key []byte, ok bool
 		key = b[keyEnd-n : keyEnd : keyEnd]
 	}
 	return b, key, true
+}
+
+// WireSize is the capacity of d's wire form from EncodeDocument: its
+// values and room for a sequence number.
+func WireSize(d *segment.Document) int {
+	return messages.DocumentSize(d) + maxSeqSize
 }
 
 // maxSeqSize is the most AppendSeq adds.

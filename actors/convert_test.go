@@ -111,7 +111,7 @@ func BenchmarkToMessage(b *testing.B) {
 func TestEncodeDocument(t *testing.T) {
 	d := new(segment.Document).AddU64("n", 7).AddString("id", "key-1").AddString("body", "héllo wörld, more than eight bytes")
 	for _, seq := range []uint64{1, 300, math.MaxUint64} {
-		wire, key, ok := EncodeDocument(d, 1)
+		wire, key, ok := EncodeDocument(d, 1, nil)
 		if !ok || string(key) != "key-1" {
 			t.Fatalf("EncodeDocument: key %q, ok %v", key, ok)
 		}
@@ -127,11 +127,11 @@ func TestEncodeDocument(t *testing.T) {
 			t.Fatalf("DocSeq = %d, want %d", DocSeq(m), seq)
 		}
 	}
-	if _, key, ok := EncodeDocument(d, 0); !ok || key != nil {
+	if _, key, ok := EncodeDocument(d, 0, nil); !ok || key != nil {
 		t.Fatalf("a numeric key: %q, %v; want nil (the caller makes its term)", key, ok)
 	}
 	bad := new(segment.Document).AddString("id", "k").AddString("body", "fine, then \xff")
-	if _, _, ok := EncodeDocument(bad, 0); ok {
+	if _, _, ok := EncodeDocument(bad, 0, nil); ok {
 		t.Fatal("invalid UTF-8 encoded")
 	}
 }

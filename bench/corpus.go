@@ -44,7 +44,9 @@ func openCorpus(path string, limit int) (*corpus, error) {
 	c := &corpus{path: path, f: f, limit: limit}
 	var r io.Reader = f
 	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
+		// Through a 1 MiB buffer, as hermes index reads it (cmd/hermes's
+		// jsonl): without one, gzip reads the file 4 KiB at a time.
+		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)

@@ -70,12 +70,23 @@ func (k *Keys) addToFilter(keys [][]byte, segments []string) {
 		k.refresh() // the first sync has not finished (or failed): it covers them
 		return
 	}
-	for _, key := range keys {
-		kf.f.Add(key)
+	f := kf.f
+	if st := f.Stats(); st.Keys == 0 && st.Layers == 1 && uint64(len(keys)) > st.Capacity {
+		// An empty filter too small for the commit (the first of a new
+		// index): one sized for these keys takes them in one layer. Adding
+		// them to the small one would open layer after layer, each key
+		// tested in all of them, only for the refresh below to rebuild it
+		// from the segments. Intake reads the old one until publish.
+		fresh := pkindex.New(uint(len(keys)))
+		fresh.MarkCovered(f.Covers()...)
+		f = fresh
 	}
-	kf.f.MarkCovered(segments...)
+	for _, key := range keys {
+		f.Add(key)
+	}
+	f.MarkCovered(segments...)
 	k.filterDirty = true
-	k.publish(kf.f)
+	k.publish(f)
 	k.refresh() // saves it, and rebuilds it if it outgrew its size
 }
 

@@ -408,7 +408,10 @@ func (k *Keys) Add(key []byte, committed []*segment.Reader) (seq uint64, err err
 		ops.lastAdd = seq
 		sh.set(p, h, key, ops)
 		if replaces {
-			k.logDelete(key, seq)
+			// A copy: key may share the memory of many documents (the
+			// writer's intake carves a batch's wire forms from one slab),
+			// and the delete log keeps it until the commit.
+			k.logDelete(slices.Clone(key), seq)
 		}
 		sh.mu.Unlock()
 		return seq, nil
@@ -497,7 +500,16 @@ func (k *Keys) Committed(c Cut, segments []string) {
 	if k.key.Name == "" {
 		return
 	}
-	var added [][]byte // into the shards' old arenas, which settle leaves as they are
+	// Into the shards' old arenas, which settle leaves as they are; sized
+	// for every pending key (adds may come in meanwhile: a hint).
+	var pending int
+	for i := range k.shards {
+		sh := &k.shards[i]
+		sh.mu.Lock()
+		pending += int(sh.entries.n) + len(sh.overflow)
+		sh.mu.Unlock()
+	}
+	added := make([][]byte, 0, pending)
 	k.settle(c.Seq, func(key []byte, ops keyOps) {
 		if ops.added {
 			added = append(added, key)

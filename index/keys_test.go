@@ -289,3 +289,39 @@ func TestKeysSkipOnlyTheSegmentsTheFilterCovers(t *testing.T) {
 		}
 	}
 }
+
+// A first commit of more keys than the empty filter holds leaves one
+// filter sized for them, in one layer, with every key and the commit's
+// segments covered, and saves it so: nothing is left to rebuild.
+func TestKeysFirstCommitSizesTheFilterForItsKeys(t *testing.T) {
+	k := newTestKeys(t, false)
+	k.Start()
+	k.Settle() // the empty filter, of the smallest capacity
+	kf := k.filter.Load()
+	if kf == nil {
+		t.Fatal("no filter after Start")
+	}
+	n := 3 * int(kf.f.Stats().Capacity)
+	for i := range n {
+		mustAdd(t, k, fmt.Sprintf("key-%d", i))
+	}
+	k.Committed(k.Cut(), []string{segment.ID{15: 1}.String()})
+	k.Settle()
+	check := func(what string, f *pkindex.Filter) {
+		t.Helper()
+		if st := f.Stats(); st.Layers != 1 || st.Capacity < uint64(n) || st.Covered != 1 {
+			t.Fatalf("%s: %+v; want one layer for %d keys, covering the segment", what, st, n)
+		}
+		for i := range n {
+			if key := fmt.Sprintf("key-%d", i); !f.MayContain([]byte(key)) {
+				t.Fatalf("%s lacks %s", what, key)
+			}
+		}
+	}
+	check("the published filter", k.filter.Load().f)
+	saved, err := pkindex.Load(k.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the saved filter", saved)
+}

@@ -129,9 +129,9 @@ func runBench(ctx context.Context, args []string, io stdio) error {
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0) // hermes.Config's default
 	}
-	fmt.Fprintf(w, "workers     busy %.1f s, %.0f%% of %s time (building segments %.1f s); the loop waited %.1f s for decoded lines, %.1f s for room in the queue\n",
+	fmt.Fprintf(w, "workers     busy %.1f s, %.0f%% of %s time (building segments %.1f s); the loop waited %.1f s for decoded lines, %.1f s for room in the queue, %.1f s for commits\n",
 		busy.Seconds(), 100*busy.Seconds()/(float64(n)*max(secs, 1e-9)), plural(n, "worker's", "workers'"), build.Seconds(),
-		res.waitInput.Seconds(), res.waitQueue.Seconds())
+		res.waitInput.Seconds(), res.waitQueue.Seconds(), res.commits.Seconds())
 	fmt.Fprintf(w, "peak RSS    %s\n", formatBytes(peakRSS()))
 	if peaks.indexing > 0 {
 		fmt.Fprintf(w, "            sampled: %s while indexing (heap and stacks %s)", formatBytes(peaks.indexing), formatBytes(peaks.indexingAnon))

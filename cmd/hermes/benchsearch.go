@@ -166,8 +166,8 @@ func runBenchSearch(ctx context.Context, args []string, io stdio) error {
 	runtime.UnlockOSThread()
 	w := io.out
 	fmt.Fprintf(w, "index       %s: %s documents, opened in %s\n", *index, formatCount(int64(r.NumDocs())), openTime.Round(10*time.Microsecond))
-	if anon := anonRSS(); anon > 0 {
-		fmt.Fprintf(w, "memory      %s resident of the process's own (heap, stacks), %s of mapped index files (page cache)\n", formatBytes(anon), formatBytes(fileRSS()))
+	if anon, file := residentSplit(); anon > 0 {
+		fmt.Fprintf(w, "memory      %s resident of the process's own (heap, stacks), %s of mapped index files (page cache)\n", formatBytes(anon), formatBytes(file))
 	}
 	fmt.Fprintf(w, "queries     %d tasks, %d rounds (first not counted), top %d with primary keys\n\n", len(queries), *rounds, *k)
 	fmt.Fprintf(w, "%-12s %8s %9s %9s %9s %11s %9s\n", "task", "queries", "p50 µs", "p90 µs", "p99 µs", "CPU µs/q", "avg hits")

@@ -83,8 +83,8 @@ func sampleRSS() *rssSampler {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			own := anonRSS()
-			samples = append(samples, rssSample{at: time.Since(s.start), total: own + fileRSS(), own: own, cpuSeconds: processCPUSeconds() - cpu0})
+			own, file := residentSplit()
+			samples = append(samples, rssSample{at: time.Since(s.start), total: own + file, own: own, cpuSeconds: processCPUSeconds() - cpu0})
 			select {
 			case <-s.stopped:
 				s.done <- samples

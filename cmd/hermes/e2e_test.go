@@ -525,7 +525,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 	for _, want := range []string{"documents   40 in", "rejected    1 line", "line 2:", "docs/s", "MB/s of text", "peak RSS", "index size",
 		"waiting for merges", "CPU  ", "cores)", "GC  ", "cycles,", "% of CPU", "workers     busy", "% of 1 worker's time",
-		"for decoded lines", "for room in the queue"} {
+		"for decoded lines", "for room in the queue", "for commits"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, r.stdout)
 		}

@@ -199,6 +199,9 @@ type indexResult struct {
 	// gunzip and decoding fell behind) and for room in the writer's queue
 	// (the workers fell behind).
 	waitInput, waitQueue time.Duration
+	// commits is the time spent in Commit: with one commit at the end,
+	// the run's tail, when the workers build their last segments.
+	commits time.Duration
 }
 
 func (r *indexResult) print(w io.Writer, dir string) {
@@ -504,7 +507,9 @@ func (j *indexJob) loop(ctx context.Context, w *hermes.Writer, schema *segment.S
 	batches := decode(feedCtx, feed(feedCtx, in, pending), schema, 0)
 	var added int64 // documents added since the last commit
 	commit := func() error {
+		commitStart := time.Now()
 		cr, err := w.Commit(ctx)
+		res.commits += time.Since(commitStart)
 		if err != nil {
 			return err
 		}

@@ -21,8 +21,7 @@ func peakRSS() int64 {
 	return int64(ru.Maxrss) << 10
 }
 
-func anonRSS() int64 { return 0 }
-func fileRSS() int64 { return 0 }
+func residentSplit() (anon, file int64) { return 0, 0 }
 
 // threadCPU is measured on Linux only.
 func threadCPU() time.Duration { return 0 }
