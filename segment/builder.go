@@ -154,7 +154,8 @@ type Builder struct {
 	// addQueued finds out about each.
 	queue   analysis.TermQueue
 	lookup  [analysis.QueueTokens]queuedLookup
-	touched uint32 // keeps addQueued's cache-warming loads
+	addrs   [2 * analysis.QueueTokens]uintptr // what addQueued prefetches
+	touched uint32                            // keeps writeFieldPostings' cache-warming loads
 
 	pool    *byteBlockPool // the postings and positions of every term
 	termBuf []byte
@@ -376,11 +377,12 @@ type queuedLookup struct {
 // queue. On a large vocabulary each token costs a few cache misses (its
 // slot in the term hash, which holds the term's postingState, then the end
 // of its postings stream), and one token's misses wait for each other. So
-// the work goes in passes over the queue, and the passes that load what
-// the next one needs do little else, so that the CPU has many of their
-// loads under way at once: hash the terms; touch their slots; look the
-// terms up; touch the ends of the streams (and the bytes of long
-// terms); append.
+// the work goes in passes over the queue, and what the next pass needs is
+// prefetched for the whole queue at once, so that the CPU has many of its
+// misses under way at once: hash the terms; prefetch their slots; look
+// the terms up; prefetch the ends of the streams (and the bytes of long
+// terms; with positions, the termAccs, then the ends of their position
+// streams); append.
 func (b *Builder) addQueued(fx *fieldIndexer) {
 	n := b.queue.N
 	b.queue.Reset()
@@ -391,7 +393,6 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 	q := b.lookup[:n]
 	h := fx.hash
 	h.reserve(n) // the slots stay where they are until the end
-	var touched uint32
 	start := uint32(0)
 	for k := range q {
 		// A term of up to 8 bytes, most of them, is its prefix: one
@@ -406,9 +407,12 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 		}
 		start = end
 	}
-	for k := range q { // lean, as below
-		touched += h.slots[q[k].hash&h.mask].id1
+	addrs := b.addrs[:n]
+	slots := uintptr(unsafe.Pointer(unsafe.SliceData(h.slots)))
+	for k := range q {
+		addrs[k] = slots + uintptr(q[k].hash&h.mask)*termSlotSize
 	}
+	prefetch(addrs)
 	start = 0
 	pool := b.pool
 	for k := range q {
@@ -437,22 +441,25 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 		}
 		q[k].slot = slot
 	}
-	// A lean pass, so that many of its loads are under way at once.
+	addrs = b.addrs[:0]
 	for k := range q {
 		s := &h.slots[q[k].slot&^checkSlot]
-		touched += uint32(pool.blocks[s.postUpto>>poolBlockShift][s.postUpto&poolBlockMask])
+		addrs = append(addrs, poolAddr(pool, s.postUpto))
 		if q[k].slot&checkSlot != 0 {
-			touched += uint32(h.arena[uint32(s.key)]) // for isTerm below
+			addrs = append(addrs, uintptr(unsafe.Pointer(&h.arena[uint32(s.key)]))) // for isTerm below
 		}
 	}
+	prefetch(addrs)
 	if fx.positions {
+		addrs = b.addrs[:n]
 		for k := range q {
-			touched += fx.terms.at(h.slots[q[k].slot&^checkSlot].id1 - 1).posUpto
+			addrs[k] = uintptr(unsafe.Pointer(fx.terms.at(h.slots[q[k].slot&^checkSlot].id1 - 1)))
 		}
+		prefetch(addrs)
 		for k := range q {
-			t := fx.terms.at(h.slots[q[k].slot&^checkSlot].id1 - 1)
-			touched += uint32(pool.blocks[t.posUpto>>poolBlockShift][t.posUpto&poolBlockMask])
+			addrs[k] = poolAddr(pool, fx.terms.at(h.slots[q[k].slot&^checkSlot].id1-1).posUpto)
 		}
+		prefetch(addrs)
 	}
 	start = 0
 	doc := b.doc
@@ -495,7 +502,11 @@ func (b *Builder) addQueued(fx *fieldIndexer) {
 	if !fx.positions {
 		fx.docTokens += uint32(n)
 	}
-	b.touched = touched
+}
+
+// poolAddr returns the address of the byte at upto in p.
+func poolAddr(p *byteBlockPool, upto uint32) uintptr {
+	return uintptr(unsafe.Pointer(&p.blocks[upto>>poolBlockShift][upto&poolBlockMask]))
 }
 
 // checkSlot marks a queued token's slot as found by insert without

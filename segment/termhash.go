@@ -104,6 +104,15 @@ var freeTermTables sync.Map
 // writer's first builder would hold a large one's tables for good (its own
 // release keeps their slots) and, counting them in EstimatedMemoryBytes,
 // write a segment every few documents.
+//
+// So only the first builder of each worker grows its tables from 16 slots
+// (in hermes bench, termHash.grow's 0.1-0.2 s of CPU, nearly all of it
+// the page faults of the new tables' first writes). Sizing those tables
+// right from the start would not save it: with every field's table made
+// its final size at once (an oracle, December 8, 2026), 8 interleaved
+// runs used as much CPU (paired ratio 1.03, within the noise), the faults
+// moving to the first writes into the large tables, and the memory of the
+// grown-out ones going on to serve other allocations.
 type freeTables struct {
 	mu        sync.Mutex
 	tables    []weak.Pointer[termTables] // the last released at the end
