@@ -211,31 +211,35 @@ func BenchmarkBuildParts(b *testing.B) {
 		})
 	})
 	b.Run("stored", func(b *testing.B) {
-		// The records as Add makes them: value count, then the values.
-		var records [][]byte
+		// The records as Add makes them, from the documents' values.
+		ords := make([][]int, len(docs))
 		var raw int64
-		for _, d := range docs {
+		for i, d := range docs {
 			rec := binary.AppendUvarint(nil, uint64(len(d.Values)))
-			for i := range d.Values {
-				rec = appendStoredValue(rec, s.FieldIndex(d.Values[i].Field), &d.Values[i])
+			for j := range d.Values {
+				ords[i] = append(ords[i], s.FieldIndex(d.Values[j].Field))
+				rec = appendStoredValue(rec, ords[i][j], &d.Values[j])
 			}
-			records = append(records, rec)
 			raw += int64(len(rec))
 		}
 		var sw storedWriter
 		var size int64
-		sw.write = func(p []byte) error { size += int64(len(p)); return nil }
+		write := func(p []byte) error { size += int64(len(p)); return nil }
 		measure(b, false, func() {
 			size = 0
-			for _, rec := range records {
-				if err := sw.addDoc(rec); err != nil {
+			sw.reset(StoredS2, write)
+			for i, d := range docs {
+				sw.startDoc()
+				for j := range d.Values {
+					sw.addValue(ords[i][j], &d.Values[j])
+				}
+				if err := sw.endDoc(len(d.Values)); err != nil {
 					b.Fatal(err)
 				}
 			}
 			if err := sw.finish(); err != nil {
 				b.Fatal(err)
 			}
-			sw = storedWriter{write: sw.write, raw: sw.raw, lens: sw.lens, block: sw.block, comp: sw.comp, index: sw.index[:0]}
 		})
 		b.ReportMetric(float64(size)/float64(raw), "size/raw")
 	})
