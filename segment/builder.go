@@ -938,6 +938,19 @@ func (b *Builder) writeTerm(pw *postingsWriter, dec *termDecoder, fx *fieldIndex
 		}
 		return pw.addSingleTerm(fx.positions, t.curDoc, t.freq, pos)
 	}
+	var post []byte
+	post, dec.post = streamBytes(b.pool, t.postStart, t.postUpto, dec.post)
+	df, ok, err := pw.tailBlock(post, t.prevDoc1, t.curDoc, t.freq)
+	if ok {
+		var pos []byte
+		if fx.positions {
+			pos, dec.pos = streamBytes(b.pool, t.posStart, t.posUpto, dec.pos)
+		}
+		return pw.addTail(fx.positions, df, pos)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(id), err)
+	}
 	pw.startTerm(fx.positions, fx.norms)
 	docs, freqs, pos, err := dec.decode(b.pool, t, fx.positions)
 	if err == nil {
