@@ -952,7 +952,7 @@ func (b *Builder) writeTerm(pw *postingsWriter, dec *termDecoder, fx *fieldIndex
 		return 0, fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(id), err)
 	}
 	pw.startTerm(fx.positions, fx.norms)
-	docs, freqs, pos, err := dec.decode(b.pool, t, fx.positions)
+	docs, freqs, pos, err := dec.decodeStream(post, b.pool, t, fx.positions)
 	if err == nil {
 		err = pw.addDocs(docs, freqs, pos)
 	}

@@ -171,10 +171,10 @@ func (w *postingsWriter) addSingleTerm(positions bool, doc, freq uint32, pos []b
 // curDoc with freq (none if freq is 0), after prevDoc1: the two encodings
 // differ only in the doc deltas, one less in the block (counted from the
 // previous doc, not from the one after it), so each entry's first uvarint
-// drops by 2. It reports the term's
-// documents, and false (nothing made) for a term of more documents, or
-// when the keyword columns must see the documents: addDocs writes those.
-// addTail then writes the term.
+// drops by 2. It returns the term's number of documents, or false
+// (nothing made) for a term of more documents, or when the keyword columns
+// must see the documents: addDocs writes those. addTail then writes the
+// term.
 func (w *postingsWriter) tailBlock(stream []byte, prevDoc1, curDoc, freq uint32) (df int, ok bool, err error) {
 	if w.kw.collecting() {
 		return 0, false, nil
