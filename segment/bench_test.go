@@ -134,8 +134,9 @@ func BenchmarkPostingsIterate(b *testing.B) {
 // own, on the same 20,000 documents as BenchmarkBuild: sorting the term ids
 // by their bytes, building the FSTs from the sorted terms, encoding the
 // postings, writing the documents' stored values as records and
-// compressing them (which Add does, block by block), the rest of Build (norms, fast and key columns, meta, fsyncs to
-// a memory directory), and the whole of Build for comparison. Each reports
+// compressing them (which Add does, block by block), the rest of Build
+// (norms, fast and key columns, meta, fsyncs to a memory directory), and
+// the whole of Build for comparison. Each reports
 // cpu-ms/seg, the process CPU time per segment of these documents (so the
 // parts add up and other processes on the machine do not count), and the
 // term parts also cpu-ns/term.
