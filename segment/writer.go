@@ -176,7 +176,9 @@ func (w *postingsWriter) addSingleTerm(positions bool, doc, freq uint32, pos []b
 // must see the documents: addDocs writes those. addTail then writes the
 // term.
 func (w *postingsWriter) tailBlock(stream []byte, prevDoc1, curDoc, freq uint32) (df int, ok bool, err error) {
-	if w.kw.collecting() {
+	// An entry takes at most 10 bytes: a stream this long holds at least
+	// blockSize documents, and is not read twice.
+	if w.kw.collecting() || len(stream) >= 10*blockSize {
 		return 0, false, nil
 	}
 	data := w.data[:0]
