@@ -133,9 +133,10 @@ func BenchmarkPostingsIterate(b *testing.B) {
 // BenchmarkBuildParts measures the parts of writing a segment on their
 // own, on the same 20,000 documents as BenchmarkBuild: sorting the term ids
 // by their bytes, building the FSTs from the sorted terms, encoding the
-// postings, compressing the stored records (which Add does, block by
-// block), the rest of Build (norms, fast and key columns, meta, fsyncs to
-// a memory directory), and the whole of Build for comparison. Each reports
+// postings, writing the documents' stored values as records and
+// compressing them (which Add does, block by block), the rest of Build
+// (norms, fast and key columns, meta, fsyncs to a memory directory), and
+// the whole of Build for comparison. Each reports
 // cpu-ms/seg, the process CPU time per segment of these documents (so the
 // parts add up and other processes on the machine do not count), and the
 // term parts also cpu-ns/term.
@@ -211,31 +212,35 @@ func BenchmarkBuildParts(b *testing.B) {
 		})
 	})
 	b.Run("stored", func(b *testing.B) {
-		// The records as Add makes them: value count, then the values.
-		var records [][]byte
+		// The records as Add makes them, from the documents' values.
+		ords := make([][]int, len(docs))
 		var raw int64
-		for _, d := range docs {
+		for i, d := range docs {
 			rec := binary.AppendUvarint(nil, uint64(len(d.Values)))
-			for i := range d.Values {
-				rec = appendStoredValue(rec, s.FieldIndex(d.Values[i].Field), &d.Values[i])
+			for j := range d.Values {
+				ords[i] = append(ords[i], s.FieldIndex(d.Values[j].Field))
+				rec = appendStoredValue(rec, ords[i][j], &d.Values[j])
 			}
-			records = append(records, rec)
 			raw += int64(len(rec))
 		}
 		var sw storedWriter
 		var size int64
-		sw.write = func(p []byte) error { size += int64(len(p)); return nil }
+		write := func(p []byte) error { size += int64(len(p)); return nil }
 		measure(b, false, func() {
 			size = 0
-			for _, rec := range records {
-				if err := sw.addDoc(rec); err != nil {
+			sw.reset(StoredS2, write)
+			for i, d := range docs {
+				sw.startDoc()
+				for j := range d.Values {
+					sw.addValue(ords[i][j], &d.Values[j])
+				}
+				if err := sw.endDoc(len(d.Values)); err != nil {
 					b.Fatal(err)
 				}
 			}
 			if err := sw.finish(); err != nil {
 				b.Fatal(err)
 			}
-			sw = storedWriter{write: sw.write, raw: sw.raw, lens: sw.lens, block: sw.block, comp: sw.comp, index: sw.index[:0]}
 		})
 		b.ReportMetric(float64(size)/float64(raw), "size/raw")
 	})

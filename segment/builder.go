@@ -136,7 +136,6 @@ type Builder struct {
 	stored  storedWriter
 	storedB blockBuffer // compressed stored blocks
 	keys    keyColumn   // primary keys, if the schema has one
-	rec     []byte
 	numDocs uint32
 	stats   []FieldStats // per ordinal, for non-indexed fields
 	seen    []uint32     // per ordinal: last doc+1 that had a value
@@ -253,7 +252,7 @@ func (b *Builder) Add(d *Document) error {
 	b.ordBuf = ords
 	doc := b.numDocs
 	b.doc = doc
-	b.rec = b.rec[:0]
+	b.stored.startDoc()
 	nStored := 0
 	for i := range d.Values {
 		v := &d.Values[i]
@@ -270,7 +269,7 @@ func (b *Builder) Add(d *Document) error {
 			}
 		}
 		if f.Stored {
-			b.rec = appendStoredValue(b.rec, ord, v)
+			b.stored.addValue(ord, v)
 			nStored++
 		}
 		fx := b.fields[ord]
@@ -321,13 +320,7 @@ func (b *Builder) Add(d *Document) error {
 	if b.schema.primary >= 0 && len(b.keys.ends) <= int(doc) {
 		b.keys.add(nil)
 	}
-	// The stored record: uvarint value count, then the values.
-	var hdr [binary.MaxVarintLen64]byte
-	n := binary.PutUvarint(hdr[:], uint64(nStored))
-	b.rec = append(b.rec, hdr[:n]...)
-	copy(b.rec[n:], b.rec[:len(b.rec)-n])
-	copy(b.rec, hdr[:n])
-	if err := b.stored.addDoc(b.rec); err != nil {
+	if err := b.stored.endDoc(nStored); err != nil {
 		return err
 	}
 	b.numDocs++
@@ -661,7 +654,7 @@ func errPoolFull(fx *fieldIndexer) error {
 // stored-field buffers. It is exact up to allocator rounding and small
 // fixed overheads.
 func (b *Builder) EstimatedMemoryBytes() int64 {
-	n := b.pool.mem() + b.stored.mem() + b.storedB.mem() + b.keys.mem() + int64(cap(b.rec)+cap(b.termBuf)) + int64(cap(b.ordBuf))*8
+	n := b.pool.mem() + b.stored.mem() + b.storedB.mem() + b.keys.mem() + int64(cap(b.termBuf)) + int64(cap(b.ordBuf))*8
 	for _, fx := range b.indexed {
 		n += fx.hash.memBytes() + fx.terms.mem() + int64(cap(fx.norms))
 	}
@@ -828,7 +821,7 @@ func writeMeta(sw *segmentWriter, s *Schema, numDocs uint32, fieldStats map[stri
 func (b *Builder) release() {
 	indexed := b.indexed
 	b.fields, b.indexed, b.fast, b.fastL = nil, nil, nil, nil
-	b.stored, b.rec, b.termBuf = storedWriter{}, nil, nil
+	b.stored, b.termBuf = storedWriter{}, nil
 	b.keys = keyColumn{}
 	b.storedB.release()
 	b.pool.release()
@@ -956,8 +949,21 @@ func (b *Builder) writeTerm(pw *postingsWriter, dec *termDecoder, fx *fieldIndex
 		}
 		return pw.addSingleTerm(fx.positions, t.curDoc, t.freq, pos)
 	}
+	var post []byte
+	post, dec.post = streamBytes(b.pool, t.postStart, t.postUpto, dec.post)
+	df, ok, err := pw.tailBlock(post, t.prevDoc1, t.curDoc, t.freq)
+	if ok {
+		var pos []byte
+		if fx.positions {
+			pos, dec.pos = streamBytes(b.pool, t.posStart, t.posUpto, dec.pos)
+		}
+		return pw.addTail(fx.positions, df, pos)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(id), err)
+	}
 	pw.startTerm(fx.positions, fx.norms)
-	docs, freqs, pos, err := dec.decode(b.pool, t, fx.positions)
+	docs, freqs, pos, err := dec.decodeStream(post, b.pool, t, fx.positions)
 	if err == nil {
 		err = pw.addDocs(docs, freqs, pos)
 	}

@@ -237,6 +237,9 @@ func (k *keywordCollector) startField(ord int) {
 	}
 }
 
+// collecting reports whether the current field's documents are gathered.
+func (k *keywordCollector) collecting() bool { return k != nil && k.cur != nil }
+
 func (k *keywordCollector) addDoc(doc uint32) {
 	if k != nil && k.cur != nil {
 		k.pending = append(k.pending, doc)

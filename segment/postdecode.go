@@ -23,6 +23,12 @@ var errBadPositions = errors.New("segment: internal error: bad in-memory positio
 func (d *termDecoder) decode(p *byteBlockPool, t *termAcc, positions bool) (docs, freqs []uint32, pos []byte, err error) {
 	var post []byte
 	post, d.post = streamBytes(p, t.postStart, t.postUpto, d.post)
+	return d.decodeStream(post, p, t, positions)
+}
+
+// decodeStream is decode for t's post stream already gathered (by
+// streamBytes) in post.
+func (d *termDecoder) decodeStream(post []byte, p *byteBlockPool, t *termAcc, positions bool) (docs, freqs []uint32, pos []byte, err error) {
 	docs, freqs, err = decodePostStream(post, d.docs[:0], d.freqs[:0])
 	if err == nil && t.freq > 0 {
 		// The pending doc, which Add has not written to the stream.

@@ -224,6 +224,11 @@ func decodePostStreamSimple(src []byte) (docs, freqs []uint32, err error) {
 	return docs, freqs, nil
 }
 
+// checkDecodePostStream checks decodePostStream against the simple
+// decoder, and tailBlock (which reads the same streams) against both: the
+// block encodeBlock makes of the decoded docs for a valid stream of fewer
+// than blockSize docs, an error for a damaged one (unless it stops at
+// blockSize docs first).
 func checkDecodePostStream(t *testing.T, src []byte) {
 	docs, freqs, err := decodePostStream(src, nil, nil)
 	wantDocs, wantFreqs, wantErr := decodePostStreamSimple(src)
@@ -232,6 +237,26 @@ func checkDecodePostStream(t *testing.T, src []byte) {
 	}
 	if err == nil && (!slices.Equal(docs, wantDocs) || !slices.Equal(freqs, wantFreqs)) {
 		t.Fatalf("%x: decoded %v %v, the simple decoder %v %v", src, docs, freqs, wantDocs, wantFreqs)
+	}
+	if len(src) == 0 {
+		return
+	}
+	var pw postingsWriter
+	df, ok, tailErr := pw.tailBlock(src, 0, 0, 0)
+	switch {
+	case wantErr == nil && len(wantDocs) < blockSize:
+		block := slices.Clone(pw.data)
+		pw.data, pw.prevDoc = pw.data[:0], -1
+		pw.encodeBlock(wantDocs, wantFreqs, true)
+		if !ok || tailErr != nil || df != len(wantDocs) || !bytes.Equal(block, pw.data) {
+			t.Fatalf("%x: tailBlock made %x of %d docs (%v, %v), encodeBlock %x of %d", src, block, df, ok, tailErr, pw.data, len(wantDocs))
+		}
+	case wantErr == nil:
+		if ok || tailErr != nil {
+			t.Fatalf("%x: tailBlock took a term of %d docs (%v)", src, len(wantDocs), tailErr)
+		}
+	case ok:
+		t.Fatalf("%x: tailBlock took a stream the simple decoder refuses (%v)", src, wantErr)
 	}
 }
 
@@ -299,8 +324,26 @@ type termWriteMode int
 const (
 	byDoc      termWriteMode = iota // addDoc, a doc at a time, as merges do
 	wholeTerms                      // addDocs
-	singles                         // addSingleTerm for terms of one doc, else addDocs, as Build does
+	singles                         // addSingleTerm for terms of one doc, else addDocs, as Build did
+	tails                           // as singles, but tailBlock (from a post stream) where it takes the term, as Build does
 )
+
+// postStream is m's in-memory post stream (see decodePostStream) of all
+// its docs but the last, which Add keeps pending.
+func (m *modelTerm) postStream() []byte {
+	var src []byte
+	prev1 := uint32(0)
+	for i, d := range m.docs[:len(m.docs)-1] {
+		delta := uint64(d + 1 - prev1)
+		prev1 = d + 1
+		if m.freqs[i] == 1 {
+			src = binary.AppendUvarint(src, delta<<1|1)
+		} else {
+			src = binary.AppendUvarint(binary.AppendUvarint(src, delta<<1), uint64(m.freqs[i]))
+		}
+	}
+	return src
+}
 
 // termWriterRun writes terms through a postingsWriter as mode says, and
 // returns the .post and .pos bytes, the terms' offsets and the keyword
@@ -309,10 +352,35 @@ func termWriterRun(t *testing.T, terms []modelTerm, positions bool, norms []byte
 	t.Helper()
 	pf, posf := &bufferFile{}, &bufferFile{}
 	kw := &keywordCollector{cur: &keywordColumnData{}}
+	if mode == tails { // tailBlock leaves keyword fields' terms to addDocs
+		kw = nil
+	}
 	pw := &postingsWriter{post: storage.NewChecksumWriter(pf), pos: storage.NewChecksumWriter(posf), kw: kw}
 	for i := range terms {
 		m := &terms[i]
-		if mode == singles && len(m.docs) == 1 {
+		if mode == tails && len(m.docs) > 1 {
+			last := len(m.docs) - 1
+			df, ok, err := pw.tailBlock(m.postStream(), m.docs[last-1]+1, m.docs[last], m.freqs[last])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != (len(m.docs) < blockSize) || ok && df != len(m.docs) {
+				t.Fatalf("term of %d docs: tailBlock took it %v, with %d docs", len(m.docs), ok, df)
+			}
+			if ok {
+				var p []byte
+				if positions {
+					p = m.encodedPositions()
+				}
+				off, err := pw.addTail(positions, df, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				offs = append(offs, off)
+				continue
+			}
+		}
+		if (mode == singles || mode == tails) && len(m.docs) == 1 {
 			var p []byte
 			if positions {
 				p = m.encodedPositions()
@@ -359,6 +427,9 @@ func termWriterRun(t *testing.T, terms []modelTerm, positions bool, norms []byte
 		if err := f.Finish([4]byte{'t', 'e', 's', 't'}, 1); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if kw == nil {
+		return pf.Bytes(), posf.Bytes(), offs, nil
 	}
 	return pf.Bytes(), posf.Bytes(), offs, kw.cur.docs
 }
@@ -435,6 +506,39 @@ func TestAddSingleTermModel(t *testing.T) {
 		if _, err := pw.addSingleTerm(false, c[0], c[1], nil); err == nil {
 			t.Errorf("addSingleTerm(doc %d, freq %d): no error", c[0], c[1])
 		}
+	}
+}
+
+// tailBlock and addTail write the bytes of addDoc for the terms of fewer
+// than blockSize documents, from the stream Add leaves and the pending
+// doc; the others (none of 1, 127, 128, 129 docs and random ones, across
+// the uvarint lengths of docs and freqs) they leave to addDocs.
+func TestTailBlockModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 7))
+	var terms []modelTerm
+	for _, n := range []int{1, 2, 3, 126, 127, 128, 129, 1000} {
+		terms = append(terms, randomTerm(rng, n))
+	}
+	for range 3000 {
+		terms = append(terms, randomTerm(rng, 1+rng.IntN(rng.IntN(300)+1)))
+	}
+	for _, positions := range []bool{false, true} {
+		post, pos, offs, _ := termWriterRun(t, terms, positions, nil, tails)
+		post1, pos1, offs1, _ := termWriterRun(t, terms, positions, nil, byDoc)
+		if !bytes.Equal(post, post1) || !bytes.Equal(pos, pos1) || !slices.Equal(offs, offs1) {
+			t.Fatalf("positions %v: tailBlock and addTail wrote other bytes than addDoc", positions)
+		}
+	}
+	// A pending doc not after the stream's last is an error.
+	m := randomTerm(rng, 5)
+	var pw postingsWriter
+	if _, _, err := pw.tailBlock(m.postStream(), m.docs[3]+1, m.docs[3], 1); !errors.Is(err, errBadStream) {
+		t.Fatalf("pending doc repeated: %v, want %v", err, errBadStream)
+	}
+	// With a keyword column to fill, it leaves every term to addDocs.
+	pw.kw = &keywordCollector{cur: &keywordColumnData{}}
+	if _, ok, err := pw.tailBlock(m.postStream(), m.docs[3]+1, m.docs[4], 1); ok || err != nil {
+		t.Fatalf("keyword column: tailBlock took the term (%v)", err)
 	}
 }
 

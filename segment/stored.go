@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 	"sync"
 
 	"github.com/hermes-search/hermes-go/storage"
@@ -118,8 +119,9 @@ func compressStored(c StoredCompression, dst, block []byte) ([]byte, error) {
 		dst = make([]byte, need)
 	}
 	comp := s2.Encode(dst[s2CRCLen:cap(dst)], block)
+	dst = dst[:s2CRCLen+len(comp)]
 	binary.LittleEndian.PutUint32(dst, crc32.Checksum(comp, castagnoli))
-	return dst[:s2CRCLen+len(comp)], nil
+	return dst, nil
 }
 
 // s2CRCLen is the size of the CRC-32C before each S2 block. The block
@@ -165,24 +167,90 @@ func decompressStored(c StoredCompression, raw, comp []byte) ([]byte, error) {
 // storedBlockBytes, each compressed with codec, and hands the store file's
 // bytes to write: the header, then each block as it closes, then (finish)
 // the index and trailer.
+//
+// A record is written once, into buf, where its block is compressed from:
+// the builder appends a document's values there (startDoc, addValue,
+// endDoc), and buf keeps head bytes free before the first record for the
+// block's header (record count and lengths, known when it closes).
 type storedWriter struct {
-	codec   StoredCompression
-	write   func([]byte) error
-	raw     []byte // records of the current block
-	lens    []uint32
-	block   []byte // header + records, for compression
-	comp    []byte
-	index   []byte // per block: uvarint docs, uvarint compressed length
-	numDocs uint32
-	nBlocks uint32
-	written int64 // bytes handed to write, header included
+	codec    StoredCompression
+	write    func([]byte) error
+	buf      []byte // head bytes for the header, then the block's records
+	head     int    // room for the header; grows to the largest one seen
+	recStart int    // where the record being added begins in buf
+	end      int    // len(buf) after the last whole record
+	lens     []uint32
+	block    []byte // header + records, when the header outgrows head
+	comp     []byte
+	index    []byte // per block: uvarint docs, uvarint compressed length
+	numDocs  uint32
+	nBlocks  uint32
+	written  int64 // bytes handed to write, header included
 }
 
+// storedHeadroom is the room first kept for a block's header: a count and
+// a length per record, 1 or 2 bytes each, for the 10 to 30 records of
+// realmix's 8 KiB blocks. A block with a larger header is copied once
+// behind it, and head grows for the blocks that follow.
+const storedHeadroom = 64
+
+// reset empties w for another store written to write, keeping its buffers.
+func (w *storedWriter) reset(codec StoredCompression, write func([]byte) error) {
+	*w = storedWriter{codec: codec, write: write, buf: w.buf[:0], head: w.head,
+		lens: w.lens[:0], block: w.block[:0], comp: w.comp[:0], index: w.index[:0]}
+}
+
+// startDoc begins a record: addValue appends its values, endDoc ends it.
+// A record begun and not ended is dropped by the next one.
+func (w *storedWriter) startDoc() {
+	w.beginRecord()
+	w.buf = append(w.buf, 0) // the value count, if below 128 (see endDoc)
+}
+
+func (w *storedWriter) beginRecord() {
+	if len(w.lens) == 0 { // a new block: room for its header first
+		w.head = max(w.head, storedHeadroom)
+		w.buf = append(w.buf[:0], make([]byte, w.head)...)
+	} else {
+		w.buf = w.buf[:w.end]
+	}
+	w.recStart = len(w.buf)
+}
+
+// addValue appends one stored value of field ord to the current record.
+func (w *storedWriter) addValue(ord int, v *FieldValue) {
+	w.buf = appendStoredValue(w.buf, ord, v)
+}
+
+// endDoc ends the current record, of values values: a record is the
+// uvarint value count, then the values.
+func (w *storedWriter) endDoc(values int) error {
+	if values < 0x80 {
+		w.buf[w.recStart] = byte(values)
+		return w.endRecord()
+	}
+	// A longer count than the byte startDoc kept: move the values.
+	var hdr [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(hdr[:], uint64(values))
+	w.buf = append(w.buf, hdr[1:n]...)
+	rec := w.buf[w.recStart:]
+	copy(rec[n:], rec[1:len(rec)-(n-1)])
+	copy(rec, hdr[:n])
+	return w.endRecord()
+}
+
+// addDoc adds a whole record (as endDoc makes them).
 func (w *storedWriter) addDoc(rec []byte) error {
-	w.raw = append(w.raw, rec...)
-	w.lens = append(w.lens, uint32(len(rec)))
+	w.beginRecord()
+	w.buf = append(w.buf, rec...)
+	return w.endRecord()
+}
+
+func (w *storedWriter) endRecord() error {
+	w.end = len(w.buf)
+	w.lens = append(w.lens, uint32(w.end-w.recStart))
 	w.numDocs++
-	if len(w.raw) >= storedBlockBytes {
+	if w.end-w.head >= storedBlockBytes {
 		return w.flush()
 	}
 	return nil
@@ -192,20 +260,41 @@ func (w *storedWriter) flush() error {
 	if len(w.lens) == 0 {
 		return nil
 	}
-	w.block = binary.AppendUvarint(w.block[:0], uint64(len(w.lens)))
+	h := uvarintLen(uint64(len(w.lens)))
 	for _, l := range w.lens {
-		w.block = binary.AppendUvarint(w.block, uint64(l))
+		h += uvarintLen(uint64(l))
 	}
-	w.block = append(w.block, w.raw...)
+	records := w.buf[w.head:w.end]
+	var block []byte
+	if h <= w.head {
+		block = w.buf[w.head-h : w.end]
+		p := binary.PutUvarint(block, uint64(len(w.lens)))
+		for _, l := range w.lens {
+			p += binary.PutUvarint(block[p:], uint64(l))
+		}
+	} else {
+		w.block = binary.AppendUvarint(w.block[:0], uint64(len(w.lens)))
+		for _, l := range w.lens {
+			w.block = binary.AppendUvarint(w.block, uint64(l))
+		}
+		w.block = append(w.block, records...)
+		block = w.block
+		w.head = h
+	}
 	var err error
-	if w.comp, err = compressStored(w.codec, w.comp, w.block); err != nil {
+	if w.comp, err = compressStored(w.codec, w.comp, block); err != nil {
 		return err
 	}
 	if err := w.appendBlock(w.comp, uint32(len(w.lens))); err != nil {
 		return err
 	}
-	w.raw, w.lens = w.raw[:0], w.lens[:0]
+	w.buf, w.lens, w.end = w.buf[:0], w.lens[:0], 0
 	return nil
+}
+
+// uvarintLen is the size of x as a uvarint.
+func uvarintLen(x uint64) int {
+	return (bits.Len64(x|1) + 6) / 7
 }
 
 // appendBlock writes the compressed block comp, of docs documents (after
@@ -264,7 +353,7 @@ func (w *storedWriter) finish() error {
 }
 
 func (w *storedWriter) mem() int64 {
-	return int64(cap(w.raw)+cap(w.block)+cap(w.comp)+cap(w.index)) + int64(cap(w.lens))*4
+	return int64(cap(w.buf)+cap(w.block)+cap(w.comp)+cap(w.index)) + int64(cap(w.lens))*4
 }
 
 // storedReader reads stored documents from the .store file on demand.

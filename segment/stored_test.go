@@ -103,8 +103,7 @@ func BenchmarkStored(b *testing.B) {
 			cpu := processCPU()
 			for b.Loop() {
 				size = 0
-				sw = storedWriter{codec: c, write: func(p []byte) error { size += int64(len(p)); return nil },
-					raw: sw.raw[:0], lens: sw.lens[:0], block: sw.block, comp: sw.comp, index: sw.index[:0]}
+				sw.reset(c, func(p []byte) error { size += int64(len(p)); return nil })
 				for _, rec := range recs {
 					if err := sw.addDoc(rec); err != nil {
 						b.Fatal(err)
@@ -568,6 +567,117 @@ func BenchmarkMergeStored(b *testing.B) {
 				}
 				reportPerDoc(b, processCPU()-cpu, 4000)
 			})
+		}
+	}
+}
+
+// TestStoredWriterLayout: records written in place (startDoc, addValue,
+// endDoc) make the store FORMAT.md describes, byte for byte as one
+// assembled from whole records: blocks cut after the record that reaches
+// storedBlockBytes, each the record count and lengths, then the records.
+// The records include a count of 200 values (a two-byte count), runs of
+// tiny records (a header past the room first kept for it), large ones, and
+// a record begun and never ended (dropped).
+func TestStoredWriterLayout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 15))
+	type doc struct {
+		ords []int
+		vals []FieldValue
+	}
+	var docs []doc
+	for i := 0; i < 3000; i++ {
+		var d doc
+		n := 1
+		switch {
+		case i%500 == 7:
+			n = 200
+		case i%3 == 0:
+			n = rng.IntN(4)
+		}
+		size := 2
+		if i%1000 > 900 {
+			size = rng.IntN(20000)
+		} else if i%1000 > 400 {
+			size = rng.IntN(600)
+		}
+		for j := 0; j < n; j++ {
+			d.ords = append(d.ords, j%5)
+			b := make([]byte, rng.IntN(size+1))
+			for k := range b {
+				b[k] = byte('a' + rng.IntN(4))
+			}
+			d.vals = append(d.vals, FieldValue{Kind: KindBytes, Bytes: b})
+		}
+		docs = append(docs, d)
+	}
+	for _, c := range storedCodecs {
+		// The reference: whole records, assembled behind their header.
+		var want []byte
+		var index []byte
+		var recs [][]byte
+		var raw int
+		blocks := 0
+		cut := func() {
+			block := binary.AppendUvarint(nil, uint64(len(recs)))
+			for _, r := range recs {
+				block = binary.AppendUvarint(block, uint64(len(r)))
+			}
+			for _, r := range recs {
+				block = append(block, r...)
+			}
+			comp, err := compressStored(c, nil, block)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, comp...)
+			index = binary.AppendUvarint(index, uint64(len(recs)))
+			index = binary.AppendUvarint(index, uint64(len(comp)))
+			recs, raw = recs[:0], 0
+			blocks++
+		}
+		want = append(want, byte(c))
+		for _, d := range docs {
+			rec := binary.AppendUvarint(nil, uint64(len(d.ords)))
+			for j := range d.ords {
+				rec = appendStoredValue(rec, d.ords[j], &d.vals[j])
+			}
+			recs = append(recs, rec)
+			if raw += len(rec); raw >= storedBlockBytes {
+				cut()
+			}
+		}
+		if len(recs) > 0 {
+			cut()
+		}
+		idxOff := len(want)
+		want = binary.LittleEndian.AppendUint64(append(want, index...), uint64(idxOff))
+		want = binary.LittleEndian.AppendUint32(want, uint32(blocks))
+		want = binary.LittleEndian.AppendUint32(want, uint32(len(docs)))
+
+		var got []byte
+		var w storedWriter
+		w.reset(c, func(p []byte) error { got = append(got, p...); return nil })
+		for i, d := range docs {
+			if i == 1234 { // begun, given values, never ended
+				w.startDoc()
+				w.addValue(1, &FieldValue{Kind: KindString, Str: "dropped"})
+			}
+			w.startDoc()
+			for j := range d.ords {
+				w.addValue(d.ords[j], &d.vals[j])
+			}
+			if err := w.endDoc(len(d.ords)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.finish(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%v: a store of %d bytes, want %d, or other bytes", c, len(got), len(want))
+		}
+		if w.head <= storedHeadroom {
+			t.Fatalf("%v: the header room stayed at %d: no block had a larger header", c, w.head)
 		}
 	}
 }

@@ -165,6 +165,103 @@ func (w *postingsWriter) addSingleTerm(positions bool, doc, freq uint32, pos []b
 	return uint64(off), nil
 }
 
+// tailBlock makes, in w.data, the block of a term with fewer than
+// blockSize documents (a tail block, the term's only one) straight from
+// its in-memory post stream (see decodePostStream) and its pending doc
+// curDoc with freq (none if freq is 0), after prevDoc1: the two encodings
+// differ only in the doc deltas, one less in the block (counted from the
+// previous doc, not from the one after it), so each entry's first uvarint
+// drops by 2. It returns the term's number of documents, or false
+// (nothing made) for a term of more documents, or when the keyword columns
+// must see the documents: addDocs writes those. addTail then writes the
+// term.
+func (w *postingsWriter) tailBlock(stream []byte, prevDoc1, curDoc, freq uint32) (df int, ok bool, err error) {
+	// An entry takes at most 10 bytes: a stream this long holds at least
+	// blockSize documents, and is not read twice.
+	if w.kw.collecting() || len(stream) >= 10*blockSize {
+		return 0, false, nil
+	}
+	data := w.data[:0]
+	prev1 := uint64(0) // previous doc + 1
+	for i := 0; i < len(stream); df++ {
+		if df == blockSize-1 {
+			return 0, false, nil
+		}
+		v := uint64(stream[i])
+		if v < 0x80 {
+			i++
+		} else {
+			var n int
+			if v, n = binary.Uvarint(stream[i:]); n <= 0 {
+				return 0, false, errBadStream
+			}
+			i += n
+		}
+		prev1 += v >> 1
+		if v>>1 == 0 || prev1 > 1<<32-1 {
+			return 0, false, errBadStream
+		}
+		f := uint64(1)
+		if v&1 == 0 { // a freq follows, not 0 and below 1<<32
+			var n int
+			if f, n = binary.Uvarint(stream[i:]); n <= 0 || f == 0 || f > 1<<32-1 {
+				return 0, false, errBadStream
+			}
+			i += n
+		}
+		if f == 1 {
+			data = binary.AppendUvarint(data, (v-2)|1)
+		} else {
+			data = binary.AppendUvarint(binary.AppendUvarint(data, v-2), f)
+		}
+	}
+	if freq > 0 {
+		if df == blockSize-1 {
+			return 0, false, nil
+		}
+		if uint64(curDoc)+1 <= prev1 || curDoc+1 <= prevDoc1 || curDoc == NoMoreDocs {
+			return 0, false, errBadStream
+		}
+		delta := uint64(curDoc) - prev1 // from the previous doc + 1
+		if freq == 1 {
+			data = binary.AppendUvarint(data, delta<<1|1)
+		} else {
+			data = binary.AppendUvarint(data, delta<<1)
+			data = binary.AppendUvarint(data, uint64(freq))
+		}
+		df++
+	}
+	w.data = data
+	if df == 0 {
+		return 0, false, errBadStream
+	}
+	return df, true, nil
+}
+
+// addTail writes the term whose block tailBlock made, of df documents,
+// with, if positions, their positions pos (encoded as in addDocs). It
+// returns the record's offset, as finishTerm.
+func (w *postingsWriter) addTail(positions bool, df int, pos []byte) (uint64, error) {
+	off := w.post.Offset() + int64(len(w.postBuf))
+	b := binary.AppendUvarint(w.postBuf, uint64(df))
+	if positions {
+		b = binary.AppendUvarint(b, uint64(w.pos.Offset()+int64(len(w.posBuf))))
+		w.posBuf = append(w.posBuf, pos...)
+	}
+	w.postBuf = append(b, w.data...)
+	if len(w.posBuf) >= postingsWriteBytes {
+		if err := w.writePositions(); err != nil {
+			return 0, err
+		}
+	}
+	if len(w.postBuf) >= postingsWriteBytes {
+		if err := w.flush(); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(off), nil
+}
+
 // flushBlock encodes the buffered docs as one block. last is true when no
 // block follows.
 func (w *postingsWriter) flushBlock(last bool) {
