@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -496,10 +497,14 @@ func (w *Writer) acceptAll(docs []*Document, primaries []int) (n int, badUTF8 bo
 }
 
 // validUTF8 reports whether doc's strings are valid UTF-8 (the one check
-// that w.check leaves to the encoding).
+// that w.check leaves to the encoding), without encoding it.
 func validUTF8(doc *Document) bool {
-	_, _, ok := actors.EncodeDocument(doc, -1, nil)
-	return ok
+	for i := range doc.Values {
+		if v := &doc.Values[i]; v.Kind == segment.KindString && !utf8.ValidString(v.Str) {
+			return false
+		}
+	}
+	return true
 }
 
 // intakeDoc is a document on its way in: valid, in wire form without its
