@@ -439,8 +439,9 @@ func (w *Writer) AddDocuments(docs []*Document) (int, error) {
 
 // acceptAll is AddDocuments' part under the intake lock (mu held for
 // reading): it takes what credits there are for docs, all checked (w.check
-// returned primaries), encodes them into one slab (actors.EncodeDocument),
-// numbers them and reserves their keys, in order, and sends those accepted.
+// returned primaries), encodes them into small slabs (wireSlab,
+// actors.EncodeDocument), numbers them and reserves their keys, in order,
+// and sends those accepted.
 // It stops at the first document it cannot accept: badUTF8 if that one
 // holds a string of invalid UTF-8 (an error for the caller to name, out of
 // the lock), else err says why. Unused credits go back.
@@ -454,13 +455,15 @@ func (w *Writer) acceptAll(docs []*Document, primaries []int) (n int, badUTF8 bo
 		return 0, !validUTF8(docs[0]), err
 	}
 	k := w.credits.takeUpTo(len(docs))
-	size := 0
-	for _, doc := range docs[:k] {
-		size += actors.WireSize(doc)
-	}
-	slab := make([]byte, 0, size)
 	accepted := make([][]byte, 0, k)
+	var slab []byte
+	slabEnd := 0 // docs[:slabEnd] have room in the slabs made so far
 	for i, doc := range docs[:k] {
+		if i == slabEnd {
+			var n int
+			slab, n = wireSlab(docs[i:k])
+			slabEnd += n
+		}
 		wire, key, ok := actors.EncodeDocument(doc, primaries[i], &slab)
 		if !ok {
 			badUTF8 = true
@@ -494,6 +497,33 @@ func (w *Writer) acceptAll(docs []*Document, primaries []int) (n int, badUTF8 bo
 		}
 	}
 	return len(accepted), badUTF8, err
+}
+
+// maxWireSlab bounds the wire forms that AddDocuments carves from one
+// allocation. A slab lives until the last of its documents is durable (the
+// coordinator's ledger holds each until a worker's segment with it is
+// written), while a worker counts only its own documents' bytes in its
+// memory budget (worker.HeldBytes) and forgets them once it built its
+// segment: a slab that the queue split between the batches of two workers
+// outlives the first one's count. Small slabs keep that small: two
+// straddle each batch at most (a batch is up to BatchDocs documents and
+// BatchBytes, 256 and 1 MiB by default), however many documents a call
+// adds. One slab for a call could span every batch in the queue and keep
+// them all until the slowest worker's segment is written.
+const maxWireSlab = 16 << 10
+
+// wireSlab returns an empty slab for the wire forms of the first of docs,
+// as many as fit in maxWireSlab but at least one, and how many that is.
+func wireSlab(docs []*Document) (slab []byte, n int) {
+	size := actors.WireSize(docs[0])
+	for n = 1; n < len(docs); n++ {
+		s := actors.WireSize(docs[n])
+		if size+s > maxWireSlab {
+			break
+		}
+		size += s
+	}
+	return make([]byte, 0, size), n
 }
 
 // validUTF8 reports whether doc's strings are valid UTF-8 (the one check
