@@ -411,7 +411,11 @@ func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
 
 // AddDocuments adds docs in order and returns how many were added, stopping
 // at the first error (ErrQueueFull included), which it returns. It is
-// AddDocument for each, with one trip to the workers for all.
+// AddDocument for each, with one trip to the workers for all, but that it
+// checks each against the schema before it adds any: with a dynamic
+// schema, the fields of the documents up to the first that fails a check
+// are in the schema even if an earlier one is then refused (a full queue,
+// a duplicate key, invalid UTF-8).
 func (w *Writer) AddDocuments(docs []*Document) (int, error) {
 	// Validated first, outside the intake lock (a dynamic schema grows
 	// here); encoded only once they have credits (see accept).
