@@ -27,19 +27,6 @@ func newCredits(n int) *credits {
 	return c
 }
 
-// tryTake takes n credits if all are available.
-func (c *credits) tryTake(n int) bool {
-	for {
-		a := c.available.Load()
-		if a < int64(n) {
-			return false
-		}
-		if c.available.CompareAndSwap(a, a-int64(n)) {
-			return true
-		}
-	}
-}
-
 // takeUpTo takes as many of n credits as are available and returns how
 // many it took.
 func (c *credits) takeUpTo(n int) int {

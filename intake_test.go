@@ -423,3 +423,47 @@ func TestAddDocumentsTakesTheRoomThereIs(t *testing.T) {
 		t.Fatalf("committed %d documents, ids %v; want first, a, b, c and d0-d%d", res.Docs, got, capacity-1)
 	}
 }
+
+// AddDocument and AddDocumentWait name a document's invalid UTF-8 before
+// a full queue (AddDocumentWait does not wait for room for it) and before
+// a closed writer, and one refused takes no room in the queue.
+func TestAddDocumentNamesInvalidUTF8First(t *testing.T) {
+	const capacity = 2
+	w, g := gatedWriter(t, hermes.Config{Workers: 1, QueueCapacity: capacity, BatchDocs: 1})
+	defer g.release()
+	if err := w.AddDocument(doc("first", "blocks the worker")); err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered // from now on no document leaves the queue
+	var de *segment.DocumentError
+	if err := w.AddDocument(doc("bad", "bad \xff utf8")); !errors.As(err, &de) {
+		t.Fatalf("invalid UTF-8 with room: %v; want a DocumentError", err)
+	}
+	for i := range capacity {
+		if err := w.AddDocument(doc(fmt.Sprint("d", i), "x")); err != nil {
+			t.Fatalf("add %d of %d: %v", i+1, capacity, err)
+		}
+	}
+	if err := w.AddDocument(doc("bad", "bad \xff utf8")); !errors.As(err, &de) {
+		t.Fatalf("invalid UTF-8 at a full queue: %v; want a DocumentError", err)
+	}
+	if err := w.AddDocumentWait(context.Background(), doc("bad", "bad \xff utf8")); !errors.As(err, &de) {
+		t.Fatalf("AddDocumentWait, invalid UTF-8 at a full queue: %v; want a DocumentError", err)
+	}
+	if err := w.AddDocument(doc("full", "x")); !errors.Is(err, hermes.ErrQueueFull) {
+		t.Fatalf("a full queue: %v; want ErrQueueFull", err)
+	}
+	g.release()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddDocument(doc("bad", "bad \xff utf8")); !errors.As(err, &de) {
+		t.Fatalf("invalid UTF-8 after Close: %v; want a DocumentError", err)
+	}
+	if _, err := w.AddDocuments([]*hermes.Document{doc("bad", "bad \xff utf8")}); !errors.As(err, &de) {
+		t.Fatalf("AddDocuments, invalid UTF-8 after Close: %v; want a DocumentError", err)
+	}
+	if err := w.AddDocument(doc("late", "x")); !errors.Is(err, hermes.ErrClosed) {
+		t.Fatalf("after Close: %v; want ErrClosed", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -376,43 +377,48 @@ func (w *Writer) Schema() *Schema { return w.currentSchema() }
 // not: it keeps an encoded copy, and copies of new field names. The caller
 // may change doc, or reuse the memory of its strings, at once.
 func (w *Writer) AddDocument(doc *Document) error {
-	d, err := w.prepare(doc)
+	primary, err := w.check(doc)
 	if err != nil {
 		return err
 	}
-	return w.add(d)
+	_, err = w.addChecked([]*Document{doc}, []int{primary})
+	return err
 }
 
 // AddDocumentWait is AddDocument that waits for room in the queue instead of
 // returning ErrQueueFull, until ctx ends.
 func (w *Writer) AddDocumentWait(ctx context.Context, doc *Document) error {
-	d, err := w.prepare(doc)
+	primary, err := w.check(doc)
 	if err != nil {
 		return err
 	}
-	err = w.add(d)
+	docs, primaries := []*Document{doc}, []int{primary}
+	_, err = w.addChecked(docs, primaries)
 	for errors.Is(err, ErrQueueFull) {
 		// Credits returned after changed() wake the wait, so the try
 		// between them misses none.
 		changed := w.credits.changed()
-		if err = w.add(d); !errors.Is(err, ErrQueueFull) {
+		if _, err = w.addChecked(docs, primaries); !errors.Is(err, ErrQueueFull) {
 			break
 		}
 		if err := w.credits.wait(ctx, changed); err != nil {
 			return err
 		}
-		err = w.add(d)
+		_, err = w.addChecked(docs, primaries)
 	}
 	return err
 }
 
 // AddDocuments adds docs in order and returns how many were added, stopping
 // at the first error (ErrQueueFull included), which it returns. It is
-// AddDocument for each, with one trip to the workers for all.
+// AddDocument for each, with one trip to the workers for all, but that it
+// checks each against the schema before it adds any: with a dynamic
+// schema, the fields of the documents up to the first that fails a check
+// are in the schema even if an earlier one is then refused (a full queue,
+// a duplicate key, invalid UTF-8).
 func (w *Writer) AddDocuments(docs []*Document) (int, error) {
 	// Validated first, outside the intake lock (a dynamic schema grows
-	// here); encoded only once they have credits, so that a full queue
-	// costs no encoding, and into one allocation for all of them.
+	// here); encoded only once they have credits (see accept).
 	var invalid error
 	primaries := make([]int, 0, len(docs))
 	for _, doc := range docs {
@@ -423,49 +429,59 @@ func (w *Writer) AddDocuments(docs []*Document) (int, error) {
 		}
 		primaries = append(primaries, primary)
 	}
-	valid := docs[:len(primaries)]
-	w.mu.RLock()
-	n, badUTF8, err := w.acceptAll(valid, primaries)
-	w.mu.RUnlock()
-	if badUTF8 {
-		return n, w.utf8Error(valid[n])
-	}
+	n, err := w.addChecked(docs[:len(primaries)], primaries)
 	if err != nil {
 		return n, err
 	}
 	return n, invalid
 }
 
-// acceptAll is AddDocuments' part under the intake lock (mu held for
-// reading): it takes what credits there are for docs, all checked (w.check
-// returned primaries), encodes them into one slab (actors.EncodeDocument),
-// numbers them and reserves their keys, in order, and sends those accepted.
-// It stops at the first document it cannot accept: badUTF8 if that one
-// holds a string of invalid UTF-8 (an error for the caller to name, out of
-// the lock), else err says why. Unused credits go back.
-func (w *Writer) acceptAll(docs []*Document, primaries []int) (n int, badUTF8 bool, err error) {
+// addChecked adds docs, which passed w.check (it returned primaries), in
+// order and returns how many it added, stopping at the first it cannot
+// add, whose error it returns: the intake of AddDocument, AddDocumentWait
+// and AddDocuments.
+func (w *Writer) addChecked(docs []*Document, primaries []int) (int, error) {
+	w.mu.RLock()
+	n, badUTF8, err := w.accept(docs, primaries)
+	w.mu.RUnlock()
+	if badUTF8 {
+		return n, w.utf8Error(docs[n]) // out of the lock: it may grow a dynamic schema
+	}
+	return n, err
+}
+
+// accept is addChecked's part under the intake lock (mu held for reading,
+// see send). It takes what credits there are for docs and only then
+// encodes them, so that a full queue costs no encoding, into small slabs
+// (wireSlab); it numbers them and reserves their keys, in order, and sends
+// those accepted. A PrepareCommit or a schema's growth waits for this, so
+// for the encoding of at most QueueCapacity documents (a copy of their
+// values).
+//
+// It stops at the first document it cannot accept, with AddDocument's
+// order of errors: badUTF8 if that one holds a string of invalid UTF-8
+// (for the caller to name), else err says why (a closed or failed writer,
+// a full queue, a duplicate key). Unused credits go back.
+func (w *Writer) accept(docs []*Document, primaries []int) (n int, badUTF8 bool, err error) {
 	if len(docs) == 0 {
 		return 0, false, nil
 	}
-	// A document of invalid UTF-8 is refused as such before anything
-	// else: AddDocument would name it before it asks for a credit.
 	if err := w.intakeErr(); err != nil {
 		return 0, !validUTF8(docs[0]), err
 	}
 	k := w.credits.takeUpTo(len(docs))
-	size := 0
-	for _, doc := range docs[:k] {
-		size += actors.WireSize(doc)
-	}
-	slab := make([]byte, 0, size)
 	accepted := make([][]byte, 0, k)
+	var slab []byte
+	slabEnd := 0 // docs[:slabEnd] have room in the slabs made so far
 	for i, doc := range docs[:k] {
+		if i == slabEnd && i+1 < k { // a last one is allocated alone
+			var n int
+			slab, n = wireSlab(docs[i:k])
+			slabEnd += n
+		}
 		wire, key, ok := actors.EncodeDocument(doc, primaries[i], &slab)
 		if !ok {
 			badUTF8 = true
-			break
-		}
-		if err = w.intakeErr(); err != nil {
 			break
 		}
 		if key == nil { // a numeric key (or none)
@@ -485,8 +501,7 @@ func (w *Writer) acceptAll(docs []*Document, primaries []int) (n int, badUTF8 bo
 		w.send(accepted...)
 	}
 	if err == nil && !badUTF8 && k < len(docs) {
-		// The first without a credit: AddDocument would name invalid
-		// UTF-8 before the full queue.
+		// The first without a credit.
 		badUTF8 = !validUTF8(docs[k])
 		if !badUTF8 {
 			err = ErrQueueFull
@@ -495,37 +510,42 @@ func (w *Writer) acceptAll(docs []*Document, primaries []int) (n int, badUTF8 bo
 	return len(accepted), badUTF8, err
 }
 
+// maxWireSlab bounds the wire forms that AddDocuments carves from one
+// allocation. A slab lives until the last of its documents is durable (the
+// coordinator's ledger holds each until a worker's segment with it is
+// written), while a worker counts only its own documents' bytes in its
+// memory budget (worker.HeldBytes) and forgets them once it built its
+// segment: a slab that the queue split between the batches of two workers
+// outlives the first one's count. Small slabs keep that small: two
+// straddle each batch at most (a batch is up to BatchDocs documents and
+// BatchBytes, 256 and 1 MiB by default), however many documents a call
+// adds. One slab for a call could span every batch in the queue and keep
+// them all until the slowest worker's segment is written.
+const maxWireSlab = 16 << 10
+
+// wireSlab returns an empty slab for the wire forms of the first of docs,
+// as many as fit in maxWireSlab but at least one, and how many that is.
+func wireSlab(docs []*Document) (slab []byte, n int) {
+	size := actors.WireSize(docs[0])
+	for n = 1; n < len(docs); n++ {
+		s := actors.WireSize(docs[n])
+		if size+s > maxWireSlab {
+			break
+		}
+		size += s
+	}
+	return make([]byte, 0, size), n
+}
+
 // validUTF8 reports whether doc's strings are valid UTF-8 (the one check
-// that w.check leaves to the encoding).
+// that w.check leaves to the encoding), without encoding it.
 func validUTF8(doc *Document) bool {
-	_, _, ok := actors.EncodeDocument(doc, -1, nil)
-	return ok
-}
-
-// intakeDoc is a document on its way in: valid, in wire form without its
-// sequence number (actors.EncodeDocument), with its primary key's term
-// (nil without a primary key).
-type intakeDoc struct {
-	wire, key []byte
-}
-
-// prepare validates doc and encodes it, outside the intake lock. The
-// strings are checked for valid UTF-8 as they are copied into the wire
-// form, so each is read once; a document that fails any check gets
-// Validate's error (w.validate), which names its first problem.
-func (w *Writer) prepare(doc *Document) (intakeDoc, error) {
-	primary, err := w.check(doc)
-	if err != nil {
-		return intakeDoc{}, err
+	for i := range doc.Values {
+		if v := &doc.Values[i]; v.Kind == segment.KindString && !utf8.ValidString(v.Str) {
+			return false
+		}
 	}
-	wire, key, ok := actors.EncodeDocument(doc, primary, nil)
-	if !ok {
-		return intakeDoc{}, w.utf8Error(doc)
-	}
-	if key == nil { // a numeric key (or none)
-		key, _ = w.schema.PrimaryKey(doc)
-	}
-	return intakeDoc{wire: wire, key: key}, nil
+	return true
 }
 
 // check validates doc but for the UTF-8 of its strings, which encoding it
@@ -555,34 +575,6 @@ func (w *Writer) utf8Error(doc *Document) error {
 		err = &segment.DocumentError{Problem: "invalid UTF-8"}
 	}
 	return err
-}
-
-func (w *Writer) add(d intakeDoc) error {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	m, err := w.accept(d)
-	if err != nil {
-		return err
-	}
-	w.send(m)
-	return nil
-}
-
-// accept takes a credit for a prepared document, numbers it and reserves
-// its key; call with mu held for reading, and send what it returns.
-func (w *Writer) accept(d intakeDoc) ([]byte, error) {
-	if err := w.intakeErr(); err != nil {
-		return nil, err
-	}
-	if !w.credits.tryTake(1) {
-		return nil, ErrQueueFull
-	}
-	seq, err := w.keys.Add(d.key, w.mu.view.readers)
-	if err != nil {
-		w.credits.give(1)
-		return nil, err
-	}
-	return actors.AppendSeq(d.wire, seq), nil
 }
 
 // send hands accepted documents to the coordinator through the intake

@@ -34,11 +34,11 @@ func ToMessage(d *segment.Document, seq uint64) []byte {
 //
 // The wire form is carved from the free capacity of *slab if it has
 // WireSize(d) bytes free, else allocated alone (slab may be nil): the
-// writer sizes one slab for the documents of an AddDocuments call that
-// have credits, one allocation rather than one a document. A carved wire
-// form's capacity is its own, so cap still tells what it holds; the slab
-// is freed once all of its documents are (they were added together, and
-// go to the workers together).
+// writer sizes slabs for a few documents of an AddDocuments call at a
+// time, one allocation rather than one a document. A carved wire form's
+// capacity is its own, so cap still tells what it holds; the slab is freed
+// once all of its documents are, which may be in different workers'
+// segments (see the writer's maxWireSlab).
 func EncodeDocument(d *segment.Document, primary int, slab *[]byte) (wire, key []byte, ok bool) {
 	size := WireSize(d)
 	var b []byte

@@ -11,26 +11,20 @@ import (
 // peakRSS returns the process's peak resident set size in bytes: VmHWM from
 // /proc/self/status, or getrusage's maxrss (KiB on Linux) as a fallback.
 func peakRSS() int64 {
-	if n := residentKiB("VmHWM"); n > 0 {
-		return n
+	var hwm int64
+	readStatus(func(name string, bytes int64) {
+		if name == "VmHWM" {
+			hwm = bytes
+		}
+	})
+	if hwm > 0 {
+		return hwm
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
 	return ru.Maxrss << 10
-}
-
-// residentKiB returns a field of /proc/self/status in bytes ("VmHWM",
-// "RssAnon", "RssFile"), 0 if it cannot be read.
-func residentKiB(field string) int64 {
-	var n int64
-	readStatus(func(name string, bytes int64) {
-		if name == field {
-			n = bytes
-		}
-	})
-	return n
 }
 
 // readStatus reads /proc/self/status once and calls found with the name
