@@ -151,10 +151,9 @@ type Builder struct {
 
 	// Tokens queued and not yet indexed (see addQueued), and what
 	// addQueued finds out about each.
-	queue   analysis.TermQueue
-	lookup  [analysis.QueueTokens]queuedLookup
-	addrs   [2 * analysis.QueueTokens]uintptr // what addQueued prefetches
-	touched uint32                            // keeps writeFieldPostings' cache-warming loads
+	queue  analysis.TermQueue
+	lookup [analysis.QueueTokens]queuedLookup
+	addrs  [2 * analysis.QueueTokens]uintptr // what addQueued and writeFieldPostings prefetch
 
 	pool    *byteBlockPool // the postings and positions of every term
 	termBuf []byte
@@ -895,47 +894,61 @@ func (fx *fieldIndexer) sortedTermIDs(ids []uint32) []uint32 {
 // and hands each term with its postings' offset to added.
 //
 // Sorted order visits the termAccs, the pool streams and the term bytes
-// at random places, a cache miss each: so terms go in batches, whose
-// termAccs are loaded in one loop and whose stream and term bytes in a
-// second, before any is used, for the misses to overlap.
+// at random places, a cache miss each, and a term's stream is found from
+// its termAcc, a long term's bytes from its end in the term hash. So terms
+// go in batches, in a pipeline of prefetches (see prefetch) two batches
+// deep: while batch c is written, the streams and term bytes of batch c+1
+// are prefetched (their termAccs and term ends arrived meanwhile), and the
+// termAccs and term ends of batch c+2, so that the misses of a whole batch
+// are under way at once and come in before they are needed.
 func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, keys []prefixedID, added func(k *prefixedID, off uint64) error) error {
-	const batch = 32
-	var accs [batch]termAcc
-	touched := b.touched
-	for len(keys) > 0 {
-		chunk := keys[:min(batch, len(keys))]
-		keys = keys[len(chunk):]
-		for i := range chunk {
-			accs[i] = *fx.terms.at(chunk[i].id)
+	const batch = 32 // of 16, 32, 64: the fastest; b.addrs holds 7 addresses a term
+	chunk := func(c int) []prefixedID {
+		lo := c * batch
+		if c < 0 || lo >= len(keys) {
+			return nil
 		}
-		for i := range chunk {
-			t := &accs[i]
+		return keys[lo:min(lo+batch, len(keys))]
+	}
+	h, pool := fx.hash, b.pool
+	for c := -2; c*batch < len(keys); c++ {
+		addrs := b.addrs[:0]
+		for _, k := range chunk(c + 2) {
+			addrs = append(addrs, uintptr(unsafe.Pointer(fx.terms.at(k.id))))
+			if k.len > 8 && k.id > 0 {
+				addrs = append(addrs, uintptr(unsafe.Pointer(&h.ends[k.id-1])))
+			}
+		}
+		for _, k := range chunk(c + 1) {
+			t := fx.terms.at(k.id)
 			// A term with one document has an empty post stream: its
 			// doc and freq are pending in its termAcc.
 			if t.postStart != t.postUpto {
-				touched += uint32(b.pool.blocks[t.postStart>>poolBlockShift][t.postStart&poolBlockMask])
-				// And the stream's last slice (upto is inside it): with the
-				// first, the whole of a short stream.
-				touched += uint32(b.pool.blocks[t.postUpto>>poolBlockShift][t.postUpto&poolBlockMask])
+				// The stream's first slice and its last (upto is inside
+				// it): with the first, the whole of a short stream.
+				addrs = append(addrs, poolAddr(pool, t.postStart), poolAddr(pool, t.postUpto))
 			}
 			if fx.positions {
-				touched += uint32(b.pool.blocks[t.posStart>>poolBlockShift][t.posStart&poolBlockMask])
+				// Likewise, where a position stream is long.
+				addrs = append(addrs, poolAddr(pool, t.posStart), poolAddr(pool, t.posUpto))
 			}
-			if chunk[i].len > 8 {
-				touched += uint32(fx.hash.term(chunk[i].id)[0])
+			if k.len > 8 {
+				addrs = append(addrs, uintptr(unsafe.Pointer(unsafe.SliceData(h.term(k.id)))))
 			}
 		}
-		for i := range chunk {
-			off, err := b.writeTerm(pw, dec, fx, chunk[i].id, &accs[i])
+		prefetch(addrs)
+		these := chunk(c)
+		for i := range these {
+			id := these[i].id
+			off, err := b.writeTerm(pw, dec, fx, id, fx.terms.at(id))
 			if err != nil {
 				return err
 			}
-			if err := added(&chunk[i], off); err != nil {
+			if err := added(&these[i], off); err != nil {
 				return err
 			}
 		}
 	}
-	b.touched = touched
 	return nil
 }
 
