@@ -152,17 +152,7 @@ func (w *postingsWriter) addSingleTerm(positions bool, doc, freq uint32, pos []b
 		b = binary.AppendUvarint(b, uint64(freq))
 	}
 	w.postBuf = b
-	if len(w.posBuf) >= postingsWriteBytes {
-		if err := w.writePositions(); err != nil {
-			return 0, err
-		}
-	}
-	if len(w.postBuf) >= postingsWriteBytes {
-		if err := w.flush(); err != nil {
-			return 0, err
-		}
-	}
-	return uint64(off), nil
+	return uint64(off), w.writeFull()
 }
 
 // tailBlock makes, in w.data, the block of a term with fewer than
@@ -249,17 +239,7 @@ func (w *postingsWriter) addTail(positions bool, df int, pos []byte) (uint64, er
 		w.posBuf = append(w.posBuf, pos...)
 	}
 	w.postBuf = append(b, w.data...)
-	if len(w.posBuf) >= postingsWriteBytes {
-		if err := w.writePositions(); err != nil {
-			return 0, err
-		}
-	}
-	if len(w.postBuf) >= postingsWriteBytes {
-		if err := w.flush(); err != nil {
-			return 0, err
-		}
-	}
-	return uint64(off), nil
+	return uint64(off), w.writeFull()
 }
 
 // flushBlock encodes the buffered docs as one block. last is true when no
@@ -354,12 +334,21 @@ func (w *postingsWriter) finishTerm() (uint64, error) {
 		w.postBuf = append(w.postBuf, w.index...)
 	}
 	w.postBuf = append(w.postBuf, w.data...)
-	if len(w.postBuf) >= postingsWriteBytes {
-		if err := w.flush(); err != nil {
-			return 0, err
+	return uint64(off), w.writeFull()
+}
+
+// writeFull writes the buffered positions, or the records and positions,
+// once they reach postingsWriteBytes.
+func (w *postingsWriter) writeFull() error {
+	if len(w.posBuf) >= postingsWriteBytes {
+		if err := w.writePositions(); err != nil {
+			return err
 		}
 	}
-	return uint64(off), nil
+	if len(w.postBuf) >= postingsWriteBytes {
+		return w.flush()
+	}
+	return nil
 }
 
 // flush writes the buffered records and positions to .post and .pos.
