@@ -902,7 +902,10 @@ func (fx *fieldIndexer) sortedTermIDs(ids []uint32) []uint32 {
 // termAccs and term ends of batch c+2, so that the misses of a whole batch
 // are under way at once and come in before they are needed.
 func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, keys []prefixedID, added func(k *prefixedID, off uint64) error) error {
-	const batch = 32 // of 16, 32, 64: the fastest; b.addrs holds 7 addresses a term
+	const batch = 32 // of 16, 32, 64: the fastest
+	// b.addrs holds the (at most) 7 addresses a term of the two batches
+	// prefetched together: 2 for batch c+2, 5 for batch c+1 (below).
+	var _ [len(b.addrs) - 7*batch]struct{}
 	chunk := func(c int) []prefixedID {
 		lo := c * batch
 		if c < 0 || lo >= len(keys) {
