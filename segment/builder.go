@@ -959,27 +959,18 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 // returns their offset.
 func (b *Builder) writeTerm(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, id uint32, t *termAcc) (uint64, error) {
 	if t.postStart == t.postUpto && t.freq > 0 {
-		var pos []byte
-		if fx.positions {
-			pos, dec.pos = streamBytes(b.pool, t.posStart, t.posUpto, dec.pos)
-		}
-		return pw.addSingleTerm(fx.positions, t.curDoc, t.freq, pos)
+		return pw.addSingleTerm(fx.positions, t.curDoc, t.freq, dec.positions(b.pool, t, fx.positions))
 	}
-	var post []byte
-	post, dec.post = streamBytes(b.pool, t.postStart, t.postUpto, dec.post)
+	post := dec.postStream(b.pool, t)
 	df, ok, err := pw.tailBlock(post, t.prevDoc1, t.curDoc, t.freq)
 	if ok {
-		var pos []byte
-		if fx.positions {
-			pos, dec.pos = streamBytes(b.pool, t.posStart, t.posUpto, dec.pos)
-		}
-		return pw.addTail(fx.positions, df, pos)
+		return pw.addTail(fx.positions, df, dec.positions(b.pool, t, fx.positions))
 	}
 	if err != nil {
 		return 0, fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(id), err)
 	}
 	pw.startTerm(fx.positions, fx.norms)
-	docs, freqs, pos, err := dec.decodeStream(post, b.pool, t, fx.positions)
+	docs, freqs, pos, err := dec.decode(post, b.pool, t, fx.positions)
 	if err == nil {
 		err = pw.addDocs(docs, freqs, pos)
 	}
