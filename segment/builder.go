@@ -902,7 +902,10 @@ func (fx *fieldIndexer) sortedTermIDs(ids []uint32) []uint32 {
 // termAccs and term ends of batch c+2, so that the misses of a whole batch
 // are under way at once and come in before they are needed.
 func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, keys []prefixedID, added func(k *prefixedID, off uint64) error) error {
-	const batch = 32 // of 16, 32, 64: the fastest; b.addrs holds 7 addresses a term
+	const batch = 32 // of 16, 32, 64: the fastest
+	// b.addrs holds the (at most) 7 addresses a term of the two batches
+	// prefetched together: 2 for batch c+2, 5 for batch c+1 (below).
+	var _ [len(b.addrs) - 7*batch]struct{}
 	chunk := func(c int) []prefixedID {
 		lo := c * batch
 		if c < 0 || lo >= len(keys) {
@@ -956,27 +959,18 @@ func (b *Builder) writeFieldPostings(pw *postingsWriter, dec *termDecoder, fx *f
 // returns their offset.
 func (b *Builder) writeTerm(pw *postingsWriter, dec *termDecoder, fx *fieldIndexer, id uint32, t *termAcc) (uint64, error) {
 	if t.postStart == t.postUpto && t.freq > 0 {
-		var pos []byte
-		if fx.positions {
-			pos, dec.pos = streamBytes(b.pool, t.posStart, t.posUpto, dec.pos)
-		}
-		return pw.addSingleTerm(fx.positions, t.curDoc, t.freq, pos)
+		return pw.addSingleTerm(fx.positions, t.curDoc, t.freq, dec.positions(b.pool, t, fx.positions))
 	}
-	var post []byte
-	post, dec.post = streamBytes(b.pool, t.postStart, t.postUpto, dec.post)
+	post := dec.postStream(b.pool, t)
 	df, ok, err := pw.tailBlock(post, t.prevDoc1, t.curDoc, t.freq)
 	if ok {
-		var pos []byte
-		if fx.positions {
-			pos, dec.pos = streamBytes(b.pool, t.posStart, t.posUpto, dec.pos)
-		}
-		return pw.addTail(fx.positions, df, pos)
+		return pw.addTail(fx.positions, df, dec.positions(b.pool, t, fx.positions))
 	}
 	if err != nil {
 		return 0, fmt.Errorf("segment: field %q term %q: %w", fx.field.Name, fx.hash.term(id), err)
 	}
 	pw.startTerm(fx.positions, fx.norms)
-	docs, freqs, pos, err := dec.decodeStream(post, b.pool, t, fx.positions)
+	docs, freqs, pos, err := dec.decode(post, b.pool, t, fx.positions)
 	if err == nil {
 		err = pw.addDocs(docs, freqs, pos)
 	}

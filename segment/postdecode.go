@@ -17,18 +17,31 @@ type termDecoder struct {
 
 var errBadPositions = errors.New("segment: internal error: bad in-memory positions")
 
-// decode returns t's documents (increasing), their freqs and, with
-// positions, their positions as the .pos file holds them (freqs[i]
-// uvarint deltas per doc). The results are valid until the next call.
-func (d *termDecoder) decode(p *byteBlockPool, t *termAcc, positions bool) (docs, freqs []uint32, pos []byte, err error) {
+// postStream returns t's post stream (see decodePostStream), valid until
+// the next call.
+func (d *termDecoder) postStream(p *byteBlockPool, t *termAcc) []byte {
 	var post []byte
 	post, d.post = streamBytes(p, t.postStart, t.postUpto, d.post)
-	return d.decodeStream(post, p, t, positions)
+	return post
 }
 
-// decodeStream is decode for t's post stream already gathered (by
-// streamBytes) in post.
-func (d *termDecoder) decodeStream(post []byte, p *byteBlockPool, t *termAcc, positions bool) (docs, freqs []uint32, pos []byte, err error) {
+// positions returns, with positions, t's positions as the .pos file holds
+// them (uvarint deltas, freq per doc), valid until the next call; else
+// nil.
+func (d *termDecoder) positions(p *byteBlockPool, t *termAcc, positions bool) []byte {
+	if !positions {
+		return nil
+	}
+	var pos []byte
+	pos, d.pos = streamBytes(p, t.posStart, t.posUpto, d.pos)
+	return pos
+}
+
+// decode returns t's documents (increasing), their freqs and, with
+// positions, their positions (see positions), from its post stream post
+// (see postStream) and its pending doc. The results are valid until the
+// next call.
+func (d *termDecoder) decode(post []byte, p *byteBlockPool, t *termAcc, positions bool) (docs, freqs []uint32, pos []byte, err error) {
 	docs, freqs, err = decodePostStream(post, d.docs[:0], d.freqs[:0])
 	if err == nil && t.freq > 0 {
 		// The pending doc, which Add has not written to the stream.
@@ -41,10 +54,7 @@ func (d *termDecoder) decodeStream(post []byte, p *byteBlockPool, t *termAcc, po
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if positions {
-		pos, d.pos = streamBytes(p, t.posStart, t.posUpto, d.pos)
-	}
-	return docs, freqs, pos, nil
+	return docs, freqs, d.positions(p, t, positions), nil
 }
 
 // streamBytes returns the bytes of the pool stream that starts at start

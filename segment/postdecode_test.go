@@ -171,7 +171,7 @@ func TestTermDecoderModel(t *testing.T) {
 			if want := readStream(b.pool, a.postStart, a.postUpto); !bytes.Equal(post, want) {
 				t.Fatalf("term %d: streamBytes differs from the byte reader", i)
 			}
-			docs, freqs, pos, err := dec.decode(b.pool, a, positions)
+			docs, freqs, pos, err := dec.decode(post, b.pool, a, positions)
 			if err != nil {
 				t.Fatalf("term %d: %v", i, err)
 			}

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"sync"
+	"unsafe"
 	"weak"
 
 	"github.com/hermes-search/hermes-go/internal/pages"
@@ -72,7 +73,7 @@ type postingState struct {
 const (
 	slotHashBits = 24
 	slotHashMask = 1<<slotHashBits - 1
-	termSlotSize = 32
+	termSlotSize = unsafe.Sizeof(termSlot{}) // 32
 )
 
 // termTables is the memory of a released termHash, for the next one.
@@ -368,5 +369,5 @@ func (h *termHash) release() {
 }
 
 func (h *termHash) memBytes() int64 {
-	return int64(cap(h.slots))*termSlotSize + int64(cap(h.arena)) + int64(cap(h.ends))*4
+	return int64(cap(h.slots))*int64(termSlotSize) + int64(cap(h.arena)) + int64(cap(h.ends))*4
 }

@@ -28,4 +28,5 @@ func TouchForWrite[T any](s []T) {
 	for i := uintptr(0); i < n; i += stride {
 		b[i] = 0
 	}
+	b[n-1] = 0 // the last page, when s begins inside a page
 }

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkProbeThenFill fills memory fresh from the kernel the way a
@@ -48,5 +50,36 @@ func minorFaults(b *testing.B) int64 {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
 	}
-	return ru.Minflt
+	return int64(ru.Minflt)
+}
+
+// TestTouchForWriteMapsEveryPage: every page s spans is mapped after
+// TouchForWrite, whether s begins at the start of a page or inside one
+// (then its last page may begin less than a page after its last touch).
+func TestTouchForWriteMapsEveryPage(t *testing.T) {
+	page := unix.Getpagesize()
+	for _, skew := range []int{0, 16, page / 2, page - 16} {
+		size := 4*minBytes + 3*page
+		mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := (2*minBytes + page) / 16 // elements of 16 bytes
+		s := unsafe.Slice((*slot)(unsafe.Pointer(&mem[skew])), n)
+		TouchForWrite(s)
+		resident := make([]byte, size/page)
+		_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&mem[0])), uintptr(size), uintptr(unsafe.Pointer(&resident[0])))
+		if errno != 0 {
+			t.Fatal(errno)
+		}
+		first, last := skew/page, (skew+n*16-1)/page
+		for p, r := range resident {
+			if in := p >= first && p <= last; in != (r&1 == 1) {
+				t.Errorf("skew %d: page %d of the mapping (s spans %d to %d) resident=%v", skew, p, first, last, r&1 == 1)
+			}
+		}
+		if err := unix.Munmap(mem); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
