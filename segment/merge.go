@@ -281,11 +281,12 @@ func (m *merger) mergeNorms() {
 
 // termCursor walks one source's terms of a field in byte order.
 type termCursor struct {
-	src  *mergeSource
-	rf   *readerField
-	it   vellum.Iterator
-	term []byte // valid until the next call to next
-	off  uint64
+	src   *mergeSource
+	rf    *readerField
+	it    vellum.Iterator
+	term  []byte // valid until the next call to next
+	off   uint64
+	ended bool // next found no more terms
 }
 
 func (m *merger) writePostings(sw *segmentWriter) error {
@@ -297,13 +298,14 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 	p := new(Postings)                        // reused for every term
 	var short shortTerm                       // likewise
 	var term []byte
+	var cursors, cohort []*termCursor
 	for ord, f := range m.schema.fields {
 		if !f.Indexed {
 			continue
 		}
 		clear(seen)
 		var st FieldStats
-		var cursors []*termCursor
+		cursors = cursors[:0]
 		for _, s := range m.sources {
 			c, err := newTermCursor(s, s.r.core.fields[ord])
 			if err != nil {
@@ -320,28 +322,30 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 			if err := m.tick(); err != nil {
 				return err
 			}
-			// The smallest current term; the cursors stay in source
-			// order, so its documents are added in merged order.
-			minT := cursors[0].term
+			// The cursors on the smallest term, found with one comparison
+			// a cursor; the cursors stay in source order, so the cohort's
+			// documents are added in merged order.
+			cohort = append(cohort[:0], cursors[0])
 			for _, c := range cursors[1:] {
-				if bytes.Compare(c.term, minT) < 0 {
-					minT = c.term
+				switch cmp := bytes.Compare(c.term, cohort[0].term); {
+				case cmp < 0:
+					cohort = append(cohort[:0], c)
+				case cmp == 0:
+					cohort = append(cohort, c)
 				}
 			}
-			term = append(term[:0], minT...)
-			copied, err := m.copyShort(pw, dw, cursors, term, f.Positions, m.norms[ord], &st, seen, &short)
+			term = append(term[:0], cohort[0].term...)
+			copied, err := m.copyShort(pw, dw, cohort, term, f.Positions, m.norms[ord], &st, seen, &short)
 			if err != nil {
 				return err
 			}
 			if !copied {
 				pw.startTerm(f.Positions, m.norms[ord])
-				for _, c := range cursors {
-					if bytes.Equal(c.term, term) {
-						if err := copyPostings(pw, p, c, &st, seen); err != nil {
-							return fmt.Errorf("field %q term %q: %w", f.Name, term, err)
-						}
-						m.readPostings(c.src, len(term), c.off, p.posStart)
+				for _, c := range cohort {
+					if err := copyPostings(pw, p, c, &st, seen); err != nil {
+						return fmt.Errorf("field %q term %q: %w", f.Name, term, err)
 					}
+					m.readPostings(c.src, len(term), c.off, p.posStart)
 				}
 				if pw.df > 0 { // else every document of the term was deleted
 					off, err := pw.finishTerm()
@@ -357,21 +361,19 @@ func (m *merger) writePostings(sw *segmentWriter) error {
 			if m.unreleased >= mergeReleaseEvery {
 				m.release(kindDict, kindPost, kindPos, kindNorm)
 			}
-			j := 0
-			for _, c := range cursors {
-				if bytes.Equal(c.term, term) {
-					ok, err := c.next()
-					if err != nil {
-						return err
-					}
-					if !ok {
-						continue
-					}
+			ended := false
+			for _, c := range cohort {
+				ok, err := c.next()
+				if err != nil {
+					return err
 				}
-				cursors[j] = c
-				j++
+				if !ok {
+					c.ended, ended = true, true
+				}
 			}
-			cursors = cursors[:j]
+			if ended {
+				cursors = slices.DeleteFunc(cursors, func(c *termCursor) bool { return c.ended })
+			}
 		}
 		if err := dw.finishField(); err != nil {
 			return err
@@ -402,19 +404,17 @@ type shortTerm struct {
 	posStarts   []uint64 // per source with the term: where its positions start
 }
 
-// copyShort copies term when each source that has it holds it in one tail
-// block (fewer than blockSize documents): most terms (a term of one
+// copyShort copies term, the current term of each cursor of cohort, when
+// each of their sources holds it in one tail block (fewer than blockSize
+// documents): most terms (a term of one
 // document is 72% of a realmix segment's), which it decodes from their
 // records in one pass and writes as Build does, without setting up a
 // Postings per source (which costs more than the copy). It returns false,
 // having written nothing, for other terms and for a record it cannot read,
 // which copyPostings then reports.
-func (m *merger) copyShort(pw *postingsWriter, dw *dictWriter, cursors []*termCursor, term []byte, positions bool, norms []byte, st *FieldStats, seen []uint64, t *shortTerm) (bool, error) {
+func (m *merger) copyShort(pw *postingsWriter, dw *dictWriter, cohort []*termCursor, term []byte, positions bool, norms []byte, st *FieldStats, seen []uint64, t *shortTerm) (bool, error) {
 	t.docs, t.freqs, t.pos, t.posStarts = t.docs[:0], t.freqs[:0], t.pos[:0], t.posStarts[:0]
-	for _, c := range cursors {
-		if !bytes.Equal(c.term, term) {
-			continue
-		}
+	for _, c := range cohort {
 		// A source whose field has positions and a schema's without (or
 		// the reverse) go through copyPostings.
 		if c.rf.field.Positions != positions {
@@ -428,12 +428,8 @@ func (m *merger) copyShort(pw *postingsWriter, dw *dictWriter, cursors []*termCu
 	}
 	// Recorded only now that every source's record was read: on false,
 	// copyPostings reads and records them.
-	k := 0
-	for _, c := range cursors {
-		if bytes.Equal(c.term, term) {
-			m.readPostings(c.src, len(term), c.off, int64(t.posStarts[k]))
-			k++
-		}
+	for k, c := range cohort {
+		m.readPostings(c.src, len(term), c.off, int64(t.posStarts[k]))
 	}
 	if len(t.docs) == 0 {
 		return true, nil // every document of the term was deleted
