@@ -266,17 +266,7 @@ func TestDecodePostStream(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 3))
 	for _, n := range []int{0, 1, 2, 127, 128, 129, 1000} {
 		m := randomTerm(rng, n)
-		var src []byte
-		prev1 := uint32(0)
-		for i, d := range m.docs {
-			delta := uint64(d + 1 - prev1)
-			prev1 = d + 1
-			if m.freqs[i] == 1 {
-				src = binary.AppendUvarint(src, delta<<1|1)
-			} else {
-				src = binary.AppendUvarint(binary.AppendUvarint(src, delta<<1), uint64(m.freqs[i]))
-			}
-		}
+		src := encodePostStream(m.docs, m.freqs)
 		docs, freqs, err := decodePostStream(src, nil, nil)
 		if err != nil || !slices.Equal(docs, m.docs) || !slices.Equal(freqs, m.freqs) {
 			t.Fatalf("%d docs: decoded %d docs, error %v", n, len(docs), err)
@@ -331,15 +321,22 @@ const (
 // postStream is m's in-memory post stream (see decodePostStream) of all
 // its docs but the last, which Add keeps pending.
 func (m *modelTerm) postStream() []byte {
+	return encodePostStream(m.docs[:len(m.docs)-1], m.freqs)
+}
+
+// encodePostStream encodes docs with their freqs as the builder's
+// in-memory post stream: per doc, its delta from the previous doc + 1,
+// shifted left, with the low bit set for a freq of 1, else the freq after.
+func encodePostStream(docs, freqs []uint32) []byte {
 	var src []byte
 	prev1 := uint32(0)
-	for i, d := range m.docs[:len(m.docs)-1] {
+	for i, d := range docs {
 		delta := uint64(d + 1 - prev1)
 		prev1 = d + 1
-		if m.freqs[i] == 1 {
+		if freqs[i] == 1 {
 			src = binary.AppendUvarint(src, delta<<1|1)
 		} else {
-			src = binary.AppendUvarint(binary.AppendUvarint(src, delta<<1), uint64(m.freqs[i]))
+			src = binary.AppendUvarint(binary.AppendUvarint(src, delta<<1), uint64(freqs[i]))
 		}
 	}
 	return src
