@@ -353,7 +353,7 @@ func (b *Builder) emitSlow(tok analysis.Token) {
 	}
 	b.addQueued(b.cur)
 	if !b.queue.Push(tok.Term, tok.Position) { // the queue is empty: the term is longer than it
-		b.addToken(b.cur, tok.Term, b.cur.posBase+uint32(min(max(tok.Position, 0), 1<<31)))
+		b.addToken(b.cur, tok.Term, b.cur.posBase+analysis.QueuedPosition(tok.Position))
 	}
 }
 

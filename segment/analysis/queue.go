@@ -36,7 +36,7 @@ func (q *TermQueue) Term(k int) []byte {
 }
 
 // Push queues term at pos if q has room for it, and reports whether it
-// had. Positions beyond 1<<31 are stored as 1<<31, negative ones as 0.
+// had. The position is stored as QueuedPosition(pos).
 func (q *TermQueue) Push(term []byte, pos int) bool {
 	at := q.Used
 	if q.N == QueueTokens || len(term) > QueueBytes-at {
@@ -45,10 +45,14 @@ func (q *TermQueue) Push(term []byte, pos int) bool {
 	copy(q.Bytes[at:], term)
 	q.Used = at + len(term)
 	q.Ends[q.N] = uint32(q.Used)
-	q.Positions[q.N] = uint32(min(max(pos, 0), 1<<31))
+	q.Positions[q.N] = QueuedPosition(pos)
 	q.N++
 	return true
 }
+
+// QueuedPosition is a token's position as a TermQueue holds it: positions
+// beyond 1<<31 become 1<<31, negative ones 0.
+func QueuedPosition(pos int) uint32 { return uint32(min(max(pos, 0), 1<<31)) }
 
 // QueueTokenizer is a Tokenizer that can also write its tokens' terms and
 // positions straight into its caller's TermQueue, which saves a call and

@@ -292,7 +292,7 @@ func (st *simpleState) emitLower(text string, i, j int) {
 	case queued:
 		q.Used = at + n
 		q.Ends[k] = uint32(at + n)
-		q.Positions[k] = uint32(min(st.pos, 1<<31))
+		q.Positions[k] = QueuedPosition(st.pos)
 		q.N = k + 1
 		st.pos++
 	case q != nil:
